@@ -1,0 +1,42 @@
+#pragma once
+
+#include <memory>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/cms.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+namespace signet {
+
+// One owner for every C pointer (after Seastar's tls_openssl.cc): a unique_ptr whose deleter is
+// the library's own free function.
+template <auto FreeFn>
+struct FreeWith {
+    template <class T>
+    void operator()(T* p) const noexcept {
+        FreeFn(p);
+    }
+};
+
+template <class T, auto FreeFn>
+using handle = std::unique_ptr<T, FreeWith<FreeFn>>;
+
+using BioPtr = handle<BIO, BIO_free_all>;
+using BignumPtr = handle<BIGNUM, BN_free>;
+using CmsPtr = handle<CMS_ContentInfo, CMS_ContentInfo_free>;
+using EcdsaSigPtr = handle<ECDSA_SIG, ECDSA_SIG_free>;
+using EvpMdCtxPtr = handle<EVP_MD_CTX, EVP_MD_CTX_free>;
+using EvpPkeyCtxPtr = handle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
+using EvpPkeyPtr = handle<EVP_PKEY, EVP_PKEY_free>;
+using SslCtxPtr = handle<SSL_CTX, SSL_CTX_free>;
+using SslPtr = handle<SSL, SSL_free>;
+using X509CrlPtr = handle<X509_CRL, X509_CRL_free>;
+using X509NamePtr = handle<X509_NAME, X509_NAME_free>;
+using X509Ptr = handle<X509, X509_free>;
+using X509StorePtr = handle<X509_STORE, X509_STORE_free>;
+
+}  // namespace signet

@@ -1,0 +1,109 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/secret.hpp"
+#include "hsm/module.hpp"
+#include "hsm/signer.hpp"
+
+namespace signet::hsm {
+
+struct TokenConfig {
+    std::filesystem::path module_path;
+    std::string token_label;
+    SecretSource pin;            // never argv (DESIGN.md invariant 6)
+    std::size_t pool_size = 8;   // sessions kept open for concurrent signing
+};
+
+struct KeyInfo {
+    std::string label;
+    Bytes id;
+    std::string object_class;  // "private-key" or "secret-key"
+    std::string algorithm;     // "ec-p256"... for key pairs, "aes-256" for a key-encryption key
+    bool sensitive = false;
+    bool extractable = true;
+};
+
+// A user key: the private half wrapped (CKM_AES_KEY_WRAP_PAD, RFC 5649) under a key-encryption
+// key that never leaves the HSM. The blob lives in the database; it is useless without the HSM.
+struct WrappedKey {
+    KeyType type;
+    Bytes wrapped_private_key;  // the RFC 5649 blob
+    Bytes public_key_der;       // SubjectPublicKeyInfo
+};
+
+// A logged-in token with a pool of sessions: the one object through which Signet uses its HSM.
+// Thread-safe.
+class Token : public std::enable_shared_from_this<Token> {
+public:
+    // Loads the module, finds the token by label, opens the pool and logs in with the PIN read
+    // from its source. A wrong PIN is Errc::permission_denied and is never retried here.
+    static std::shared_ptr<Token> open(const TokenConfig& config);
+
+    Token(const Token&) = delete;
+    Token& operator=(const Token&) = delete;
+    ~Token();
+
+    const Module& module() const noexcept { return *module_; }
+    TokenInfo info() const;
+
+    // Runs `operation` on a pooled session. When the session turns out to be gone (closed,
+    // invalid handle, device removed, logged out after a token reset), it is replaced — logging
+    // in again if needed — and the operation runs once more.
+    void with_session(const std::function<void(CK_SESSION_HANDLE)>& operation);
+
+    template <class F>
+    auto run(F&& operation) -> decltype(operation(CK_SESSION_HANDLE{})) {
+        using R = decltype(operation(CK_SESSION_HANDLE{}));
+        if constexpr (std::is_void_v<R>) {
+            with_session(std::forward<F>(operation));
+        } else {
+            std::optional<R> result;
+            with_session([&](CK_SESSION_HANDLE s) { result.emplace(operation(s)); });
+            return std::move(*result);
+        }
+    }
+
+    // Token keys (CA, TSA, OCSP): generated in the HSM as token objects, CKA_SENSITIVE true,
+    // CKA_EXTRACTABLE false, CKA_PRIVATE true, with a label and an ID (the SHA-1 of the public
+    // key's bits, RFC 5280 §4.2.1.2 method 1, so it doubles as the certificate's key identifier).
+    // Errc::already_exists if a key with the label is there.
+    std::shared_ptr<const Signer> generate_key(KeyType type, const std::string& label);
+    std::shared_ptr<const Signer> find_key(const std::string& label);  // Errc::not_found
+    std::shared_ptr<const Signer> find_key_by_id(ByteView id);         // Errc::not_found
+    std::vector<KeyInfo> list_keys();
+
+    // The AES-256 key-encryption key for user keys, a token object that can wrap and unwrap and
+    // do nothing else. Errc::already_exists if the label is taken.
+    void generate_kek(const std::string& label);
+    bool has_kek(const std::string& label);
+
+    // A user key pair made in the HSM; its private half leaves only wrapped under the KEK.
+    WrappedKey generate_wrapped_key(KeyType type, const std::string& kek_label);
+    // A signer that unwraps the blob into a session object, signs and destroys it, each time.
+    std::shared_ptr<const Signer> wrapped_signer(WrappedKey key, const std::string& kek_label);
+
+    // Random bytes from the HSM (C_GenerateRandom).
+    Bytes random(std::size_t size);
+
+    // Counters for tests and metrics.
+    std::uint64_t sessions_replaced() const noexcept;
+
+    struct Impl;  // the session pool and lookups; public for the signers in token.cpp only
+
+private:
+    Token() = default;
+    std::shared_ptr<Module> module_;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace signet::hsm

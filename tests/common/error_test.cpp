@@ -1,0 +1,44 @@
+#include <boost/test/unit_test.hpp>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "common/bytes.hpp"
+#include "common/error.hpp"
+
+using namespace signet;
+
+BOOST_AUTO_TEST_SUITE(error)
+
+BOOST_AUTO_TEST_CASE(openssl_errors_are_drained_into_the_message) {
+    // Provoke a real OpenSSL failure: an unknown digest name.
+    BOOST_CHECK(EVP_MD_fetch(nullptr, "NO-SUCH-DIGEST", nullptr) == nullptr);
+    try {
+        throw_openssl_error("fetching the digest");
+    } catch (const Error& e) {
+        BOOST_CHECK(e.code() == Errc::crypto);
+        BOOST_CHECK(std::string(e.what()).starts_with("fetching the digest: error:"));
+    }
+    // Nothing is left behind for an unrelated later call to trip over.
+    BOOST_CHECK_EQUAL(ERR_peek_error(), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(codes_have_stable_names) {
+    BOOST_CHECK_EQUAL(to_string(Errc::invalid_argument), "invalid_argument");
+    BOOST_CHECK_EQUAL(to_string(Errc::unavailable), "unavailable");
+    BOOST_CHECK_EQUAL(to_string(Errc::hsm), "hsm");
+    Error e(Errc::hsm, "C_Sign failed: CKR_DEVICE_ERROR", Pkcs11Failure{"C_Sign", 0x30});
+    BOOST_REQUIRE(e.pkcs11());
+    BOOST_CHECK_EQUAL(e.pkcs11()->function, "C_Sign");
+    BOOST_CHECK(!Error(Errc::io, "x").pkcs11());
+}
+
+BOOST_AUTO_TEST_CASE(hex_round_trip_and_bad_input) {
+    const Bytes bytes{0x00, 0x7f, 0xff, 0x10};
+    BOOST_CHECK_EQUAL(to_hex(bytes), "007fff10");
+    BOOST_CHECK(from_hex("007FFF10") == bytes);
+    BOOST_CHECK_THROW(from_hex("abc"), Error);
+    BOOST_CHECK_THROW(from_hex("zz"), Error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace signet::testing {
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string output;  // stdout and stderr, interleaved
+};
+
+// Runs a program (no shell: arguments are passed as they are) and captures its output.
+CommandResult run_command(const std::vector<std::string>& argv);
+
+// A directory under the system's temporary directory, removed with everything in it at the end.
+class TempDir {
+public:
+    explicit TempDir(const std::string& prefix = "signet-test");
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir();
+    const std::filesystem::path& path() const noexcept { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+void write_file(const std::filesystem::path& path, const std::string& content);
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace signet::testing
