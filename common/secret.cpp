@@ -40,9 +40,10 @@ SecretSource SecretSource::parse(std::string_view spec) {
     if (spec.starts_with("env:") && spec.size() > 4) {
         return from_env(std::string(spec.substr(4)));
     }
+    // The rejected text is not echoed: a PIN typed where its source belongs must not be shown.
     throw Error(Errc::invalid_argument,
-                "secret source must be 'file:PATH' or 'env:VARIABLE', got '" + std::string(spec) +
-                    "'");
+                "a secret source must be 'file:PATH' or 'env:VARIABLE' (a PIN itself is never "
+                "accepted here)");
 }
 
 std::string SecretSource::describe() const {

@@ -1,0 +1,254 @@
+// signetctl: the operator CLI on the appliance. It talks to the HSM (and, from the next issues
+// on, the database) directly.
+#include <cstdio>
+#include <cstdlib>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "common/error.hpp"
+#include "hsm/module.hpp"
+#include "hsm/token.hpp"
+#include "signet/version.hpp"
+
+namespace {
+
+using signet::Errc;
+using signet::Error;
+
+constexpr int kExitUsage = 2;
+
+const char* const kUsage = R"(usage: signetctl [--help] [--version] COMMAND ...
+
+HSM commands (options: --module PATH, --token LABEL, --pin SOURCE):
+  hsm info                               the module, the token and its mechanisms
+  hsm list                               the keys the token holds
+  hsm keygen --label L --type T          generate a key pair in the HSM (T: ec-p256, ec-p384,
+                                         rsa-2048, rsa-3072, rsa-4096); never extractable
+  hsm kek --label L                      generate the AES-256 key-encryption key for user keys
+
+HSM options (each also from the environment):
+  --module PATH    PKCS#11 module     (SIGNET_HSM_MODULE, default /usr/lib/softhsm/libsofthsm2.so)
+  --token LABEL    token label        (SIGNET_HSM_TOKEN, default signet-dev)
+  --pin SOURCE     where the user PIN is: file:PATH or env:VARIABLE
+                                      (SIGNET_HSM_PIN, default file:var/hsm-user.pin)
+                   The PIN itself is never accepted on the command line.
+
+Exit status: 0 success, 1 failure, 2 usage error, 3 not found, 4 permission denied,
+5 already exists, 6 unavailable.
+)";
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Options of the form --name VALUE; positional words are the command path.
+struct Arguments {
+    std::vector<std::string> words;
+    std::map<std::string, std::string> options;
+
+    std::string option(const std::string& name, const char* env, const std::string& fallback) const {
+        if (auto it = options.find(name); it != options.end()) return it->second;
+        if (env != nullptr) {
+            if (const char* value = std::getenv(env); value != nullptr && *value != '\0') return value;
+        }
+        return fallback;
+    }
+    std::string required(const std::string& name) const {
+        auto it = options.find(name);
+        if (it == options.end()) throw UsageError("missing --" + name);
+        return it->second;
+    }
+    void allow(const std::set<std::string>& allowed) const {
+        for (const auto& [name, value] : options) {
+            if (!allowed.contains(name)) throw UsageError("unknown option --" + name + " for '" + command() + "'");
+        }
+    }
+    std::string command() const {
+        std::string joined;
+        for (const auto& w : words) joined += (joined.empty() ? "" : " ") + w;
+        return joined;
+    }
+};
+
+Arguments parse(int argc, char** argv) {
+    Arguments args;
+    for (int i = 1; i < argc; ++i) {
+        std::string word = argv[i];
+        if (word.starts_with("--")) {
+            std::string name = word.substr(2);
+            std::string value;
+            if (auto eq = name.find('='); eq != std::string::npos) {
+                value = name.substr(eq + 1);
+                name.resize(eq);
+            } else if (i + 1 < argc) {
+                value = argv[++i];
+            } else {
+                throw UsageError("option --" + name + " needs a value");
+            }
+            if (name == "pin-value" || name == "user-pin" || name == "so-pin") {
+                throw UsageError("PINs are never taken on the command line; use --pin file:PATH or env:VARIABLE");
+            }
+            if (!args.options.emplace(name, value).second) throw UsageError("option --" + name + " given twice");
+        } else {
+            args.words.push_back(word);
+        }
+    }
+    return args;
+}
+
+const std::set<std::string> kHsmOptions{"module", "token", "pin"};
+
+std::set<std::string> with_hsm_options(std::set<std::string> extra) {
+    extra.insert(kHsmOptions.begin(), kHsmOptions.end());
+    return extra;
+}
+
+signet::hsm::TokenConfig token_config(const Arguments& args) {
+    signet::hsm::TokenConfig config;
+    config.module_path = args.option("module", "SIGNET_HSM_MODULE", "/usr/lib/softhsm/libsofthsm2.so");
+    config.token_label = args.option("token", "SIGNET_HSM_TOKEN", "signet-dev");
+    config.pin = signet::SecretSource::parse(args.option("pin", "SIGNET_HSM_PIN", "file:var/hsm-user.pin"));
+    config.pool_size = 1;
+    return config;
+}
+
+std::string fingerprint(EVP_PKEY* key) {
+    unsigned char* der = nullptr;
+    const int size = i2d_PUBKEY(key, &der);
+    if (size <= 0) signet::throw_openssl_error("cannot encode the public key");
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_size = 0;
+    EVP_Digest(der, static_cast<std::size_t>(size), digest, &digest_size, EVP_sha256(), nullptr);
+    OPENSSL_free(der);
+    return signet::to_hex({digest, digest_size});
+}
+
+int hsm_info(const Arguments& args) {
+    args.allow(kHsmOptions);
+    const auto config = token_config(args);
+    auto module = signet::hsm::Module::load(config.module_path);
+    const auto info = module->info();
+    std::cout << "module:      " << module->path().string() << "\n"
+              << "library:     " << info.manufacturer << " " << info.description << " "
+              << info.library_version << " (Cryptoki " << info.cryptoki_version << ")\n";
+    const CK_SLOT_ID slot = module->find_token(config.token_label);
+    for (const auto& token : module->tokens()) {
+        if (token.slot != slot) continue;
+        std::cout << "token:       " << token.label << " (slot " << token.slot << ")\n"
+                  << "model:       " << token.manufacturer << " " << token.model << "\n"
+                  << "serial:      " << token.serial << "\n";
+    }
+    std::cout << "mechanisms:\n";
+    for (const auto& m : module->mechanisms(slot)) {
+        std::string flags;
+        auto flag = [&](CK_FLAGS bit, const char* name) {
+            if (m.flags & bit) flags += (flags.empty() ? "" : ",") + std::string(name);
+        };
+        flag(CKF_GENERATE_KEY_PAIR, "generate-key-pair");
+        flag(CKF_GENERATE, "generate");
+        flag(CKF_SIGN, "sign");
+        flag(CKF_VERIFY, "verify");
+        flag(CKF_WRAP, "wrap");
+        flag(CKF_UNWRAP, "unwrap");
+        flag(CKF_ENCRYPT, "encrypt");
+        flag(CKF_DECRYPT, "decrypt");
+        flag(CKF_DIGEST, "digest");
+        std::cout << "  " << std::left << std::setw(32) << m.name << " " << std::setw(12)
+                  << (std::to_string(m.min_key_size) + "-" + std::to_string(m.max_key_size)) << " "
+                  << flags << "\n";
+    }
+    return 0;
+}
+
+int hsm_list(const Arguments& args) {
+    args.allow(kHsmOptions);
+    auto token = signet::hsm::Token::open(token_config(args));
+    const auto keys = token->list_keys();
+    std::cout << std::left << std::setw(24) << "LABEL" << std::setw(13) << "CLASS" << std::setw(10)
+              << "ALGORITHM" << std::setw(11) << "SENSITIVE" << std::setw(13) << "EXTRACTABLE"
+              << "ID\n";
+    for (const auto& key : keys) {
+        std::cout << std::left << std::setw(24) << key.label << std::setw(13) << key.object_class
+                  << std::setw(10) << key.algorithm << std::setw(11)
+                  << (key.sensitive ? "yes" : "no") << std::setw(13)
+                  << (key.extractable ? "yes" : "no") << signet::to_hex(key.id) << "\n";
+    }
+    if (keys.empty()) std::cout << "(no keys)\n";
+    return 0;
+}
+
+int hsm_keygen(const Arguments& args) {
+    args.allow(with_hsm_options({"label", "type"}));
+    const std::string label = args.required("label");
+    const auto type = signet::hsm::parse_key_type(args.required("type"));
+    auto token = signet::hsm::Token::open(token_config(args));
+    auto signer = token->generate_key(type, label);
+    std::cout << "generated " << signet::hsm::to_string(type) << " key '" << label << "'\n"
+              << "public key SHA-256: " << fingerprint(signer->public_key()) << "\n";
+    return 0;
+}
+
+int hsm_kek(const Arguments& args) {
+    args.allow(with_hsm_options({"label"}));
+    const std::string label = args.required("label");
+    auto token = signet::hsm::Token::open(token_config(args));
+    token->generate_kek(label);
+    std::cout << "generated aes-256 key-encryption key '" << label << "'\n";
+    return 0;
+}
+
+int exit_code(Errc code) {
+    switch (code) {
+        case Errc::invalid_argument: return kExitUsage;
+        case Errc::not_found: return 3;
+        case Errc::permission_denied: return 4;
+        case Errc::already_exists: return 5;
+        case Errc::unavailable: return 6;
+        default: return 1;
+    }
+}
+
+int run(const Arguments& args) {
+    const std::string command = args.command();
+    if (command == "hsm info") return hsm_info(args);
+    if (command == "hsm list") return hsm_list(args);
+    if (command == "hsm keygen") return hsm_keygen(args);
+    if (command == "hsm kek") return hsm_kek(args);
+    throw UsageError(command.empty() ? "no command given" : "unknown command '" + command + "'");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        if (word == "--help" || word == "-h" || word == "help") {
+            std::cout << kUsage;
+            return 0;
+        }
+        if (word == "--version") {
+            std::cout << "signetctl " << signet::kVersion << "\n";
+            return 0;
+        }
+    }
+    try {
+        return run(parse(argc, argv));
+    } catch (const UsageError& e) {
+        std::cerr << "signetctl: " << e.what() << " (try --help)\n";
+        return kExitUsage;
+    } catch (const Error& e) {
+        std::cerr << "signetctl: " << e.what() << "\n";
+        return exit_code(e.code());
+    } catch (const std::exception& e) {
+        std::cerr << "signetctl: internal error: " << e.what() << "\n";
+        return 1;
+    }
+}
