@@ -1,0 +1,68 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace signet {
+
+// The clock is injected (DESIGN.md invariant 4): services ask a Clock, never the system, so tests
+// can move time and make the time source unhealthy.
+class Clock {
+public:
+    using time_point = std::chrono::system_clock::time_point;
+
+    struct Health {
+        bool synchronized = true;     // the kernel says the clock is synchronised (adjtimex)
+        std::chrono::microseconds estimated_error{0};
+        std::string detail;           // why it is unhealthy, for /healthz and logs
+    };
+
+    virtual ~Clock() = default;
+    virtual time_point now() const = 0;
+    virtual Health health() const = 0;
+};
+
+// The system's clock, as the kernel reports it.
+class SystemClock final : public Clock {
+public:
+    time_point now() const override { return std::chrono::system_clock::now(); }
+    Health health() const override;
+};
+
+// A clock for tests: stands still until told to move, healthy until told otherwise.
+class ManualClock final : public Clock {
+public:
+    explicit ManualClock(time_point start = std::chrono::system_clock::now()) : now_(start) {}
+    time_point now() const override {
+        std::lock_guard lock(mutex_);
+        return now_;
+    }
+    Health health() const override {
+        std::lock_guard lock(mutex_);
+        return health_;
+    }
+    void set(time_point t) {
+        std::lock_guard lock(mutex_);
+        now_ = t;
+    }
+    void advance(std::chrono::system_clock::duration d) {
+        std::lock_guard lock(mutex_);
+        now_ += d;
+    }
+    void set_health(Health h) {
+        std::lock_guard lock(mutex_);
+        health_ = std::move(h);
+    }
+
+private:
+    mutable std::mutex mutex_;
+    time_point now_;
+    Health health_;
+};
+
+// RFC 3339 / ISO 8601 UTC with microseconds, e.g. "2026-11-22T09:55:00.123456Z".
+std::string format_utc(Clock::time_point t);
+
+}  // namespace signet
