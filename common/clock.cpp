@@ -30,7 +30,7 @@ std::string format_utc(Clock::time_point t) {
     const std::time_t tt = static_cast<std::time_t>(seconds.count());
     std::tm tm{};
     gmtime_r(&tt, &tm);
-    char buf[40];
+    char buf[96];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                   static_cast<long long>(micros.count()));
