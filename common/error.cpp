@@ -31,11 +31,19 @@ void throw_openssl_error(std::string_view what) {
     std::string message(what);
     const char* separator = ": ";
     unsigned long err = 0;
-    while ((err = ERR_get_error()) != 0) {
+    const char* data = nullptr;
+    int flags = 0;
+    while ((err = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) != 0) {
         char buf[256];
         ERR_error_string_n(err, buf, sizeof buf);
         message += separator;
         message += buf;
+        // The reason a provider (such as the HSM bridge) attached to its error.
+        if ((flags & ERR_TXT_STRING) != 0 && data != nullptr && *data != '\0') {
+            message += " (";
+            message += data;
+            message += ")";
+        }
         separator = "; ";
     }
     throw Error(Errc::crypto, message);

@@ -25,6 +25,11 @@ struct FreeWith {
 template <class T, auto FreeFn>
 using handle = std::unique_ptr<T, FreeWith<FreeFn>>;
 
+namespace detail {
+// sk_X509_* are macros; the owner needs a function. The stack owns its certificates.
+inline void free_x509_stack(STACK_OF(X509) * stack) noexcept { sk_X509_pop_free(stack, X509_free); }
+}  // namespace detail
+
 using BioPtr = handle<BIO, BIO_free_all>;
 using BignumPtr = handle<BIGNUM, BN_free>;
 using CmsPtr = handle<CMS_ContentInfo, CMS_ContentInfo_free>;
@@ -38,5 +43,6 @@ using X509CrlPtr = handle<X509_CRL, X509_CRL_free>;
 using X509NamePtr = handle<X509_NAME, X509_NAME_free>;
 using X509Ptr = handle<X509, X509_free>;
 using X509StorePtr = handle<X509_STORE, X509_STORE_free>;
+using X509StackPtr = handle<STACK_OF(X509), detail::free_x509_stack>;
 
 }  // namespace signet
