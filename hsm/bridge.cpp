@@ -650,10 +650,21 @@ int provider_init(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISP
     return 1;
 }
 
+// The providers loaded per library context; unloaded at exit, before OpenSSL's own cleanup
+// (registered earlier, so it runs later).
+struct LoadedProviders {
+    std::map<OSSL_LIB_CTX*, std::array<OSSL_PROVIDER*, 2>> by_context;
+    ~LoadedProviders() {
+        for (auto& [libctx, providers] : by_context) {
+            for (OSSL_PROVIDER* provider : providers) OSSL_PROVIDER_unload(provider);
+        }
+    }
+};
+
 std::mutex g_install_mutex;
-std::map<OSSL_LIB_CTX*, OSSL_PROVIDER*>& installed() {
-    static std::map<OSSL_LIB_CTX*, OSSL_PROVIDER*> providers;
-    return providers;
+std::map<OSSL_LIB_CTX*, std::array<OSSL_PROVIDER*, 2>>& installed() {
+    static LoadedProviders providers;
+    return providers.by_context;
 }
 
 }  // namespace
@@ -663,15 +674,15 @@ void install_bridge(OSSL_LIB_CTX* libctx) {
     if (installed().contains(libctx)) return;
     // Loading any provider explicitly stops OpenSSL from loading the default one on demand, so
     // it is loaded here first (and thereby also found first by fetches without properties).
-    if (OSSL_PROVIDER_load(libctx, "default") == nullptr) {
-        throw_openssl_error("cannot load OpenSSL's default provider");
+    OSSL_PROVIDER* default_provider = OSSL_PROVIDER_load(libctx, "default");
+    if (default_provider == nullptr) throw_openssl_error("cannot load OpenSSL's default provider");
+    OSSL_PROVIDER* bridge = nullptr;
+    if (OSSL_PROVIDER_add_builtin(libctx, kProviderName, provider_init) != 1 ||
+        (bridge = OSSL_PROVIDER_load(libctx, kProviderName)) == nullptr) {
+        OSSL_PROVIDER_unload(default_provider);
+        throw_openssl_error("cannot load the signet-hsm provider");
     }
-    if (OSSL_PROVIDER_add_builtin(libctx, kProviderName, provider_init) != 1) {
-        throw_openssl_error("cannot register the signet-hsm provider");
-    }
-    OSSL_PROVIDER* provider = OSSL_PROVIDER_load(libctx, kProviderName);
-    if (provider == nullptr) throw_openssl_error("cannot load the signet-hsm provider");
-    installed()[libctx] = provider;
+    installed()[libctx] = {default_provider, bridge};
 }
 
 EvpPkeyPtr bridge_key(std::shared_ptr<const Signer> signer, OSSL_LIB_CTX* libctx) {
