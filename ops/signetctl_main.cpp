@@ -16,6 +16,7 @@
 #include "common/error.hpp"
 #include "hsm/module.hpp"
 #include "hsm/token.hpp"
+#include "policy/config.hpp"
 #include "signet/version.hpp"
 
 namespace {
@@ -26,6 +27,9 @@ using signet::Error;
 constexpr int kExitUsage = 2;
 
 const char* const kUsage = R"(usage: signetctl [--help] [--version] COMMAND ...
+
+Configuration:
+  config check FILE                      validate signet.yaml; errors name FILE:LINE:COLUMN and key
 
 HSM commands (options: --module PATH, --token LABEL, --pin SOURCE):
   hsm info                               the module, the token and its mechanisms
@@ -205,6 +209,25 @@ int hsm_kek(const Arguments& args) {
     return 0;
 }
 
+int config_check(const Arguments& args) {
+    args.allow({});
+    if (args.words.size() != 3) throw UsageError("config check needs exactly one FILE");
+    const auto config = signet::policy::load_config(args.words[2]);
+    std::cout << args.words[2] << ": OK\n"
+              << "  state_dir:   " << config.state_dir.string() << "\n"
+              << "  http:        "
+              << (config.http.enabled ? config.http.address + ":" + std::to_string(config.http.port) : "disabled")
+              << "\n"
+              << "  https:       "
+              << (config.https.enabled ? config.https.address + ":" + std::to_string(config.https.port) : "disabled")
+              << "\n"
+              << "  hsm:         token '" << config.hsm.token << "', PIN from " << config.hsm.pin.describe() << "\n"
+              << "  database:    " << (config.database.dsn ? "external (dsn)" : "embedded under state_dir") << "\n"
+              << "  api clients: " << config.api_clients.size() << "\n"
+              << "  profiles:    " << config.ca.profiles.size() << "\n";
+    return 0;
+}
+
 int exit_code(Errc code) {
     switch (code) {
         case Errc::invalid_argument: return kExitUsage;
@@ -218,6 +241,7 @@ int exit_code(Errc code) {
 
 int run(const Arguments& args) {
     const std::string command = args.command();
+    if (args.words.size() >= 2 && args.words[0] == "config" && args.words[1] == "check") return config_check(args);
     if (command == "hsm info") return hsm_info(args);
     if (command == "hsm list") return hsm_list(args);
     if (command == "hsm keygen") return hsm_keygen(args);
