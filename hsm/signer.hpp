@@ -1,29 +1,23 @@
 #pragma once
 
-#include <string_view>
-
 #include <openssl/evp.h>
 
+#include "common/algorithms.hpp"
 #include "common/bytes.hpp"
 
 namespace signet::hsm {
 
-// The key types Signet generates and signs with.
-enum class KeyType { ec_p256, ec_p384, rsa_2048, rsa_3072, rsa_4096 };
-
-std::string_view to_string(KeyType type) noexcept;
-// Parses "ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"; Errc::invalid_argument otherwise.
-KeyType parse_key_type(std::string_view name);
-bool is_ec(KeyType type) noexcept;
-// Size in bytes of a signature: the modulus for RSA, the maximum DER ECDSA-Sig-Value for EC.
-std::size_t max_signature_size(KeyType type) noexcept;
-int key_bits(KeyType type) noexcept;
-
-enum class Digest { sha256, sha384, sha512 };
-std::string_view to_string(Digest digest) noexcept;  // "SHA256"... (OpenSSL's names)
-std::size_t digest_size(Digest digest) noexcept;
-// Maps an OpenSSL digest name ("SHA256", "SHA2-256", "sha-256"...); Errc::invalid_argument otherwise.
-Digest parse_digest(std::string_view name);
+// The vocabulary types live in common/ (the configuration uses them too); they are named here
+// as well, so hsm::KeyType and signet::KeyType are the same type.
+using signet::Digest;
+using signet::digest_size;
+using signet::is_ec;
+using signet::key_bits;
+using signet::KeyType;
+using signet::max_signature_size;
+using signet::parse_digest;
+using signet::parse_key_type;
+using signet::to_string;
 
 // How the digest is turned into a signature.
 enum class Padding {

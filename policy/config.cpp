@@ -476,7 +476,7 @@ void read_profile(Map& map, unsigned max_assurance, CertificateProfile& out) {
     if (read_string_list(map, "key_types", key_types)) {
         for (std::size_t i = 0; i < key_types.size(); ++i) {
             try {
-                out.key_types.push_back(hsm::parse_key_type(key_types[i]));
+                out.key_types.push_back(parse_key_type(key_types[i]));
             } catch (const Error& e) {
                 map.problems().add(element_mark(map, "key_types", i),
                                    map.key_path("key_types") + "[" + std::to_string(i) + "]",
@@ -557,7 +557,7 @@ void read_tsa(Map& map, TsaSettings& out) {
         out.digests.clear();
         for (std::size_t i = 0; i < digests.size(); ++i) {
             try {
-                out.digests.push_back(hsm::parse_digest(digests[i]));
+                out.digests.push_back(parse_digest(digests[i]));
             } catch (const Error&) {
                 map.problems().add(element_mark(map, "digests", i),
                                    map.key_path("digests") + "[" + std::to_string(i) + "]",

@@ -11,7 +11,7 @@
 
 #include "common/bytes.hpp"
 #include "common/secret.hpp"
-#include "hsm/signer.hpp"
+#include "common/algorithms.hpp"
 
 namespace signet::policy {
 
@@ -88,7 +88,7 @@ struct ApiClient {
 };
 
 struct CertificateProfile {
-    std::vector<hsm::KeyType> key_types;
+    std::vector<KeyType> key_types;
     unsigned validity_days = 0;
     std::vector<std::string> key_usage;             // RFC 5280 §4.2.1.3 names
     std::vector<std::string> extended_key_usage;    // OIDs (names are resolved to OIDs)
@@ -107,7 +107,7 @@ struct CaSettings {
 struct TsaSettings {
     std::string policy_oid = "1.3.6.1.4.1.99999.1.1";
     std::vector<std::string> accepted_policies;  // the default policy is always accepted
-    std::vector<hsm::Digest> digests{hsm::Digest::sha256, hsm::Digest::sha384, hsm::Digest::sha512};
+    std::vector<Digest> digests{Digest::sha256, Digest::sha384, Digest::sha512};
     Milliseconds accuracy{1'000};
     unsigned precision = 3;                   // fractional-second digits of genTime
     bool allow_unsynchronized_clock = false;  // development only

@@ -1,4 +1,4 @@
-#include "hsm/signer.hpp"
+#include "common/algorithms.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 
 #include "common/error.hpp"
 
-namespace signet::hsm {
+namespace signet {
 
 std::string_view to_string(KeyType type) noexcept {
     switch (type) {
@@ -80,4 +80,4 @@ Digest parse_digest(std::string_view name) {
                 "digest '" + std::string(name) + "' is not supported (SHA-256, SHA-384, SHA-512)");
 }
 
-}  // namespace signet::hsm
+}  // namespace signet
