@@ -590,56 +590,45 @@ Config parse(const YAML::Node& root, const fs::path& source, Problems& problems)
     if (read_string(top, "state_dir", state_dir, true))
         config.state_dir = resolve(base, state_dir);
 
-    Map listeners = top.section("listeners");
-    Map http = listeners.section("http");
-    read_listener(http, config.http);
-    http.finish();
-    Map https = listeners.section("https");
-    read_https(https, base, config.https);
-    https.finish();
-    listeners.finish();
-    if (config.http.enabled && config.https.enabled && config.http.port == config.https.port &&
-        config.http.address == config.https.address) {
-        problems.add(listeners.mark(), "listeners", "http and https use the same address and port");
-    }
-
-    Map limits = top.section("limits");
-    read_limits(limits, config.limits);
-    limits.finish();
-    Map hsm = top.section("hsm");
-    read_hsm(hsm, base, config.hsm);
-    hsm.finish();
-    Map database = top.section("database");
-    read_database(database, config.database);
-    database.finish();
-    Map logging = top.section("logging");
-    read_logging(logging, base, config.logging);
-    logging.finish();
+    // Reads one section with `read`, then reports the keys in it that nobody asked for.
+    auto section = [](Map& parent, const std::string& key, auto&& read) {
+        Map map = parent.section(key);
+        read(map);
+        map.finish();
+    };
+    section(top, "listeners", [&](Map& listeners) {
+        section(listeners, "http", [&](Map& m) { read_listener(m, config.http); });
+        section(listeners, "https", [&](Map& m) { read_https(m, base, config.https); });
+        if (config.http.enabled && config.https.enabled && config.http.port == config.https.port &&
+            config.http.address == config.https.address) {
+            problems.add(listeners.mark(), "listeners",
+                         "http and https use the same address and port");
+        }
+    });
+    section(top, "limits", [&](Map& m) { read_limits(m, config.limits); });
+    section(top, "hsm", [&](Map& m) { read_hsm(m, base, config.hsm); });
+    section(top, "database", [&](Map& m) { read_database(m, config.database); });
+    section(top, "logging", [&](Map& m) { read_logging(m, base, config.logging); });
     read_api_clients(top, config.api_clients);
-
-    Map identity = top.section("identity");
-    read_unsigned(identity, "max_assurance_level", config.identity.max_assurance_level, 1, 10);
-    identity.finish();
-    Map ca = top.section("ca");
-    read_ca(ca, config.identity.max_assurance_level, config.ca);
-    ca.finish();
-    Map tsa = top.section("tsa");
-    read_tsa(tsa, config.tsa);
-    tsa.finish();
-    Map ocsp = top.section("ocsp");
-    read_duration(ocsp, "response_validity_seconds", config.ocsp.response_validity, 60,
-                  7 * 24 * 3600);
-    read_string(ocsp, "key_label", config.ocsp.key_label);
-    ocsp.finish();
-    Map signing = top.section("signing");
-    read_unsigned(signing, "max_document_bytes", config.signing.max_document_bytes, 1,
-                  1024ull * 1024 * 1024);
-    signing.finish();
-    Map otp = top.section("otp");
-    read_unsigned(otp, "digits", config.otp.digits, 6, 8, "a digit count");
-    read_duration(otp, "period_seconds", config.otp.period, 15, 300);
-    read_unsigned(otp, "window", config.otp.window, 0, 10);
-    otp.finish();
+    section(top, "identity", [&](Map& m) {
+        read_unsigned(m, "max_assurance_level", config.identity.max_assurance_level, 1, 10);
+    });
+    section(top, "ca", [&](Map& m) { read_ca(m, config.identity.max_assurance_level, config.ca); });
+    section(top, "tsa", [&](Map& m) { read_tsa(m, config.tsa); });
+    section(top, "ocsp", [&](Map& m) {
+        read_duration(m, "response_validity_seconds", config.ocsp.response_validity, 60,
+                      7 * 24 * 3600);
+        read_string(m, "key_label", config.ocsp.key_label);
+    });
+    section(top, "signing", [&](Map& m) {
+        read_unsigned(m, "max_document_bytes", config.signing.max_document_bytes, 1,
+                      1024ull * 1024 * 1024);
+    });
+    section(top, "otp", [&](Map& m) {
+        read_unsigned(m, "digits", config.otp.digits, 6, 8, "a digit count");
+        read_duration(m, "period_seconds", config.otp.period, 15, 300);
+        read_unsigned(m, "window", config.otp.window, 0, 10);
+    });
     top.finish();
     return config;
 }
