@@ -1,10 +1,14 @@
 // signetctl: the operator CLI on the appliance. It talks to the HSM (and, from the next issues
 // on, the database) directly.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -17,6 +21,9 @@
 #include "hsm/module.hpp"
 #include "hsm/token.hpp"
 #include "policy/config.hpp"
+#include "store/database.hpp"
+#include "store/embedded_postgres.hpp"
+#include "store/migrations.hpp"
 #include "signet/version.hpp"
 
 namespace {
@@ -44,6 +51,16 @@ HSM options (each also from the environment):
   --pin SOURCE     where the user PIN is: file:PATH or env:VARIABLE
                                       (SIGNET_HSM_PIN, default file:var/hsm-user.pin)
                    The PIN itself is never accepted on the command line.
+
+Database commands:
+  db status                              the database, its server, the schema version and the
+                                         migrations applied
+
+Database options (each also from the environment):
+  --dsn DSN        a libpq connection string or URI (SIGNET_DATABASE_DSN); a password goes in
+                   ~/.pgpass, PGPASSFILE or the environment, never on the command line
+  --state-dir DIR  with no DSN: the embedded PostgreSQL under DIR (SIGNET_STATE_DIR, default var),
+                   started for the command, or the one the signetd owning DIR runs
 
 Exit status: 0 success, 1 failure, 2 usage error, 3 not found, 4 permission denied,
 5 already exists, 6 unavailable.
@@ -228,6 +245,66 @@ int config_check(const Arguments& args) {
     return 0;
 }
 
+// db status: which database, its server, the schema version and the migrations applied. With no
+// DSN it starts the embedded cluster under the state directory for the command, or, when a
+// signetd owns that directory, connects to the cluster that signetd runs.
+int db_status(const Arguments& args) {
+    args.allow({"dsn", "state-dir"});
+    if (args.options.contains("dsn") && args.options.contains("state-dir")) {
+        throw UsageError("give --dsn or --state-dir, not both");
+    }
+    if (args.options.contains("dsn") && signet::store::dsn_has_password(args.options.at("dsn"))) {
+        throw UsageError(
+            "passwords are never taken on the command line; put it in ~/.pgpass or PGPASSFILE, "
+            "or give the whole DSN in SIGNET_DATABASE_DSN");
+    }
+    using signet::store::EmbeddedPostgres;
+    std::string dsn =
+        args.options.contains("state-dir") ? "" : args.option("dsn", "SIGNET_DATABASE_DSN", "");
+    std::unique_ptr<EmbeddedPostgres> embedded;
+    std::string where = "the DSN given";
+    if (dsn.empty()) {
+        const std::filesystem::path state_dir = args.option("state-dir", "SIGNET_STATE_DIR", "var");
+        if (EmbeddedPostgres::in_use(state_dir)) {
+            dsn = EmbeddedPostgres::dsn_for(state_dir);
+            where = "embedded, under " + state_dir.string() +
+                    " (run by the Signet process holding its lock)";
+        } else {
+            embedded = std::make_unique<EmbeddedPostgres>(
+                signet::store::EmbeddedPostgresOptions{.state_dir = state_dir});
+            dsn = embedded->dsn();
+            where = "embedded, " + embedded->data_dir().string();
+        }
+    }
+    signet::store::Database database({.dsn = dsn, .pool_size = 1});
+    const auto health = database.health(std::chrono::milliseconds(5000));
+    if (!health.ok) {
+        throw Error(Errc::unavailable, health.detail);
+    }
+    const auto applied = signet::store::applied_migrations(database);
+    const int version = applied.empty() ? 0 : applied.back().version;
+    const auto known = signet::store::known_migrations();
+    const auto pending = std::count_if(known.begin(), known.end(),
+                                       [&](const auto& m) { return m.version > version; });
+    std::cout << "database:        " << where << "\n"
+              << "server:          " << health.detail << "\n"
+              << "schema version:  " << version << " (this signetctl knows " << known.back().version
+              << ")\n"
+              << "migrations:\n";
+    for (const auto& m : applied) {
+        std::cout << "  " << std::right << std::setw(4) << m.version << "  "
+                  << signet::format_utc(m.applied_at) << "  " << m.name << "\n";
+    }
+    if (applied.empty()) {
+        std::cout << "  (none)\n";
+    }
+    std::cout << "pending:         "
+              << (pending == 0 ? "none"
+                               : std::to_string(pending) + " (applied when signetd starts)")
+              << "\n";
+    return 0;
+}
+
 int exit_code(Errc code) {
     switch (code) {
         case Errc::invalid_argument: return kExitUsage;
@@ -246,6 +323,7 @@ int run(const Arguments& args) {
     if (command == "hsm list") return hsm_list(args);
     if (command == "hsm keygen") return hsm_keygen(args);
     if (command == "hsm kek") return hsm_kek(args);
+    if (command == "db status") return db_status(args);
     throw UsageError(command.empty() ? "no command given" : "unknown command '" + command + "'");
 }
 

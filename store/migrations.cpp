@@ -1,0 +1,175 @@
+#include "store/migrations.hpp"
+
+#include <algorithm>
+
+namespace signet::store {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// The migrations. Append only: a migration that has shipped is never edited (a database that
+// ran it would silently differ from one that runs the edit); fix forward with a new version.
+
+constexpr std::string_view kInitialSchema = R"sql(
+-- API clients: who may call /v1 and with which scopes. No credential is stored: a client
+-- certificate is known by the SHA-256 of its DER encoding, a bearer token by its SHA-256.
+CREATE TABLE api_clients (
+    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name               text NOT NULL UNIQUE CHECK (name <> '' AND length(name) <= 200),
+    scopes             text[] NOT NULL DEFAULT '{}' CHECK (array_position(scopes, NULL) IS NULL),
+    certificate_sha256 bytea UNIQUE CHECK (octet_length(certificate_sha256) = 32),
+    token_sha256       bytea UNIQUE CHECK (octet_length(token_sha256) = 32),
+    created_at         timestamptz NOT NULL
+);
+
+-- The audit log (audit/README.md): every change of state, append-only and gapless, so that a
+-- Merkle tree over leaf_hash (RFC 6962 §2.1: SHA-256(0x00 || canonical encoding)) proves that
+-- nothing was removed. seq is assigned by the application under an advisory lock.
+CREATE TABLE audit_events (
+    seq        bigint PRIMARY KEY CHECK (seq >= 1),
+    event_time timestamptz NOT NULL,
+    event_type text NOT NULL CHECK (event_type <> ''),
+    actor      text NOT NULL,
+    object     text NOT NULL,
+    details    jsonb NOT NULL CHECK (jsonb_typeof(details) = 'object'),
+    leaf_hash  bytea NOT NULL CHECK (octet_length(leaf_hash) = 32)
+);
+
+-- Gapless even against a writer that bypasses the application: each row must be the next one.
+CREATE FUNCTION audit_events_require_next_seq() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    expected bigint;
+BEGIN
+    SELECT coalesce(max(seq), 0) + 1 INTO expected FROM audit_events;
+    IF NEW.seq <> expected THEN
+        RAISE EXCEPTION 'audit_events is gapless: seq % inserted where % is next', NEW.seq, expected
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER audit_events_gapless BEFORE INSERT ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION audit_events_require_next_seq();
+
+-- Append-only: statement-level, so even an UPDATE or DELETE that matches no row is refused.
+-- (A superuser can still disable triggers; the signed checkpoints of the Merkle tree are what
+-- make such a change evident.)
+CREATE FUNCTION audit_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_events is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_events
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change();
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "api_clients and audit_events", kInitialSchema},
+};
+
+constexpr std::string_view kCreateSchemaMigrations = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    integer PRIMARY KEY CHECK (version >= 1),
+    name       text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+))sql";
+
+constexpr std::string_view kSchemaMigrationsExists =
+    "SELECT to_regclass('schema_migrations') IS NOT NULL";
+
+const Migration* find_known(int version) {
+    for (const auto& m : kMigrations) {
+        if (m.version == version)
+            return &m;
+    }
+    return nullptr;
+}
+
+int latest_known() {
+    return std::empty(kMigrations) ? 0 : std::rbegin(kMigrations)->version;
+}
+
+std::vector<AppliedMigration> read_applied(Connection& connection) {
+    std::vector<AppliedMigration> applied;
+    if (!connection.exec(kSchemaMigrationsExists).one()[0].boolean())
+        return applied;
+    const Result rows =
+        connection.exec("SELECT version, name, applied_at FROM schema_migrations ORDER BY version");
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const Row row = rows[i];
+        applied.push_back({row["version"].as<int>(), row["name"].as<std::string>(),
+                           row["applied_at"].as<Clock::time_point>()});
+    }
+    return applied;
+}
+
+}  // namespace
+
+std::span<const Migration> known_migrations() noexcept {
+    return kMigrations;
+}
+
+MigrationReport migrate(Database& database) {
+    for (std::size_t i = 0; i < std::size(kMigrations); ++i) {
+        if (kMigrations[i].version != static_cast<int>(i) + 1) {
+            throw Error(Errc::internal, "the compiled-in migrations are not numbered 1, 2, 3...");
+        }
+    }
+    return database.transaction([](Connection& connection) {
+        // Waiting for another node's migrations, and a migration itself, may take long.
+        connection.set_query_timeout(std::chrono::milliseconds(0));
+        // Transaction-scoped: released at COMMIT or ROLLBACK, even if this process dies.
+        connection.exec("SELECT pg_advisory_xact_lock($1::bigint)", {advisory_lock::kMigrations});
+        connection.exec(kCreateSchemaMigrations);
+
+        MigrationReport report;
+        for (const auto& done : read_applied(connection)) {
+            const Migration* known = find_known(done.version);
+            if (known == nullptr) {
+                throw Error(Errc::failed_precondition,
+                            "the database schema has migration " + std::to_string(done.version) +
+                                " ('" + done.name +
+                                "'), which this Signet does not know (it knows up to " +
+                                std::to_string(latest_known()) + "): run a newer Signet");
+            }
+            if (known->name != done.name) {
+                throw Error(Errc::failed_precondition,
+                            "the database's migration " + std::to_string(done.version) + " is '" +
+                                done.name + "' but this Signet's is '" + std::string(known->name) +
+                                "': the database has a different history");
+            }
+            report.from_version = std::max(report.from_version, done.version);
+        }
+        for (const auto& m : kMigrations) {
+            if (m.version <= report.from_version)
+                continue;
+            connection.exec(m.sql);
+            const Result recorded = connection.exec(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2) RETURNING "
+                "applied_at",
+                {m.version, m.name});
+            report.applied.push_back({m.version, std::string(m.name),
+                                      recorded.one()["applied_at"].as<Clock::time_point>()});
+        }
+        report.to_version = std::max(report.from_version, latest_known());
+        return report;
+    });
+}
+
+int schema_version(Database& database) {
+    return database.with_connection([](Connection& connection) {
+        if (!connection.exec(kSchemaMigrationsExists).one()[0].boolean())
+            return 0;
+        const Result result =
+            connection.exec("SELECT coalesce(max(version), 0) AS version FROM schema_migrations");
+        return result.one()["version"].as<int>();
+    });
+}
+
+std::vector<AppliedMigration> applied_migrations(Database& database) {
+    return database.with_connection(
+        [](Connection& connection) { return read_applied(connection); });
+}
+
+}  // namespace signet::store

@@ -1,0 +1,355 @@
+// The libpq pool against a real PostgreSQL server (tests/store/test_cluster.hpp).
+#include <atomic>
+#include <boost/test/unit_test.hpp>
+#include <latch>
+#include <thread>
+
+#include "tests/store/test_cluster.hpp"
+
+using namespace signet;
+using namespace signet::store;
+using signet::testing::expect_error;
+using signet::testing::TestCluster;
+
+namespace {
+
+DatabaseOptions options_for(const std::string& dsn, std::size_t pool_size = 4) {
+    DatabaseOptions options;
+    options.dsn = dsn;
+    options.pool_size = pool_size;
+    return options;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(database)
+
+BOOST_AUTO_TEST_CASE(crud_through_the_pool) {
+    Database db(options_for(TestCluster::instance().fresh_database("crud")));
+    db.with_connection([](Connection& c) {
+        c.exec(
+            "CREATE TABLE things (id bigint PRIMARY KEY, name text NOT NULL, note text, ok boolean "
+            "NOT NULL)");
+        c.exec("INSERT INTO things VALUES ($1, $2, $3, $4)", {1, "one", std::nullopt, true});
+        c.exec("INSERT INTO things VALUES ($1, $2, $3, $4)",
+               {2, std::string("two"), std::optional<std::string>("n"), false});
+    });
+    db.with_connection([](Connection& c) {
+        const Result rows = c.exec("SELECT id, name, note, ok FROM things ORDER BY id");
+        BOOST_REQUIRE_EQUAL(rows.size(), 2u);
+        BOOST_CHECK_EQUAL(rows[0]["id"].int64(), 1);
+        BOOST_CHECK_EQUAL(rows[0]["name"].as<std::string>(), "one");
+        BOOST_CHECK(rows[0]["note"].is_null());
+        BOOST_CHECK(!rows[0]["note"].optional<std::string>().has_value());
+        BOOST_CHECK(rows[0]["ok"].boolean());
+        BOOST_CHECK_EQUAL(rows[1]["note"].optional<std::string>().value(), "n");
+        BOOST_CHECK(!rows[1]["ok"].as<bool>());
+        expect_error([&] { (void)rows[0]["note"].text(); }, Errc::internal, "is NULL");
+        expect_error([&] { (void)rows[0]["missing"]; }, Errc::internal, "no column 'missing'");
+
+        BOOST_CHECK_EQUAL(
+            c.exec("UPDATE things SET note = $1 WHERE id = $2", {"x", 1}).affected_rows(), 1u);
+        BOOST_CHECK_EQUAL(c.exec("DELETE FROM things WHERE id = $1", {2}).affected_rows(), 1u);
+        BOOST_CHECK_EQUAL(c.exec("SELECT count(*) FROM things").one()[0].int64(), 1);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(prepared_statements_are_prepared_once_per_connection) {
+    Database db(options_for(TestCluster::instance().fresh_database("prepared"), 1));
+    static constexpr Statement kAdd{"test.add", "SELECT $1::bigint + $2::bigint AS sum"};
+    db.with_connection([](Connection& c) {
+        for (int i = 0; i < 5; ++i)
+            BOOST_CHECK_EQUAL(c.exec(kAdd, {i, 10}).one()["sum"].int64(), i + 10);
+        const Result prepared = c.exec("SELECT name FROM pg_prepared_statements");
+        BOOST_REQUIRE_EQUAL(prepared.size(), 1u);
+        BOOST_CHECK_EQUAL(prepared[0]["name"].text(), "test.add");
+        // Same name, other SQL: a bug, refused.
+        static constexpr Statement kClash{"test.add", "SELECT 1"};
+        expect_error([&] { c.exec(kClash); }, Errc::internal, "share the name");
+        // The session lost its statements (a pooler's DISCARD ALL): prepared again.
+        c.exec("DEALLOCATE ALL");
+        BOOST_CHECK_EQUAL(c.exec(kAdd, {1, 1}).one()["sum"].int64(), 2);
+    });
+    // The same (only) connection again: still prepared.
+    db.with_connection([](Connection& c) {
+        BOOST_CHECK_EQUAL(c.exec(kAdd, {2, 2}).one()["sum"].int64(), 4);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(bytea_round_trip) {
+    Database db(options_for(TestCluster::instance().fresh_database("bytea")));
+    Bytes all(256);
+    for (std::size_t i = 0; i < all.size(); ++i)
+        all[i] = static_cast<std::uint8_t>(i);
+    Bytes large(1 << 20);
+    for (std::size_t i = 0; i < large.size(); ++i)
+        large[i] = static_cast<std::uint8_t>((i * 7919) >> 3);
+    db.with_connection([&](Connection& c) {
+        c.exec("CREATE TABLE blobs (id int PRIMARY KEY, data bytea NOT NULL)");
+        c.exec("INSERT INTO blobs VALUES (1, $1)", {all});
+        c.exec("INSERT INTO blobs VALUES (2, $1)", {Bytes{}});
+        c.exec("INSERT INTO blobs VALUES (3, $1)", {large});
+        BOOST_CHECK(c.exec("SELECT data FROM blobs WHERE id = 1").one()[0].bytes() == all);
+        BOOST_CHECK(c.exec("SELECT data FROM blobs WHERE id = 2").one()[0].bytes().empty());
+        BOOST_CHECK(c.exec("SELECT data FROM blobs WHERE id = 3").one()[0].bytes() == large);
+        // The server stored exactly those bytes (binary parameter, not text).
+        BOOST_CHECK_EQUAL(c.exec("SELECT length(data) FROM blobs WHERE id = 1").one()[0].int64(),
+                          256);
+        BOOST_CHECK_EQUAL(
+            c.exec("SELECT get_byte(data, 255) FROM blobs WHERE id = 1").one()[0].int64(), 255);
+        // A server configured for the old escape output format.
+        c.exec("SET bytea_output = 'escape'");
+        BOOST_CHECK(c.exec("SELECT data FROM blobs WHERE id = 1").one()[0].bytes() == all);
+        c.exec("RESET bytea_output");
+    });
+}
+
+BOOST_AUTO_TEST_CASE(arrays_and_timestamps_round_trip) {
+    Database db(options_for(TestCluster::instance().fresh_database("types")));
+    const std::vector<std::string> tricky{"plain",   "",        "with space",
+                                          "com,ma",  "quo\"te", "back\\slash",
+                                          "{brace}", "NULL",    "ünï€ode"};
+    const std::vector<Clock::time_point> times{
+        Clock::time_point(
+            std::chrono::microseconds(1795341300123456)),  // 2026-11-22T09:55:00.123456Z
+        Clock::time_point(std::chrono::microseconds(-1)),  // 1969-12-31T23:59:59.999999Z
+        Clock::time_point(std::chrono::microseconds(0))};
+    db.with_connection([&](Connection& c) {
+        const Result r = c.exec("SELECT $1::text[] AS a, cardinality($1::text[]) AS n",
+                                {Param::text_array(tricky)});
+        BOOST_CHECK_EQUAL(r.one()["n"].int64(), static_cast<std::int64_t>(tricky.size()));
+        BOOST_CHECK(r.one()["a"].text_array() == tricky);
+        BOOST_CHECK(c.exec("SELECT '{}'::text[]").one()[0].text_array().empty());
+        for (const auto& t : times) {
+            BOOST_CHECK(c.exec("SELECT $1::timestamptz", {t}).one()[0].time() == t);
+        }
+        // Whatever the session's time zone, the instant is the same.
+        c.exec("SET timezone = 'Asia/Kolkata'");
+        BOOST_CHECK(c.exec("SELECT $1::timestamptz", {times[0]}).one()[0].time() == times[0]);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(transaction_commits_and_rolls_back_on_exception) {
+    Database db(options_for(TestCluster::instance().fresh_database("tx"), 1));
+    db.with_connection([](Connection& c) { c.exec("CREATE TABLE t (v int)"); });
+    const int committed = db.transaction([](Connection& c) {
+        c.exec("INSERT INTO t VALUES (1)");
+        return 7;
+    });
+    BOOST_CHECK_EQUAL(committed, 7);
+    BOOST_CHECK_THROW(db.transaction([](Connection& c) {
+        c.exec("INSERT INTO t VALUES (2)");
+        throw std::runtime_error("the service failed after writing");
+    }),
+                      std::runtime_error);
+    // A database error inside: rolled back too, the error goes on.
+    expect_error(
+        [&] {
+            db.transaction([](Connection& c) {
+                c.exec("INSERT INTO t VALUES (3)");
+                c.exec("INSERT INTO t VALUES ('not a number')");
+            });
+        },
+        Errc::invalid_argument, "22P02");
+    // An error caught inside leaves the transaction aborted: COMMIT must not pretend.
+    expect_error(
+        [&] {
+            db.transaction([](Connection& c) {
+                c.exec("INSERT INTO t VALUES (4)");
+                try {
+                    c.exec("SELECT 1/0");
+                } catch (const DatabaseError&) {
+                }
+            });
+        },
+        Errc::internal, "nothing was committed");
+    // A connection left inside a transaction by with_connection is rolled back, not reused so.
+    BOOST_CHECK_THROW(db.with_connection([](Connection& c) {
+        c.exec("BEGIN");
+        c.exec("INSERT INTO t VALUES (5)");
+        throw std::runtime_error("forgot to commit");
+    }),
+                      std::runtime_error);
+    db.with_connection([](Connection& c) {
+        BOOST_CHECK(!c.in_transaction());
+        const Result rows = c.exec("SELECT v FROM t ORDER BY v");
+        BOOST_REQUIRE_EQUAL(rows.size(), 1u);
+        BOOST_CHECK_EQUAL(rows[0]["v"].int64(), 1);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(sqlstates_map_to_signet_errors) {
+    Database db(options_for(TestCluster::instance().fresh_database("sqlstates"), 1));
+    db.with_connection([](Connection& c) {
+        c.exec(
+            "CREATE TABLE parent (id int PRIMARY KEY, name text UNIQUE NOT NULL CHECK (name <> "
+            "''))");
+        c.exec("CREATE TABLE child (parent_id int REFERENCES parent(id))");
+        c.exec("INSERT INTO parent VALUES (1, 'a')");
+        try {
+            c.exec("INSERT INTO parent VALUES ($1, $2)", {2, "a"});
+            BOOST_ERROR("expected a unique violation");
+        } catch (const DatabaseError& e) {
+            BOOST_CHECK(e.code() == Errc::already_exists);
+            BOOST_CHECK_EQUAL(e.sqlstate(), "23505");
+            BOOST_CHECK(!e.retryable());
+            BOOST_TEST_MESSAGE(e.what());
+        }
+        expect_error([&] { c.exec("INSERT INTO parent VALUES (3, NULL)"); }, Errc::invalid_argument,
+                     "23502");
+        expect_error([&] { c.exec("INSERT INTO parent VALUES (3, '')"); }, Errc::invalid_argument,
+                     "23514");
+        expect_error([&] { c.exec("INSERT INTO child VALUES (99)"); }, Errc::failed_precondition,
+                     "23503");
+        expect_error([&] { c.exec("SELEC 1"); }, Errc::internal, "42601");
+        expect_error([&] { c.exec("SELECT $1::text", {std::string("a\0b", 3)}); },
+                     Errc::invalid_argument, "NUL");
+        expect_error([&] { c.exec("SET statement_timeout = 50; SELECT pg_sleep(1)"); },
+                     Errc::unavailable, "57014");
+        c.exec("RESET statement_timeout");
+        // The detail (which would quote the duplicate value) stays out of the message.
+        expect_error([&] { c.exec("INSERT INTO parent VALUES (5, 'a')"); }, Errc::already_exists,
+                     "parent_name_key");
+    });
+    BOOST_CHECK(errc_for_sqlstate("40001") == Errc::unavailable);
+    BOOST_CHECK(is_retryable_sqlstate("40001"));
+    BOOST_CHECK(is_retryable_sqlstate("40P01"));
+    BOOST_CHECK(errc_for_sqlstate("57P01") == Errc::unavailable);
+    BOOST_CHECK(errc_for_sqlstate("08006") == Errc::unavailable);
+    BOOST_CHECK(errc_for_sqlstate("42501") == Errc::permission_denied);
+    BOOST_CHECK(errc_for_sqlstate("25006") == Errc::failed_precondition);
+}
+
+BOOST_AUTO_TEST_CASE(serializable_transactions_retry_on_40001) {
+    Database db(options_for(TestCluster::instance().fresh_database("serializable"), 2));
+    db.with_connection([](Connection& c) { c.exec("CREATE TABLE ledger (n int NOT NULL)"); });
+    std::latch both_read(2);
+    std::atomic<int> attempts{0};
+    auto writer = [&] {
+        db.transaction(
+            [&](Connection& c) {
+                const int attempt = ++attempts;
+                const auto count = c.exec("SELECT count(*) FROM ledger").one()[0].int64();
+                if (attempt <= 2)
+                    both_read.arrive_and_wait();  // both read before either writes
+                c.exec("INSERT INTO ledger VALUES ($1)", {count + 1});
+            },
+            TransactionOptions::serializable());
+    };
+    std::thread first(writer);
+    std::thread second(writer);
+    first.join();
+    second.join();
+    BOOST_CHECK_GE(attempts.load(), 3);  // one of them ran again
+    db.with_connection([](Connection& c) {
+        // Serial order: the second saw the first's row.
+        BOOST_CHECK_EQUAL(
+            c.exec("SELECT string_agg(n::text, ',' ORDER BY n) FROM ledger").one()[0].text(),
+            "1,2");
+    });
+    // Without retries the conflict reaches the caller as a retryable error.
+    std::latch again(2);
+    std::atomic<int> failures{0};
+    auto once = [&] {
+        try {
+            db.transaction(
+                [&](Connection& c) {
+                    c.exec("SELECT count(*) FROM ledger");
+                    again.arrive_and_wait();
+                    c.exec("INSERT INTO ledger VALUES (0)");
+                },
+                TransactionOptions{Isolation::serializable, false, 1});
+        } catch (const DatabaseError& e) {
+            BOOST_CHECK(e.retryable());
+            BOOST_CHECK(e.code() == Errc::unavailable);
+            ++failures;
+        }
+    };
+    std::thread a(once);
+    std::thread b(once);
+    a.join();
+    b.join();
+    BOOST_CHECK_EQUAL(failures.load(), 1);
+}
+
+BOOST_AUTO_TEST_CASE(pool_bounds_connections_and_times_out) {
+    Database db(options_for(TestCluster::instance().fresh_database("pool"), 3));
+    std::vector<std::thread> threads;
+    std::atomic<int> done{0};
+    for (int t = 0; t < 12; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 20; ++i) {
+                db.with_connection([](Connection& c) { c.exec("SELECT pg_sleep(0.001)"); });
+            }
+            ++done;
+        });
+    }
+    for (auto& t : threads)
+        t.join();
+    BOOST_CHECK_EQUAL(done.load(), 12);
+    PoolStats stats = db.stats();
+    BOOST_CHECK_EQUAL(stats.size, 3u);
+    BOOST_CHECK_LE(stats.open, 3u);
+    BOOST_CHECK_EQUAL(stats.in_use, 0u);
+    BOOST_CHECK_EQUAL(stats.errors, 0u);
+
+    auto a = db.acquire();
+    auto b = db.acquire();
+    auto c = db.acquire();
+    stats = db.stats();
+    BOOST_CHECK_EQUAL(stats.in_use, 3u);
+    BOOST_CHECK_EQUAL(stats.idle, 0u);
+    expect_error([&] { db.acquire(std::chrono::milliseconds(100)); }, Errc::unavailable,
+                 "all 3 connections stayed busy");
+}
+
+BOOST_AUTO_TEST_CASE(query_timeout_gives_unavailable_and_the_pool_recovers) {
+    auto options = options_for(TestCluster::instance().fresh_database("timeout"), 1);
+    options.query_timeout = std::chrono::milliseconds(200);
+    Database db(options);
+    const auto start = std::chrono::steady_clock::now();
+    expect_error([&] { db.with_connection([](Connection& c) { c.exec("SELECT pg_sleep(10)"); }); },
+                 Errc::unavailable, "no answer within 200 ms");
+    BOOST_CHECK_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    db.with_connection(
+        [](Connection& c) { BOOST_CHECK_EQUAL(c.exec("SELECT 1").one()[0].int64(), 1); });
+    BOOST_CHECK(db.health().ok);
+}
+
+BOOST_AUTO_TEST_CASE(errors_never_show_the_password) {
+    const std::vector<std::string> dsns{
+        "host=/nonexistent-signet-dir port=5 user=u dbname=d password=hunter2-topsecret",
+        "postgresql://u:hunter2%40topsecret@/d?host=/nonexistent-signet-dir",
+    };
+    for (const auto& dsn : dsns) {
+        Database db(options_for(dsn, 1));
+        try {
+            db.with_connection([](Connection&) {});
+            BOOST_ERROR("expected the connection to fail");
+        } catch (const Error& e) {
+            const std::string message = e.what();
+            BOOST_TEST_MESSAGE(message);
+            BOOST_CHECK(e.code() == Errc::unavailable);
+            BOOST_CHECK(message.starts_with("database unavailable: "));
+            BOOST_CHECK(message.find("hunter2") == std::string::npos);
+            BOOST_CHECK(message.find('\n') == std::string::npos);
+        }
+        const auto health = db.health(std::chrono::milliseconds(500));
+        BOOST_CHECK(!health.ok);
+        BOOST_CHECK(health.detail.find("hunter2") == std::string::npos);
+        BOOST_CHECK_EQUAL(db.stats().connect_failures, 2u);
+    }
+    try {
+        Database bad(options_for("host=x password=hunter2 'unterminated", 1));
+        BOOST_ERROR("expected an invalid DSN");
+    } catch (const Error& e) {
+        BOOST_CHECK(e.code() == Errc::invalid_argument);
+        BOOST_CHECK(std::string(e.what()).find("hunter2") == std::string::npos);
+    }
+    BOOST_CHECK(dsn_has_password("host=x password=y"));
+    BOOST_CHECK(dsn_has_password("postgresql://u:p@h/d"));
+    BOOST_CHECK(!dsn_has_password("host=x dbname=y"));
+    BOOST_CHECK(!dsn_has_password("postgresql://u@h/d"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

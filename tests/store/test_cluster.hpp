@@ -1,0 +1,72 @@
+#pragma once
+
+// One real PostgreSQL cluster per test executable (initdb costs a second or more), started by
+// EmbeddedPostgres in a temporary state directory and stopped at exit. Each test that needs a
+// clean slate takes a fresh database in it.
+#include <boost/test/unit_test.hpp>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "store/database.hpp"
+#include "store/embedded_postgres.hpp"
+#include "store/migrations.hpp"
+#include "tests/support/process.hpp"
+
+namespace signet::testing {
+
+class TestCluster {
+  public:
+    static TestCluster& instance() {
+        static TestCluster cluster;
+        return cluster;
+    }
+
+    store::EmbeddedPostgres& server() { return *server_; }
+    const std::filesystem::path& state_dir() const { return dir_.path(); }
+
+    // An empty database `name` (dropped first if a previous test left it), and its DSN.
+    std::string fresh_database(const std::string& name) {
+        store::Database admin({.dsn = server_->dsn("postgres"), .pool_size = 1});
+        admin.with_connection([&](store::Connection& c) {
+            c.exec("DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)");
+            c.exec("CREATE DATABASE \"" + name + "\"");
+        });
+        return server_->dsn(name);
+    }
+
+    // A fresh database with the schema migrated.
+    std::string migrated_database(const std::string& name) {
+        const std::string dsn = fresh_database(name);
+        store::Database database({.dsn = dsn, .pool_size = 1});
+        store::migrate(database);
+        return dsn;
+    }
+
+  private:
+    // The state directory itself is the temporary directory: as root, PostgreSQL runs as the
+    // postgres user, which must be able to walk down to it (EmbeddedPostgres adds o+x to the
+    // state directory, but not to its parents).
+    TempDir dir_{"signet-pg"};
+    std::unique_ptr<store::EmbeddedPostgres> server_ =
+        std::make_unique<store::EmbeddedPostgres>(store::EmbeddedPostgresOptions{
+            .state_dir = dir_.path(), .unsafe_fast = true, .log = [](std::string_view m) {
+                std::clog << "[postgres] " << m << "\n";
+            }});
+};
+
+// Checks that `operation` throws signet::Error with `code` and a message containing `needle`.
+template <class F>
+void expect_error(F&& operation, Errc code, const std::string& needle) {
+    try {
+        operation();
+        BOOST_ERROR("expected an error containing '" << needle << "'");
+    } catch (const Error& e) {
+        BOOST_TEST_MESSAGE("error as expected: " << e.what());
+        BOOST_CHECK_EQUAL(to_string(e.code()), to_string(code));
+        BOOST_CHECK_MESSAGE(std::string(e.what()).find(needle) != std::string::npos,
+                            "'" << e.what() << "' does not contain '" << needle << "'");
+    }
+}
+
+}  // namespace signet::testing
