@@ -13,10 +13,12 @@
 #include "common/error.hpp"
 #include "common/handle.hpp"
 #include "hsm/token.hpp"
+#include "tests/support/expect.hpp"
 #include "tests/support/softhsm.hpp"
 
 using namespace signet;
 using namespace signet::hsm;
+using signet::testing::expect_error;
 using signet::testing::SoftHsm;
 
 namespace {
@@ -65,19 +67,6 @@ CK_OBJECT_HANDLE private_key_handle(Token& token, const std::string& label) {
     });
 }
 
-// Checks that `operation` throws signet::Error with `code` and a message containing `needle`.
-template <class F>
-void expect_error(F&& operation, Errc code, const std::string& needle) {
-    try {
-        operation();
-        BOOST_ERROR("expected an error containing '" << needle << "'");
-    } catch (const Error& e) {
-        BOOST_TEST_MESSAGE("error as expected: " << e.what());
-        BOOST_CHECK_EQUAL(to_string(e.code()), to_string(code));
-        BOOST_CHECK_MESSAGE(std::string(e.what()).find(needle) != std::string::npos,
-                            "'" << e.what() << "' does not contain '" << needle << "'");
-    }
-}
 
 const std::vector<KeyType> kAllKeyTypes{KeyType::ec_p256, KeyType::ec_p384, KeyType::rsa_2048,
                                         KeyType::rsa_3072, KeyType::rsa_4096};

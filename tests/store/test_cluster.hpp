@@ -11,6 +11,7 @@
 #include "store/database.hpp"
 #include "store/embedded_postgres.hpp"
 #include "store/migrations.hpp"
+#include "tests/support/expect.hpp"
 #include "tests/support/process.hpp"
 
 namespace signet::testing {
@@ -55,18 +56,5 @@ class TestCluster {
             }});
 };
 
-// Checks that `operation` throws signet::Error with `code` and a message containing `needle`.
-template <class F>
-void expect_error(F&& operation, Errc code, const std::string& needle) {
-    try {
-        operation();
-        BOOST_ERROR("expected an error containing '" << needle << "'");
-    } catch (const Error& e) {
-        BOOST_TEST_MESSAGE("error as expected: " << e.what());
-        BOOST_CHECK_EQUAL(to_string(e.code()), to_string(code));
-        BOOST_CHECK_MESSAGE(std::string(e.what()).find(needle) != std::string::npos,
-                            "'" << e.what() << "' does not contain '" << needle << "'");
-    }
-}
 
 }  // namespace signet::testing
