@@ -1,11 +1,15 @@
 #include "policy/config.hpp"
 
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "common/error.hpp"
 
@@ -15,31 +19,51 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A configuration is a few kilobytes; anything near this is not one.
+constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
+
 // Every problem found, each anchored to its place in the file.
 class Problems {
   public:
     explicit Problems(std::string file) : file_(std::move(file)) {}
 
     void add(const YAML::Mark& mark, const std::string& key, const std::string& message) {
-        std::ostringstream line;
-        line << file_;
+        std::ostringstream text;
+        text << file_;
         // yaml-cpp counts from 0; editors count from 1. A mark of -1 means "no position".
         if (mark.line >= 0)
-            line << ":" << mark.line + 1 << ":" << mark.column + 1;
-        line << ": " << (key.empty() ? "" : key + ": ") << message;
-        lines_.push_back(line.str());
+            text << ":" << mark.line + 1 << ":" << mark.column + 1;
+        text << ": " << (key.empty() ? "" : key + ": ") << message;
+        problems_.push_back({mark.line, mark.column, text.str()});
     }
-    bool empty() const { return lines_.empty(); }
+    bool empty() const { return problems_.empty(); }
+
+    // One line per problem, in the order of the file, so that an operator fixes them top to
+    // bottom (they are found section by section, not in file order).
     std::string joined() const {
+        std::vector<Problem> sorted = problems_;
+        std::ranges::stable_sort(sorted, [](const Problem& a, const Problem& b) {
+            return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+        });
         std::string all;
-        for (const auto& l : lines_)
-            all += (all.empty() ? "" : "\n") + l;
+        const Problem* previous = nullptr;
+        for (const auto& problem : sorted) {
+            if (previous != nullptr && previous->text == problem.text)
+                continue;
+            all += (all.empty() ? "" : "\n") + problem.text;
+            previous = &problem;
+        }
         return all;
     }
 
   private:
+    struct Problem {
+        int line;
+        int column;
+        std::string text;
+    };
     std::string file_;
-    std::vector<std::string> lines_;
+    std::vector<Problem> problems_;
 };
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -59,6 +83,50 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
+// The candidate closest to a misspelt `word`, or "" when none is close enough to be a likely typo.
+template <class Candidates>
+std::string closest(std::string_view word, const Candidates& candidates) {
+    std::string best;
+    // Two edits at most, and fewer than the word's length: "ab" is not a typo of "xy".
+    std::size_t best_distance = std::min<std::size_t>(3, word.size());
+    for (const auto& candidate : candidates) {
+        const std::size_t d = edit_distance(word, candidate);
+        if (d < best_distance) {
+            best_distance = d;
+            best = candidate;
+        }
+    }
+    return best;
+}
+
+std::string did_you_mean(std::string_view word, const auto& candidates) {
+    const std::string best = closest(word, candidates);
+    return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
+std::string element_path(const std::string& path, std::size_t index) {
+    return path + "[" + std::to_string(index) + "]";
+}
+
+// yaml-cpp keeps every copy of a repeated key and lookups see only the first, so a second
+// "port:" further down would be silently ignored; an operator must hear about it.
+void report_odd_keys(const YAML::Node& mapping, const std::string& path, Problems& problems) {
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& entry : mapping) {
+        if (!entry.first.IsScalar()) {
+            problems.add(entry.first.Mark(), path, "a key must be a plain name");
+            continue;
+        }
+        const std::string key = entry.first.as<std::string>();
+        const auto [first, inserted] = seen.emplace(key, entry.first.Mark());
+        if (!inserted) {
+            problems.add(entry.first.Mark(), path.empty() ? key : path + "." + key,
+                         "appears twice (first at line " + std::to_string(first->second.line + 1) +
+                             "); only one is allowed");
+        }
+    }
+}
+
 // A YAML mapping being read: remembers which keys were asked for, so that whatever is left is
 // reported as unknown (with the closest known key as a suggestion).
 class Map {
@@ -67,13 +135,19 @@ class Map {
         : node_(std::move(node)), path_(std::move(path)), problems_(problems), mark_(mark) {
         if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
             problems_.add(node_.Mark(), path_, "expected a mapping");
-            node_ = YAML::Node();
+            wrong_type_ = true;
+            node_ = YAML::Node(YAML::NodeType::Undefined);
+        } else if (present()) {
+            report_odd_keys(node_, path_, problems_);
         }
     }
 
     bool present() const { return node_.IsDefined() && node_.IsMap(); }
+    // The node is there but is not a mapping (already reported).
+    bool wrong_type() const { return wrong_type_; }
     const YAML::Mark& mark() const { return mark_; }
     Problems& problems() const { return problems_; }
+    const std::string& path() const { return path_; }
     std::string key_path(const std::string& key) const {
         return path_.empty() ? key : path_ + "." + key;
     }
@@ -90,29 +164,29 @@ class Map {
         return Map(child, key_path(key), problems_, child.IsDefined() ? child.Mark() : mark_);
     }
 
-    void missing(const std::string& key) { problems_.add(mark_, key_path(key), "is required"); }
+    void add(const std::string& key, const std::string& message) {
+        YAML::Node n = take(key);
+        problems_.add(n.IsDefined() ? n.Mark() : mark_, key_path(key), message);
+    }
+
+    // A required key is absent. Not repeated when the mapping itself was of the wrong kind.
+    void missing(const std::string& key) {
+        if (!wrong_type_)
+            problems_.add(mark_, key_path(key), "is required");
+    }
 
     // Reports the keys nobody asked for.
     void finish() const {
         if (!present())
             return;
         for (const auto& entry : node_) {
-            const std::string key = entry.first.as<std::string>("");
+            if (!entry.first.IsScalar())
+                continue;  // reported by report_odd_keys
+            const std::string key = entry.first.as<std::string>();
             if (known_.contains(key))
                 continue;
-            std::string message = "unknown key";
-            std::string best;
-            std::size_t best_distance = 3;
-            for (const auto& k : known_) {
-                const std::size_t d = edit_distance(key, k);
-                if (d < best_distance) {
-                    best_distance = d;
-                    best = k;
-                }
-            }
-            if (!best.empty())
-                message += " (did you mean '" + best + "'?)";
-            problems_.add(entry.first.Mark(), key_path(key), message);
+            problems_.add(entry.first.Mark(), key_path(key),
+                          "unknown key" + did_you_mean(key, known_));
         }
     }
 
@@ -121,6 +195,7 @@ class Map {
     std::string path_;
     Problems& problems_;
     YAML::Mark mark_;
+    bool wrong_type_ = false;
     std::set<std::string> known_;
 };
 
@@ -138,14 +213,28 @@ bool read_string(Map& map, const std::string& key, std::string& out, bool requir
         return false;
     }
     if (!n.IsScalar()) {
-        map.problems().add(n.Mark(), map.key_path(key), "expected a string");
+        map.add(key, "expected a string");
         return false;
     }
-    out = n.as<std::string>();
-    if (out.empty() && required) {
-        map.problems().add(n.Mark(), map.key_path(key), "must not be empty");
+    std::string value = n.as<std::string>();
+    if (value.empty() && required) {
+        map.add(key, "must not be empty");
         return false;
     }
+    out = std::move(value);
+    return true;
+}
+
+// An optional string that, when given, must say something (a label, an address).
+bool read_nonempty_string(Map& map, const std::string& key, std::string& out) {
+    std::string value;
+    if (!read_string(map, key, value))
+        return false;
+    if (value.empty()) {
+        map.add(key, "must not be empty");
+        return false;
+    }
+    out = std::move(value);
     return true;
 }
 
@@ -155,8 +244,7 @@ void read_bool(Map& map, const std::string& key, bool& out) {
         return;
     bool value = false;
     if (!n.IsScalar() || !YAML::convert<bool>::decode(n, value)) {
-        map.problems().add(n.Mark(), map.key_path(key),
-                           "'" + n.as<std::string>("") + "' is not a boolean (true or false)");
+        map.add(key, "'" + n.as<std::string>("") + "' is not a boolean (true or false)");
         return;
     }
     out = value;
@@ -170,16 +258,17 @@ bool read_unsigned(Map& map, const std::string& key, Unsigned& out, unsigned lon
         return false;
     const std::string text = n.IsScalar() ? n.as<std::string>() : "";
     long long value = 0;
-    if (!n.IsScalar() || !YAML::convert<long long>::decode(n, value) ||
-        text.find_first_not_of("0123456789+-") != std::string::npos) {
-        map.problems().add(n.Mark(), map.key_path(key), "'" + text + "' is not " + what);
+    // Digits only: yaml-cpp would also take 0x10, 1e3 or 010, which nobody means for a port.
+    if (!n.IsScalar() || text.empty() ||
+        text.find_first_not_of("0123456789+-") != std::string::npos ||
+        !YAML::convert<long long>::decode(n, value)) {
+        map.add(key, "'" + text + "' is not " + what);
         return false;
     }
     if (value < 0 || static_cast<unsigned long long>(value) < min ||
         static_cast<unsigned long long>(value) > max) {
-        map.problems().add(n.Mark(), map.key_path(key),
-                           text + " is not " + what + " (" + std::to_string(min) + "-" +
-                               std::to_string(max) + ")");
+        map.add(key, text + " is not " + what + " (" + std::to_string(min) + "-" +
+                         std::to_string(max) + ")");
         return false;
     }
     out = static_cast<Unsigned>(value);
@@ -187,11 +276,13 @@ bool read_unsigned(Map& map, const std::string& key, Unsigned& out, unsigned lon
 }
 
 template <class Duration>
-void read_duration(Map& map, const std::string& key, Duration& out, unsigned long long min,
+bool read_duration(Map& map, const std::string& key, Duration& out, unsigned long long min,
                    unsigned long long max) {
     unsigned long long count = 0;
-    if (read_unsigned(map, key, count, min, max))
-        out = Duration(static_cast<typename Duration::rep>(count));
+    if (!read_unsigned(map, key, count, min, max, "a duration"))
+        return false;
+    out = Duration(static_cast<typename Duration::rep>(count));
+    return true;
 }
 
 bool read_string_list(Map& map, const std::string& key, std::vector<std::string>& out) {
@@ -199,45 +290,62 @@ bool read_string_list(Map& map, const std::string& key, std::vector<std::string>
     if (!present(n))
         return false;
     if (!n.IsSequence()) {
-        map.problems().add(n.Mark(), map.key_path(key), "expected a list");
+        map.add(key, "expected a list");
         return false;
     }
-    out.clear();
+    std::vector<std::string> values;
     bool ok = true;
     for (std::size_t i = 0; i < n.size(); ++i) {
         if (!n[i].IsScalar()) {
-            map.problems().add(n[i].Mark(), map.key_path(key) + "[" + std::to_string(i) + "]",
+            map.problems().add(n[i].Mark(), element_path(map.key_path(key), i),
                                "expected a string");
             ok = false;
             continue;
         }
-        out.push_back(n[i].as<std::string>());
+        values.push_back(n[i].as<std::string>());
     }
+    if (ok)
+        out = std::move(values);
     return ok;
 }
 
-// Position of a list element, for messages about one entry of a list.
-YAML::Mark element_mark(Map& map, const std::string& key, std::size_t index) {
-    YAML::Node n = map.take(key);
-    return n.IsSequence() && index < n.size() ? n[index].Mark() : map.mark();
+// A problem with one entry of a list, at that entry's place.
+void add_element_problem(Map& map, const std::string& key, std::size_t index,
+                         const std::string& message) {
+    YAML::Node list = map.take(key);
+    const YAML::Mark mark =
+        list.IsSequence() && index < list.size() ? list[index].Mark() : map.mark();
+    map.problems().add(mark, element_path(map.key_path(key), index), message);
 }
 
 fs::path resolve(const fs::path& base, const std::string& value) {
-    fs::path p(value);
-    return p.is_absolute() ? p.lexically_normal() : (base / p).lexically_normal();
+    const fs::path p(value);
+    fs::path resolved = p.is_absolute() ? p.lexically_normal() : (base / p).lexically_normal();
+    // "." and "dir/" normalise to "base/"; without the trailing separator paths compare equal.
+    if (!resolved.has_filename() && resolved.has_relative_path())
+        resolved = resolved.parent_path();
+    return resolved;
 }
 
-// A path that must name an existing file.
-bool read_existing_file(Map& map, const std::string& key, const fs::path& base, fs::path& out,
-                        bool required, bool must_exist = true) {
+bool is_existing_file(const fs::path& p) {
+    std::error_code ec;
+    return fs::is_regular_file(p, ec);
+}
+
+// A path, resolved against the configuration's directory; when `must_exist`, it must name an
+// existing file.
+bool read_path(Map& map, const std::string& key, const fs::path& base, fs::path& out, bool required,
+               bool must_exist) {
     std::string text;
     if (!read_string(map, key, text, required))
         return false;
+    if (text.empty()) {
+        map.add(key, "must not be empty");
+        return false;
+    }
     const fs::path p = resolve(base, text);
-    std::error_code ec;
-    if (must_exist && !fs::is_regular_file(p, ec)) {
-        map.problems().add(map.take(key).Mark(), map.key_path(key),
-                           "file " + p.string() + " does not exist");
+    if (must_exist && !is_existing_file(p)) {
+        map.add(key, "file " + p.string() + " does not exist");
         return false;
     }
     out = p;
@@ -249,7 +357,7 @@ bool read_oid(Map& map, const std::string& key, std::string& out) {
     if (!read_string(map, key, text))
         return false;
     if (!is_valid_oid(text)) {
-        map.problems().add(map.take(key).Mark(), map.key_path(key), "'" + text + "' is not an OID");
+        map.add(key, "'" + text + "' is not an OID (dotted decimal, e.g. 1.3.6.1.4.1.99999.1)");
         return false;
     }
     out = text;
@@ -263,9 +371,7 @@ void read_oid_list(Map& map, const std::string& key, std::vector<std::string>& o
     bool ok = true;
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (!is_valid_oid(values[i])) {
-            map.problems().add(element_mark(map, key, i),
-                               map.key_path(key) + "[" + std::to_string(i) + "]",
-                               "'" + values[i] + "' is not an OID");
+            add_element_problem(map, key, i, "'" + values[i] + "' is not an OID");
             ok = false;
         }
     }
@@ -277,6 +383,7 @@ bool read_sha256_hex(Map& map, const std::string& key, std::optional<Bytes>& out
     std::string text;
     if (!read_string(map, key, text))
         return false;
+    // openssl x509 -fingerprint prints AA:BB:...; sha256sum prints aabb...: both are fine.
     std::string compact;
     for (char c : text) {
         if (c != ':')
@@ -290,8 +397,7 @@ bool read_sha256_hex(Map& map, const std::string& key, std::optional<Bytes>& out
         }
     } catch (const Error&) {
     }
-    map.problems().add(map.take(key).Mark(), map.key_path(key),
-                       "is not a SHA-256 in hex (64 digits)");
+    map.add(key, "is not a SHA-256 in hex (64 digits)");
     return false;
 }
 
@@ -299,53 +405,78 @@ void read_url(Map& map, const std::string& key, std::string& out) {
     std::string text;
     if (!read_string(map, key, text))
         return;
-    if (!text.starts_with("http://") && !text.starts_with("https://")) {
-        map.problems().add(map.take(key).Mark(), map.key_path(key),
-                           "'" + text + "' is not an http(s) URL");
+    // Relying parties fetch these over plain HTTP (RFC 5280 §4.2.2.1, §4.2.1.13).
+    const bool http = text.starts_with("http://") && text.size() > 7;
+    const bool https = text.starts_with("https://") && text.size() > 8;
+    if ((!http && !https) || text.find_first_of(" \t") != std::string::npos) {
+        map.add(key, "'" + text + "' is not an http(s) URL");
         return;
     }
     out = text;
+}
+
+// Listening addresses are IP literals: the server binds them as they are, without a resolver.
+bool is_ip_address(const std::string& text) {
+    std::string address = text;
+    if (const auto percent = address.find('%'); percent != std::string::npos)
+        address.resize(percent);  // an IPv6 zone, as in fe80::1%eth0
+    in6_addr buffer{};
+    return inet_pton(AF_INET, address.c_str(), &buffer) == 1 ||
+           inet_pton(AF_INET6, address.c_str(), &buffer) == 1;
 }
 
 // --- Sections --------------------------------------------------------------------------------
 
 void read_listener(Map& map, Listener& out) {
     read_bool(map, "enabled", out.enabled);
-    read_string(map, "address", out.address);
+    std::string address;
+    if (read_nonempty_string(map, "address", address)) {
+        if (is_ip_address(address)) {
+            out.address = address;
+        } else {
+            map.add("address",
+                    "'" + address + "' is not an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1, ::)");
+        }
+    }
     read_unsigned(map, "port", out.port, 1, 65535, "a port");
 }
 
 void read_https(Map& map, const fs::path& base, HttpsListener& out) {
     read_listener(map, out);
     Map tls = map.section("tls");
+    // A disabled listener's files are not looked for: the example and new nodes name files that
+    // the operator creates only when turning HTTPS on.
     const bool need_files = out.enabled;
-    read_existing_file(tls, "certificate", base, out.tls.certificate, need_files, need_files);
-    if (read_string(tls, "key", out.tls.key, need_files) && !out.tls.key_in_hsm()) {
-        // A key file is re-read as a path; "hsm:LABEL" keys live in the HSM.
-        const fs::path p = resolve(base, out.tls.key);
-        std::error_code ec;
-        if (need_files && !fs::is_regular_file(p, ec)) {
-            tls.problems().add(tls.take("key").Mark(), tls.key_path("key"),
-                               "file " + p.string() + " does not exist (or use hsm:LABEL)");
+    read_path(tls, "certificate", base, out.tls.certificate, need_files, need_files);
+    std::string key;
+    if (read_string(tls, "key", key, need_files)) {
+        if (key.starts_with("hsm:")) {
+            if (key.size() == 4)
+                tls.add("key", "hsm: needs a key label, as in hsm:tls-server");
+            else
+                out.tls.key = key;
+        } else if (key.empty()) {
+            tls.add("key", "must not be empty");
+        } else {
+            const fs::path p = resolve(base, key);
+            if (need_files && !is_existing_file(p))
+                tls.add("key", "file " + p.string() + " does not exist (or use hsm:LABEL)");
+            else
+                out.tls.key = p.string();
         }
-        out.tls.key = p.string();
-    } else if (out.tls.key_in_hsm() && out.tls.hsm_key_label().empty()) {
-        tls.problems().add(tls.take("key").Mark(), tls.key_path("key"), "hsm: needs a key label");
     }
     fs::path client_ca;
-    if (read_existing_file(tls, "client_ca", base, client_ca, false, need_files))
+    if (read_path(tls, "client_ca", base, client_ca, false, need_files))
         out.tls.client_ca = client_ca;
     read_bool(tls, "require_client_certificate", out.tls.require_client_certificate);
-    if (out.tls.require_client_certificate && !out.tls.client_ca) {
-        tls.problems().add(tls.mark(), tls.key_path("client_ca"),
-                           "is required when require_client_certificate is true");
-    }
+    if (out.tls.require_client_certificate && !out.tls.client_ca && !present(tls.take("client_ca")))
+        tls.missing("client_ca");  // which CAs would a client certificate be checked against?
     tls.finish();
 }
 
 void read_limits(Map& map, Limits& out) {
-    read_unsigned(map, "max_header_bytes", out.max_header_bytes, 1024, 1024 * 1024);
-    read_unsigned(map, "max_body_bytes", out.max_body_bytes, 1, 1024ull * 1024 * 1024);
+    read_unsigned(map, "max_header_bytes", out.max_header_bytes, 1024, 1024 * 1024, "a size");
+    read_unsigned(map, "max_body_bytes", out.max_body_bytes, 1, 1024ull * 1024 * 1024, "a size");
     read_duration(map, "read_timeout_ms", out.read_timeout, 100, 600'000);
     read_duration(map, "idle_timeout_ms", out.idle_timeout, 100, 3'600'000);
     read_unsigned(map, "max_connections", out.max_connections, 1, 1'000'000);
@@ -353,46 +484,116 @@ void read_limits(Map& map, Limits& out) {
     read_unsigned(map, "threads", out.threads, 0, 1024);
 }
 
+// An environment variable's name as a shell would accept it.
+bool is_variable_name(std::string_view name) {
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9'))
+        return false;
+    return std::ranges::all_of(name, [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '_';
+    });
+}
+
 void read_hsm(Map& map, const fs::path& base, HsmSettings& out) {
     if (!map.present()) {
-        map.problems().add(map.mark(), "hsm", "is required");
+        if (!map.wrong_type())
+            map.problems().add(map.mark(), map.path(), "is required");
         return;
     }
-    fs::path module;
-    if (read_existing_file(map, "module", base, module, false))
-        out.module = module;
-    std::error_code ec;
-    if (!fs::exists(out.module, ec)) {
+    if (present(map.take("module"))) {
+        read_path(map, "module", base, out.module, false, true);
+    } else if (!is_existing_file(out.module)) {
         map.problems().add(map.mark(), map.key_path("module"),
-                           "file " + out.module.string() + " does not exist");
+                           "is not set and the default " + out.module.string() +
+                               " does not exist; name the PKCS#11 module");
     }
     read_string(map, "token", out.token, true);
     std::string pin;
     if (read_string(map, "pin", pin, true)) {
+        // No message below repeats the value: it may be a PIN typed where its source belongs
+        // (DESIGN.md invariant 6).
         try {
-            out.pin = SecretSource::parse(pin);
-            if (out.pin.kind == SecretSource::Kind::file) {
-                out.pin.location = resolve(base, out.pin.location).string();
-                if (!fs::is_regular_file(out.pin.location, ec)) {
-                    map.problems().add(map.take("pin").Mark(), map.key_path("pin"),
-                                       "file " + out.pin.location + " does not exist");
-                }
+            SecretSource source = SecretSource::parse(pin);
+            if (source.kind == SecretSource::Kind::file) {
+                source.location = resolve(base, source.location).string();
+                if (!is_existing_file(source.location))
+                    map.add("pin", "file " + source.location + " does not exist");
+                else
+                    out.pin = std::move(source);
+            } else if (!is_variable_name(source.location)) {
+                map.add("pin",
+                        "env: needs an environment variable's name (letters, digits and _, not "
+                        "starting with a digit); the value is not shown");
+            } else {
+                out.pin = std::move(source);
             }
         } catch (const Error&) {
-            // The value is not repeated: it may be a PIN typed where its source belongs.
-            map.problems().add(map.take("pin").Mark(), map.key_path("pin"),
-                               "must be file:PATH or env:VARIABLE (a PIN itself is never accepted; "
-                               "the value is not shown)");
+            map.add("pin",
+                    "must be file:PATH or env:VARIABLE (a PIN itself is never accepted; the "
+                    "value is not shown)");
         }
     }
-    read_unsigned(map, "pool_size", out.pool_size, 1, 1024);
+    read_unsigned(map, "pool_size", out.pool_size, 1, 1024, "a session count");
+}
+
+std::string lowercase(std::string_view text) {
+    std::string lower(text);
+    std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    return lower;
+}
+
+// Does a libpq connection string carry a password? Keyword form (password=...) or URI form
+// (postgresql://user:secret@host, ...?password=...), as libpq parses them.
+bool dsn_has_password(std::string_view dsn) {
+    const std::string lower = lowercase(dsn);
+    const bool uri = lower.starts_with("postgresql://") || lower.starts_with("postgres://");
+    if (uri) {
+        const std::size_t authority = lower.find("://") + 3;
+        const std::size_t authority_end = lower.find_first_of("/?", authority);
+        const std::size_t at = lower.rfind('@', authority_end);
+        if (at != std::string::npos && at >= authority &&
+            lower.substr(authority, at - authority).find(':') != std::string::npos)
+            return true;
+        const std::size_t query = lower.find('?');
+        if (query == std::string::npos)
+            return false;
+        for (std::size_t p = lower.find("password=", query); p != std::string::npos;
+             p = lower.find("password=", p + 1)) {
+            if (lower[p - 1] == '?' || lower[p - 1] == '&')
+                return true;
+        }
+        return false;
+    }
+    for (std::size_t p = lower.find("password"); p != std::string::npos;
+         p = lower.find("password", p + 1)) {
+        const bool starts_keyword = p == 0 || lower[p - 1] == ' ' || lower[p - 1] == '\t';
+        const std::size_t after = lower.find_first_not_of(" \t", p + 8);
+        if (starts_keyword && after != std::string::npos && lower[after] == '=')
+            return true;
+    }
+    return false;
 }
 
 void read_database(Map& map, DatabaseSettings& out) {
     std::string dsn;
-    if (read_string(map, "dsn", dsn) && !dsn.empty())
-        out.dsn = dsn;
-    read_unsigned(map, "pool_size", out.pool_size, 1, 1024);
+    if (read_string(map, "dsn", dsn) && !dsn.empty()) {
+        // Never echoed: a DSN may hold credentials.
+        const std::string lower = lowercase(dsn);
+        if (!lower.starts_with("postgresql://") && !lower.starts_with("postgres://") &&
+            dsn.find('=') == std::string::npos) {
+            map.add("dsn",
+                    "is neither a postgresql:// URI nor keyword=value pairs (the value is not "
+                    "shown)");
+        } else if (dsn_has_password(dsn)) {
+            map.add("dsn",
+                    "contains a password; keep it out of the configuration: libpq reads it from "
+                    "a password file (passfile=PATH or PGPASSFILE) or PGPASSWORD (the value is "
+                    "not shown)");
+        } else {
+            out.dsn = dsn;
+        }
+    }
+    read_unsigned(map, "pool_size", out.pool_size, 1, 1024, "a connection count");
     read_duration(map, "connect_timeout_ms", out.connect_timeout, 100, 600'000);
 }
 
@@ -403,19 +604,24 @@ void read_logging(Map& map, const fs::path& base, LoggingSettings& out) {
                                                             {"info", LogLevel::info},
                                                             {"warn", LogLevel::warn},
                                                             {"error", LogLevel::error}};
-        if (auto it = levels.find(level); it != levels.end()) {
+        if (auto it = levels.find(level); it != levels.end())
             out.level = it->second;
-        } else {
-            map.problems().add(map.take("level").Mark(), map.key_path("level"),
-                               "'" + level + "' is not one of debug, info, warn, error");
-        }
+        else
+            map.add("level", "'" + level + "' is not one of debug, info, warn, error");
     }
     std::string access_log;
-    if (read_string(map, "access_log", access_log)) {
+    if (read_nonempty_string(map, "access_log", access_log)) {
         out.access_log = access_log == "stdout" || access_log == "stderr"
                              ? access_log
                              : resolve(base, access_log).string();
     }
+}
+
+std::string joined(const std::vector<std::string>& words) {
+    std::string all;
+    for (const auto& w : words)
+        all += (all.empty() ? "" : ", ") + w;
+    return all;
 }
 
 void read_api_clients(Map& root, std::vector<ApiClient>& out) {
@@ -423,37 +629,58 @@ void read_api_clients(Map& root, std::vector<ApiClient>& out) {
     if (!present(list))
         return;
     if (!list.IsSequence()) {
-        root.problems().add(list.Mark(), "api_clients", "expected a list");
+        root.add("api_clients", "expected a list");
         return;
     }
     std::set<std::string> names;
+    // A fingerprint names one client: two clients with the same one would make the scopes a
+    // request gets depend on the order of this list.
+    std::map<Bytes, std::size_t> certificate_owner;
+    std::map<Bytes, std::size_t> token_owner;
     for (std::size_t i = 0; i < list.size(); ++i) {
-        const std::string path = "api_clients[" + std::to_string(i) + "]";
+        const std::string path = element_path("api_clients", i);
+        if (!list[i].IsMap()) {
+            root.problems().add(list[i].Mark(), path,
+                                "expected a mapping (name, scopes, and certificate_sha256 or "
+                                "token_sha256)");
+            continue;
+        }
         Map entry(list[i], path, root.problems(), list[i].Mark());
         ApiClient client;
-        if (read_string(entry, "name", client.name, true) && !names.insert(client.name).second) {
-            entry.problems().add(entry.take("name").Mark(), entry.key_path("name"),
-                                 "'" + client.name + "' is used by another client");
-        }
+        if (read_string(entry, "name", client.name, true) && !names.insert(client.name).second)
+            entry.add("name", "'" + client.name + "' is used by another client");
         if (read_string_list(entry, "scopes", client.scopes)) {
+            if (client.scopes.empty())
+                entry.add("scopes", "must name at least one scope (" + joined(kKnownScopes) + ")");
             for (std::size_t s = 0; s < client.scopes.size(); ++s) {
-                if (std::ranges::find(kKnownScopes, client.scopes[s]) == kKnownScopes.end()) {
-                    std::string known;
-                    for (const auto& k : kKnownScopes)
-                        known += (known.empty() ? "" : ", ") + k;
-                    entry.problems().add(
-                        element_mark(entry, "scopes", s),
-                        entry.key_path("scopes") + "[" + std::to_string(s) + "]",
-                        "'" + client.scopes[s] + "' is not a scope (" + known + ")");
+                const std::string& scope = client.scopes[s];
+                if (std::ranges::find(kKnownScopes, scope) == kKnownScopes.end()) {
+                    const std::string hint = did_you_mean(scope, kKnownScopes);
+                    add_element_problem(
+                        entry, "scopes", s,
+                        "'" + scope + "' is not a scope" +
+                            (hint.empty() ? " (" + joined(kKnownScopes) + ")" : hint));
                 }
             }
+        } else if (!present(entry.take("scopes"))) {
+            entry.missing("scopes");
         }
-        const bool has_cert =
+        const bool has_certificate =
             read_sha256_hex(entry, "certificate_sha256", client.certificate_sha256);
         const bool has_token = read_sha256_hex(entry, "token_sha256", client.token_sha256);
-        if (!has_cert && !has_token && !present(entry.take("certificate_sha256")) &&
-            !present(entry.take("token_sha256"))) {
+        if (!present(entry.take("certificate_sha256")) && !present(entry.take("token_sha256")))
             entry.problems().add(entry.mark(), path, "needs certificate_sha256 or token_sha256");
+        if (has_certificate) {
+            const auto [owner, fresh] = certificate_owner.emplace(*client.certificate_sha256, i);
+            if (!fresh)
+                entry.add("certificate_sha256",
+                          "is also " + element_path("api_clients", owner->second) + "'s");
+        }
+        if (has_token) {
+            const auto [owner, fresh] = token_owner.emplace(*client.token_sha256, i);
+            if (!fresh)
+                entry.add("token_sha256",
+                          "is also " + element_path("api_clients", owner->second) + "'s");
         }
         entry.finish();
         out.push_back(std::move(client));
@@ -471,16 +698,25 @@ const std::map<std::string, std::string>& eku_names() {
     return names;
 }
 
+// The KeyUsage bits of RFC 5280 §4.2.1.3 (contentCommitment is nonRepudiation's newer name).
+const std::set<std::string>& key_usage_names() {
+    static const std::set<std::string> names{
+        "digitalSignature", "nonRepudiation", "contentCommitment", "keyEncipherment",
+        "dataEncipherment", "keyAgreement",   "keyCertSign",       "cRLSign",
+        "encipherOnly",     "decipherOnly"};
+    return names;
+}
+
 void read_profile(Map& map, unsigned max_assurance, CertificateProfile& out) {
     std::vector<std::string> key_types;
     if (read_string_list(map, "key_types", key_types)) {
+        if (key_types.empty())
+            map.add("key_types", "must name at least one key type");
         for (std::size_t i = 0; i < key_types.size(); ++i) {
             try {
                 out.key_types.push_back(parse_key_type(key_types[i]));
             } catch (const Error& e) {
-                map.problems().add(element_mark(map, "key_types", i),
-                                   map.key_path("key_types") + "[" + std::to_string(i) + "]",
-                                   e.what());
+                add_element_problem(map, "key_types", i, e.what());
             }
         }
     } else if (!present(map.take("key_types"))) {
@@ -490,36 +726,38 @@ void read_profile(Map& map, unsigned max_assurance, CertificateProfile& out) {
         !present(map.take("validity_days"))) {
         map.missing("validity_days");
     }
-    static const std::set<std::string> key_usages{
-        "digitalSignature", "nonRepudiation", "contentCommitment", "keyEncipherment",
-        "dataEncipherment", "keyAgreement",   "keyCertSign",       "cRLSign"};
     if (read_string_list(map, "key_usage", out.key_usage)) {
         for (std::size_t i = 0; i < out.key_usage.size(); ++i) {
-            if (!key_usages.contains(out.key_usage[i])) {
-                map.problems().add(
-                    element_mark(map, "key_usage", i),
-                    map.key_path("key_usage") + "[" + std::to_string(i) + "]",
-                    "'" + out.key_usage[i] + "' is not a key usage (RFC 5280 §4.2.1.3)");
+            if (!key_usage_names().contains(out.key_usage[i])) {
+                add_element_problem(map, "key_usage", i,
+                                    "'" + out.key_usage[i] + "' is not a key usage" +
+                                        did_you_mean(out.key_usage[i], key_usage_names()) +
+                                        " (RFC 5280 §4.2.1.3)");
             }
         }
     }
     std::vector<std::string> ekus;
     if (read_string_list(map, "extended_key_usage", ekus)) {
+        std::vector<std::string> known_ekus;
+        for (const auto& [name, oid] : eku_names())
+            known_ekus.push_back(name);
         for (std::size_t i = 0; i < ekus.size(); ++i) {
             if (auto it = eku_names().find(ekus[i]); it != eku_names().end()) {
                 out.extended_key_usage.push_back(it->second);
             } else if (is_valid_oid(ekus[i])) {
                 out.extended_key_usage.push_back(ekus[i]);
             } else {
-                map.problems().add(
-                    element_mark(map, "extended_key_usage", i),
-                    map.key_path("extended_key_usage") + "[" + std::to_string(i) + "]",
-                    "'" + ekus[i] + "' is neither an OID nor a known extended key usage");
+                const std::string hint = did_you_mean(ekus[i], known_ekus);
+                add_element_problem(map, "extended_key_usage", i,
+                                    "'" + ekus[i] +
+                                        "' is neither an OID nor a known extended key "
+                                        "usage" +
+                                        (hint.empty() ? " (" + joined(known_ekus) + ")" : hint));
             }
         }
     }
     read_oid_list(map, "certificate_policies", out.certificate_policies);
-    read_string(map, "subject_template", out.subject_template);
+    read_nonempty_string(map, "subject_template", out.subject_template);
     Map aia = map.section("aia");
     read_url(aia, "ocsp_url", out.ocsp_url);
     read_url(aia, "ca_issuers_url", out.ca_issuers_url);
@@ -529,23 +767,37 @@ void read_profile(Map& map, unsigned max_assurance, CertificateProfile& out) {
                   "an assurance level");
 }
 
+// Profile names are what API callers and operators type ("personal", "e-seal").
+bool is_profile_name(std::string_view name) {
+    return !name.empty() && name.size() <= 64 && std::ranges::all_of(name, [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_';
+    });
+}
+
 void read_ca(Map& map, unsigned max_assurance, CaSettings& out) {
     YAML::Node profiles = map.take("profiles");
     if (!present(profiles))
         return;
     if (!profiles.IsMap()) {
-        map.problems().add(profiles.Mark(), map.key_path("profiles"),
-                           "expected a mapping of profile names");
+        map.add("profiles", "expected a mapping of profile names");
         return;
     }
+    report_odd_keys(profiles, map.key_path("profiles"), map.problems());
     for (const auto& entry : profiles) {
-        const std::string name = entry.first.as<std::string>("");
-        Map profile(entry.second, map.key_path("profiles") + "." + name, map.problems(),
-                    entry.first.Mark());
+        if (!entry.first.IsScalar())
+            continue;
+        const std::string name = entry.first.as<std::string>();
+        const std::string path = map.key_path("profiles") + "." + name;
+        if (!is_profile_name(name)) {
+            map.problems().add(entry.first.Mark(), path,
+                               "is not a profile name (letters, digits, '-' and '_')");
+        }
+        Map profile(entry.second, path, map.problems(), entry.first.Mark());
         CertificateProfile p;
         read_profile(profile, max_assurance, p);
         profile.finish();
-        out.profiles[name] = std::move(p);
+        out.profiles.emplace(name, std::move(p));
     }
 }
 
@@ -554,38 +806,71 @@ void read_tsa(Map& map, TsaSettings& out) {
     read_oid_list(map, "accepted_policies", out.accepted_policies);
     std::vector<std::string> digests;
     if (read_string_list(map, "digests", digests)) {
-        out.digests.clear();
+        if (digests.empty())
+            map.add("digests", "must name at least one digest (sha256, sha384, sha512)");
+        std::vector<Digest> parsed;
         for (std::size_t i = 0; i < digests.size(); ++i) {
             try {
-                out.digests.push_back(parse_digest(digests[i]));
+                parsed.push_back(parse_digest(digests[i]));
             } catch (const Error&) {
-                map.problems().add(element_mark(map, "digests", i),
-                                   map.key_path("digests") + "[" + std::to_string(i) + "]",
-                                   "'" + digests[i] + "' is not accepted (sha256, sha384, sha512)");
+                // SHA-1 and MD5 are refused on purpose (RFC 5816 moved away from SHA-1).
+                add_element_problem(
+                    map, "digests", i,
+                    "'" + digests[i] + "' is not accepted (sha256, sha384, sha512)");
             }
         }
-        if (digests.empty())
-            map.problems().add(map.take("digests").Mark(), map.key_path("digests"),
-                               "must not be empty");
+        if (!parsed.empty())
+            out.digests = std::move(parsed);
     }
-    // RFC 3161 §2.4.2 allows any accuracy; a TSA for signatures with legal effect keeps it within 1
-    // s.
-    read_duration(map, "accuracy_ms", out.accuracy, 1, 1000);
-    read_unsigned(map, "precision", out.precision, 0, 6, "a number of fractional digits");
+    // RFC 3161 §2.4.2 allows any accuracy; a TSA for signatures with legal effect keeps it
+    // within 1 s.
+    const bool accuracy_given = read_duration(map, "accuracy_ms", out.accuracy, 1, 1000);
+    const bool precision_given =
+        read_unsigned(map, "precision", out.precision, 0, 6, "a number of fractional digits");
+    // genTime is cut to `precision` digits, so its step must not exceed the accuracy claimed
+    // for it: 0 digits (whole seconds) cannot carry an accuracy of 10 ms.
+    long long step_ms = 1000;
+    for (unsigned digit = 0; digit < out.precision && step_ms > 1; ++digit)
+        step_ms /= 10;
+    if ((accuracy_given || precision_given) && out.precision < 3 &&
+        step_ms > out.accuracy.count()) {
+        map.add(precision_given ? "precision" : "accuracy_ms",
+                std::to_string(out.precision) + " fractional digits (steps of " +
+                    std::to_string(step_ms) + " ms) cannot carry an accuracy of " +
+                    std::to_string(out.accuracy.count()) + " ms");
+    }
     read_bool(map, "allow_unsynchronized_clock", out.allow_unsynchronized_clock);
     read_bool(map, "include_chain", out.include_chain);
-    read_string(map, "key_label", out.key_label);
+    read_nonempty_string(map, "key_label", out.key_label);
+}
+
+void read_ocsp(Map& map, OcspSettings& out) {
+    // RFC 5019 §4: responses are pre-signed and cached; a week is the usual upper bound.
+    read_duration(map, "response_validity_seconds", out.response_validity, 60, 7 * 24 * 3600);
+    read_nonempty_string(map, "key_label", out.key_label);
+}
+
+void read_otp(Map& map, OtpSettings& out) {
+    // RFC 6238 §5.2 and RFC 4226 §5.3: 6 to 8 digits; 30 s steps; a small resynchronisation window.
+    read_unsigned(map, "digits", out.digits, 6, 8, "a digit count");
+    read_duration(map, "period_seconds", out.period, 15, 300);
+    read_unsigned(map, "window", out.window, 0, 10, "a number of periods");
 }
 
 Config parse(const YAML::Node& root, const fs::path& source, Problems& problems) {
     Config config;
     config.file = source;
     const fs::path base = source.has_parent_path() ? source.parent_path() : fs::current_path();
-    Map top(root, "", problems, root.IsDefined() ? root.Mark() : YAML::Mark());
-    if (!root.IsMap()) {
-        problems.add(root.Mark(), "", "the configuration must be a YAML mapping");
+    if (!root.IsDefined() || root.IsNull()) {
+        problems.add(YAML::Mark::null_mark(), "", "is empty (state_dir and hsm are required)");
         return config;
     }
+    if (!root.IsMap()) {
+        problems.add(root.Mark(), "", "the configuration must be a YAML mapping of sections");
+        return config;
+    }
+    Map top(root, "", problems, root.Mark());
+
     std::string state_dir;
     if (read_string(top, "state_dir", state_dir, true))
         config.state_dir = resolve(base, state_dir);
@@ -610,25 +895,19 @@ Config parse(const YAML::Node& root, const fs::path& source, Problems& problems)
     section(top, "database", [&](Map& m) { read_database(m, config.database); });
     section(top, "logging", [&](Map& m) { read_logging(m, base, config.logging); });
     read_api_clients(top, config.api_clients);
+    // identity before ca: a profile's required_assurance is bounded by the identity levels.
     section(top, "identity", [&](Map& m) {
-        read_unsigned(m, "max_assurance_level", config.identity.max_assurance_level, 1, 10);
+        read_unsigned(m, "max_assurance_level", config.identity.max_assurance_level, 1, 10,
+                      "an assurance level");
     });
     section(top, "ca", [&](Map& m) { read_ca(m, config.identity.max_assurance_level, config.ca); });
     section(top, "tsa", [&](Map& m) { read_tsa(m, config.tsa); });
-    section(top, "ocsp", [&](Map& m) {
-        read_duration(m, "response_validity_seconds", config.ocsp.response_validity, 60,
-                      7 * 24 * 3600);
-        read_string(m, "key_label", config.ocsp.key_label);
-    });
+    section(top, "ocsp", [&](Map& m) { read_ocsp(m, config.ocsp); });
     section(top, "signing", [&](Map& m) {
         read_unsigned(m, "max_document_bytes", config.signing.max_document_bytes, 1,
-                      1024ull * 1024 * 1024);
+                      1024ull * 1024 * 1024, "a size");
     });
-    section(top, "otp", [&](Map& m) {
-        read_unsigned(m, "digits", config.otp.digits, 6, 8, "a digit count");
-        read_duration(m, "period_seconds", config.otp.period, 15, 300);
-        read_unsigned(m, "window", config.otp.window, 0, 10);
-    });
+    section(top, "otp", [&](Map& m) { read_otp(m, config.otp); });
     top.finish();
     return config;
 }
@@ -648,47 +927,66 @@ bool is_valid_oid(std::string_view oid) {
     }
     if (arcs.size() < 2)
         return false;
+    // Arcs may be long: UUID-based OIDs under 2.25 (X.667) have 39-digit arcs.
     for (auto arc : arcs) {
-        if (arc.empty() || arc.size() > 20 ||
-            arc.find_first_not_of("0123456789") != std::string_view::npos)
+        if (arc.empty() || arc.find_first_not_of("0123456789") != std::string_view::npos)
             return false;
         if (arc.size() > 1 && arc[0] == '0')
             return false;
     }
-    const int first = arcs[0][0] - '0';
-    if (arcs[0].size() != 1 || first > 2)
+    // X.660: the first arc is 0 (itu-t), 1 (iso) or 2 (joint); under 0 and 1 the second is
+    // below 40 (the first two arcs share one encoded number, 40 * first + second).
+    if (arcs[0].size() != 1 || arcs[0][0] > '2')
         return false;
-    if (first < 2 && (arcs[1].size() > 2 || std::stoi(std::string(arcs[1])) >= 40))
+    if (arcs[0][0] < '2' && (arcs[1].size() > 2 || std::stoi(std::string(arcs[1])) >= 40))
         return false;
     return true;
 }
 
 Config parse_config(std::string_view yaml, const fs::path& source) {
     Problems problems(source.string());
-    YAML::Node root;
+    // Bound the input like every other parser (DESIGN.md invariant 7).
+    if (yaml.size() > kMaxConfigBytes) {
+        problems.add(YAML::Mark::null_mark(), "",
+                     "larger than " + std::to_string(kMaxConfigBytes / 1024) + " KiB");
+        throw Error(Errc::invalid_argument, problems.joined());
+    }
+    std::vector<YAML::Node> documents;
     try {
-        root = YAML::Load(std::string(yaml));
+        documents = YAML::LoadAll(std::string(yaml));
     } catch (const YAML::Exception& e) {
         problems.add(e.mark, "", "YAML syntax error: " + e.msg);
         throw Error(Errc::invalid_argument, problems.joined());
     }
-    Config config = parse(root, source, problems);
+    // A second document ("---") would be ignored without a word; say so instead.
+    for (std::size_t i = 1; i < documents.size(); ++i)
+        problems.add(documents[i].Mark(), "", "a second YAML document; the file holds one");
+    Config config = parse(documents.empty() ? YAML::Node() : documents.front(), source, problems);
     if (!problems.empty())
         throw Error(Errc::invalid_argument, problems.joined());
     return config;
 }
 
 Config load_config(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        throw Error(Errc::not_found, "cannot read configuration file " + file.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    // Bound the input like every other parser (DESIGN.md invariant 7).
-    if (text.str().size() > 1024 * 1024) {
-        throw Error(Errc::invalid_argument, file.string() + ": larger than 1 MiB");
+    std::error_code ec;
+    const fs::file_status status = fs::status(file, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory)
+        throw Error(Errc::io,
+                    "cannot read configuration file " + file.string() + ": " + ec.message());
+    if (!fs::exists(status))
+        throw Error(Errc::not_found, "configuration file " + file.string() + " does not exist");
+    if (!fs::is_regular_file(status))
+        throw Error(Errc::invalid_argument, file.string() + " is not a file");
+    // Checked before reading, so a huge file is not read into memory only to be refused.
+    if (fs::file_size(file, ec) > kMaxConfigBytes) {
+        throw Error(Errc::invalid_argument, file.string() + ": larger than " +
+                                                std::to_string(kMaxConfigBytes / 1024) + " KiB");
     }
-    return parse_config(text.str(), fs::absolute(file));
+    std::ifstream in(file, std::ios::binary);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (!in.is_open() || in.bad())
+        throw Error(Errc::io, "cannot read configuration file " + file.string());
+    return parse_config(text, fs::absolute(file).lexically_normal());
 }
 
 }  // namespace signet::policy

@@ -9,23 +9,28 @@
 #include <string_view>
 #include <vector>
 
+#include "common/algorithms.hpp"
 #include "common/bytes.hpp"
 #include "common/secret.hpp"
-#include "common/algorithms.hpp"
 
+// signet.yaml as plain structs: no yaml-cpp type leaks out, so services depend on the values,
+// not on the file format. Each field's comment names its YAML key when the two differ;
+// ops/signet.example.yaml documents every key, its default and its allowed values.
 namespace signet::policy {
 
 using Milliseconds = std::chrono::milliseconds;
 
+// listeners.http
 struct Listener {
     bool enabled = true;
-    std::string address = "127.0.0.1";
+    std::string address = "127.0.0.1";  // an IP literal (the server binds it without resolving)
     std::uint16_t port = 0;
 };
 
+// listeners.https.tls
 struct TlsSettings {
     std::filesystem::path certificate;  // PEM: the server certificate, then its chain
-    std::string key;                    // "hsm:LABEL" (a key in the HSM) or a PEM file's path
+    std::string key;  // "hsm:LABEL" (a key in the HSM) or a PEM file's path (resolved)
     std::optional<std::filesystem::path> client_ca;  // PEM: CAs whose client certificates count
     bool require_client_certificate = false;
 
@@ -33,41 +38,46 @@ struct TlsSettings {
     std::string hsm_key_label() const { return key.substr(4); }
 };
 
+// listeners.https. Its files are checked only when it is enabled.
 struct HttpsListener : Listener {
     TlsSettings tls;
 };
 
+// limits
 struct Limits {
     std::size_t max_header_bytes = 8 * 1024;
-    std::size_t max_body_bytes = 1024 * 1024;  // routes may set their own
-    Milliseconds read_timeout{10'000};         // to receive one whole request
-    Milliseconds idle_timeout{60'000};         // between requests on a kept-alive connection
+    std::size_t max_body_bytes = 1024 * 1024;  // the default; routes may set their own
+    Milliseconds read_timeout{10'000};         // read_timeout_ms: to receive one whole request
+    Milliseconds idle_timeout{60'000};  // idle_timeout_ms: between requests on a kept-alive one
     std::size_t max_connections = 1024;
-    Milliseconds shutdown_grace{10'000};  // for in-flight requests on SIGTERM
+    Milliseconds shutdown_grace{10'000};  // shutdown_grace_ms: for in-flight requests on SIGTERM
     unsigned threads = 0;                 // 0: one per core
 };
 
+// hsm. `token` and `pin` are required.
 struct HsmSettings {
-    std::filesystem::path module = "/usr/lib/softhsm/libsofthsm2.so";
-    std::string token;
-    SecretSource pin;
+    std::filesystem::path module = "/usr/lib/softhsm/libsofthsm2.so";  // the PKCS#11 module
+    std::string token;                                                 // the token's label
+    SecretSource pin;  // "file:PATH" (resolved) or "env:VARIABLE"; never the PIN itself
     std::size_t pool_size = 8;
 };
 
+// database
 struct DatabaseSettings {
-    std::optional<std::string> dsn;  // absent: the embedded cluster under state_dir
+    std::optional<std::string> dsn;  // libpq, without a password; absent: embedded under state_dir
     std::size_t pool_size = 8;
-    Milliseconds connect_timeout{5'000};
+    Milliseconds connect_timeout{5'000};  // connect_timeout_ms
 };
 
 enum class LogLevel { debug, info, warn, error };
 
+// logging
 struct LoggingSettings {
     LogLevel level = LogLevel::info;
-    std::string access_log = "stdout";  // stdout, stderr or a file path
+    std::string access_log = "stdout";  // "stdout", "stderr" or a file path (resolved)
 };
 
-// The scopes a route can require.
+// The scopes a route can require; api_clients may name only these.
 inline const std::vector<std::string> kKnownScopes{
     "admin",
     "certificates:issue",
@@ -80,68 +90,76 @@ inline const std::vector<std::string> kKnownScopes{
     "tsa",
 };
 
+// One entry of api_clients. At least one of the two fingerprints is set; no two clients share one.
 struct ApiClient {
-    std::string name;
-    std::vector<std::string> scopes;
+    std::string name;                         // unique
+    std::vector<std::string> scopes;          // from kKnownScopes, at least one
     std::optional<Bytes> certificate_sha256;  // SHA-256 of the client certificate (DER)
     std::optional<Bytes> token_sha256;        // SHA-256 of its bearer token (never the token)
 };
 
+// ca.profiles.NAME (the CA issue uses it).
 struct CertificateProfile {
-    std::vector<KeyType> key_types;
-    unsigned validity_days = 0;
+    std::vector<KeyType> key_types;                 // required, at least one
+    unsigned validity_days = 0;                     // required, 1..36500
     std::vector<std::string> key_usage;             // RFC 5280 §4.2.1.3 names
-    std::vector<std::string> extended_key_usage;    // OIDs (names are resolved to OIDs)
+    std::vector<std::string> extended_key_usage;    // OIDs (known names are resolved to OIDs)
     std::vector<std::string> certificate_policies;  // OIDs
     std::string subject_template;
-    std::string ocsp_url;
-    std::string ca_issuers_url;
-    std::string crl_distribution_point;
-    unsigned required_assurance = 0;
+    std::string ocsp_url;                // aia.ocsp_url
+    std::string ca_issuers_url;          // aia.ca_issuers_url
+    std::string crl_distribution_point;  // http(s) URL
+    unsigned required_assurance = 0;     // 0..identity.max_assurance_level
 };
 
+// ca
 struct CaSettings {
-    std::map<std::string, CertificateProfile> profiles;
+    std::map<std::string, CertificateProfile> profiles;  // by name: letters, digits, '-', '_'
 };
 
+// tsa (the TSA issue uses it).
 struct TsaSettings {
     std::string policy_oid = "1.3.6.1.4.1.99999.1.1";
     std::vector<std::string> accepted_policies;  // the default policy is always accepted
     std::vector<Digest> digests{Digest::sha256, Digest::sha384, Digest::sha512};
-    Milliseconds accuracy{1'000};
-    unsigned precision = 3;                   // fractional-second digits of genTime
+    Milliseconds accuracy{1'000};             // accuracy_ms: 1..1000
+    unsigned precision = 3;                   // fractional-second digits of genTime, 0..6
     bool allow_unsynchronized_clock = false;  // development only
     bool include_chain = false;
     std::string key_label = "tsa";
 };
 
+// ocsp (the OCSP issue uses it).
 struct OcspSettings {
-    std::chrono::seconds response_validity{3600};
+    std::chrono::seconds response_validity{3600};  // response_validity_seconds
     std::string key_label = "ocsp";
 };
 
+// signing (the signing issue uses it).
 struct SigningSettings {
     std::size_t max_document_bytes = 32 * 1024 * 1024;
 };
 
+// otp (the RA and signing issues use it).
 struct OtpSettings {
     unsigned digits = 6;
-    std::chrono::seconds period{30};
-    unsigned window = 1;  // periods accepted either side of now
+    std::chrono::seconds period{30};  // period_seconds
+    unsigned window = 1;              // periods accepted either side of now
 };
 
+// identity (the RA issue uses it).
 struct IdentitySettings {
     unsigned max_assurance_level = 3;
 };
 
 // signet.yaml, validated. Relative paths are resolved against the file's directory.
 struct Config {
-    std::filesystem::path file;
-    std::filesystem::path state_dir;
-    Listener http{true, "127.0.0.1", 8080};
-    HttpsListener https{{false, "127.0.0.1", 8443}, {}};
+    std::filesystem::path file;                           // the file loaded, absolute
+    std::filesystem::path state_dir;                      // required
+    Listener http{true, "127.0.0.1", 8080};               // listeners.http
+    HttpsListener https{{false, "127.0.0.1", 8443}, {}};  // listeners.https
     Limits limits;
-    HsmSettings hsm;
+    HsmSettings hsm;  // required
     DatabaseSettings database;
     LoggingSettings logging;
     std::vector<ApiClient> api_clients;
@@ -153,8 +171,10 @@ struct Config {
     IdentitySettings identity;
 };
 
-// Loads and validates the file. Every problem found is reported at once, one per line, as
-// "FILE:LINE:COLUMN: KEY.PATH: what is wrong", in one Errc::invalid_argument error.
+// Loads and validates the file. Every problem found is reported at once, one per line in file
+// order, as "FILE:LINE:COLUMN: KEY.PATH: what is wrong", in one Errc::invalid_argument error.
+// A file that does not exist is Errc::not_found. No message repeats a secret (the PIN source,
+// the DSN).
 Config load_config(const std::filesystem::path& file);
 // The same for text in memory; `source` names it in messages and anchors relative paths.
 Config parse_config(std::string_view yaml, const std::filesystem::path& source);
