@@ -1,25 +1,264 @@
-// signetd: the Signet server. Listeners, routes and services arrive with the signetd issue;
-// for now it answers --help and --version.
+// signetd: the Signet server. It loads signet.yaml, opens the HSM, starts (or connects to) the
+// database and applies the migrations, then serves until SIGTERM/SIGINT. This file wires the
+// pieces together and holds no business rule.
+#include <unistd.h>
+
 #include <cstring>
 #include <iostream>
+#include <optional>
 
+#include <openssl/pem.h>
+
+#include "api/server.hpp"
+#include "audit/log.hpp"
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "hsm/bridge.hpp"
+#include "hsm/token.hpp"
+#include "policy/config.hpp"
 #include "signet/version.hpp"
+#include "store/database.hpp"
+#include "store/embedded_postgres.hpp"
+#include "store/migrations.hpp"
+
+namespace {
+
+using namespace signet;
+
+const char* const kUsage = R"(usage: signetd [--config FILE] [--help] [--version]
+
+The Signet server. FILE is signet.yaml (default ./signet.yaml); see ops/signet.example.yaml.
+It serves until SIGTERM or SIGINT, then finishes the requests in flight (limits.shutdown_grace_ms),
+closes its pools and stops the embedded PostgreSQL.
+
+Exit status: 0 after a clean stop, 1 failure, 2 usage or configuration error,
+3 not found, 4 permission denied (e.g. a wrong HSM PIN), 6 unavailable.
+)";
+
+int exit_code(Errc code) {
+    switch (code) {
+        case Errc::invalid_argument: return 2;
+        case Errc::not_found: return 3;
+        case Errc::permission_denied: return 4;
+        case Errc::failed_precondition: return 5;
+        case Errc::unavailable: return 6;
+        default: return 1;
+    }
+}
+
+LogLevel log_level(policy::LogLevel level) {
+    switch (level) {
+        case policy::LogLevel::debug: return LogLevel::debug;
+        case policy::LogLevel::info: return LogLevel::info;
+        case policy::LogLevel::warn: return LogLevel::warn;
+        case policy::LogLevel::error: return LogLevel::error;
+    }
+    return LogLevel::info;
+}
+
+LogDestination destination(const std::string& where) {
+    if (where == "stdout") return LogDestination::standard_output();
+    if (where == "stderr") return LogDestination::standard_error();
+    return LogDestination::file(where);
+}
+
+std::string host_name() {
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    return name;
+}
+
+EvpPkeyPtr read_private_key_file(const std::string& path) {
+    BioPtr bio(BIO_new_file(path.c_str(), "r"));
+    if (!bio) throw_openssl_error("cannot open TLS key " + path);
+    EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+    if (!key) throw_openssl_error("cannot read TLS key " + path);
+    return key;
+}
+
+std::shared_ptr<const api::ClientDirectory> client_directory(const policy::Config& config) {
+    std::vector<api::StaticClientDirectory::Entry> entries;
+    auto digest = [](const std::optional<Bytes>& bytes) -> std::optional<api::Sha256Digest> {
+        if (!bytes) return std::nullopt;
+        api::Sha256Digest d{};
+        std::copy(bytes->begin(), bytes->end(), d.begin());
+        return d;
+    };
+    for (const auto& client : config.api_clients) {
+        entries.push_back({{client.name, client.scopes}, digest(client.certificate_sha256),
+                           digest(client.token_sha256)});
+    }
+    return std::make_shared<api::StaticClientDirectory>(std::move(entries));
+}
+
+api::ServerOptions server_options(const policy::Config& config, hsm::Token& token) {
+    api::ServerOptions options;
+    options.http = {config.http.enabled, config.http.address, config.http.port};
+    options.https = {config.https.enabled, config.https.address, config.https.port};
+    options.limits.max_header_bytes = config.limits.max_header_bytes;
+    options.limits.max_body_bytes = config.limits.max_body_bytes;
+    options.limits.read_timeout = config.limits.read_timeout;
+    options.limits.idle_timeout = config.limits.idle_timeout;
+    options.limits.max_connections = config.limits.max_connections;
+    options.limits.shutdown_grace = config.limits.shutdown_grace;
+    options.threads = config.limits.threads;
+    if (config.https.enabled) {
+        const auto& tls = config.https.tls;
+        options.tls.certificate_chain = tls.certificate;
+        // The TLS key may live in the HSM: the bridge signs the handshakes there.
+        options.tls.private_key = tls.key_in_hsm()
+                                      ? hsm::bridge_key(token.find_key(tls.hsm_key_label()))
+                                      : read_private_key_file(tls.key);
+        options.tls.client_ca = tls.client_ca;
+        options.tls.require_client_certificate = tls.require_client_certificate;
+        // Operators' routes on HTTPS, /metrics for clients with the metrics scope.
+        options.healthz_listeners = api::ListenerSet::both();
+        options.metrics_listeners = api::ListenerSet::https_only();
+        options.metrics_scope = "metrics";
+    } else {
+        // A development node without HTTPS still shows its health and metrics, on plain HTTP.
+        options.healthz_listeners = api::ListenerSet::http_only();
+        options.metrics_listeners = api::ListenerSet::http_only();
+    }
+    return options;
+}
+
+std::vector<api::HealthCheck> health_checks(hsm::Token& token, store::Database& db, const Clock& clock) {
+    std::vector<api::HealthCheck> checks;
+    checks.push_back({"hsm", [&token] {
+                          // A round trip through a pooled session (logged in).
+                          token.random(1);
+                          return api::HealthResult{api::HealthStatus::ok, "token " + token.info().label};
+                      }});
+    checks.push_back({"database", [&db] {
+                          const auto health = db.health(std::chrono::milliseconds(1000));
+                          return api::HealthResult{health.ok ? api::HealthStatus::ok : api::HealthStatus::down,
+                                                   health.detail};
+                      }});
+    checks.push_back({"clock", [&clock] {
+                          const auto health = clock.health();
+                          if (health.synchronized) {
+                              return api::HealthResult{api::HealthStatus::ok,
+                                                       "synchronized, estimated error " +
+                                                           std::to_string(health.estimated_error.count()) + " us"};
+                          }
+                          return api::HealthResult{api::HealthStatus::degraded, health.detail};
+                      }});
+    return checks;
+}
+
+void register_metrics(MetricsRegistry& metrics, hsm::Token& token, store::Database& db) {
+    metrics.gauge_callback("signet_hsm_sessions_replaced_total",
+                           "HSM sessions found lost and replaced by the pool",
+                           [&token] { return static_cast<double>(token.sessions_replaced()); });
+    metrics.gauge_callback("signet_db_pool_open", "Database connections open",
+                           [&db] { return static_cast<double>(db.stats().open); });
+    metrics.gauge_callback("signet_db_pool_in_use", "Database connections in use",
+                           [&db] { return static_cast<double>(db.stats().in_use); });
+    metrics.gauge_callback("signet_db_pool_waiting", "Callers waiting for a database connection",
+                           [&db] { return static_cast<double>(db.stats().waiting); });
+    metrics.gauge_callback("signet_db_reconnects_total", "Database connections replaced after a loss",
+                           [&db] { return static_cast<double>(db.stats().reconnects); });
+    metrics.gauge_callback("signet_db_errors_total", "Database queries that failed",
+                           [&db] { return static_cast<double>(db.stats().errors); });
+}
+
+int serve(const std::string& config_path) {
+    const policy::Config config = policy::load_config(config_path);
+    auto log = std::make_shared<Logger>(LogDestination::standard_error(),
+                                        LoggerOptions{.minimum = log_level(config.logging.level)});
+    auto access_log = std::make_shared<Logger>(destination(config.logging.access_log));
+    log->info("signetd starting", {{"version", kVersion}, {"config", config.file.string()}});
+
+    hsm::TokenConfig token_config{config.hsm.module, config.hsm.token, config.hsm.pin, config.hsm.pool_size};
+    auto token = hsm::Token::open(token_config);
+    log->info("hsm ready", {{"module", config.hsm.module.string()}, {"token", config.hsm.token}});
+
+    // Declared before the pool so that it stops after the pool has closed its connections.
+    std::optional<store::EmbeddedPostgres> embedded;
+    std::string dsn;
+    if (config.database.dsn) {
+        dsn = *config.database.dsn;
+    } else {
+        embedded.emplace(store::EmbeddedPostgresOptions{
+            .state_dir = config.state_dir,
+            .log = [log](std::string_view message) { log->info("postgres", {{"detail", message}}); }});
+        dsn = embedded->dsn();
+    }
+    store::Database db(store::DatabaseOptions{
+        .dsn = dsn,
+        .pool_size = config.database.pool_size,
+        .connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(config.database.connect_timeout)});
+    const auto migrated = store::migrate(db);
+    log->info("database ready", {{"schema_version", migrated.to_version},
+                                 {"embedded", config.database.dsn ? false : true}});
+
+    SystemClock clock;
+    audit::PostgresAuditLog audit(db, clock);
+    const std::string node = "node:" + host_name() + ":" + std::to_string(getpid());
+    audit.record({"node.started", "system", node,
+                  {{"version", kVersion}, {"schema_version", migrated.to_version}}});
+
+    api::Router router;
+    // Liveness: answers while the process serves, whatever its dependencies say (/healthz tells
+    // those). Also the trivial route of `ops/bench http`.
+    api::Route livez;
+    livez.method = api::http::verb::get;
+    livez.path = "/livez";
+    livez.listeners = api::ListenerSet::both();
+    livez.handler = [](const api::Request&) { return api::Response::json("{\"status\":\"ok\"}\n"); };
+    router.add(std::move(livez));
+
+    auto metrics = std::make_shared<MetricsRegistry>();
+    register_metrics(*metrics, *token, db);
+    api::ServerContext context{client_directory(config), metrics, log, access_log,
+                               health_checks(*token, db, clock)};
+    api::Server server(server_options(config, *token), std::move(router), std::move(context));
+    server.stop_on_signals();
+    log->info("signetd serving", {{"http_port", static_cast<unsigned>(server.http_port())},
+                                  {"https_port", static_cast<unsigned>(server.https_port())}});
+    server.run();
+
+    log->info("signetd stopping");
+    try {
+        audit.record({"node.stopped", "system", node, {}});
+    } catch (const Error& e) {
+        log->warn("could not record the stop in the audit log", {{"error", e.what()}});
+    }
+    return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+    std::string config_path = "signet.yaml";
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--version") == 0) {
+        const std::string arg = argv[i];
+        if (arg == "--version") {
             std::cout << "signetd " << signet::kVersion << "\n";
             return 0;
         }
-        if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-            std::cout << "usage: signetd [--help] [--version]\n\n"
-                         "The Signet server (time-stamps, OCSP, CRLs, certificates, signing).\n"
-                         "It does not serve yet: the listeners arrive with the next milestone.\n";
+        if (arg == "--help" || arg == "-h") {
+            std::cout << kUsage;
             return 0;
         }
-        std::cerr << "signetd: unknown option '" << argv[i] << "' (try --help)\n";
-        return 2;
+        if (arg == "--config" && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (arg.starts_with("--config=")) {
+            config_path = arg.substr(9);
+        } else {
+            std::cerr << "signetd: unknown option '" << arg << "' (try --help)\n";
+            return 2;
+        }
     }
-    std::cerr << "signetd: nothing to serve yet (try --help)\n";
-    return 1;
+    try {
+        return serve(config_path);
+    } catch (const signet::Error& e) {
+        std::cerr << "signetd: " << e.what() << "\n";
+        return exit_code(e.code());
+    } catch (const std::exception& e) {
+        std::cerr << "signetd: internal error: " << e.what() << "\n";
+        return 1;
+    }
 }

@@ -1,0 +1,102 @@
+#pragma once
+
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/auth.hpp"
+
+// The messages a route handler sees and returns. A handler is a plain function
+// `Response(const Request&)`; it holds the service call, the server holds everything HTTP.
+namespace signet::api {
+
+namespace http = boost::beast::http;
+
+enum class ListenerKind : std::uint8_t { http = 1, https = 2 };
+
+std::string_view to_string(ListenerKind kind) noexcept;
+
+// The listeners a route is served on.
+class ListenerSet {
+  public:
+    constexpr ListenerSet() = default;
+    static constexpr ListenerSet http_only() { return ListenerSet(bit(ListenerKind::http)); }
+    static constexpr ListenerSet https_only() { return ListenerSet(bit(ListenerKind::https)); }
+    static constexpr ListenerSet both() {
+        return ListenerSet(bit(ListenerKind::http) | bit(ListenerKind::https));
+    }
+    constexpr bool contains(ListenerKind kind) const { return (bits_ & bit(kind)) != 0; }
+    constexpr bool empty() const { return bits_ == 0; }
+    friend constexpr bool operator==(ListenerSet, ListenerSet) = default;
+
+  private:
+    constexpr explicit ListenerSet(std::uint8_t bits) : bits_(bits) {}
+    static constexpr std::uint8_t bit(ListenerKind kind) { return static_cast<std::uint8_t>(kind); }
+    std::uint8_t bits_ = 0;
+};
+
+// One request as the handler sees it. Every view points into the connection's buffers and is
+// valid only during the handler call; copy what must outlive it.
+struct Request {
+    http::verb method;
+    std::string_view method_name;  // as received, also for methods Beast does not know
+    std::string_view target;       // raw request-target, with the query
+    std::string_view path;         // target up to '?', not percent-decoded
+    std::string_view query;        // after '?', without it; empty if none
+    const http::fields& headers;
+    std::string_view body;
+    const ApiClient* client;      // the authenticated caller, or nullptr (anonymous)
+    std::string_view request_id;  // also sent as X-Request-Id
+    std::string_view remote;      // "address:port" of the peer
+    ListenerKind listener;
+    std::string_view route;  // the pattern that matched, e.g. "/crl/"
+
+    // A header's value, empty if absent.
+    std::string_view header(http::field name) const;
+    std::string_view header(std::string_view name) const;
+};
+
+// What a handler returns. The server adds Content-Length, Date, X-Request-Id and Connection;
+// a handler must not set those (nor Transfer-Encoding) itself.
+struct Response {
+    http::status status = http::status::ok;
+    std::string content_type{};  // omitted when empty (and the body is empty)
+    std::string body{};
+    std::vector<std::pair<std::string, std::string>> headers{};  // extra fields, in order
+
+    static Response text(std::string body, http::status status = http::status::ok);
+    static Response json(std::string body, http::status status = http::status::ok);
+    static Response bytes(std::string body, std::string content_type,
+                          http::status status = http::status::ok);
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+enum class PathMatch : std::uint8_t {
+    exact,   // the path equals the pattern
+    prefix,  // the path starts with the pattern (plain string prefix: end it with '/')
+};
+
+// A route: method + path pattern -> handler, with where it is served and who may call it.
+struct Route {
+    http::verb method = http::verb::get;
+    std::string path{};
+    PathMatch match = PathMatch::exact;
+    // HTTPS only unless stated: a route is put on plain HTTP deliberately.
+    ListenerSet listeners = ListenerSet::https_only();
+    // The scope a caller needs; empty = anonymous callers are served. A route with a scope is
+    // HTTPS-only (credentials never travel over plain HTTP); the router refuses otherwise.
+    std::string scope{};
+    // Overrides the server's default body limit for this route.
+    std::optional<std::size_t> max_body_bytes{};
+    Handler handler{};
+};
+
+}  // namespace signet::api

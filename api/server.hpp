@@ -1,0 +1,103 @@
+#pragma once
+
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/auth.hpp"
+#include "api/health.hpp"
+#include "api/http.hpp"
+#include "api/router.hpp"
+#include "api/tls.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+
+namespace signet::api {
+
+struct ListenerOptions {
+    bool enabled = false;
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0;  // 0: an ephemeral port (see Server::http_port())
+};
+
+struct LimitOptions {
+    std::size_t max_header_bytes = 8 * 1024;         // beyond: 431
+    std::size_t max_body_bytes = 1024 * 1024;        // default per route; beyond: 413
+    std::chrono::milliseconds read_timeout{10'000};  // to receive one whole request (from its
+                                                     // first byte), a TLS handshake, or to
+                                                     // send one response
+    std::chrono::milliseconds idle_timeout{60'000};  // between requests on a kept-alive
+                                                     // connection
+    std::size_t max_connections = 1024;  // open at once, both listeners; beyond: 503 and close
+                                         // on HTTP, close on HTTPS
+    std::chrono::milliseconds shutdown_grace{10'000};  // for in-flight requests on stop()
+};
+
+// Everything the HTTP shell needs, as plain values; signetd maps signet.yaml onto it.
+struct ServerOptions {
+    ListenerOptions http{};
+    ListenerOptions https{};
+    TlsOptions tls{};  // used when https.enabled
+    LimitOptions limits{};
+    unsigned threads = 0;  // 0: one per core
+
+    // Where the server's own routes are served (DESIGN.md: HTTPS), and the scope /metrics
+    // needs (empty: anonymous; a scope requires HTTPS only).
+    ListenerSet healthz_listeners = ListenerSet::https_only();
+    ListenerSet metrics_listeners = ListenerSet::https_only();
+    std::string metrics_scope{};
+};
+
+// What the server works with besides its options. Loggers may be the same object.
+struct ServerContext {
+    std::shared_ptr<const ClientDirectory> clients{};  // nullptr: nobody authenticates
+    std::shared_ptr<MetricsRegistry> metrics{};        // nullptr: a private registry
+    std::shared_ptr<Logger> log{};                     // server events; nullptr: stderr
+    std::shared_ptr<Logger> access_log{};              // one line per request; nullptr: none
+    std::vector<HealthCheck> health_checks{};
+};
+
+// The HTTP/1.1 server (after Beast's advanced server-flex): a plain-HTTP and an HTTPS listener
+// on one Asio thread pool, each connection on its own strand, keep-alive and pipelining
+// (requests on a connection are answered in order, one at a time). Handlers run on the pool
+// threads; a slow handler occupies one thread, so size `threads` for the slowest routes.
+//
+// Lifecycle: the constructor binds the listeners (Errc::io if an address is taken);
+// run() serves until stop(), from the calling thread plus threads-1 more; stop() may be
+// called from any thread, once or more. After run() returns, no handler runs any more.
+class Server {
+  public:
+    Server(ServerOptions options, Router router, ServerContext context);
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+    ~Server();
+
+    // The bound ports (useful with port 0); 0 for a disabled listener.
+    std::uint16_t http_port() const noexcept;
+    std::uint16_t https_port() const noexcept;
+
+    // Serves until stopped. Call once.
+    void run();
+
+    // Graceful shutdown: stop accepting; close idle connections; let requests in flight finish
+    // (their response says Connection: close) for up to `grace`, then close what is left.
+    // run() returns once every connection is gone.
+    void stop(std::chrono::milliseconds grace);
+    void stop();  // with limits.shutdown_grace
+
+    // SIGTERM/SIGINT (or the given signals) call stop(). Call before run().
+    void stop_on_signals(std::initializer_list<int> signals = {SIGTERM, SIGINT});
+
+    MetricsRegistry& metrics() noexcept;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace signet::api

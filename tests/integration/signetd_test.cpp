@@ -1,0 +1,139 @@
+// signetd as a process: its own SoftHSM token, its embedded PostgreSQL, real HTTP over loopback.
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/support/signetd.hpp"
+#include "tests/support/softhsm.hpp"
+
+using namespace signet::testing;
+
+namespace {
+
+// pg_ctl on signetd's embedded cluster, run as the cluster's owner (PostgreSQL refuses root).
+CommandResult pg_ctl(const SignetdProcess& node, const std::vector<std::string>& args) {
+    const auto data_dir = node.state_dir() / "postgres";
+    const std::string bin_dir = [] {
+        auto r = run_command({"pg_config", "--bindir"});
+        std::string dir = r.output.substr(0, r.output.find('\n'));
+        return dir.empty() ? std::string("/usr/lib/postgresql/15/bin") : dir;
+    }();
+    std::vector<std::string> argv;
+    struct stat st {};
+    if (geteuid() == 0 && stat(data_dir.c_str(), &st) == 0 && st.st_uid != 0) {
+        argv = {"setpriv", "--reuid=" + std::to_string(st.st_uid), "--regid=" + std::to_string(st.st_gid),
+                "--clear-groups", "--"};
+    }
+    argv.push_back(bin_dir + "/pg_ctl");
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"-D", data_dir.string()});
+    return run_command(argv);
+}
+
+nlohmann::json healthz(const SignetdProcess& node, int* status = nullptr) {
+    const auto r = http_request(node.http_port(), "GET", "/healthz");
+    if (status != nullptr) *status = r.status;
+    return nlohmann::json::parse(r.body, nullptr, false);
+}
+
+// Polls until `predicate` holds or ~20 s pass.
+template <class P>
+bool eventually(P&& predicate) {
+    for (int i = 0; i < 200; ++i) {
+        if (predicate()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(signetd)
+
+BOOST_AUTO_TEST_CASE(serves_liveness_health_and_metrics_and_stops_cleanly) {
+    SignetdProcess node;
+    node.start();
+    const auto livez = http_request(node.http_port(), "GET", "/livez");
+    BOOST_CHECK_EQUAL(livez.status, 200);
+    BOOST_CHECK_EQUAL(livez.headers.at("content-type"), "application/json");
+    BOOST_CHECK(!livez.headers.at("x-request-id").empty());
+
+    const auto health = healthz(node);
+    BOOST_REQUIRE(health.is_object());
+    BOOST_CHECK_EQUAL(health["checks"]["hsm"]["status"], "ok");
+    BOOST_CHECK_EQUAL(health["checks"]["database"]["status"], "ok");
+    BOOST_CHECK(health["checks"].contains("clock"));
+
+    const auto metrics = http_request(node.http_port(), "GET", "/metrics");
+    BOOST_CHECK_EQUAL(metrics.status, 200);
+    BOOST_CHECK(metrics.body.find("signet_db_pool_open") != std::string::npos);
+    BOOST_CHECK(metrics.body.find("signet_hsm_sessions_replaced_total 0") != std::string::npos);
+
+    const auto missing = http_request(node.http_port(), "GET", "/no/such/route");
+    BOOST_CHECK_EQUAL(missing.status, 404);
+    BOOST_CHECK_EQUAL(missing.headers.at("content-type"), "application/problem+json");
+
+    // SIGTERM: a clean exit, and the embedded PostgreSQL is stopped with it.
+    BOOST_CHECK_EQUAL(node.stop(SIGTERM), 0);
+    BOOST_CHECK(!std::filesystem::exists(node.state_dir() / "postgres" / "postmaster.pid"));
+    const std::string output = node.output();
+    BOOST_CHECK(output.find("signetd stopping") != std::string::npos);
+    // The access log has one JSON line per request and no secret.
+    const std::string access = read_file(node.dir() / "access.log");
+    BOOST_CHECK(access.find("\"route\":\"/livez\"") != std::string::npos);
+    BOOST_CHECK(access.find(SoftHsm::kUserPin) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(database_restart_gives_503_then_recovers_without_restarting_signetd) {
+    SignetdProcess node;
+    node.start();
+    BOOST_REQUIRE_EQUAL(healthz(node)["checks"]["database"]["status"], "ok");
+
+    const auto stopped = pg_ctl(node, {"stop", "-m", "fast", "-w"});
+    BOOST_TEST_MESSAGE(stopped.output);
+    BOOST_REQUIRE_EQUAL(stopped.exit_code, 0);
+    int status = 0;
+    const auto down = healthz(node, &status);
+    BOOST_CHECK_EQUAL(status, 503);
+    BOOST_CHECK_EQUAL(down["checks"]["database"]["status"], "down");
+    BOOST_CHECK_EQUAL(http_request(node.http_port(), "GET", "/livez").status, 200);
+
+    const auto started = pg_ctl(node, {"start", "-w", "-l", (node.state_dir() / "postgres" / "restart.log").string()});
+    BOOST_TEST_MESSAGE(started.output);
+    BOOST_REQUIRE_EQUAL(started.exit_code, 0);
+    BOOST_CHECK(eventually([&] { return healthz(node)["checks"]["database"]["status"] == "ok"; }));
+    BOOST_CHECK_EQUAL(node.stop(SIGTERM), 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_signetd_on_the_same_state_dir_refuses_to_start) {
+    SignetdProcess node;
+    node.start();
+    // Same state directory, another port.
+    std::string yaml = read_file(node.dir() / "signet.yaml");
+    const std::string port = std::to_string(node.http_port());
+    yaml.replace(yaml.find(port), port.size(), std::to_string(free_port()));
+    write_file(node.dir() / "second.yaml", yaml);
+    const auto second = run_command({std::string(std::getenv("SIGNET_BINARY_DIR")) + "/api/signetd", "--config",
+                                     (node.dir() / "second.yaml").string()});
+    BOOST_TEST_MESSAGE(second.output);
+    BOOST_CHECK_NE(second.exit_code, 0);
+    BOOST_CHECK(second.output.find("in use") != std::string::npos);
+    BOOST_CHECK_EQUAL(http_request(node.http_port(), "GET", "/livez").status, 200);
+}
+
+BOOST_AUTO_TEST_CASE(configuration_errors_stop_it_with_file_and_line) {
+    TempDir dir;
+    write_file(dir / "bad.yaml", "state_dir: x\nhsm:\n  token: t\n  pin: file:/nonexistent\nlisteners:\n  http:\n    port: 99999\n");
+    const auto r = run_command({std::string(std::getenv("SIGNET_BINARY_DIR")) + "/api/signetd", "--config",
+                                (dir / "bad.yaml").string()});
+    BOOST_CHECK_EQUAL(r.exit_code, 2);
+    BOOST_CHECK(r.output.find("bad.yaml:7:11: listeners.http.port: 99999 is not a port") != std::string::npos);
+    BOOST_CHECK(r.output.find("bad.yaml:4:8: hsm.pin") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

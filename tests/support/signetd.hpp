@@ -1,0 +1,57 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "tests/support/process.hpp"
+
+namespace signet::testing {
+
+// A response as a test sees it.
+struct HttpResponse {
+    int status = 0;
+    std::map<std::string, std::string> headers;  // names in lower case
+    std::string body;
+};
+
+// One HTTP/1.1 request over a fresh loopback connection (plain HTTP); status 0 when the
+// connection failed.
+HttpResponse http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                          const std::string& body = "", const std::string& content_type = "");
+
+// A free TCP port on 127.0.0.1 (bound once and released).
+std::uint16_t free_port();
+
+// A signetd process of its own: a state directory, a fresh SoftHSM token and the embedded
+// PostgreSQL, started with a signet.yaml written from `extra_yaml` (appended to the minimal
+// settings). Stopped with SIGTERM when the object goes.
+class SignetdProcess {
+public:
+    explicit SignetdProcess(const std::string& extra_yaml = "");
+    SignetdProcess(const SignetdProcess&) = delete;
+    SignetdProcess& operator=(const SignetdProcess&) = delete;
+    ~SignetdProcess();
+
+    // Starts it and waits until GET /livez answers (or throws with its output).
+    void start(std::chrono::seconds timeout = std::chrono::seconds(60));
+    // Sends `signal` and waits for the exit; returns the exit status.
+    int stop(int signal = 15);
+
+    std::uint16_t http_port() const noexcept { return http_port_; }
+    pid_t pid() const noexcept { return pid_; }
+    const std::filesystem::path& dir() const noexcept { return dir_.path(); }
+    std::filesystem::path state_dir() const { return dir_.path() / "state"; }
+    std::string output() const;  // what it printed so far
+
+private:
+    TempDir dir_{"signet-signetd"};
+    std::uint16_t http_port_;
+    pid_t pid_ = -1;
+};
+
+}  // namespace signet::testing
