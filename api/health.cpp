@@ -47,9 +47,11 @@ Response health_response(const std::vector<HealthCheck>& checks) {
     body += "\",\"checks\":{";
     body += entries;
     body += "}}";
-    Response response = Response::json(std::move(body), overall == HealthStatus::ok
-                                                            ? http::status::ok
-                                                            : http::status::service_unavailable);
+    // Degraded still serves (e.g. an unsynchronised clock: the TSA refuses with timeNotAvailable,
+    // OCSP and CRLs go on), so only "down" takes the node out of a load balancer.
+    Response response = Response::json(std::move(body), overall == HealthStatus::down
+                                                            ? http::status::service_unavailable
+                                                            : http::status::ok);
     // A load balancer must see the current state, never a cached one.
     response.headers.emplace_back("Cache-Control", "no-store");
     return response;

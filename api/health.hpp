@@ -8,7 +8,7 @@
 #include "api/http.hpp"
 
 // /healthz: named checks (HSM session, database, clock — registered by signetd), each with a
-// status; the answer is 200 when every check is ok, 503 otherwise.
+// status; the answer is 503 when a check is down, 200 otherwise (ok or degraded: the node serves).
 namespace signet::api {
 
 enum class HealthStatus : std::uint8_t { ok, degraded, down };

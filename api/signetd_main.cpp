@@ -1,13 +1,13 @@
 // signetd: the Signet server. It loads signet.yaml, opens the HSM, starts (or connects to) the
 // database and applies the migrations, then serves until SIGTERM/SIGINT. This file wires the
 // pieces together and holds no business rule.
+#include <openssl/pem.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <optional>
-
-#include <openssl/pem.h>
 
 #include "api/server.hpp"
 #include "audit/log.hpp"
@@ -18,6 +18,7 @@
 #include "hsm/token.hpp"
 #include "policy/config.hpp"
 #include "signet/version.hpp"
+#include "store/api_clients.hpp"
 #include "store/database.hpp"
 #include "store/embedded_postgres.hpp"
 #include "store/migrations.hpp"
@@ -38,28 +39,40 @@ Exit status: 0 after a clean stop, 1 failure, 2 usage or configuration error,
 
 int exit_code(Errc code) {
     switch (code) {
-        case Errc::invalid_argument: return 2;
-        case Errc::not_found: return 3;
-        case Errc::permission_denied: return 4;
-        case Errc::failed_precondition: return 5;
-        case Errc::unavailable: return 6;
-        default: return 1;
+        case Errc::invalid_argument:
+            return 2;
+        case Errc::not_found:
+            return 3;
+        case Errc::permission_denied:
+            return 4;
+        case Errc::failed_precondition:
+            return 5;
+        case Errc::unavailable:
+            return 6;
+        default:
+            return 1;
     }
 }
 
 LogLevel log_level(policy::LogLevel level) {
     switch (level) {
-        case policy::LogLevel::debug: return LogLevel::debug;
-        case policy::LogLevel::info: return LogLevel::info;
-        case policy::LogLevel::warn: return LogLevel::warn;
-        case policy::LogLevel::error: return LogLevel::error;
+        case policy::LogLevel::debug:
+            return LogLevel::debug;
+        case policy::LogLevel::info:
+            return LogLevel::info;
+        case policy::LogLevel::warn:
+            return LogLevel::warn;
+        case policy::LogLevel::error:
+            return LogLevel::error;
     }
     return LogLevel::info;
 }
 
 LogDestination destination(const std::string& where) {
-    if (where == "stdout") return LogDestination::standard_output();
-    if (where == "stderr") return LogDestination::standard_error();
+    if (where == "stdout")
+        return LogDestination::standard_output();
+    if (where == "stderr")
+        return LogDestination::standard_error();
     return LogDestination::file(where);
 }
 
@@ -71,22 +84,26 @@ std::string host_name() {
 
 EvpPkeyPtr read_private_key_file(const std::string& path) {
     BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    if (!bio) throw_openssl_error("cannot open TLS key " + path);
+    if (!bio)
+        throw_openssl_error("cannot open TLS key " + path);
     EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-    if (!key) throw_openssl_error("cannot read TLS key " + path);
+    if (!key)
+        throw_openssl_error("cannot read TLS key " + path);
     return key;
 }
 
 std::shared_ptr<const api::ClientDirectory> client_directory(const policy::Config& config) {
     std::vector<api::StaticClientDirectory::Entry> entries;
     auto digest = [](const std::optional<Bytes>& bytes) -> std::optional<api::Sha256Digest> {
-        if (!bytes) return std::nullopt;
+        if (!bytes)
+            return std::nullopt;
         api::Sha256Digest d{};
         std::copy(bytes->begin(), bytes->end(), d.begin());
         return d;
     };
     for (const auto& client : config.api_clients) {
-        entries.push_back({{client.name, client.scopes}, digest(client.certificate_sha256),
+        entries.push_back({{client.name, client.scopes},
+                           digest(client.certificate_sha256),
                            digest(client.token_sha256)});
     }
     return std::make_shared<api::StaticClientDirectory>(std::move(entries));
@@ -124,24 +141,28 @@ api::ServerOptions server_options(const policy::Config& config, hsm::Token& toke
     return options;
 }
 
-std::vector<api::HealthCheck> health_checks(hsm::Token& token, store::Database& db, const Clock& clock) {
+std::vector<api::HealthCheck> health_checks(hsm::Token& token, store::Database& db,
+                                            const Clock& clock) {
     std::vector<api::HealthCheck> checks;
-    checks.push_back({"hsm", [&token] {
-                          // A round trip through a pooled session (logged in).
-                          token.random(1);
-                          return api::HealthResult{api::HealthStatus::ok, "token " + token.info().label};
-                      }});
+    checks.push_back(
+        {"hsm", [&token] {
+             // A round trip through a pooled session (logged in).
+             token.random(1);
+             return api::HealthResult{api::HealthStatus::ok, "token " + token.info().label};
+         }});
     checks.push_back({"database", [&db] {
                           const auto health = db.health(std::chrono::milliseconds(1000));
-                          return api::HealthResult{health.ok ? api::HealthStatus::ok : api::HealthStatus::down,
-                                                   health.detail};
+                          return api::HealthResult{
+                              health.ok ? api::HealthStatus::ok : api::HealthStatus::down,
+                              health.detail};
                       }});
     checks.push_back({"clock", [&clock] {
                           const auto health = clock.health();
                           if (health.synchronized) {
-                              return api::HealthResult{api::HealthStatus::ok,
-                                                       "synchronized, estimated error " +
-                                                           std::to_string(health.estimated_error.count()) + " us"};
+                              return api::HealthResult{
+                                  api::HealthStatus::ok,
+                                  "synchronized, estimated error " +
+                                      std::to_string(health.estimated_error.count()) + " us"};
                           }
                           return api::HealthResult{api::HealthStatus::degraded, health.detail};
                       }});
@@ -158,10 +179,62 @@ void register_metrics(MetricsRegistry& metrics, hsm::Token& token, store::Databa
                            [&db] { return static_cast<double>(db.stats().in_use); });
     metrics.gauge_callback("signet_db_pool_waiting", "Callers waiting for a database connection",
                            [&db] { return static_cast<double>(db.stats().waiting); });
-    metrics.gauge_callback("signet_db_reconnects_total", "Database connections replaced after a loss",
+    metrics.gauge_callback("signet_db_reconnects_total",
+                           "Database connections replaced after a loss",
                            [&db] { return static_cast<double>(db.stats().reconnects); });
     metrics.gauge_callback("signet_db_errors_total", "Database queries that failed",
                            [&db] { return static_cast<double>(db.stats().errors); });
+}
+
+// signet.yaml is the source of truth for the API clients; the api_clients table mirrors it so
+// that every change of who may call the API is an audit event (DESIGN.md invariant 3).
+void sync_api_clients(const policy::Config& config, store::Database& db, audit::AuditLog& audit) {
+    store::PostgresApiClients repository(db);
+    auto digest = [](const std::optional<Bytes>& bytes) -> std::optional<store::Sha256> {
+        if (!bytes)
+            return std::nullopt;
+        store::Sha256 d{};
+        std::copy(bytes->begin(), bytes->end(), d.begin());
+        return d;
+    };
+    for (const auto& wanted : config.api_clients) {
+        store::ApiClient client{wanted.name,
+                                wanted.scopes,
+                                digest(wanted.certificate_sha256),
+                                digest(wanted.token_sha256),
+                                {}};
+        const auto existing = repository.find_by_name(wanted.name);
+        if (existing && existing->scopes == client.scopes &&
+            existing->certificate_sha256 == client.certificate_sha256 &&
+            existing->token_sha256 == client.token_sha256) {
+            continue;
+        }
+        // The details name the scopes and whether a credential changed, never a credential.
+        const nlohmann::json details{{"scopes", client.scopes},
+                                     {"certificate", client.certificate_sha256.has_value()},
+                                     {"bearer", client.token_sha256.has_value()}};
+        db.transaction([&](store::Connection& tx) {
+            if (existing)
+                repository.remove(tx, wanted.name);
+            repository.add(tx, client);
+            audit.record(tx,
+                         {existing ? "api_client.updated" : "api_client.created",
+                          "config:" + config.file.string(), "api_client:" + wanted.name, details});
+        });
+    }
+    for (const auto& present : repository.list()) {
+        const bool configured = std::ranges::any_of(
+            config.api_clients, [&](const policy::ApiClient& c) { return c.name == present.name; });
+        if (configured)
+            continue;
+        db.transaction([&](store::Connection& tx) {
+            repository.remove(tx, present.name);
+            audit.record(tx, {"api_client.removed",
+                              "config:" + config.file.string(),
+                              "api_client:" + present.name,
+                              {}});
+        });
+    }
 }
 
 int serve(const std::string& config_path) {
@@ -171,7 +244,8 @@ int serve(const std::string& config_path) {
     auto access_log = std::make_shared<Logger>(destination(config.logging.access_log));
     log->info("signetd starting", {{"version", kVersion}, {"config", config.file.string()}});
 
-    hsm::TokenConfig token_config{config.hsm.module, config.hsm.token, config.hsm.pin, config.hsm.pool_size};
+    hsm::TokenConfig token_config{config.hsm.module, config.hsm.token, config.hsm.pin,
+                                  config.hsm.pool_size};
     auto token = hsm::Token::open(token_config);
     log->info("hsm ready", {{"module", config.hsm.module.string()}, {"token", config.hsm.token}});
 
@@ -182,14 +256,16 @@ int serve(const std::string& config_path) {
         dsn = *config.database.dsn;
     } else {
         embedded.emplace(store::EmbeddedPostgresOptions{
-            .state_dir = config.state_dir,
-            .log = [log](std::string_view message) { log->info("postgres", {{"detail", message}}); }});
+            .state_dir = config.state_dir, .log = [log](std::string_view message) {
+                log->info("postgres", {{"detail", message}});
+            }});
         dsn = embedded->dsn();
     }
     store::Database db(store::DatabaseOptions{
         .dsn = dsn,
         .pool_size = config.database.pool_size,
-        .connect_timeout = std::chrono::duration_cast<std::chrono::seconds>(config.database.connect_timeout)});
+        .connect_timeout =
+            std::chrono::duration_cast<std::chrono::seconds>(config.database.connect_timeout)});
     const auto migrated = store::migrate(db);
     log->info("database ready", {{"schema_version", migrated.to_version},
                                  {"embedded", config.database.dsn ? false : true}});
@@ -197,8 +273,11 @@ int serve(const std::string& config_path) {
     SystemClock clock;
     audit::PostgresAuditLog audit(db, clock);
     const std::string node = "node:" + host_name() + ":" + std::to_string(getpid());
-    audit.record({"node.started", "system", node,
+    audit.record({"node.started",
+                  "system",
+                  node,
                   {{"version", kVersion}, {"schema_version", migrated.to_version}}});
+    sync_api_clients(config, db, audit);
 
     api::Router router;
     // Liveness: answers while the process serves, whatever its dependencies say (/healthz tells
@@ -207,7 +286,9 @@ int serve(const std::string& config_path) {
     livez.method = api::http::verb::get;
     livez.path = "/livez";
     livez.listeners = api::ListenerSet::both();
-    livez.handler = [](const api::Request&) { return api::Response::json("{\"status\":\"ok\"}\n"); };
+    livez.handler = [](const api::Request&) {
+        return api::Response::json("{\"status\":\"ok\"}\n");
+    };
     router.add(std::move(livez));
 
     auto metrics = std::make_shared<MetricsRegistry>();

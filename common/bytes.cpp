@@ -17,21 +17,26 @@ std::string to_hex(ByteView bytes) {
 
 namespace {
 int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 }  // namespace
 
 Bytes from_hex(std::string_view hex) {
-    if (hex.size() % 2 != 0) throw Error(Errc::invalid_argument, "hex string has odd length");
+    if (hex.size() % 2 != 0)
+        throw Error(Errc::invalid_argument, "hex string has odd length");
     Bytes out;
     out.reserve(hex.size() / 2);
     for (std::size_t i = 0; i < hex.size(); i += 2) {
         int hi = hex_value(hex[i]);
         int lo = hex_value(hex[i + 1]);
-        if (hi < 0 || lo < 0) throw Error(Errc::invalid_argument, "not a hex string");
+        if (hi < 0 || lo < 0)
+            throw Error(Errc::invalid_argument, "not a hex string");
         out.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
     }
     return out;

@@ -26,7 +26,8 @@ Clock::Health SystemClock::health() const {
 std::string format_utc(Clock::time_point t) {
     const auto since_epoch = t.time_since_epoch();
     const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(since_epoch - seconds);
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(since_epoch - seconds);
     const std::time_t tt = static_cast<std::time_t>(seconds.count());
     std::tm tm{};
     gmtime_r(&tt, &tm);

@@ -10,13 +10,13 @@ namespace signet {
 // The clock is injected (DESIGN.md invariant 4): services ask a Clock, never the system, so tests
 // can move time and make the time source unhealthy.
 class Clock {
-public:
+  public:
     using time_point = std::chrono::system_clock::time_point;
 
     struct Health {
-        bool synchronized = true;     // the kernel says the clock is synchronised (adjtimex)
+        bool synchronized = true;  // the kernel says the clock is synchronised (adjtimex)
         std::chrono::microseconds estimated_error{0};
-        std::string detail;           // why it is unhealthy, for /healthz and logs
+        std::string detail;  // why it is unhealthy, for /healthz and logs
     };
 
     virtual ~Clock() = default;
@@ -26,14 +26,14 @@ public:
 
 // The system's clock, as the kernel reports it.
 class SystemClock final : public Clock {
-public:
+  public:
     time_point now() const override { return std::chrono::system_clock::now(); }
     Health health() const override;
 };
 
 // A clock for tests: stands still until told to move, healthy until told otherwise.
 class ManualClock final : public Clock {
-public:
+  public:
     explicit ManualClock(time_point start = std::chrono::system_clock::now()) : now_(start) {}
     time_point now() const override {
         std::lock_guard lock(mutex_);
@@ -56,7 +56,7 @@ public:
         health_ = std::move(h);
     }
 
-private:
+  private:
     mutable std::mutex mutex_;
     time_point now_;
     Health health_;

@@ -6,16 +6,26 @@ namespace signet {
 
 std::string_view to_string(Errc code) noexcept {
     switch (code) {
-        case Errc::invalid_argument: return "invalid_argument";
-        case Errc::not_found: return "not_found";
-        case Errc::already_exists: return "already_exists";
-        case Errc::permission_denied: return "permission_denied";
-        case Errc::failed_precondition: return "failed_precondition";
-        case Errc::unavailable: return "unavailable";
-        case Errc::hsm: return "hsm";
-        case Errc::crypto: return "crypto";
-        case Errc::io: return "io";
-        case Errc::internal: return "internal";
+        case Errc::invalid_argument:
+            return "invalid_argument";
+        case Errc::not_found:
+            return "not_found";
+        case Errc::already_exists:
+            return "already_exists";
+        case Errc::permission_denied:
+            return "permission_denied";
+        case Errc::failed_precondition:
+            return "failed_precondition";
+        case Errc::unavailable:
+            return "unavailable";
+        case Errc::hsm:
+            return "hsm";
+        case Errc::crypto:
+            return "crypto";
+        case Errc::io:
+            return "io";
+        case Errc::internal:
+            return "internal";
     }
     return "unknown";
 }
@@ -25,7 +35,9 @@ Error::Error(Errc code, const std::string& message) : std::runtime_error(message
 Error::Error(Errc code, const std::string& message, Pkcs11Failure pkcs11)
     : std::runtime_error(message), code_(code), pkcs11_(std::move(pkcs11)) {}
 
-void clear_openssl_errors() noexcept { ERR_clear_error(); }
+void clear_openssl_errors() noexcept {
+    ERR_clear_error();
+}
 
 void throw_openssl_error(std::string_view what) {
     std::string message(what);

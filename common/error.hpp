@@ -32,14 +32,14 @@ struct Pkcs11Failure {
 };
 
 class Error : public std::runtime_error {
-public:
+  public:
     Error(Errc code, const std::string& message);
     Error(Errc code, const std::string& message, Pkcs11Failure pkcs11);
 
     Errc code() const noexcept { return code_; }
     const std::optional<Pkcs11Failure>& pkcs11() const noexcept { return pkcs11_; }
 
-private:
+  private:
     Errc code_;
     std::optional<Pkcs11Failure> pkcs11_;
 };
@@ -53,7 +53,8 @@ void clear_openssl_errors() noexcept;
 
 // Throws Errc::crypto with the drained OpenSSL queue when `ok` is not positive.
 inline void check_openssl(int ok, std::string_view what) {
-    if (ok <= 0) throw_openssl_error(what);
+    if (ok <= 0)
+        throw_openssl_error(what);
 }
 
 }  // namespace signet

@@ -1,7 +1,5 @@
 #pragma once
 
-#include <memory>
-
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/cms.h>
@@ -9,6 +7,8 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include <memory>
 
 namespace signet {
 
@@ -27,7 +27,9 @@ using handle = std::unique_ptr<T, FreeWith<FreeFn>>;
 
 namespace detail {
 // sk_X509_* are macros; the owner needs a function. The stack owns its certificates.
-inline void free_x509_stack(STACK_OF(X509) * stack) noexcept { sk_X509_pop_free(stack, X509_free); }
+inline void free_x509_stack(STACK_OF(X509) * stack) noexcept {
+    sk_X509_pop_free(stack, X509_free);
+}
 }  // namespace detail
 
 using BioPtr = handle<BIO, BIO_free_all>;

@@ -1,10 +1,10 @@
 #include "common/secret.hpp"
 
+#include <openssl/crypto.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
-
-#include <openssl/crypto.h>
 
 #include "common/error.hpp"
 
@@ -15,7 +15,9 @@ namespace {
 constexpr std::size_t kMaxSecretBytes = 4096;
 }  // namespace
 
-Secret::Secret(Secret&& other) noexcept : value_(std::move(other.value_)) { other.wipe(); }
+Secret::Secret(Secret&& other) noexcept : value_(std::move(other.value_)) {
+    other.wipe();
+}
 
 Secret& Secret::operator=(Secret&& other) noexcept {
     if (this != &other) {
@@ -26,10 +28,13 @@ Secret& Secret::operator=(Secret&& other) noexcept {
     return *this;
 }
 
-Secret::~Secret() { wipe(); }
+Secret::~Secret() {
+    wipe();
+}
 
 void Secret::wipe() noexcept {
-    if (!value_.empty()) OPENSSL_cleanse(value_.data(), value_.size());
+    if (!value_.empty())
+        OPENSSL_cleanse(value_.data(), value_.size());
     value_.clear();
 }
 
@@ -63,7 +68,8 @@ Secret read_secret(const SecretSource& source) {
         return secret;
     }
     std::ifstream in(source.location, std::ios::binary);
-    if (!in) throw Error(Errc::not_found, "cannot open secret " + source.describe());
+    if (!in)
+        throw Error(Errc::not_found, "cannot open secret " + source.describe());
     std::string content;
     content.resize(kMaxSecretBytes + 1);
     in.read(content.data(), static_cast<std::streamsize>(content.size()));
@@ -76,7 +82,8 @@ Secret read_secret(const SecretSource& source) {
     // The secret is the first line; a trailing newline (as `echo` writes) is not part of it.
     std::string_view text = raw.view();
     text = text.substr(0, text.find_first_of("\r\n"));
-    if (text.empty()) throw Error(Errc::invalid_argument, "secret " + source.describe() + " is empty");
+    if (text.empty())
+        throw Error(Errc::invalid_argument, "secret " + source.describe() + " is empty");
     return Secret{std::string(text)};
 }
 

@@ -10,7 +10,7 @@ namespace signet {
 // A secret (a PIN, a passphrase) held in memory that is wiped when the owner goes away
 // (OPENSSL_cleanse, which the compiler may not elide). Move-only; never printed.
 class Secret {
-public:
+  public:
     Secret() = default;
     explicit Secret(std::string value) : value_(std::move(value)) {}
     Secret(const Secret&) = delete;
@@ -23,7 +23,7 @@ public:
     std::size_t size() const noexcept { return value_.size(); }
     bool empty() const noexcept { return value_.empty(); }
 
-private:
+  private:
     void wipe() noexcept;
     std::string value_;
 };

@@ -11,12 +11,6 @@
 //    bridge's own signature implementation; encoders and EVP_PKEY_eq still work on the public key.
 #include "hsm/bridge.hpp"
 
-#include <array>
-#include <cstring>
-#include <map>
-#include <mutex>
-#include <string>
-
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -24,6 +18,12 @@
 #include <openssl/params.h>
 #include <openssl/provider.h>
 #include <openssl/rsa.h>
+
+#include <array>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
 
 #include "common/error.hpp"
 
@@ -48,15 +48,22 @@ struct BridgeKey {
     EvpPkeyPtr public_key;                 // a default-provider key holding the public half
 };
 
-void* key_new(void*) { return new (std::nothrow) BridgeKey; }
+void* key_new(void*) {
+    return new (std::nothrow) BridgeKey;
+}
 
-void key_free(void* keydata) { delete static_cast<BridgeKey*>(keydata); }
+void key_free(void* keydata) {
+    delete static_cast<BridgeKey*>(keydata);
+}
 
 int key_has(const void* keydata, int selection) {
     const auto* key = static_cast<const BridgeKey*>(keydata);
-    if (key == nullptr) return 0;
-    if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0 && !key->signer) return 0;
-    if ((selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0 && !key->public_key) return 0;
+    if (key == nullptr)
+        return 0;
+    if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0 && !key->signer)
+        return 0;
+    if ((selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0 && !key->public_key)
+        return 0;
     return 1;
 }
 
@@ -73,7 +80,8 @@ int key_import(const char* algorithm, void* keydata, int selection, const OSSL_P
             return 0;
         }
         key->signer = *static_cast<const std::shared_ptr<const Signer>*>(holder);
-        if (EVP_PKEY_up_ref(key->signer->public_key()) != 1) return 0;
+        if (EVP_PKEY_up_ref(key->signer->public_key()) != 1)
+            return 0;
         key->public_key.reset(key->signer->public_key());
         return 1;
     }
@@ -124,9 +132,11 @@ const OSSL_PARAM* rsa_import_types(int) {
 // public-only copy in the default provider.
 int key_export(void* keydata, int selection, OSSL_CALLBACK* callback, void* callback_arg) {
     const auto* key = static_cast<const BridgeKey*>(keydata);
-    if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0 || !key->public_key) return 0;
+    if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0 || !key->public_key)
+        return 0;
     OSSL_PARAM* params = nullptr;
-    if (EVP_PKEY_todata(key->public_key.get(), EVP_PKEY_PUBLIC_KEY, &params) != 1) return 0;
+    if (EVP_PKEY_todata(key->public_key.get(), EVP_PKEY_PUBLIC_KEY, &params) != 1)
+        return 0;
     const int ok = callback(params, callback_arg);
     OSSL_PARAM_free(params);
     return ok;
@@ -142,7 +152,8 @@ const OSSL_PARAM* rsa_export_types(int selection) {
 int key_match(const void* a, const void* b, int) {
     const auto* key_a = static_cast<const BridgeKey*>(a);
     const auto* key_b = static_cast<const BridgeKey*>(b);
-    if (!key_a->public_key || !key_b->public_key) return 0;
+    if (!key_a->public_key || !key_b->public_key)
+        return 0;
     return EVP_PKEY_eq(key_a->public_key.get(), key_b->public_key.get()) == 1 ? 1 : 0;
 }
 
@@ -150,7 +161,8 @@ int key_match(const void* a, const void* b, int) {
 // are those of the public key, which the default provider knows.
 int key_get_params(void* keydata, OSSL_PARAM params[]) {
     const auto* key = static_cast<const BridgeKey*>(keydata);
-    if (!key->public_key) return 0;
+    if (!key->public_key)
+        return 0;
     return EVP_PKEY_get_params(key->public_key.get(), params) == 1 ? 1 : 0;
 }
 
@@ -223,16 +235,22 @@ const OSSL_DISPATCH kRsaKeymgmt[] = SIGNET_KEYMGMT(rsa);
 const char* algorithm_id_hex(bool ec, Padding padding, Digest digest) {
     if (ec) {
         switch (digest) {
-            case Digest::sha256: return "300a06082a8648ce3d040302";
-            case Digest::sha384: return "300a06082a8648ce3d040303";
-            case Digest::sha512: return "300a06082a8648ce3d040304";
+            case Digest::sha256:
+                return "300a06082a8648ce3d040302";
+            case Digest::sha384:
+                return "300a06082a8648ce3d040303";
+            case Digest::sha512:
+                return "300a06082a8648ce3d040304";
         }
     }
     if (padding == Padding::pkcs1) {
         switch (digest) {
-            case Digest::sha256: return "300d06092a864886f70d01010b0500";
-            case Digest::sha384: return "300d06092a864886f70d01010c0500";
-            case Digest::sha512: return "300d06092a864886f70d01010d0500";
+            case Digest::sha256:
+                return "300d06092a864886f70d01010b0500";
+            case Digest::sha384:
+                return "300d06092a864886f70d01010c0500";
+            case Digest::sha512:
+                return "300d06092a864886f70d01010d0500";
         }
     }
     switch (digest) {
@@ -274,7 +292,8 @@ struct SignatureContext {
 
 void* ec_signature_new(void*, const char*) {
     auto* ctx = new (std::nothrow) SignatureContext;
-    if (ctx != nullptr) ctx->padding = Padding::ecdsa;
+    if (ctx != nullptr)
+        ctx->padding = Padding::ecdsa;
     return ctx;
 }
 
@@ -287,12 +306,15 @@ void* rsa_signature_new(void*, const char*) {
     return ctx;
 }
 
-void signature_free(void* ctx) { delete static_cast<SignatureContext*>(ctx); }
+void signature_free(void* ctx) {
+    delete static_cast<SignatureContext*>(ctx);
+}
 
 void* signature_dup(void* source) {
     const auto* from = static_cast<const SignatureContext*>(source);
     auto* to = new (std::nothrow) SignatureContext;
-    if (to == nullptr) return nullptr;
+    if (to == nullptr)
+        return nullptr;
     to->key = from->key;
     to->ec = from->ec;
     to->digest = from->digest;
@@ -324,10 +346,14 @@ bool set_padding(SignatureContext& ctx, const OSSL_PARAM& p) {
     int mode = 0;
     if (p.data_type == OSSL_PARAM_UTF8_STRING) {
         const char* name = nullptr;
-        if (!OSSL_PARAM_get_utf8_string_ptr(&p, &name)) return false;
-        if (std::strcmp(name, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0) mode = RSA_PKCS1_PADDING;
-        else if (std::strcmp(name, OSSL_PKEY_RSA_PAD_MODE_PSS) == 0) mode = RSA_PKCS1_PSS_PADDING;
-        else mode = -1;
+        if (!OSSL_PARAM_get_utf8_string_ptr(&p, &name))
+            return false;
+        if (std::strcmp(name, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0)
+            mode = RSA_PKCS1_PADDING;
+        else if (std::strcmp(name, OSSL_PKEY_RSA_PAD_MODE_PSS) == 0)
+            mode = RSA_PKCS1_PSS_PADDING;
+        else
+            mode = -1;
     } else if (!OSSL_PARAM_get_int(&p, &mode)) {
         return false;
     }
@@ -344,7 +370,8 @@ bool set_padding(SignatureContext& ctx, const OSSL_PARAM& p) {
 bool check_salt_length(const SignatureContext& ctx, const OSSL_PARAM& p) {
     if (p.data_type == OSSL_PARAM_UTF8_STRING) {
         const char* value = nullptr;
-        if (!OSSL_PARAM_get_utf8_string_ptr(&p, &value)) return false;
+        if (!OSSL_PARAM_get_utf8_string_ptr(&p, &value))
+            return false;
         if (std::strcmp(value, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST) == 0 ||
             std::strcmp(value, OSSL_PKEY_RSA_PSS_SALT_LEN_AUTO) == 0 ||
             std::strcmp(value, OSSL_PKEY_RSA_PSS_SALT_LEN_MAX) == 0) {
@@ -352,10 +379,12 @@ bool check_salt_length(const SignatureContext& ctx, const OSSL_PARAM& p) {
         }
         char* end = nullptr;
         const long n = std::strtol(value, &end, 10);
-        if (end != value && *end == '\0' && n == static_cast<long>(digest_size(ctx.digest))) return true;
+        if (end != value && *end == '\0' && n == static_cast<long>(digest_size(ctx.digest)))
+            return true;
     } else {
         int n = 0;
-        if (!OSSL_PARAM_get_int(&p, &n)) return false;
+        if (!OSSL_PARAM_get_int(&p, &n))
+            return false;
         if (n == RSA_PSS_SALTLEN_DIGEST || n == RSA_PSS_SALTLEN_AUTO || n == RSA_PSS_SALTLEN_MAX ||
             n == static_cast<int>(digest_size(ctx.digest))) {
             return true;
@@ -367,20 +396,25 @@ bool check_salt_length(const SignatureContext& ctx, const OSSL_PARAM& p) {
 
 int signature_set_ctx_params(void* vctx, const OSSL_PARAM params[]) {
     auto& ctx = *static_cast<SignatureContext*>(vctx);
-    if (params == nullptr) return 1;
+    if (params == nullptr)
+        return 1;
     if (const OSSL_PARAM* p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_DIGEST)) {
         const char* name = nullptr;
-        if (!OSSL_PARAM_get_utf8_string_ptr(p, &name) || !set_digest(ctx, name)) return 0;
+        if (!OSSL_PARAM_get_utf8_string_ptr(p, &name) || !set_digest(ctx, name))
+            return 0;
     }
     if (const OSSL_PARAM* p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PAD_MODE)) {
-        if (!set_padding(ctx, *p)) return 0;
+        if (!set_padding(ctx, *p))
+            return 0;
     }
     if (const OSSL_PARAM* p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN)) {
-        if (ctx.ec || !check_salt_length(ctx, *p)) return 0;
+        if (ctx.ec || !check_salt_length(ctx, *p))
+            return 0;
     }
     if (const OSSL_PARAM* p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST)) {
         const char* name = nullptr;
-        if (ctx.ec || !OSSL_PARAM_get_utf8_string_ptr(p, &name)) return 0;
+        if (ctx.ec || !OSSL_PARAM_get_utf8_string_ptr(p, &name))
+            return 0;
         try {
             if (parse_digest(name) != ctx.digest) {
                 raise("the MGF1 digest must be the signature's digest");
@@ -417,29 +451,35 @@ int signature_get_ctx_params(void* vctx, OSSL_PARAM params[]) {
     const auto& ctx = *static_cast<SignatureContext*>(vctx);
     if (OSSL_PARAM* p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_ALGORITHM_ID)) {
         const Bytes& der = algorithm_id(ctx.ec, ctx.padding, ctx.digest);
-        if (!OSSL_PARAM_set_octet_string(p, der.data(), der.size())) return 0;
+        if (!OSSL_PARAM_set_octet_string(p, der.data(), der.size()))
+            return 0;
     }
     if (OSSL_PARAM* p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_DIGEST)) {
-        if (!OSSL_PARAM_set_utf8_string(p, std::string(to_string(ctx.digest)).c_str())) return 0;
+        if (!OSSL_PARAM_set_utf8_string(p, std::string(to_string(ctx.digest)).c_str()))
+            return 0;
     }
-    if (ctx.ec) return 1;
+    if (ctx.ec)
+        return 1;
     if (OSSL_PARAM* p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PAD_MODE)) {
         const bool pss = ctx.padding == Padding::pss;
         const int ok = p->data_type == OSSL_PARAM_UTF8_STRING
                            ? OSSL_PARAM_set_utf8_string(p, pss ? OSSL_PKEY_RSA_PAD_MODE_PSS
                                                                : OSSL_PKEY_RSA_PAD_MODE_PKCSV15)
                            : OSSL_PARAM_set_int(p, pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING);
-        if (!ok) return 0;
+        if (!ok)
+            return 0;
     }
     if (OSSL_PARAM* p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN)) {
         const int salt = static_cast<int>(digest_size(ctx.digest));
         const int ok = p->data_type == OSSL_PARAM_UTF8_STRING
                            ? OSSL_PARAM_set_utf8_string(p, std::to_string(salt).c_str())
                            : OSSL_PARAM_set_int(p, salt);
-        if (!ok) return 0;
+        if (!ok)
+            return 0;
     }
     if (OSSL_PARAM* p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST)) {
-        if (!OSSL_PARAM_set_utf8_string(p, std::string(to_string(ctx.digest)).c_str())) return 0;
+        if (!OSSL_PARAM_set_utf8_string(p, std::string(to_string(ctx.digest)).c_str()))
+            return 0;
     }
     return 1;
 }
@@ -496,29 +536,41 @@ int signature_sign(void* vctx, unsigned char* sig, std::size_t* siglen, std::siz
     auto& ctx = *static_cast<SignatureContext*>(vctx);
     // EVP_PKEY_sign hands over a digest; without an explicit digest its size tells which.
     if (!ctx.digest_set) {
-        if (tbslen == 48) ctx.digest = Digest::sha384;
-        else if (tbslen == 64) ctx.digest = Digest::sha512;
-        else ctx.digest = Digest::sha256;
+        if (tbslen == 48)
+            ctx.digest = Digest::sha384;
+        else if (tbslen == 64)
+            ctx.digest = Digest::sha512;
+        else
+            ctx.digest = Digest::sha256;
     }
     return sign_digest(ctx, sig, siglen, sigsize, tbs, tbslen);
 }
 
 const EVP_MD* digest_md(Digest digest) {
     switch (digest) {
-        case Digest::sha256: return EVP_sha256();
-        case Digest::sha384: return EVP_sha384();
-        case Digest::sha512: return EVP_sha512();
+        case Digest::sha256:
+            return EVP_sha256();
+        case Digest::sha384:
+            return EVP_sha384();
+        case Digest::sha512:
+            return EVP_sha512();
     }
     return nullptr;
 }
 
 int digest_sign_init(void* vctx, const char* mdname, void* keydata, const OSSL_PARAM params[]) {
     auto& ctx = *static_cast<SignatureContext*>(vctx);
-    if (!signature_init(vctx, keydata, nullptr)) return 0;
-    if (!set_digest(ctx, mdname != nullptr && *mdname != '\0' ? mdname : "SHA256")) return 0;
-    if (!signature_set_ctx_params(vctx, params)) return 0;
-    if (!ctx.hashing) ctx.hashing.reset(EVP_MD_CTX_new());
-    return ctx.hashing && EVP_DigestInit_ex(ctx.hashing.get(), digest_md(ctx.digest), nullptr) == 1 ? 1 : 0;
+    if (!signature_init(vctx, keydata, nullptr))
+        return 0;
+    if (!set_digest(ctx, mdname != nullptr && *mdname != '\0' ? mdname : "SHA256"))
+        return 0;
+    if (!signature_set_ctx_params(vctx, params))
+        return 0;
+    if (!ctx.hashing)
+        ctx.hashing.reset(EVP_MD_CTX_new());
+    return ctx.hashing && EVP_DigestInit_ex(ctx.hashing.get(), digest_md(ctx.digest), nullptr) == 1
+               ? 1
+               : 0;
 }
 
 int digest_sign_update(void* vctx, const unsigned char* data, std::size_t size) {
@@ -528,11 +580,14 @@ int digest_sign_update(void* vctx, const unsigned char* data, std::size_t size) 
 
 int digest_sign_final(void* vctx, unsigned char* sig, std::size_t* siglen, std::size_t sigsize) {
     auto& ctx = *static_cast<SignatureContext*>(vctx);
-    if (!ctx.hashing) return 0;
-    if (sig == nullptr) return sign_digest(ctx, nullptr, siglen, 0, nullptr, 0);
+    if (!ctx.hashing)
+        return 0;
+    if (sig == nullptr)
+        return sign_digest(ctx, nullptr, siglen, 0, nullptr, 0);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
-    if (EVP_DigestFinal_ex(ctx.hashing.get(), digest, &digest_len) != 1) return 0;
+    if (EVP_DigestFinal_ex(ctx.hashing.get(), digest, &digest_len) != 1)
+        return 0;
     return sign_digest(ctx, sig, siglen, sigsize, digest, digest_len);
 }
 
@@ -541,67 +596,80 @@ int digest_sign_final(void* vctx, unsigned char* sig, std::size_t* siglen, std::
 int verify_init(void* vctx, void* keydata, const OSSL_PARAM params[]) {
     auto& ctx = *static_cast<SignatureContext*>(vctx);
     ctx.key = static_cast<const BridgeKey*>(keydata);
-    if (ctx.key == nullptr || !ctx.key->public_key) return 0;
+    if (ctx.key == nullptr || !ctx.key->public_key)
+        return 0;
     return signature_set_ctx_params(vctx, params);
 }
 
 int signature_verify(void* vctx, const unsigned char* sig, std::size_t siglen,
                      const unsigned char* tbs, std::size_t tbslen) {
     auto& ctx = *static_cast<SignatureContext*>(vctx);
-    EvpPkeyCtxPtr pctx(EVP_PKEY_CTX_new_from_pkey(nullptr, ctx.key->public_key.get(), "provider=default"));
-    if (!pctx || EVP_PKEY_verify_init(pctx.get()) <= 0) return 0;
+    EvpPkeyCtxPtr pctx(
+        EVP_PKEY_CTX_new_from_pkey(nullptr, ctx.key->public_key.get(), "provider=default"));
+    if (!pctx || EVP_PKEY_verify_init(pctx.get()) <= 0)
+        return 0;
     if (ctx.digest_set) {
         const EVP_MD* md = EVP_get_digestbyname(std::string(to_string(ctx.digest)).c_str());
-        if (EVP_PKEY_CTX_set_signature_md(pctx.get(), md) <= 0) return 0;
+        if (EVP_PKEY_CTX_set_signature_md(pctx.get(), md) <= 0)
+            return 0;
     }
     if (!ctx.ec) {
         const int mode = ctx.padding == Padding::pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING;
-        if (EVP_PKEY_CTX_set_rsa_padding(pctx.get(), mode) <= 0) return 0;
+        if (EVP_PKEY_CTX_set_rsa_padding(pctx.get(), mode) <= 0)
+            return 0;
     }
     return EVP_PKEY_verify(pctx.get(), sig, siglen, tbs, tbslen) == 1 ? 1 : 0;
 }
 
 int digest_verify_init(void* vctx, const char* mdname, void* keydata, const OSSL_PARAM params[]) {
     auto& ctx = *static_cast<SignatureContext*>(vctx);
-    if (!verify_init(vctx, keydata, nullptr)) return 0;
-    if (!set_digest(ctx, mdname != nullptr && *mdname != '\0' ? mdname : "SHA256")) return 0;
-    if (!signature_set_ctx_params(vctx, params)) return 0;
-    if (!ctx.hashing) ctx.hashing.reset(EVP_MD_CTX_new());
-    return ctx.hashing && EVP_DigestInit_ex(ctx.hashing.get(), digest_md(ctx.digest), nullptr) == 1 ? 1 : 0;
+    if (!verify_init(vctx, keydata, nullptr))
+        return 0;
+    if (!set_digest(ctx, mdname != nullptr && *mdname != '\0' ? mdname : "SHA256"))
+        return 0;
+    if (!signature_set_ctx_params(vctx, params))
+        return 0;
+    if (!ctx.hashing)
+        ctx.hashing.reset(EVP_MD_CTX_new());
+    return ctx.hashing && EVP_DigestInit_ex(ctx.hashing.get(), digest_md(ctx.digest), nullptr) == 1
+               ? 1
+               : 0;
 }
 
 int digest_verify_final(void* vctx, const unsigned char* sig, std::size_t siglen) {
     auto& ctx = *static_cast<SignatureContext*>(vctx);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
-    if (!ctx.hashing || EVP_DigestFinal_ex(ctx.hashing.get(), digest, &digest_len) != 1) return 0;
+    if (!ctx.hashing || EVP_DigestFinal_ex(ctx.hashing.get(), digest, &digest_len) != 1)
+        return 0;
     ctx.digest_set = true;
     return signature_verify(vctx, sig, siglen, digest, digest_len);
 }
 
-#define SIGNET_SIGNATURE(prefix)                                                                  \
-    {                                                                                             \
-        {OSSL_FUNC_SIGNATURE_NEWCTX, as_function<prefix##_signature_new>()},                      \
-            {OSSL_FUNC_SIGNATURE_FREECTX, as_function<signature_free>()},                         \
-            {OSSL_FUNC_SIGNATURE_DUPCTX, as_function<signature_dup>()},                           \
-            {OSSL_FUNC_SIGNATURE_SIGN_INIT, as_function<signature_init>()},                       \
-            {OSSL_FUNC_SIGNATURE_SIGN, as_function<signature_sign>()},                            \
-            {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, as_function<digest_sign_init>()},              \
-            {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, as_function<digest_sign_update>()},          \
-            {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, as_function<digest_sign_final>()},            \
-            {OSSL_FUNC_SIGNATURE_VERIFY_INIT, as_function<verify_init>()},                        \
-            {OSSL_FUNC_SIGNATURE_VERIFY, as_function<signature_verify>()},                        \
-            {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, as_function<digest_verify_init>()},          \
-            {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, as_function<digest_sign_update>()},        \
-            {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, as_function<digest_verify_final>()},        \
-            {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, as_function<signature_get_ctx_params>()},        \
-            {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS,                                             \
-             as_function<signature_gettable_ctx_params>()},                                       \
-            {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, as_function<signature_set_ctx_params>()},        \
-            {OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, as_function<prefix##_settable_ctx_params>()}, \
-        {                                                                                         \
-            0, nullptr                                                                            \
-        }                                                                                         \
+#define SIGNET_SIGNATURE(prefix)                                                           \
+    {                                                                                      \
+        {OSSL_FUNC_SIGNATURE_NEWCTX, as_function<prefix##_signature_new>()},               \
+            {OSSL_FUNC_SIGNATURE_FREECTX, as_function<signature_free>()},                  \
+            {OSSL_FUNC_SIGNATURE_DUPCTX, as_function<signature_dup>()},                    \
+            {OSSL_FUNC_SIGNATURE_SIGN_INIT, as_function<signature_init>()},                \
+            {OSSL_FUNC_SIGNATURE_SIGN, as_function<signature_sign>()},                     \
+            {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, as_function<digest_sign_init>()},       \
+            {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, as_function<digest_sign_update>()},   \
+            {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, as_function<digest_sign_final>()},     \
+            {OSSL_FUNC_SIGNATURE_VERIFY_INIT, as_function<verify_init>()},                 \
+            {OSSL_FUNC_SIGNATURE_VERIFY, as_function<signature_verify>()},                 \
+            {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, as_function<digest_verify_init>()},   \
+            {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, as_function<digest_sign_update>()}, \
+            {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, as_function<digest_verify_final>()}, \
+            {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, as_function<signature_get_ctx_params>()}, \
+            {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS,                                      \
+             as_function<signature_gettable_ctx_params>()},                                \
+            {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, as_function<signature_set_ctx_params>()}, \
+            {OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS,                                      \
+             as_function<prefix##_settable_ctx_params>()},                                 \
+        {                                                                                  \
+            0, nullptr                                                                     \
+        }                                                                                  \
     }
 
 const OSSL_DISPATCH kEcSignature[] = SIGNET_SIGNATURE(ec);
@@ -629,9 +697,12 @@ const OSSL_ALGORITHM kSignatureAlgorithms[] = {
 const OSSL_ALGORITHM* query_operation(void*, int operation, int* no_cache) {
     *no_cache = 0;
     switch (operation) {
-        case OSSL_OP_KEYMGMT: return kKeymgmtAlgorithms;
-        case OSSL_OP_SIGNATURE: return kSignatureAlgorithms;
-        default: return nullptr;
+        case OSSL_OP_KEYMGMT:
+            return kKeymgmtAlgorithms;
+        case OSSL_OP_SIGNATURE:
+            return kSignatureAlgorithms;
+        default:
+            return nullptr;
     }
 }
 
@@ -656,7 +727,8 @@ struct LoadedProviders {
     std::map<OSSL_LIB_CTX*, std::array<OSSL_PROVIDER*, 2>> by_context;
     ~LoadedProviders() {
         for (auto& [libctx, providers] : by_context) {
-            for (OSSL_PROVIDER* provider : providers) OSSL_PROVIDER_unload(provider);
+            for (OSSL_PROVIDER* provider : providers)
+                OSSL_PROVIDER_unload(provider);
         }
     }
 };
@@ -671,11 +743,13 @@ std::map<OSSL_LIB_CTX*, std::array<OSSL_PROVIDER*, 2>>& installed() {
 
 void install_bridge(OSSL_LIB_CTX* libctx) {
     std::lock_guard lock(g_install_mutex);
-    if (installed().contains(libctx)) return;
+    if (installed().contains(libctx))
+        return;
     // Loading any provider explicitly stops OpenSSL from loading the default one on demand, so
     // it is loaded here first (and thereby also found first by fetches without properties).
     OSSL_PROVIDER* default_provider = OSSL_PROVIDER_load(libctx, "default");
-    if (default_provider == nullptr) throw_openssl_error("cannot load OpenSSL's default provider");
+    if (default_provider == nullptr)
+        throw_openssl_error("cannot load OpenSSL's default provider");
     OSSL_PROVIDER* bridge = nullptr;
     if (OSSL_PROVIDER_add_builtin(libctx, kProviderName, provider_init) != 1 ||
         (bridge = OSSL_PROVIDER_load(libctx, kProviderName)) == nullptr) {
@@ -686,7 +760,8 @@ void install_bridge(OSSL_LIB_CTX* libctx) {
 }
 
 EvpPkeyPtr bridge_key(std::shared_ptr<const Signer> signer, OSSL_LIB_CTX* libctx) {
-    if (!signer) throw Error(Errc::invalid_argument, "bridge_key needs a signer");
+    if (!signer)
+        throw Error(Errc::invalid_argument, "bridge_key needs a signer");
     install_bridge(libctx);
     const char* algorithm = is_ec(signer->key_type()) ? "EC" : "RSA";
     EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(libctx, algorithm, kProviderProperties));

@@ -1,8 +1,8 @@
 #pragma once
 
-#include <memory>
-
 #include <openssl/types.h>
+
+#include <memory>
 
 #include "common/handle.hpp"
 #include "hsm/signer.hpp"

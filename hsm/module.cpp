@@ -30,7 +30,8 @@ std::string from_padded(const unsigned char* text, std::size_t size) {
     s.erase(end == std::string::npos ? 0 : end + 1);
     // A token may also pad with NULs.
     const auto nul = s.find('\0');
-    if (nul != std::string::npos) s.erase(nul);
+    if (nul != std::string::npos)
+        s.erase(nul);
     return s;
 }
 
@@ -42,7 +43,8 @@ std::shared_ptr<Module> Module::load(const std::filesystem::path& path) {
         throw Error(Errc::not_found, "PKCS#11 module " + path.string() + " does not exist");
     }
     auto& modules = live_modules();
-    if (auto existing = modules[canonical].lock()) return existing;
+    if (auto existing = modules[canonical].lock())
+        return existing;
 
     void* library = dlopen(canonical.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (library == nullptr) {
@@ -61,8 +63,8 @@ std::shared_ptr<Module> Module::load(const std::filesystem::path& path) {
     CK_RV rv = get_function_list(&functions);
     if (rv != CKR_OK || functions == nullptr || functions->C_Initialize == nullptr) {
         dlclose(library);
-        throw Error(Errc::invalid_argument, path.string() + ": C_GetFunctionList failed: " +
-                                                ckr_name(rv),
+        throw Error(Errc::invalid_argument,
+                    path.string() + ": C_GetFunctionList failed: " + ckr_name(rv),
                     Pkcs11Failure{"C_GetFunctionList", rv});
     }
     // Several threads use the module at once: let it use the OS's locking primitives.
@@ -110,7 +112,8 @@ std::vector<TokenInfo> Module::tokens() const {
     for (CK_SLOT_ID slot : slots) {
         CK_TOKEN_INFO info{};
         CK_RV rv = functions_->C_GetTokenInfo(slot, &info);
-        if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_TOKEN_NOT_RECOGNIZED) continue;
+        if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_TOKEN_NOT_RECOGNIZED)
+            continue;
         check_rv(rv, "C_GetTokenInfo");
         tokens.push_back(TokenInfo{
             slot,
@@ -128,14 +131,16 @@ std::vector<TokenInfo> Module::tokens() const {
 CK_SLOT_ID Module::find_token(std::string_view label) const {
     std::string present;
     for (const auto& token : tokens()) {
-        if (!token.initialized) continue;
-        if (token.label == label) return token.slot;
+        if (!token.initialized)
+            continue;
+        if (token.label == label)
+            return token.slot;
         present += (present.empty() ? "" : ", ") + ("'" + token.label + "'");
     }
-    throw Error(Errc::not_found, "no token labelled '" + std::string(label) + "' in " +
-                                     path_.string() +
-                                     (present.empty() ? " (no initialized token)"
-                                                      : " (tokens present: " + present + ")"));
+    throw Error(
+        Errc::not_found,
+        "no token labelled '" + std::string(label) + "' in " + path_.string() +
+            (present.empty() ? " (no initialized token)" : " (tokens present: " + present + ")"));
 }
 
 std::vector<MechanismInfo> Module::mechanisms(CK_SLOT_ID slot) const {
@@ -148,7 +153,8 @@ std::vector<MechanismInfo> Module::mechanisms(CK_SLOT_ID slot) const {
     for (CK_MECHANISM_TYPE type : types) {
         CK_MECHANISM_INFO info{};
         check_rv(functions_->C_GetMechanismInfo(slot, type, &info), "C_GetMechanismInfo");
-        result.push_back({type, mechanism_name(type), info.ulMinKeySize, info.ulMaxKeySize, info.flags});
+        result.push_back(
+            {type, mechanism_name(type), info.ulMinKeySize, info.ulMaxKeySize, info.flags});
     }
     return result;
 }

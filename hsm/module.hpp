@@ -13,8 +13,8 @@ namespace signet::hsm {
 struct ModuleInfo {
     std::string manufacturer;
     std::string description;
-    std::string library_version;    // "2.6"
-    std::string cryptoki_version;   // "2.40"
+    std::string library_version;   // "2.6"
+    std::string cryptoki_version;  // "2.40"
 };
 
 struct TokenInfo {
@@ -39,7 +39,7 @@ struct MechanismInfo {
 // OS's locking; C_Finalize and dlclose when the last owner goes. A module may be initialized
 // once per process, so load() hands out the same instance for the same path while it is alive.
 class Module {
-public:
+  public:
     static std::shared_ptr<Module> load(const std::filesystem::path& path);
 
     Module(const Module&) = delete;
@@ -57,7 +57,7 @@ public:
     // What the token in `slot` can do (no login needed).
     std::vector<MechanismInfo> mechanisms(CK_SLOT_ID slot) const;
 
-private:
+  private:
     Module(std::filesystem::path path, void* library, CK_FUNCTION_LIST* functions);
 
     std::filesystem::path path_;

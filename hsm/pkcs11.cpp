@@ -12,7 +12,8 @@ namespace {
 template <std::size_t N>
 std::string lookup(const Pkcs11Name (&table)[N], unsigned long value, const char* prefix) {
     for (const auto& entry : table) {
-        if (entry.value == value) return entry.name;
+        if (entry.value == value)
+            return entry.name;
     }
     char buf[40];
     std::snprintf(buf, sizeof buf, "%s0x%lx", prefix, value);
@@ -20,7 +21,9 @@ std::string lookup(const Pkcs11Name (&table)[N], unsigned long value, const char
 }
 }  // namespace
 
-std::string ckr_name(CK_RV rv) { return lookup(kReturnValueNames, rv, "CKR_"); }
+std::string ckr_name(CK_RV rv) {
+    return lookup(kReturnValueNames, rv, "CKR_");
+}
 
 std::string mechanism_name(CK_MECHANISM_TYPE mechanism) {
     return lookup(kMechanismNames, mechanism, "CKM_");
@@ -40,7 +43,8 @@ bool is_session_lost(CK_RV rv) noexcept {
 }
 
 void check_rv(CK_RV rv, std::string_view function) {
-    if (rv == CKR_OK) return;
+    if (rv == CKR_OK)
+        return;
     Errc code = Errc::hsm;
     switch (rv) {
         case CKR_PIN_INCORRECT:

@@ -23,14 +23,14 @@ using signet::to_string;
 enum class Padding {
     ecdsa,  // EC keys: ECDSA over the digest (FIPS 186-4), result DER-encoded (RFC 3279 §2.2.3)
     pkcs1,  // RSA: RSASSA-PKCS1-v1_5 over DigestInfo (RFC 8017 §8.2)
-    pss,    // RSA: RSASSA-PSS, MGF1 with the same digest, salt length = digest length (RFC 8017 §8.1)
+    pss,  // RSA: RSASSA-PSS, MGF1 with the same digest, salt length = digest length (RFC 8017 §8.1)
 };
 
 // A private key that signs digests without ever showing itself. Implementations: a key held as
 // a token object in the HSM, and a user key that lives wrapped outside the HSM and is unwrapped
 // for each signature. Thread-safe: sign_digest may be called from many threads at once.
 class Signer {
-public:
+  public:
     virtual ~Signer() = default;
 
     virtual KeyType key_type() const noexcept = 0;

@@ -1,13 +1,13 @@
 #include "hsm/token.hpp"
 
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstring>
-
-#include <openssl/core_names.h>
-#include <openssl/param_build.h>
-#include <openssl/sha.h>
 
 #include "common/error.hpp"
 #include "common/handle.hpp"
@@ -20,7 +20,9 @@ namespace {
 // Plain (non-HSM) keys are always made by OpenSSL's default provider, never by the bridge.
 constexpr const char* kDefaultProvider = "provider=default";
 
-CK_BBOOL ck_bool(bool value) { return value ? CK_TRUE : CK_FALSE; }
+CK_BBOOL ck_bool(bool value) {
+    return value ? CK_TRUE : CK_FALSE;
+}
 
 // Named curves as DER OBJECT IDENTIFIERs, the form CKA_EC_PARAMS takes.
 // prime256v1 1.2.840.10045.3.1.7 and secp384r1 1.3.132.0.34 (RFC 5480 §2.1.1.1).
@@ -29,39 +31,48 @@ constexpr std::array<std::uint8_t, 10> kP256Oid{0x06, 0x08, 0x2a, 0x86, 0x48,
 constexpr std::array<std::uint8_t, 7> kP384Oid{0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
 
 // DigestInfo prefixes for RSASSA-PKCS1-v1_5 (RFC 8017 §9.2, note 1).
-constexpr std::array<std::uint8_t, 19> kSha256DigestInfo{
-    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-    0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
-constexpr std::array<std::uint8_t, 19> kSha384DigestInfo{
-    0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-    0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30};
-constexpr std::array<std::uint8_t, 19> kSha512DigestInfo{
-    0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-    0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40};
+constexpr std::array<std::uint8_t, 19> kSha256DigestInfo{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                                         0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                                         0x01, 0x05, 0x00, 0x04, 0x20};
+constexpr std::array<std::uint8_t, 19> kSha384DigestInfo{0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                                         0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                                         0x02, 0x05, 0x00, 0x04, 0x30};
+constexpr std::array<std::uint8_t, 19> kSha512DigestInfo{0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                                         0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                                         0x03, 0x05, 0x00, 0x04, 0x40};
 
 ByteView digest_info_prefix(Digest digest) {
     switch (digest) {
-        case Digest::sha256: return kSha256DigestInfo;
-        case Digest::sha384: return kSha384DigestInfo;
-        case Digest::sha512: return kSha512DigestInfo;
+        case Digest::sha256:
+            return kSha256DigestInfo;
+        case Digest::sha384:
+            return kSha384DigestInfo;
+        case Digest::sha512:
+            return kSha512DigestInfo;
     }
     throw Error(Errc::internal, "unknown digest");
 }
 
 CK_MECHANISM_TYPE hash_mechanism(Digest digest) {
     switch (digest) {
-        case Digest::sha256: return CKM_SHA256;
-        case Digest::sha384: return CKM_SHA384;
-        case Digest::sha512: return CKM_SHA512;
+        case Digest::sha256:
+            return CKM_SHA256;
+        case Digest::sha384:
+            return CKM_SHA384;
+        case Digest::sha512:
+            return CKM_SHA512;
     }
     throw Error(Errc::internal, "unknown digest");
 }
 
 CK_RSA_PKCS_MGF_TYPE mgf1(Digest digest) {
     switch (digest) {
-        case Digest::sha256: return CKG_MGF1_SHA256;
-        case Digest::sha384: return CKG_MGF1_SHA384;
-        case Digest::sha512: return CKG_MGF1_SHA512;
+        case Digest::sha256:
+            return CKG_MGF1_SHA256;
+        case Digest::sha384:
+            return CKG_MGF1_SHA384;
+        case Digest::sha512:
+            return CKG_MGF1_SHA512;
     }
     throw Error(Errc::internal, "unknown digest");
 }
@@ -69,13 +80,13 @@ CK_RSA_PKCS_MGF_TYPE mgf1(Digest digest) {
 // --- Object search and attributes ----------------------------------------------------------
 
 class FindGuard {
-public:
+  public:
     FindGuard(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE session) : api_(api), s_(session) {}
     ~FindGuard() { api_.C_FindObjectsFinal(s_); }
     FindGuard(const FindGuard&) = delete;
     FindGuard& operator=(const FindGuard&) = delete;
 
-private:
+  private:
     const CK_FUNCTION_LIST& api_;
     CK_SESSION_HANDLE s_;
 };
@@ -90,7 +101,8 @@ std::vector<CK_OBJECT_HANDLE> find_objects(const CK_FUNCTION_LIST& api, CK_SESSI
         CK_ULONG count = 0;
         check_rv(api.C_FindObjects(s, batch.data(), batch.size(), &count), "C_FindObjects");
         found.insert(found.end(), batch.begin(), batch.begin() + static_cast<long>(count));
-        if (count < batch.size()) break;
+        if (count < batch.size())
+            break;
     }
     return found;
 }
@@ -115,21 +127,24 @@ T get_scalar(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE 
     return value;
 }
 
-std::string as_string(const Bytes& b) { return {b.begin(), b.end()}; }
+std::string as_string(const Bytes& b) {
+    return {b.begin(), b.end()};
+}
 
 // Destroys a (session) object when the scope ends, whatever happens in between.
 class ObjectGuard {
-public:
+  public:
     ObjectGuard(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE object)
         : api_(api), s_(s), object_(object) {}
     ~ObjectGuard() {
-        if (object_ != CK_INVALID_HANDLE) api_.C_DestroyObject(s_, object_);
+        if (object_ != CK_INVALID_HANDLE)
+            api_.C_DestroyObject(s_, object_);
     }
     ObjectGuard(const ObjectGuard&) = delete;
     ObjectGuard& operator=(const ObjectGuard&) = delete;
     void release() noexcept { object_ = CK_INVALID_HANDLE; }
 
-private:
+  private:
     const CK_FUNCTION_LIST& api_;
     CK_SESSION_HANDLE s_;
     CK_OBJECT_HANDLE object_;
@@ -142,8 +157,10 @@ KeyType read_key_type(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE s, CK_OBJEC
     const auto key_type = get_scalar<CK_KEY_TYPE>(api, s, object, CKA_KEY_TYPE);
     if (key_type == CKK_EC) {
         const Bytes params = get_attribute(api, s, object, CKA_EC_PARAMS);
-        if (std::ranges::equal(params, kP256Oid)) return KeyType::ec_p256;
-        if (std::ranges::equal(params, kP384Oid)) return KeyType::ec_p384;
+        if (std::ranges::equal(params, kP256Oid))
+            return KeyType::ec_p256;
+        if (std::ranges::equal(params, kP384Oid))
+            return KeyType::ec_p384;
         throw Error(Errc::failed_precondition, "EC key on a curve Signet does not use");
     }
     if (key_type == CKK_RSA) {
@@ -151,16 +168,19 @@ KeyType read_key_type(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE s, CK_OBJEC
         auto first = std::ranges::find_if(modulus, [](std::uint8_t b) { return b != 0; });
         const auto bits = static_cast<int>(modulus.end() - first) * 8;
         switch (bits) {
-            case 2048: return KeyType::rsa_2048;
-            case 3072: return KeyType::rsa_3072;
-            case 4096: return KeyType::rsa_4096;
+            case 2048:
+                return KeyType::rsa_2048;
+            case 3072:
+                return KeyType::rsa_3072;
+            case 4096:
+                return KeyType::rsa_4096;
             default:
                 throw Error(Errc::failed_precondition,
                             "RSA key of " + std::to_string(bits) + " bits is not supported");
         }
     }
-    throw Error(Errc::failed_precondition, "key type " + std::to_string(key_type) +
-                                               " is neither EC nor RSA");
+    throw Error(Errc::failed_precondition,
+                "key type " + std::to_string(key_type) + " is neither EC nor RSA");
 }
 
 EvpPkeyPtr make_ec_public_key(KeyType type, Bytes ec_point) {
@@ -172,7 +192,8 @@ EvpPkeyPtr make_ec_public_key(KeyType type, Bytes ec_point) {
         const unsigned char* p = ec_point.data();
         handle<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free> octets(
             d2i_ASN1_OCTET_STRING(nullptr, &p, static_cast<long>(ec_point.size())));
-        if (!octets) throw_openssl_error("CKA_EC_POINT is not a DER OCTET STRING");
+        if (!octets)
+            throw_openssl_error("CKA_EC_POINT is not a DER OCTET STRING");
         point.assign(ASN1_STRING_get0_data(octets.get()),
                      ASN1_STRING_get0_data(octets.get()) + ASN1_STRING_length(octets.get()));
     }
@@ -194,7 +215,8 @@ EvpPkeyPtr make_rsa_public_key(const Bytes& modulus, const Bytes& exponent) {
     BignumPtr n(BN_bin2bn(modulus.data(), static_cast<int>(modulus.size()), nullptr));
     BignumPtr e(BN_bin2bn(exponent.data(), static_cast<int>(exponent.size()), nullptr));
     handle<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> builder(OSSL_PARAM_BLD_new());
-    if (!n || !e || !builder || !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
+    if (!n || !e || !builder ||
+        !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
         !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, e.get())) {
         throw_openssl_error("cannot build the RSA public key");
     }
@@ -210,14 +232,16 @@ EvpPkeyPtr make_rsa_public_key(const Bytes& modulus, const Bytes& exponent) {
 
 EvpPkeyPtr read_public_key(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE s,
                            CK_OBJECT_HANDLE public_object, KeyType type) {
-    if (is_ec(type)) return make_ec_public_key(type, get_attribute(api, s, public_object, CKA_EC_POINT));
+    if (is_ec(type))
+        return make_ec_public_key(type, get_attribute(api, s, public_object, CKA_EC_POINT));
     return make_rsa_public_key(get_attribute(api, s, public_object, CKA_MODULUS),
                                get_attribute(api, s, public_object, CKA_PUBLIC_EXPONENT));
 }
 
 Bytes spki_der(EVP_PKEY* key) {
     int size = i2d_PUBKEY(key, nullptr);
-    if (size <= 0) throw_openssl_error("cannot encode the public key");
+    if (size <= 0)
+        throw_openssl_error("cannot encode the public key");
     Bytes der(static_cast<std::size_t>(size));
     unsigned char* p = der.data();
     i2d_PUBKEY(key, &p);
@@ -226,8 +250,10 @@ Bytes spki_der(EVP_PKEY* key) {
 
 EvpPkeyPtr parse_spki(ByteView der) {
     const unsigned char* p = der.data();
-    EvpPkeyPtr key(d2i_PUBKEY_ex(nullptr, &p, static_cast<long>(der.size()), nullptr, kDefaultProvider));
-    if (!key) throw_openssl_error("the wrapped key's public key is not a SubjectPublicKeyInfo");
+    EvpPkeyPtr key(
+        d2i_PUBKEY_ex(nullptr, &p, static_cast<long>(der.size()), nullptr, kDefaultProvider));
+    if (!key)
+        throw_openssl_error("the wrapped key's public key is not a SubjectPublicKeyInfo");
     return key;
 }
 
@@ -235,7 +261,8 @@ EvpPkeyPtr parse_spki(ByteView der) {
 Bytes key_identifier(EVP_PKEY* key) {
     const Bytes der = spki_der(key);
     const unsigned char* p = der.data();
-    handle<X509_PUBKEY, X509_PUBKEY_free> spki(d2i_X509_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+    handle<X509_PUBKEY, X509_PUBKEY_free> spki(
+        d2i_X509_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
     const unsigned char* bits = nullptr;
     int bits_len = 0;
     if (!spki || !X509_PUBKEY_get0_param(nullptr, &bits, &bits_len, nullptr, spki.get())) {
@@ -308,7 +335,8 @@ KeyPairHandles generate_pair(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE s, K
 }
 
 std::vector<CK_OBJECT_HANDLE> find_by_label(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE s,
-                                            CK_OBJECT_CLASS object_class, const std::string& label) {
+                                            CK_OBJECT_CLASS object_class,
+                                            const std::string& label) {
     CK_BBOOL yes = CK_TRUE;
     return find_objects(api, s,
                         {{CKA_CLASS, &object_class, sizeof object_class},
@@ -325,9 +353,11 @@ std::vector<CK_OBJECT_HANDLE> find_by_id(const CK_FUNCTION_LIST& api, CK_SESSION
                          {CKA_ID, const_cast<std::uint8_t*>(id.data()), id.size()}});
 }
 
-CK_OBJECT_HANDLE find_kek(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE s, const std::string& label) {
+CK_OBJECT_HANDLE find_kek(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE s,
+                          const std::string& label) {
     const auto found = find_by_label(api, s, CKO_SECRET_KEY, label);
-    if (found.empty()) throw Error(Errc::not_found, "no key-encryption key labelled '" + label + "'");
+    if (found.empty())
+        throw Error(Errc::not_found, "no key-encryption key labelled '" + label + "'");
     if (found.size() > 1) {
         throw Error(Errc::failed_precondition, "several secret keys are labelled '" + label + "'");
     }
@@ -338,14 +368,14 @@ CK_OBJECT_HANDLE find_kek(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE s, cons
 
 void check_sign_request(KeyType type, Digest digest_alg, Padding padding, ByteView digest) {
     if (digest.size() != digest_size(digest_alg)) {
-        throw Error(Errc::invalid_argument,
-                    "digest is " + std::to_string(digest.size()) + " bytes, " +
-                        std::string(to_string(digest_alg)) + " needs " +
-                        std::to_string(digest_size(digest_alg)));
+        throw Error(Errc::invalid_argument, "digest is " + std::to_string(digest.size()) +
+                                                " bytes, " + std::string(to_string(digest_alg)) +
+                                                " needs " +
+                                                std::to_string(digest_size(digest_alg)));
     }
     if (is_ec(type) != (padding == Padding::ecdsa)) {
-        throw Error(Errc::invalid_argument, std::string(to_string(type)) +
-                                                " keys cannot sign with this padding");
+        throw Error(Errc::invalid_argument,
+                    std::string(to_string(type)) + " keys cannot sign with this padding");
     }
 }
 
@@ -407,7 +437,7 @@ bool is_stale_object(const Error& e) {
 // A key pair held as token objects. Object handles can change when the token is reset or the
 // module reloaded, so a stale handle is looked up again by CKA_ID once.
 class TokenKeySigner final : public Signer {
-public:
+  public:
     TokenKeySigner(std::shared_ptr<Token> token, KeyType type, Bytes id, CK_OBJECT_HANDLE key,
                    EvpPkeyPtr public_key)
         : token_(std::move(token)),
@@ -427,17 +457,19 @@ public:
                 return sign_on_session(api, s, key_.load(), type_, digest_alg, padding, digest);
             });
         } catch (const Error& e) {
-            if (!is_stale_object(e)) throw;
+            if (!is_stale_object(e))
+                throw;
         }
         return token_->run([&](CK_SESSION_HANDLE s) {
             const auto found = find_by_id(api, s, CKO_PRIVATE_KEY, id_);
-            if (found.empty()) throw Error(Errc::not_found, "the signing key is gone from the token");
+            if (found.empty())
+                throw Error(Errc::not_found, "the signing key is gone from the token");
             key_.store(found.front());
             return sign_on_session(api, s, found.front(), type_, digest_alg, padding, digest);
         });
     }
 
-private:
+  private:
     std::shared_ptr<Token> token_;
     KeyType type_;
     Bytes id_;
@@ -448,7 +480,7 @@ private:
 // A user key: unwrapped into a session object for one signature, then destroyed, so the HSM
 // holds nothing per user (DESIGN.md invariant 1).
 class WrappedKeySigner final : public Signer {
-public:
+  public:
     WrappedKeySigner(std::shared_ptr<Token> token, WrappedKey key, std::string kek_label,
                      CK_OBJECT_HANDLE kek)
         : token_(std::move(token)),
@@ -463,9 +495,13 @@ public:
     Bytes sign_digest(Digest digest_alg, Padding padding, ByteView digest) const override {
         check_sign_request(key_.type, digest_alg, padding, digest);
         try {
-            return token_->run([&](CK_SESSION_HANDLE s) { return unwrap_and_sign(s, kek_.load(), digest_alg, padding, digest); });
+            return token_->run([&](CK_SESSION_HANDLE s) {
+                return unwrap_and_sign(s, kek_.load(), digest_alg, padding, digest);
+            });
         } catch (const Error& e) {
-            if (!is_stale_object(e) && !(e.pkcs11() && e.pkcs11()->rv == CKR_UNWRAPPING_KEY_HANDLE_INVALID)) throw;
+            if (!is_stale_object(e) &&
+                !(e.pkcs11() && e.pkcs11()->rv == CKR_UNWRAPPING_KEY_HANDLE_INVALID))
+                throw;
         }
         return token_->run([&](CK_SESSION_HANDLE s) {
             kek_.store(find_kek(token_->module().api(), s, kek_label_));
@@ -473,7 +509,7 @@ public:
         });
     }
 
-private:
+  private:
     Bytes unwrap_and_sign(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE kek, Digest digest_alg,
                           Padding padding, ByteView digest) const {
         const auto& api = token_->module().api();
@@ -531,14 +567,17 @@ struct Token::Impl {
     // the application's sessions with the token, and lost when the last one closes).
     CK_SESSION_HANDLE open_session() {
         CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
-        check_rv(api->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s),
-                 "C_OpenSession");
+        check_rv(
+            api->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s),
+            "C_OpenSession");
         CK_SESSION_INFO info{};
         CK_RV rv = api->C_GetSessionInfo(s, &info);
-        if (rv == CKR_OK && (info.state == CKS_RW_USER_FUNCTIONS || info.state == CKS_RO_USER_FUNCTIONS)) {
+        if (rv == CKR_OK &&
+            (info.state == CKS_RW_USER_FUNCTIONS || info.state == CKS_RO_USER_FUNCTIONS)) {
             return s;
         }
-        rv = api->C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(pin.view().data())),
+        rv = api->C_Login(s, CKU_USER,
+                          reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(pin.view().data())),
                           pin.size());
         if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
             api->C_CloseSession(s);
@@ -584,7 +623,8 @@ struct Token::Impl {
     // Closes a session that went bad (or may be mid-operation after an error) and frees its
     // place in the pool.
     void discard(CK_SESSION_HANDLE s) {
-        if (s != CK_INVALID_HANDLE) api->C_CloseSession(s);
+        if (s != CK_INVALID_HANDLE)
+            api->C_CloseSession(s);
         {
             std::lock_guard lock(mutex);
             --open_sessions;
@@ -594,14 +634,16 @@ struct Token::Impl {
 
     void close_all() {
         std::lock_guard lock(mutex);
-        for (CK_SESSION_HANDLE s : idle) api->C_CloseSession(s);
+        for (CK_SESSION_HANDLE s : idle)
+            api->C_CloseSession(s);
         open_sessions -= idle.size();
         idle.clear();
     }
 };
 
 std::shared_ptr<Token> Token::open(const TokenConfig& config) {
-    if (config.pool_size == 0) throw Error(Errc::invalid_argument, "HSM pool size must be at least 1");
+    if (config.pool_size == 0)
+        throw Error(Errc::invalid_argument, "HSM pool size must be at least 1");
     std::shared_ptr<Token> token(new Token());
     token->module_ = Module::load(config.module_path);
     token->impl_ = std::make_unique<Impl>();
@@ -618,7 +660,8 @@ std::shared_ptr<Token> Token::open(const TokenConfig& config) {
 }
 
 Token::~Token() {
-    if (impl_) impl_->close_all();
+    if (impl_)
+        impl_->close_all();
 }
 
 void Token::with_session(const std::function<void(CK_SESSION_HANDLE)>& operation) {
@@ -648,22 +691,27 @@ void Token::with_session(const std::function<void(CK_SESSION_HANDLE)>& operation
     }
 }
 
-std::uint64_t Token::sessions_replaced() const noexcept { return impl_->replaced.load(); }
+std::uint64_t Token::sessions_replaced() const noexcept {
+    return impl_->replaced.load();
+}
 
 TokenInfo Token::info() const {
     for (auto& token : module_->tokens()) {
-        if (token.slot == impl_->slot) return token;
+        if (token.slot == impl_->slot)
+            return token;
     }
     throw Error(Errc::unavailable, "token '" + impl_->label + "' is no longer present");
 }
 
 std::shared_ptr<const Signer> Token::generate_key(KeyType type, const std::string& label) {
-    if (label.empty()) throw Error(Errc::invalid_argument, "a key needs a label");
+    if (label.empty())
+        throw Error(Errc::invalid_argument, "a key needs a label");
     const auto& api = module_->api();
     return run([&](CK_SESSION_HANDLE s) -> std::shared_ptr<const Signer> {
         if (!find_by_label(api, s, CKO_PRIVATE_KEY, label).empty() ||
             !find_by_label(api, s, CKO_PUBLIC_KEY, label).empty()) {
-            throw Error(Errc::already_exists, "the token already holds a key labelled '" + label + "'");
+            throw Error(Errc::already_exists,
+                        "the token already holds a key labelled '" + label + "'");
         }
         const KeyPairHandles pair = generate_pair(api, s, type, label, /*on_token=*/true);
         ObjectGuard destroy_public(api, s, pair.public_key);
@@ -671,8 +719,10 @@ std::shared_ptr<const Signer> Token::generate_key(KeyType type, const std::strin
         EvpPkeyPtr public_key = read_public_key(api, s, pair.public_key, type);
         Bytes id = key_identifier(public_key.get());
         CK_ATTRIBUTE id_attribute{CKA_ID, id.data(), id.size()};
-        check_rv(api.C_SetAttributeValue(s, pair.public_key, &id_attribute, 1), "C_SetAttributeValue");
-        check_rv(api.C_SetAttributeValue(s, pair.private_key, &id_attribute, 1), "C_SetAttributeValue");
+        check_rv(api.C_SetAttributeValue(s, pair.public_key, &id_attribute, 1),
+                 "C_SetAttributeValue");
+        check_rv(api.C_SetAttributeValue(s, pair.private_key, &id_attribute, 1),
+                 "C_SetAttributeValue");
         destroy_public.release();
         destroy_private.release();
         return std::make_shared<TokenKeySigner>(shared_from_this(), type, std::move(id),
@@ -699,9 +749,11 @@ std::shared_ptr<const Signer> signer_for(std::shared_ptr<Token> token, CK_SESSIO
 std::shared_ptr<const Signer> Token::find_key(const std::string& label) {
     return run([&](CK_SESSION_HANDLE s) {
         const auto found = find_by_label(module_->api(), s, CKO_PRIVATE_KEY, label);
-        if (found.empty()) throw Error(Errc::not_found, "no private key labelled '" + label + "'");
+        if (found.empty())
+            throw Error(Errc::not_found, "no private key labelled '" + label + "'");
         if (found.size() > 1) {
-            throw Error(Errc::failed_precondition, "several private keys are labelled '" + label + "'");
+            throw Error(Errc::failed_precondition,
+                        "several private keys are labelled '" + label + "'");
         }
         return signer_for(shared_from_this(), s, found.front());
     });
@@ -710,7 +762,8 @@ std::shared_ptr<const Signer> Token::find_key(const std::string& label) {
 std::shared_ptr<const Signer> Token::find_key_by_id(ByteView id) {
     return run([&](CK_SESSION_HANDLE s) {
         const auto found = find_by_id(module_->api(), s, CKO_PRIVATE_KEY, id);
-        if (found.empty()) throw Error(Errc::not_found, "no private key with ID " + to_hex(id));
+        if (found.empty())
+            throw Error(Errc::not_found, "no private key with ID " + to_hex(id));
         return signer_for(shared_from_this(), s, found.front());
     });
 }
@@ -722,8 +775,9 @@ std::vector<KeyInfo> Token::list_keys() {
         CK_BBOOL yes = CK_TRUE;
         for (CK_OBJECT_CLASS object_class : {CKO_PRIVATE_KEY, CKO_SECRET_KEY}) {
             for (CK_OBJECT_HANDLE object :
-                 find_objects(api, s, {{CKA_CLASS, &object_class, sizeof object_class},
-                                       {CKA_TOKEN, &yes, sizeof yes}})) {
+                 find_objects(api, s,
+                              {{CKA_CLASS, &object_class, sizeof object_class},
+                               {CKA_TOKEN, &yes, sizeof yes}})) {
                 KeyInfo info;
                 info.label = as_string(get_attribute(api, s, object, CKA_LABEL));
                 info.id = get_attribute(api, s, object, CKA_ID);
@@ -734,14 +788,16 @@ std::vector<KeyInfo> Token::list_keys() {
                     try {
                         info.algorithm = std::string(to_string(read_key_type(api, s, object)));
                     } catch (const Error& e) {
-                        if (e.code() != Errc::failed_precondition) throw;
+                        if (e.code() != Errc::failed_precondition)
+                            throw;
                         info.algorithm = "other";
                     }
                 } else {
                     info.object_class = "secret-key";
                     const auto key_type = get_scalar<CK_KEY_TYPE>(api, s, object, CKA_KEY_TYPE);
                     const auto length = get_scalar<CK_ULONG>(api, s, object, CKA_VALUE_LEN);
-                    info.algorithm = (key_type == CKK_AES ? "aes-" : "secret-") + std::to_string(length * 8);
+                    info.algorithm =
+                        (key_type == CKK_AES ? "aes-" : "secret-") + std::to_string(length * 8);
                 }
                 keys.push_back(std::move(info));
             }
@@ -752,11 +808,13 @@ std::vector<KeyInfo> Token::list_keys() {
 }
 
 void Token::generate_kek(const std::string& label) {
-    if (label.empty()) throw Error(Errc::invalid_argument, "a key-encryption key needs a label");
+    if (label.empty())
+        throw Error(Errc::invalid_argument, "a key-encryption key needs a label");
     const auto& api = module_->api();
     run([&](CK_SESSION_HANDLE s) {
         if (!find_by_label(api, s, CKO_SECRET_KEY, label).empty()) {
-            throw Error(Errc::already_exists, "the token already holds a secret key labelled '" + label + "'");
+            throw Error(Errc::already_exists,
+                        "the token already holds a secret key labelled '" + label + "'");
         }
         CK_OBJECT_CLASS secret_class = CKO_SECRET_KEY;
         CK_KEY_TYPE aes = CKK_AES;
@@ -802,7 +860,8 @@ WrappedKey Token::generate_wrapped_key(KeyType type, const std::string& kek_labe
         const KeyPairHandles pair = generate_pair(api, s, type, "user-key", /*on_token=*/false);
         ObjectGuard destroy_public(api, s, pair.public_key);
         ObjectGuard destroy_private(api, s, pair.private_key);
-        WrappedKey wrapped{type, {}, spki_der(read_public_key(api, s, pair.public_key, type).get())};
+        WrappedKey wrapped{
+            type, {}, spki_der(read_public_key(api, s, pair.public_key, type).get())};
         // RFC 5649 key wrap with padding; the private key is encoded as PKCS#8 inside the HSM.
         CK_MECHANISM mechanism{CKM_AES_KEY_WRAP_PAD, nullptr, 0};
         CK_ULONG size = 0;
@@ -817,10 +876,12 @@ WrappedKey Token::generate_wrapped_key(KeyType type, const std::string& kek_labe
 }
 
 std::shared_ptr<const Signer> Token::wrapped_signer(WrappedKey key, const std::string& kek_label) {
-    if (key.wrapped_private_key.empty()) throw Error(Errc::invalid_argument, "the wrapped key is empty");
+    if (key.wrapped_private_key.empty())
+        throw Error(Errc::invalid_argument, "the wrapped key is empty");
     const CK_OBJECT_HANDLE kek =
         run([&](CK_SESSION_HANDLE s) { return find_kek(module_->api(), s, kek_label); });
-    auto signer = std::make_shared<WrappedKeySigner>(shared_from_this(), std::move(key), kek_label, kek);
+    auto signer =
+        std::make_shared<WrappedKeySigner>(shared_from_this(), std::move(key), kek_label, kek);
     if (EVP_PKEY_get_bits(signer->public_key()) != key_bits(signer->key_type())) {
         throw Error(Errc::invalid_argument, "the wrapped key's public key does not match its type");
     }
@@ -829,7 +890,8 @@ std::shared_ptr<const Signer> Token::wrapped_signer(WrappedKey key, const std::s
 
 Bytes Token::random(std::size_t size) {
     Bytes out(size);
-    if (size == 0) return out;
+    if (size == 0)
+        return out;
     run([&](CK_SESSION_HANDLE s) {
         check_rv(module_->api().C_GenerateRandom(s, out.data(), out.size()), "C_GenerateRandom");
     });

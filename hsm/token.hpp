@@ -20,8 +20,8 @@ namespace signet::hsm {
 struct TokenConfig {
     std::filesystem::path module_path;
     std::string token_label;
-    SecretSource pin;            // never argv (DESIGN.md invariant 6)
-    std::size_t pool_size = 8;   // sessions kept open for concurrent signing
+    SecretSource pin;           // never argv (DESIGN.md invariant 6)
+    std::size_t pool_size = 8;  // sessions kept open for concurrent signing
 };
 
 struct KeyInfo {
@@ -44,7 +44,7 @@ struct WrappedKey {
 // A logged-in token with a pool of sessions: the one object through which Signet uses its HSM.
 // Thread-safe.
 class Token : public std::enable_shared_from_this<Token> {
-public:
+  public:
     // Loads the module, finds the token by label, opens the pool and logs in with the PIN read
     // from its source. A wrong PIN is Errc::permission_denied and is never retried here.
     static std::shared_ptr<Token> open(const TokenConfig& config);
@@ -100,7 +100,7 @@ public:
 
     struct Impl;  // the session pool and lookups; public for the signers in token.cpp only
 
-private:
+  private:
     Token() = default;
     std::shared_ptr<Module> module_;
     std::unique_ptr<Impl> impl_;

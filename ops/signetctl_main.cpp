@@ -1,5 +1,8 @@
 // signetctl: the operator CLI on the appliance. It talks to the HSM (and, from the next issues
 // on, the database) directly.
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,17 +17,14 @@
 #include <string>
 #include <vector>
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
 #include "common/error.hpp"
 #include "hsm/module.hpp"
 #include "hsm/token.hpp"
 #include "policy/config.hpp"
+#include "signet/version.hpp"
 #include "store/database.hpp"
 #include "store/embedded_postgres.hpp"
 #include "store/migrations.hpp"
-#include "signet/version.hpp"
 
 namespace {
 
@@ -75,26 +75,32 @@ struct Arguments {
     std::vector<std::string> words;
     std::map<std::string, std::string> options;
 
-    std::string option(const std::string& name, const char* env, const std::string& fallback) const {
-        if (auto it = options.find(name); it != options.end()) return it->second;
+    std::string option(const std::string& name, const char* env,
+                       const std::string& fallback) const {
+        if (auto it = options.find(name); it != options.end())
+            return it->second;
         if (env != nullptr) {
-            if (const char* value = std::getenv(env); value != nullptr && *value != '\0') return value;
+            if (const char* value = std::getenv(env); value != nullptr && *value != '\0')
+                return value;
         }
         return fallback;
     }
     std::string required(const std::string& name) const {
         auto it = options.find(name);
-        if (it == options.end()) throw UsageError("missing --" + name);
+        if (it == options.end())
+            throw UsageError("missing --" + name);
         return it->second;
     }
     void allow(const std::set<std::string>& allowed) const {
         for (const auto& [name, value] : options) {
-            if (!allowed.contains(name)) throw UsageError("unknown option --" + name + " for '" + command() + "'");
+            if (!allowed.contains(name))
+                throw UsageError("unknown option --" + name + " for '" + command() + "'");
         }
     }
     std::string command() const {
         std::string joined;
-        for (const auto& w : words) joined += (joined.empty() ? "" : " ") + w;
+        for (const auto& w : words)
+            joined += (joined.empty() ? "" : " ") + w;
         return joined;
     }
 };
@@ -115,9 +121,12 @@ Arguments parse(int argc, char** argv) {
                 throw UsageError("option --" + name + " needs a value");
             }
             if (name == "pin-value" || name == "user-pin" || name == "so-pin") {
-                throw UsageError("PINs are never taken on the command line; use --pin file:PATH or env:VARIABLE");
+                throw UsageError(
+                    "PINs are never taken on the command line; use --pin file:PATH or "
+                    "env:VARIABLE");
             }
-            if (!args.options.emplace(name, value).second) throw UsageError("option --" + name + " given twice");
+            if (!args.options.emplace(name, value).second)
+                throw UsageError("option --" + name + " given twice");
         } else {
             args.words.push_back(word);
         }
@@ -134,9 +143,11 @@ std::set<std::string> with_hsm_options(std::set<std::string> extra) {
 
 signet::hsm::TokenConfig token_config(const Arguments& args) {
     signet::hsm::TokenConfig config;
-    config.module_path = args.option("module", "SIGNET_HSM_MODULE", "/usr/lib/softhsm/libsofthsm2.so");
+    config.module_path =
+        args.option("module", "SIGNET_HSM_MODULE", "/usr/lib/softhsm/libsofthsm2.so");
     config.token_label = args.option("token", "SIGNET_HSM_TOKEN", "signet-dev");
-    config.pin = signet::SecretSource::parse(args.option("pin", "SIGNET_HSM_PIN", "file:var/hsm-user.pin"));
+    config.pin =
+        signet::SecretSource::parse(args.option("pin", "SIGNET_HSM_PIN", "file:var/hsm-user.pin"));
     config.pool_size = 1;
     return config;
 }
@@ -144,7 +155,8 @@ signet::hsm::TokenConfig token_config(const Arguments& args) {
 std::string fingerprint(EVP_PKEY* key) {
     unsigned char* der = nullptr;
     const int size = i2d_PUBKEY(key, &der);
-    if (size <= 0) signet::throw_openssl_error("cannot encode the public key");
+    if (size <= 0)
+        signet::throw_openssl_error("cannot encode the public key");
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_size = 0;
     EVP_Digest(der, static_cast<std::size_t>(size), digest, &digest_size, EVP_sha256(), nullptr);
@@ -162,7 +174,8 @@ int hsm_info(const Arguments& args) {
               << info.library_version << " (Cryptoki " << info.cryptoki_version << ")\n";
     const CK_SLOT_ID slot = module->find_token(config.token_label);
     for (const auto& token : module->tokens()) {
-        if (token.slot != slot) continue;
+        if (token.slot != slot)
+            continue;
         std::cout << "token:       " << token.label << " (slot " << token.slot << ")\n"
                   << "model:       " << token.manufacturer << " " << token.model << "\n"
                   << "serial:      " << token.serial << "\n";
@@ -171,7 +184,8 @@ int hsm_info(const Arguments& args) {
     for (const auto& m : module->mechanisms(slot)) {
         std::string flags;
         auto flag = [&](CK_FLAGS bit, const char* name) {
-            if (m.flags & bit) flags += (flags.empty() ? "" : ",") + std::string(name);
+            if (m.flags & bit)
+                flags += (flags.empty() ? "" : ",") + std::string(name);
         };
         flag(CKF_GENERATE_KEY_PAIR, "generate-key-pair");
         flag(CKF_GENERATE, "generate");
@@ -202,7 +216,8 @@ int hsm_list(const Arguments& args) {
                   << (key.sensitive ? "yes" : "no") << std::setw(13)
                   << (key.extractable ? "yes" : "no") << signet::to_hex(key.id) << "\n";
     }
-    if (keys.empty()) std::cout << "(no keys)\n";
+    if (keys.empty())
+        std::cout << "(no keys)\n";
     return 0;
 }
 
@@ -228,18 +243,24 @@ int hsm_kek(const Arguments& args) {
 
 int config_check(const Arguments& args) {
     args.allow({});
-    if (args.words.size() != 3) throw UsageError("config check needs exactly one FILE");
+    if (args.words.size() != 3)
+        throw UsageError("config check needs exactly one FILE");
     const auto config = signet::policy::load_config(args.words[2]);
     std::cout << args.words[2] << ": OK\n"
               << "  state_dir:   " << config.state_dir.string() << "\n"
               << "  http:        "
-              << (config.http.enabled ? config.http.address + ":" + std::to_string(config.http.port) : "disabled")
+              << (config.http.enabled ? config.http.address + ":" + std::to_string(config.http.port)
+                                      : "disabled")
               << "\n"
               << "  https:       "
-              << (config.https.enabled ? config.https.address + ":" + std::to_string(config.https.port) : "disabled")
+              << (config.https.enabled
+                      ? config.https.address + ":" + std::to_string(config.https.port)
+                      : "disabled")
               << "\n"
-              << "  hsm:         token '" << config.hsm.token << "', PIN from " << config.hsm.pin.describe() << "\n"
-              << "  database:    " << (config.database.dsn ? "external (dsn)" : "embedded under state_dir") << "\n"
+              << "  hsm:         token '" << config.hsm.token << "', PIN from "
+              << config.hsm.pin.describe() << "\n"
+              << "  database:    "
+              << (config.database.dsn ? "external (dsn)" : "embedded under state_dir") << "\n"
               << "  api clients: " << config.api_clients.size() << "\n"
               << "  profiles:    " << config.ca.profiles.size() << "\n";
     return 0;
@@ -307,23 +328,35 @@ int db_status(const Arguments& args) {
 
 int exit_code(Errc code) {
     switch (code) {
-        case Errc::invalid_argument: return kExitUsage;
-        case Errc::not_found: return 3;
-        case Errc::permission_denied: return 4;
-        case Errc::already_exists: return 5;
-        case Errc::unavailable: return 6;
-        default: return 1;
+        case Errc::invalid_argument:
+            return kExitUsage;
+        case Errc::not_found:
+            return 3;
+        case Errc::permission_denied:
+            return 4;
+        case Errc::already_exists:
+            return 5;
+        case Errc::unavailable:
+            return 6;
+        default:
+            return 1;
     }
 }
 
 int run(const Arguments& args) {
     const std::string command = args.command();
-    if (args.words.size() >= 2 && args.words[0] == "config" && args.words[1] == "check") return config_check(args);
-    if (command == "hsm info") return hsm_info(args);
-    if (command == "hsm list") return hsm_list(args);
-    if (command == "hsm keygen") return hsm_keygen(args);
-    if (command == "hsm kek") return hsm_kek(args);
-    if (command == "db status") return db_status(args);
+    if (args.words.size() >= 2 && args.words[0] == "config" && args.words[1] == "check")
+        return config_check(args);
+    if (command == "hsm info")
+        return hsm_info(args);
+    if (command == "hsm list")
+        return hsm_list(args);
+    if (command == "hsm keygen")
+        return hsm_keygen(args);
+    if (command == "hsm kek")
+        return hsm_kek(args);
+    if (command == "db status")
+        return db_status(args);
     throw UsageError(command.empty() ? "no command given" : "unknown command '" + command + "'");
 }
 

@@ -1210,6 +1210,23 @@ BOOST_FIXTURE_TEST_CASE(healthz_reports_each_check, ServerFixture) {
     BOOST_CHECK_EQUAL(body["checks"]["clock"]["status"], "ok");
 }
 
+BOOST_AUTO_TEST_CASE(healthz_degraded_is_200_and_down_is_503) {
+    const std::vector<HealthCheck> degraded{
+        {"clock", [] { return HealthResult{HealthStatus::degraded, "unsynchronised"}; }},
+        {"database", [] { return HealthResult{HealthStatus::ok, "primary"}; }}};
+    Response response = health_response(degraded);
+    BOOST_CHECK(response.status == http::status::ok);
+    BOOST_CHECK_EQUAL(nlohmann::json::parse(response.body)["status"], "degraded");
+    const std::vector<HealthCheck> down{
+        {"clock", [] { return HealthResult{HealthStatus::degraded, "unsynchronised"}; }},
+        {"hsm", []() -> HealthResult { throw Error(Errc::unavailable, "token gone"); }}};
+    response = health_response(down);
+    BOOST_CHECK(response.status == http::status::service_unavailable);
+    const auto body = nlohmann::json::parse(response.body);
+    BOOST_CHECK_EQUAL(body["status"], "down");
+    BOOST_CHECK_EQUAL(body["checks"]["hsm"]["detail"], "token gone");
+}
+
 BOOST_AUTO_TEST_CASE(sigterm_lets_the_request_in_flight_finish) {
     ServerFixture fixture(test_options(), /*handle_signals=*/true);
     const std::uint16_t port = fixture.server.http_port();

@@ -1,10 +1,11 @@
-#include <boost/test/unit_test.hpp>
+#include "common/error.hpp"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include <boost/test/unit_test.hpp>
+
 #include "common/bytes.hpp"
-#include "common/error.hpp"
 
 using namespace signet;
 

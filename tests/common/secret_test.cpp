@@ -1,9 +1,9 @@
-#include <boost/test/unit_test.hpp>
+#include "common/secret.hpp"
 
+#include <boost/test/unit_test.hpp>
 #include <cstdlib>
 
 #include "common/error.hpp"
-#include "common/secret.hpp"
 #include "tests/support/process.hpp"
 
 using namespace signet;
@@ -23,7 +23,8 @@ BOOST_AUTO_TEST_CASE(reads_the_first_line_of_a_file) {
 
 BOOST_AUTO_TEST_CASE(reads_an_environment_variable) {
     setenv("SIGNET_TEST_SECRET", "from-env", 1);
-    BOOST_CHECK_EQUAL(read_secret(SecretSource::parse("env:SIGNET_TEST_SECRET")).view(), "from-env");
+    BOOST_CHECK_EQUAL(read_secret(SecretSource::parse("env:SIGNET_TEST_SECRET")).view(),
+                      "from-env");
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_the_source_never_the_value) {

@@ -1,14 +1,9 @@
 // The OpenSSL bridge: OpenSSL's own APIs sign with keys that stay in a real SoftHSM token, and the
 // openssl command-line tool, which knows nothing of Signet, verifies what they produced.
-#include <boost/test/unit_test.hpp>
+#include "hsm/bridge.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <thread>
-
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
@@ -17,10 +12,14 @@
 #include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <thread>
 
 #include "common/error.hpp"
 #include "common/handle.hpp"
-#include "hsm/bridge.hpp"
 #include "hsm/token.hpp"
 #include "tests/support/softhsm.hpp"
 
@@ -55,7 +54,8 @@ struct BridgeKeys {
 
     EvpPkeyPtr key(const Scheme& scheme) {
         auto& signer = signers[scheme.name];
-        if (!signer) signer = token->generate_key(scheme.type, scheme.name);
+        if (!signer)
+            signer = token->generate_key(scheme.type, scheme.name);
         return bridge_key(signer);
     }
 };
@@ -69,7 +69,8 @@ BridgeKeys& keys() {
 EvpMdCtxPtr signing_context(const Scheme& scheme, EVP_PKEY* key) {
     EvpMdCtxPtr ctx(EVP_MD_CTX_new());
     EVP_PKEY_CTX* pctx = nullptr;
-    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit_ex(ctx.get(), &pctx, scheme.digest, nullptr, nullptr, key, nullptr), 1);
+    BOOST_REQUIRE_EQUAL(
+        EVP_DigestSignInit_ex(ctx.get(), &pctx, scheme.digest, nullptr, nullptr, key, nullptr), 1);
     if (scheme.pss) {
         BOOST_REQUIRE_EQUAL(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
         BOOST_REQUIRE_EQUAL(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST), 1);
@@ -154,10 +155,12 @@ BOOST_AUTO_TEST_CASE(bridge_keys_belong_to_the_provider_and_plain_keys_do_not) {
     unsigned char signature[256];
     std::size_t size = sizeof signature;
     EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, plain.get()), 1);
+    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, plain.get()),
+                        1);
     BOOST_REQUIRE_EQUAL(EVP_DigestSign(ctx.get(), signature, &size, message, sizeof message), 1);
     EvpMdCtxPtr vctx(EVP_MD_CTX_new());
-    BOOST_REQUIRE_EQUAL(EVP_DigestVerifyInit(vctx.get(), nullptr, EVP_sha256(), nullptr, plain.get()), 1);
+    BOOST_REQUIRE_EQUAL(
+        EVP_DigestVerifyInit(vctx.get(), nullptr, EVP_sha256(), nullptr, plain.get()), 1);
     BOOST_CHECK_EQUAL(EVP_DigestVerify(vctx.get(), signature, size, message, sizeof message), 1);
 
     // A public key decoded from DER is a default-provider key too.
@@ -179,13 +182,17 @@ BOOST_AUTO_TEST_CASE(digest_sign_verifies_with_the_public_key) {
             const std::string message = "a contract to sign";
             auto ctx = signing_context(scheme, key.get());
             std::size_t size = 0;
-            BOOST_REQUIRE_EQUAL(EVP_DigestSign(ctx.get(), nullptr, &size,
-                                               reinterpret_cast<const unsigned char*>(message.data()),
-                                               message.size()), 1);
+            BOOST_REQUIRE_EQUAL(
+                EVP_DigestSign(ctx.get(), nullptr, &size,
+                               reinterpret_cast<const unsigned char*>(message.data()),
+                               message.size()),
+                1);
             Bytes signature(size);
-            BOOST_REQUIRE_EQUAL(EVP_DigestSign(ctx.get(), signature.data(), &size,
-                                               reinterpret_cast<const unsigned char*>(message.data()),
-                                               message.size()), 1);
+            BOOST_REQUIRE_EQUAL(
+                EVP_DigestSign(ctx.get(), signature.data(), &size,
+                               reinterpret_cast<const unsigned char*>(message.data()),
+                               message.size()),
+                1);
             signature.resize(size);
 
             // Verify with the default provider and the signer's own public key.
@@ -193,14 +200,17 @@ BOOST_AUTO_TEST_CASE(digest_sign_verifies_with_the_public_key) {
             EvpMdCtxPtr vctx(EVP_MD_CTX_new());
             EVP_PKEY_CTX* pctx = nullptr;
             BOOST_REQUIRE_EQUAL(EVP_DigestVerifyInit_ex(vctx.get(), &pctx, scheme.digest, nullptr,
-                                                        "provider=default", public_key, nullptr), 1);
+                                                        "provider=default", public_key, nullptr),
+                                1);
             if (scheme.pss) {
                 EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
                 EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
             }
-            BOOST_CHECK_EQUAL(EVP_DigestVerify(vctx.get(), signature.data(), signature.size(),
-                                               reinterpret_cast<const unsigned char*>(message.data()),
-                                               message.size()), 1);
+            BOOST_CHECK_EQUAL(
+                EVP_DigestVerify(vctx.get(), signature.data(), signature.size(),
+                                 reinterpret_cast<const unsigned char*>(message.data()),
+                                 message.size()),
+                1);
         }
     }
 }
@@ -210,7 +220,8 @@ BOOST_AUTO_TEST_CASE(self_signed_certificate_and_crl_pass_openssl_verify) {
         BOOST_TEST_CONTEXT(scheme.name) {
             TempDir dir;
             auto key = keys().key(scheme);
-            X509Ptr cert = self_signed(scheme, key.get(), std::string("Signet test CA ") + scheme.name);
+            X509Ptr cert =
+                self_signed(scheme, key.get(), std::string("Signet test CA ") + scheme.name);
             write_file(dir / "ca.pem", to_pem(cert.get()));
             BOOST_CHECK_EQUAL(X509_check_private_key(cert.get(), key.get()), 1);
 
@@ -220,7 +231,8 @@ BOOST_AUTO_TEST_CASE(self_signed_certificate_and_crl_pass_openssl_verify) {
             BOOST_CHECK_EQUAL(verify.exit_code, 0);
             BOOST_CHECK(contains(verify.output, ": OK"));
             if (scheme.pss) {
-                auto text = run_command({"openssl", "x509", "-in", (dir / "ca.pem").string(), "-noout", "-text"});
+                auto text = run_command(
+                    {"openssl", "x509", "-in", (dir / "ca.pem").string(), "-noout", "-text"});
                 BOOST_CHECK(contains(text.output, "rsassaPss"));
                 BOOST_CHECK(contains(text.output, "Salt Length: 0x40"));
             }
@@ -242,7 +254,8 @@ BOOST_AUTO_TEST_CASE(self_signed_certificate_and_crl_pass_openssl_verify) {
             X509_CRL_sort(crl.get());
             auto ctx = signing_context(scheme, key.get());
             BOOST_REQUIRE_GT(X509_CRL_sign_ctx(crl.get(), ctx.get()), 0);
-            write_file(dir / "crl.pem", pem_of([&](BIO* b) { return PEM_write_bio_X509_CRL(b, crl.get()); }));
+            write_file(dir / "crl.pem",
+                       pem_of([&](BIO* b) { return PEM_write_bio_X509_CRL(b, crl.get()); }));
             auto crl_verify = run_command({"openssl", "crl", "-in", (dir / "crl.pem").string(),
                                            "-CAfile", (dir / "ca.pem").string(), "-noout"});
             BOOST_TEST_MESSAGE(crl_verify.output);
@@ -269,8 +282,10 @@ BOOST_AUTO_TEST_CASE(certificate_request_passes_openssl_req_verify) {
             BOOST_REQUIRE_EQUAL(X509_REQ_set_pubkey(req.get(), key.get()), 1);
             auto ctx = signing_context(scheme, key.get());
             BOOST_REQUIRE_GT(X509_REQ_sign_ctx(req.get(), ctx.get()), 0);
-            write_file(dir / "req.pem", pem_of([&](BIO* b) { return PEM_write_bio_X509_REQ(b, req.get()); }));
-            auto verify = run_command({"openssl", "req", "-in", (dir / "req.pem").string(), "-verify", "-noout"});
+            write_file(dir / "req.pem",
+                       pem_of([&](BIO* b) { return PEM_write_bio_X509_REQ(b, req.get()); }));
+            auto verify = run_command(
+                {"openssl", "req", "-in", (dir / "req.pem").string(), "-verify", "-noout"});
             BOOST_TEST_MESSAGE(verify.output);
             BOOST_CHECK_EQUAL(verify.exit_code, 0);
             BOOST_CHECK(contains(verify.output, "verify OK"));
@@ -299,16 +314,24 @@ BOOST_AUTO_TEST_CASE(cms_signature_passes_openssl_cms_verify) {
                 BOOST_REQUIRE(si != nullptr);
                 if (scheme.pss) {
                     EVP_PKEY_CTX* pctx = CMS_SignerInfo_get0_pkey_ctx(si);
-                    BOOST_REQUIRE_EQUAL(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
-                    BOOST_REQUIRE_EQUAL(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST), 1);
+                    BOOST_REQUIRE_EQUAL(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING),
+                                        1);
+                    BOOST_REQUIRE_EQUAL(
+                        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST), 1);
                 }
                 BOOST_REQUIRE_EQUAL(CMS_final(cms.get(), data.get(), nullptr, CMS_BINARY), 1);
-                write_file(dir / "sig.pem", pem_of([&](BIO* b) { return PEM_write_bio_CMS_stream(b, cms.get(), nullptr, 0); }));
+                write_file(dir / "sig.pem", pem_of([&](BIO* b) {
+                               return PEM_write_bio_CMS_stream(b, cms.get(), nullptr, 0);
+                           }));
 
-                std::vector<std::string> argv{"openssl", "cms", "-verify", "-binary", "-inform", "PEM",
-                                              "-in", (dir / "sig.pem").string(), "-CAfile",
-                                              (dir / "ca.pem").string(), "-out", (dir / "out.txt").string()};
-                if (detached) argv.insert(argv.end(), {"-content", (dir / "content.txt").string()});
+                std::vector<std::string> argv{"openssl", "cms",
+                                              "-verify", "-binary",
+                                              "-inform", "PEM",
+                                              "-in",     (dir / "sig.pem").string(),
+                                              "-CAfile", (dir / "ca.pem").string(),
+                                              "-out",    (dir / "out.txt").string()};
+                if (detached)
+                    argv.insert(argv.end(), {"-content", (dir / "content.txt").string()});
                 auto verify = run_command(argv);
                 BOOST_TEST_MESSAGE(verify.output);
                 BOOST_CHECK_EQUAL(verify.exit_code, 0);
@@ -331,7 +354,8 @@ BOOST_AUTO_TEST_CASE(ocsp_response_signed_through_the_bridge_verifies) {
                                                  nullptr, now.get(), nullptr));
             OCSP_CERTID_free(id);
             auto ctx = signing_context(scheme, key.get());
-            BOOST_REQUIRE_EQUAL(OCSP_basic_sign_ctx(basic.get(), cert.get(), ctx.get(), nullptr, 0), 1);
+            BOOST_REQUIRE_EQUAL(OCSP_basic_sign_ctx(basic.get(), cert.get(), ctx.get(), nullptr, 0),
+                                1);
 
             // OpenSSL's verification: the responder is the trusted CA itself.
             X509StorePtr store(X509_STORE_new());
@@ -387,7 +411,8 @@ struct TlsServer {
         });
     }
     ~TlsServer() {
-        if (thread.joinable()) thread.join();
+        if (thread.joinable())
+            thread.join();
         close(listener);
     }
 };
@@ -413,7 +438,8 @@ std::string tls_client(std::uint16_t port, const std::string& ca_pem, int versio
     if (SSL_connect(ssl.get()) == 1 && SSL_get_verify_result(ssl.get()) == X509_V_OK) {
         char buf[16];
         const int n = SSL_read(ssl.get(), buf, sizeof buf);
-        if (n > 0) received.assign(buf, static_cast<std::size_t>(n));
+        if (n > 0)
+            received.assign(buf, static_cast<std::size_t>(n));
     }
     ERR_clear_error();
     close(fd);
@@ -425,7 +451,8 @@ std::string tls_client(std::uint16_t port, const std::string& ca_pem, int versio
 BOOST_AUTO_TEST_CASE(tls_handshake_with_the_server_key_in_the_hsm) {
     for (const Scheme& scheme : kSchemes) {
         for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
-            BOOST_TEST_CONTEXT(scheme.name << (version == TLS1_3_VERSION ? " TLS 1.3" : " TLS 1.2")) {
+            BOOST_TEST_CONTEXT(scheme.name
+                               << (version == TLS1_3_VERSION ? " TLS 1.3" : " TLS 1.2")) {
                 auto key = keys().key(scheme);
                 X509Ptr cert = self_signed(scheme, key.get(), "localhost");
                 SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
@@ -459,7 +486,8 @@ BOOST_AUTO_TEST_CASE(unsupported_requests_fail_cleanly) {
     auto rsa = keys().key(kSchemes[2]);
     // SHA-1 is refused, with a reason on the error queue.
     EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    BOOST_CHECK_LE(EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA1", nullptr, nullptr, ec.get(), nullptr), 0);
+    BOOST_CHECK_LE(
+        EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA1", nullptr, nullptr, ec.get(), nullptr), 0);
     BOOST_CHECK_NE(ERR_peek_error(), 0u);
     try {
         throw_openssl_error("sha1");
@@ -470,10 +498,14 @@ BOOST_AUTO_TEST_CASE(unsupported_requests_fail_cleanly) {
     // RSA padding on an EC key; a PSS salt length the HSM does not use.
     EvpMdCtxPtr ec_ctx(EVP_MD_CTX_new());
     EVP_PKEY_CTX* pctx = nullptr;
-    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit_ex(ec_ctx.get(), &pctx, "SHA256", nullptr, nullptr, ec.get(), nullptr), 1);
+    BOOST_REQUIRE_EQUAL(
+        EVP_DigestSignInit_ex(ec_ctx.get(), &pctx, "SHA256", nullptr, nullptr, ec.get(), nullptr),
+        1);
     BOOST_CHECK_LE(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 0);
     EvpMdCtxPtr rsa_ctx(EVP_MD_CTX_new());
-    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit_ex(rsa_ctx.get(), &pctx, "SHA256", nullptr, nullptr, rsa.get(), nullptr), 1);
+    BOOST_REQUIRE_EQUAL(
+        EVP_DigestSignInit_ex(rsa_ctx.get(), &pctx, "SHA256", nullptr, nullptr, rsa.get(), nullptr),
+        1);
     BOOST_REQUIRE_EQUAL(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
     BOOST_CHECK_LE(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 20), 0);
     clear_openssl_errors();
@@ -495,10 +527,12 @@ BOOST_AUTO_TEST_CASE(signing_fails_cleanly_when_the_hsm_key_is_gone) {
         CK_ULONG count = 0;
         api.C_FindObjects(s, objects, 4, &count);
         api.C_FindObjectsFinal(s);
-        for (CK_ULONG i = 0; i < count; ++i) api.C_DestroyObject(s, objects[i]);
+        for (CK_ULONG i = 0; i < count; ++i)
+            api.C_DestroyObject(s, objects[i]);
     });
     EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()), 1);
+    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()),
+                        1);
     unsigned char signature[128];
     std::size_t size = sizeof signature;
     const unsigned char message[] = "x";

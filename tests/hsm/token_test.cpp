@@ -1,18 +1,18 @@
 // The PKCS#11 layer against a real SoftHSM token created by the fixture.
-#include <boost/test/unit_test.hpp>
-
-#include <algorithm>
-#include <atomic>
-#include <cstdlib>
-#include <thread>
+#include "hsm/token.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+#include <atomic>
+#include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <thread>
+
 #include "common/error.hpp"
 #include "common/handle.hpp"
-#include "hsm/token.hpp"
 #include "tests/support/expect.hpp"
 #include "tests/support/softhsm.hpp"
 
@@ -45,8 +45,8 @@ bool verifies(EVP_PKEY* public_key, Digest digest, Padding padding, const Bytes&
     } else if (padding == Padding::pkcs1) {
         BOOST_REQUIRE_EQUAL(EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING), 1);
     }
-    const int ok = EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), hash.data(),
-                                   hash.size());
+    const int ok =
+        EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), hash.data(), hash.size());
     clear_openssl_errors();
     return ok == 1;
 }
@@ -67,12 +67,12 @@ CK_OBJECT_HANDLE private_key_handle(Token& token, const std::string& label) {
     });
 }
 
-
 const std::vector<KeyType> kAllKeyTypes{KeyType::ec_p256, KeyType::ec_p384, KeyType::rsa_2048,
                                         KeyType::rsa_3072, KeyType::rsa_4096};
 
 std::vector<Padding> paddings_for(KeyType type) {
-    if (is_ec(type)) return {Padding::ecdsa};
+    if (is_ec(type))
+        return {Padding::ecdsa};
     return {Padding::pkcs1, Padding::pss};
 }
 
@@ -123,8 +123,7 @@ BOOST_AUTO_TEST_CASE(private_key_value_cannot_be_read_or_made_extractable) {
         const CK_OBJECT_HANDLE key = private_key_handle(*token, label);
         token->run([&](CK_SESSION_HANDLE s) {
             // The value itself: CKR_ATTRIBUTE_SENSITIVE, whatever buffer is offered.
-            CK_ATTRIBUTE_TYPE secret_attribute =
-                label == "ec" ? CKA_VALUE : CKA_PRIVATE_EXPONENT;
+            CK_ATTRIBUTE_TYPE secret_attribute = label == "ec" ? CKA_VALUE : CKA_PRIVATE_EXPONENT;
             std::uint8_t buffer[1024];
             CK_ATTRIBUTE value{secret_attribute, buffer, sizeof buffer};
             BOOST_CHECK_EQUAL(api.C_GetAttributeValue(s, key, &value, 1), CKR_ATTRIBUTE_SENSITIVE);
@@ -219,7 +218,8 @@ BOOST_AUTO_TEST_CASE(duplicate_labels_and_missing_keys_are_clear_errors) {
     token->generate_key(KeyType::ec_p256, "tsa");
     expect_error([&] { token->generate_key(KeyType::rsa_2048, "tsa"); }, Errc::already_exists,
                  "already holds a key labelled 'tsa'");
-    expect_error([&] { token->find_key("nope"); }, Errc::not_found, "no private key labelled 'nope'");
+    expect_error([&] { token->find_key("nope"); }, Errc::not_found,
+                 "no private key labelled 'nope'");
     expect_error([&] { token->find_key_by_id(Bytes{1, 2, 3}); }, Errc::not_found, "010203");
     token->generate_kek("kek");
     expect_error([&] { token->generate_kek("kek"); }, Errc::already_exists, "'kek'");
@@ -315,7 +315,8 @@ BOOST_AUTO_TEST_CASE(wrapped_blob_does_not_hold_the_key_in_the_clear_and_needs_i
                                {CKA_SIGN, &yes, sizeof yes}};
         CK_MECHANISM gen{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
         CK_OBJECT_HANDLE pub_h, priv_h;
-        BOOST_REQUIRE_EQUAL(api.C_GenerateKeyPair(s, &gen, pub, 3, priv, 5, &pub_h, &priv_h), CKR_OK);
+        BOOST_REQUIRE_EQUAL(api.C_GenerateKeyPair(s, &gen, pub, 3, priv, 5, &pub_h, &priv_h),
+                            CKR_OK);
         std::uint8_t scalar[64];
         CK_ATTRIBUTE value{CKA_VALUE, scalar, sizeof scalar};
         BOOST_REQUIRE_EQUAL(api.C_GetAttributeValue(s, priv_h, &value, 1), CKR_OK);
@@ -339,14 +340,18 @@ BOOST_AUTO_TEST_CASE(wrapped_blob_does_not_hold_the_key_in_the_clear_and_needs_i
     // A user key's blob signs only with its own KEK.
     const WrappedKey wrapped = token->generate_wrapped_key(KeyType::ec_p256, "kek-a");
     auto wrong = token->wrapped_signer(wrapped, "kek-b");
-    expect_error([&] { wrong->sign_digest(Digest::sha256, Padding::ecdsa, digest_of(Digest::sha256, "x")); },
-                 Errc::hsm, "C_UnwrapKey");
+    expect_error(
+        [&] { wrong->sign_digest(Digest::sha256, Padding::ecdsa, digest_of(Digest::sha256, "x")); },
+        Errc::hsm, "C_UnwrapKey");
     // A tampered blob is refused by the RFC 5649 integrity check.
     WrappedKey tampered = wrapped;
     tampered.wrapped_private_key[tampered.wrapped_private_key.size() / 2] ^= 0x01;
     auto broken = token->wrapped_signer(tampered, "kek-a");
-    expect_error([&] { broken->sign_digest(Digest::sha256, Padding::ecdsa, digest_of(Digest::sha256, "x")); },
-                 Errc::hsm, "C_UnwrapKey");
+    expect_error(
+        [&] {
+            broken->sign_digest(Digest::sha256, Padding::ecdsa, digest_of(Digest::sha256, "x"));
+        },
+        Errc::hsm, "C_UnwrapKey");
 }
 
 BOOST_AUTO_TEST_CASE(random_bytes_come_from_the_hsm) {
@@ -377,7 +382,8 @@ BOOST_AUTO_TEST_CASE(eight_threads_sign_through_one_pool) {
                     EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, signer->public_key(),
                                                                  "provider=default"));
                     if (ctx && EVP_PKEY_verify_init(ctx.get()) == 1 &&
-                        EVP_PKEY_verify(ctx.get(), sig.data(), sig.size(), hash.data(), hash.size()) == 1) {
+                        EVP_PKEY_verify(ctx.get(), sig.data(), sig.size(), hash.data(),
+                                        hash.size()) == 1) {
                         ++verified;
                     } else {
                         ++failed;
@@ -388,7 +394,8 @@ BOOST_AUTO_TEST_CASE(eight_threads_sign_through_one_pool) {
             }
         });
     }
-    for (auto& thread : threads) thread.join();
+    for (auto& thread : threads)
+        thread.join();
     BOOST_CHECK_EQUAL(failed.load(), 0);
     BOOST_CHECK_EQUAL(verified.load(), kThreads * kPerThread);
 }
@@ -457,7 +464,8 @@ BOOST_AUTO_TEST_CASE(unknown_token_wrong_module_and_non_module_are_clear_errors)
     TokenConfig config = SoftHsm::instance().new_token("errors");
     TokenConfig unknown = config;
     unknown.token_label = "no-such-token";
-    expect_error([&] { Token::open(unknown); }, Errc::not_found, "no token labelled 'no-such-token'");
+    expect_error([&] { Token::open(unknown); }, Errc::not_found,
+                 "no token labelled 'no-such-token'");
 
     TokenConfig missing = config;
     missing.module_path = "/nonexistent/libpkcs11.so";
@@ -472,7 +480,8 @@ BOOST_AUTO_TEST_CASE(unknown_token_wrong_module_and_non_module_are_clear_errors)
     // A real shared library that is not a PKCS#11 module.
     TokenConfig not_pkcs11 = config;
     not_pkcs11.module_path = "/lib/x86_64-linux-gnu/libz.so.1";
-    expect_error([&] { Token::open(not_pkcs11); }, Errc::invalid_argument, "is not a PKCS#11 module");
+    expect_error([&] { Token::open(not_pkcs11); }, Errc::invalid_argument,
+                 "is not a PKCS#11 module");
 
     TokenConfig zero_pool = config;
     zero_pool.pool_size = 0;

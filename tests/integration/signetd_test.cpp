@@ -1,14 +1,16 @@
 // signetd as a process: its own SoftHSM token, its embedded PostgreSQL, real HTTP over loopback.
-#include <boost/test/unit_test.hpp>
+#include "tests/support/signetd.hpp"
 
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "tests/support/signetd.hpp"
+#include "store/database.hpp"
+#include "store/embedded_postgres.hpp"
 #include "tests/support/softhsm.hpp"
 
 using namespace signet::testing;
@@ -26,8 +28,8 @@ CommandResult pg_ctl(const SignetdProcess& node, const std::vector<std::string>&
     std::vector<std::string> argv;
     struct stat st {};
     if (geteuid() == 0 && stat(data_dir.c_str(), &st) == 0 && st.st_uid != 0) {
-        argv = {"setpriv", "--reuid=" + std::to_string(st.st_uid), "--regid=" + std::to_string(st.st_gid),
-                "--clear-groups", "--"};
+        argv = {"setpriv", "--reuid=" + std::to_string(st.st_uid),
+                "--regid=" + std::to_string(st.st_gid), "--clear-groups", "--"};
     }
     argv.push_back(bin_dir + "/pg_ctl");
     argv.insert(argv.end(), args.begin(), args.end());
@@ -37,7 +39,8 @@ CommandResult pg_ctl(const SignetdProcess& node, const std::vector<std::string>&
 
 nlohmann::json healthz(const SignetdProcess& node, int* status = nullptr) {
     const auto r = http_request(node.http_port(), "GET", "/healthz");
-    if (status != nullptr) *status = r.status;
+    if (status != nullptr)
+        *status = r.status;
     return nlohmann::json::parse(r.body, nullptr, false);
 }
 
@@ -45,7 +48,8 @@ nlohmann::json healthz(const SignetdProcess& node, int* status = nullptr) {
 template <class P>
 bool eventually(P&& predicate) {
     for (int i = 0; i < 200; ++i) {
-        if (predicate()) return true;
+        if (predicate())
+            return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return false;
@@ -103,11 +107,38 @@ BOOST_AUTO_TEST_CASE(database_restart_gives_503_then_recovers_without_restarting
     BOOST_CHECK_EQUAL(down["checks"]["database"]["status"], "down");
     BOOST_CHECK_EQUAL(http_request(node.http_port(), "GET", "/livez").status, 200);
 
-    const auto started = pg_ctl(node, {"start", "-w", "-l", (node.state_dir() / "postgres" / "restart.log").string()});
+    const auto started = pg_ctl(
+        node, {"start", "-w", "-l", (node.state_dir() / "postgres" / "restart.log").string()});
     BOOST_TEST_MESSAGE(started.output);
     BOOST_REQUIRE_EQUAL(started.exit_code, 0);
     BOOST_CHECK(eventually([&] { return healthz(node)["checks"]["database"]["status"] == "ok"; }));
     BOOST_CHECK_EQUAL(node.stop(SIGTERM), 0);
+}
+
+BOOST_AUTO_TEST_CASE(start_and_configured_api_clients_are_audit_events) {
+    const std::string hash(64, 'b');
+    SignetdProcess node(
+        "api_clients:\n  - name: platform\n    scopes: [tsa]\n    token_sha256: " + hash + "\n");
+    node.start();
+    signet::store::Database db(signet::store::DatabaseOptions{
+        .dsn = signet::store::EmbeddedPostgres::dsn_for(node.state_dir())});
+    const auto events = db.with_connection([](signet::store::Connection& c) {
+        std::vector<std::string> out;
+        const auto result =
+            c.exec("SELECT event_type || ' ' || object AS e FROM audit_events ORDER BY seq");
+        for (std::size_t i = 0; i < result.size(); ++i)
+            out.push_back(result[i]["e"].as<std::string>());
+        return out;
+    });
+    BOOST_REQUIRE_GE(events.size(), 2u);
+    BOOST_CHECK(events[0].starts_with("node.started node:"));
+    BOOST_CHECK_EQUAL(events[1], "api_client.created api_client:platform");
+    const auto token = db.with_connection([](signet::store::Connection& c) {
+        return c.exec("SELECT details::text AS d FROM audit_events WHERE seq = 2")[0]["d"]
+            .as<std::string>();
+    });
+    // The audit details say which credential kinds a client has, never the credential.
+    BOOST_CHECK(token.find("bbbb") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_second_signetd_on_the_same_state_dir_refuses_to_start) {
@@ -118,8 +149,8 @@ BOOST_AUTO_TEST_CASE(a_second_signetd_on_the_same_state_dir_refuses_to_start) {
     const std::string port = std::to_string(node.http_port());
     yaml.replace(yaml.find(port), port.size(), std::to_string(free_port()));
     write_file(node.dir() / "second.yaml", yaml);
-    const auto second = run_command({std::string(std::getenv("SIGNET_BINARY_DIR")) + "/api/signetd", "--config",
-                                     (node.dir() / "second.yaml").string()});
+    const auto second = run_command({std::string(std::getenv("SIGNET_BINARY_DIR")) + "/api/signetd",
+                                     "--config", (node.dir() / "second.yaml").string()});
     BOOST_TEST_MESSAGE(second.output);
     BOOST_CHECK_NE(second.exit_code, 0);
     BOOST_CHECK(second.output.find("in use") != std::string::npos);
@@ -128,11 +159,14 @@ BOOST_AUTO_TEST_CASE(a_second_signetd_on_the_same_state_dir_refuses_to_start) {
 
 BOOST_AUTO_TEST_CASE(configuration_errors_stop_it_with_file_and_line) {
     TempDir dir;
-    write_file(dir / "bad.yaml", "state_dir: x\nhsm:\n  token: t\n  pin: file:/nonexistent\nlisteners:\n  http:\n    port: 99999\n");
-    const auto r = run_command({std::string(std::getenv("SIGNET_BINARY_DIR")) + "/api/signetd", "--config",
-                                (dir / "bad.yaml").string()});
+    write_file(dir / "bad.yaml",
+               "state_dir: x\nhsm:\n  token: t\n  pin: file:/nonexistent\nlisteners:\n  http:\n    "
+               "port: 99999\n");
+    const auto r = run_command({std::string(std::getenv("SIGNET_BINARY_DIR")) + "/api/signetd",
+                                "--config", (dir / "bad.yaml").string()});
     BOOST_CHECK_EQUAL(r.exit_code, 2);
-    BOOST_CHECK(r.output.find("bad.yaml:7:11: listeners.http.port: 99999 is not a port") != std::string::npos);
+    BOOST_CHECK(r.output.find("bad.yaml:7:11: listeners.http.port: 99999 is not a port") !=
+                std::string::npos);
     BOOST_CHECK(r.output.find("bad.yaml:4:8: hsm.pin") != std::string::npos);
 }
 

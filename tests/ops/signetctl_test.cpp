@@ -1,6 +1,5 @@
 // signetctl's HSM commands, run as the operator runs them, against a real SoftHSM token.
 #include <boost/test/unit_test.hpp>
-
 #include <cstdlib>
 
 #include "tests/support/softhsm.hpp"
@@ -23,8 +22,9 @@ CommandResult ctl(const signet::hsm::TokenConfig& token, std::vector<std::string
     argv.insert(argv.end(), {"--module", token.module_path.string(), "--token", token.token_label,
                              "--pin", "file:" + SoftHsm::instance().pin_file().string()});
     auto result = run_command(argv);
-    BOOST_TEST_MESSAGE("signetctl " << args.front() << " " << args.at(1) << " -> " << result.exit_code
-                                    << "\n" << result.output);
+    BOOST_TEST_MESSAGE("signetctl " << args.front() << " " << args.at(1) << " -> "
+                                    << result.exit_code << "\n"
+                                    << result.output);
     return result;
 }
 
@@ -63,7 +63,8 @@ BOOST_AUTO_TEST_CASE(keygen_list_and_info) {
 
 BOOST_AUTO_TEST_CASE(errors_have_messages_and_exit_codes) {
     const auto token = SoftHsm::instance().new_token("ctlerr");
-    BOOST_CHECK_EQUAL(ctl(token, {"hsm", "keygen", "--label", "a", "--type", "ec-p256"}).exit_code, 0);
+    BOOST_CHECK_EQUAL(ctl(token, {"hsm", "keygen", "--label", "a", "--type", "ec-p256"}).exit_code,
+                      0);
 
     auto duplicate = ctl(token, {"hsm", "keygen", "--label", "a", "--type", "ec-p256"});
     BOOST_CHECK_EQUAL(duplicate.exit_code, 5);
@@ -87,8 +88,8 @@ BOOST_AUTO_TEST_CASE(errors_have_messages_and_exit_codes) {
     BOOST_CHECK(contains(no_token.output, "no token labelled 'no-such-token'"));
 
     // A PIN on argv is refused without being echoed.
-    auto pin_on_argv = run_command({signetctl(), "hsm", "list", "--token", token.token_label,
-                                    "--pin", SoftHsm::kUserPin});
+    auto pin_on_argv = run_command(
+        {signetctl(), "hsm", "list", "--token", token.token_label, "--pin", SoftHsm::kUserPin});
     BOOST_CHECK_EQUAL(pin_on_argv.exit_code, 2);
     BOOST_CHECK(!contains(pin_on_argv.output, SoftHsm::kUserPin));
 

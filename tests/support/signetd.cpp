@@ -37,7 +37,8 @@ int connect_loopback(std::uint16_t port) {
 }
 
 std::string lower(std::string s) {
-    std::ranges::transform(s, s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::ranges::transform(s, s.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return s;
 }
 
@@ -47,24 +48,31 @@ HttpResponse http_request(std::uint16_t port, const std::string& method, const s
                           const std::string& body, const std::string& content_type) {
     HttpResponse response;
     const int fd = connect_loopback(port);
-    if (fd < 0) return response;
-    std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-    if (!content_type.empty()) request += "Content-Type: " + content_type + "\r\n";
-    if (!body.empty() || method == "POST") request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    if (fd < 0)
+        return response;
+    std::string request =
+        method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    if (!content_type.empty())
+        request += "Content-Type: " + content_type + "\r\n";
+    if (!body.empty() || method == "POST")
+        request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     request += "\r\n" + body;
     for (std::size_t sent = 0; sent < request.size();) {
         const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) break;
+        if (n <= 0)
+            break;
         sent += static_cast<std::size_t>(n);
     }
     std::string raw;
     char buf[8192];
     ssize_t n = 0;
-    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) raw.append(buf, static_cast<std::size_t>(n));
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0)
+        raw.append(buf, static_cast<std::size_t>(n));
     close(fd);
 
     const auto header_end = raw.find("\r\n\r\n");
-    if (header_end == std::string::npos || raw.size() < 12) return response;
+    if (header_end == std::string::npos || raw.size() < 12)
+        return response;
     response.status = std::atoi(raw.substr(9, 3).c_str());
     std::size_t line_start = raw.find("\r\n") + 2;
     while (line_start < header_end) {
@@ -99,22 +107,30 @@ std::uint16_t free_port() {
 SignetdProcess::SignetdProcess(const std::string& extra_yaml) : http_port_(free_port()) {
     // The embedded PostgreSQL runs as the postgres user when we are root: it must be able to
     // pass through this directory to reach state/ (search only, no listing).
-    std::filesystem::permissions(dir(), std::filesystem::perms::others_exec, std::filesystem::perm_options::add);
+    std::filesystem::permissions(dir(), std::filesystem::perms::others_exec,
+                                 std::filesystem::perm_options::add);
     const auto token = SoftHsm::instance().new_token("signetd");
     write_file(dir() / "signet.yaml",
                "state_dir: state\n"
-               "listeners:\n  http: {address: 127.0.0.1, port: " + std::to_string(http_port_) + "}\n"
-               "hsm:\n  token: " + token.token_label + "\n  pin: file:" + SoftHsm::instance().pin_file().string() + "\n"
-               "logging: {access_log: access.log}\n" + extra_yaml);
+               "listeners:\n  http: {address: 127.0.0.1, port: " +
+                   std::to_string(http_port_) +
+                   "}\n"
+                   "hsm:\n  token: " +
+                   token.token_label + "\n  pin: file:" + SoftHsm::instance().pin_file().string() +
+                   "\n"
+                   "logging: {access_log: access.log}\n" +
+                   extra_yaml);
 }
 
 SignetdProcess::~SignetdProcess() {
-    if (pid_ > 0) stop();
+    if (pid_ > 0)
+        stop();
 }
 
 void SignetdProcess::start(std::chrono::seconds timeout) {
     const char* binary_dir = std::getenv("SIGNET_BINARY_DIR");
-    if (binary_dir == nullptr) throw std::runtime_error("SIGNET_BINARY_DIR is not set (run through ctest)");
+    if (binary_dir == nullptr)
+        throw std::runtime_error("SIGNET_BINARY_DIR is not set (run through ctest)");
     const std::string binary = std::string(binary_dir) + "/api/signetd";
     const std::string config = (dir() / "signet.yaml").string();
     const std::string log = (dir() / "signetd.out").string();
@@ -127,10 +143,12 @@ void SignetdProcess::start(std::chrono::seconds timeout) {
                             const_cast<char*>(config.c_str()), nullptr};
     const int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot start " + binary);
+    if (rc != 0)
+        throw std::runtime_error("cannot start " + binary);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-        if (http_request(http_port_, "GET", "/livez").status == 200) return;
+        if (http_request(http_port_, "GET", "/livez").status == 200)
+            return;
         int status = 0;
         if (waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;
@@ -142,7 +160,8 @@ void SignetdProcess::start(std::chrono::seconds timeout) {
 }
 
 int SignetdProcess::stop(int signal) {
-    if (pid_ <= 0) return -1;
+    if (pid_ <= 0)
+        return -1;
     kill(pid_, signal);
     int status = 0;
     waitpid(pid_, &status, 0);

@@ -31,7 +31,7 @@ std::uint16_t free_port();
 // PostgreSQL, started with a signet.yaml written from `extra_yaml` (appended to the minimal
 // settings). Stopped with SIGTERM when the object goes.
 class SignetdProcess {
-public:
+  public:
     explicit SignetdProcess(const std::string& extra_yaml = "");
     SignetdProcess(const SignetdProcess&) = delete;
     SignetdProcess& operator=(const SignetdProcess&) = delete;
@@ -48,7 +48,7 @@ public:
     std::filesystem::path state_dir() const { return dir_.path() / "state"; }
     std::string output() const;  // what it printed so far
 
-private:
+  private:
     TempDir dir_{"signet-signetd"};
     std::uint16_t http_port_;
     pid_t pid_ = -1;
