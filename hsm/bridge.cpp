@@ -558,19 +558,24 @@ const EVP_MD* digest_md(Digest digest) {
     return nullptr;
 }
 
-int digest_sign_init(void* vctx, const char* mdname, void* keydata, const OSSL_PARAM params[]) {
-    auto& ctx = *static_cast<SignatureContext*>(vctx);
-    if (!signature_init(vctx, keydata, nullptr))
-        return 0;
+// The second half of digest_sign_init and digest_verify_init: the digest (SHA-256 unless named),
+// the other parameters, and a fresh hashing context.
+int start_hashing(SignatureContext& ctx, const char* mdname, const OSSL_PARAM params[]) {
     if (!set_digest(ctx, mdname != nullptr && *mdname != '\0' ? mdname : "SHA256"))
         return 0;
-    if (!signature_set_ctx_params(vctx, params))
+    if (!signature_set_ctx_params(&ctx, params))
         return 0;
     if (!ctx.hashing)
         ctx.hashing.reset(EVP_MD_CTX_new());
     return ctx.hashing && EVP_DigestInit_ex(ctx.hashing.get(), digest_md(ctx.digest), nullptr) == 1
                ? 1
                : 0;
+}
+
+int digest_sign_init(void* vctx, const char* mdname, void* keydata, const OSSL_PARAM params[]) {
+    if (!signature_init(vctx, keydata, nullptr))
+        return 0;
+    return start_hashing(*static_cast<SignatureContext*>(vctx), mdname, params);
 }
 
 int digest_sign_update(void* vctx, const unsigned char* data, std::size_t size) {
@@ -622,18 +627,9 @@ int signature_verify(void* vctx, const unsigned char* sig, std::size_t siglen,
 }
 
 int digest_verify_init(void* vctx, const char* mdname, void* keydata, const OSSL_PARAM params[]) {
-    auto& ctx = *static_cast<SignatureContext*>(vctx);
     if (!verify_init(vctx, keydata, nullptr))
         return 0;
-    if (!set_digest(ctx, mdname != nullptr && *mdname != '\0' ? mdname : "SHA256"))
-        return 0;
-    if (!signature_set_ctx_params(vctx, params))
-        return 0;
-    if (!ctx.hashing)
-        ctx.hashing.reset(EVP_MD_CTX_new());
-    return ctx.hashing && EVP_DigestInit_ex(ctx.hashing.get(), digest_md(ctx.digest), nullptr) == 1
-               ? 1
-               : 0;
+    return start_hashing(*static_cast<SignatureContext*>(vctx), mdname, params);
 }
 
 int digest_verify_final(void* vctx, const unsigned char* sig, std::size_t siglen) {
