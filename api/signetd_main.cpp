@@ -92,19 +92,22 @@ EvpPkeyPtr read_private_key_file(const std::string& path) {
     return key;
 }
 
+// The configuration holds fingerprints as validated 32-byte Bytes; the API and the store take
+// them as arrays (api::Sha256Digest and store::Sha256 are the same type).
+std::optional<std::array<std::uint8_t, 32>> sha256_array(const std::optional<Bytes>& bytes) {
+    if (!bytes)
+        return std::nullopt;
+    std::array<std::uint8_t, 32> digest{};
+    std::copy(bytes->begin(), bytes->end(), digest.begin());
+    return digest;
+}
+
 std::shared_ptr<const api::ClientDirectory> client_directory(const policy::Config& config) {
     std::vector<api::StaticClientDirectory::Entry> entries;
-    auto digest = [](const std::optional<Bytes>& bytes) -> std::optional<api::Sha256Digest> {
-        if (!bytes)
-            return std::nullopt;
-        api::Sha256Digest d{};
-        std::copy(bytes->begin(), bytes->end(), d.begin());
-        return d;
-    };
     for (const auto& client : config.api_clients) {
         entries.push_back({{client.name, client.scopes},
-                           digest(client.certificate_sha256),
-                           digest(client.token_sha256)});
+                           sha256_array(client.certificate_sha256),
+                           sha256_array(client.token_sha256)});
     }
     return std::make_shared<api::StaticClientDirectory>(std::move(entries));
 }
@@ -190,18 +193,11 @@ void register_metrics(MetricsRegistry& metrics, hsm::Token& token, store::Databa
 // that every change of who may call the API is an audit event (DESIGN.md invariant 3).
 void sync_api_clients(const policy::Config& config, store::Database& db, audit::AuditLog& audit) {
     store::PostgresApiClients repository(db);
-    auto digest = [](const std::optional<Bytes>& bytes) -> std::optional<store::Sha256> {
-        if (!bytes)
-            return std::nullopt;
-        store::Sha256 d{};
-        std::copy(bytes->begin(), bytes->end(), d.begin());
-        return d;
-    };
     for (const auto& wanted : config.api_clients) {
         store::ApiClient client{wanted.name,
                                 wanted.scopes,
-                                digest(wanted.certificate_sha256),
-                                digest(wanted.token_sha256),
+                                sha256_array(wanted.certificate_sha256),
+                                sha256_array(wanted.token_sha256),
                                 {}};
         const auto existing = repository.find_by_name(wanted.name);
         if (existing && existing->scopes == client.scopes &&
