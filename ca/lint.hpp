@@ -1,0 +1,54 @@
+#pragma once
+
+#include <openssl/x509.h>
+
+#include <string>
+#include <vector>
+
+#include "ca/x509.hpp"
+
+namespace signet::ca {
+
+// The linter run on every certificate before the HSM signs it (Boulder's issuance cycle: the
+// to-be-signed certificate is first signed with a throwaway key of the issuer's algorithm, the
+// result is linted, and only then is the same TBS signed by the CA key).
+
+struct LintFinding {
+    std::string rule;     // stable identifier, e.g. "rfc5280.validity.within_issuer"
+    std::string message;  // human-readable, names the offending field or extension
+};
+
+// Checks `cert` (signed, typically with lint_key) against RFC 5280 and against `expected`, the
+// template it was built from:
+//   - version 3; serial positive, at most 20 octets, non-zero;
+//   - tbsCertificate.signature equals signatureAlgorithm (§4.1.1.2) and matches the issuer's key;
+//   - issuer name equals the issuer's subject (self-signed: own subject);
+//   - validity: notBefore < notAfter; inside the issuer's validity (not for self-signed);
+//     UTCTime for dates through 2049 and GeneralizedTime from 2050 (§4.1.2.5);
+//   - no extension appears twice (§4.2); the set of extensions is exactly what the template asks
+//     for (see CertificateTemplate), each with the criticality the template implies;
+//   - SKI present and equal to the SHA-1 of the subject public key; AKI keyIdentifier equal to
+//     the issuer's SKI (§4.2.1.1/§4.2.1.2);
+//   - basicConstraints: cA matches; pathLen only with cA and keyCertSign;
+//   - keyUsage: present and non-empty when the template has usages; keyCertSign iff cA;
+//     no keyCertSign/cRLSign for end entities;
+//   - EKU: id-kp-timeStamping alone and critical when present (RFC 3161 §2.3); OCSPSigning
+//     certificates carry id-pkix-ocsp-nocheck and neither AIA nor CRL DP;
+//   - subject DN: non-empty for CAs, every attribute within its upper bound, C a PrintableString
+//     of two letters, other strings UTF8String or PrintableString (§4.1.2.4, §4.1.2.6);
+//   - the subject public key is an allowed KeyType (key_type_of).
+// An empty result means the certificate passes.
+std::vector<LintFinding> lint_certificate(X509* cert, const X509* issuer,
+                                          const CertificateTemplate& expected);
+
+// A software key of the same KeyType as `issuer_key`, generated once per type and process, that
+// signs the lint copy. It never signs anything that leaves the process.
+EVP_PKEY* lint_key(KeyType issuer_key_type);
+
+// Builds the lint copy of `cert` (a duplicate signed with lint_key), lints it, and throws
+// Errc::failed_precondition listing every finding if there are any. Returns the lint copy's
+// tbsCertificate DER so the caller can compare it with the CA-signed certificate's TBS.
+Bytes lint_or_throw(X509* cert, const X509* issuer, KeyType issuer_key_type,
+                    const CertificateTemplate& expected);
+
+}  // namespace signet::ca

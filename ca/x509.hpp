@@ -1,0 +1,122 @@
+#pragma once
+
+#include <openssl/x509.h>
+
+#include <chrono>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/algorithms.hpp"
+#include "common/bytes.hpp"
+#include "common/handle.hpp"
+
+namespace signet::ca {
+
+// X.509 building blocks of the CA: names, certificate templates, signing, DER/PEM and
+// fingerprints. Nothing here touches the database or the HSM directly: an issuer's private key
+// is any EVP_PKEY (in production a bridge key whose signing happens in the HSM).
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// --- Distinguished names ----------------------------------------------------------------------
+
+// Parses "CN=Jane Doe,serialNumber=ID-****1234,C=CN" (RFC 4514 string form, most significant RDN
+// LAST as in RFC 4514, so the example's DN starts C=CN; '\,' '\+' '\\' '\=' escape; one
+// attribute per RDN). Known attribute names only: C, ST, L, O, OU, CN, serialNumber,
+// organizationIdentifier, givenName, surname, emailAddress, title, pseudonym. C must be two
+// letters (PrintableString); every other value is encoded as UTF8String (RFC 5280 §4.1.2.6).
+// Errc::invalid_argument naming the attribute: empty value, unknown attribute, bad country,
+// value too long for its upper bound (RFC 5280 Appendix A: CN ≤ 64, O ≤ 64, OU ≤ 64, ...), no
+// attributes at all, or text that is not UTF-8.
+X509NamePtr parse_distinguished_name(std::string_view text);
+
+// The RFC 4514 string of `name` (inverse of parse_distinguished_name for names it made).
+std::string format_distinguished_name(const X509_NAME* name);
+
+// --- Certificates -----------------------------------------------------------------------------
+
+// Everything a certificate says, apart from its issuer (taken from the issuing certificate) and
+// the signature. The set of extensions a template produces is exactly:
+//   always: subjectKeyIdentifier (RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey
+//           BIT STRING), authorityKeyIdentifier keyIdentifier (= issuer's SKI; self-signed: own
+//           SKI), basicConstraints (critical; cA from is_ca, pathLenConstraint iff path_length),
+//   keyUsage (critical) iff key_usage is not empty,
+//   extendedKeyUsage iff extended_key_usage is not empty (critical iff eku_critical),
+//   certificatePolicies iff certificate_policies is not empty (policy OIDs, no qualifiers),
+//   authorityInfoAccess iff ocsp_url or ca_issuers_url is set,
+//   cRLDistributionPoints iff crl_distribution_point is set (one fullName URI),
+//   id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1, NULL value) iff ocsp_no_check.
+struct CertificateTemplate {
+    Bytes serial;  // make_serial(); DER INTEGER content, positive
+    std::string subject;  // RFC 4514 string, see parse_distinguished_name
+    TimePoint not_before;
+    TimePoint not_after;
+    bool is_ca = false;
+    std::optional<int> path_length;  // only with is_ca
+    // RFC 5280 §4.2.1.3 names: digitalSignature, nonRepudiation (contentCommitment is the same
+    // bit), keyEncipherment, dataEncipherment, keyAgreement, keyCertSign, cRLSign, encipherOnly,
+    // decipherOnly.
+    std::vector<std::string> key_usage;
+    std::vector<std::string> extended_key_usage;  // dotted OIDs
+    bool eku_critical = false;
+    std::vector<std::string> certificate_policies;  // dotted OIDs
+    std::string ocsp_url;                           // AIA id-ad-ocsp; empty: none
+    std::string ca_issuers_url;                     // AIA id-ad-caIssuers; empty: none
+    std::string crl_distribution_point;             // empty: none
+    bool ocsp_no_check = false;
+};
+
+// The unsigned certificate (v3): `subject_key` is the subject's public key; `issuer` is the
+// issuing CA's certificate, or nullptr for a self-signed certificate (issuer name = subject).
+// Validity times are encoded as UTCTime through 2049 and GeneralizedTime from 2050 (RFC 5280
+// §4.1.2.5). Errc::invalid_argument for an inconsistent template (empty serial, not_after not
+// after not_before, path_length without is_ca, bad OID or URL, unknown key usage name).
+X509Ptr build_certificate(const CertificateTemplate& tmpl, EVP_PKEY* subject_key,
+                          const X509* issuer);
+
+// The digest a key of `type` signs certificates, CRLs and OCSP responses with: SHA-256 for
+// ec-p256 and RSA, SHA-384 for ec-p384. RSA uses PKCS#1 v1.5 (sha256WithRSAEncryption).
+Digest signature_digest(KeyType type) noexcept;
+
+// The KeyType of a public (or private) key, or Errc::invalid_argument naming what it is
+// ("EC key on curve secp256k1 is not supported", "RSA key of 1024 bits is not supported", "Ed25519
+// keys are not supported").
+KeyType key_type_of(const EVP_PKEY* key);
+
+// Signs `cert` with `issuer_key` (a bridge key or any EVP_PKEY) using signature_digest of its
+// key type; sets both signature AlgorithmIdentifiers. Errc::crypto on failure.
+void sign_certificate(X509* cert, EVP_PKEY* issuer_key);
+
+// DER of the whole certificate / of its tbsCertificate (i2d_re_X509_tbs).
+Bytes certificate_der(const X509* cert);
+Bytes tbs_der(X509* cert);
+X509Ptr certificate_from_der(ByteView der);  // Errc::invalid_argument if not one DER certificate
+std::string certificate_pem(const X509* cert);
+// Reads one certificate in PEM or DER; Errc::invalid_argument otherwise.
+X509Ptr certificate_from_pem_or_der(ByteView data);
+
+// SHA-256 of the DER, as lowercase hex pairs joined by ':' (what `openssl x509 -fingerprint
+// -sha256` prints, lowercased).
+std::string sha256_fingerprint(const X509* cert);
+
+// The serial as lowercase hex without separators (the form used in URLs, the CLI and the DB).
+std::string serial_hex(ByteView serial);
+
+// --- Serial numbers ---------------------------------------------------------------------------
+
+// A serial of exactly 20 octets (RFC 5280 §4.1.2.2 allows up to 20), positive (first octet's top
+// bit clear) and with a non-zero first octet so its DER keeps all 20 octets; 159 bits come from
+// `random` (which must return n random bytes; in production the HSM's C_GenerateRandom), far
+// above the CA/Browser Forum's 64 bits.
+template <class RandomFn>
+Bytes make_serial(RandomFn&& random) {
+    Bytes serial = random(std::size_t{20});
+    serial[0] &= 0x7f;
+    if (serial[0] == 0) serial[0] = 0x01;
+    return serial;
+}
+
+}  // namespace signet::ca
