@@ -1,0 +1,233 @@
+#include "policy/yaml_reader.hpp"
+
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include "common/error.hpp"
+#include "policy/config.hpp"
+
+namespace signet::policy::yaml {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j)
+        row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] =
+                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+std::string element_path(const std::string& path, std::size_t index) {
+    return path + "[" + std::to_string(index) + "]";
+}
+
+// yaml-cpp keeps every copy of a repeated key and lookups see only the first, so a second
+// "port:" further down would be silently ignored; an operator must hear about it.
+void report_odd_keys(const YAML::Node& mapping, const std::string& path, Problems& problems) {
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& entry : mapping) {
+        if (!entry.first.IsScalar()) {
+            problems.add(entry.first.Mark(), path, "a key must be a plain name");
+            continue;
+        }
+        const std::string key = entry.first.as<std::string>();
+        const auto [first, inserted] = seen.emplace(key, entry.first.Mark());
+        if (!inserted) {
+            problems.add(entry.first.Mark(), path.empty() ? key : path + "." + key,
+                         "appears twice (first at line " + std::to_string(first->second.line + 1) +
+                             "); only one is allowed");
+        }
+    }
+}
+
+bool present(const YAML::Node& n) {
+    return n.IsDefined() && !n.IsNull();
+}
+
+// Scalar readers: each leaves `out` untouched when the key is absent, and reports a problem
+// (leaving it untouched too) when the value is of the wrong kind or out of range.
+bool read_string(Map& map, const std::string& key, std::string& out, bool required) {
+    YAML::Node n = map.take(key);
+    if (!present(n)) {
+        if (required)
+            map.missing(key);
+        return false;
+    }
+    if (!n.IsScalar()) {
+        map.add(key, "expected a string");
+        return false;
+    }
+    std::string value = n.as<std::string>();
+    if (value.empty() && required) {
+        map.add(key, "must not be empty");
+        return false;
+    }
+    out = std::move(value);
+    return true;
+}
+
+// An optional string that, when given, must say something (a label, an address).
+bool read_nonempty_string(Map& map, const std::string& key, std::string& out) {
+    std::string value;
+    if (!read_string(map, key, value))
+        return false;
+    if (value.empty()) {
+        map.add(key, "must not be empty");
+        return false;
+    }
+    out = std::move(value);
+    return true;
+}
+
+void read_bool(Map& map, const std::string& key, bool& out) {
+    YAML::Node n = map.take(key);
+    if (!present(n))
+        return;
+    bool value = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, value)) {
+        map.add(key, "'" + n.as<std::string>("") + "' is not a boolean (true or false)");
+        return;
+    }
+    out = value;
+}
+
+bool read_string_list(Map& map, const std::string& key, std::vector<std::string>& out) {
+    YAML::Node n = map.take(key);
+    if (!present(n))
+        return false;
+    if (!n.IsSequence()) {
+        map.add(key, "expected a list");
+        return false;
+    }
+    std::vector<std::string> values;
+    bool ok = true;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        if (!n[i].IsScalar()) {
+            map.problems().add(n[i].Mark(), element_path(map.key_path(key), i),
+                               "expected a string");
+            ok = false;
+            continue;
+        }
+        values.push_back(n[i].as<std::string>());
+    }
+    if (ok)
+        out = std::move(values);
+    return ok;
+}
+
+// A problem with one entry of a list, at that entry's place.
+void add_element_problem(Map& map, const std::string& key, std::size_t index,
+                         const std::string& message) {
+    YAML::Node list = map.take(key);
+    const YAML::Mark mark =
+        list.IsSequence() && index < list.size() ? list[index].Mark() : map.mark();
+    map.problems().add(mark, element_path(map.key_path(key), index), message);
+}
+
+fs::path resolve(const fs::path& base, const std::string& value) {
+    const fs::path p(value);
+    fs::path resolved = p.is_absolute() ? p.lexically_normal() : (base / p).lexically_normal();
+    // "." and "dir/" normalise to "base/"; without the trailing separator paths compare equal.
+    if (!resolved.has_filename() && resolved.has_relative_path())
+        resolved = resolved.parent_path();
+    return resolved;
+}
+
+bool is_existing_file(const fs::path& p) {
+    std::error_code ec;
+    return fs::is_regular_file(p, ec);
+}
+
+// A path, resolved against the configuration's directory; when `must_exist`, it must name an
+// existing file.
+bool read_path(Map& map, const std::string& key, const fs::path& base, fs::path& out, bool required,
+               bool must_exist) {
+    std::string text;
+    if (!read_string(map, key, text, required))
+        return false;
+    if (text.empty()) {
+        map.add(key, "must not be empty");
+        return false;
+    }
+    const fs::path p = resolve(base, text);
+    if (must_exist && !is_existing_file(p)) {
+        map.add(key, "file " + p.string() + " does not exist");
+        return false;
+    }
+    out = p;
+    return true;
+}
+
+bool read_oid(Map& map, const std::string& key, std::string& out) {
+    std::string text;
+    if (!read_string(map, key, text))
+        return false;
+    if (!is_valid_oid(text)) {
+        map.add(key, "'" + text + "' is not an OID (dotted decimal, e.g. 1.3.6.1.4.1.99999.1)");
+        return false;
+    }
+    out = text;
+    return true;
+}
+
+void read_oid_list(Map& map, const std::string& key, std::vector<std::string>& out) {
+    std::vector<std::string> values;
+    if (!read_string_list(map, key, values))
+        return;
+    bool ok = true;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (!is_valid_oid(values[i])) {
+            add_element_problem(map, key, i, "'" + values[i] + "' is not an OID");
+            ok = false;
+        }
+    }
+    if (ok)
+        out = values;
+}
+
+bool read_sha256_hex(Map& map, const std::string& key, std::optional<Bytes>& out) {
+    std::string text;
+    if (!read_string(map, key, text))
+        return false;
+    // openssl x509 -fingerprint prints AA:BB:...; sha256sum prints aabb...: both are fine.
+    std::string compact;
+    for (char c : text) {
+        if (c != ':')
+            compact.push_back(c);
+    }
+    try {
+        Bytes value = from_hex(compact);
+        if (value.size() == 32) {
+            out = std::move(value);
+            return true;
+        }
+    } catch (const Error&) {
+    }
+    map.add(key, "is not a SHA-256 in hex (64 digits)");
+    return false;
+}
+
+void read_url(Map& map, const std::string& key, std::string& out) {
+    std::string text;
+    if (!read_string(map, key, text))
+        return;
+    // Relying parties fetch these over plain HTTP (RFC 5280 §4.2.2.1, §4.2.1.13).
+    const bool http = text.starts_with("http://") && text.size() > 7;
+    const bool https = text.starts_with("https://") && text.size() > 8;
+    if ((!http && !https) || text.find_first_of(" \t") != std::string::npos) {
+        map.add(key, "'" + text + "' is not an http(s) URL");
+        return;
+    }
+    out = text;
+}
+
+}  // namespace signet::policy::yaml
