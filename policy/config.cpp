@@ -317,6 +317,8 @@ const std::set<std::string>& key_usage_names() {
 }
 
 void read_profile(Map& map, unsigned max_assurance, CertificateProfile& out) {
+    if (!read_nonempty_string(map, "issuer", out.issuer) && !present(map.take("issuer")))
+        map.missing("issuer");
     std::vector<std::string> key_types;
     if (read_string_list(map, "key_types", key_types)) {
         if (key_types.empty())
@@ -384,7 +386,25 @@ bool is_profile_name(std::string_view name) {
     });
 }
 
+void read_crl(Map& map, CrlSettings& out) {
+    const bool validity_given = read_duration(map, "validity_hours", out.validity, 1, 8760);
+    const bool refresh_given = read_duration(map, "refresh_hours", out.refresh, 1, 8760);
+    // A relying party must always find a current CRL: the next one is made before this one ends.
+    if ((validity_given || refresh_given) && out.refresh >= out.validity) {
+        map.add(refresh_given ? "refresh_hours" : "validity_hours",
+                "refresh_hours (" + std::to_string(out.refresh.count()) +
+                    ") must be less than validity_hours (" +
+                    std::to_string(out.validity.count()) + ")");
+    }
+}
+
 void read_ca(Map& map, unsigned max_assurance, CaSettings& out) {
+    {
+        Map crl = map.section("crl");
+        read_crl(crl, out.crl);
+        crl.finish();
+    }
+    read_nonempty_string(map, "user_key_kek", out.user_key_kek);
     YAML::Node profiles = map.take("profiles");
     if (!present(profiles))
         return;

@@ -100,6 +100,7 @@ struct ApiClient {
 
 // ca.profiles.NAME (the CA issue uses it).
 struct CertificateProfile {
+    std::string issuer;                             // required: the issuing CA's name (ceremony)
     std::vector<KeyType> key_types;                 // required, at least one
     unsigned validity_days = 0;                     // required, 1..36500
     std::vector<std::string> key_usage;             // RFC 5280 §4.2.1.3 names
@@ -113,8 +114,18 @@ struct CertificateProfile {
 };
 
 // ca
+// CRLs: each CA's full CRL is regenerated after every revocation and, on schedule, when the
+// newest one is older than `refresh`; nextUpdate is thisUpdate + `validity` (RFC 5280 §5.1.2.5).
+struct CrlSettings {
+    std::chrono::hours validity{7 * 24};  // validity_hours: 1..8760, more than refresh
+    std::chrono::hours refresh{24};       // refresh_hours: 1..8760
+};
+
 struct CaSettings {
     std::map<std::string, CertificateProfile> profiles;  // by name: letters, digits, '-', '_'
+    CrlSettings crl;
+    // The HSM's AES key that wraps the keys it generates for subjects (DESIGN.md invariant 1).
+    std::string user_key_kek = "user-kek";
 };
 
 // tsa (the TSA issue uses it).

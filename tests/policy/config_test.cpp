@@ -371,15 +371,32 @@ BOOST_AUTO_TEST_CASE(profiles) {
     check_line(message,
                f.at(16, 18) + "ca.profiles.bad name.key_types: must name at least one key type");
     check_line(message, f.at(15, 5) + "ca.profiles.bad name.validity_days: is required");
+    check_line(message, f.at(7, 5) + "ca.profiles.personal.issuer: is required");
 
     const Config ok = f.load(Fixture::base() +
-                             "ca:\n  profiles:\n    personal:\n"
+                             "ca:\n  profiles:\n    personal:\n      issuer: issuing-ca\n"
                              "      key_types: [ec-p256]\n      validity_days: 365\n"
                              "      extended_key_usage: [documentSigning, 1.2.3.4]\n");
     const auto& personal = ok.ca.profiles.at("personal");
     BOOST_CHECK(personal.key_types == std::vector<KeyType>{KeyType::ec_p256});
+    BOOST_CHECK_EQUAL(personal.issuer, "issuing-ca");
     BOOST_CHECK(personal.extended_key_usage ==
                 (std::vector<std::string>{"1.3.6.1.5.5.7.3.36", "1.2.3.4"}));
+}
+
+BOOST_AUTO_TEST_CASE(crl_settings) {
+    Fixture f;
+    const Config defaults = f.load(Fixture::base());
+    BOOST_CHECK(defaults.ca.crl.validity == std::chrono::hours(168));
+    BOOST_CHECK(defaults.ca.crl.refresh == std::chrono::hours(24));
+    BOOST_CHECK_EQUAL(defaults.ca.user_key_kek, "user-kek");
+    const std::string message = f.error(Fixture::base() +
+                                        "ca:\n  crl:\n    validity_hours: 12\n"
+                                        "    refresh_hours: 12\n  user_key_kek: ''\n");
+    check_line(message, f.at(8, 20) +
+                            "ca.crl.refresh_hours: refresh_hours (12) must be less than "
+                            "validity_hours (12)");
+    check_line(message, f.at(9, 17) + "ca.user_key_kek: must not be empty");
 }
 
 BOOST_AUTO_TEST_CASE(files_that_do_not_exist) {
