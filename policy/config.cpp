@@ -393,8 +393,8 @@ void read_crl(Map& map, CrlSettings& out) {
     if ((validity_given || refresh_given) && out.refresh >= out.validity) {
         map.add(refresh_given ? "refresh_hours" : "validity_hours",
                 "refresh_hours (" + std::to_string(out.refresh.count()) +
-                    ") must be less than validity_hours (" +
-                    std::to_string(out.validity.count()) + ")");
+                    ") must be less than validity_hours (" + std::to_string(out.validity.count()) +
+                    ")");
     }
 }
 
@@ -574,47 +574,17 @@ bool is_valid_oid(std::string_view oid) {
 
 Config parse_config(std::string_view yaml, const fs::path& source) {
     Problems problems(source.string());
-    // Bound the input like every other parser (DESIGN.md invariant 7).
-    if (yaml.size() > kMaxConfigBytes) {
-        problems.add(YAML::Mark::null_mark(), "",
-                     "larger than " + std::to_string(kMaxConfigBytes / 1024) + " KiB");
+    const YAML::Node document = parse_document(yaml, kMaxConfigBytes, problems);
+    if (!problems.empty())
         throw Error(Errc::invalid_argument, problems.joined());
-    }
-    std::vector<YAML::Node> documents;
-    try {
-        documents = YAML::LoadAll(std::string(yaml));
-    } catch (const YAML::Exception& e) {
-        problems.add(e.mark, "", "YAML syntax error: " + e.msg);
-        throw Error(Errc::invalid_argument, problems.joined());
-    }
-    // A second document ("---") would be ignored without a word; say so instead.
-    for (std::size_t i = 1; i < documents.size(); ++i)
-        problems.add(documents[i].Mark(), "", "a second YAML document; the file holds one");
-    Config config = parse(documents.empty() ? YAML::Node() : documents.front(), source, problems);
+    Config config = parse(document, source, problems);
     if (!problems.empty())
         throw Error(Errc::invalid_argument, problems.joined());
     return config;
 }
 
 Config load_config(const fs::path& file) {
-    std::error_code ec;
-    const fs::file_status status = fs::status(file, ec);
-    if (ec && ec != std::errc::no_such_file_or_directory)
-        throw Error(Errc::io,
-                    "cannot read configuration file " + file.string() + ": " + ec.message());
-    if (!fs::exists(status))
-        throw Error(Errc::not_found, "configuration file " + file.string() + " does not exist");
-    if (!fs::is_regular_file(status))
-        throw Error(Errc::invalid_argument, file.string() + " is not a file");
-    // Checked before reading, so a huge file is not read into memory only to be refused.
-    if (fs::file_size(file, ec) > kMaxConfigBytes) {
-        throw Error(Errc::invalid_argument, file.string() + ": larger than " +
-                                                std::to_string(kMaxConfigBytes / 1024) + " KiB");
-    }
-    std::ifstream in(file, std::ios::binary);
-    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (!in.is_open() || in.bad())
-        throw Error(Errc::io, "cannot read configuration file " + file.string());
+    const std::string text = read_bounded_file(file, kMaxConfigBytes, "configuration file");
     return parse_config(text, fs::absolute(file).lexically_normal());
 }
 

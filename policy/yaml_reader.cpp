@@ -1,5 +1,7 @@
 #include "policy/yaml_reader.hpp"
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -228,6 +230,48 @@ void read_url(Map& map, const std::string& key, std::string& out) {
         return;
     }
     out = text;
+}
+
+YAML::Node parse_document(std::string_view text, std::size_t max_bytes, Problems& problems) {
+    // Bound the input like every other parser (DESIGN.md invariant 7).
+    if (text.size() > max_bytes) {
+        problems.add(YAML::Mark::null_mark(), "",
+                     "larger than " + std::to_string(max_bytes / 1024) + " KiB");
+        return YAML::Node();
+    }
+    std::vector<YAML::Node> documents;
+    try {
+        documents = YAML::LoadAll(std::string(text));
+    } catch (const YAML::Exception& e) {
+        problems.add(e.mark, "", "YAML syntax error: " + e.msg);
+        return YAML::Node();
+    }
+    // A second document ("---") would be ignored without a word; say so instead.
+    for (std::size_t i = 1; i < documents.size(); ++i)
+        problems.add(documents[i].Mark(), "", "a second YAML document; the file holds one");
+    return documents.empty() ? YAML::Node() : documents.front();
+}
+
+std::string read_bounded_file(const fs::path& file, std::size_t max_bytes, std::string_view what) {
+    const std::string name = std::string(what) + " " + file.string();
+    std::error_code ec;
+    const fs::file_status status = fs::status(file, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory)
+        throw Error(Errc::io, "cannot read " + name + ": " + ec.message());
+    if (!fs::exists(status))
+        throw Error(Errc::not_found, name + " does not exist");
+    if (!fs::is_regular_file(status))
+        throw Error(Errc::invalid_argument, file.string() + " is not a file");
+    // Checked before reading, so a huge file is not read into memory only to be refused.
+    if (fs::file_size(file, ec) > max_bytes) {
+        throw Error(Errc::invalid_argument,
+                    file.string() + ": larger than " + std::to_string(max_bytes / 1024) + " KiB");
+    }
+    std::ifstream in(file, std::ios::binary);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (!in.is_open() || in.bad())
+        throw Error(Errc::io, "cannot read " + name);
+    return text;
 }
 
 }  // namespace signet::policy::yaml

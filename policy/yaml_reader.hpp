@@ -235,3 +235,15 @@ bool read_sha256_hex(Map& map, const std::string& key, std::optional<Bytes>& out
 void read_url(Map& map, const std::string& key, std::string& out);
 
 }  // namespace signet::policy::yaml
+
+namespace signet::policy::yaml {
+
+// The one YAML document in `text` (at most `max_bytes`). Syntax errors, a size over the bound
+// and a second document are reported to `problems`; the result is then a null node.
+YAML::Node parse_document(std::string_view text, std::size_t max_bytes, Problems& problems);
+
+// The whole of `file`, refused (before reading) when larger than `max_bytes`. `what` names the
+// file in messages ("configuration file"). Errc::not_found, invalid_argument or io.
+std::string read_bounded_file(const fs::path& file, std::size_t max_bytes, std::string_view what);
+
+}  // namespace signet::policy::yaml

@@ -1,0 +1,174 @@
+#include "policy/ceremony.hpp"
+
+#include <map>
+
+#include "common/error.hpp"
+#include "policy/yaml_reader.hpp"
+
+namespace signet::policy {
+
+namespace {
+
+using namespace yaml;
+
+constexpr std::size_t kMaxCeremonyBytes = 256 * 1024;
+
+bool is_ca_name(std::string_view name) {
+    return !name.empty() && name.size() <= 64 && std::ranges::all_of(name, [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_';
+    });
+}
+
+// Labels and names seen so far, so a second use is reported at its own place.
+struct Uniques {
+    std::map<std::string, std::string> labels;  // label -> where first used
+    std::map<std::string, std::string> names;
+};
+
+void read_key(Map& parent, Uniques& uniques, CeremonyKey& out) {
+    Map map = parent.section("key");
+    if (!map.present()) {
+        if (!map.wrong_type())
+            parent.missing("key");
+        return;
+    }
+    if (read_nonempty_string(map, "label", out.label)) {
+        const auto [first, fresh] = uniques.labels.emplace(out.label, map.path());
+        if (!fresh)
+            map.add("label", "'" + out.label + "' is also " + first->second + "'s label");
+    } else if (!present(map.take("label"))) {
+        map.missing("label");
+    }
+    std::string type;
+    if (read_nonempty_string(map, "type", type)) {
+        try {
+            out.type = parse_key_type(type);
+        } catch (const Error& e) {
+            map.add("type", e.what());
+        }
+    } else if (!present(map.take("type"))) {
+        map.missing("type");
+    }
+    map.finish();
+}
+
+void read_certificate(Map& map, Uniques& uniques, CeremonyCertificate& out) {
+    if (!read_nonempty_string(map, "subject", out.subject) && !present(map.take("subject")))
+        map.missing("subject");
+    // 100 years at most: beyond that a date is a typo, not a policy.
+    if (!read_unsigned(map, "validity_days", out.validity_days, 1, 36500, "a validity in days") &&
+        !present(map.take("validity_days")))
+        map.missing("validity_days");
+    read_key(map, uniques, out.key);
+}
+
+void read_ca(Map& map, Uniques& uniques, bool issuing, CeremonyCa& out) {
+    if (read_nonempty_string(map, "name", out.name)) {
+        if (!is_ca_name(out.name)) {
+            map.add("name", "'" + out.name + "' is not a CA name (letters, digits, '-' and '_')");
+        } else {
+            const auto [first, fresh] = uniques.names.emplace(out.name, map.path());
+            if (!fresh)
+                map.add("name", "'" + out.name + "' is also " + first->second + "'s name");
+        }
+    } else if (!present(map.take("name"))) {
+        map.missing("name");
+    }
+    read_certificate(map, uniques, out);
+    read_url(map, "crl_distribution_point", out.crl_distribution_point);
+    read_url(map, "ca_issuers_url", out.ca_issuers_url);
+    read_url(map, "ocsp_url", out.ocsp_url);
+    if (issuing) {
+        int path_length = 0;
+        if (read_unsigned(map, "path_length", path_length, 0, 8, "a path length"))
+            out.path_length = path_length;
+        Map responder = map.section("ocsp_responder");
+        if (responder.present()) {
+            CeremonyCertificate certificate;
+            read_certificate(responder, uniques, certificate);
+            out.ocsp_responder = std::move(certificate);
+        }
+        responder.finish();
+    }
+}
+
+Ceremony parse(const YAML::Node& root, const std::filesystem::path& source, Problems& problems) {
+    Ceremony ceremony;
+    ceremony.file = source;
+    const auto base = source.has_parent_path() ? source.parent_path() : fs::current_path();
+    if (!root.IsDefined() || root.IsNull() || !root.IsMap()) {
+        problems.add(root.IsDefined() ? root.Mark() : YAML::Mark::null_mark(), "",
+                     "a ceremony file is a YAML mapping with output_dir, root, issuing_cas and "
+                     "tsa");
+        return ceremony;
+    }
+    Map top(root, "", problems, root.Mark());
+    Uniques uniques;
+
+    std::string output_dir;
+    if (read_nonempty_string(top, "output_dir", output_dir))
+        ceremony.output_dir = resolve(base, output_dir);
+    else if (!present(top.take("output_dir")))
+        top.missing("output_dir");
+
+    Map root_ca = top.section("root");
+    if (root_ca.present())
+        read_ca(root_ca, uniques, false, ceremony.root);
+    else if (!root_ca.wrong_type())
+        top.missing("root");
+    root_ca.finish();
+
+    YAML::Node issuing = top.take("issuing_cas");
+    if (!present(issuing) || !issuing.IsSequence() || issuing.size() == 0) {
+        top.add("issuing_cas", "expected a list of at least one issuing CA");
+    } else {
+        for (std::size_t i = 0; i < issuing.size(); ++i) {
+            Map entry(issuing[i], element_path("issuing_cas", i), problems, issuing[i].Mark());
+            CeremonyCa ca;
+            read_ca(entry, uniques, true, ca);
+            if (!ca.path_length)
+                ca.path_length = 0;
+            entry.finish();
+            ceremony.issuing_cas.push_back(std::move(ca));
+        }
+    }
+
+    Map tsa = top.section("tsa");
+    if (tsa.present()) {
+        CeremonyTsa out;
+        read_certificate(tsa, uniques, out);
+        if (read_nonempty_string(tsa, "issuer", out.issuer)) {
+            const bool known = std::ranges::any_of(
+                ceremony.issuing_cas, [&](const CeremonyCa& ca) { return ca.name == out.issuer; });
+            if (!known)
+                tsa.add("issuer", "'" + out.issuer + "' is not an issuing CA of this ceremony");
+        } else if (!present(tsa.take("issuer"))) {
+            tsa.missing("issuer");
+        }
+        ceremony.tsa = std::move(out);
+    }
+    tsa.finish();
+    top.finish();
+    return ceremony;
+}
+
+}  // namespace
+
+Ceremony parse_ceremony(std::string_view yaml, const std::filesystem::path& source) {
+    Problems problems(source.string());
+    const YAML::Node document = parse_document(yaml, kMaxCeremonyBytes, problems);
+    if (!problems.empty())
+        throw Error(Errc::invalid_argument, problems.joined());
+    Ceremony ceremony = parse(document, source, problems);
+    if (!problems.empty())
+        throw Error(Errc::invalid_argument, problems.joined());
+    return ceremony;
+}
+
+Ceremony load_ceremony(const std::filesystem::path& file) {
+    const std::string text = read_bounded_file(file, kMaxCeremonyBytes, "ceremony file");
+    return parse_ceremony(text, std::filesystem::absolute(file).lexically_normal());
+}
+
+}  // namespace signet::policy

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/algorithms.hpp"
+
+namespace signet::policy {
+
+// The key ceremony file that `signetctl ceremony FILE.yaml` carries out (after Boulder's
+// ceremony tool: one reviewed file says everything the ceremony will create). It creates, in
+// the HSM, the root CA key and its self-signed certificate, the issuing CAs signed by the root,
+// an OCSP responder certificate for each issuing CA that asks for one, and the TSA certificate.
+
+struct CeremonyKey {
+    std::string label;  // the HSM object's label; must not exist yet
+    KeyType type = KeyType::ec_p256;
+};
+
+// What every certificate of the ceremony has.
+struct CeremonyCertificate {
+    std::string subject;  // RFC 4514 DN, e.g. "CN=Signet Root CA,O=Signet,C=CN"
+    unsigned validity_days = 0;
+    CeremonyKey key;
+};
+
+// A CA: the root, or an issuing CA signed by the root. The URLs go into the certificates this
+// CA signs in the ceremony (the issuing CAs' for the root; the TSA's and OCSP responders' are
+// never given AIA or CRL DP for OCSP, RFC 6960 §4.2.2.2.1).
+struct CeremonyCa : CeremonyCertificate {
+    std::string name;  // letters, digits, '-', '_'; the name in /ca/{name}.crt and /crl/{name}.crl
+    std::string crl_distribution_point;                 // optional http(s) URL
+    std::string ca_issuers_url;                         // optional http(s) URL (AIA caIssuers)
+    std::string ocsp_url;                               // optional http(s) URL (AIA OCSP)
+    std::optional<int> path_length;                     // issuing CAs: default 0
+    std::optional<CeremonyCertificate> ocsp_responder;  // issuing CAs only
+};
+
+struct CeremonyTsa : CeremonyCertificate {
+    std::string issuer;  // an issuing CA of this ceremony
+};
+
+struct Ceremony {
+    std::filesystem::path file;        // absolute
+    std::filesystem::path output_dir;  // PEM copies of every certificate (resolved)
+    CeremonyCa root;
+    std::vector<CeremonyCa> issuing_cas;
+    std::optional<CeremonyTsa> tsa;
+};
+
+// Reads and validates a ceremony file. Every problem is reported at once, each as
+// FILE:LINE:COLUMN: key: message (Errc::invalid_argument): unknown keys, missing ones, bad key
+// types, validities, URLs, duplicate CA names or key labels, a TSA issuer that is not an issuing
+// CA of the file. Distinguished names are checked when the ceremony runs, before any key is made.
+Ceremony load_ceremony(const std::filesystem::path& file);
+Ceremony parse_ceremony(std::string_view yaml, const std::filesystem::path& source);
+
+}  // namespace signet::policy

@@ -1,0 +1,103 @@
+// The ceremony file: the example parses, and each kind of mistake is named with FILE:LINE:COLUMN.
+#include "policy/ceremony.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <cstdlib>
+
+#include "common/error.hpp"
+#include "tests/support/process.hpp"
+
+using namespace signet;
+using namespace signet::policy;
+using signet::testing::read_file;
+using signet::testing::TempDir;
+using signet::testing::write_file;
+
+namespace {
+
+std::string refusal(const TempDir& dir, const std::string& yaml) {
+    write_file(dir / "ceremony.yaml", yaml);
+    try {
+        load_ceremony(dir / "ceremony.yaml");
+    } catch (const Error& e) {
+        BOOST_CHECK_EQUAL(to_string(e.code()), to_string(Errc::invalid_argument));
+        BOOST_TEST_MESSAGE(e.what());
+        return e.what();
+    }
+    BOOST_ERROR("accepted:\n" << yaml);
+    return "";
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+    return ("\n" + text + "\n").find("\n" + line + "\n") != std::string::npos;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(ceremony)
+
+BOOST_AUTO_TEST_CASE(the_example_ceremony_parses) {
+    const char* source = std::getenv("SIGNET_SOURCE_DIR");
+    BOOST_REQUIRE_MESSAGE(source != nullptr, "SIGNET_SOURCE_DIR is not set (run through ctest)");
+    const std::filesystem::path file = std::filesystem::path(source) / "ops/ceremony.example.yaml";
+    const Ceremony c = load_ceremony(file);
+    BOOST_CHECK_EQUAL(c.root.name, "root-ca");
+    BOOST_CHECK(c.root.key.type == KeyType::ec_p384);
+    BOOST_CHECK_EQUAL(c.output_dir, file.parent_path() / "ceremony");
+    BOOST_REQUIRE_EQUAL(c.issuing_cas.size(), 1u);
+    BOOST_CHECK_EQUAL(c.issuing_cas[0].name, "issuing-ca");
+    BOOST_CHECK_EQUAL(c.issuing_cas[0].path_length.value_or(-1), 0);
+    BOOST_REQUIRE(c.issuing_cas[0].ocsp_responder.has_value());
+    BOOST_CHECK_EQUAL(c.issuing_cas[0].ocsp_responder->key.label, "ocsp-issuing-ca");
+    BOOST_REQUIRE(c.tsa.has_value());
+    BOOST_CHECK_EQUAL(c.tsa->issuer, "issuing-ca");
+}
+
+BOOST_AUTO_TEST_CASE(mistakes_are_named_with_their_place) {
+    TempDir dir;
+    const std::string f = (dir / "ceremony.yaml").string();
+    const std::string message = refusal(dir,
+                                        "output_dir: out\n"                       // 1
+                                        "root:\n"                                 // 2
+                                        "  name: root\n"                          // 3
+                                        "  subject: CN=Root\n"                    // 4
+                                        "  validity_days: 0\n"                    // 5
+                                        "  key: {label: k1, type: ec-p521}\n"     // 6
+                                        "issuing_cas:\n"                          // 7
+                                        "  - name: root\n"                        // 8
+                                        "    subject: CN=Issuing\n"               // 9
+                                        "    validity_days: 10\n"                 // 10
+                                        "    key: {label: k1, type: ec-p256}\n"   // 11
+                                        "    crl_distribution_point: ldap://x\n"  // 12
+                                        "    colour: blue\n"                      // 13
+                                        "tsa:\n"                                  // 14
+                                        "  issuer: nobody\n"                      // 15
+                                        "  subject: CN=TSA\n"                     // 16
+                                        "  validity_days: 10\n");                 // 17
+    BOOST_CHECK(has_line(message, f + ":5:18: root.validity_days: 0 is not a validity in days "
+                                      "(1-36500)"));
+    BOOST_CHECK(message.find(f + ":6:26: root.key.type: unknown key type 'ec-p521'") !=
+                std::string::npos);
+    BOOST_CHECK(has_line(message, f + ":8:11: issuing_cas[0].name: 'root' is also root's name"));
+    BOOST_CHECK(has_line(message, f + ":11:18: issuing_cas[0].key.label: 'k1' is also root.key's "
+                                      "label"));
+    BOOST_CHECK(has_line(message, f + ":12:29: issuing_cas[0].crl_distribution_point: 'ldap://x' "
+                                      "is not an http(s) URL"));
+    BOOST_CHECK(has_line(message, f + ":13:5: issuing_cas[0].colour: unknown key"));
+    BOOST_CHECK(has_line(message, f + ":15:11: tsa.issuer: 'nobody' is not an issuing CA of this "
+                                      "ceremony"));
+    BOOST_CHECK(has_line(message, f + ":15:3: tsa.key: is required"));
+}
+
+BOOST_AUTO_TEST_CASE(a_ceremony_needs_a_root_and_an_issuing_ca) {
+    TempDir dir;
+    const std::string f = (dir / "ceremony.yaml").string();
+    const std::string message = refusal(dir, "output_dir: out\n");
+    BOOST_CHECK(has_line(message, f + ":1:1: root: is required"));
+    BOOST_CHECK(has_line(message, f + ":1:1: issuing_cas: expected a list of at least one issuing "
+                                      "CA"));
+    const std::string empty = refusal(dir, "");
+    BOOST_CHECK(empty.find("a ceremony file is a YAML mapping") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
