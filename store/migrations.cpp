@@ -64,8 +64,92 @@ CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON a
     FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change();
 )sql";
 
+constexpr std::string_view kCaSchema = R"sql(
+-- Subjects: the natural persons and organizations certificates are issued to. The RA adds the
+-- identity evidence behind assurance_level; no identity number is stored in the clear
+-- (DESIGN.md invariant 6): only a masked form for display and the certificate's DN.
+CREATE TABLE subjects (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind            text NOT NULL CHECK (kind IN ('person', 'organization')),
+    name            text NOT NULL CHECK (name <> '' AND length(name) <= 200),
+    organization    text NOT NULL DEFAULT '' CHECK (length(organization) <= 200),
+    country         text NOT NULL CHECK (country ~ '^[A-Z]{2}$'),
+    id_masked       text NOT NULL DEFAULT '' CHECK (length(id_masked) <= 64),
+    assurance_level integer NOT NULL CHECK (assurance_level BETWEEN 0 AND 10),
+    created_at      timestamptz NOT NULL
+);
+
+-- Every certificate a Signet CA signs, from the moment its serial is reserved (Boulder's
+-- issuance cycle, DESIGN.md invariant 2): the row and the linted to-be-signed certificate are
+-- committed before the HSM signs, so no signed certificate exists without its row. A row left
+-- 'reserved' (der NULL) is a visible trace of a crash between reservation and signing;
+-- 'abandoned' ones failed lint or the TBS comparison and were never signed.
+CREATE TABLE certificates (
+    serial            bytea PRIMARY KEY CHECK (octet_length(serial) BETWEEN 1 AND 20),
+    issuer_ca         text NOT NULL,
+    purpose           text NOT NULL CHECK (purpose IN ('root', 'ca', 'subject', 'tsa', 'ocsp')),
+    profile           text NOT NULL,
+    subject_id        bigint REFERENCES subjects (id),
+    subject_dn        text NOT NULL,
+    key_type          text NOT NULL,
+    key_source        text NOT NULL CHECK (key_source IN ('csr', 'hsm-wrapped', 'hsm-token')),
+    key_label         text,   -- hsm-token: the HSM object's label
+    wrapped_key       bytea,  -- hsm-wrapped: the RFC 5649 blob (never the key in the clear)
+    kek_label         text,   -- hsm-wrapped: the HSM key that wraps it
+    public_key        bytea NOT NULL,  -- SubjectPublicKeyInfo DER
+    tbs               bytea NOT NULL,  -- the linted tbsCertificate the HSM signs
+    der               bytea,           -- the certificate; NULL until signed
+    status            text NOT NULL CHECK (status IN ('reserved', 'abandoned', 'issued', 'revoked')),
+    failure           text,            -- abandoned: why
+    not_before        timestamptz NOT NULL,
+    not_after         timestamptz NOT NULL,
+    reserved_at       timestamptz NOT NULL,
+    issued_at         timestamptz,
+    revoked_at        timestamptz,
+    revocation_reason integer CHECK (revocation_reason BETWEEN 0 AND 10 AND revocation_reason <> 7),
+    invalidity_date   timestamptz,
+    CHECK ((der IS NULL) = (status IN ('reserved', 'abandoned'))),
+    CHECK ((revoked_at IS NULL) = (status <> 'revoked')),
+    CHECK ((key_source = 'hsm-wrapped') = (wrapped_key IS NOT NULL AND kek_label IS NOT NULL))
+);
+CREATE INDEX certificates_subject ON certificates (subject_id);
+CREATE INDEX certificates_revoked ON certificates (issuer_ca) WHERE status = 'revoked';
+CREATE INDEX certificates_status ON certificates (status, reserved_at);
+
+-- The CAs made by the key ceremony; the key stays in the HSM under key_label.
+CREATE TABLE certificate_authorities (
+    name        text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9_-]{1,64}$'),
+    role        text NOT NULL CHECK (role IN ('root', 'issuing')),
+    parent      text REFERENCES certificate_authorities (name),
+    key_label   text NOT NULL UNIQUE,
+    key_type    text NOT NULL,
+    serial      bytea NOT NULL UNIQUE REFERENCES certificates (serial),
+    created_at  timestamptz NOT NULL,
+    CHECK ((role = 'root') = (parent IS NULL))
+);
+
+-- Certificates of the services (TSA, each CA's OCSP responder), by role.
+CREATE TABLE service_certificates (
+    role       text PRIMARY KEY CHECK (role ~ '^(tsa|ocsp:[A-Za-z0-9_-]{1,64})$'),
+    serial     bytea NOT NULL UNIQUE REFERENCES certificates (serial),
+    created_at timestamptz NOT NULL
+);
+
+-- Every CRL signed (RFC 5280 §5.2.3: cRLNumber increases for each CRL of one issuer).
+CREATE TABLE crls (
+    issuer_ca   text NOT NULL REFERENCES certificate_authorities (name),
+    number      bigint NOT NULL CHECK (number >= 1),
+    this_update timestamptz NOT NULL,
+    next_update timestamptz NOT NULL CHECK (next_update > this_update),
+    der         bytea NOT NULL,
+    entries     integer NOT NULL,
+    PRIMARY KEY (issuer_ca, number)
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
+    {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

@@ -1,0 +1,320 @@
+#include "ca/authority.hpp"
+
+#include <openssl/x509.h>
+
+#include "ca/csr.hpp"
+#include "common/error.hpp"
+#include "hsm/bridge.hpp"
+
+namespace signet::ca {
+
+namespace {
+
+// RFC 4514 §2.4: escape ',', '+', '"', '\', '<', '>', ';' anywhere, '#' and ' ' at the start,
+// ' ' at the end, and '=' (harmless to escape, and our parser splits on it).
+std::string escape_dn_value(std::string_view value) {
+    std::string out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const char c = value[i];
+        const bool special = c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' ||
+                             c == '>' || c == ';' || c == '=';
+        const bool edge = (i == 0 && (c == '#' || c == ' ')) || (i + 1 == value.size() && c == ' ');
+        if (special || edge)
+            out.push_back('\\');
+        out.push_back(c);
+    }
+    return out;
+}
+
+// The template's RDNs, split at unescaped commas.
+std::vector<std::string> split_rdns(const std::string& text) {
+    std::vector<std::string> parts;
+    std::string current;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\\' && i + 1 < text.size()) {
+            current += text.substr(i, 2);
+            ++i;
+        } else if (text[i] == ',') {
+            parts.push_back(current);
+            current.clear();
+        } else {
+            current.push_back(text[i]);
+        }
+    }
+    parts.push_back(current);
+    return parts;
+}
+
+std::string trimmed(std::string_view s) {
+    while (!s.empty() && s.front() == ' ')
+        s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ' && !(s.size() >= 2 && s[s.size() - 2] == '\\'))
+        s.remove_suffix(1);
+    return std::string(s);
+}
+
+std::chrono::system_clock::time_point to_seconds(Clock::time_point t) {
+    return std::chrono::time_point_cast<std::chrono::seconds>(t);
+}
+
+const policy::CertificateProfile& profile_of(const policy::CaSettings& settings,
+                                             const std::string& name) {
+    const auto it = settings.profiles.find(name);
+    if (it == settings.profiles.end()) {
+        std::string known;
+        for (const auto& [n, p] : settings.profiles)
+            known += (known.empty() ? "" : ", ") + n;
+        throw Error(Errc::not_found, "no certificate profile named '" + name + "' (configured: " +
+                                         (known.empty() ? "none" : known) + ")");
+    }
+    return it->second;
+}
+
+EvpPkeyPtr public_key_from_der(ByteView der) {
+    const unsigned char* p = der.data();
+    EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+    if (!key)
+        throw_openssl_error("cannot read the generated public key");
+    return key;
+}
+
+Bytes public_key_der(EVP_PKEY* key) {
+    unsigned char* der = nullptr;
+    const int size = i2d_PUBKEY(key, &der);
+    if (size <= 0)
+        throw_openssl_error("cannot encode the public key");
+    Bytes out(der, der + size);
+    OPENSSL_free(der);
+    return out;
+}
+
+}  // namespace
+
+std::string subject_dn(const std::string& subject_template, const store::Subject& subject) {
+    const std::map<std::string, std::string> values{{"name", subject.name},
+                                                    {"organization", subject.organization},
+                                                    {"country", subject.country},
+                                                    {"id_masked", subject.id_masked}};
+    std::string dn;
+    for (const auto& rdn : split_rdns(subject_template)) {
+        const auto eq = rdn.find('=');
+        if (eq == std::string::npos)
+            throw Error(Errc::failed_precondition,
+                        "subject template '" + subject_template + "': '" + rdn +
+                            "' is not ATTRIBUTE=VALUE");
+        std::string value;
+        const std::string raw = rdn.substr(eq + 1);
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+            if (raw[i] == '{') {
+                const auto close = raw.find('}', i);
+                if (close == std::string::npos)
+                    throw Error(Errc::failed_precondition,
+                                "subject template '" + subject_template + "': unclosed '{'");
+                const std::string variable = raw.substr(i + 1, close - i - 1);
+                const auto it = values.find(variable);
+                if (it == values.end())
+                    throw Error(Errc::failed_precondition,
+                                "subject template '" + subject_template + "': unknown {" +
+                                    variable + "} (name, organization, country, id_masked)");
+                value += escape_dn_value(it->second);
+                i = close;
+            } else {
+                value.push_back(raw[i]);
+            }
+        }
+        value = trimmed(value);
+        if (value.empty())
+            continue;  // e.g. O={organization} for a person without one
+        dn += (dn.empty() ? "" : ",") + trimmed(rdn.substr(0, eq)) + "=" + value;
+    }
+    if (dn.empty())
+        throw Error(Errc::failed_precondition,
+                    "subject template '" + subject_template + "' gives an empty DN");
+    return dn;
+}
+
+Authority::Authority(Dependencies dependencies) : deps_(std::move(dependencies)) {}
+
+void Authority::set_after_reservation(std::function<void(const store::CertificateRecord&)> hook) {
+    std::lock_guard lock(mutex_);
+    after_reservation_ = std::move(hook);
+}
+
+IssuanceContext Authority::context() {
+    std::lock_guard lock(mutex_);
+    return IssuanceContext{deps_.database, deps_.certificates, deps_.audit, deps_.clock,
+                           [token = deps_.token](std::size_t n) { return token->random(n); },
+                           after_reservation_};
+}
+
+std::shared_ptr<const Authority::LoadedCa> Authority::load_ca(const std::string& name) {
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = cas_.find(name); it != cas_.end())
+            return it->second;
+    }
+    auto record = deps_.certificates.find_ca(name);
+    if (!record)
+        throw Error(Errc::not_found,
+                    "no CA named '" + name + "' (the key ceremony creates the CAs)");
+    auto ca = std::make_shared<LoadedCa>();
+    ca->certificate = certificate_from_der(record->certificate);
+    ca->key_type = parse_key_type(record->key_type);
+    ca->key = hsm::bridge_key(deps_.token->find_key(record->key_label));
+    ca->record = std::move(*record);
+    std::lock_guard lock(mutex_);
+    return cas_.emplace(name, std::move(ca)).first->second;
+}
+
+Issued Authority::issue(const IssueRequest& request) {
+    const auto& profile = profile_of(deps_.settings, request.profile);
+    const auto subject = deps_.subjects.find(request.subject_id);
+    if (!subject)
+        throw Error(Errc::not_found, "no subject with id " + std::to_string(request.subject_id));
+    if (subject->assurance_level < static_cast<int>(profile.required_assurance)) {
+        throw Error(Errc::failed_precondition,
+                    "subject " + std::to_string(subject->id) + " has identity assurance level " +
+                        std::to_string(subject->assurance_level) + "; profile '" +
+                        request.profile + "' requires " +
+                        std::to_string(profile.required_assurance));
+    }
+    const std::string dn = subject_dn(profile.subject_template.empty() ? "CN={name}"
+                                                                       : profile.subject_template,
+                                      *subject);
+    const auto issuer = load_ca(profile.issuer);
+
+    IssuanceDraft draft;
+    draft.actor = request.actor;
+    draft.record.purpose = "subject";
+    draft.record.profile = request.profile;
+    draft.record.subject_id = subject->id;
+
+    EvpPkeyPtr subject_key;
+    if (request.csr) {
+        if (request.key_type)
+            throw Error(Errc::invalid_argument,
+                        "key_type is for HSM-generated keys; a CSR names its own key");
+        auto csr = parse_certificate_request(*request.csr, profile.key_types);
+        subject_key = std::move(csr.public_key);
+        draft.record.key_type = std::string(to_string(csr.key_type));
+        draft.record.key_source = "csr";
+    } else {
+        const KeyType type = request.key_type.value_or(profile.key_types.front());
+        if (std::ranges::find(profile.key_types, type) == profile.key_types.end()) {
+            throw Error(Errc::invalid_argument, "key type " + std::string(to_string(type)) +
+                                                    " is not allowed by profile '" +
+                                                    request.profile + "'");
+        }
+        auto wrapped = deps_.token->generate_wrapped_key(type, deps_.settings.user_key_kek);
+        subject_key = public_key_from_der(wrapped.public_key_der);
+        draft.record.key_type = std::string(to_string(type));
+        draft.record.key_source = "hsm-wrapped";
+        draft.record.wrapped_key = std::move(wrapped.wrapped_private_key);
+        draft.record.kek_label = deps_.settings.user_key_kek;
+    }
+    draft.record.public_key = public_key_der(subject_key.get());
+    draft.subject_key = subject_key.get();
+
+    // Whole seconds (X.509 times have no fractions); the last second is included (RFC 5280
+    // §4.1.2.5: the validity period includes both dates), hence the one second less.
+    const TimePoint not_before = to_seconds(deps_.clock.now());
+    draft.tmpl.subject = dn;
+    draft.tmpl.not_before = not_before;
+    draft.tmpl.not_after =
+        not_before + std::chrono::days(profile.validity_days) - std::chrono::seconds(1);
+    draft.tmpl.key_usage = profile.key_usage;
+    draft.tmpl.extended_key_usage = profile.extended_key_usage;
+    // RFC 3161 §2.3: a TSA certificate's only EKU, critical.
+    draft.tmpl.eku_critical =
+        profile.extended_key_usage == std::vector<std::string>{"1.3.6.1.5.5.7.3.8"};
+    draft.tmpl.certificate_policies = profile.certificate_policies;
+    draft.tmpl.ocsp_url = profile.ocsp_url;
+    draft.tmpl.ca_issuers_url = profile.ca_issuers_url;
+    draft.tmpl.crl_distribution_point = profile.crl_distribution_point;
+
+    Issuer signer{issuer->record.name, issuer->certificate.get(), issuer->key.get(),
+                  issuer->key_type};
+    auto ctx = context();
+    return issue_certificate(ctx, signer, std::move(draft));
+}
+
+store::CertificateRecord Authority::revoke(ByteView serial, RevocationReason reason,
+                                           std::optional<TimePoint> invalidity_date,
+                                           const std::string& actor) {
+    if (reason == RevocationReason::remove_from_crl)
+        throw Error(Errc::invalid_argument, "removeFromCRL is for delta CRLs, which Signet does "
+                                            "not issue");
+    const TimePoint now = deps_.clock.now();
+    // §5.3.2: the date on which it is known or suspected that the key was compromised — never
+    // in the future.
+    if (invalidity_date && *invalidity_date > now)
+        throw Error(Errc::invalid_argument, "the invalidity date is in the future");
+    const auto revoked = deps_.database.transaction([&](store::Connection& tx) {
+        auto record = deps_.certificates.revoke(tx, serial, static_cast<int>(reason), now,
+                                                invalidity_date);
+        nlohmann::json details{{"issuer_ca", record.issuer_ca},
+                               {"reason", std::string(to_string(reason))}};
+        if (invalidity_date)
+            details["invalidity_date"] = format_utc(*invalidity_date);
+        // Delivered at COMMIT to every node's OCSP source (DESIGN.md: scale-out).
+        tx.exec("SELECT pg_notify('signet_certificate_status', $1)",
+                {record.issuer_ca + ":" + serial_hex(serial)});
+        deps_.audit.record(tx, {"certificate.revoked", actor, "certificate:" + serial_hex(serial),
+                                details});
+        return record;
+    });
+    publish_crl(revoked.issuer_ca, actor);
+    return revoked;
+}
+
+store::CrlRecord Authority::publish_crl(const std::string& ca_name, const std::string& actor) {
+    const auto issuer = load_ca(ca_name);
+    return deps_.database.transaction([&](store::Connection& tx) {
+        const std::int64_t number = deps_.certificates.next_crl_number(tx, ca_name);
+        const TimePoint this_update = to_seconds(deps_.clock.now());
+        CrlTemplate tmpl;
+        tmpl.number = static_cast<std::uint64_t>(number);
+        tmpl.this_update = this_update;
+        tmpl.next_update = this_update + deps_.settings.crl.validity;
+        for (const auto& entry : deps_.certificates.revoked_entries(tx, ca_name, this_update)) {
+            tmpl.revoked.push_back({entry.serial, entry.revoked_at,
+                                    static_cast<RevocationReason>(entry.reason),
+                                    entry.invalidity_date});
+        }
+        auto crl = build_crl(tmpl, issuer->certificate.get());
+        sign_crl(crl.get(), issuer->key.get());
+        store::CrlRecord record{ca_name,
+                                number,
+                                this_update,
+                                tmpl.next_update,
+                                crl_der(crl.get()),
+                                static_cast<int>(tmpl.revoked.size())};
+        deps_.certificates.add_crl(tx, record);
+        deps_.audit.record(tx, {"crl.published", actor, "crl:" + ca_name,
+                                {{"number", number}, {"entries", record.entries},
+                                 {"this_update", format_utc(record.this_update)},
+                                 {"next_update", format_utc(record.next_update)}}});
+        return record;
+    });
+}
+
+std::vector<store::CrlRecord> Authority::refresh_crls(const std::string& actor) {
+    std::vector<store::CrlRecord> published;
+    const TimePoint now = deps_.clock.now();
+    for (const auto& ca : deps_.certificates.list_cas()) {
+        const auto latest = deps_.certificates.latest_crl(ca.name);
+        if (latest && now - latest->this_update < deps_.settings.crl.refresh &&
+            latest->next_update > now)
+            continue;
+        try {
+            published.push_back(publish_crl(ca.name, actor));
+        } catch (const Error& e) {
+            // An offline root's key is not in this HSM: its CRLs are made at its own ceremony.
+            if (e.code() != Errc::not_found)
+                throw;
+        }
+    }
+    return published;
+}
+
+}  // namespace signet::ca

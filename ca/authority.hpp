@@ -1,0 +1,94 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "audit/log.hpp"
+#include "ca/crl.hpp"
+#include "ca/issuance.hpp"
+#include "common/clock.hpp"
+#include "hsm/token.hpp"
+#include "policy/config.hpp"
+#include "store/certificates.hpp"
+#include "store/subjects.hpp"
+
+namespace signet::ca {
+
+// A certificate request from the API or the CLI.
+struct IssueRequest {
+    std::int64_t subject_id = 0;
+    std::string profile;
+    // A PKCS#10 request (DER or PEM) proving possession of the subject's key; absent: the HSM
+    // generates the key and it is kept wrapped under ca.user_key_kek (DESIGN.md invariant 1).
+    std::optional<Bytes> csr;
+    std::optional<KeyType> key_type;  // for an HSM-generated key; default the profile's first
+    std::string actor;                // "client:NAME", "operator:NAME"
+};
+
+// The certificate authority: issues certificates for subjects under the configured profiles,
+// revokes them and publishes CRLs. The CA keys stay in the HSM; the CAs are those the key
+// ceremony recorded. Thread-safe.
+class Authority {
+  public:
+    struct Dependencies {
+        std::shared_ptr<hsm::Token> token;
+        store::Database& database;
+        store::CertificateRepository& certificates;
+        store::SubjectReader& subjects;
+        audit::AuditLog& audit;
+        const Clock& clock;
+        policy::CaSettings settings;
+    };
+    explicit Authority(Dependencies dependencies);
+
+    // Errors, each changing nothing: Errc::not_found (subject, profile, the profile's CA);
+    // invalid_argument (a bad CSR, a key type the profile does not allow); failed_precondition
+    // (the subject's assurance level is below the profile's, the DN template cannot be filled,
+    // lint findings).
+    Issued issue(const IssueRequest& request);
+
+    // 'issued' -> 'revoked', with RFC 5280 reason and invalidity date; then NOTIFY
+    // signet_certificate_status (the OCSP source listens) and a new CRL of its CA.
+    // Errc::not_found, failed_precondition (already revoked, never signed), invalid_argument
+    // (invalidity date in the future).
+    store::CertificateRecord revoke(ByteView serial, RevocationReason reason,
+                                    std::optional<TimePoint> invalidity_date,
+                                    const std::string& actor);
+
+    // Signs and stores the next full CRL of `ca_name`.
+    store::CrlRecord publish_crl(const std::string& ca_name, const std::string& actor);
+
+    // Publishes a CRL for every CA whose newest CRL is older than ca.crl.refresh (or that has
+    // none, or whose nextUpdate has passed). CAs whose key is not in this HSM (an offline root)
+    // are skipped. Returns the CRLs published.
+    std::vector<store::CrlRecord> refresh_crls(const std::string& actor = "system");
+
+    // For tests: called after the reservation is committed, before the HSM signs.
+    void set_after_reservation(std::function<void(const store::CertificateRecord&)> hook);
+
+  private:
+    struct LoadedCa {
+        store::CaRecord record;
+        X509Ptr certificate;
+        KeyType key_type;
+        EvpPkeyPtr key;  // a bridge key: signing happens in the HSM
+    };
+    std::shared_ptr<const LoadedCa> load_ca(const std::string& name);
+    IssuanceContext context();
+
+    Dependencies deps_;
+    std::mutex mutex_;
+    std::map<std::string, std::shared_ptr<const LoadedCa>> cas_;
+    std::function<void(const store::CertificateRecord&)> after_reservation_;
+};
+
+// The subject DN of `subject` under `subject_template`: {name}, {organization}, {country} and
+// {id_masked} are replaced by the subject's values, escaped as RFC 4514 §2.4 requires; an
+// attribute whose value is empty after the replacement is left out. Errc::failed_precondition
+// for an unknown {variable} or a DN with no attribute left.
+std::string subject_dn(const std::string& subject_template, const store::Subject& subject);
+
+}  // namespace signet::ca

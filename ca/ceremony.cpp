@@ -1,0 +1,289 @@
+#include "ca/ceremony.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include "ca/issuance.hpp"
+#include "common/error.hpp"
+#include "hsm/bridge.hpp"
+
+namespace signet::ca {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kOcspSigning = "1.3.6.1.5.5.7.3.9";   // RFC 6960 §4.2.2.2
+const std::string kTimeStamping = "1.3.6.1.5.5.7.3.8";  // RFC 3161 §2.3
+
+TimePoint whole_seconds(Clock::time_point t) {
+    return std::chrono::time_point_cast<std::chrono::seconds>(t);
+}
+
+// Validity from `now`, last second included (RFC 5280 §4.1.2.5).
+void set_validity(CertificateTemplate& tmpl, TimePoint now, unsigned days) {
+    tmpl.not_before = now;
+    tmpl.not_after = now + std::chrono::days(days) - std::chrono::seconds(1);
+}
+
+Bytes public_key_der(EVP_PKEY* key) {
+    unsigned char* der = nullptr;
+    const int size = i2d_PUBKEY(key, &der);
+    if (size <= 0)
+        throw_openssl_error("cannot encode the public key");
+    Bytes out(der, der + size);
+    OPENSSL_free(der);
+    return out;
+}
+
+struct Made {
+    std::shared_ptr<const hsm::Signer> signer;
+    EvpPkeyPtr key;
+    Issued issued;
+};
+
+class CeremonyRun {
+  public:
+    CeremonyRun(const policy::Ceremony& c, hsm::Token& token, store::Database& database,
+                store::CertificateRepository& certificates, audit::AuditLog& audit,
+                const Clock& clock, std::string actor)
+        : c_(c),
+          token_(token),
+          certificates_(certificates),
+          audit_(audit),
+          actor_(std::move(actor)),
+          context_{database, certificates, audit, clock,
+                   [&token](std::size_t n) { return token.random(n); }, {}},
+          now_(whole_seconds(clock.now())) {}
+
+    void preflight() {
+        std::vector<std::string> problems;
+        auto check_dn = [&](const std::string& where, const std::string& dn) {
+            try {
+                parse_distinguished_name(dn);
+            } catch (const Error& e) {
+                problems.push_back(where + ".subject: " + e.what());
+            }
+        };
+        std::set<std::string> labels;
+        for (const auto& key : token_.list_keys())
+            labels.insert(key.label);
+        auto check_label = [&](const std::string& where, const std::string& label) {
+            if (labels.contains(label))
+                problems.push_back(where + ".key.label: the HSM already holds a key labelled '" +
+                                   label + "'");
+        };
+        auto check_file = [&](const std::string& name) {
+            if (fs::exists(pem_path(name)))
+                problems.push_back("output file " + pem_path(name).string() + " already exists");
+        };
+        auto check_ca = [&](const std::string& where, const policy::CeremonyCa& ca) {
+            check_dn(where, ca.subject);
+            check_label(where, ca.key.label);
+            check_file(ca.name);
+            if (certificates_.find_ca(ca.name))
+                problems.push_back(where + ".name: a CA named '" + ca.name + "' already exists");
+        };
+        check_ca("root", c_.root);
+        for (std::size_t i = 0; i < c_.issuing_cas.size(); ++i) {
+            const auto& ca = c_.issuing_cas[i];
+            const std::string where = "issuing_cas[" + std::to_string(i) + "]";
+            check_ca(where, ca);
+            if (ca.validity_days > c_.root.validity_days)
+                problems.push_back(where + ".validity_days: " + std::to_string(ca.validity_days) +
+                                   " outlasts the root's " + std::to_string(c_.root.validity_days));
+            if (ca.ocsp_responder) {
+                check_dn(where + ".ocsp_responder", ca.ocsp_responder->subject);
+                check_label(where + ".ocsp_responder", ca.ocsp_responder->key.label);
+                check_file("ocsp-" + ca.name);
+                if (certificates_.find_service("ocsp:" + ca.name))
+                    problems.push_back(where + ".ocsp_responder: CA '" + ca.name +
+                                       "' already has an OCSP responder certificate");
+                if (ca.ocsp_responder->validity_days > ca.validity_days)
+                    problems.push_back(where + ".ocsp_responder.validity_days: outlasts its CA");
+            }
+        }
+        if (c_.tsa) {
+            check_dn("tsa", c_.tsa->subject);
+            check_label("tsa", c_.tsa->key.label);
+            check_file("tsa");
+            if (certificates_.find_service("tsa"))
+                problems.push_back("tsa: a TSA certificate already exists");
+            for (const auto& ca : c_.issuing_cas) {
+                if (ca.name == c_.tsa->issuer && c_.tsa->validity_days > ca.validity_days)
+                    problems.push_back("tsa.validity_days: outlasts its issuer '" + ca.name + "'");
+            }
+        }
+        if (!problems.empty()) {
+            std::string text = c_.file.string() + ": the ceremony cannot run; nothing was made:";
+            for (const auto& p : problems)
+                text += "\n  " + p;
+            const bool exists = std::ranges::any_of(problems, [](const std::string& p) {
+                return p.find("already") != std::string::npos;
+            });
+            throw Error(exists ? Errc::already_exists : Errc::invalid_argument, text);
+        }
+    }
+
+    std::vector<CeremonyResult> run() {
+        preflight();
+        fs::create_directories(c_.output_dir);
+        audit_.record({"ceremony.started", actor_, "ceremony:" + c_.file.filename().string(),
+                       {{"file", c_.file.string()}}});
+
+        Made root = make_ca(c_.root, nullptr, nullptr);
+        for (const auto& ca : c_.issuing_cas) {
+            Made issuing = make_ca(ca, &c_.root, &root);
+            if (ca.ocsp_responder)
+                make_responder(ca, issuing);
+            if (c_.tsa && c_.tsa->issuer == ca.name)
+                make_tsa(ca, issuing);
+        }
+        audit_.record({"ceremony.completed", actor_, "ceremony:" + c_.file.filename().string(),
+                       {{"certificates", results_.size()}}});
+        return results_;
+    }
+
+  private:
+    fs::path pem_path(const std::string& name) const { return c_.output_dir / (name + ".pem"); }
+
+    Made make_key(const policy::CeremonyKey& key) {
+        Made made;
+        made.signer = token_.generate_key(key.type, key.label);
+        made.key = hsm::bridge_key(made.signer);
+        audit_.record({"hsm.key_generated", actor_, "hsm_key:" + key.label,
+                       {{"key_type", std::string(to_string(key.type))}}});
+        return made;
+    }
+
+    store::CertificateRecord draft_record(const std::string& purpose,
+                                          const policy::CeremonyKey& key, EVP_PKEY* public_key) {
+        store::CertificateRecord r;
+        r.purpose = purpose;
+        r.profile = purpose;
+        r.key_type = std::string(to_string(key.type));
+        r.key_source = "hsm-token";
+        r.key_label = key.label;
+        r.public_key = public_key_der(public_key);
+        return r;
+    }
+
+    // The root (parent == nullptr) or an issuing CA signed by the root.
+    Made make_ca(const policy::CeremonyCa& ca, const policy::CeremonyCa* parent,
+                 const Made* parent_made) {
+        Made made = make_key(ca.key);
+        IssuanceDraft draft;
+        draft.actor = actor_;
+        draft.subject_key = made.key.get();
+        draft.tmpl.subject = ca.subject;
+        set_validity(draft.tmpl, now_, ca.validity_days);
+        draft.tmpl.is_ca = true;
+        draft.tmpl.key_usage = {"keyCertSign", "cRLSign"};
+        if (parent != nullptr) {
+            draft.tmpl.path_length = ca.path_length;
+            draft.tmpl.crl_distribution_point = parent->crl_distribution_point;
+            draft.tmpl.ca_issuers_url = parent->ca_issuers_url;
+            draft.tmpl.ocsp_url = parent->ocsp_url;
+        }
+        draft.record = draft_record(parent == nullptr ? "root" : "ca", ca.key, made.key.get());
+        const std::string role = parent == nullptr ? "root" : "issuing";
+        draft.also = [&](store::Connection& tx, const store::CertificateRecord& record) {
+            certificates_.add_ca(tx, {ca.name, role,
+                                      parent == nullptr ? std::nullopt
+                                                        : std::optional<std::string>(parent->name),
+                                      ca.key.label, record.key_type, record.serial, {},
+                                      *record.issued_at});
+            audit_.record(tx, {"ca.created", actor_, "ca:" + ca.name,
+                               {{"role", role}, {"key_label", ca.key.label}}});
+        };
+        const Issuer issuer =
+            parent == nullptr
+                ? Issuer{ca.name, nullptr, made.key.get(), ca.key.type}
+                : Issuer{parent->name, parent_made->issued.certificate.get(),
+                         parent_made->key.get(), parent->key.type};
+        made.issued = issue_certificate(context_, issuer, std::move(draft));
+        finish(ca.name, role, made.issued);
+        return made;
+    }
+
+    void make_responder(const policy::CeremonyCa& ca, const Made& issuing) {
+        const auto& spec = *ca.ocsp_responder;
+        Made made = make_key(spec.key);
+        IssuanceDraft draft;
+        draft.actor = actor_;
+        draft.subject_key = made.key.get();
+        draft.tmpl.subject = spec.subject;
+        set_validity(draft.tmpl, now_, spec.validity_days);
+        draft.tmpl.key_usage = {"digitalSignature"};
+        draft.tmpl.extended_key_usage = {kOcspSigning};
+        // RFC 6960 §4.2.2.2.1: the responder's own status is not checked; no AIA, no CRL DP.
+        draft.tmpl.ocsp_no_check = true;
+        draft.record = draft_record("ocsp", spec.key, made.key.get());
+        const std::string role = "ocsp:" + ca.name;
+        draft.also = [&](store::Connection& tx, const store::CertificateRecord& record) {
+            certificates_.add_service(tx, role, record.serial, *record.issued_at);
+        };
+        const Issuer issuer{ca.name, issuing.issued.certificate.get(), issuing.key.get(),
+                            ca.key.type};
+        Issued issued = issue_certificate(context_, issuer, std::move(draft));
+        finish("ocsp-" + ca.name, "ocsp", issued);
+    }
+
+    void make_tsa(const policy::CeremonyCa& ca, const Made& issuing) {
+        const auto& spec = *c_.tsa;
+        Made made = make_key(spec.key);
+        IssuanceDraft draft;
+        draft.actor = actor_;
+        draft.subject_key = made.key.get();
+        draft.tmpl.subject = spec.subject;
+        set_validity(draft.tmpl, now_, spec.validity_days);
+        // RFC 3161 §2.3: exactly one EKU, id-kp-timeStamping, critical.
+        draft.tmpl.key_usage = {"digitalSignature"};
+        draft.tmpl.extended_key_usage = {kTimeStamping};
+        draft.tmpl.eku_critical = true;
+        draft.tmpl.crl_distribution_point = ca.crl_distribution_point;
+        draft.tmpl.ca_issuers_url = ca.ca_issuers_url;
+        draft.tmpl.ocsp_url = ca.ocsp_url;
+        draft.record = draft_record("tsa", spec.key, made.key.get());
+        draft.also = [&](store::Connection& tx, const store::CertificateRecord& record) {
+            certificates_.add_service(tx, "tsa", record.serial, *record.issued_at);
+        };
+        const Issuer issuer{ca.name, issuing.issued.certificate.get(), issuing.key.get(),
+                            ca.key.type};
+        Issued issued = issue_certificate(context_, issuer, std::move(draft));
+        finish("tsa", "tsa", issued);
+    }
+
+    void finish(const std::string& name, const std::string& role, const Issued& issued) {
+        const fs::path path = pem_path(name);
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out << certificate_pem(issued.certificate.get());
+        out.close();
+        if (!out)
+            throw Error(Errc::io, "cannot write " + path.string());
+        results_.push_back({name, role, issued.record.subject_dn, serial_hex(issued.record.serial),
+                            sha256_fingerprint(issued.certificate.get()), path});
+    }
+
+    const policy::Ceremony& c_;
+    hsm::Token& token_;
+    store::CertificateRepository& certificates_;
+    audit::AuditLog& audit_;
+    std::string actor_;
+    IssuanceContext context_;
+    TimePoint now_;
+    std::vector<CeremonyResult> results_;
+};
+
+}  // namespace
+
+std::vector<CeremonyResult> run_ceremony(const policy::Ceremony& ceremony, hsm::Token& token,
+                                         store::Database& database,
+                                         store::CertificateRepository& certificates,
+                                         audit::AuditLog& audit, const Clock& clock,
+                                         const std::string& actor) {
+    return CeremonyRun(ceremony, token, database, certificates, audit, clock, actor).run();
+}
+
+}  // namespace signet::ca

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "audit/log.hpp"
+#include "common/clock.hpp"
+#include "hsm/token.hpp"
+#include "policy/ceremony.hpp"
+#include "store/certificates.hpp"
+
+namespace signet::ca {
+
+// One certificate the ceremony made.
+struct CeremonyResult {
+    std::string name;  // the CA's name, "ocsp:{ca}" or "tsa"
+    std::string role;  // "root", "issuing", "ocsp", "tsa"
+    std::string subject;
+    std::string serial;  // hex
+    std::string fingerprint_sha256;
+    std::filesystem::path pem;  // the copy written to output_dir
+};
+
+// Carries out a ceremony file (policy/ceremony.hpp). Before anything is made it checks every
+// DN, that no key label exists in the HSM, that no CA name or service role exists in the
+// database and that no output file exists: Errc::already_exists (nothing is ever overwritten)
+// or invalid_argument, with nothing changed. Then, in order: the root key and its self-signed
+// certificate, each issuing CA (key, certificate signed by the root), its OCSP responder, the
+// TSA; every certificate through the issuance cycle (ca/issuance.hpp) and each step an audit
+// event; a failure midway leaves what was made recorded, and running the same file again is
+// refused for what exists.
+std::vector<CeremonyResult> run_ceremony(const policy::Ceremony& ceremony, hsm::Token& token,
+                                         store::Database& database,
+                                         store::CertificateRepository& certificates,
+                                         audit::AuditLog& audit, const Clock& clock,
+                                         const std::string& actor);
+
+}  // namespace signet::ca

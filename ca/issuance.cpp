@@ -1,0 +1,116 @@
+#include "ca/issuance.hpp"
+
+#include "ca/lint.hpp"
+#include "common/error.hpp"
+
+namespace signet::ca {
+
+namespace {
+
+constexpr int kSerialAttempts = 3;
+
+std::string joined(const std::vector<LintFinding>& findings) {
+    std::string text;
+    for (const auto& f : findings)
+        text += (text.empty() ? "" : "; ") + f.rule + ": " + f.message;
+    return text;
+}
+
+// Marks the row abandoned (best effort: if the database is gone the row stays 'reserved', which
+// says the same thing: never signed) and records why.
+void abandon(IssuanceContext& context, const store::CertificateRecord& record,
+             const std::string& actor, const std::string& failure) {
+    try {
+        context.database.transaction([&](store::Connection& tx) {
+            context.certificates.mark_abandoned(tx, record.serial, failure);
+            context.audit.record(tx, {"certificate.abandoned", actor,
+                                      "certificate:" + serial_hex(record.serial),
+                                      {{"issuer_ca", record.issuer_ca}, {"failure", failure}}});
+        });
+    } catch (const Error&) {
+    }
+}
+
+}  // namespace
+
+Issued issue_certificate(IssuanceContext& context, const Issuer& issuer, IssuanceDraft draft) {
+    if (issuer.key == nullptr || draft.subject_key == nullptr)
+        throw Error(Errc::internal, "issue_certificate needs the issuer's and the subject's keys");
+
+    // 1-2: serial, TBS, reservation. A serial collision (2^-159 per pair) is retried.
+    X509Ptr certificate;
+    X509Ptr lint_copy;
+    store::CertificateRecord record = std::move(draft.record);
+    for (int attempt = 1;; ++attempt) {
+        draft.tmpl.serial = make_serial(context.random);
+        certificate = build_certificate(draft.tmpl, draft.subject_key, issuer.certificate);
+        lint_copy.reset(X509_dup(certificate.get()));
+        if (!lint_copy)
+            throw_openssl_error("cannot copy the certificate for linting");
+        sign_certificate(lint_copy.get(), lint_key(issuer.key_type));
+
+        record.serial = draft.tmpl.serial;
+        record.issuer_ca = issuer.name;
+        record.subject_dn = draft.tmpl.subject;
+        record.tbs = tbs_der(lint_copy.get());
+        record.status = "reserved";
+        record.not_before = draft.tmpl.not_before;
+        record.not_after = draft.tmpl.not_after;
+        record.reserved_at = context.clock.now();
+        try {
+            context.database.transaction(
+                [&](store::Connection& tx) { context.certificates.reserve(tx, record); });
+            break;
+        } catch (const Error& e) {
+            if (e.code() != Errc::already_exists || attempt == kSerialAttempts)
+                throw;
+        }
+    }
+
+    // 3: lint. A self-signed certificate is its own issuer.
+    const X509* lint_issuer = issuer.certificate != nullptr ? issuer.certificate : lint_copy.get();
+    const auto findings = lint_certificate(lint_copy.get(), lint_issuer, draft.tmpl);
+    if (!findings.empty()) {
+        const std::string failure = "lint: " + joined(findings);
+        abandon(context, record, draft.actor, failure);
+        throw Error(Errc::failed_precondition,
+                    "certificate " + serial_hex(record.serial) + " not issued: " + failure);
+    }
+    if (context.after_reservation)
+        context.after_reservation(record);
+
+    // 4: the HSM signs; the signed TBS must be the linted one.
+    sign_certificate(certificate.get(), issuer.key);
+    if (tbs_der(certificate.get()) != record.tbs) {
+        const std::string failure = "the signed tbsCertificate differs from the linted one";
+        abandon(context, record, draft.actor, failure);
+        throw Error(Errc::internal,
+                    "certificate " + serial_hex(record.serial) + " not issued: " + failure);
+    }
+
+    // 5: store it with its audit event.
+    const Bytes der = certificate_der(certificate.get());
+    record.der = der;
+    record.status = "issued";
+    record.issued_at = context.clock.now();
+    nlohmann::json details = draft.audit_details;
+    details["issuer_ca"] = record.issuer_ca;
+    details["purpose"] = record.purpose;
+    details["profile"] = record.profile;
+    details["subject_dn"] = record.subject_dn;
+    details["key_type"] = record.key_type;
+    details["key_source"] = record.key_source;
+    details["fingerprint_sha256"] = sha256_fingerprint(certificate.get());
+    if (record.subject_id)
+        details["subject_id"] = *record.subject_id;
+    context.database.transaction([&](store::Connection& tx) {
+        context.certificates.mark_issued(tx, record.serial, der, *record.issued_at);
+        if (draft.also)
+            draft.also(tx, record);
+        context.audit.record(tx, {"certificate.issued", draft.actor,
+                                  "certificate:" + serial_hex(record.serial), details});
+    });
+    return {std::move(record), std::move(certificate)};
+}
+
+}  // namespace signet::ca

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "audit/log.hpp"
+#include "ca/x509.hpp"
+#include "common/clock.hpp"
+#include "store/certificates.hpp"
+
+namespace signet::ca {
+
+// Boulder's issuance cycle (docs/ISSUANCE-CYCLE.md there; DESIGN.md invariant 2 here), shared by
+// the key ceremony and the Authority:
+//   1. draw a serial; build the to-be-signed certificate; sign a copy with the throwaway lint key
+//      of the issuer's algorithm, which fixes the tbsCertificate bytes;
+//   2. reserve: commit the row (status 'reserved') holding the serial and that TBS;
+//   3. lint the copy; on any finding the row becomes 'abandoned' and nothing is signed;
+//   4. sign the certificate in the HSM and check its tbsCertificate is byte for byte the one
+//      stored and linted (else 'abandoned', and the signed certificate is dropped unseen);
+//   5. commit the certificate ('issued') with its audit event.
+// A crash between 2 and 5 leaves a 'reserved' row and no certificate anyone has seen: no signed
+// certificate ever exists without its row.
+
+// Who signs: a CA certificate and its key (for a self-signed root, certificate is nullptr and
+// the key is the subject's own).
+struct Issuer {
+    std::string name;
+    const X509* certificate = nullptr;
+    EVP_PKEY* key = nullptr;
+    KeyType key_type = KeyType::ec_p256;
+};
+
+// What the cycle needs from its surroundings.
+struct IssuanceContext {
+    store::Database& database;
+    store::CertificateRepository& certificates;
+    audit::AuditLog& audit;
+    const Clock& clock;
+    std::function<Bytes(std::size_t)> random;  // the HSM's C_GenerateRandom
+    // Called after the reservation is committed, before the HSM signs: tests inject a crash.
+    std::function<void(const store::CertificateRecord&)> after_reservation;
+};
+
+// One certificate to issue. `record` carries everything but the serial, TBS, status and times,
+// which the cycle fills; `tmpl.serial` is drawn here.
+struct IssuanceDraft {
+    CertificateTemplate tmpl;
+    EVP_PKEY* subject_key = nullptr;
+    store::CertificateRecord record;
+    std::string actor;                                    // for the audit events
+    nlohmann::json audit_details = nlohmann::json::object();  // added to certificate.issued
+    // Further writes that must commit with the certificate (the ceremony's CA rows).
+    std::function<void(store::Connection&, const store::CertificateRecord&)> also;
+};
+
+struct Issued {
+    store::CertificateRecord record;  // as stored: status 'issued', der set
+    X509Ptr certificate;
+};
+
+// Runs the cycle. Errors: Errc::failed_precondition listing the lint findings (row
+// 'abandoned'); Errc::unavailable when the database is (nothing signed if it was down before
+// step 4; if it goes down at step 5 the row stays 'reserved' and the certificate is dropped);
+// the HSM's errors from signing (row stays 'reserved').
+Issued issue_certificate(IssuanceContext& context, const Issuer& issuer, IssuanceDraft draft);
+
+}  // namespace signet::ca
