@@ -5,12 +5,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <iostream>
+#include <mutex>
 #include <optional>
+#include <stop_token>
+#include <thread>
 
+#include "api/ca_routes.hpp"
 #include "api/server.hpp"
 #include "audit/log.hpp"
+#include "ca/authority.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -19,9 +25,11 @@
 #include "policy/config.hpp"
 #include "signet/version.hpp"
 #include "store/api_clients.hpp"
+#include "store/certificates.hpp"
 #include "store/database.hpp"
 #include "store/embedded_postgres.hpp"
 #include "store/migrations.hpp"
+#include "store/subjects.hpp"
 
 namespace {
 
@@ -287,6 +295,28 @@ int serve(const std::string& config_path) {
     };
     router.add(std::move(livez));
 
+    // The CA: the keys the ceremony made, the profiles of signet.yaml.
+    store::PostgresCertificates certificates(db);
+    store::PostgresSubjects subjects(db);
+    ca::Authority authority({token, db, certificates, subjects, audit, clock, config.ca});
+    api::add_ca_routes(router, authority, certificates, clock);
+    // CRLs are made again on schedule (and after each revocation, by the Authority). The check
+    // is cheap; publishing happens only when ca.crl.refresh_hours says so.
+    std::jthread crl_refresher([&authority, log](std::stop_token stop) {
+        std::mutex mutex;
+        std::condition_variable_any wake;
+        while (!stop.stop_requested()) {
+            try {
+                for (const auto& crl : authority.refresh_crls())
+                    log->info("crl published", {{"ca", crl.issuer_ca}, {"number", crl.number}});
+            } catch (const Error& e) {
+                log->warn("crl refresh failed", {{"error", e.what()}});
+            }
+            std::unique_lock lock(mutex);
+            wake.wait_for(lock, stop, std::chrono::minutes(1), [] { return false; });
+        }
+    });
+
     auto metrics = std::make_shared<MetricsRegistry>();
     register_metrics(*metrics, *token, db);
     api::ServerContext context{client_directory(config), metrics, log, access_log,
@@ -297,6 +327,8 @@ int serve(const std::string& config_path) {
                                   {"https_port", static_cast<unsigned>(server.https_port())}});
     server.run();
 
+    crl_refresher.request_stop();
+    crl_refresher.join();
     log->info("signetd stopping");
     try {
         audit.record({"node.stopped", "system", node, {}});

@@ -99,9 +99,8 @@ std::string subject_dn(const std::string& subject_template, const store::Subject
     for (const auto& rdn : split_rdns(subject_template)) {
         const auto eq = rdn.find('=');
         if (eq == std::string::npos)
-            throw Error(Errc::failed_precondition,
-                        "subject template '" + subject_template + "': '" + rdn +
-                            "' is not ATTRIBUTE=VALUE");
+            throw Error(Errc::failed_precondition, "subject template '" + subject_template +
+                                                       "': '" + rdn + "' is not ATTRIBUTE=VALUE");
         std::string value;
         const std::string raw = rdn.substr(eq + 1);
         for (std::size_t i = 0; i < raw.size(); ++i) {
@@ -142,7 +141,10 @@ void Authority::set_after_reservation(std::function<void(const store::Certificat
 
 IssuanceContext Authority::context() {
     std::lock_guard lock(mutex_);
-    return IssuanceContext{deps_.database, deps_.certificates, deps_.audit, deps_.clock,
+    return IssuanceContext{deps_.database,
+                           deps_.certificates,
+                           deps_.audit,
+                           deps_.clock,
                            [token = deps_.token](std::size_t n) { return token->random(n); },
                            after_reservation_};
 }
@@ -174,13 +176,11 @@ Issued Authority::issue(const IssueRequest& request) {
     if (subject->assurance_level < static_cast<int>(profile.required_assurance)) {
         throw Error(Errc::failed_precondition,
                     "subject " + std::to_string(subject->id) + " has identity assurance level " +
-                        std::to_string(subject->assurance_level) + "; profile '" +
-                        request.profile + "' requires " +
-                        std::to_string(profile.required_assurance));
+                        std::to_string(subject->assurance_level) + "; profile '" + request.profile +
+                        "' requires " + std::to_string(profile.required_assurance));
     }
-    const std::string dn = subject_dn(profile.subject_template.empty() ? "CN={name}"
-                                                                       : profile.subject_template,
-                                      *subject);
+    const std::string dn = subject_dn(
+        profile.subject_template.empty() ? "CN={name}" : profile.subject_template, *subject);
     const auto issuer = load_ca(profile.issuer);
 
     IssuanceDraft draft;
@@ -242,16 +242,17 @@ store::CertificateRecord Authority::revoke(ByteView serial, RevocationReason rea
                                            std::optional<TimePoint> invalidity_date,
                                            const std::string& actor) {
     if (reason == RevocationReason::remove_from_crl)
-        throw Error(Errc::invalid_argument, "removeFromCRL is for delta CRLs, which Signet does "
-                                            "not issue");
+        throw Error(Errc::invalid_argument,
+                    "removeFromCRL is for delta CRLs, which Signet does "
+                    "not issue");
     const TimePoint now = deps_.clock.now();
     // §5.3.2: the date on which it is known or suspected that the key was compromised — never
     // in the future.
     if (invalidity_date && *invalidity_date > now)
         throw Error(Errc::invalid_argument, "the invalidity date is in the future");
     const auto revoked = deps_.database.transaction([&](store::Connection& tx) {
-        auto record = deps_.certificates.revoke(tx, serial, static_cast<int>(reason), now,
-                                                invalidity_date);
+        auto record =
+            deps_.certificates.revoke(tx, serial, static_cast<int>(reason), now, invalidity_date);
         nlohmann::json details{{"issuer_ca", record.issuer_ca},
                                {"reason", std::string(to_string(reason))}};
         if (invalidity_date)
@@ -259,8 +260,8 @@ store::CertificateRecord Authority::revoke(ByteView serial, RevocationReason rea
         // Delivered at COMMIT to every node's OCSP source (DESIGN.md: scale-out).
         tx.exec("SELECT pg_notify('signet_certificate_status', $1)",
                 {record.issuer_ca + ":" + serial_hex(serial)});
-        deps_.audit.record(tx, {"certificate.revoked", actor, "certificate:" + serial_hex(serial),
-                                details});
+        deps_.audit.record(
+            tx, {"certificate.revoked", actor, "certificate:" + serial_hex(serial), details});
         return record;
     });
     publish_crl(revoked.issuer_ca, actor);
@@ -290,8 +291,11 @@ store::CrlRecord Authority::publish_crl(const std::string& ca_name, const std::s
                                 crl_der(crl.get()),
                                 static_cast<int>(tmpl.revoked.size())};
         deps_.certificates.add_crl(tx, record);
-        deps_.audit.record(tx, {"crl.published", actor, "crl:" + ca_name,
-                                {{"number", number}, {"entries", record.entries},
+        deps_.audit.record(tx, {"crl.published",
+                                actor,
+                                "crl:" + ca_name,
+                                {{"number", number},
+                                 {"entries", record.entries},
                                  {"this_update", format_utc(record.this_update)},
                                  {"next_update", format_utc(record.next_update)}}});
         return record;

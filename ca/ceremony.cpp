@@ -53,8 +53,12 @@ class CeremonyRun {
           certificates_(certificates),
           audit_(audit),
           actor_(std::move(actor)),
-          context_{database, certificates, audit, clock,
-                   [&token](std::size_t n) { return token.random(n); }, {}},
+          context_{database,
+                   certificates,
+                   audit,
+                   clock,
+                   [&token](std::size_t n) { return token.random(n); },
+                   {}},
           now_(whole_seconds(clock.now())) {}
 
     void preflight() {
@@ -129,7 +133,9 @@ class CeremonyRun {
     std::vector<CeremonyResult> run() {
         preflight();
         fs::create_directories(c_.output_dir);
-        audit_.record({"ceremony.started", actor_, "ceremony:" + c_.file.filename().string(),
+        audit_.record({"ceremony.started",
+                       actor_,
+                       "ceremony:" + c_.file.filename().string(),
                        {{"file", c_.file.string()}}});
 
         Made root = make_ca(c_.root, nullptr, nullptr);
@@ -140,7 +146,9 @@ class CeremonyRun {
             if (c_.tsa && c_.tsa->issuer == ca.name)
                 make_tsa(ca, issuing);
         }
-        audit_.record({"ceremony.completed", actor_, "ceremony:" + c_.file.filename().string(),
+        audit_.record({"ceremony.completed",
+                       actor_,
+                       "ceremony:" + c_.file.filename().string(),
                        {{"certificates", results_.size()}}});
         return results_;
     }
@@ -152,7 +160,9 @@ class CeremonyRun {
         Made made;
         made.signer = token_.generate_key(key.type, key.label);
         made.key = hsm::bridge_key(made.signer);
-        audit_.record({"hsm.key_generated", actor_, "hsm_key:" + key.label,
+        audit_.record({"hsm.key_generated",
+                       actor_,
+                       "hsm_key:" + key.label,
                        {{"key_type", std::string(to_string(key.type))}}});
         return made;
     }
@@ -189,19 +199,24 @@ class CeremonyRun {
         draft.record = draft_record(parent == nullptr ? "root" : "ca", ca.key, made.key.get());
         const std::string role = parent == nullptr ? "root" : "issuing";
         draft.also = [&](store::Connection& tx, const store::CertificateRecord& record) {
-            certificates_.add_ca(tx, {ca.name, role,
-                                      parent == nullptr ? std::nullopt
-                                                        : std::optional<std::string>(parent->name),
-                                      ca.key.label, record.key_type, record.serial, {},
-                                      *record.issued_at});
-            audit_.record(tx, {"ca.created", actor_, "ca:" + ca.name,
+            certificates_.add_ca(
+                tx, {ca.name,
+                     role,
+                     parent == nullptr ? std::nullopt : std::optional<std::string>(parent->name),
+                     ca.key.label,
+                     record.key_type,
+                     record.serial,
+                     {},
+                     *record.issued_at});
+            audit_.record(tx, {"ca.created",
+                               actor_,
+                               "ca:" + ca.name,
                                {{"role", role}, {"key_label", ca.key.label}}});
         };
-        const Issuer issuer =
-            parent == nullptr
-                ? Issuer{ca.name, nullptr, made.key.get(), ca.key.type}
-                : Issuer{parent->name, parent_made->issued.certificate.get(),
-                         parent_made->key.get(), parent->key.type};
+        const Issuer issuer = parent == nullptr
+                                  ? Issuer{ca.name, nullptr, made.key.get(), ca.key.type}
+                                  : Issuer{parent->name, parent_made->issued.certificate.get(),
+                                           parent_made->key.get(), parent->key.type};
         made.issued = issue_certificate(context_, issuer, std::move(draft));
         finish(ca.name, role, made.issued);
         return made;

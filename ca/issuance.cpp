@@ -23,7 +23,8 @@ void abandon(IssuanceContext& context, const store::CertificateRecord& record,
     try {
         context.database.transaction([&](store::Connection& tx) {
             context.certificates.mark_abandoned(tx, record.serial, failure);
-            context.audit.record(tx, {"certificate.abandoned", actor,
+            context.audit.record(tx, {"certificate.abandoned",
+                                      actor,
                                       "certificate:" + serial_hex(record.serial),
                                       {{"issuer_ca", record.issuer_ca}, {"failure", failure}}});
         });

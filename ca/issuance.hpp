@@ -48,7 +48,7 @@ struct IssuanceDraft {
     CertificateTemplate tmpl;
     EVP_PKEY* subject_key = nullptr;
     store::CertificateRecord record;
-    std::string actor;                                    // for the audit events
+    std::string actor;                                        // for the audit events
     nlohmann::json audit_details = nlohmann::json::object();  // added to certificate.issued
     // Further writes that must commit with the certificate (the ceremony's CA rows).
     std::function<void(store::Connection&, const store::CertificateRecord&)> also;

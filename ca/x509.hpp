@@ -50,7 +50,7 @@ std::string format_distinguished_name(const X509_NAME* name);
 //   cRLDistributionPoints iff crl_distribution_point is set (one fullName URI),
 //   id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1, NULL value) iff ocsp_no_check.
 struct CertificateTemplate {
-    Bytes serial;  // make_serial(); DER INTEGER content, positive
+    Bytes serial;         // make_serial(); DER INTEGER content, positive
     std::string subject;  // RFC 4514 string, see parse_distinguished_name
     TimePoint not_before;
     TimePoint not_after;
@@ -115,7 +115,8 @@ template <class RandomFn>
 Bytes make_serial(RandomFn&& random) {
     Bytes serial = random(std::size_t{20});
     serial[0] &= 0x7f;
-    if (serial[0] == 0) serial[0] = 0x01;
+    if (serial[0] == 0)
+        serial[0] = 0x01;
     return serial;
 }
 

@@ -1,5 +1,7 @@
 #include "common/bytes.hpp"
 
+#include <openssl/evp.h>
+
 #include "common/error.hpp"
 
 namespace signet {
@@ -39,6 +41,42 @@ Bytes from_hex(std::string_view hex) {
             throw Error(Errc::invalid_argument, "not a hex string");
         out.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
     }
+    return out;
+}
+
+std::string to_base64(ByteView bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
+                                  static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+Bytes from_base64(std::string_view text) {
+    const auto fail = [] {
+        return Error(Errc::invalid_argument, "not base64 (RFC 4648, with padding)");
+    };
+    if (text.size() % 4 != 0)
+        throw fail();
+    std::size_t padding = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        const bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                              (c >= '0' && c <= '9') || c == '+' || c == '/';
+        if (c == '=' && i + 2 >= text.size())
+            ++padding;
+        else if (!alphabet || padding > 0)
+            throw fail();
+    }
+    if (padding == 1 && text[text.size() - 1] != '=')
+        throw fail();
+    Bytes out(text.size() / 4 * 3);
+    const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
+                                  static_cast<int>(text.size()));
+    if (n < 0)
+        throw fail();
+    // EVP_DecodeBlock counts the padding as zero bytes.
+    out.resize(static_cast<std::size_t>(n) - padding);
     return out;
 }
 

@@ -19,4 +19,9 @@ std::string to_hex(ByteView bytes);
 // Throws Errc::invalid_argument on odd length or a non-hex character.
 Bytes from_hex(std::string_view hex);
 
+// Base64 (RFC 4648 §4, with padding). Decoding is strict: no whitespace, padding only at the
+// end, length a multiple of 4; Errc::invalid_argument otherwise.
+std::string to_base64(ByteView bytes);
+Bytes from_base64(std::string_view text);
+
 }  // namespace signet

@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace signet {
 
@@ -64,5 +65,13 @@ class ManualClock final : public Clock {
 
 // RFC 3339 / ISO 8601 UTC with microseconds, e.g. "2026-11-22T09:55:00.123456Z".
 std::string format_utc(Clock::time_point t);
+
+// Parses RFC 3339 in UTC: "YYYY-MM-DDTHH:MM:SSZ" with an optional fraction of up to 9 digits
+// (kept to the microsecond). Offsets other than Z, lowercase t/z and impossible dates are
+// Errc::invalid_argument.
+Clock::time_point parse_utc(std::string_view text);
+
+// The IMF-fixdate of HTTP (RFC 9110 §5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string format_http_date(Clock::time_point t);
 
 }  // namespace signet

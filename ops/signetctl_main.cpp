@@ -20,6 +20,8 @@
 #include "common/error.hpp"
 #include "hsm/module.hpp"
 #include "hsm/token.hpp"
+#include "ops/cli.hpp"
+#include "ops/signetctl_ca.hpp"
 #include "policy/config.hpp"
 #include "signet/version.hpp"
 #include "store/database.hpp"
@@ -30,6 +32,9 @@ namespace {
 
 using signet::Errc;
 using signet::Error;
+using signet::ops::Arguments;
+using signet::ops::parse;
+using signet::ops::UsageError;
 
 constexpr int kExitUsage = 2;
 
@@ -65,74 +70,6 @@ Database options (each also from the environment):
 Exit status: 0 success, 1 failure, 2 usage error, 3 not found, 4 permission denied,
 5 already exists, 6 unavailable.
 )";
-
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// Options of the form --name VALUE; positional words are the command path.
-struct Arguments {
-    std::vector<std::string> words;
-    std::map<std::string, std::string> options;
-
-    std::string option(const std::string& name, const char* env,
-                       const std::string& fallback) const {
-        if (auto it = options.find(name); it != options.end())
-            return it->second;
-        if (env != nullptr) {
-            if (const char* value = std::getenv(env); value != nullptr && *value != '\0')
-                return value;
-        }
-        return fallback;
-    }
-    std::string required(const std::string& name) const {
-        auto it = options.find(name);
-        if (it == options.end())
-            throw UsageError("missing --" + name);
-        return it->second;
-    }
-    void allow(const std::set<std::string>& allowed) const {
-        for (const auto& [name, value] : options) {
-            if (!allowed.contains(name))
-                throw UsageError("unknown option --" + name + " for '" + command() + "'");
-        }
-    }
-    std::string command() const {
-        std::string joined;
-        for (const auto& w : words)
-            joined += (joined.empty() ? "" : " ") + w;
-        return joined;
-    }
-};
-
-Arguments parse(int argc, char** argv) {
-    Arguments args;
-    for (int i = 1; i < argc; ++i) {
-        std::string word = argv[i];
-        if (word.starts_with("--")) {
-            std::string name = word.substr(2);
-            std::string value;
-            if (auto eq = name.find('='); eq != std::string::npos) {
-                value = name.substr(eq + 1);
-                name.resize(eq);
-            } else if (i + 1 < argc) {
-                value = argv[++i];
-            } else {
-                throw UsageError("option --" + name + " needs a value");
-            }
-            if (name == "pin-value" || name == "user-pin" || name == "so-pin") {
-                throw UsageError(
-                    "PINs are never taken on the command line; use --pin file:PATH or "
-                    "env:VARIABLE");
-            }
-            if (!args.options.emplace(name, value).second)
-                throw UsageError("option --" + name + " given twice");
-        } else {
-            args.words.push_back(word);
-        }
-    }
-    return args;
-}
 
 const std::set<std::string> kHsmOptions{"module", "token", "pin"};
 
@@ -357,6 +294,8 @@ int run(const Arguments& args) {
         return hsm_kek(args);
     if (command == "db status")
         return db_status(args);
+    if (const auto code = signet::ops::run_ca_command(args))
+        return *code;
     throw UsageError(command.empty() ? "no command given" : "unknown command '" + command + "'");
 }
 
@@ -366,7 +305,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string word = argv[i];
         if (word == "--help" || word == "-h" || word == "help") {
-            std::cout << kUsage;
+            std::cout << kUsage << "\n" << signet::ops::kCaUsage;
             return 0;
         }
         if (word == "--version") {

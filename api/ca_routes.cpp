@@ -1,0 +1,305 @@
+#include "api/ca_routes.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "ca/crl.hpp"
+#include "ca/x509.hpp"
+#include "common/error.hpp"
+
+namespace signet::api {
+
+namespace {
+
+using nlohmann::json;
+
+// A serial in a path or query: hex, 1..20 octets.
+Bytes parse_serial(std::string_view text) {
+    Bytes serial;
+    try {
+        serial = from_hex(text);
+    } catch (const Error&) {
+    }
+    if (serial.empty() || serial.size() > 20)
+        throw Error(Errc::invalid_argument,
+                    "'" + std::string(text.substr(0, 64)) + "' is not a serial (hex, 1-20 octets)");
+    return serial;
+}
+
+std::string_view name_between(std::string_view path, std::string_view prefix,
+                              std::string_view suffix) {
+    if (!path.starts_with(prefix) || !path.ends_with(suffix) ||
+        path.size() <= prefix.size() + suffix.size())
+        throw Error(Errc::not_found, "no such resource: " + std::string(path.substr(0, 128)));
+    return path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+}
+
+json certificate_json(const store::CertificateRecord& r) {
+    json j{{"serial", ca::serial_hex(r.serial)},
+           {"issuer_ca", r.issuer_ca},
+           {"purpose", r.purpose},
+           {"profile", r.profile},
+           {"subject_dn", r.subject_dn},
+           {"key_type", r.key_type},
+           {"key_source", r.key_source},
+           {"status", r.status},
+           {"not_before", format_utc(r.not_before)},
+           {"not_after", format_utc(r.not_after)},
+           {"reserved_at", format_utc(r.reserved_at)}};
+    if (r.subject_id)
+        j["subject_id"] = *r.subject_id;
+    if (r.issued_at)
+        j["issued_at"] = format_utc(*r.issued_at);
+    if (r.der) {
+        const auto certificate = ca::certificate_from_der(*r.der);
+        j["fingerprint_sha256"] = ca::sha256_fingerprint(certificate.get());
+        j["certificate_pem"] = ca::certificate_pem(certificate.get());
+    }
+    if (r.revoked_at) {
+        j["revoked_at"] = format_utc(*r.revoked_at);
+        j["revocation_reason"] = std::string(
+            ca::to_string(static_cast<ca::RevocationReason>(r.revocation_reason.value_or(0))));
+        if (r.invalidity_date)
+            j["invalidity_date"] = format_utc(*r.invalidity_date);
+    }
+    if (r.failure)
+        j["failure"] = *r.failure;
+    return j;
+}
+
+json parse_body(const Request& request) {
+    if (request.header(http::field::content_type).substr(0, 16) != "application/json")
+        throw Error(Errc::invalid_argument, "the body must be application/json");
+    try {
+        json body = json::parse(request.body);
+        if (!body.is_object())
+            throw Error(Errc::invalid_argument, "the body must be a JSON object");
+        return body;
+    } catch (const json::parse_error& e) {
+        throw Error(Errc::invalid_argument, std::string("the body is not JSON: ") + e.what());
+    }
+}
+
+// Reads an optional member of the expected JSON type.
+template <class T>
+std::optional<T> member(const json& body, const char* name) {
+    const auto it = body.find(name);
+    if (it == body.end() || it->is_null())
+        return std::nullopt;
+    try {
+        return it->get<T>();
+    } catch (const json::exception&) {
+        throw Error(Errc::invalid_argument, std::string("'") + name + "' has the wrong type");
+    }
+}
+
+void only_members(const json& body, std::initializer_list<std::string_view> allowed) {
+    for (const auto& [key, value] : body.items()) {
+        if (std::ranges::find(allowed, key) == allowed.end())
+            throw Error(Errc::invalid_argument, "unknown member '" + key + "'");
+    }
+}
+
+// The CSR as the client sent it: PEM text, or base64 of the DER.
+Bytes csr_bytes(const std::string& text) {
+    if (text.starts_with("-----BEGIN"))
+        return Bytes(text.begin(), text.end());
+    try {
+        return from_base64(text);
+    } catch (const Error&) {
+        throw Error(Errc::invalid_argument, "'csr' is neither PEM nor base64 DER");
+    }
+}
+
+std::string actor_of(const Request& request) {
+    return request.client != nullptr ? "client:" + request.client->name : "anonymous";
+}
+
+// Query string "a=1&b=2" (values are hex, digits, names: no percent-decoding is needed, and a
+// '%' is refused rather than misread).
+std::map<std::string, std::string> query_parameters(std::string_view query) {
+    std::map<std::string, std::string> out;
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+        if (pair.empty())
+            continue;
+        const auto eq = pair.find('=');
+        const std::string key(pair.substr(0, eq));
+        const std::string value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+        if (value.find('%') != std::string::npos || key.find('%') != std::string::npos)
+            throw Error(Errc::invalid_argument, "percent-encoded query parameters are not used");
+        if (!out.emplace(key, value).second)
+            throw Error(Errc::invalid_argument, "query parameter '" + key + "' given twice");
+    }
+    return out;
+}
+
+std::int64_t parse_integer(const std::string& text, const char* what, std::int64_t min,
+                           std::int64_t max) {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
+        throw Error(Errc::invalid_argument, std::string(what) + " must be an integer " +
+                                                std::to_string(min) + "-" + std::to_string(max));
+    return value;
+}
+
+Response json_response(const json& body, http::status status = http::status::ok) {
+    return Response::json(body.dump() + "\n", status);
+}
+
+}  // namespace
+
+void add_ca_routes(Router& router, ca::Authority& authority, store::CertificateReader& reader,
+                   const Clock& clock) {
+    // RFC 5280 §4.2.2.1 (caIssuers) and §4.2.1.13 (CRL DP) are fetched over plain HTTP.
+    Route ca_certificate;
+    ca_certificate.path = "/ca/";
+    ca_certificate.match = PathMatch::prefix;
+    ca_certificate.listeners = ListenerSet::both();
+    ca_certificate.handler = [&reader](const Request& request) {
+        const std::string name(name_between(request.path, "/ca/", ".crt"));
+        const auto ca = reader.find_ca(name);
+        if (!ca)
+            throw Error(Errc::not_found, "no CA named '" + name.substr(0, 64) + "'");
+        Response response = Response::bytes(
+            std::string(ca->certificate.begin(), ca->certificate.end()), "application/pkix-cert");
+        response.headers.emplace_back("Cache-Control", "public, max-age=86400");
+        return response;
+    };
+    router.add(std::move(ca_certificate));
+
+    Route crl;
+    crl.path = "/crl/";
+    crl.match = PathMatch::prefix;
+    crl.listeners = ListenerSet::both();
+    crl.handler = [&reader, &clock](const Request& request) {
+        const std::string name(name_between(request.path, "/crl/", ".crl"));
+        const auto latest = reader.latest_crl(name);
+        if (!latest)
+            throw Error(Errc::not_found, "no CRL for CA '" + name.substr(0, 64) + "'");
+        Response response = Response::bytes(std::string(latest->der.begin(), latest->der.end()),
+                                            "application/pkix-crl");
+        // Caches may keep it until nextUpdate (RFC 5019 §6.2 reasons the same way for OCSP),
+        // but at most an hour, so a revocation's new CRL is seen soon.
+        const auto left =
+            std::chrono::duration_cast<std::chrono::seconds>(latest->next_update - clock.now());
+        const long long max_age = std::clamp<long long>(left.count(), 0, 3600);
+        response.headers.emplace_back("Cache-Control",
+                                      "public, max-age=" + std::to_string(max_age));
+        response.headers.emplace_back("Last-Modified", format_http_date(latest->this_update));
+        response.headers.emplace_back("Expires", format_http_date(latest->next_update));
+        response.headers.emplace_back("ETag",
+                                      "\"" + name + "-" + std::to_string(latest->number) + "\"");
+        return response;
+    };
+    router.add(std::move(crl));
+
+    Route issue;
+    issue.method = http::verb::post;
+    issue.path = "/v1/certificates";
+    issue.scope = "certificates:issue";
+    issue.max_body_bytes = 128 * 1024;
+    issue.handler = [&authority](const Request& request) {
+        const json body = parse_body(request);
+        only_members(body, {"subject_id", "profile", "csr", "key_type"});
+        ca::IssueRequest issue_request;
+        const auto subject_id = member<std::int64_t>(body, "subject_id");
+        const auto profile = member<std::string>(body, "profile");
+        if (!subject_id || !profile)
+            throw Error(Errc::invalid_argument, "'subject_id' and 'profile' are required");
+        issue_request.subject_id = *subject_id;
+        issue_request.profile = *profile;
+        if (const auto csr = member<std::string>(body, "csr"))
+            issue_request.csr = csr_bytes(*csr);
+        if (const auto key_type = member<std::string>(body, "key_type"))
+            issue_request.key_type = parse_key_type(*key_type);
+        issue_request.actor = actor_of(request);
+        const auto issued = authority.issue(issue_request);
+        Response response = json_response(certificate_json(issued.record), http::status::created);
+        response.headers.emplace_back("Location",
+                                      "/v1/certificates/" + ca::serial_hex(issued.record.serial));
+        return response;
+    };
+    router.add(std::move(issue));
+
+    Route search;
+    search.path = "/v1/certificates";
+    search.scope = "certificates:read";
+    search.handler = [&reader](const Request& request) {
+        store::CertificateQuery query;
+        for (const auto& [key, value] : query_parameters(request.query)) {
+            if (key == "subject_id")
+                query.subject_id = parse_integer(value, "subject_id", 1, INT64_MAX);
+            else if (key == "status") {
+                if (value != "reserved" && value != "abandoned" && value != "issued" &&
+                    value != "revoked")
+                    throw Error(Errc::invalid_argument,
+                                "status is reserved, abandoned, issued or revoked");
+                query.status = value;
+            } else if (key == "ca")
+                query.issuer_ca = value;
+            else if (key == "serial")
+                query.serial = parse_serial(value);
+            else if (key == "after")
+                query.after_serial = parse_serial(value);
+            else if (key == "limit")
+                query.limit = static_cast<std::size_t>(parse_integer(value, "limit", 1, 1000));
+            else
+                throw Error(Errc::invalid_argument, "unknown query parameter '" + key + "'");
+        }
+        json items = json::array();
+        for (const auto& record : reader.search(query))
+            items.push_back(certificate_json(record));
+        json body{{"certificates", items}};
+        if (items.size() == query.limit)
+            body["next_after"] = items.back()["serial"];
+        return json_response(body);
+    };
+    router.add(std::move(search));
+
+    Route show;
+    show.path = "/v1/certificates/";
+    show.match = PathMatch::prefix;
+    show.scope = "certificates:read";
+    show.handler = [&reader](const Request& request) {
+        const Bytes serial =
+            parse_serial(request.path.substr(std::string_view("/v1/certificates/").size()));
+        const auto record = reader.find(serial);
+        if (!record)
+            throw Error(Errc::not_found, "no certificate with serial " + ca::serial_hex(serial));
+        return json_response(certificate_json(*record));
+    };
+    router.add(std::move(show));
+
+    Route revoke;
+    revoke.method = http::verb::post;
+    revoke.path = "/v1/certificates/";
+    revoke.match = PathMatch::prefix;
+    revoke.scope = "certificates:revoke";
+    revoke.max_body_bytes = 4096;
+    revoke.handler = [&authority](const Request& request) {
+        const std::string_view rest =
+            request.path.substr(std::string_view("/v1/certificates/").size());
+        if (!rest.ends_with("/revoke"))
+            throw Error(Errc::not_found,
+                        "POST /v1/certificates/{serial}/revoke is the only "
+                        "action on a certificate");
+        const Bytes serial = parse_serial(rest.substr(0, rest.size() - 7));
+        const json body = parse_body(request);
+        only_members(body, {"reason", "invalidity_date"});
+        const auto reason_name = member<std::string>(body, "reason");
+        const auto reason = reason_name ? ca::parse_revocation_reason(*reason_name)
+                                        : ca::RevocationReason::unspecified;
+        std::optional<Clock::time_point> invalidity;
+        if (const auto date = member<std::string>(body, "invalidity_date"))
+            invalidity = parse_utc(*date);
+        return json_response(
+            certificate_json(authority.revoke(serial, reason, invalidity, actor_of(request))));
+    };
+    router.add(std::move(revoke));
+}
+
+}  // namespace signet::api
