@@ -110,6 +110,7 @@ SignetdProcess::SignetdProcess(const std::string& extra_yaml) : http_port_(free_
     std::filesystem::permissions(dir(), std::filesystem::perms::others_exec,
                                  std::filesystem::perm_options::add);
     const auto token = SoftHsm::instance().new_token("signetd");
+    token_label_ = token.token_label;
     write_file(dir() / "signet.yaml",
                "state_dir: state\n"
                "listeners:\n  http: {address: 127.0.0.1, port: " +

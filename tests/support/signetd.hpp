@@ -46,11 +46,14 @@ class SignetdProcess {
     pid_t pid() const noexcept { return pid_; }
     const std::filesystem::path& dir() const noexcept { return dir_.path(); }
     std::filesystem::path state_dir() const { return dir_.path() / "state"; }
+    std::filesystem::path config_file() const { return dir_.path() / "signet.yaml"; }
+    const std::string& token_label() const noexcept { return token_label_; }
     std::string output() const;  // what it printed so far
 
   private:
     TempDir dir_{"signet-signetd"};
     std::uint16_t http_port_;
+    std::string token_label_;
     pid_t pid_ = -1;
 };
 

@@ -1,0 +1,194 @@
+// The Authority in process, on a real SoftHSM token and a real PostgreSQL: the issuance cycle's
+// guarantees that need a hand inside it (a crash between reservation and signing), revocation,
+// and the ceremony's refusals.
+#include "ca/authority.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include "ca/ceremony.hpp"
+#include "common/error.hpp"
+#include "tests/store/test_cluster.hpp"
+#include "tests/support/expect.hpp"
+#include "tests/support/softhsm.hpp"
+
+using namespace signet;
+using namespace signet::testing;
+
+namespace {
+
+struct InjectedCrash : std::runtime_error {
+    InjectedCrash() : std::runtime_error("injected crash") {}
+};
+
+policy::CertificateProfile personal_profile() {
+    policy::CertificateProfile p;
+    p.issuer = "issuing";
+    p.key_types = {KeyType::ec_p256};
+    p.validity_days = 30;
+    p.key_usage = {"digitalSignature", "nonRepudiation"};
+    p.extended_key_usage = {"1.3.6.1.5.5.7.3.36"};
+    p.subject_template = "CN={name},O={organization},C={country}";
+    return p;
+}
+
+policy::Ceremony small_ceremony(const std::filesystem::path& dir) {
+    policy::Ceremony c;
+    c.file = dir / "ceremony.yaml";
+    c.output_dir = dir / "out";
+    c.root.name = "root";
+    c.root.subject = "CN=Test Root,O=Signet Tests,C=CN";
+    c.root.validity_days = 3650;
+    c.root.key = {"root", KeyType::ec_p256};
+    policy::CeremonyCa issuing;
+    issuing.name = "issuing";
+    issuing.subject = "CN=Test Issuing,O=Signet Tests,C=CN";
+    issuing.validity_days = 365;
+    issuing.path_length = 0;
+    issuing.key = {"issuing", KeyType::ec_p256};
+    c.issuing_cas.push_back(issuing);
+    return c;
+}
+
+struct Fixture {
+    TempDir dir;
+    std::shared_ptr<hsm::Token> token = SoftHsm::instance().open_new_token("ca");
+    store::Database database{{.dsn = TestCluster::instance().migrated_database("authority"),
+                              .pool_size = 4}};
+    ManualClock clock{std::chrono::system_clock::now()};
+    audit::PostgresAuditLog audit{database, clock};
+    store::PostgresCertificates certificates{database};
+    store::PostgresSubjects subjects{database};
+    std::unique_ptr<ca::Authority> authority;
+    std::int64_t subject_id = 0;
+
+    Fixture() {
+        token->generate_kek("user-kek");
+        ca::run_ceremony(small_ceremony(dir.path()), *token, database, certificates, audit, clock,
+                         "operator:test");
+        policy::CaSettings settings;
+        settings.profiles.emplace("personal", personal_profile());
+        authority = std::make_unique<ca::Authority>(ca::Authority::Dependencies{
+            token, database, certificates, subjects, audit, clock, settings});
+        subject_id = database.transaction([&](store::Connection& tx) {
+            return subjects.add(tx, {0, "person", "Wang Fang", "", "CN", "", 2, clock.now()});
+        });
+    }
+
+    ca::IssueRequest request() const {
+        return {subject_id, "personal", std::nullopt, KeyType::ec_p256, "operator:test"};
+    }
+
+    std::int64_t count(const std::string& status) {
+        return database.with_connection([&](store::Connection& c) {
+            return c.exec("SELECT count(*) FROM certificates WHERE status = $1", {status})
+                .one()[0]
+                .int64();
+        });
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(authority)
+
+BOOST_AUTO_TEST_CASE(a_crash_between_reservation_and_signing_leaves_a_reserved_row_only) {
+    Fixture f;
+    const auto issued_before = f.count("issued");
+    std::optional<store::CertificateRecord> seen;
+    f.authority->set_after_reservation([&](const store::CertificateRecord& record) {
+        seen = record;
+        throw InjectedCrash();
+    });
+    BOOST_CHECK_THROW(f.authority->issue(f.request()), InjectedCrash);
+    BOOST_REQUIRE(seen.has_value());
+    // The reservation is durable and visible; nothing was signed or stored.
+    const auto row = f.certificates.find(seen->serial);
+    BOOST_REQUIRE(row.has_value());
+    BOOST_CHECK_EQUAL(row->status, "reserved");
+    BOOST_CHECK(!row->der.has_value());
+    BOOST_CHECK(!row->tbs.empty());
+    BOOST_CHECK_EQUAL(f.count("issued"), issued_before);
+
+    // Without the crash: stored, with the very TBS that was reserved and linted.
+    f.authority->set_after_reservation({});
+    const auto issued = f.authority->issue(f.request());
+    const auto stored = f.certificates.find(issued.record.serial);
+    BOOST_REQUIRE(stored.has_value());
+    BOOST_CHECK_EQUAL(stored->status, "issued");
+    BOOST_CHECK(stored->der == ca::certificate_der(issued.certificate.get()));
+    BOOST_CHECK(stored->tbs == ca::tbs_der(issued.certificate.get()));
+    // Every issued certificate row has its certificate; every reserved one has none.
+    BOOST_CHECK_EQUAL(f.database.with_connection([](store::Connection& c) {
+        return c.exec("SELECT count(*) FROM certificates WHERE (status = 'issued') <> "
+                      "(der IS NOT NULL) AND status <> 'revoked'")
+            .one()[0]
+            .int64();
+    }),
+                      0);
+}
+
+BOOST_AUTO_TEST_CASE(subject_dn_templates_escape_and_drop_empty_attributes) {
+    store::Subject s;
+    s.name = "Doe, John+Jr";
+    s.country = "CN";
+    BOOST_CHECK_EQUAL(ca::subject_dn("CN={name},O={organization},C={country}", s),
+                      "CN=Doe\\, John\\+Jr,C=CN");
+    expect_error([&] { ca::subject_dn("CN={nickname}", s); }, Errc::failed_precondition,
+                 "unknown {nickname}");
+    expect_error([&] { ca::subject_dn("O={organization}", s); }, Errc::failed_precondition,
+                 "empty DN");
+}
+
+BOOST_AUTO_TEST_CASE(revocation_publishes_a_crl) {
+    Fixture f;
+    const auto issued = f.authority->issue(f.request());
+    const auto before = f.certificates.latest_crl("issuing");
+    const auto revoked = f.authority->revoke(
+        issued.record.serial, ca::RevocationReason::key_compromise, std::nullopt, "operator:test");
+    BOOST_CHECK_EQUAL(revoked.status, "revoked");
+    const auto after = f.certificates.latest_crl("issuing");
+    BOOST_REQUIRE(after.has_value());
+    BOOST_CHECK(!before || after->number > before->number);
+    BOOST_CHECK_EQUAL(after->entries, 1);
+    expect_error(
+        [&] {
+            f.authority->revoke(issued.record.serial, ca::RevocationReason::superseded,
+                                f.clock.now() + std::chrono::hours(1), "operator:test");
+        },
+        Errc::invalid_argument, "future");
+    expect_error(
+        [&] {
+            f.authority->revoke(issued.record.serial, ca::RevocationReason::superseded,
+                                std::nullopt, "operator:test");
+        },
+        Errc::failed_precondition, "already revoked");
+}
+
+BOOST_AUTO_TEST_CASE(the_ceremony_refuses_existing_keys_and_bad_names_and_changes_nothing) {
+    Fixture f;
+    const auto cas_before = f.certificates.list_cas().size();
+    auto ceremony = small_ceremony(f.dir.path());
+    ceremony.root.name = "root2";
+    ceremony.issuing_cas[0].name = "issuing2";
+    ceremony.issuing_cas[0].key.label = "issuing2";
+    ceremony.output_dir = f.dir.path() / "out2";
+    expect_error(
+        [&] {
+            ca::run_ceremony(ceremony, *f.token, f.database, f.certificates, f.audit, f.clock,
+                             "operator:test");
+        },
+        Errc::already_exists, "already holds a key labelled 'root'");
+    BOOST_CHECK_EQUAL(f.certificates.list_cas().size(), cas_before);
+    BOOST_CHECK_THROW(f.token->find_key("issuing2"), Error);
+    ceremony.root.key.label = "root2";
+    ceremony.root.subject = "CN=";
+    expect_error(
+        [&] {
+            ca::run_ceremony(ceremony, *f.token, f.database, f.certificates, f.audit, f.clock,
+                             "operator:test");
+        },
+        Errc::invalid_argument, "root.subject");
+    BOOST_CHECK_THROW(f.token->find_key("root2"), Error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

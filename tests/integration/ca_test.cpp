@@ -1,0 +1,489 @@
+// The CA end to end: signetctl runs the key ceremony on a real SoftHSM token and the embedded
+// PostgreSQL, signetd serves /ca, /crl and /v1/certificates over real HTTP(S), and tools nobody
+// here wrote (openssl verify -crl_check, NSS vfychain, curl) judge what comes out.
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/bytes.hpp"
+#include "tests/support/signetd.hpp"
+#include "tests/support/softhsm.hpp"
+
+using namespace signet::testing;
+using nlohmann::json;
+
+namespace {
+
+const std::string kBearer = "integration-test-bearer-token-0123456789";
+
+std::string sha256_hex(const std::string& text) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+    return signet::to_hex({digest, sizeof digest});
+}
+
+std::string binary(const char* name) {
+    const char* dir = std::getenv("SIGNET_BINARY_DIR");
+    BOOST_REQUIRE_MESSAGE(dir != nullptr, "SIGNET_BINARY_DIR is not set (run through ctest)");
+    return std::string(dir) + "/" + name;
+}
+
+std::string profiles_yaml(std::uint16_t port) {
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    return "ca:\n"
+           "  crl: {validity_hours: 24, refresh_hours: 12}\n"
+           "  profiles:\n"
+           "    personal:\n"
+           "      issuer: issuing-ca\n"
+           "      key_types: [ec-p256, rsa-2048]\n"
+           "      validity_days: 365\n"
+           "      key_usage: [digitalSignature, nonRepudiation]\n"
+           "      extended_key_usage: [documentSigning]\n"
+           "      certificate_policies: [1.3.6.1.4.1.99999.2.1]\n"
+           "      subject_template: \"CN={name},serialNumber={id_masked},C={country}\"\n"
+           "      aia: {ocsp_url: " + base + "/ocsp, ca_issuers_url: " + base +
+           "/ca/issuing-ca.crt}\n"
+           "      crl_distribution_point: " + base + "/crl/issuing-ca.crl\n"
+           "      required_assurance: 2\n"
+           "    e-seal:\n"
+           "      issuer: issuing-ca\n"
+           "      key_types: [ec-p384]\n"
+           "      validity_days: 730\n"
+           "      key_usage: [digitalSignature, contentCommitment]\n"
+           "      extended_key_usage: [documentSigning]\n"
+           "      subject_template: \"CN={name},organizationIdentifier={id_masked},O={name},"
+           "C={country}\"\n"
+           "      crl_distribution_point: " + base + "/crl/issuing-ca.crl\n";
+}
+
+// One appliance for the whole suite: the ceremony is slow-ish and the tests build on each other
+// only through what the API shows.
+class Appliance {
+  public:
+    static Appliance& instance() {
+        static Appliance appliance;
+        return appliance;
+    }
+
+    SignetdProcess& node() { return *node_; }
+    const std::filesystem::path& dir() const { return node_->dir(); }
+    std::uint16_t https_port() const { return https_port_; }
+
+    CommandResult signetctl(std::vector<std::string> args) {
+        args.insert(args.begin(), binary("ops/signetctl"));
+        args.push_back("--config");
+        args.push_back(node_->config_file().string());
+        return run_command(args);
+    }
+
+    // curl over HTTPS with the bearer token; returns {status, body}.
+    std::pair<int, std::string> api(const std::string& method, const std::string& target,
+                                    const std::string& body = "") {
+        std::vector<std::string> argv{"curl", "-sS", "--cacert", (dir() / "tls.pem").string(),
+                                      "-H", "Authorization: Bearer " + kBearer, "-X", method,
+                                      "-o", (dir() / "curl.body").string(), "-w", "%{http_code}"};
+        if (!body.empty()) {
+            argv.insert(argv.end(), {"-H", "Content-Type: application/json", "--data-binary",
+                                     body});
+        }
+        argv.push_back("https://127.0.0.1:" + std::to_string(https_port_) + target);
+        const auto r = run_command(argv);
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "curl failed: " << r.output);
+        return {std::stoi(r.output), read_file(dir() / "curl.body")};
+    }
+
+    // Writes GET `target` (plain HTTP) to `file`; returns the status.
+    int download(const std::string& target, const std::filesystem::path& file) {
+        const auto r = http_request(node_->http_port(), "GET", target);
+        std::ofstream(file, std::ios::binary) << r.body;
+        return r.status;
+    }
+
+    std::string ceremony_output;
+    std::int64_t person = 0;       // assurance 3
+    std::int64_t weak_person = 0;  // assurance 1
+    std::int64_t organization = 0;
+
+  private:
+    Appliance() : https_port_(free_port()) {
+        node_ = std::make_unique<SignetdProcess>(config_yaml());
+        write_tls_files();
+        auto kek = run_command({binary("ops/signetctl"), "hsm", "kek", "--label", "user-kek",
+                                "--token", node_->token_label(), "--pin",
+                                "file:" + SoftHsm::instance().pin_file().string()});
+        BOOST_REQUIRE_MESSAGE(kek.exit_code == 0, kek.output);
+        std::string ceremony = read_file(source_dir() / "ops/ceremony.example.yaml");
+        replace_all(ceremony, "http://127.0.0.1:8080/",
+                    "http://127.0.0.1:" + std::to_string(node_->http_port()) + "/");
+        write_file(dir() / "ceremony.yaml", ceremony);
+        const auto run = signetctl({"ceremony", (dir() / "ceremony.yaml").string()});
+        BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.output);
+        ceremony_output = run.output;
+        person = add_subject({"--kind", "person", "--name", "Zhang, Wei", "--country", "CN",
+                              "--id-masked", "1101**********1234", "--assurance", "3"});
+        weak_person = add_subject({"--kind", "person", "--name", "Li Na", "--country", "CN",
+                                   "--assurance", "1"});
+        organization =
+            add_subject({"--kind", "organization", "--name", "Example Contracts Ltd",
+                         "--country", "CN", "--id-masked", "91310000MA1K****8X", "--assurance",
+                         "3"});
+        node_->start();
+    }
+
+    static std::filesystem::path source_dir() {
+        const char* dir = std::getenv("SIGNET_SOURCE_DIR");
+        BOOST_REQUIRE(dir != nullptr);
+        return dir;
+    }
+
+    static void replace_all(std::string& text, const std::string& from, const std::string& to) {
+        for (auto at = text.find(from); at != std::string::npos;
+             at = text.find(from, at + to.size()))
+            text.replace(at, from.size(), to);
+    }
+
+    std::int64_t add_subject(std::vector<std::string> args) {
+        args.insert(args.begin(), {"subject", "add"});
+        const auto r = signetctl(args);
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+        return std::stoll(r.output.substr(std::string("subject ").size()));
+    }
+
+    std::string config_yaml() const {
+        return "api_clients:\n"
+               "  - name: frontend\n"
+               "    scopes: [certificates:issue, certificates:read, certificates:revoke]\n"
+               "    token_sha256: " +
+               sha256_hex(kBearer) +
+               "\n"
+               "  - name: reader\n"
+               "    scopes: [certificates:read]\n"
+               "    token_sha256: " +
+               sha256_hex("reader-token-0123456789") +
+               "\n"
+               "listeners:\n"
+               "  https:\n"
+               "    enabled: true\n"
+               "    address: 127.0.0.1\n"
+               "    port: " +
+               std::to_string(https_port_) +
+               "\n"
+               "    tls: {certificate: tls.pem, key: tls.key}\n" +
+               profiles_yaml(0);
+    }
+
+    void write_tls_files() {
+        // The HTTPS listener's own certificate, made by openssl (not by the CA under test).
+        const auto r = run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                                    "-keyout", (dir() / "tls.key").string(), "-out",
+                                    (dir() / "tls.pem").string()});
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    }
+
+    std::uint16_t https_port_;
+    std::unique_ptr<SignetdProcess> node_;
+};
+
+std::string make_csr(const std::filesystem::path& dir, const std::string& name,
+                     const std::vector<std::string>& newkey) {
+    std::vector<std::string> argv{"openssl", "req", "-new", "-nodes", "-subj", "/CN=ignored",
+                                  "-keyout", (dir / (name + ".key")).string(), "-out",
+                                  (dir / (name + ".csr")).string()};
+    argv.insert(argv.end(), newkey.begin(), newkey.end());
+    const auto r = run_command(argv);
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    return read_file(dir / (name + ".csr"));
+}
+
+// Fetches the CA certificates and the issuing CA's CRL as PEM files for openssl verify.
+void fetch_chain_and_crl(Appliance& a) {
+    for (const char* ca : {"root-ca", "issuing-ca"}) {
+        BOOST_REQUIRE_EQUAL(a.download(std::string("/ca/") + ca + ".crt", a.dir() / (std::string(ca) + ".der")), 200);
+        const auto r = run_command({"openssl", "x509", "-inform", "DER", "-in",
+                                    (a.dir() / (std::string(ca) + ".der")).string(), "-out",
+                                    (a.dir() / (std::string(ca) + ".pem")).string()});
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    }
+    for (const char* ca : {"root-ca", "issuing-ca"}) {
+        BOOST_REQUIRE_EQUAL(a.download(std::string("/crl/") + ca + ".crl", a.dir() / (std::string(ca) + ".crl.der")), 200);
+        const auto r = run_command({"openssl", "crl", "-inform", "DER", "-in",
+                                    (a.dir() / (std::string(ca) + ".crl.der")).string(), "-out",
+                                    (a.dir() / (std::string(ca) + ".crl.pem")).string()});
+        BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    }
+}
+
+CommandResult openssl_verify_crl_check(Appliance& a, const std::filesystem::path& leaf) {
+    return run_command({"openssl", "verify", "-crl_check_all", "-CAfile",
+                        (a.dir() / "root-ca.pem").string(), "-untrusted",
+                        (a.dir() / "issuing-ca.pem").string(), "-CRLfile",
+                        (a.dir() / "issuing-ca.crl.pem").string(), "-CRLfile",
+                        (a.dir() / "root-ca.crl.pem").string(), leaf.string()});
+}
+
+json issue(Appliance& a, const json& request, int expected_status = 201) {
+    const auto [status, body] = a.api("POST", "/v1/certificates", request.dump());
+    BOOST_REQUIRE_MESSAGE(status == expected_status, "status " << status << ": " << body);
+    return json::parse(body);
+}
+
+std::size_t certificate_count(Appliance& a, std::int64_t subject) {
+    const auto [status, body] =
+        a.api("GET", "/v1/certificates?subject_id=" + std::to_string(subject));
+    BOOST_REQUIRE_EQUAL(status, 200);
+    return json::parse(body)["certificates"].size();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(ca)
+
+BOOST_AUTO_TEST_CASE(the_ceremony_prints_fingerprints_and_refuses_to_run_twice) {
+    auto& a = Appliance::instance();
+    for (const char* what : {"root ", "issuing ", "ocsp ", "tsa "})
+        BOOST_CHECK_MESSAGE(a.ceremony_output.find(what) != std::string::npos, what);
+    BOOST_CHECK_EQUAL(std::count(a.ceremony_output.begin(), a.ceremony_output.end(), '\n') > 0,
+                      true);
+    std::size_t fingerprints = 0;
+    for (auto at = a.ceremony_output.find("SHA-256: "); at != std::string::npos;
+         at = a.ceremony_output.find("SHA-256: ", at + 1))
+        ++fingerprints;
+    BOOST_CHECK_EQUAL(fingerprints, 4u);
+    // The fingerprint printed is the one openssl computes from the PEM written.
+    const auto x509 = run_command({"openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
+                                   (a.dir() / "ceremony/root-ca.pem").string()});
+    std::string fp = x509.output.substr(x509.output.find('=') + 1);
+    fp = fp.substr(0, fp.find('\n'));
+    std::transform(fp.begin(), fp.end(), fp.begin(), ::tolower);
+    BOOST_CHECK_MESSAGE(a.ceremony_output.find(fp) != std::string::npos, fp);
+
+    // Nothing is overwritten: a second run is refused before anything is made.
+    const auto again = a.signetctl({"ceremony", (a.dir() / "ceremony.yaml").string()});
+    BOOST_CHECK_EQUAL(again.exit_code, 5);
+    BOOST_CHECK_MESSAGE(again.output.find("already holds a key labelled 'root-ca'") !=
+                            std::string::npos,
+                        again.output);
+}
+
+BOOST_AUTO_TEST_CASE(ceremony_certificates_have_their_roles) {
+    auto& a = Appliance::instance();
+    fetch_chain_and_crl(a);
+    const auto tsa = run_command({"openssl", "x509", "-noout", "-ext",
+                                  "extendedKeyUsage,keyUsage", "-in",
+                                  (a.dir() / "ceremony/tsa.pem").string()});
+    BOOST_CHECK_MESSAGE(tsa.output.find("Extended Key Usage: critical") != std::string::npos &&
+                            tsa.output.find("Time Stamping") != std::string::npos,
+                        tsa.output);
+    const auto ocsp = run_command({"openssl", "x509", "-noout", "-text", "-in",
+                                   (a.dir() / "ceremony/ocsp-issuing-ca.pem").string()});
+    BOOST_CHECK(ocsp.output.find("OCSP Signing") != std::string::npos);
+    BOOST_CHECK(ocsp.output.find("OCSP No Check") != std::string::npos);
+    BOOST_CHECK(ocsp.output.find("Authority Information Access") == std::string::npos);
+    BOOST_CHECK(ocsp.output.find("CRL Distribution Points") == std::string::npos);
+    for (const char* leaf : {"ceremony/tsa.pem", "ceremony/ocsp-issuing-ca.pem"}) {
+        const auto v = openssl_verify_crl_check(a, a.dir() / leaf);
+        BOOST_CHECK_MESSAGE(v.exit_code == 0, leaf << ": " << v.output);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(issuing_from_a_csr_verifies_with_openssl_and_nss) {
+    auto& a = Appliance::instance();
+    const std::string csr = make_csr(a.dir(), "alice", {"-newkey", "ec", "-pkeyopt",
+                                                        "ec_paramgen_curve:P-256"});
+    const json issued = issue(a, {{"subject_id", a.person}, {"profile", "personal"}, {"csr", csr}});
+    BOOST_CHECK_EQUAL(issued["status"], "issued");
+    BOOST_CHECK_EQUAL(issued["key_source"], "csr");
+    BOOST_CHECK_EQUAL(issued["subject_dn"],
+                      "CN=Zhang\\, Wei,serialNumber=1101**********1234,C=CN");
+    BOOST_CHECK_EQUAL(issued["serial"].get<std::string>().size(), 40u);
+    write_file(a.dir() / "alice.pem", issued["certificate_pem"].get<std::string>());
+
+    fetch_chain_and_crl(a);
+    const auto v = openssl_verify_crl_check(a, a.dir() / "alice.pem");
+    BOOST_CHECK_MESSAGE(v.exit_code == 0, v.output);
+
+    // NSS: a database trusting only the root; the issuing CA as a further certificate.
+    const auto db = a.dir() / "nssdb";
+    std::filesystem::create_directories(db);
+    BOOST_REQUIRE_EQUAL(
+        run_command({"certutil", "-N", "--empty-password", "-d", "sql:" + db.string()}).exit_code,
+        0);
+    BOOST_REQUIRE_EQUAL(run_command({"certutil", "-A", "-d", "sql:" + db.string(), "-n", "root",
+                                     "-t", "C,C,C", "-a", "-i",
+                                     (a.dir() / "root-ca.pem").string()})
+                            .exit_code,
+                        0);
+    // -u 6: certUsageObjectSigner... NSS has no documentSigning usage; -pp validates the path
+    // with the libpkix engine without demanding a particular EKU (usage 12 = AnyCA is for CAs).
+    const auto nss = run_command({"vfychain", "-d", "sql:" + db.string(), "-pp", "-a",
+                                  (a.dir() / "alice.pem").string(), "-a",
+                                  (a.dir() / "issuing-ca.pem").string()});
+    BOOST_CHECK_MESSAGE(nss.output.find("Chain is good!") != std::string::npos, nss.output);
+}
+
+BOOST_AUTO_TEST_CASE(issuing_with_an_hsm_generated_key) {
+    auto& a = Appliance::instance();
+    const json issued =
+        issue(a, {{"subject_id", a.organization}, {"profile", "e-seal"}, {"key_type", "ec-p384"}});
+    BOOST_CHECK_EQUAL(issued["key_source"], "hsm-wrapped");
+    BOOST_CHECK_EQUAL(issued["key_type"], "ec-p384");
+    BOOST_CHECK_EQUAL(issued["subject_dn"],
+                      "CN=Example Contracts Ltd,organizationIdentifier=91310000MA1K****8X,"
+                      "O=Example Contracts Ltd,C=CN");
+    write_file(a.dir() / "seal.pem", issued["certificate_pem"].get<std::string>());
+    fetch_chain_and_crl(a);
+    const auto v = openssl_verify_crl_check(a, a.dir() / "seal.pem");
+    BOOST_CHECK_MESSAGE(v.exit_code == 0, v.output);
+    // The response never carries key material.
+    BOOST_CHECK(issued.find("wrapped_key") == issued.end());
+}
+
+BOOST_AUTO_TEST_CASE(a_revoked_certificate_is_in_the_next_crl_and_fails_verification) {
+    auto& a = Appliance::instance();
+    const std::string csr = make_csr(a.dir(), "bob", {"-newkey", "rsa:2048"});
+    const json issued = issue(a, {{"subject_id", a.person}, {"profile", "personal"}, {"csr", csr}});
+    const std::string serial = issued["serial"];
+    write_file(a.dir() / "bob.pem", issued["certificate_pem"].get<std::string>());
+
+    const auto [status, body] =
+        a.api("POST", "/v1/certificates/" + serial + "/revoke",
+              json{{"reason", "keyCompromise"}, {"invalidity_date", "2026-01-02T03:04:05Z"}}.dump());
+    BOOST_REQUIRE_MESSAGE(status == 200, body);
+    BOOST_CHECK_EQUAL(json::parse(body)["status"], "revoked");
+
+    fetch_chain_and_crl(a);
+    const auto text = run_command({"openssl", "crl", "-noout", "-text", "-in",
+                                   (a.dir() / "issuing-ca.crl.pem").string()});
+    std::string upper = serial;
+    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+    BOOST_CHECK_MESSAGE(text.output.find(upper) != std::string::npos, text.output);
+    BOOST_CHECK(text.output.find("Key Compromise") != std::string::npos);
+    BOOST_CHECK(text.output.find("Invalidity Date") != std::string::npos);
+    BOOST_CHECK(text.output.find("X509v3 CRL Number") != std::string::npos);
+    BOOST_CHECK(text.output.find("X509v3 Authority Key Identifier") != std::string::npos);
+    const auto v = openssl_verify_crl_check(a, a.dir() / "bob.pem");
+    BOOST_CHECK_NE(v.exit_code, 0);
+    BOOST_CHECK_MESSAGE(v.output.find("certificate revoked") != std::string::npos, v.output);
+
+    // Revoking twice is a conflict, and changes nothing.
+    const auto [again, again_body] =
+        a.api("POST", "/v1/certificates/" + serial + "/revoke", R"({"reason":"superseded"})");
+    BOOST_CHECK_EQUAL(again, 409);
+    BOOST_CHECK(again_body.find("already revoked") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_crl_route_serves_pkix_crl_with_cache_headers) {
+    auto& a = Appliance::instance();
+    const auto r = http_request(a.node().http_port(), "GET", "/crl/issuing-ca.crl");
+    BOOST_CHECK_EQUAL(r.status, 200);
+    BOOST_CHECK_EQUAL(r.headers.at("content-type"), "application/pkix-crl");
+    BOOST_CHECK(r.headers.at("cache-control").starts_with("public, max-age="));
+    BOOST_CHECK(r.headers.contains("expires"));
+    BOOST_CHECK(r.headers.contains("last-modified"));
+    const auto c = http_request(a.node().http_port(), "GET", "/ca/issuing-ca.crt");
+    BOOST_CHECK_EQUAL(c.headers.at("content-type"), "application/pkix-cert");
+    BOOST_CHECK_EQUAL(http_request(a.node().http_port(), "GET", "/crl/nobody.crl").status, 404);
+    BOOST_CHECK_EQUAL(http_request(a.node().http_port(), "GET", "/ca/nobody.crt").status, 404);
+}
+
+BOOST_AUTO_TEST_CASE(bad_csrs_are_refused_with_a_specific_error_and_change_nothing) {
+    auto& a = Appliance::instance();
+    const std::size_t before = certificate_count(a, a.person);
+    auto refused = [&](const json& request, const std::string& expected) {
+        const auto [status, body] = a.api("POST", "/v1/certificates", request.dump());
+        BOOST_CHECK_MESSAGE(status == 400, "status " << status << ": " << body);
+        BOOST_CHECK_MESSAGE(body.find("invalid-argument") != std::string::npos, body);
+        BOOST_CHECK_MESSAGE(body.find(expected) != std::string::npos,
+                            "expected '" << expected << "' in " << body);
+    };
+    const json base{{"subject_id", a.person}, {"profile", "personal"}};
+    auto with_csr = [&](const std::string& csr) {
+        json r = base;
+        r["csr"] = csr;
+        return r;
+    };
+    refused(with_csr(make_csr(a.dir(), "weak", {"-newkey", "rsa:1024"})), "1024");
+    refused(with_csr(make_csr(a.dir(), "k1", {"-newkey", "ec", "-pkeyopt",
+                                              "ec_paramgen_curve:secp256k1"})),
+            "secp256k1");
+    refused(with_csr(make_csr(a.dir(), "p384", {"-newkey", "ec", "-pkeyopt",
+                                                "ec_paramgen_curve:P-384"})),
+            "not allowed");
+    std::string tampered = make_csr(a.dir(), "tampered", {"-newkey", "rsa:2048"});
+    const auto der = run_command({"openssl", "req", "-in", (a.dir() / "tampered.csr").string(),
+                                  "-outform", "DER", "-out", (a.dir() / "tampered.der").string()});
+    BOOST_REQUIRE_EQUAL(der.exit_code, 0);
+    std::string bytes = read_file(a.dir() / "tampered.der");
+    bytes[bytes.size() - 5] ^= 0x01;  // inside the signature
+    refused(with_csr(signet::to_base64(signet::as_bytes(bytes))), "proof of possession");
+    refused(with_csr("bm90IGEgQ1NS"), "neither DER nor PEM");
+    refused(with_csr("not base64 at all"), "neither PEM nor base64");
+    refused(json{{"subject_id", a.person}, {"profile", "personal"}, {"key_type", "rsa-4096"}},
+            "not allowed");
+    refused(json{{"subject_id", a.person}}, "required");
+    refused(json{{"subject_id", a.person}, {"profile", "personal"}, {"colour", "blue"}},
+            "unknown member 'colour'");
+    BOOST_CHECK_EQUAL(certificate_count(a, a.person), before);
+}
+
+BOOST_AUTO_TEST_CASE(policy_refusals) {
+    auto& a = Appliance::instance();
+    const auto [status, body] = a.api(
+        "POST", "/v1/certificates",
+        json{{"subject_id", a.weak_person}, {"profile", "personal"}, {"key_type", "ec-p256"}}.dump());
+    BOOST_CHECK_EQUAL(status, 409);
+    BOOST_CHECK_MESSAGE(body.find("requires 2") != std::string::npos, body);
+    BOOST_CHECK_EQUAL(certificate_count(a, a.weak_person), 0u);
+    BOOST_CHECK_EQUAL(
+        a.api("POST", "/v1/certificates", R"({"subject_id":999999,"profile":"personal"})").first,
+        404);
+    BOOST_CHECK_EQUAL(
+        a.api("POST", "/v1/certificates", R"({"subject_id":1,"profile":"nope"})").first, 404);
+    BOOST_CHECK_EQUAL(a.api("GET", "/v1/certificates/zz").first, 400);
+    BOOST_CHECK_EQUAL(a.api("GET", "/v1/certificates/0123").first, 404);
+}
+
+BOOST_AUTO_TEST_CASE(scopes_are_enforced) {
+    auto& a = Appliance::instance();
+    const auto r = run_command(
+        {"curl", "-sS", "--cacert", (a.dir() / "tls.pem").string(), "-H",
+         "Authorization: Bearer reader-token-0123456789", "-H", "Content-Type: application/json",
+         "--data-binary", R"({"subject_id":1,"profile":"personal"})", "-o", "/dev/null", "-w",
+         "%{http_code}", "https://127.0.0.1:" + std::to_string(a.https_port()) + "/v1/certificates"});
+    BOOST_CHECK_EQUAL(r.output, "403");
+}
+
+BOOST_AUTO_TEST_CASE(signetctl_lists_shows_revokes_and_publishes) {
+    auto& a = Appliance::instance();
+    const json issued =
+        issue(a, {{"subject_id", a.person}, {"profile", "personal"}, {"key_type", "ec-p256"}});
+    const std::string serial = issued["serial"];
+    const auto list = a.signetctl({"cert", "list", "--subject", std::to_string(a.person)});
+    BOOST_CHECK_MESSAGE(list.exit_code == 0 && list.output.find(serial) != std::string::npos,
+                        list.output);
+    const auto show = a.signetctl({"cert", "show", serial});
+    BOOST_CHECK_MESSAGE(show.output.find("status:       issued") != std::string::npos,
+                        show.output);
+    const auto pem = a.signetctl({"cert", "show", serial, "--pem"});
+    BOOST_CHECK(pem.output.starts_with("-----BEGIN CERTIFICATE-----"));
+    const auto revoke = a.signetctl({"cert", "revoke", serial, "--reason", "superseded"});
+    BOOST_CHECK_MESSAGE(revoke.exit_code == 0, revoke.output);
+    const auto bad_reason = a.signetctl({"cert", "revoke", serial, "--reason", "boredom"});
+    BOOST_CHECK_NE(bad_reason.exit_code, 0);
+    const auto crl = a.signetctl({"crl", "--ca", "issuing-ca", "--out",
+                                  (a.dir() / "cli.crl").string()});
+    BOOST_CHECK_MESSAGE(crl.exit_code == 0, crl.output);
+    const auto text = run_command({"openssl", "crl", "-inform", "DER", "-noout", "-text", "-in",
+                                   (a.dir() / "cli.crl").string()});
+    std::string upper = serial;
+    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+    BOOST_CHECK(text.output.find(upper) != std::string::npos);
+    BOOST_CHECK(text.output.find("Superseded") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
