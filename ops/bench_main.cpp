@@ -2,6 +2,7 @@
 // ceiling measured in the same run: for the HSM, its highest raw C_Sign rate over thread counts.
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,10 +19,17 @@
 #include <thread>
 #include <vector>
 
+#include "audit/log.hpp"
+#include "ca/authority.hpp"
+#include "ca/ceremony.hpp"
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/handle.hpp"
 #include "hsm/bridge.hpp"
 #include "hsm/token.hpp"
+#include "store/embedded_postgres.hpp"
+#include "store/migrations.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/softhsm.hpp"
 
 namespace {
@@ -29,10 +37,12 @@ namespace {
 using namespace signet;
 using namespace signet::hsm;
 using Clock = std::chrono::steady_clock;
+using X509ReqPtr = handle<X509_REQ, X509_REQ_free>;
 
 const char* const kUsage =
     R"(usage: signet-bench hsm [--json] [--seconds S] [--rounds R] [--threads N,N,...] [--alg A]
                          [--module PATH --token LABEL --pin file:PATH|env:VAR]
+       signet-bench issue [--json] [--seconds S] [--rounds R] [--threads N,N,...] [--alg A]
 
 Scenarios of 'hsm', for ec-p256 and rsa-2048:
   ceiling   raw C_SignInit+C_Sign per second, one session per thread (the HSM's own rate)
@@ -43,6 +53,13 @@ Each row's ratio is to the best ceiling rate of the same algorithm over all thre
 Scenarios are measured interleaved in R rounds (default 3) of S/R seconds (S default 6) each,
 and each keeps its best round.
 Without --module, a throwaway SoftHSM token is created in a temporary directory.
+
+Scenarios of 'issue' (the CA key's type: --alg, default ec-p256), end to end with a durable
+PostgreSQL (the embedded cluster, fsync on) and the audit log:
+  ceiling   raw C_Sign per second with a key of the CA's type (as for 'hsm')
+  csr       certificates per second from PKCS#10 requests (EC P-256 subject keys): CSR checks,
+            reservation, lint, HSM signature, storage, audit event
+  hsm-key   certificates per second with a subject key the HSM generates and wraps
 )";
 
 struct Options {
@@ -239,14 +256,15 @@ Options parse_options(int argc, char** argv) {
     return options;
 }
 
-void print(const std::vector<Row>& rows, const std::map<std::string, double>& ceiling, bool json) {
+void print(const char* bench, const std::vector<Row>& rows,
+           const std::map<std::string, double>& ceiling, bool json) {
     if (json) {
         for (const auto& row : rows) {
             const double c = ceiling.at(row.alg);
             std::printf(
-                "{\"bench\":\"hsm\",\"scenario\":\"%s\",\"alg\":\"%s\",\"threads\":%d,"
+                "{\"bench\":\"%s\",\"scenario\":\"%s\",\"alg\":\"%s\",\"threads\":%d,"
                 "\"ops_per_s\":%.1f,\"ceiling_ops_per_s\":%.1f,\"ratio\":%.3f}\n",
-                row.scenario.c_str(), row.alg.c_str(), row.threads, row.ops_per_s, c,
+                bench, row.scenario.c_str(), row.alg.c_str(), row.threads, row.ops_per_s, c,
                 row.ops_per_s / c);
         }
         return;
@@ -322,7 +340,132 @@ int bench_hsm(const Options& options) {
             }
         }
     }
-    print(rows, ceiling, options.json);
+    print("hsm", rows, ceiling, options.json);
+    return 0;
+}
+
+// A CSR for a fresh EC P-256 key, as a client would send it (DER).
+Bytes make_csr() {
+    EvpPkeyPtr key(EVP_EC_gen("P-256"));
+    X509ReqPtr req(X509_REQ_new());
+    if (!key || !req || X509_REQ_set_pubkey(req.get(), key.get()) != 1 ||
+        X509_REQ_sign(req.get(), key.get(), EVP_sha256()) <= 0)
+        throw_openssl_error("cannot make a benchmark CSR");
+    unsigned char* der = nullptr;
+    const int size = i2d_X509_REQ(req.get(), &der);
+    if (size <= 0)
+        throw_openssl_error("cannot encode a benchmark CSR");
+    Bytes out(der, der + size);
+    OPENSSL_free(der);
+    return out;
+}
+
+int bench_issue(Options options) {
+    if (options.algs.size() != 1)
+        options.algs = {KeyType::ec_p256};
+    const KeyType ca_type = options.algs.front();
+    const std::string alg(to_string(ca_type));
+    const int max_threads = *std::ranges::max_element(options.threads);
+
+    TokenConfig config = signet::testing::SoftHsm::instance().new_token("bench-issue");
+    config.pool_size = static_cast<std::size_t>(max_threads) + 2;
+    auto token = Token::open(config);
+    signet::testing::TempDir dir("signet-bench-issue");
+    std::filesystem::permissions(dir.path(), std::filesystem::perms::others_exec,
+                                 std::filesystem::perm_options::add);
+    // Durable: fsync and synchronous commit as in production, so the figure includes them.
+    store::EmbeddedPostgres postgres({.state_dir = dir.path() / "state"});
+    store::Database database(
+        {.dsn = postgres.dsn(), .pool_size = static_cast<std::size_t>(max_threads) + 2});
+    store::migrate(database);
+    SystemClock clock;
+    audit::PostgresAuditLog audit(database, clock);
+    store::PostgresCertificates certificates(database);
+    store::PostgresSubjects subjects(database);
+
+    policy::Ceremony ceremony;
+    ceremony.file = dir.path() / "ceremony.yaml";
+    ceremony.output_dir = dir.path() / "ceremony";
+    ceremony.root = {};
+    ceremony.root.name = "bench-root";
+    ceremony.root.subject = "CN=Bench Root,O=Signet,C=CN";
+    ceremony.root.validity_days = 3650;
+    ceremony.root.key = {"bench-root", ca_type};
+    policy::CeremonyCa issuing;
+    issuing.name = "bench-issuing";
+    issuing.subject = "CN=Bench Issuing CA,O=Signet,C=CN";
+    issuing.validity_days = 1825;
+    issuing.path_length = 0;
+    issuing.key = {"bench-issuing", ca_type};
+    ceremony.issuing_cas.push_back(issuing);
+    ca::run_ceremony(ceremony, *token, database, certificates, audit, clock, "bench");
+    token->generate_kek("user-kek");
+
+    policy::CaSettings settings;
+    policy::CertificateProfile profile;
+    profile.issuer = "bench-issuing";
+    profile.key_types = {KeyType::ec_p256};
+    profile.validity_days = 365;
+    profile.key_usage = {"digitalSignature", "nonRepudiation"};
+    profile.extended_key_usage = {"1.3.6.1.5.5.7.3.36"};
+    profile.certificate_policies = {"1.3.6.1.4.1.99999.2.1"};
+    profile.subject_template = "CN={name},C={country}";
+    profile.ocsp_url = "http://127.0.0.1:8080/ocsp";
+    profile.crl_distribution_point = "http://127.0.0.1:8080/crl/bench-issuing.crl";
+    settings.profiles.emplace("bench", profile);
+    ca::Authority authority({token, database, certificates, subjects, audit, clock, settings});
+    const std::int64_t subject = database.transaction([&](store::Connection& tx) {
+        return subjects.add(tx, {0, "person", "Bench Person", "", "CN", "", 3, clock.now()});
+    });
+    // Clients make their CSRs; the benchmark makes a pool once so their cost is not counted.
+    std::vector<Bytes> csrs;
+    for (int i = 0; i < 64; ++i)
+        csrs.push_back(make_csr());
+
+    token->generate_key(ca_type, "bench-ceiling");
+    const CK_OBJECT_HANDLE ceiling_key = find_private_key(*token, "bench-ceiling");
+    auto csr_worker = [&] {
+        auto next = std::make_shared<std::size_t>(static_cast<std::size_t>(std::rand()));
+        return std::function<void()>([&, next] {
+            ca::IssueRequest request;
+            request.subject_id = subject;
+            request.profile = "bench";
+            request.csr = csrs[(*next)++ % csrs.size()];
+            request.actor = "bench";
+            (void)authority.issue(request);
+        });
+    };
+    auto hsm_key_worker = [&] {
+        return std::function<void()>([&] {
+            (void)authority.issue({subject, "bench", std::nullopt, KeyType::ec_p256, "bench"});
+        });
+    };
+
+    std::map<std::pair<std::string, int>, double> best;
+    for (int round = 0; round < options.rounds; ++round) {
+        for (int threads : options.threads) {
+            const double per_round = options.seconds / options.rounds;
+            auto keep = [&](const std::string& scenario, double rate) {
+                double& b = best[{scenario, threads}];
+                b = std::max(b, rate);
+            };
+            keep("ceiling",
+                 measure(threads, per_round, raw_sign_worker(*token, ceiling_key, ca_type)));
+            keep("csr", measure(threads, per_round, csr_worker));
+            keep("hsm-key", measure(threads, per_round, hsm_key_worker));
+        }
+    }
+    std::vector<Row> rows;
+    std::map<std::string, double> ceiling;
+    for (const std::string scenario : {"ceiling", "csr", "hsm-key"}) {
+        for (int threads : options.threads) {
+            const double rate = best[{scenario, threads}];
+            rows.push_back({scenario, alg, threads, rate});
+            if (scenario == "ceiling")
+                ceiling[alg] = std::max(ceiling[alg], rate);
+        }
+    }
+    print("issue", rows, ceiling, options.json);
     return 0;
 }
 
@@ -335,11 +478,12 @@ int main(int argc, char** argv) {
     }
     try {
         const std::string what = argv[1];
-        if (what != "hsm") {
-            throw Error(Errc::invalid_argument,
-                        "unknown benchmark '" + what + "' (this build has: hsm)");
-        }
-        return bench_hsm(parse_options(argc, argv));
+        if (what == "hsm")
+            return bench_hsm(parse_options(argc, argv));
+        if (what == "issue")
+            return bench_issue(parse_options(argc, argv));
+        throw Error(Errc::invalid_argument,
+                    "unknown benchmark '" + what + "' (this build has: hsm, issue)");
     } catch (const Error& e) {
         std::cerr << "signet-bench: " << e.what() << "\n";
         return e.code() == Errc::invalid_argument ? 2 : 1;

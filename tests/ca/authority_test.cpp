@@ -52,8 +52,8 @@ policy::Ceremony small_ceremony(const std::filesystem::path& dir) {
 struct Fixture {
     TempDir dir;
     std::shared_ptr<hsm::Token> token = SoftHsm::instance().open_new_token("ca");
-    store::Database database{{.dsn = TestCluster::instance().migrated_database("authority"),
-                              .pool_size = 4}};
+    store::Database database{
+        {.dsn = TestCluster::instance().migrated_database("authority"), .pool_size = 4}};
     ManualClock clock{std::chrono::system_clock::now()};
     audit::PostgresAuditLog audit{database, clock};
     store::PostgresCertificates certificates{database};
@@ -119,8 +119,10 @@ BOOST_AUTO_TEST_CASE(a_crash_between_reservation_and_signing_leaves_a_reserved_r
     BOOST_CHECK(stored->tbs == ca::tbs_der(issued.certificate.get()));
     // Every issued certificate row has its certificate; every reserved one has none.
     BOOST_CHECK_EQUAL(f.database.with_connection([](store::Connection& c) {
-        return c.exec("SELECT count(*) FROM certificates WHERE (status = 'issued') <> "
-                      "(der IS NOT NULL) AND status <> 'revoked'")
+        return c
+            .exec(
+                "SELECT count(*) FROM certificates WHERE (status = 'issued') <> "
+                "(der IS NOT NULL) AND status <> 'revoked'")
             .one()[0]
             .int64();
     }),

@@ -44,9 +44,12 @@ std::string profiles_yaml(std::uint16_t port) {
            "      extended_key_usage: [documentSigning]\n"
            "      certificate_policies: [1.3.6.1.4.1.99999.2.1]\n"
            "      subject_template: \"CN={name},serialNumber={id_masked},C={country}\"\n"
-           "      aia: {ocsp_url: " + base + "/ocsp, ca_issuers_url: " + base +
+           "      aia: {ocsp_url: " +
+           base + "/ocsp, ca_issuers_url: " + base +
            "/ca/issuing-ca.crt}\n"
-           "      crl_distribution_point: " + base + "/crl/issuing-ca.crl\n"
+           "      crl_distribution_point: " +
+           base +
+           "/crl/issuing-ca.crl\n"
            "      required_assurance: 2\n"
            "    e-seal:\n"
            "      issuer: issuing-ca\n"
@@ -56,7 +59,8 @@ std::string profiles_yaml(std::uint16_t port) {
            "      extended_key_usage: [documentSigning]\n"
            "      subject_template: \"CN={name},organizationIdentifier={id_masked},O={name},"
            "C={country}\"\n"
-           "      crl_distribution_point: " + base + "/crl/issuing-ca.crl\n";
+           "      crl_distribution_point: " +
+           base + "/crl/issuing-ca.crl\n";
 }
 
 // One appliance for the whole suite: the ceremony is slow-ish and the tests build on each other
@@ -82,12 +86,15 @@ class Appliance {
     // curl over HTTPS with the bearer token; returns {status, body}.
     std::pair<int, std::string> api(const std::string& method, const std::string& target,
                                     const std::string& body = "") {
-        std::vector<std::string> argv{"curl", "-sS", "--cacert", (dir() / "tls.pem").string(),
-                                      "-H", "Authorization: Bearer " + kBearer, "-X", method,
-                                      "-o", (dir() / "curl.body").string(), "-w", "%{http_code}"};
+        std::vector<std::string> argv{"curl",     "-sS",
+                                      "--cacert", (dir() / "tls.pem").string(),
+                                      "-H",       "Authorization: Bearer " + kBearer,
+                                      "-X",       method,
+                                      "-o",       (dir() / "curl.body").string(),
+                                      "-w",       "%{http_code}"};
         if (!body.empty()) {
-            argv.insert(argv.end(), {"-H", "Content-Type: application/json", "--data-binary",
-                                     body});
+            argv.insert(argv.end(),
+                        {"-H", "Content-Type: application/json", "--data-binary", body});
         }
         argv.push_back("https://127.0.0.1:" + std::to_string(https_port_) + target);
         const auto r = run_command(argv);
@@ -124,12 +131,11 @@ class Appliance {
         ceremony_output = run.output;
         person = add_subject({"--kind", "person", "--name", "Zhang, Wei", "--country", "CN",
                               "--id-masked", "1101**********1234", "--assurance", "3"});
-        weak_person = add_subject({"--kind", "person", "--name", "Li Na", "--country", "CN",
-                                   "--assurance", "1"});
+        weak_person = add_subject(
+            {"--kind", "person", "--name", "Li Na", "--country", "CN", "--assurance", "1"});
         organization =
-            add_subject({"--kind", "organization", "--name", "Example Contracts Ltd",
-                         "--country", "CN", "--id-masked", "91310000MA1K****8X", "--assurance",
-                         "3"});
+            add_subject({"--kind", "organization", "--name", "Example Contracts Ltd", "--country",
+                         "CN", "--id-masked", "91310000MA1K****8X", "--assurance", "3"});
         node_->start();
     }
 
@@ -177,11 +183,11 @@ class Appliance {
 
     void write_tls_files() {
         // The HTTPS listener's own certificate, made by openssl (not by the CA under test).
-        const auto r = run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
-                                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                                    "-keyout", (dir() / "tls.key").string(), "-out",
-                                    (dir() / "tls.pem").string()});
+        const auto r =
+            run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                         "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
+                         (dir() / "tls.key").string(), "-out", (dir() / "tls.pem").string()});
         BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
     }
 
@@ -191,9 +197,11 @@ class Appliance {
 
 std::string make_csr(const std::filesystem::path& dir, const std::string& name,
                      const std::vector<std::string>& newkey) {
-    std::vector<std::string> argv{"openssl", "req", "-new", "-nodes", "-subj", "/CN=ignored",
-                                  "-keyout", (dir / (name + ".key")).string(), "-out",
-                                  (dir / (name + ".csr")).string()};
+    std::vector<std::string> argv{"openssl", "req",
+                                  "-new",    "-nodes",
+                                  "-subj",   "/CN=ignored",
+                                  "-keyout", (dir / (name + ".key")).string(),
+                                  "-out",    (dir / (name + ".csr")).string()};
     argv.insert(argv.end(), newkey.begin(), newkey.end());
     const auto r = run_command(argv);
     BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
@@ -203,14 +211,18 @@ std::string make_csr(const std::filesystem::path& dir, const std::string& name,
 // Fetches the CA certificates and the issuing CA's CRL as PEM files for openssl verify.
 void fetch_chain_and_crl(Appliance& a) {
     for (const char* ca : {"root-ca", "issuing-ca"}) {
-        BOOST_REQUIRE_EQUAL(a.download(std::string("/ca/") + ca + ".crt", a.dir() / (std::string(ca) + ".der")), 200);
+        BOOST_REQUIRE_EQUAL(
+            a.download(std::string("/ca/") + ca + ".crt", a.dir() / (std::string(ca) + ".der")),
+            200);
         const auto r = run_command({"openssl", "x509", "-inform", "DER", "-in",
                                     (a.dir() / (std::string(ca) + ".der")).string(), "-out",
                                     (a.dir() / (std::string(ca) + ".pem")).string()});
         BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
     }
     for (const char* ca : {"root-ca", "issuing-ca"}) {
-        BOOST_REQUIRE_EQUAL(a.download(std::string("/crl/") + ca + ".crl", a.dir() / (std::string(ca) + ".crl.der")), 200);
+        BOOST_REQUIRE_EQUAL(a.download(std::string("/crl/") + ca + ".crl",
+                                       a.dir() / (std::string(ca) + ".crl.der")),
+                            200);
         const auto r = run_command({"openssl", "crl", "-inform", "DER", "-in",
                                     (a.dir() / (std::string(ca) + ".crl.der")).string(), "-out",
                                     (a.dir() / (std::string(ca) + ".crl.pem")).string()});
@@ -265,17 +277,16 @@ BOOST_AUTO_TEST_CASE(the_ceremony_prints_fingerprints_and_refuses_to_run_twice) 
     // Nothing is overwritten: a second run is refused before anything is made.
     const auto again = a.signetctl({"ceremony", (a.dir() / "ceremony.yaml").string()});
     BOOST_CHECK_EQUAL(again.exit_code, 5);
-    BOOST_CHECK_MESSAGE(again.output.find("already holds a key labelled 'root-ca'") !=
-                            std::string::npos,
-                        again.output);
+    BOOST_CHECK_MESSAGE(
+        again.output.find("already holds a key labelled 'root-ca'") != std::string::npos,
+        again.output);
 }
 
 BOOST_AUTO_TEST_CASE(ceremony_certificates_have_their_roles) {
     auto& a = Appliance::instance();
     fetch_chain_and_crl(a);
-    const auto tsa = run_command({"openssl", "x509", "-noout", "-ext",
-                                  "extendedKeyUsage,keyUsage", "-in",
-                                  (a.dir() / "ceremony/tsa.pem").string()});
+    const auto tsa = run_command({"openssl", "x509", "-noout", "-ext", "extendedKeyUsage,keyUsage",
+                                  "-in", (a.dir() / "ceremony/tsa.pem").string()});
     BOOST_CHECK_MESSAGE(tsa.output.find("Extended Key Usage: critical") != std::string::npos &&
                             tsa.output.find("Time Stamping") != std::string::npos,
                         tsa.output);
@@ -293,13 +304,12 @@ BOOST_AUTO_TEST_CASE(ceremony_certificates_have_their_roles) {
 
 BOOST_AUTO_TEST_CASE(issuing_from_a_csr_verifies_with_openssl_and_nss) {
     auto& a = Appliance::instance();
-    const std::string csr = make_csr(a.dir(), "alice", {"-newkey", "ec", "-pkeyopt",
-                                                        "ec_paramgen_curve:P-256"});
+    const std::string csr =
+        make_csr(a.dir(), "alice", {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"});
     const json issued = issue(a, {{"subject_id", a.person}, {"profile", "personal"}, {"csr", csr}});
     BOOST_CHECK_EQUAL(issued["status"], "issued");
     BOOST_CHECK_EQUAL(issued["key_source"], "csr");
-    BOOST_CHECK_EQUAL(issued["subject_dn"],
-                      "CN=Zhang\\, Wei,serialNumber=1101**********1234,C=CN");
+    BOOST_CHECK_EQUAL(issued["subject_dn"], "CN=Zhang\\, Wei,serialNumber=1101**********1234,C=CN");
     BOOST_CHECK_EQUAL(issued["serial"].get<std::string>().size(), 40u);
     write_file(a.dir() / "alice.pem", issued["certificate_pem"].get<std::string>());
 
@@ -314,8 +324,7 @@ BOOST_AUTO_TEST_CASE(issuing_from_a_csr_verifies_with_openssl_and_nss) {
         run_command({"certutil", "-N", "--empty-password", "-d", "sql:" + db.string()}).exit_code,
         0);
     BOOST_REQUIRE_EQUAL(run_command({"certutil", "-A", "-d", "sql:" + db.string(), "-n", "root",
-                                     "-t", "C,C,C", "-a", "-i",
-                                     (a.dir() / "root-ca.pem").string()})
+                                     "-t", "C,C,C", "-a", "-i", (a.dir() / "root-ca.pem").string()})
                             .exit_code,
                         0);
     // -u 6: certUsageObjectSigner... NSS has no documentSigning usage; -pp validates the path
@@ -350,15 +359,15 @@ BOOST_AUTO_TEST_CASE(a_revoked_certificate_is_in_the_next_crl_and_fails_verifica
     const std::string serial = issued["serial"];
     write_file(a.dir() / "bob.pem", issued["certificate_pem"].get<std::string>());
 
-    const auto [status, body] =
-        a.api("POST", "/v1/certificates/" + serial + "/revoke",
-              json{{"reason", "keyCompromise"}, {"invalidity_date", "2026-01-02T03:04:05Z"}}.dump());
+    const auto [status, body] = a.api(
+        "POST", "/v1/certificates/" + serial + "/revoke",
+        json{{"reason", "keyCompromise"}, {"invalidity_date", "2026-01-02T03:04:05Z"}}.dump());
     BOOST_REQUIRE_MESSAGE(status == 200, body);
     BOOST_CHECK_EQUAL(json::parse(body)["status"], "revoked");
 
     fetch_chain_and_crl(a);
-    const auto text = run_command({"openssl", "crl", "-noout", "-text", "-in",
-                                   (a.dir() / "issuing-ca.crl.pem").string()});
+    const auto text = run_command(
+        {"openssl", "crl", "-noout", "-text", "-in", (a.dir() / "issuing-ca.crl.pem").string()});
     std::string upper = serial;
     std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
     BOOST_CHECK_MESSAGE(text.output.find(upper) != std::string::npos, text.output);
@@ -408,11 +417,11 @@ BOOST_AUTO_TEST_CASE(bad_csrs_are_refused_with_a_specific_error_and_change_nothi
         return r;
     };
     refused(with_csr(make_csr(a.dir(), "weak", {"-newkey", "rsa:1024"})), "1024");
-    refused(with_csr(make_csr(a.dir(), "k1", {"-newkey", "ec", "-pkeyopt",
-                                              "ec_paramgen_curve:secp256k1"})),
+    refused(with_csr(make_csr(a.dir(), "k1",
+                              {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:secp256k1"})),
             "secp256k1");
-    refused(with_csr(make_csr(a.dir(), "p384", {"-newkey", "ec", "-pkeyopt",
-                                                "ec_paramgen_curve:P-384"})),
+    refused(with_csr(make_csr(a.dir(), "p384",
+                              {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"})),
             "not allowed");
     std::string tampered = make_csr(a.dir(), "tampered", {"-newkey", "rsa:2048"});
     const auto der = run_command({"openssl", "req", "-in", (a.dir() / "tampered.csr").string(),
@@ -433,9 +442,10 @@ BOOST_AUTO_TEST_CASE(bad_csrs_are_refused_with_a_specific_error_and_change_nothi
 
 BOOST_AUTO_TEST_CASE(policy_refusals) {
     auto& a = Appliance::instance();
-    const auto [status, body] = a.api(
-        "POST", "/v1/certificates",
-        json{{"subject_id", a.weak_person}, {"profile", "personal"}, {"key_type", "ec-p256"}}.dump());
+    const auto [status, body] =
+        a.api("POST", "/v1/certificates",
+              json{{"subject_id", a.weak_person}, {"profile", "personal"}, {"key_type", "ec-p256"}}
+                  .dump());
     BOOST_CHECK_EQUAL(status, 409);
     BOOST_CHECK_MESSAGE(body.find("requires 2") != std::string::npos, body);
     BOOST_CHECK_EQUAL(certificate_count(a, a.weak_person), 0u);
@@ -454,7 +464,8 @@ BOOST_AUTO_TEST_CASE(scopes_are_enforced) {
         {"curl", "-sS", "--cacert", (a.dir() / "tls.pem").string(), "-H",
          "Authorization: Bearer reader-token-0123456789", "-H", "Content-Type: application/json",
          "--data-binary", R"({"subject_id":1,"profile":"personal"})", "-o", "/dev/null", "-w",
-         "%{http_code}", "https://127.0.0.1:" + std::to_string(a.https_port()) + "/v1/certificates"});
+         "%{http_code}",
+         "https://127.0.0.1:" + std::to_string(a.https_port()) + "/v1/certificates"});
     BOOST_CHECK_EQUAL(r.output, "403");
 }
 
@@ -467,16 +478,15 @@ BOOST_AUTO_TEST_CASE(signetctl_lists_shows_revokes_and_publishes) {
     BOOST_CHECK_MESSAGE(list.exit_code == 0 && list.output.find(serial) != std::string::npos,
                         list.output);
     const auto show = a.signetctl({"cert", "show", serial});
-    BOOST_CHECK_MESSAGE(show.output.find("status:       issued") != std::string::npos,
-                        show.output);
+    BOOST_CHECK_MESSAGE(show.output.find("status:       issued") != std::string::npos, show.output);
     const auto pem = a.signetctl({"cert", "show", serial, "--pem"});
     BOOST_CHECK(pem.output.starts_with("-----BEGIN CERTIFICATE-----"));
     const auto revoke = a.signetctl({"cert", "revoke", serial, "--reason", "superseded"});
     BOOST_CHECK_MESSAGE(revoke.exit_code == 0, revoke.output);
     const auto bad_reason = a.signetctl({"cert", "revoke", serial, "--reason", "boredom"});
     BOOST_CHECK_NE(bad_reason.exit_code, 0);
-    const auto crl = a.signetctl({"crl", "--ca", "issuing-ca", "--out",
-                                  (a.dir() / "cli.crl").string()});
+    const auto crl =
+        a.signetctl({"crl", "--ca", "issuing-ca", "--out", (a.dir() / "cli.crl").string()});
     BOOST_CHECK_MESSAGE(crl.exit_code == 0, crl.output);
     const auto text = run_command({"openssl", "crl", "-inform", "DER", "-noout", "-text", "-in",
                                    (a.dir() / "cli.crl").string()});
