@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "common/bytes.hpp"
@@ -316,6 +317,39 @@ BOOST_AUTO_TEST_CASE(issuing_from_a_csr_verifies_with_openssl_and_nss) {
     fetch_chain_and_crl(a);
     const auto v = openssl_verify_crl_check(a, a.dir() / "alice.pem");
     BOOST_CHECK_MESSAGE(v.exit_code == 0, v.output);
+
+    // Exactly the personal profile's extensions, as openssl prints them.
+    const auto text = run_command(
+        {"openssl", "x509", "-noout", "-text", "-in", (a.dir() / "alice.pem").string()});
+    std::vector<std::string> extensions;
+    std::istringstream lines(text.output);
+    for (std::string line; std::getline(lines, line);) {
+        const auto at = line.find("X509v3 ");
+        if (at != std::string::npos && line.find(':') != std::string::npos)
+            extensions.push_back(line.substr(at));
+    }
+    std::ranges::sort(extensions);
+    const std::vector<std::string> expected{
+        "X509v3 Authority Key Identifier: ", "X509v3 Basic Constraints: critical",
+        "X509v3 CRL Distribution Points: ",  "X509v3 Certificate Policies: ",
+        "X509v3 Extended Key Usage: ",       "X509v3 Key Usage: critical",
+        "X509v3 Subject Key Identifier: "};
+    std::vector<std::string> trimmed;
+    for (auto e : extensions) {
+        while (!e.empty() && e.back() == ' ')
+            e.pop_back();
+        trimmed.push_back(e);
+    }
+    std::vector<std::string> wanted;
+    for (auto e : expected) {
+        while (!e.empty() && e.back() == ' ')
+            e.pop_back();
+        wanted.push_back(e);
+    }
+    BOOST_CHECK_MESSAGE(trimmed == wanted, text.output);
+    BOOST_CHECK(text.output.find("Authority Information Access") != std::string::npos);
+    BOOST_CHECK(text.output.find("1.3.6.1.5.5.7.3.36") != std::string::npos ||
+                text.output.find("Document Signing") != std::string::npos);
 
     // NSS: a database trusting only the root; the issuing CA as a further certificate.
     const auto db = a.dir() / "nssdb";
