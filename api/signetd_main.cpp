@@ -309,7 +309,7 @@ int serve(const std::string& config_path) {
             try {
                 for (const auto& crl : authority.refresh_crls())
                     log->info("crl published", {{"ca", crl.issuer_ca}, {"number", crl.number}});
-            } catch (const Error& e) {
+            } catch (const std::exception& e) {
                 log->warn("crl refresh failed", {{"error", e.what()}});
             }
             std::unique_lock lock(mutex);

@@ -264,7 +264,12 @@ store::CertificateRecord Authority::revoke(ByteView serial, RevocationReason rea
             tx, {"certificate.revoked", actor, "certificate:" + serial_hex(serial), details});
         return record;
     });
-    publish_crl(revoked.issuer_ca, actor);
+    // The revocation stands even if the CRL cannot be signed now (the HSM busy or away):
+    // refresh_crls publishes it on its next pass, since the CRL then lacks an entry.
+    try {
+        publish_crl(revoked.issuer_ca, actor);
+    } catch (const Error&) {
+    }
     return revoked;
 }
 
@@ -307,8 +312,11 @@ std::vector<store::CrlRecord> Authority::refresh_crls(const std::string& actor) 
     const TimePoint now = deps_.clock.now();
     for (const auto& ca : deps_.certificates.list_cas()) {
         const auto latest = deps_.certificates.latest_crl(ca.name);
+        // Fresh enough, and it lists every revocation (one made while the HSM was away, or by a
+        // node that failed to publish, shows as a different count).
         if (latest && now - latest->this_update < deps_.settings.crl.refresh &&
-            latest->next_update > now)
+            latest->next_update > now &&
+            latest->entries == deps_.certificates.count_revoked(ca.name, now))
             continue;
         try {
             published.push_back(publish_crl(ca.name, actor));

@@ -51,7 +51,8 @@ class Authority {
     Issued issue(const IssueRequest& request);
 
     // 'issued' -> 'revoked', with RFC 5280 reason and invalidity date; then NOTIFY
-    // signet_certificate_status (the OCSP source listens) and a new CRL of its CA.
+    // signet_certificate_status (the OCSP source listens) and a new CRL of its CA (if that
+    // fails, the revocation stands and refresh_crls makes the CRL).
     // Errc::not_found, failed_precondition (already revoked, never signed), invalid_argument
     // (invalidity date in the future).
     store::CertificateRecord revoke(ByteView serial, RevocationReason reason,
@@ -61,8 +62,8 @@ class Authority {
     // Signs and stores the next full CRL of `ca_name`.
     store::CrlRecord publish_crl(const std::string& ca_name, const std::string& actor);
 
-    // Publishes a CRL for every CA whose newest CRL is older than ca.crl.refresh (or that has
-    // none, or whose nextUpdate has passed). CAs whose key is not in this HSM (an offline root)
+    // Publishes a CRL for every CA whose newest CRL is older than ca.crl.refresh, or that has
+    // none, or whose nextUpdate has passed, or that misses a revocation. CAs whose key is not in this HSM (an offline root)
     // are skipped. Returns the CRLs published.
     std::vector<store::CrlRecord> refresh_crls(const std::string& actor = "system");
 

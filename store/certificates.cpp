@@ -50,6 +50,10 @@ constexpr Statement kRevokedEntries{
     "SELECT serial, revoked_at, revocation_reason, invalidity_date FROM certificates "
     "WHERE issuer_ca = $1 AND status = 'revoked' AND not_after > $2::timestamptz ORDER BY serial"};
 
+constexpr Statement kCountRevoked{"certificates.count_revoked",
+                                  "SELECT count(*) AS n FROM certificates WHERE issuer_ca = $1 "
+                                  "AND status = 'revoked' AND not_after > $2::timestamptz"};
+
 #define SIGNET_CA_COLUMNS                                                                 \
     "a.name, a.role, a.parent, a.key_label, a.key_type, a.serial, c.der AS certificate, " \
     "a.created_at"
@@ -198,6 +202,13 @@ std::optional<CrlRecord> PostgresCertificates::latest_crl(std::string_view issue
         if (rows.empty())
             return std::nullopt;
         return crl_from(rows.one());
+    });
+}
+
+std::int64_t PostgresCertificates::count_revoked(std::string_view issuer_ca,
+                                                 Clock::time_point now) {
+    return database_.with_connection([&](Connection& c) {
+        return c.exec(kCountRevoked, {issuer_ca, now}).one()["n"].int64();
     });
 }
 

@@ -87,6 +87,8 @@ class CertificateReader {
     // The certificate serving a role: "tsa" or "ocsp:{ca}".
     virtual std::optional<CertificateRecord> find_service(std::string_view role) = 0;
     virtual std::optional<CrlRecord> latest_crl(std::string_view issuer_ca) = 0;
+    // How many entries `issuer_ca`'s next CRL would have (see revoked_entries).
+    virtual std::int64_t count_revoked(std::string_view issuer_ca, Clock::time_point now) = 0;
 };
 
 // The issuance cycle's writes. Each takes the caller's transaction so that its audit event
@@ -133,6 +135,7 @@ class PostgresCertificates final : public CertificateRepository {
     std::vector<CaRecord> list_cas() override;
     std::optional<CertificateRecord> find_service(std::string_view role) override;
     std::optional<CrlRecord> latest_crl(std::string_view issuer_ca) override;
+    std::int64_t count_revoked(std::string_view issuer_ca, Clock::time_point now) override;
 
     void reserve(Connection& transaction, const CertificateRecord& record) override;
     void mark_issued(Connection& transaction, ByteView serial, ByteView der,
