@@ -63,8 +63,8 @@ class Authority {
     store::CrlRecord publish_crl(const std::string& ca_name, const std::string& actor);
 
     // Publishes a CRL for every CA whose newest CRL is older than ca.crl.refresh, or that has
-    // none, or whose nextUpdate has passed, or that misses a revocation. CAs whose key is not in this HSM (an offline root)
-    // are skipped. Returns the CRLs published.
+    // none, or whose nextUpdate has passed, or that misses a revocation. CAs whose key is not in
+    // this HSM (an offline root) are skipped. Returns the CRLs published.
     std::vector<store::CrlRecord> refresh_crls(const std::string& actor = "system");
 
     // For tests: called after the reservation is committed, before the HSM signs.

@@ -35,7 +35,7 @@ database, state_dir and ca sections are used):
   cert issue --subject ID --profile P [--csr FILE | --key-type T] [--out FILE]
                                          issue a certificate, from a CSR (PEM or DER) or with a
                                          key the HSM makes and keeps wrapped
-  cert show SERIAL [--pem]               one certificate (hex serial)
+  cert show SERIAL [--format text|pem]   one certificate (hex serial)
   cert list [--subject ID] [--status S] [--ca NAME] [--limit N]
   cert revoke SERIAL [--reason R] [--invalidity-date YYYY-MM-DDTHH:MM:SSZ]
                                          R: keyCompromise, cACompromise, affiliationChanged,
@@ -254,13 +254,16 @@ int cert_issue(const Arguments& args) {
 }
 
 int cert_show(const Arguments& args) {
-    args.allow({"config", "pem"});
+    args.allow({"config", "format"});
+    const std::string format = args.option("format", nullptr, "text");
+    if (format != "text" && format != "pem")
+        throw UsageError("--format is text or pem");
     const Bytes serial = serial_argument(args, 2);
     Appliance appliance(args);
     const auto record = appliance.certificates->find(serial);
     if (!record)
         throw Error(Errc::not_found, "no certificate with serial " + ca::serial_hex(serial));
-    if (args.options.contains("pem")) {
+    if (format == "pem") {
         if (!record->der)
             throw Error(Errc::failed_precondition, "certificate " + ca::serial_hex(serial) +
                                                        " was never signed (" + record->status +

@@ -104,7 +104,8 @@ std::uint16_t free_port() {
     return ntohs(addr.sin_port);
 }
 
-SignetdProcess::SignetdProcess(const std::string& extra_yaml) : http_port_(free_port()) {
+SignetdProcess::SignetdProcess(const std::string& extra_yaml, const std::string& extra_listeners)
+    : http_port_(free_port()) {
     // The embedded PostgreSQL runs as the postgres user when we are root: it must be able to
     // pass through this directory to reach state/ (search only, no listing).
     std::filesystem::permissions(dir(), std::filesystem::perms::others_exec,
@@ -114,9 +115,7 @@ SignetdProcess::SignetdProcess(const std::string& extra_yaml) : http_port_(free_
     write_file(dir() / "signet.yaml",
                "state_dir: state\n"
                "listeners:\n  http: {address: 127.0.0.1, port: " +
-                   std::to_string(http_port_) +
-                   "}\n"
-                   "hsm:\n  token: " +
+                   std::to_string(http_port_) + "}\n" + extra_listeners + "hsm:\n  token: " +
                    token.token_label + "\n  pin: file:" + SoftHsm::instance().pin_file().string() +
                    "\n"
                    "logging: {access_log: access.log}\n" +

@@ -32,7 +32,9 @@ std::uint16_t free_port();
 // settings). Stopped with SIGTERM when the object goes.
 class SignetdProcess {
   public:
-    explicit SignetdProcess(const std::string& extra_yaml = "");
+    // `extra_listeners` goes inside `listeners:` after the HTTP one (e.g. an "  https: ..." line).
+    explicit SignetdProcess(const std::string& extra_yaml = "",
+                            const std::string& extra_listeners = "");
     SignetdProcess(const SignetdProcess&) = delete;
     SignetdProcess& operator=(const SignetdProcess&) = delete;
     ~SignetdProcess();
