@@ -295,6 +295,25 @@ int serve(const std::string& config_path) {
     };
     router.add(std::move(livez));
 
+    // Deferred audit events (issuances) enter the log in batches: one append lock and one commit
+    // for many events.
+    std::jthread audit_drainer([&audit, log](std::stop_token stop) {
+        std::mutex mutex;
+        std::condition_variable_any wake;
+        while (!stop.stop_requested()) {
+            std::size_t moved = 0;
+            try {
+                moved = audit.drain(1000);
+            } catch (const std::exception& e) {
+                log->warn("audit outbox drain failed", {{"error", e.what()}});
+            }
+            if (moved < 1000) {
+                std::unique_lock lock(mutex);
+                wake.wait_for(lock, stop, std::chrono::milliseconds(100), [] { return false; });
+            }
+        }
+    });
+
     // The CA: the keys the ceremony made, the profiles of signet.yaml.
     store::PostgresCertificates certificates(db);
     store::PostgresSubjects subjects(db);
@@ -329,6 +348,14 @@ int serve(const std::string& config_path) {
 
     crl_refresher.request_stop();
     crl_refresher.join();
+    audit_drainer.request_stop();
+    audit_drainer.join();
+    try {
+        while (audit.drain(1000) > 0) {
+        }
+    } catch (const Error& e) {
+        log->warn("audit outbox left undrained (the next start drains it)", {{"error", e.what()}});
+    }
     log->info("signetd stopping");
     try {
         audit.record({"node.stopped", "system", node, {}});

@@ -28,6 +28,15 @@ constexpr Statement kInsert{
     "audit.insert",
     "INSERT INTO audit_events (seq, event_time, event_type, actor, object, details, leaf_hash) "
     "VALUES ($1::bigint, $2::timestamptz, $3, $4, $5, $6::jsonb, $7::bytea)"};
+constexpr Statement kDefer{"audit.defer",
+                           "INSERT INTO audit_outbox (occurred_at, event_type, actor, object, "
+                           "details) VALUES ($1::timestamptz, $2, $3, $4, $5::jsonb)"};
+constexpr Statement kClaimOutbox{
+    "audit.claim_outbox",
+    "SELECT id, occurred_at, event_type, actor, object, details::text AS details FROM audit_outbox "
+    "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"};
+constexpr Statement kDeleteOutbox{"audit.delete_outbox",
+                                  "DELETE FROM audit_outbox WHERE id = ANY($1::bigint[])"};
 constexpr Statement kSize{"audit.size", "SELECT coalesce(max(seq), 0) AS size FROM audit_events"};
 constexpr Statement kRead{
     "audit.read",
@@ -280,6 +289,40 @@ RecordedEvent PostgresAuditLog::record(Connection& transaction, const AuditEvent
     transaction.exec(kInsert, {recorded.seq, recorded.time, event.type, event.actor, event.object,
                                dump_strict(recorded.event.details), recorded.leaf_hash});
     return recorded;
+}
+
+void PostgresAuditLog::defer(Connection& transaction, const AuditEvent& event) {
+    if (!transaction.in_transaction()) {
+        throw Error(Errc::failed_precondition,
+                    "AuditLog::defer needs a connection inside a transaction");
+    }
+    validate(event);
+    const auto now = to_microseconds(clock_.now());
+    transaction.exec(kDefer,
+                     {now, event.type, event.actor, event.object, dump_strict(details_of(event))});
+}
+
+std::size_t PostgresAuditLog::drain(std::size_t max_events) {
+    return database_.transaction([&](Connection& transaction) -> std::size_t {
+        // The append lock first: claimed rows are then appended in id order without another
+        // appender in between.
+        transaction.exec(kAppendLock, {store::advisory_lock::kAuditAppend});
+        const store::Result rows = transaction.exec(kClaimOutbox, {max_events});
+        if (rows.empty())
+            return 0;
+        std::vector<std::string> ids;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const store::Row row = rows[i];
+            AuditEvent event{row["event_type"].as<std::string>(), row["actor"].as<std::string>(),
+                             row["object"].as<std::string>(),
+                             nlohmann::json::parse(row["details"].text())};
+            event.details["occurred_at"] = format_utc(row["occurred_at"].time());
+            record(transaction, event);
+            ids.push_back(std::string(row["id"].text()));
+        }
+        transaction.exec(kDeleteOutbox, {store::Param::text_array(ids)});
+        return rows.size();
+    });
 }
 
 std::int64_t PostgresAuditLog::size() {

@@ -63,6 +63,14 @@ class AuditLog {
     // with the change it describes. Appends are serialized until that transaction ends: record
     // as its last step. Errc::failed_precondition when `transaction` is not in a transaction.
     virtual RecordedEvent record(store::Connection& transaction, const AuditEvent& event) = 0;
+    // Inside the caller's transaction without the append lock: the event goes to the outbox,
+    // commits (or rolls back) with the change, and enters the log at the next drain(). For hot
+    // paths (issuance), where the lock would serialize every commit. The event's own time is
+    // kept in its details as "occurred_at".
+    virtual void defer(store::Connection& transaction, const AuditEvent& event) = 0;
+    // Moves up to `max_events` outbox events into the log, oldest first, in one transaction;
+    // returns how many. Safe on several nodes at once (rows are claimed with SKIP LOCKED).
+    virtual std::size_t drain(std::size_t max_events = 1000) = 0;
 };
 
 // Reading the log back (signetctl audit, the Merkle tree, evidence packages).
@@ -96,6 +104,8 @@ class PostgresAuditLog final : public AuditLog, public AuditReader {
 
     RecordedEvent record(const AuditEvent& event) override;
     RecordedEvent record(store::Connection& transaction, const AuditEvent& event) override;
+    void defer(store::Connection& transaction, const AuditEvent& event) override;
+    std::size_t drain(std::size_t max_events = 1000) override;
     std::int64_t size() override;
     std::vector<RecordedEvent> read(std::int64_t first_seq, std::int64_t last_seq) override;
 

@@ -108,8 +108,10 @@ Issued issue_certificate(IssuanceContext& context, const Issuer& issuer, Issuanc
         context.certificates.mark_issued(tx, record.serial, der, *record.issued_at);
         if (draft.also)
             draft.also(tx, record);
-        context.audit.record(tx, {"certificate.issued", draft.actor,
-                                  "certificate:" + serial_hex(record.serial), details});
+        // Deferred: the event commits with the certificate but takes no append lock, so
+        // concurrent issuances do not queue behind each other's commits (audit/README.md).
+        context.audit.defer(tx, {"certificate.issued", draft.actor,
+                                 "certificate:" + serial_hex(record.serial), details});
     });
     return {std::move(record), std::move(certificate)};
 }

@@ -18,7 +18,8 @@ namespace signet::ca {
 //   3. lint the copy; on any finding the row becomes 'abandoned' and nothing is signed;
 //   4. sign the certificate in the HSM and check its tbsCertificate is byte for byte the one
 //      stored and linted (else 'abandoned', and the signed certificate is dropped unseen);
-//   5. commit the certificate ('issued') with its audit event.
+//   5. commit the certificate ('issued') with its audit event (deferred: through the audit
+//      outbox, drained into the log in batches).
 // A crash between 2 and 5 leaves a 'reserved' row and no certificate anyone has seen: no signed
 // certificate ever exists without its row.
 

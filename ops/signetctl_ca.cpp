@@ -86,6 +86,18 @@ struct Appliance {
         subjects = std::make_unique<store::PostgresSubjects>(*database);
     }
 
+    // Deferred audit events (issuances) are moved into the log before the command ends.
+    ~Appliance() {
+        try {
+            while (audit && audit->drain(1000) > 0) {
+            }
+        } catch (const std::exception&) {
+            // A running signetd (or the next command) drains what is left.
+        }
+    }
+    Appliance(const Appliance&) = delete;
+    Appliance& operator=(const Appliance&) = delete;
+
     ca::Authority authority() {
         return ca::Authority(
             {token, *database, *certificates, *subjects, *audit, clock, config.ca});

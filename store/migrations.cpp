@@ -147,9 +147,24 @@ CREATE TABLE crls (
 );
 )sql";
 
+constexpr std::string_view kAuditOutbox = R"sql(
+-- Events written inside a busy transaction without taking the audit log's append lock (an
+-- issuance, a revocation): they commit with the change they describe, and a drainer moves them
+-- into audit_events in batches, one append lock and one commit per batch (audit/README.md).
+CREATE TABLE audit_outbox (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    occurred_at timestamptz NOT NULL,
+    event_type  text NOT NULL CHECK (event_type <> ''),
+    actor       text NOT NULL,
+    object      text NOT NULL,
+    details     jsonb NOT NULL CHECK (jsonb_typeof(details) = 'object')
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
+    {3, "audit_outbox", kAuditOutbox},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

@@ -204,6 +204,62 @@ BOOST_AUTO_TEST_CASE(an_event_commits_and_rolls_back_with_the_change) {
     });
 }
 
+BOOST_AUTO_TEST_CASE(deferred_events_commit_with_the_change_and_enter_the_log_in_order) {
+    Database db({.dsn = TestCluster::instance().migrated_database("audit_defer"), .pool_size = 4});
+    ManualClock clock(kNovember22);
+    PostgresAuditLog log(db, clock);
+    db.with_connection(
+        [](Connection& c) { c.exec("CREATE TABLE things (name text PRIMARY KEY)"); });
+
+    // Rolled back with its change: never in the outbox, never in the log.
+    BOOST_CHECK_THROW(db.transaction([&](Connection& tx) {
+        tx.exec("INSERT INTO things VALUES ('a')");
+        log.defer(tx, {"thing.created", "tester", "thing:a", {}});
+        throw std::runtime_error("the service failed after deferring");
+    }),
+                      std::runtime_error);
+    BOOST_CHECK_EQUAL(log.drain(), 0u);
+
+    // Many writers defer at once (no append lock); one drain moves them all, in order.
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w) {
+        writers.emplace_back([&, w] {
+            for (int i = 0; i < 25; ++i) {
+                const std::string name = std::to_string(w) + "-" + std::to_string(i);
+                db.transaction([&](Connection& tx) {
+                    tx.exec("INSERT INTO things VALUES ($1)", {name});
+                    log.defer(tx, {"thing.created", "tester", "thing:" + name, {{"i", i}}});
+                });
+            }
+        });
+    }
+    for (auto& w : writers)
+        w.join();
+    BOOST_CHECK_EQUAL(log.size(), 0);
+    clock.advance(std::chrono::seconds(5));
+    BOOST_CHECK_EQUAL(log.drain(60), 60u);
+    BOOST_CHECK_EQUAL(log.drain(), 40u);
+    BOOST_CHECK_EQUAL(log.drain(), 0u);
+    const auto events = log.read(1, 100);
+    BOOST_REQUIRE_EQUAL(events.size(), 100u);
+    for (const auto& e : events) {
+        // The time the event happened travels in its details; the log's time is when it entered.
+        BOOST_CHECK_EQUAL(e.event.details["occurred_at"], format_utc(kNovember22));
+        BOOST_CHECK(e.time == kNovember22 + std::chrono::seconds(5));
+    }
+    const auto report = verify(log);
+    BOOST_CHECK(report.ok());
+    BOOST_CHECK_EQUAL(report.checked, 100);
+    // Secrets are refused at defer time, as at record time.
+    db.transaction([&](Connection& tx) {
+        expect_error(
+            [&] {
+                log.defer(tx, {"x", "tester", "", {{"pin", "1234"}}});
+            },
+            Errc::invalid_argument, "pin");
+    });
+}
+
 BOOST_AUTO_TEST_CASE(verify_finds_a_changed_event) {
     Database db({.dsn = TestCluster::instance().migrated_database("audit_tamper"), .pool_size = 1});
     ManualClock clock(kNovember22);
