@@ -41,6 +41,33 @@ std::string peer_address(std::string_view remote) {
     return std::string(colon == std::string_view::npos ? remote : remote.substr(0, colon));
 }
 
+HealthCheck tsa_health_check(std::shared_ptr<const tsa::Responder> responder, const Clock& clock,
+                             std::string unavailable_reason) {
+    return {"tsa",
+            [responder = std::move(responder), &clock, reason = std::move(unavailable_reason)] {
+                if (!responder)
+                    return HealthResult{HealthStatus::degraded, reason};
+                const tsa::ClockVerdict verdict = responder->clock_verdict();
+                if (!verdict.usable) {
+                    return HealthResult{HealthStatus::degraded,
+                                        "answering timeNotAvailable: " + verdict.detail};
+                }
+                const auto now = clock.now();
+                const auto not_after = responder->certificate_not_after();
+                if (now > not_after) {
+                    return HealthResult{HealthStatus::degraded,
+                                        "the TSA certificate expired at " + format_utc(not_after)};
+                }
+                const bool lax = responder->settings().allow_unsynchronized_clock &&
+                                 verdict.detail.find("development only") != std::string::npos;
+                const bool expiring = not_after - now < std::chrono::days(30);
+                std::string detail =
+                    verdict.detail + "; certificate valid until " + format_utc(not_after);
+                return HealthResult{lax || expiring ? HealthStatus::degraded : HealthStatus::ok,
+                                    std::move(detail)};
+            }};
+}
+
 void add_tsa_routes(Router& router, std::shared_ptr<tsa::Responder> responder,
                     std::string unavailable_reason) {
     Route route;

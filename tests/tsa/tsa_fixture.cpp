@@ -176,7 +176,9 @@ ParsedReply parse_reply(const Bytes& der) {
 }
 
 TsaFixture::TsaFixture(TsaFixtureOptions o) : options(std::move(o)) {
-    token = SoftHsm::instance().open_new_token("tsa");
+    token_config = SoftHsm::instance().new_token("tsa");
+    token_config.pool_size = 16;
+    token = hsm::Token::open(token_config);
     signer = token->generate_key(options.key_type, "tsa");
     tsa_key = hsm::bridge_key(signer);
 

@@ -30,7 +30,7 @@ struct TsaCertificateSpec {
     bool extra_eku = false;  // serverAuth besides timeStamping
     bool no_eku = false;
     int valid_from_days = -1;  // relative to now
-    int valid_until_days = 30;
+    int valid_until_days = 365;
 };
 
 X509Ptr make_ca_certificate(const std::string& common_name, EVP_PKEY* key, X509* issuer,
@@ -87,6 +87,7 @@ struct TsaFixture {
 
     TsaFixtureOptions options;
     TempDir dir{"signet-tsa-test"};
+    hsm::TokenConfig token_config;  // to open the same token again, as a second node would
     std::shared_ptr<hsm::Token> token;
     std::shared_ptr<const hsm::Signer> signer;  // the TSA key in the token
     EvpPkeyPtr root_key, issuing_key;
