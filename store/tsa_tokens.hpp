@@ -37,7 +37,8 @@ class TsaTokenReader {
     virtual std::int64_t count() = 0;
 };
 
-// What the TSA's group commit writes: many rows in one statement of the caller's transaction.
+// What the TSA's group commit writes: many rows in one statement, inside the caller's
+// transaction or (the journal's way) as a transaction of its own.
 class TsaTokenWriter {
   public:
     virtual ~TsaTokenWriter() = default;

@@ -17,16 +17,16 @@ namespace {
 
 using std::chrono::microseconds;
 
-const EVP_MD* message_digest(Digest digest) {
+std::size_t digest_index(Digest digest) {
     switch (digest) {
         case Digest::sha256:
-            return EVP_sha256();
+            return 0;
         case Digest::sha384:
-            return EVP_sha384();
+            return 1;
         case Digest::sha512:
-            return EVP_sha512();
+            return 2;
     }
-    return nullptr;
+    return 0;
 }
 
 // A certificate as decoded from DER keeps its encoding, so later encodings (the ESSCertIDv2
@@ -188,6 +188,14 @@ Responder::Responder(ResponderOptions options) : options_(std::move(options)) {
         identity_.chain.push_back(decoded_copy(ca.get()));
     identity_.key = std::move(options_.identity.key);
     options_.identity = {};
+    // Fetched once: given EVP_sha256() (no provider), OpenSSL's TS signing would fetch the
+    // digest again for every token.
+    for (Digest d : {Digest::sha256, Digest::sha384, Digest::sha512}) {
+        digests_[digest_index(d)].reset(
+            EVP_MD_fetch(nullptr, std::string(to_string(d)).c_str(), nullptr));
+        if (!digests_[digest_index(d)])
+            throw_openssl_error("cannot fetch " + std::string(to_string(d)));
+    }
 
     X509* certificate = identity_.certificate.get();
     // RFC 3161 §2.3: "The corresponding certificate MUST contain only one instance of the
@@ -248,10 +256,10 @@ TsRespCtxPtr Responder::make_context() const {
                   "the TSA certificate is refused");
     check_openssl(TS_RESP_CTX_set_signer_key(ctx.get(), identity_.key.get()),
                   "the TSA key is refused");
-    check_openssl(TS_RESP_CTX_set_signer_digest(ctx.get(), message_digest(s.signing_digest)),
+    check_openssl(TS_RESP_CTX_set_signer_digest(ctx.get(), digest(s.signing_digest)),
                   "the signing digest is refused");
     // RFC 5816: ESSCertIDv2 (signing-certificate-v2) with SHA-256, not SHA-1's ESSCertID.
-    check_openssl(TS_RESP_CTX_set_ess_cert_id_digest(ctx.get(), EVP_sha256()),
+    check_openssl(TS_RESP_CTX_set_ess_cert_id_digest(ctx.get(), digest(Digest::sha256)),
                   "the ESSCertIDv2 digest is refused");
     Asn1ObjectPtr policy(OBJ_txt2obj(s.policy_oid.c_str(), 1));
     if (!policy)
@@ -265,7 +273,7 @@ TsRespCtxPtr Responder::make_context() const {
     }
     // OpenSSL checks the imprint's algorithm again against these; check_request has decided.
     for (Digest d : s.digests)
-        check_openssl(TS_RESP_CTX_add_md(ctx.get(), message_digest(d)), "a digest is refused");
+        check_openssl(TS_RESP_CTX_add_md(ctx.get(), digest(d)), "a digest is refused");
     // RFC 3161 §2.4.2: accuracy as seconds, millis, micros; within 1 s by the policy.
     const auto ms = s.accuracy.count();
     check_openssl(TS_RESP_CTX_set_accuracy(ctx.get(), ms >= 1000 ? static_cast<int>(ms / 1000) : 0,
@@ -288,6 +296,10 @@ TsRespCtxPtr Responder::make_context() const {
         TS_RESP_CTX_add_flags(ctx.get(), TS_ESS_CERT_ID_CHAIN);
     }
     return ctx;
+}
+
+const EVP_MD* Responder::digest(Digest d) const {
+    return digests_[digest_index(d)].get();
 }
 
 ClockVerdict Responder::clock_verdict() const {

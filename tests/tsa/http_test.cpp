@@ -29,10 +29,10 @@ std::shared_ptr<Logger> quiet_log() {
 // The TSA fixture behind a running api::Server: /tsa, /healthz and /metrics on plain HTTP.
 struct HttpFixture : TsaFixture {
     HttpFixture() : TsaFixture({.database = "tsa_http"}) {
-        auto options = responder_options(this->options.settings);
-        options.metrics = metrics;
-        options.log = quiet_log();
-        responder = std::make_shared<tsa::Responder>(std::move(options));
+        auto with_metrics = responder_options(options.settings);
+        with_metrics.metrics = metrics;
+        with_metrics.log = quiet_log();
+        responder = std::make_shared<tsa::Responder>(std::move(with_metrics));
         api::Router router;
         api::add_tsa_routes(router, responder);
         api::ServerOptions server_options;
@@ -235,10 +235,10 @@ BOOST_FIXTURE_TEST_CASE(each_fail_info_is_an_http_200, HttpFixture) {
         contains(metrics_text, "signet_tsa_responses_total{result=\"timeNotAvailable\"} 1"));
 
     // A database outage: systemFailure, HTTP 200 all the same, no token.
-    auto& server = TestCluster::instance().server();
-    server.stop();
+    auto& postgres = TestCluster::instance().server();
+    postgres.stop();
     expect_http_rejection(post(port, make_request({})), Failure::system_failure);
-    server.start();
+    postgres.start();
 }
 
 BOOST_AUTO_TEST_CASE(no_tsa_certificate_answers_system_failure) {
