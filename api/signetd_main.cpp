@@ -227,6 +227,11 @@ std::optional<tsa::SigningIdentity> tsa_identity(const policy::Config& config, h
     const auto record = certificates.find_service("tsa");
     if (!record || !record->der)
         return std::nullopt;
+    // A revoked TSA certificate signs nothing more (its tokens could not be relied on).
+    if (record->status != "issued") {
+        throw Error(Errc::failed_precondition,
+                    "the TSA certificate " + to_hex(record->serial) + " is " + record->status);
+    }
     tsa::SigningIdentity identity;
     identity.certificate = certificate_from_der(*record->der, "the TSA certificate");
     identity.key =
