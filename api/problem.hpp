@@ -33,6 +33,9 @@ inline constexpr ProblemType method_not_allowed{http::status::method_not_allowed
                                                 "method-not-allowed", "Method not allowed"};
 inline constexpr ProblemType body_too_large{http::status::payload_too_large, "body-too-large",
                                             "Request body too large"};
+// A route that takes one media type only (POST /tsa: application/timestamp-query).
+inline constexpr ProblemType unsupported_media_type{
+    http::status::unsupported_media_type, "unsupported-media-type", "Unsupported media type"};
 inline constexpr ProblemType header_too_large{http::status::request_header_fields_too_large,
                                               "header-too-large",
                                               "Request header fields too large"};

@@ -15,6 +15,7 @@
 
 #include "api/ca_routes.hpp"
 #include "api/server.hpp"
+#include "api/tsa_routes.hpp"
 #include "audit/log.hpp"
 #include "ca/authority.hpp"
 #include "common/clock.hpp"
@@ -30,6 +31,10 @@
 #include "store/embedded_postgres.hpp"
 #include "store/migrations.hpp"
 #include "store/subjects.hpp"
+#include "store/tsa_tokens.hpp"
+#include "tsa/journal.hpp"
+#include "tsa/responder.hpp"
+#include "tsa/serials.hpp"
 
 namespace {
 
@@ -180,7 +185,15 @@ std::vector<api::HealthCheck> health_checks(hsm::Token& token, store::Database& 
     return checks;
 }
 
-void register_metrics(MetricsRegistry& metrics, hsm::Token& token, store::Database& db) {
+void register_metrics(MetricsRegistry& metrics, hsm::Token& token, store::Database& db,
+                      const Clock& clock) {
+    metrics.gauge_callback("signet_clock_synchronized",
+                           "1 when the kernel says the clock is synchronised (adjtimex), else 0",
+                           [&clock] { return clock.health().synchronized ? 1.0 : 0.0; });
+    metrics.gauge_callback(
+        "signet_clock_estimated_error_seconds",
+        "The kernel's estimate of the clock's error (adjtimex esterror)",
+        [&clock] { return static_cast<double>(clock.health().estimated_error.count()) / 1e6; });
     metrics.gauge_callback("signet_hsm_sessions_replaced_total",
                            "HSM sessions found lost and replaced by the pool",
                            [&token] { return static_cast<double>(token.sessions_replaced()); });
@@ -195,6 +208,39 @@ void register_metrics(MetricsRegistry& metrics, hsm::Token& token, store::Databa
                            [&db] { return static_cast<double>(db.stats().reconnects); });
     metrics.gauge_callback("signet_db_errors_total", "Database queries that failed",
                            [&db] { return static_cast<double>(db.stats().errors); });
+}
+
+X509Ptr certificate_from_der(const Bytes& der, const std::string& what) {
+    const unsigned char* p = der.data();
+    X509Ptr certificate(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+    if (!certificate)
+        throw_openssl_error("cannot decode " + what);
+    return certificate;
+}
+
+// The TSA's signing identity as the key ceremony left it: the certificate recorded under the
+// role 'tsa' (service_certificates), its key in the HSM under the label the certificate's record
+// names (else tsa.key_label), and the issuing CAs above it (the self-signed root is not sent).
+// nullopt when there is no TSA certificate yet.
+std::optional<tsa::SigningIdentity> tsa_identity(const policy::Config& config, hsm::Token& token,
+                                                 store::CertificateReader& certificates) {
+    const auto record = certificates.find_service("tsa");
+    if (!record || !record->der)
+        return std::nullopt;
+    // A revoked TSA certificate signs nothing more (its tokens could not be relied on).
+    if (record->status != "issued") {
+        throw Error(Errc::failed_precondition,
+                    "the TSA certificate " + to_hex(record->serial) + " is " + record->status);
+    }
+    tsa::SigningIdentity identity;
+    identity.certificate = certificate_from_der(*record->der, "the TSA certificate");
+    identity.key =
+        hsm::bridge_key(token.find_key(record->key_label.value_or(config.tsa.key_label)));
+    for (auto ca = certificates.find_ca(record->issuer_ca); ca && ca->role != "root";
+         ca = ca->parent ? certificates.find_ca(*ca->parent) : std::nullopt) {
+        identity.chain.push_back(certificate_from_der(ca->certificate, "CA " + ca->name));
+    }
+    return identity;
 }
 
 // signet.yaml is the source of truth for the API clients; the api_clients table mirrors it so
@@ -336,10 +382,40 @@ int serve(const std::string& config_path) {
         }
     });
 
+    // The TSA (RFC 3161): tokens recorded in groups before they are signed. Without a TSA
+    // certificate (no ceremony yet), or with one that does not fit its key, the node still
+    // serves the rest and /tsa answers systemFailure with the reason; /healthz says it.
     auto metrics = std::make_shared<MetricsRegistry>();
-    register_metrics(*metrics, *token, db);
+    store::PostgresTsaTokens tsa_tokens(db);
+    auto tsa_journal = std::make_shared<tsa::GroupCommitJournal>(db, tsa_tokens);
+    tsa_journal->register_metrics(*metrics);
+    std::shared_ptr<tsa::Responder> tsa_responder;
+    std::string tsa_unavailable = "the TSA has no certificate yet (run the key ceremony)";
+    try {
+        if (auto identity = tsa_identity(config, *token, certificates)) {
+            auto clock_ref = std::shared_ptr<const Clock>(&clock, [](const Clock*) {});
+            tsa_responder = std::make_shared<tsa::Responder>(tsa::ResponderOptions{
+                config.tsa, std::move(*identity), clock_ref,
+                std::make_shared<tsa::RandomSerials>(
+                    [token](std::size_t n) { return token->random(n); }),
+                tsa_journal, host_name() + ":" + std::to_string(getpid()), log, metrics});
+            log->info("tsa ready", {{"policy", config.tsa.policy_oid},
+                                    {"clock", tsa_responder->clock_verdict().detail}});
+        } else {
+            log->warn("tsa without a certificate: /tsa answers systemFailure",
+                      {{"hint", "run the key ceremony with a tsa section, then restart"}});
+        }
+    } catch (const Error& e) {
+        tsa_unavailable = std::string("the TSA cannot sign: ") + e.what();
+        log->error("tsa unavailable", {{"error", e.what()}});
+    }
+    api::add_tsa_routes(router, tsa_responder, tsa_unavailable);
+
+    register_metrics(*metrics, *token, db, clock);
+    auto checks = health_checks(*token, db, clock);
+    checks.push_back(api::tsa_health_check(tsa_responder, clock, tsa_unavailable));
     api::ServerContext context{client_directory(config), metrics, log, access_log,
-                               health_checks(*token, db, clock)};
+                               std::move(checks)};
     api::Server server(server_options(config, *token), std::move(router), std::move(context));
     server.stop_on_signals();
     log->info("signetd serving", {{"http_port", static_cast<unsigned>(server.http_port())},

@@ -27,6 +27,8 @@
 #include "common/handle.hpp"
 #include "hsm/bridge.hpp"
 #include "hsm/token.hpp"
+#include "ops/bench_support.hpp"
+#include "ops/bench_tsa.hpp"
 #include "store/embedded_postgres.hpp"
 #include "store/migrations.hpp"
 #include "tests/support/process.hpp"
@@ -38,6 +40,9 @@ using namespace signet;
 using namespace signet::hsm;
 using Clock = std::chrono::steady_clock;
 using X509ReqPtr = handle<X509_REQ, X509_REQ_free>;
+using signet::bench::find_private_key;
+using signet::bench::measure;
+using signet::bench::raw_sign_worker;
 
 const char* const kUsage =
     R"(usage: signet-bench hsm [--json] [--seconds S] [--rounds R] [--threads N,N,...] [--alg A]
@@ -77,80 +82,6 @@ struct Row {
     int threads;
     double ops_per_s;
 };
-
-// Runs each thread's operation for a warm-up (caches, sessions, CPU frequency), then counts the
-// operations completed in the next `seconds`; returns operations per second.
-double measure(int threads, double seconds,
-               const std::function<std::function<void()>()>& make_worker) {
-    std::vector<std::function<void()>> workers;
-    for (int t = 0; t < threads; ++t)
-        workers.push_back(make_worker());
-    const auto warmup = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(std::min(0.5, seconds / 4)));
-    const auto window =
-        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-    const auto count_from = Clock::now() + std::chrono::milliseconds(50) + warmup;
-    const auto count_until = count_from + window;
-    std::atomic<long> total{0};
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-        pool.emplace_back([&, t] {
-            auto& work = workers[static_cast<std::size_t>(t)];
-            long count = 0;
-            for (auto now = Clock::now(); now < count_until; now = Clock::now()) {
-                work();
-                if (now >= count_from)
-                    ++count;
-            }
-            total += count;
-        });
-    }
-    for (auto& thread : pool)
-        thread.join();
-    return static_cast<double>(total.load()) / seconds;
-}
-
-CK_OBJECT_HANDLE find_private_key(Token& token, const std::string& label) {
-    const auto& api = token.module().api();
-    return token.run([&](CK_SESSION_HANDLE s) {
-        CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-        CK_ATTRIBUTE query[] = {{CKA_CLASS, &cls, sizeof cls},
-                                {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
-        check_rv(api.C_FindObjectsInit(s, query, 2), "C_FindObjectsInit");
-        CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
-        CK_ULONG count = 0;
-        const CK_RV rv = api.C_FindObjects(s, &key, 1, &count);
-        api.C_FindObjectsFinal(s);
-        check_rv(rv, "C_FindObjects");
-        if (count != 1)
-            throw Error(Errc::not_found, "benchmark key '" + label + "' not found");
-        return key;
-    });
-}
-
-// The ceiling: the bare PKCS#11 calls on a session of the thread's own, nothing of Signet's.
-std::function<std::function<void()>()> raw_sign_worker(Token& token, CK_OBJECT_HANDLE key,
-                                                       KeyType type) {
-    return [&token, key, type] {
-        const auto& api = token.module().api();
-        CK_SESSION_HANDLE session = CK_INVALID_HANDLE;
-        check_rv(api.C_OpenSession(token.info().slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr,
-                                   nullptr, &session),
-                 "C_OpenSession");
-        // RSA signs a SHA-256 DigestInfo (51 bytes), ECDSA the bare digest: what Signet sends.
-        auto input = std::make_shared<Bytes>(is_ec(type) ? 32 : 51, std::uint8_t{0x5a});
-        auto signature = std::make_shared<Bytes>(512);
-        auto owner =
-            std::shared_ptr<void>(nullptr, [&api, session](void*) { api.C_CloseSession(session); });
-        return std::function<void()>([&api, session, key, type, input, signature, owner] {
-            CK_MECHANISM mechanism{is_ec(type) ? CKM_ECDSA : CKM_RSA_PKCS, nullptr, 0};
-            CK_ULONG size = signature->size();
-            check_rv(api.C_SignInit(session, &mechanism, key), "C_SignInit");
-            check_rv(api.C_Sign(session, input->data(), input->size(), signature->data(), &size),
-                     "C_Sign");
-        });
-    };
-}
 
 Padding default_padding(KeyType type) {
     return is_ec(type) ? Padding::ecdsa : Padding::pkcs1;
@@ -480,7 +411,7 @@ int bench_issue(Options options) {
 
 int main(int argc, char** argv) {
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
-        std::cout << kUsage;
+        std::cout << kUsage << signet::bench::kTsaUsage;
         return argc < 2 ? 2 : 0;
     }
     try {
@@ -489,8 +420,10 @@ int main(int argc, char** argv) {
             return bench_hsm(parse_options(argc, argv));
         if (what == "issue")
             return bench_issue(parse_options(argc, argv));
+        if (what == "tsa")
+            return signet::bench::bench_tsa(argc, argv);
         throw Error(Errc::invalid_argument,
-                    "unknown benchmark '" + what + "' (this build has: hsm, issue)");
+                    "unknown benchmark '" + what + "' (this build has: hsm, issue, tsa)");
     } catch (const Error& e) {
         std::cerr << "signet-bench: " << e.what() << "\n";
         return e.code() == Errc::invalid_argument ? 2 : 1;

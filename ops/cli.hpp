@@ -50,6 +50,11 @@ struct Arguments {
     }
 };
 
+// Options that are switches: they never take the next word as their value (so `cert show
+// SERIAL --pem` and `tsa verify FILE --offline` work at the end of the line); present means
+// "true".
+inline const std::set<std::string> kFlagOptions{"pem", "offline"};
+
 inline Arguments parse(int argc, char** argv) {
     Arguments args;
     for (int i = 1; i < argc; ++i) {
@@ -60,6 +65,8 @@ inline Arguments parse(int argc, char** argv) {
             if (auto eq = name.find('='); eq != std::string::npos) {
                 value = name.substr(eq + 1);
                 name.resize(eq);
+            } else if (kFlagOptions.contains(name)) {
+                value = "true";
             } else if (i + 1 < argc) {
                 value = argv[++i];
             } else {

@@ -22,6 +22,7 @@
 #include "hsm/token.hpp"
 #include "ops/cli.hpp"
 #include "ops/signetctl_ca.hpp"
+#include "ops/signetctl_tsa.hpp"
 #include "policy/config.hpp"
 #include "signet/version.hpp"
 #include "store/database.hpp"
@@ -296,6 +297,8 @@ int run(const Arguments& args) {
         return db_status(args);
     if (const auto code = signet::ops::run_ca_command(args))
         return *code;
+    if (const auto code = signet::ops::run_tsa_command(args))
+        return *code;
     throw UsageError(command.empty() ? "no command given" : "unknown command '" + command + "'");
 }
 
@@ -305,7 +308,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string word = argv[i];
         if (word == "--help" || word == "-h" || word == "help") {
-            std::cout << kUsage << "\n" << signet::ops::kCaUsage;
+            std::cout << kUsage << "\n" << signet::ops::kCaUsage << "\n" << signet::ops::kTsaUsage;
             return 0;
         }
         if (word == "--version") {

@@ -470,6 +470,16 @@ void read_tsa(Map& map, TsaSettings& out) {
     }
     read_bool(map, "allow_unsynchronized_clock", out.allow_unsynchronized_clock);
     read_bool(map, "include_chain", out.include_chain);
+    read_bool(map, "include_tsa_name", out.include_tsa_name);
+    std::string signing_digest;
+    if (read_string(map, "signing_digest", signing_digest)) {
+        try {
+            out.signing_digest = parse_digest(signing_digest);
+        } catch (const Error&) {
+            map.add("signing_digest",
+                    "'" + signing_digest + "' is not accepted (sha256, sha384, sha512)");
+        }
+    }
     read_nonempty_string(map, "key_label", out.key_label);
 }
 

@@ -137,6 +137,8 @@ struct TsaSettings {
     unsigned precision = 3;                   // fractional-second digits of genTime, 0..6
     bool allow_unsynchronized_clock = false;  // development only
     bool include_chain = false;
+    bool include_tsa_name = true;  // TSTInfo.tsa: the certificate's subject (RFC 3161 §2.4.2)
+    Digest signing_digest = Digest::sha256;  // the SignerInfo's digest
     std::string key_label = "tsa";
 };
 

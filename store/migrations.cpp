@@ -161,10 +161,46 @@ CREATE TABLE audit_outbox (
 );
 )sql";
 
+constexpr std::string_view kTsaSchema = R"sql(
+-- Every time-stamp token the TSA (RFC 3161) issues, committed before the HSM signs it (DESIGN.md
+-- invariant 2), in groups (tsa/README.md): a token that leaves the server has its row. The
+-- converse need not hold: a row whose signature then failed, or whose client went away, names a
+-- token nobody received. serial is the TSTInfo serialNumber's magnitude (RFC 3161 §2.4.2: unique
+-- per TSA; random, so nodes never coordinate), nonce the DER content octets of the INTEGER.
+CREATE TABLE tsa_tokens (
+    serial                 bytea PRIMARY KEY
+                           CHECK (octet_length(serial) BETWEEN 1 AND 20 AND get_byte(serial, 0) <> 0),
+    gen_time               timestamptz NOT NULL,
+    policy                 text NOT NULL CHECK (policy ~ '^[0-2](\.[0-9]+)+$'),
+    imprint_algorithm      text NOT NULL CHECK (imprint_algorithm IN ('sha256', 'sha384', 'sha512')),
+    imprint                bytea NOT NULL CHECK (octet_length(imprint) IN (32, 48, 64)),
+    nonce                  bytea CHECK (octet_length(nonce) BETWEEN 1 AND 64),
+    cert_req               boolean NOT NULL,
+    client                 text CHECK (client <> '' AND length(client) <= 200),
+    remote                 text NOT NULL CHECK (length(remote) <= 100),
+    node                   text NOT NULL CHECK (node <> '' AND length(node) <= 300),
+    tsa_certificate_sha256 bytea NOT NULL CHECK (octet_length(tsa_certificate_sha256) = 32)
+);
+-- Rows arrive in genTime order (nearly): a BRIN index costs the inserts almost nothing.
+CREATE INDEX tsa_tokens_gen_time ON tsa_tokens USING brin (gen_time);
+
+-- Append-only, as audit_events: a token once recorded is evidence. Statement-level, so even an
+-- UPDATE or DELETE that matches no row is refused.
+CREATE FUNCTION tsa_tokens_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'tsa_tokens is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER tsa_tokens_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON tsa_tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION tsa_tokens_refuse_change();
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
     {3, "audit_outbox", kAuditOutbox},
+    {4, "tsa_tokens", kTsaSchema},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

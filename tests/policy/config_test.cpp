@@ -117,6 +117,8 @@ BOOST_AUTO_TEST_CASE(minimal_configuration_gets_defaults) {
     BOOST_CHECK_EQUAL(c.tsa.precision, 3u);
     BOOST_CHECK(!c.tsa.allow_unsynchronized_clock);
     BOOST_CHECK_EQUAL(c.tsa.key_label, "tsa");
+    BOOST_CHECK(c.tsa.include_tsa_name);
+    BOOST_CHECK(c.tsa.signing_digest == Digest::sha256);
     BOOST_CHECK_EQUAL(c.ocsp.response_validity.count(), 3600);
     BOOST_CHECK_EQUAL(c.otp.digits, 6u);
     BOOST_CHECK_EQUAL(c.identity.max_assurance_level, 3u);
@@ -168,7 +170,8 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
                             "  - {name: front, scopes: [sign], certificate_sha256: '" +
                             cert +
                             "'}\n"
-                            "tsa: {digests: [sha384], accuracy_ms: 10, precision: 2}\n"
+                            "tsa: {digests: [sha384], accuracy_ms: 10, precision: 2, "
+                            "include_tsa_name: false, signing_digest: sha512}\n"
                             "ocsp: {response_validity_seconds: 600, key_label: responder}\n"
                             "otp: {digits: 8, period_seconds: 60, window: 0}\n"
                             "signing: {max_document_bytes: 1000}\n"
@@ -189,6 +192,8 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
     BOOST_REQUIRE_EQUAL(c.tsa.digests.size(), 1u);
     BOOST_CHECK(c.tsa.digests[0] == Digest::sha384);
     BOOST_CHECK_EQUAL(c.tsa.accuracy.count(), 10);
+    BOOST_CHECK(!c.tsa.include_tsa_name);
+    BOOST_CHECK(c.tsa.signing_digest == Digest::sha512);
     BOOST_CHECK_EQUAL(c.ocsp.response_validity.count(), 600);
     BOOST_CHECK_EQUAL(c.ocsp.key_label, "responder");
     BOOST_CHECK_EQUAL(c.otp.digits, 8u);
@@ -312,6 +317,14 @@ BOOST_AUTO_TEST_CASE(missing_required_keys) {
                       f.file().string() + ": is empty (state_dir and hsm are required)");
     check_line(f.error("- just\n- a list\n"),
                f.at(1, 1) + "the configuration must be a YAML mapping of sections");
+}
+
+BOOST_AUTO_TEST_CASE(the_tsa_signing_digest_is_checked) {
+    Fixture f;
+    const std::string message = f.error(Fixture::base() + "tsa: {signing_digest: sha1}\n");
+    BOOST_CHECK_MESSAGE(
+        contains(message, "tsa.signing_digest: 'sha1' is not accepted (sha256, sha384, sha512)"),
+        message);
 }
 
 BOOST_AUTO_TEST_CASE(oids_are_checked) {

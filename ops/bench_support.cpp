@@ -1,0 +1,113 @@
+#include "ops/bench_support.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "common/error.hpp"
+#include "hsm/pkcs11.hpp"
+
+namespace signet::bench {
+
+using Clock = std::chrono::steady_clock;
+using hsm::check_rv;
+using hsm::is_ec;
+
+double process_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double measure(int threads, double seconds,
+               const std::function<std::function<void()>()>& make_worker,
+               double* cpu_seconds_per_op) {
+    std::vector<std::function<void()>> workers;
+    for (int t = 0; t < threads; ++t)
+        workers.push_back(make_worker());
+    const auto warmup = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(std::min(0.5, seconds / 4)));
+    const auto window =
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    const auto count_from = Clock::now() + std::chrono::milliseconds(50) + warmup;
+    const auto count_until = count_from + window;
+    std::atomic<long> total{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+            auto& work = workers[static_cast<std::size_t>(t)];
+            long count = 0;
+            for (auto now = Clock::now(); now < count_until; now = Clock::now()) {
+                work();
+                if (now >= count_from)
+                    ++count;
+            }
+            total += count;
+        });
+    }
+    if (cpu_seconds_per_op != nullptr) {
+        // The whole process's CPU over the counting window, per operation counted.
+        std::this_thread::sleep_until(count_from);
+        const double cpu_from = process_cpu_seconds();
+        std::this_thread::sleep_until(count_until);
+        const double cpu_used = process_cpu_seconds() - cpu_from;
+        for (auto& thread : pool)
+            thread.join();
+        *cpu_seconds_per_op = total.load() > 0 ? cpu_used / static_cast<double>(total.load()) : 0;
+        return static_cast<double>(total.load()) / seconds;
+    }
+    for (auto& thread : pool)
+        thread.join();
+    return static_cast<double>(total.load()) / seconds;
+}
+
+CK_OBJECT_HANDLE find_private_key(hsm::Token& token, const std::string& label) {
+    const auto& api = token.module().api();
+    return token.run([&](CK_SESSION_HANDLE s) {
+        CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+        CK_ATTRIBUTE query[] = {{CKA_CLASS, &cls, sizeof cls},
+                                {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
+        check_rv(api.C_FindObjectsInit(s, query, 2), "C_FindObjectsInit");
+        CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+        CK_ULONG count = 0;
+        const CK_RV rv = api.C_FindObjects(s, &key, 1, &count);
+        api.C_FindObjectsFinal(s);
+        check_rv(rv, "C_FindObjects");
+        if (count != 1)
+            throw Error(Errc::not_found, "benchmark key '" + label + "' not found");
+        return key;
+    });
+}
+
+std::function<std::function<void()>()> raw_sign_worker(hsm::Token& token, CK_OBJECT_HANDLE key,
+                                                       hsm::KeyType type) {
+    return [&token, key, type] {
+        const auto& api = token.module().api();
+        CK_SESSION_HANDLE session = CK_INVALID_HANDLE;
+        check_rv(api.C_OpenSession(token.info().slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr,
+                                   nullptr, &session),
+                 "C_OpenSession");
+        // RSA signs a SHA-256 DigestInfo (51 bytes), ECDSA the bare digest: what Signet sends.
+        auto input = std::make_shared<Bytes>(is_ec(type) ? 32 : 51, std::uint8_t{0x5a});
+        auto signature = std::make_shared<Bytes>(512);
+        auto owner =
+            std::shared_ptr<void>(nullptr, [&api, session](void*) { api.C_CloseSession(session); });
+        return std::function<void()>([&api, session, key, type, input, signature, owner] {
+            CK_MECHANISM mechanism{is_ec(type) ? CKM_ECDSA : CKM_RSA_PKCS, nullptr, 0};
+            CK_ULONG size = signature->size();
+            check_rv(api.C_SignInit(session, &mechanism, key), "C_SignInit");
+            check_rv(api.C_Sign(session, input->data(), input->size(), signature->data(), &size),
+                     "C_Sign");
+        });
+    };
+}
+
+}  // namespace signet::bench

@@ -1,0 +1,31 @@
+#pragma once
+
+// What signet-bench's benchmarks share: the measuring loop and the HSM's own signing rate, the
+// ceiling every figure is a ratio to.
+#include <functional>
+#include <string>
+
+#include "hsm/token.hpp"
+
+namespace signet::bench {
+
+// Runs each thread's operation for a warm-up (caches, sessions, CPU frequency), then counts the
+// operations completed in the next `seconds`; returns operations per second. With
+// `cpu_seconds_per_op`, also the process's CPU time (user + system) in that window per operation:
+// a figure other load on the machine hardly changes.
+double measure(int threads, double seconds,
+               const std::function<std::function<void()>()>& make_worker,
+               double* cpu_seconds_per_op = nullptr);
+
+// User + system CPU seconds this process has used.
+double process_cpu_seconds();
+
+// The PKCS#11 handle of the private key labelled `label`. Errc::not_found.
+CK_OBJECT_HANDLE find_private_key(hsm::Token& token, const std::string& label);
+
+// The ceiling: the bare PKCS#11 calls (C_SignInit + C_Sign) on a session of the thread's own,
+// nothing of Signet's. Each call of the returned function makes one thread's worker.
+std::function<std::function<void()>()> raw_sign_worker(hsm::Token& token, CK_OBJECT_HANDLE key,
+                                                       hsm::KeyType type);
+
+}  // namespace signet::bench

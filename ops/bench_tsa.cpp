@@ -1,0 +1,601 @@
+// signet-bench tsa: the time-stamp authority end to end. A load generator (one thread per
+// keep-alive connection, in this process) posts valid RFC 3161 requests — random imprints and
+// nonces — to an api::Server carrying the /tsa route over a responder with its key in a SoftHSM
+// token and its durable journal in PostgreSQL (the embedded cluster, fsync and synchronous
+// commit on), and verifies a sample of the replies with OpenSSL. The ceiling is the HSM's raw
+// C_Sign rate for the same key type, measured in the same run, interleaved.
+#include "ops/bench_tsa.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/server.hpp"
+#include "api/tsa_routes.hpp"
+#include "common/error.hpp"
+#include "hsm/bridge.hpp"
+#include "hsm/token.hpp"
+#include "ops/bench_support.hpp"
+#include "store/embedded_postgres.hpp"
+#include "store/migrations.hpp"
+#include "store/tsa_tokens.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/softhsm.hpp"
+#include "tsa/journal.hpp"
+#include "tsa/responder.hpp"
+#include "tsa/verify.hpp"
+
+namespace signet::bench {
+
+const char* const kTsaUsage =
+    R"(
+usage: signet-bench tsa [--json] [--seconds S] [--rounds R] [--connections N,N,...]
+                        [--threads N,N,...] [--alg A] [--sample K] [--server-threads N]
+
+Scenarios of 'tsa', for ec-p256 and rsa-2048 (--alg: one of them):
+  ceiling   raw C_SignInit+C_Sign per second with a key of the TSA key's type, one session per
+            thread (--threads; the best count is the ceiling)
+  tsa       time-stamp tokens per second over keep-alive HTTP (--connections, default 64,128):
+            POST /tsa with a fresh SHA-256 imprint and nonce each (certReq), durable group
+            commit of each token's record before it is signed, HTTP 200 application/timestamp-
+            reply checked on every reply, and 1 in K replies (--sample, default 100) parsed and
+            verified (signature, chain, imprint, nonce); with p50/p99 latency and the CPU per
+            token (this process and PostgreSQL). The server has one thread per connection, at
+            most 64 (--server-threads overrides): a handler waits for its batch's commit and
+            then for the HSM, and more threads cost more CPU than they bring
+)";
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// CPU seconds used so far by a PostgreSQL cluster: the postmaster and its children (backends,
+// WAL writer, checkpointer...), from /proc.
+double postgres_cpu_seconds(const std::filesystem::path& data_dir) {
+    std::ifstream pid_file(data_dir / "postmaster.pid");
+    long postmaster = 0;
+    if (!(pid_file >> postmaster))
+        return 0;
+    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    double total = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::ifstream stat(entry.path() / "stat");
+        std::string line;
+        if (!std::getline(stat, line))
+            continue;
+        // pid (comm) state ppid ... field 14 utime, 15 stime (man 5 proc); comm may hold spaces.
+        const auto close = line.rfind(')');
+        if (close == std::string::npos)
+            continue;
+        std::istringstream fields(line.substr(close + 2));
+        std::string state;
+        long ppid = 0;
+        fields >> state >> ppid;
+        const long pid = std::atol(name.c_str());
+        if (pid != postmaster && ppid != postmaster)
+            continue;
+        std::string skip;
+        for (int i = 0; i < 9; ++i)
+            fields >> skip;
+        double utime = 0, stime = 0;
+        fields >> utime >> stime;
+        total += (utime + stime) / tick;
+    }
+    return total;
+}
+
+struct TsaBenchOptions {
+    bool json = false;
+    double seconds = 6.0;
+    int rounds = 3;
+    std::vector<int> connections{64, 128};
+    std::vector<int> threads;
+    std::vector<KeyType> algs{KeyType::ec_p256, KeyType::rsa_2048};
+    int sample = 100;
+    int server_threads = 0;  // 0: the largest connection count, at most 64
+};
+
+std::vector<int> parse_list(const std::string& option, const std::string& list, int max) {
+    std::vector<int> values;
+    std::stringstream in(list);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        const int n = std::atoi(item.c_str());
+        if (n < 1 || n > max) {
+            throw Error(Errc::invalid_argument,
+                        option + " '" + item + "' is not 1.." + std::to_string(max));
+        }
+        values.push_back(n);
+    }
+    if (values.empty())
+        throw Error(Errc::invalid_argument, option + " needs a list like 1,2,4");
+    return values;
+}
+
+TsaBenchOptions parse_options(int argc, char** argv) {
+    TsaBenchOptions options;
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    options.threads = {1, cores, 2 * cores, 4 * cores};
+    std::ranges::sort(options.threads);
+    options.threads.erase(std::unique(options.threads.begin(), options.threads.end()),
+                          options.threads.end());
+    for (int i = 2; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc)
+                throw Error(Errc::invalid_argument, arg + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "--json") {
+            options.json = true;
+        } else if (arg == "--seconds") {
+            options.seconds = std::atof(value().c_str());
+            if (!(options.seconds > 0 && options.seconds <= 600))
+                throw Error(Errc::invalid_argument, "--seconds must be in (0, 600]");
+        } else if (arg == "--rounds") {
+            options.rounds = std::atoi(value().c_str());
+            if (options.rounds < 1 || options.rounds > 20)
+                throw Error(Errc::invalid_argument, "--rounds must be 1..20");
+        } else if (arg == "--connections") {
+            options.connections = parse_list(arg, value(), 512);
+        } else if (arg == "--threads") {
+            options.threads = parse_list(arg, value(), 256);
+        } else if (arg == "--alg") {
+            const KeyType type = parse_key_type(value());
+            if (type != KeyType::ec_p256 && type != KeyType::rsa_2048)
+                throw Error(Errc::invalid_argument, "--alg is ec-p256 or rsa-2048");
+            options.algs = {type};
+        } else if (arg == "--server-threads") {
+            options.server_threads = std::atoi(value().c_str());
+            if (options.server_threads < 1 || options.server_threads > 1024)
+                throw Error(Errc::invalid_argument, "--server-threads must be 1..1024");
+        } else if (arg == "--sample") {
+            options.sample = std::atoi(value().c_str());
+            if (options.sample < 1)
+                throw Error(Errc::invalid_argument, "--sample must be at least 1");
+        } else {
+            throw Error(Errc::invalid_argument, "unknown option " + arg);
+        }
+    }
+    return options;
+}
+
+// --- The TSA's PKI: a software root (the benchmark's own) and the TSA certificate for the
+// HSM key. -------------------------------------------------------------------------------------
+
+void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+    X509_EXTENSION* ext = X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value);
+    if (ext == nullptr || X509_add_ext(cert, ext, -1) != 1)
+        throw_openssl_error("cannot add an extension to a benchmark certificate");
+    X509_EXTENSION_free(ext);
+}
+
+X509Ptr make_certificate(const char* common_name, EVP_PKEY* public_key, X509* issuer,
+                         EVP_PKEY* issuer_key, bool ca) {
+    X509Ptr cert(X509_new());
+    X509NamePtr name(X509_NAME_new());
+    if (!cert || !name)
+        throw_openssl_error("cannot make a benchmark certificate");
+    X509_set_version(cert.get(), X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), ca ? 1 : 2);
+    X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>(common_name), -1, -1, 0);
+    X509_set_subject_name(cert.get(), name.get());
+    X509_set_issuer_name(cert.get(),
+                         issuer != nullptr ? X509_get_subject_name(issuer) : name.get());
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400 * 30);
+    X509_set_pubkey(cert.get(), public_key);
+    X509* signer = issuer != nullptr ? issuer : cert.get();
+    if (ca) {
+        add_extension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE");
+        add_extension(cert.get(), signer, NID_key_usage, "critical,keyCertSign");
+    } else {
+        add_extension(cert.get(), signer, NID_key_usage, "critical,digitalSignature");
+        add_extension(cert.get(), signer, NID_ext_key_usage, "critical,timeStamping");
+    }
+    if (X509_sign(cert.get(), issuer_key, EVP_sha256()) <= 0)
+        throw_openssl_error("cannot sign a benchmark certificate");
+    return cert;
+}
+
+// --- The load generator ------------------------------------------------------------------------
+
+// A TimeStampReq (DER) for SHA-256: version 1, the imprint, an 8-octet nonce, certReq TRUE.
+Bytes make_query(std::uint8_t* random_bytes) {
+    static const std::uint8_t kHead[] = {0x30, 0x43,        // TimeStampReq
+                                         0x02, 0x01, 0x01,  // version 1
+                                         0x30, 0x31,        // messageImprint
+                                         0x30, 0x0d, 0x06, 0x09, 0x60, 0x86,
+                                         0x48, 0x01, 0x65,                    // sha256,
+                                         0x03, 0x04, 0x02, 0x01, 0x05, 0x00,  // NULL
+                                         0x04, 0x20};                         // hashedMessage
+    Bytes query(kHead, kHead + sizeof kHead);
+    query.insert(query.end(), random_bytes, random_bytes + 32);
+    // nonce: 8 octets, the first in 0x01..0x7f so that the INTEGER is positive and minimal.
+    query.insert(query.end(), {0x02, 0x08});
+    query.push_back(static_cast<std::uint8_t>((random_bytes[32] & 0x7f) | 0x01));
+    query.insert(query.end(), random_bytes + 33, random_bytes + 40);
+    query.insert(query.end(), {0x01, 0x01, 0xff});  // certReq TRUE
+    return query;
+}
+
+// One keep-alive HTTP/1.1 connection to 127.0.0.1, blocking.
+class Connection {
+  public:
+    explicit Connection(std::uint16_t port) {
+        fd_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const int one = 1;
+        setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (fd_ < 0 || connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+            throw Error(Errc::io, "cannot connect to the benchmark server");
+    }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    ~Connection() {
+        if (fd_ >= 0)
+            close(fd_);
+    }
+
+    // POSTs the query; returns the body of a 200 application/timestamp-reply, else throws.
+    std::string_view post(const Bytes& query) {
+        request_.assign(
+            "POST /tsa HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/timestamp-query\r\nContent-Length: ");
+        request_ += std::to_string(query.size());
+        request_ += "\r\n\r\n";
+        request_.append(reinterpret_cast<const char*>(query.data()), query.size());
+        for (std::size_t sent = 0; sent < request_.size();) {
+            const ssize_t n =
+                send(fd_, request_.data() + sent, request_.size() - sent, MSG_NOSIGNAL);
+            if (n <= 0)
+                throw Error(Errc::io, "the benchmark server closed the connection");
+            sent += static_cast<std::size_t>(n);
+        }
+        // Drop what the previous response used; read until this one is whole.
+        buffer_.erase(0, consumed_);
+        consumed_ = 0;
+        std::size_t header_end;
+        while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos)
+            read_more();
+        const std::string_view head(buffer_.data(), header_end);
+        if (!head.starts_with("HTTP/1.1 200"))
+            throw Error(Errc::internal, "the server answered " + std::string(head.substr(0, 40)));
+        if (head.find("\r\nContent-Type: application/timestamp-reply\r\n") == std::string::npos)
+            throw Error(Errc::internal, "the reply is not application/timestamp-reply");
+        const auto length_at = head.find("\r\nContent-Length: ");
+        if (length_at == std::string::npos)
+            throw Error(Errc::internal, "the reply has no Content-Length");
+        const std::size_t length =
+            static_cast<std::size_t>(std::strtoul(head.data() + length_at + 18, nullptr, 10));
+        while (buffer_.size() < header_end + 4 + length)
+            read_more();
+        consumed_ = header_end + 4 + length;
+        return std::string_view(buffer_).substr(header_end + 4, length);
+    }
+
+  private:
+    void read_more() {
+        char chunk[16384];
+        const ssize_t n = recv(fd_, chunk, sizeof chunk, 0);
+        if (n <= 0)
+            throw Error(Errc::io, "the benchmark server closed the connection");
+        buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+
+    int fd_ = -1;
+    std::string request_;
+    std::string buffer_;
+    std::size_t consumed_ = 0;
+};
+
+struct LoadResult {
+    double tokens_per_s = 0;
+    double p50_ms = 0;
+    double p99_ms = 0;
+    long verified = 0;
+    double cpu_us_per_op = 0;  // this process (server and load generator) and PostgreSQL
+    double pg_us_per_op = 0;   // of which PostgreSQL
+};
+
+// `connections` clients for a warm-up and then `seconds`, each verifying 1 in `sample` replies.
+LoadResult drive(std::uint16_t port, int connections, double seconds, int sample, const X509* root,
+                 const std::filesystem::path& postgres_data) {
+    const auto warmup = std::chrono::duration_cast<SteadyClock::duration>(
+        std::chrono::duration<double>(std::min(0.5, seconds / 4)));
+    const auto window =
+        std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
+    const auto count_from = SteadyClock::now() + std::chrono::milliseconds(100) + warmup;
+    const auto count_until = count_from + window;
+    std::mutex mutex;
+    std::vector<std::uint32_t> latencies_us;
+    std::atomic<long> verified{0};
+    std::string failure;
+    std::vector<std::thread> clients;
+    for (int c = 0; c < connections; ++c) {
+        clients.emplace_back([&, c] {
+            std::vector<std::uint32_t> mine;
+            mine.reserve(65536);
+            long done = 0;
+            try {
+                pthread_setname_np(pthread_self(), "tsa-client");
+                Connection connection(port);
+                std::uint8_t random[40 * 64];
+                std::size_t used = sizeof random;
+                for (auto now = SteadyClock::now(); now < count_until; now = SteadyClock::now()) {
+                    if (used == sizeof random) {
+                        RAND_bytes(random, sizeof random);
+                        used = 0;
+                    }
+                    const Bytes query = make_query(random + used);
+                    used += 40;
+                    const std::string_view reply = connection.post(query);
+                    const auto finished = SteadyClock::now();
+                    if (now < count_from)
+                        continue;
+                    mine.push_back(static_cast<std::uint32_t>(
+                        std::chrono::duration_cast<std::chrono::microseconds>(finished - now)
+                            .count()));
+                    // 1 in `sample`: the whole check, as a relying party would do it.
+                    if ((++done + c) % sample == 0) {
+                        tsa::VerifyOptions options;
+                        X509_up_ref(const_cast<X509*>(root));
+                        options.trusted.emplace_back(const_cast<X509*>(root));
+                        options.query = query;
+                        tsa::verify_token(tsa::parse_token(as_bytes(reply)), options);
+                        ++verified;
+                    }
+                }
+            } catch (const std::exception& e) {
+                std::lock_guard lock(mutex);
+                failure = e.what();
+            }
+            std::lock_guard lock(mutex);
+            latencies_us.insert(latencies_us.end(), mine.begin(), mine.end());
+        });
+    }
+    // The CPU the window cost, all of it: server, load generator and PostgreSQL.
+    std::this_thread::sleep_until(count_from);
+    const double pg_from = postgres_cpu_seconds(postgres_data);
+    const double process_from = process_cpu_seconds();
+    std::this_thread::sleep_until(count_until);
+    const double pg_used = postgres_cpu_seconds(postgres_data) - pg_from;
+    const double cpu_used = process_cpu_seconds() - process_from + pg_used;
+    for (auto& client : clients)
+        client.join();
+    if (!failure.empty())
+        throw Error(Errc::internal, "the load generator failed: " + failure);
+    LoadResult result;
+    result.tokens_per_s = static_cast<double>(latencies_us.size()) / seconds;
+    result.verified = verified.load();
+    if (!latencies_us.empty()) {
+        result.cpu_us_per_op = cpu_used * 1e6 / static_cast<double>(latencies_us.size());
+        result.pg_us_per_op = pg_used * 1e6 / static_cast<double>(latencies_us.size());
+    }
+    if (!latencies_us.empty()) {
+        std::ranges::sort(latencies_us);
+        auto at = [&](double q) {
+            const auto i =
+                static_cast<std::size_t>(q * static_cast<double>(latencies_us.size() - 1));
+            return static_cast<double>(latencies_us[i]) / 1000.0;
+        };
+        result.p50_ms = at(0.50);
+        result.p99_ms = at(0.99);
+    }
+    return result;
+}
+
+struct Row {
+    std::string scenario;
+    std::string alg;
+    int threads;  // client connections for 'tsa'
+    double ops_per_s;
+    double cpu_us_per_op = 0;
+    double pg_us_per_op = 0;
+    double p50_ms = 0;
+    double p99_ms = 0;
+    long verified = 0;
+};
+
+void print(const std::vector<Row>& rows, const std::map<std::string, double>& ceiling,
+           const std::map<std::string, double>& ceiling_cpu,
+           const std::map<std::string, std::string>& notes, bool json) {
+    if (json) {
+        for (const auto& row : rows) {
+            const double c = ceiling.at(row.alg);
+            std::printf(
+                "{\"bench\":\"tsa\",\"scenario\":\"%s\",\"alg\":\"%s\",\"threads\":%d,"
+                "\"ops_per_s\":%.1f,\"ceiling_ops_per_s\":%.1f,\"ratio\":%.3f,"
+                "\"cpu_us_per_op\":%.1f,\"cpu_ratio\":%.3f",
+                row.scenario.c_str(), row.alg.c_str(), row.threads, row.ops_per_s, c,
+                row.ops_per_s / c, row.cpu_us_per_op,
+                row.cpu_us_per_op > 0 ? ceiling_cpu.at(row.alg) / row.cpu_us_per_op : 0.0);
+            if (row.scenario == "tsa") {
+                std::printf(
+                    ",\"postgres_cpu_us_per_op\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
+                    "\"verified\":%ld",
+                    row.pg_us_per_op, row.p50_ms, row.p99_ms, row.verified);
+            }
+            std::printf("}\n");
+        }
+        return;
+    }
+    std::printf("%-8s %-9s %7s %10s %10s %6s %8s %9s %7s %8s %8s %8s\n", "scenario", "alg",
+                "threads", "ops/s", "ceiling", "ratio", "cpu us", "cpu ratio", "(pg us)", "p50 ms",
+                "p99 ms", "verified");
+    for (const auto& row : rows) {
+        const double c = ceiling.at(row.alg);
+        const double cpu_ratio =
+            row.cpu_us_per_op > 0 ? ceiling_cpu.at(row.alg) / row.cpu_us_per_op : 0.0;
+        if (row.scenario == "tsa") {
+            std::printf("%-8s %-9s %7d %10.1f %10.1f %6.3f %8.1f %9.3f %7.1f %8.2f %8.2f %8ld\n",
+                        row.scenario.c_str(), row.alg.c_str(), row.threads, row.ops_per_s, c,
+                        row.ops_per_s / c, row.cpu_us_per_op, cpu_ratio, row.pg_us_per_op,
+                        row.p50_ms, row.p99_ms, row.verified);
+        } else {
+            std::printf("%-8s %-9s %7d %10.1f %10.1f %6.3f %8.1f %9.3f\n", row.scenario.c_str(),
+                        row.alg.c_str(), row.threads, row.ops_per_s, c, row.ops_per_s / c,
+                        row.cpu_us_per_op, cpu_ratio);
+        }
+    }
+    std::printf(
+        "\n'threads' of tsa: client connections. ratio: ops/s against the best ceiling rate.\n"
+        "cpu us: CPU time per operation in the window (ceiling: this process; tsa: this process -\n"
+        "server and load generator - plus PostgreSQL, whose share is '(pg us)'). cpu ratio: the\n"
+        "least CPU a raw signature took over the row's: the ratio where CPU is the limit and\n"
+        "nothing else runs (with SoftHSM the HSM's work is this CPU's too).\n");
+    for (const auto& [alg, note] : notes)
+        std::printf("%s: %s\n", alg.c_str(), note.c_str());
+}
+
+}  // namespace
+
+int bench_tsa(int argc, char** argv) {
+    const TsaBenchOptions options = parse_options(argc, argv);
+    const int max_connections = *std::ranges::max_element(options.connections);
+    const int max_threads = *std::ranges::max_element(options.threads);
+
+    hsm::TokenConfig config = testing::SoftHsm::instance().new_token("bench-tsa");
+    config.pool_size = static_cast<std::size_t>(std::max(max_connections, max_threads)) + 2;
+    auto token = hsm::Token::open(config);
+    testing::TempDir dir("signet-bench-tsa");
+    std::filesystem::permissions(dir.path(), std::filesystem::perms::others_exec,
+                                 std::filesystem::perm_options::add);
+    // Durable: fsync and synchronous commit as in production, so the figure includes them.
+    store::EmbeddedPostgres postgres({.state_dir = dir.path() / "state"});
+    store::Database database({.dsn = postgres.dsn(), .pool_size = 4});
+    store::migrate(database);
+    store::PostgresTsaTokens tokens(database);
+
+    EvpPkeyPtr root_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+    X509Ptr root =
+        make_certificate("Signet Bench Root", root_key.get(), nullptr, root_key.get(), true);
+
+    std::vector<Row> rows;
+    std::map<std::string, double> ceiling;
+    std::map<std::string, double> ceiling_cpu;  // the least CPU us per raw signature
+    std::map<std::string, std::string> notes;
+    for (KeyType type : options.algs) {
+        const std::string alg(to_string(type));
+        const std::string label = "bench-tsa-" + alg;
+        auto signer = token->generate_key(type, label);
+        const CK_OBJECT_HANDLE key = find_private_key(*token, label);
+
+        auto journal = std::make_shared<tsa::GroupCommitJournal>(database, tokens);
+        tsa::ResponderOptions responder_options;
+        responder_options.identity.certificate = make_certificate(
+            "Signet Bench TSA", signer->public_key(), root.get(), root_key.get(), false);
+        responder_options.identity.key = hsm::bridge_key(signer);
+        responder_options.clock = std::make_shared<SystemClock>();
+        // The benchmark measures throughput, not this machine's NTP state.
+        responder_options.settings.allow_unsynchronized_clock = true;
+        responder_options.serials = std::make_shared<tsa::RandomSerials>(
+            [token](std::size_t n) { return token->random(n); });
+        responder_options.journal = journal;
+        responder_options.node = "bench";
+        auto responder = std::make_shared<tsa::Responder>(std::move(responder_options));
+
+        api::Router router;
+        api::add_tsa_routes(router, responder);
+        api::ServerOptions server_options;
+        server_options.http = {true, "127.0.0.1", 0};
+        // A handler waits for its batch's commit and then for the HSM: one server thread per
+        // connection, so every connection's request can be in flight at once.
+        server_options.threads = static_cast<unsigned>(
+            options.server_threads > 0 ? options.server_threads : std::min(max_connections, 64));
+        server_options.limits.max_connections = static_cast<std::size_t>(max_connections) + 16;
+        auto access_log = std::make_shared<Logger>(LogDestination::file(dir.path() / "access.log"));
+        auto quiet = std::make_shared<Logger>(LogDestination::standard_error(),
+                                              LoggerOptions{.minimum = LogLevel::error});
+        api::Server server(std::move(server_options), std::move(router),
+                           api::ServerContext{nullptr, nullptr, quiet, access_log, {}});
+        std::thread runner([&] { server.run(); });
+
+        std::map<std::pair<std::string, int>, Row> best;
+        try {
+            for (int round = 0; round < options.rounds; ++round) {
+                const double per_round = options.seconds / options.rounds;
+                for (int threads : options.threads) {
+                    double cpu = 0;
+                    const double rate =
+                        measure(threads, per_round, raw_sign_worker(*token, key, type), &cpu);
+                    Row& b = best[{"ceiling", threads}];
+                    if (rate > b.ops_per_s)
+                        b = {"ceiling", alg, threads, rate, cpu * 1e6};
+                }
+                for (int connections : options.connections) {
+                    const LoadResult r = drive(server.http_port(), connections, per_round,
+                                               options.sample, root.get(), postgres.data_dir());
+                    Row& b = best[{"tsa", connections}];
+                    b.verified += r.verified;
+                    if (r.tokens_per_s > b.ops_per_s) {
+                        const long verified = b.verified;
+                        b = {"tsa",          alg,      connections, r.tokens_per_s, r.cpu_us_per_op,
+                             r.pg_us_per_op, r.p50_ms, r.p99_ms,    verified};
+                    }
+                }
+            }
+        } catch (...) {
+            server.stop(std::chrono::seconds(1));
+            runner.join();
+            throw;
+        }
+        server.stop(std::chrono::seconds(1));
+        runner.join();
+
+        for (const std::string scenario : {"ceiling", "tsa"}) {
+            for (const auto& [key_pair, row] : best) {
+                if (key_pair.first != scenario)
+                    continue;
+                rows.push_back(row);
+                if (scenario == "ceiling") {
+                    ceiling[alg] = std::max(ceiling[alg], row.ops_per_s);
+                    // What one signature costs at the least (no contention between threads).
+                    if (ceiling_cpu[alg] == 0 || row.cpu_us_per_op < ceiling_cpu[alg])
+                        ceiling_cpu[alg] = row.cpu_us_per_op;
+                }
+            }
+        }
+        const auto stats = journal->stats();
+        notes[alg] = std::to_string(stats.rows) + " tokens recorded in " +
+                     std::to_string(stats.batches) + " commits (" +
+                     std::to_string(stats.batches == 0 ? 0.0
+                                                       : static_cast<double>(stats.rows) /
+                                                             static_cast<double>(stats.batches))
+                         .substr(0, 5) +
+                     " per commit), " + std::to_string(stats.failed_rows) + " failed";
+    }
+    print(rows, ceiling, ceiling_cpu, notes, options.json);
+    return 0;
+}
+
+}  // namespace signet::bench
