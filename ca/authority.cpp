@@ -78,16 +78,6 @@ EvpPkeyPtr public_key_from_der(ByteView der) {
     return key;
 }
 
-Bytes public_key_der(EVP_PKEY* key) {
-    unsigned char* der = nullptr;
-    const int size = i2d_PUBKEY(key, &der);
-    if (size <= 0)
-        throw_openssl_error("cannot encode the public key");
-    Bytes out(der, der + size);
-    OPENSSL_free(der);
-    return out;
-}
-
 }  // namespace
 
 std::string subject_dn(const std::string& subject_template, const store::Subject& subject) {

@@ -27,16 +27,6 @@ void set_validity(CertificateTemplate& tmpl, TimePoint now, unsigned days) {
     tmpl.not_after = now + std::chrono::days(days) - std::chrono::seconds(1);
 }
 
-Bytes public_key_der(EVP_PKEY* key) {
-    unsigned char* der = nullptr;
-    const int size = i2d_PUBKEY(key, &der);
-    if (size <= 0)
-        throw_openssl_error("cannot encode the public key");
-    Bytes out(der, der + size);
-    OPENSSL_free(der);
-    return out;
-}
-
 struct Made {
     std::shared_ptr<const hsm::Signer> signer;
     EvpPkeyPtr key;

@@ -471,6 +471,16 @@ void sign_certificate(X509* cert, EVP_PKEY* issuer_key) {
         throw_openssl_error("cannot sign the certificate");
 }
 
+Bytes public_key_der(EVP_PKEY* key) {
+    unsigned char* der = nullptr;
+    const int size = i2d_PUBKEY(key, &der);
+    if (size <= 0)
+        throw_openssl_error("cannot encode the public key");
+    Bytes out(der, der + size);
+    OPENSSL_free(der);
+    return out;
+}
+
 Bytes certificate_der(const X509* cert) {
     unsigned char* der = nullptr;
     const int size = i2d_X509(cert, &der);

@@ -90,6 +90,9 @@ KeyType key_type_of(const EVP_PKEY* key);
 // key type; sets both signature AlgorithmIdentifiers. Errc::crypto on failure.
 void sign_certificate(X509* cert, EVP_PKEY* issuer_key);
 
+// The SubjectPublicKeyInfo DER of a key (public half only, also of a bridge key).
+Bytes public_key_der(EVP_PKEY* key);
+
 // DER of the whole certificate / of its tbsCertificate (i2d_re_X509_tbs).
 Bytes certificate_der(const X509* cert);
 Bytes tbs_der(X509* cert);

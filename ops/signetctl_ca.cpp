@@ -15,6 +15,7 @@
 #include "ca/crl.hpp"
 #include "ca/x509.hpp"
 #include "common/error.hpp"
+#include "ops/configured_store.hpp"
 #include "policy/ceremony.hpp"
 #include "policy/config.hpp"
 #include "store/certificates.hpp"
@@ -54,33 +55,18 @@ std::string operator_actor() {
 
 // Everything a CA command works with, opened from signet.yaml.
 struct Appliance {
-    policy::Config config;
+    ConfiguredDatabase store;
+    policy::Config& config = store.config;
     std::shared_ptr<hsm::Token> token;
-    std::unique_ptr<store::EmbeddedPostgres> embedded;  // before the pool: stops after it
-    std::unique_ptr<store::Database> database;
+    std::unique_ptr<store::Database>& database = store.database;
     SystemClock clock;
     std::unique_ptr<audit::PostgresAuditLog> audit;
     std::unique_ptr<store::PostgresCertificates> certificates;
     std::unique_ptr<store::PostgresSubjects> subjects;
 
-    explicit Appliance(const Arguments& args)
-        : config(policy::load_config(args.option("config", "SIGNET_CONFIG", "signet.yaml"))) {
+    explicit Appliance(const Arguments& args) : store(args) {
         token =
             hsm::Token::open({config.hsm.module, config.hsm.token, config.hsm.pin, std::size_t{2}});
-        std::string dsn;
-        if (config.database.dsn) {
-            dsn = *config.database.dsn;
-        } else if (store::EmbeddedPostgres::in_use(config.state_dir)) {
-            // A running signetd owns the cluster: use it through its socket.
-            dsn = store::EmbeddedPostgres::dsn_for(config.state_dir);
-        } else {
-            embedded = std::make_unique<store::EmbeddedPostgres>(
-                store::EmbeddedPostgresOptions{.state_dir = config.state_dir});
-            dsn = embedded->dsn();
-        }
-        database =
-            std::make_unique<store::Database>(store::DatabaseOptions{.dsn = dsn, .pool_size = 2});
-        store::migrate(*database);
         audit = std::make_unique<audit::PostgresAuditLog>(*database, clock);
         certificates = std::make_unique<store::PostgresCertificates>(*database);
         subjects = std::make_unique<store::PostgresSubjects>(*database);
@@ -103,21 +89,6 @@ struct Appliance {
             {token, *database, *certificates, *subjects, *audit, clock, config.ca});
     }
 };
-
-Bytes read_file_bytes(const std::string& path, std::size_t max) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(Errc::not_found, "cannot read " + path);
-    Bytes data;
-    char buffer[8192];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        data.insert(data.end(), buffer, buffer + in.gcount());
-        if (data.size() > max)
-            throw Error(Errc::invalid_argument,
-                        path + ": larger than " + std::to_string(max) + " bytes");
-    }
-    return data;
-}
 
 Bytes serial_argument(const Arguments& args, std::size_t index) {
     if (args.words.size() != index + 1)

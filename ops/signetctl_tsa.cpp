@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "common/error.hpp"
+#include "ops/configured_store.hpp"
 #include "policy/config.hpp"
 #include "store/certificates.hpp"
 #include "store/database.hpp"
@@ -36,43 +37,6 @@ namespace {
 
 // The database signet.yaml names: its DSN, the cluster a running signetd owns, or the embedded
 // one started for the command.
-struct TsaDatabase {
-    policy::Config config;
-    std::unique_ptr<store::EmbeddedPostgres> embedded;  // before the pool: stops after it
-    std::unique_ptr<store::Database> database;
-
-    explicit TsaDatabase(const Arguments& args)
-        : config(policy::load_config(args.option("config", "SIGNET_CONFIG", "signet.yaml"))) {
-        std::string dsn;
-        if (config.database.dsn) {
-            dsn = *config.database.dsn;
-        } else if (store::EmbeddedPostgres::in_use(config.state_dir)) {
-            dsn = store::EmbeddedPostgres::dsn_for(config.state_dir);
-        } else {
-            embedded = std::make_unique<store::EmbeddedPostgres>(
-                store::EmbeddedPostgresOptions{.state_dir = config.state_dir});
-            dsn = embedded->dsn();
-        }
-        database =
-            std::make_unique<store::Database>(store::DatabaseOptions{.dsn = dsn, .pool_size = 2});
-        store::migrate(*database);
-    }
-};
-
-Bytes read_file_bytes(const std::string& path, std::size_t max) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(Errc::not_found, "cannot read " + path);
-    Bytes data;
-    char buffer[8192];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        data.insert(data.end(), buffer, buffer + in.gcount());
-        if (data.size() > max)
-            throw Error(Errc::invalid_argument,
-                        path + ": larger than " + std::to_string(max) + " bytes");
-    }
-    return data;
-}
 
 Bytes serial_argument(const Arguments& args) {
     if (args.words.size() != 3)
@@ -97,7 +61,7 @@ std::string nonce_text(const std::optional<Bytes>& nonce) {
 int tsa_show(const Arguments& args) {
     args.allow({"config"});
     const Bytes serial = serial_argument(args);
-    TsaDatabase db(args);
+    ConfiguredDatabase db(args);
     store::PostgresTsaTokens tokens(*db.database);
     const auto record = tokens.find(serial);
     if (!record)
@@ -163,9 +127,9 @@ int tsa_verify(const Arguments& args) {
     if (args.options.contains("data"))
         options.data = read_file_bytes(args.options.at("data"), std::size_t{1} << 30);
 
-    std::unique_ptr<TsaDatabase> db;
+    std::unique_ptr<ConfiguredDatabase> db;
     if (!offline) {
-        db = std::make_unique<TsaDatabase>(args);
+        db = std::make_unique<ConfiguredDatabase>(args);
         // This appliance's PKI: its roots as anchors (unless --ca-file), its TSA certificate
         // and issuing CAs to build the chain of a token requested without certReq.
         store::PostgresCertificates certificates(*db->database);
