@@ -8,6 +8,7 @@
 #include <atomic>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -15,6 +16,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -43,6 +45,14 @@ namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
+
+// Each I/O thread runs its own io_context; the concrete executor type (rather than Asio's
+// type-erased any_io_executor) keeps the per-operation dispatch cheap.
+using IoExecutor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, IoExecutor>;
+using Acceptor = net::basic_socket_acceptor<tcp, IoExecutor>;
+using TcpStream = beast::basic_stream<tcp, IoExecutor>;
+using TlsStream = beast::ssl_stream<TcpStream>;
 
 constexpr std::size_t kReadChunk = 16 * 1024;
 // How long a closing connection waits for the client to go (close_notify, or the rest of a
@@ -251,6 +261,7 @@ struct ServerState {
     std::shared_ptr<Logger> log;
     std::shared_ptr<Logger> access_log;
     std::optional<ssl::context> tls;
+    net::thread_pool* workers = nullptr;  // where handlers run (Server::Impl owns it)
 
     std::vector<std::unique_ptr<RouteStats>> route_stats;  // by route index
     std::unique_ptr<RouteStats> unmatched_stats;
@@ -336,10 +347,13 @@ class Session : public Connection {
         : state_(std::move(state)), slot_(state_, kind), kind_(kind), remote_(std::move(remote)) {}
 
     Derived& derived() { return static_cast<Derived&>(*this); }
-    beast::tcp_stream& lowest() { return beast::get_lowest_layer(derived().stream()); }
+    TcpStream& lowest() { return beast::get_lowest_layer(derived().stream()); }
 
+    // A completion handler calling member f, keeping the connection alive until it runs. Every
+    // completion runs on the connection's own I/O thread (its io_context has one thread), so
+    // the members need no lock.
     template <class F>
-    auto on_strand(F&& f) {
+    auto bind_self(F&& f) {
         return [self = derived().shared_from_this(), f = std::forward<F>(f)](auto&&... args) {
             (self.get()->*f)(std::forward<decltype(args)>(args)...);
         };
@@ -364,7 +378,7 @@ class Session : public Connection {
         phase_ = Phase::idle;
         lowest().expires_after(state_->limits.idle_timeout);
         derived().stream().async_read_some(buffer_.prepare(kReadChunk),
-                                           on_strand(&Session::on_first_bytes));
+                                           bind_self(&Session::on_first_bytes));
     }
 
     void on_first_bytes(error_code ec, std::size_t bytes) {
@@ -392,7 +406,7 @@ class Session : public Connection {
         // and the route's limit is applied in on_header.
         parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
         http::async_read_header(derived().stream(), buffer_, *parser_,
-                                on_strand(&Session::on_header));
+                                bind_self(&Session::on_header));
     }
 
     void on_header(error_code ec, std::size_t) {
@@ -438,7 +452,7 @@ class Session : public Connection {
             static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
             return net::async_write(derived().stream(),
                                     net::buffer(kContinue.data(), kContinue.size()),
-                                    on_strand(&Session::on_continue_sent));
+                                    bind_self(&Session::on_continue_sent));
         }
         read_body();
     }
@@ -450,7 +464,7 @@ class Session : public Connection {
     }
 
     void read_body() {
-        http::async_read(derived().stream(), buffer_, *parser_, on_strand(&Session::on_body));
+        http::async_read(derived().stream(), buffer_, *parser_, bind_self(&Session::on_body));
     }
 
     void on_body(error_code ec, std::size_t) {
@@ -549,6 +563,22 @@ class Session : public Connection {
             kind_,
             route.path,
         };
+        if (route.runs_on_io_thread)
+            return finish(route, call_handler(route, view));
+        // On the worker pool. Until the response comes back, the connection starts no other
+        // operation, so the parser, client and request id the view points into stay as they are.
+        net::post(*state_->workers, [self = derived().shared_from_this(), &route, view,
+                                     io = lowest().get_executor()] {
+            Response response = self->call_handler(route, view);
+            net::post(io, [self, &route, response = std::move(response)]() mutable {
+                self->finish(route, std::move(response));
+            });
+        });
+    }
+
+    // Runs the handler; whatever it throws becomes a problem document. Runs on an I/O thread or
+    // a worker and touches no connection state.
+    Response call_handler(const Route& route, const Request& view) const {
         Response response;
         try {
             response = route.handler(view);
@@ -564,6 +594,10 @@ class Session : public Connection {
             log_handler_failure(route, "exception", "unknown exception");
             response = problem_response(Error(Errc::internal, "unknown"), request_id());
         }
+        return response;
+    }
+
+    void finish(const Route& route, Response response) {
         if (!valid_extra_headers(response)) {
             log_handler_failure(route, "internal",
                                 "the handler set an invalid or reserved header field");
@@ -598,7 +632,8 @@ class Session : public Connection {
         return peer_certificate_.has_value();
     }
 
-    void log_handler_failure(const Route& route, std::string_view code, std::string_view what) {
+    void log_handler_failure(const Route& route, std::string_view code,
+                             std::string_view what) const {
         state_->log->error("request failed", {{"request_id", request_id()},
                                               {"route", route.path},
                                               {"error", code},
@@ -656,7 +691,7 @@ class Session : public Connection {
         const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
                                                        net::buffer(body_.data(), body_bytes_)};
         lowest().expires_after(state_->limits.read_timeout);
-        net::async_write(derived().stream(), buffers, on_strand(&Session::on_write));
+        net::async_write(derived().stream(), buffers, bind_self(&Session::on_write));
     }
 
     void on_write(error_code ec, std::size_t) {
@@ -710,7 +745,7 @@ class Session : public Connection {
     void linger() {
         buffer_.clear();
         derived().stream().async_read_some(buffer_.prepare(kReadChunk),
-                                           on_strand(&Session::on_linger));
+                                           bind_self(&Session::on_linger));
     }
 
     void on_linger(error_code ec, std::size_t) {
@@ -722,7 +757,7 @@ class Session : public Connection {
     void close_quietly() {
         phase_ = Phase::closing;
         error_code ignored;
-        lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        lowest().socket().shutdown(Socket::shutdown_both, ignored);
         lowest().close();
     }
 
@@ -755,11 +790,11 @@ class Session : public Connection {
 class PlainSession final : public Session<PlainSession>,
                            public std::enable_shared_from_this<PlainSession> {
   public:
-    PlainSession(std::shared_ptr<ServerState> state, tcp::socket&& socket, std::string remote)
+    PlainSession(std::shared_ptr<ServerState> state, Socket&& socket, std::string remote)
         : Session(std::move(state), ListenerKind::http, std::move(remote)),
           stream_(std::move(socket)) {}
 
-    beast::tcp_stream& stream() { return stream_; }
+    TcpStream& stream() { return stream_; }
 
     void start() {
         net::dispatch(stream_.get_executor(),
@@ -768,23 +803,23 @@ class PlainSession final : public Session<PlainSession>,
 
     void shutdown_transport() {
         error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream_.socket().shutdown(Socket::shutdown_send, ignored);
         linger();
     }
 
   private:
     friend class Session<PlainSession>;
-    beast::tcp_stream stream_;
+    TcpStream stream_;
 };
 
 class TlsSession final : public Session<TlsSession>,
                          public std::enable_shared_from_this<TlsSession> {
   public:
-    TlsSession(std::shared_ptr<ServerState> state, tcp::socket&& socket, std::string remote)
+    TlsSession(std::shared_ptr<ServerState> state, Socket&& socket, std::string remote)
         : Session(std::move(state), ListenerKind::https, std::move(remote)),
           stream_(std::move(socket), *state_->tls) {}
 
-    beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
+    TlsStream& stream() { return stream_; }
 
     void start() {
         net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -822,14 +857,14 @@ class TlsSession final : public Session<TlsSession>,
         wait_for_request();
     }
 
-    beast::ssl_stream<beast::tcp_stream> stream_;
+    TlsStream stream_;
 };
 
 // A connection beyond max_connections on plain HTTP gets a 503 problem and is closed; it holds
 // no slot and reads no request.
 class Rejection : public std::enable_shared_from_this<Rejection> {
   public:
-    Rejection(tcp::socket&& socket, std::string response)
+    Rejection(Socket&& socket, std::string response)
         : stream_(std::move(socket)), response_(std::move(response)) {}
 
     void start() {
@@ -839,7 +874,7 @@ class Rejection : public std::enable_shared_from_this<Rejection> {
                              if (ec)
                                  return self->stream_.close();
                              error_code ignored;
-                             self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+                             self->stream_.socket().shutdown(Socket::shutdown_send, ignored);
                              self->drain();
                          });
     }
@@ -854,21 +889,45 @@ class Rejection : public std::enable_shared_from_this<Rejection> {
                                 });
     }
 
-    beast::tcp_stream stream_;
+    TcpStream stream_;
     std::string response_;
     std::array<char, 1024> scratch_{};
 };
 
 // ---------------------------------------------------------------------------------------------
 
+// The I/O threads' event loops, one per thread. Each is told it has one thread (concurrency hint
+// 1), which spares Asio's scheduler most of its locking; other threads may still post to it.
+class IoContexts {
+  public:
+    explicit IoContexts(unsigned count) {
+        contexts_.reserve(count);
+        for (unsigned i = 0; i < count; ++i)
+            contexts_.push_back(std::make_unique<net::io_context>(1));
+    }
+
+    std::size_t size() const noexcept { return contexts_.size(); }
+    net::io_context& operator[](std::size_t i) { return *contexts_[i]; }
+
+    // New connections are dealt to the loops in turn.
+    IoExecutor next_executor() {
+        const std::size_t i = next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size();
+        return contexts_[i]->get_executor();
+    }
+
+  private:
+    std::vector<std::unique_ptr<net::io_context>> contexts_;
+    std::atomic<std::size_t> next_{0};
+};
+
 class Listener : public std::enable_shared_from_this<Listener> {
   public:
-    Listener(std::shared_ptr<ServerState> state, net::io_context& ioc, ListenerKind kind,
+    Listener(std::shared_ptr<ServerState> state, IoContexts& contexts, ListenerKind kind,
              const ListenerOptions& options)
         : state_(std::move(state)),
-          ioc_(ioc),
+          contexts_(contexts),
           kind_(kind),
-          acceptor_(net::make_strand(ioc)),
+          acceptor_(contexts[0].get_executor()),
           retry_timer_(acceptor_.get_executor()) {
         error_code ec;
         const auto address = net::ip::make_address(options.address, ec);
@@ -908,13 +967,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   private:
     void accept() {
-        acceptor_.async_accept(net::make_strand(ioc_),
-                               [self = shared_from_this()](error_code ec, tcp::socket socket) {
+        acceptor_.async_accept(contexts_.next_executor(),
+                               [self = shared_from_this()](error_code ec, Socket socket) {
                                    self->on_accept(ec, std::move(socket));
                                });
     }
 
-    void on_accept(error_code ec, tcp::socket socket) {
+    void on_accept(error_code ec, Socket socket) {
         if (!acceptor_.is_open() || ec == net::error::operation_aborted)
             return;
         if (ec) {
@@ -932,7 +991,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
         accept();
     }
 
-    void admit(tcp::socket socket) {
+    void admit(Socket socket) {
         if (state_->stopping.load(std::memory_order_acquire))
             return;  // socket closes here
         const std::size_t before = state_->open_connections.fetch_add(1, std::memory_order_acq_rel);
@@ -966,7 +1025,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
         session->start();
     }
 
-    void reject(tcp::socket socket) {
+    void reject(Socket socket) {
         state_->rejected[ServerState::slot(kind_)]->inc();
         state_->log->debug("connection refused: too many connections",
                            {{"listener", to_string(kind_)}});
@@ -988,9 +1047,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
     }
 
     std::shared_ptr<ServerState> state_;
-    net::io_context& ioc_;
+    IoContexts& contexts_;
     ListenerKind kind_;
-    tcp::acceptor acceptor_;
+    Acceptor acceptor_;
     net::steady_timer retry_timer_;
     std::uint16_t port_ = 0;
 };
@@ -1000,15 +1059,21 @@ class Listener : public std::enable_shared_from_this<Listener> {
 // ---------------------------------------------------------------------------------------------
 
 struct Server::Impl {
-    // Destroyed last: the connections, which the io_context's pending handlers own, use it.
+    // Destroyed last: the connections, which the io_contexts' pending handlers own, use it.
     std::shared_ptr<ServerState> state;
     std::chrono::milliseconds default_grace;
     unsigned threads;
-    net::io_context ioc;
-    // io objects: declared after ioc, so destroyed before it.
+    IoContexts contexts;
+    // Threads without connections would leave run() at once: these keep every loop running
+    // until shutdown has closed the last connection.
+    std::vector<net::executor_work_guard<IoExecutor>> keep_running;
+    // Declared after the contexts, so joined before them: a handler still running owns a
+    // connection whose socket belongs to one of them.
+    net::thread_pool workers;
+    // io objects: declared after the contexts, so destroyed before them.
     std::shared_ptr<Listener> http_listener;
     std::shared_ptr<Listener> https_listener;
-    net::strand<net::io_context::executor_type> control{net::make_strand(ioc)};
+    net::strand<IoExecutor> control{net::make_strand(contexts[0])};
     net::steady_timer shutdown_timer{control};
     std::optional<net::signal_set> signals;
     SteadyClock::time_point deadline{};
@@ -1018,10 +1083,14 @@ struct Server::Impl {
     Impl(ServerOptions options, Router router, ServerContext context)
         : state(std::make_shared<ServerState>()),
           default_grace(options.limits.shutdown_grace),
-          threads(options.threads != 0 ? options.threads
-                                       : std::max(1u, std::thread::hardware_concurrency())),
-          ioc(static_cast<int>(threads)) {
+          threads(options.threads != 0 ? options.threads : cores()),
+          contexts(threads),
+          workers(options.worker_threads != 0 ? options.worker_threads
+                                              : ServerOptions::kDefaultWorkersPerCore * cores()) {
+        for (std::size_t i = 0; i < contexts.size(); ++i)
+            keep_running.push_back(net::make_work_guard(contexts[i]));
         ServerState& s = *state;
+        s.workers = &workers;
         s.limits = options.limits;
         s.clients = std::move(context.clients);
         s.metrics =
@@ -1042,11 +1111,11 @@ struct Server::Impl {
 
         if (options.http.enabled) {
             http_listener =
-                std::make_shared<Listener>(state, ioc, ListenerKind::http, options.http);
+                std::make_shared<Listener>(state, contexts, ListenerKind::http, options.http);
         }
         if (options.https.enabled) {
             https_listener =
-                std::make_shared<Listener>(state, ioc, ListenerKind::https, options.https);
+                std::make_shared<Listener>(state, contexts, ListenerKind::https, options.https);
         }
     }
 
@@ -1112,7 +1181,9 @@ struct Server::Impl {
         }
     }
 
-    void run_loop() {
+    static unsigned cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+    void run_loop(net::io_context& ioc) {
         for (;;) {
             try {
                 ioc.run();
@@ -1150,8 +1221,11 @@ struct Server::Impl {
     // what is left. A handler that never returns is beyond help: after a further margin the
     // event loop is stopped.
     void watch_shutdown() {
-        if (state->open_connections.load(std::memory_order_acquire) == 0)
+        if (state->open_connections.load(std::memory_order_acquire) == 0) {
+            for (auto& guard : keep_running)
+                guard.reset();
             return;
+        }
         const auto now = SteadyClock::now();
         if (now >= deadline && !forced) {
             forced = true;
@@ -1163,7 +1237,8 @@ struct Server::Impl {
         }
         if (now >= deadline + std::chrono::seconds(5)) {
             state->log->error("connections still open after the grace period; stopping anyway");
-            ioc.stop();
+            for (std::size_t i = 0; i < contexts.size(); ++i)
+                contexts[i].stop();
             return;
         }
         shutdown_timer.expires_after(std::chrono::milliseconds(10));
@@ -1208,13 +1283,14 @@ void Server::run() {
                                {"port", listener->port()}});
     }
     std::vector<std::thread> pool;
-    pool.reserve(impl.threads - 1);
-    for (unsigned i = 1; i < impl.threads; ++i) {
-        pool.emplace_back([&impl] { impl.run_loop(); });
+    pool.reserve(impl.contexts.size() - 1);
+    for (std::size_t i = 1; i < impl.contexts.size(); ++i) {
+        pool.emplace_back([&impl, i] { impl.run_loop(impl.contexts[i]); });
     }
-    impl.run_loop();
+    impl.run_loop(impl.contexts[0]);
     for (auto& thread : pool)
         thread.join();
+    impl.workers.join();
     impl.state->log->info("stopped");
     impl.state->log->flush();
     if (impl.state->access_log)

@@ -44,7 +44,10 @@ struct ServerOptions {
     ListenerOptions https{};
     TlsOptions tls{};  // used when https.enabled
     LimitOptions limits{};
-    unsigned threads = 0;  // 0: one per core
+    unsigned threads = 0;         // I/O threads; 0: one per core
+    unsigned worker_threads = 0;  // for handlers that wait (Route::runs_on_io_thread false);
+                                  // 0: kDefaultWorkersPerCore per core
+    static constexpr unsigned kDefaultWorkersPerCore = 16;
 
     // Where the server's own routes are served (DESIGN.md: HTTPS), and the scope /metrics
     // needs (empty: anonymous; a scope requires HTTPS only).
@@ -62,10 +65,14 @@ struct ServerContext {
     std::vector<HealthCheck> health_checks{};
 };
 
-// The HTTP/1.1 server (after Beast's advanced server-flex): a plain-HTTP and an HTTPS listener
-// on one Asio thread pool, each connection on its own strand, keep-alive and pipelining
-// (requests on a connection are answered in order, one at a time). Handlers run on the pool
-// threads; a slow handler occupies one thread, so size `threads` for the slowest routes.
+// The HTTP/1.1 server (after Beast's advanced server-flex): a plain-HTTP and an HTTPS listener,
+// keep-alive and pipelining (requests on a connection are answered in order, one at a time).
+//
+// Threads: `threads` I/O threads, each running its own event loop (io_context) and owning the
+// connections accepted onto it, so a connection's steps never need a lock or a strand and
+// never move between cores. Handlers run on a separate pool of `worker_threads`, where they
+// may block, and the response goes back to the connection's I/O thread; only routes marked
+// runs_on_io_thread run in place. Size worker_threads for the requests that wait at once.
 //
 // Lifecycle: the constructor binds the listeners (Errc::io if an address is taken);
 // run() serves until stop(), from the calling thread plus threads-1 more; stop() may be

@@ -136,6 +136,7 @@ api::ServerOptions server_options(const policy::Config& config, hsm::Token& toke
     options.limits.max_connections = config.limits.max_connections;
     options.limits.shutdown_grace = config.limits.shutdown_grace;
     options.threads = config.limits.threads;
+    options.worker_threads = config.limits.worker_threads;
     if (config.https.enabled) {
         const auto& tls = config.https.tls;
         options.tls.certificate_chain = tls.certificate;
@@ -336,6 +337,7 @@ int serve(const std::string& config_path) {
     livez.method = api::http::verb::get;
     livez.path = "/livez";
     livez.listeners = api::ListenerSet::both();
+    livez.runs_on_io_thread = true;  // waits for nothing
     livez.handler = [](const api::Request&) {
         return api::Response::json("{\"status\":\"ok\"}\n");
     };

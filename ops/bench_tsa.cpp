@@ -59,9 +59,9 @@ Scenarios of 'tsa', for ec-p256 and rsa-2048 (--alg: one of them):
             commit of each token's record before it is signed, HTTP 200 application/timestamp-
             reply checked on every reply, and 1 in K replies (--sample, default 100) parsed and
             verified (signature, chain, imprint, nonce); with p50/p99 latency and the CPU per
-            token (this process and PostgreSQL). The server has one thread per connection, at
-            most 64 (--server-threads overrides): a handler waits for its batch's commit and
-            then for the HSM, and more threads cost more CPU than they bring
+            token (this process and PostgreSQL). The server has one worker thread per
+            connection, at most 64 (--server-threads overrides): a handler waits for its batch's
+            commit and then for the HSM, and more threads cost more CPU than they bring
 )";
 
 namespace {
@@ -528,9 +528,10 @@ int bench_tsa(int argc, char** argv) {
         api::add_tsa_routes(router, responder);
         api::ServerOptions server_options;
         server_options.http = {true, "127.0.0.1", 0};
-        // A handler waits for its batch's commit and then for the HSM: one server thread per
-        // connection, so every connection's request can be in flight at once.
-        server_options.threads = static_cast<unsigned>(
+        // A handler waits for its batch's commit and then for the HSM: one worker per
+        // connection, so every connection's request can be in flight at once. The I/O threads
+        // (one per core) never wait.
+        server_options.worker_threads = static_cast<unsigned>(
             options.server_threads > 0 ? options.server_threads : std::min(max_connections, 64));
         server_options.limits.max_connections = static_cast<std::size_t>(max_connections) + 16;
         auto access_log = std::make_shared<Logger>(LogDestination::file(dir.path() / "access.log"));

@@ -91,6 +91,7 @@ void read_limits(Map& map, Limits& out) {
     read_unsigned(map, "max_connections", out.max_connections, 1, 1'000'000);
     read_duration(map, "shutdown_grace_ms", out.shutdown_grace, 0, 600'000);
     read_unsigned(map, "threads", out.threads, 0, 1024);
+    read_unsigned(map, "worker_threads", out.worker_threads, 0, 4096);
 }
 
 // An environment variable's name as a shell would accept it.

@@ -51,7 +51,8 @@ struct Limits {
     Milliseconds idle_timeout{60'000};  // idle_timeout_ms: between requests on a kept-alive one
     std::size_t max_connections = 1024;
     Milliseconds shutdown_grace{10'000};  // shutdown_grace_ms: for in-flight requests on SIGTERM
-    unsigned threads = 0;                 // 0: one per core
+    unsigned threads = 0;                 // I/O threads; 0: one per core
+    unsigned worker_threads = 0;          // for handlers that wait; 0: 16 per core
 };
 
 // hsm. `token` and `pin` are required.

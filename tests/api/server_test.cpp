@@ -23,9 +23,11 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <future>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -1212,13 +1214,21 @@ BOOST_FIXTURE_TEST_CASE(healthz_reports_each_check, ServerFixture) {
 
 BOOST_AUTO_TEST_CASE(healthz_degraded_is_200_and_down_is_503) {
     const std::vector<HealthCheck> degraded{
-        {"clock", [] { return HealthResult{HealthStatus::degraded, "unsynchronised"}; }},
-        {"database", [] { return HealthResult{HealthStatus::ok, "primary"}; }}};
+        {"clock",
+         [] {
+             return HealthResult{HealthStatus::degraded, "unsynchronised"};
+         }},
+        {"database", [] {
+             return HealthResult{HealthStatus::ok, "primary"};
+         }}};
     Response response = health_response(degraded);
     BOOST_CHECK(response.status == http::status::ok);
     BOOST_CHECK_EQUAL(nlohmann::json::parse(response.body)["status"], "degraded");
     const std::vector<HealthCheck> down{
-        {"clock", [] { return HealthResult{HealthStatus::degraded, "unsynchronised"}; }},
+        {"clock",
+         [] {
+             return HealthResult{HealthStatus::degraded, "unsynchronised"};
+         }},
         {"hsm", []() -> HealthResult { throw Error(Errc::unavailable, "token gone"); }}};
     response = health_response(down);
     BOOST_CHECK(response.status == http::status::service_unavailable);
@@ -1361,6 +1371,67 @@ BOOST_FIXTURE_TEST_CASE(access_log_has_one_line_per_request_and_no_secret, Serve
     BOOST_CHECK_EQUAL(sign["method"], "POST");
     BOOST_CHECK(sign["latency_ms"].is_number());
     BOOST_CHECK(sign["bytes"].get<int>() > 0);
+}
+
+BOOST_AUTO_TEST_CASE(waiting_handlers_run_on_workers_and_hold_no_io_thread) {
+    // One I/O thread and three workers: three handlers wait at once, a route that runs on the
+    // I/O thread is still answered meanwhile, and a fourth waiting request queues for a worker
+    // rather than failing.
+    struct Gate {
+        std::mutex mutex;
+        std::condition_variable changed;
+        int inside = 0;
+        bool open = false;
+    };
+    auto gate = std::make_shared<Gate>();
+    Router router;
+    router.add(route(http::verb::get, "/wait", ListenerSet::both(), [gate](const Request&) {
+        std::unique_lock lock(gate->mutex);
+        ++gate->inside;
+        gate->changed.notify_all();
+        const bool released = gate->changed.wait_for(lock, 20s, [&] { return gate->open; });
+        return Response::text(released ? "released" : "never released");
+    }));
+    Route on_io = route(http::verb::get, "/on-io", ListenerSet::both(),
+                        [](const Request&) { return Response::text("answered"); });
+    on_io.runs_on_io_thread = true;
+    router.add(std::move(on_io));
+
+    ServerOptions options = test_options();
+    options.threads = 1;
+    options.worker_threads = 3;
+    RunningServer server(std::move(options), std::move(router), quiet_context());
+    const std::uint16_t port = server.http_port();
+
+    auto call = [port](std::string target) {
+        return std::async(std::launch::async, [port, target] {
+            PlainClient client(port);
+            return client.get(target);
+        });
+    };
+    std::vector<std::future<HttpResponse>> waiting;
+    for (int i = 0; i < 3; ++i)
+        waiting.push_back(call("/wait"));
+    {
+        std::unique_lock lock(gate->mutex);
+        BOOST_REQUIRE(gate->changed.wait_for(lock, 10s, [&] { return gate->inside == 3; }));
+    }
+    auto queued = call("/wait");  // no worker free: it waits its turn
+
+    PlainClient other(port);
+    const HttpResponse answered = other.get("/on-io");
+    BOOST_CHECK_EQUAL(answered.result_int(), 200u);
+    BOOST_CHECK_EQUAL(answered.body(), "answered");
+    {
+        std::lock_guard lock(gate->mutex);
+        BOOST_CHECK_EQUAL(gate->inside, 3);  // the fourth has not started
+        gate->open = true;
+    }
+    gate->changed.notify_all();
+    for (auto& response : waiting)
+        BOOST_CHECK_EQUAL(response.get().body(), "released");
+    BOOST_CHECK_EQUAL(queued.get().body(), "released");
+    BOOST_CHECK_EQUAL(gate->inside, 4);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -163,7 +163,8 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
     const std::string cert(64, 'c');
     const Config c = f.load(Fixture::base() +
                             "listeners:\n  http: {enabled: false, address: '::', port: 80}\n"
-                            "limits: {max_body_bytes: 2048, read_timeout_ms: 500, threads: 2}\n"
+                            "limits: {max_body_bytes: 2048, read_timeout_ms: 500, threads: 2, "
+                            "worker_threads: 40}\n"
                             "database: {dsn: 'host=db dbname=signet user=signet', pool_size: 4}\n"
                             "logging: {level: debug, access_log: stderr}\n"
                             "api_clients:\n"
@@ -182,6 +183,7 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
     BOOST_CHECK_EQUAL(c.limits.max_body_bytes, 2048u);
     BOOST_CHECK_EQUAL(c.limits.read_timeout.count(), 500);
     BOOST_CHECK_EQUAL(c.limits.threads, 2u);
+    BOOST_CHECK_EQUAL(c.limits.worker_threads, 40u);
     BOOST_CHECK_EQUAL(c.database.dsn.value(), "host=db dbname=signet user=signet");
     BOOST_CHECK_EQUAL(c.database.pool_size, 4u);
     BOOST_CHECK(c.logging.level == LogLevel::debug);
