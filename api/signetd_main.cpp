@@ -67,20 +67,6 @@ int exit_code(Errc code) {
     }
 }
 
-LogLevel log_level(policy::LogLevel level) {
-    switch (level) {
-        case policy::LogLevel::debug:
-            return LogLevel::debug;
-        case policy::LogLevel::info:
-            return LogLevel::info;
-        case policy::LogLevel::warn:
-            return LogLevel::warn;
-        case policy::LogLevel::error:
-            return LogLevel::error;
-    }
-    return LogLevel::info;
-}
-
 LogDestination destination(const std::string& where) {
     if (where == "stdout")
         return LogDestination::standard_output();
@@ -290,7 +276,7 @@ void sync_api_clients(const policy::Config& config, store::Database& db, audit::
 int serve(const std::string& config_path) {
     const policy::Config config = policy::load_config(config_path);
     auto log = std::make_shared<Logger>(LogDestination::standard_error(),
-                                        LoggerOptions{.minimum = log_level(config.logging.level)});
+                                        LoggerOptions{.minimum = config.logging.level});
     auto access_log = std::make_shared<Logger>(destination(config.logging.access_log));
     log->info("signetd starting", {{"version", kVersion}, {"config", config.file.string()}});
 
