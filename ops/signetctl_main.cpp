@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/exit_status.hpp"
 #include "hsm/module.hpp"
 #include "hsm/token.hpp"
 #include "ops/cli.hpp"
@@ -36,8 +37,6 @@ using signet::Error;
 using signet::ops::Arguments;
 using signet::ops::parse;
 using signet::ops::UsageError;
-
-constexpr int kExitUsage = 2;
 
 const char* const kUsage = R"(usage: signetctl [--help] [--version] COMMAND ...
 
@@ -67,9 +66,6 @@ Database options (each also from the environment):
                    ~/.pgpass, PGPASSFILE or the environment, never on the command line
   --state-dir DIR  with no DSN: the embedded PostgreSQL under DIR (SIGNET_STATE_DIR, default var),
                    started for the command, or the one the signetd owning DIR runs
-
-Exit status: 0 success, 1 failure, 2 usage error, 3 not found, 4 permission denied,
-5 already exists, 6 unavailable.
 )";
 
 const std::set<std::string> kHsmOptions{"module", "token", "pin"};
@@ -264,23 +260,6 @@ int db_status(const Arguments& args) {
     return 0;
 }
 
-int exit_code(Errc code) {
-    switch (code) {
-        case Errc::invalid_argument:
-            return kExitUsage;
-        case Errc::not_found:
-            return 3;
-        case Errc::permission_denied:
-            return 4;
-        case Errc::already_exists:
-            return 5;
-        case Errc::unavailable:
-            return 6;
-        default:
-            return 1;
-    }
-}
-
 int run(const Arguments& args) {
     const std::string command = args.command();
     if (args.words.size() >= 2 && args.words[0] == "config" && args.words[1] == "check")
@@ -308,7 +287,10 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string word = argv[i];
         if (word == "--help" || word == "-h" || word == "help") {
-            std::cout << kUsage << "\n" << signet::ops::kCaUsage << "\n" << signet::ops::kTsaUsage;
+            std::cout << kUsage << "\n"
+                      << signet::ops::kCaUsage << "\n"
+                      << signet::ops::kTsaUsage << "\n"
+                      << signet::exit_status_help();
             return 0;
         }
         if (word == "--version") {
@@ -320,12 +302,12 @@ int main(int argc, char** argv) {
         return run(parse(argc, argv));
     } catch (const UsageError& e) {
         std::cerr << "signetctl: " << e.what() << " (try --help)\n";
-        return kExitUsage;
+        return signet::to_exit_code(signet::ExitStatus::usage);
     } catch (const Error& e) {
         std::cerr << "signetctl: " << e.what() << "\n";
-        return exit_code(e.code());
+        return signet::to_exit_code(signet::exit_status(e.code()));
     } catch (const std::exception& e) {
         std::cerr << "signetctl: internal error: " << e.what() << "\n";
-        return 1;
+        return signet::to_exit_code(signet::ExitStatus::failure);
     }
 }
