@@ -20,6 +20,7 @@
 #include "ca/authority.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/exit_status.hpp"
 #include "common/log.hpp"
 #include "hsm/bridge.hpp"
 #include "hsm/token.hpp"
@@ -44,42 +45,8 @@ const char* const kUsage = R"(usage: signetd [--config FILE] [--help] [--version
 
 The Signet server. FILE is signet.yaml (default ./signet.yaml); see ops/signet.example.yaml.
 It serves until SIGTERM or SIGINT, then finishes the requests in flight (limits.shutdown_grace_ms),
-closes its pools and stops the embedded PostgreSQL.
-
-Exit status: 0 after a clean stop, 1 failure, 2 usage or configuration error,
-3 not found, 4 permission denied (e.g. a wrong HSM PIN), 6 unavailable.
+closes its pools and stops the embedded PostgreSQL; that clean stop exits 0.
 )";
-
-int exit_code(Errc code) {
-    switch (code) {
-        case Errc::invalid_argument:
-            return 2;
-        case Errc::not_found:
-            return 3;
-        case Errc::permission_denied:
-            return 4;
-        case Errc::failed_precondition:
-            return 5;
-        case Errc::unavailable:
-            return 6;
-        default:
-            return 1;
-    }
-}
-
-LogLevel log_level(policy::LogLevel level) {
-    switch (level) {
-        case policy::LogLevel::debug:
-            return LogLevel::debug;
-        case policy::LogLevel::info:
-            return LogLevel::info;
-        case policy::LogLevel::warn:
-            return LogLevel::warn;
-        case policy::LogLevel::error:
-            return LogLevel::error;
-    }
-    return LogLevel::info;
-}
 
 LogDestination destination(const std::string& where) {
     if (where == "stdout")
@@ -291,7 +258,7 @@ void sync_api_clients(const policy::Config& config, store::Database& db, audit::
 int serve(const std::string& config_path) {
     const policy::Config config = policy::load_config(config_path);
     auto log = std::make_shared<Logger>(LogDestination::standard_error(),
-                                        LoggerOptions{.minimum = log_level(config.logging.level)});
+                                        LoggerOptions{.minimum = config.logging.level});
     auto access_log = std::make_shared<Logger>(destination(config.logging.access_log));
     log->info("signetd starting", {{"version", kVersion}, {"config", config.file.string()}});
 
@@ -454,7 +421,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (arg == "--help" || arg == "-h") {
-            std::cout << kUsage;
+            std::cout << kUsage << "\n" << signet::exit_status_help();
             return 0;
         }
         if (arg == "--config" && i + 1 < argc) {
@@ -463,16 +430,16 @@ int main(int argc, char** argv) {
             config_path = arg.substr(9);
         } else {
             std::cerr << "signetd: unknown option '" << arg << "' (try --help)\n";
-            return 2;
+            return signet::to_exit_code(signet::ExitStatus::usage);
         }
     }
     try {
         return serve(config_path);
     } catch (const signet::Error& e) {
         std::cerr << "signetd: " << e.what() << "\n";
-        return exit_code(e.code());
+        return signet::to_exit_code(signet::exit_status(e.code()));
     } catch (const std::exception& e) {
         std::cerr << "signetd: internal error: " << e.what() << "\n";
-        return 1;
+        return signet::to_exit_code(signet::ExitStatus::failure);
     }
 }

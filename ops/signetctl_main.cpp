@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/exit_status.hpp"
 #include "hsm/module.hpp"
 #include "hsm/token.hpp"
 #include "ops/cli.hpp"
@@ -36,8 +37,6 @@ using signet::Error;
 using signet::ops::Arguments;
 using signet::ops::parse;
 using signet::ops::UsageError;
-
-constexpr int kExitUsage = 2;
 
 const char* const kUsage = R"(usage: signetctl [--help] [--version] COMMAND ...
 
@@ -61,15 +60,14 @@ HSM options (each also from the environment):
 Database commands:
   db status                              the database, its server, the schema version and the
                                          migrations applied
+  db migrate                             apply the pending migrations now (signetd applies them
+                                         at start; both wait for each other)
 
 Database options (each also from the environment):
   --dsn DSN        a libpq connection string or URI (SIGNET_DATABASE_DSN); a password goes in
                    ~/.pgpass, PGPASSFILE or the environment, never on the command line
   --state-dir DIR  with no DSN: the embedded PostgreSQL under DIR (SIGNET_STATE_DIR, default var),
                    started for the command, or the one the signetd owning DIR runs
-
-Exit status: 0 success, 1 failure, 2 usage error, 3 not found, 4 permission denied,
-5 already exists, 6 unavailable.
 )";
 
 const std::set<std::string> kHsmOptions{"module", "token", "pin"};
@@ -204,10 +202,17 @@ int config_check(const Arguments& args) {
     return 0;
 }
 
-// db status: which database, its server, the schema version and the migrations applied. With no
-// DSN it starts the embedded cluster under the state directory for the command, or, when a
-// signetd owns that directory, connects to the cluster that signetd runs.
-int db_status(const Arguments& args) {
+// The database `db status` and `db migrate` work on: --dsn (or SIGNET_DATABASE_DSN); else the
+// embedded cluster under the state directory, the one the signetd owning it runs or, when nobody
+// owns it, one started for the command (and stopped after it).
+struct CommandDatabase {
+    std::unique_ptr<signet::store::EmbeddedPostgres> embedded;  // before the pool: stops after it
+    std::unique_ptr<signet::store::Database> database;
+    std::string where;               // for the operator: which database this is
+    std::string server_description;  // the server's version, from the health check
+};
+
+CommandDatabase open_command_database(const Arguments& args) {
     args.allow({"dsn", "state-dir"});
     if (args.options.contains("dsn") && args.options.contains("state-dir")) {
         throw UsageError("give --dsn or --state-dir, not both");
@@ -218,67 +223,80 @@ int db_status(const Arguments& args) {
             "or give the whole DSN in SIGNET_DATABASE_DSN");
     }
     using signet::store::EmbeddedPostgres;
+    CommandDatabase opened;
     std::string dsn =
         args.options.contains("state-dir") ? "" : args.option("dsn", "SIGNET_DATABASE_DSN", "");
-    std::unique_ptr<EmbeddedPostgres> embedded;
-    std::string where = "the DSN given";
+    opened.where = "the DSN given";
     if (dsn.empty()) {
         const std::filesystem::path state_dir = args.option("state-dir", "SIGNET_STATE_DIR", "var");
         if (EmbeddedPostgres::in_use(state_dir)) {
             dsn = EmbeddedPostgres::dsn_for(state_dir);
-            where = "embedded, under " + state_dir.string() +
-                    " (run by the Signet process holding its lock)";
+            opened.where = "embedded, under " + state_dir.string() +
+                           " (run by the Signet process holding its lock)";
         } else {
-            embedded = std::make_unique<EmbeddedPostgres>(
+            opened.embedded = std::make_unique<EmbeddedPostgres>(
                 signet::store::EmbeddedPostgresOptions{.state_dir = state_dir});
-            dsn = embedded->dsn();
-            where = "embedded, " + embedded->data_dir().string();
+            dsn = opened.embedded->dsn();
+            opened.where = "embedded, " + opened.embedded->data_dir().string();
         }
     }
-    signet::store::Database database({.dsn = dsn, .pool_size = 1});
-    const auto health = database.health(std::chrono::milliseconds(5000));
+    opened.database = std::make_unique<signet::store::Database>(
+        signet::store::DatabaseOptions{.dsn = dsn, .pool_size = 1});
+    const auto health = opened.database->health(std::chrono::milliseconds(5000));
     if (!health.ok) {
         throw Error(Errc::unavailable, health.detail);
     }
-    const auto applied = signet::store::applied_migrations(database);
+    opened.server_description = health.detail;
+    return opened;
+}
+
+void print_migrations(const std::vector<signet::store::AppliedMigration>& migrations) {
+    for (const auto& m : migrations) {
+        std::cout << "  " << std::right << std::setw(4) << m.version << "  "
+                  << signet::format_utc(m.applied_at) << "  " << m.name << "\n";
+    }
+}
+
+// db status: which database, its server, the schema version and the migrations applied.
+int db_status(const Arguments& args) {
+    const CommandDatabase db = open_command_database(args);
+    const auto applied = signet::store::applied_migrations(*db.database);
     const int version = applied.empty() ? 0 : applied.back().version;
     const auto known = signet::store::known_migrations();
     const auto pending = std::count_if(known.begin(), known.end(),
                                        [&](const auto& m) { return m.version > version; });
-    std::cout << "database:        " << where << "\n"
-              << "server:          " << health.detail << "\n"
+    std::cout << "database:        " << db.where << "\n"
+              << "server:          " << db.server_description << "\n"
               << "schema version:  " << version << " (this signetctl knows " << known.back().version
               << ")\n"
               << "migrations:\n";
-    for (const auto& m : applied) {
-        std::cout << "  " << std::right << std::setw(4) << m.version << "  "
-                  << signet::format_utc(m.applied_at) << "  " << m.name << "\n";
-    }
+    print_migrations(applied);
     if (applied.empty()) {
         std::cout << "  (none)\n";
     }
     std::cout << "pending:         "
               << (pending == 0 ? "none"
-                               : std::to_string(pending) + " (applied when signetd starts)")
+                               : std::to_string(pending) +
+                                     " (applied when signetd starts, or by 'db migrate')")
               << "\n";
     return 0;
 }
 
-int exit_code(Errc code) {
-    switch (code) {
-        case Errc::invalid_argument:
-            return kExitUsage;
-        case Errc::not_found:
-            return 3;
-        case Errc::permission_denied:
-            return 4;
-        case Errc::already_exists:
-            return 5;
-        case Errc::unavailable:
-            return 6;
-        default:
-            return 1;
+// db migrate: applies the pending migrations now, as signetd does at start (under the same
+// advisory lock, so it may run while nodes start), e.g. before a rolling upgrade of the nodes.
+int db_migrate(const Arguments& args) {
+    const CommandDatabase db = open_command_database(args);
+    const auto report = signet::store::migrate(*db.database);
+    std::cout << "database:        " << db.where << "\n"
+              << "server:          " << db.server_description << "\n"
+              << "schema version:  " << report.from_version << " -> " << report.to_version << "\n";
+    if (report.applied.empty()) {
+        std::cout << "applied:         none (the schema was up to date)\n";
+    } else {
+        std::cout << "applied:\n";
+        print_migrations(report.applied);
     }
+    return 0;
 }
 
 int run(const Arguments& args) {
@@ -295,6 +313,8 @@ int run(const Arguments& args) {
         return hsm_kek(args);
     if (command == "db status")
         return db_status(args);
+    if (command == "db migrate")
+        return db_migrate(args);
     if (const auto code = signet::ops::run_ca_command(args))
         return *code;
     if (const auto code = signet::ops::run_tsa_command(args))
@@ -308,7 +328,10 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string word = argv[i];
         if (word == "--help" || word == "-h" || word == "help") {
-            std::cout << kUsage << "\n" << signet::ops::kCaUsage << "\n" << signet::ops::kTsaUsage;
+            std::cout << kUsage << "\n"
+                      << signet::ops::kCaUsage << "\n"
+                      << signet::ops::kTsaUsage << "\n"
+                      << signet::exit_status_help();
             return 0;
         }
         if (word == "--version") {
@@ -320,12 +343,12 @@ int main(int argc, char** argv) {
         return run(parse(argc, argv));
     } catch (const UsageError& e) {
         std::cerr << "signetctl: " << e.what() << " (try --help)\n";
-        return kExitUsage;
+        return signet::to_exit_code(signet::ExitStatus::usage);
     } catch (const Error& e) {
         std::cerr << "signetctl: " << e.what() << "\n";
-        return exit_code(e.code());
+        return signet::to_exit_code(signet::exit_status(e.code()));
     } catch (const std::exception& e) {
         std::cerr << "signetctl: internal error: " << e.what() << "\n";
-        return 1;
+        return signet::to_exit_code(signet::ExitStatus::failure);
     }
 }

@@ -11,6 +11,7 @@
 
 #include "common/algorithms.hpp"
 #include "common/bytes.hpp"
+#include "common/log.hpp"
 #include "common/secret.hpp"
 
 // signet.yaml as plain structs: no yaml-cpp type leaks out, so services depend on the values,
@@ -70,11 +71,9 @@ struct DatabaseSettings {
     Milliseconds connect_timeout{5'000};  // connect_timeout_ms
 };
 
-enum class LogLevel { debug, info, warn, error };
-
 // logging
 struct LoggingSettings {
-    LogLevel level = LogLevel::info;
+    LogLevel level = LogLevel::info;    // common/log.hpp's, so signetd hands it to the Logger as is
     std::string access_log = "stdout";  // "stdout", "stderr" or a file path (resolved)
 };
 

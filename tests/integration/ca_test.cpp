@@ -522,8 +522,11 @@ BOOST_AUTO_TEST_CASE(signetctl_lists_shows_revokes_and_publishes) {
     BOOST_CHECK_MESSAGE(pem.output.starts_with("-----BEGIN CERTIFICATE-----"), pem.output);
     const auto revoke = a.signetctl({"cert", "revoke", serial, "--reason", "superseded"});
     BOOST_CHECK_MESSAGE(revoke.exit_code == 0, revoke.output);
+    const auto again = a.signetctl({"cert", "revoke", serial, "--reason", "superseded"});
+    BOOST_CHECK_EQUAL(again.exit_code, 7);  // failed precondition
+    BOOST_CHECK_MESSAGE(again.output.find("already revoked") != std::string::npos, again.output);
     const auto bad_reason = a.signetctl({"cert", "revoke", serial, "--reason", "boredom"});
-    BOOST_CHECK_NE(bad_reason.exit_code, 0);
+    BOOST_CHECK_EQUAL(bad_reason.exit_code, 2);  // usage
     const auto crl =
         a.signetctl({"crl", "--ca", "issuing-ca", "--out", (a.dir() / "cli.crl").string()});
     BOOST_CHECK_MESSAGE(crl.exit_code == 0, crl.output);

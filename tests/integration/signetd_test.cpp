@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(a_second_signetd_on_the_same_state_dir_refuses_to_start) {
     const auto second = run_command({std::string(std::getenv("SIGNET_BINARY_DIR")) + "/api/signetd",
                                      "--config", (node.dir() / "second.yaml").string()});
     BOOST_TEST_MESSAGE(second.output);
-    BOOST_CHECK_NE(second.exit_code, 0);
+    BOOST_CHECK_EQUAL(second.exit_code, 7);  // failed precondition
     BOOST_CHECK(second.output.find("in use") != std::string::npos);
     BOOST_CHECK_EQUAL(http_request(node.http_port(), "GET", "/livez").status, 200);
 }
@@ -168,6 +168,41 @@ BOOST_AUTO_TEST_CASE(configuration_errors_stop_it_with_file_and_line) {
     BOOST_CHECK(r.output.find("bad.yaml:7:11: listeners.http.port: 99999 is not a port") !=
                 std::string::npos);
     BOOST_CHECK(r.output.find("bad.yaml:4:8: hsm.pin") != std::string::npos);
+}
+
+// The exit status table signetctl uses too (common/exit_status.hpp), as a service manager sees it.
+BOOST_AUTO_TEST_CASE(failures_exit_with_the_shared_exit_status) {
+    const std::string signetd = std::string(std::getenv("SIGNET_BINARY_DIR")) + "/api/signetd";
+    const auto help = run_command({signetd, "--help"});
+    BOOST_CHECK_EQUAL(help.exit_code, 0);
+    BOOST_CHECK(help.output.find("Exit status (the same for signetd and signetctl)") !=
+                std::string::npos);
+    BOOST_CHECK(help.output.find("  7  failed precondition") != std::string::npos);
+
+    const auto unknown_option = run_command({signetd, "--frobnicate"});
+    BOOST_CHECK_EQUAL(unknown_option.exit_code, 2);  // usage
+
+    // Never started: only its signet.yaml, edited to name a token or a PIN that is wrong.
+    SignetdProcess node;
+    const std::string yaml = read_file(node.config_file());
+    auto run_with = [&](const std::string& from, const std::string& to) {
+        std::string edited = yaml;
+        edited.replace(edited.find(from), from.size(), to);
+        write_file(node.dir() / "edited.yaml", edited);
+        auto result = run_command({signetd, "--config", (node.dir() / "edited.yaml").string()});
+        BOOST_TEST_MESSAGE(result.output);
+        return result;
+    };
+    const auto no_token = run_with("token: " + node.token_label(), "token: no-such-token");
+    BOOST_CHECK_EQUAL(no_token.exit_code, 3);  // not found
+    BOOST_CHECK(no_token.output.find("no-such-token") != std::string::npos);
+
+    write_file(node.dir() / "wrong.pin", "wrong-pin-value\n");
+    const auto wrong_pin = run_with("pin: file:" + SoftHsm::instance().pin_file().string(),
+                                    "pin: file:" + (node.dir() / "wrong.pin").string());
+    BOOST_CHECK_EQUAL(wrong_pin.exit_code, 4);  // permission denied
+    BOOST_CHECK(wrong_pin.output.find("CKR_PIN_INCORRECT") != std::string::npos);
+    BOOST_CHECK(wrong_pin.output.find("wrong-pin-value") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -94,7 +94,13 @@ BOOST_AUTO_TEST_CASE(errors_have_messages_and_exit_codes) {
     BOOST_CHECK(!contains(pin_on_argv.output, SoftHsm::kUserPin));
 
     BOOST_CHECK_EQUAL(run_command({signetctl(), "--version"}).exit_code, 0);
-    BOOST_CHECK(contains(run_command({signetctl(), "--help"}).output, "hsm keygen"));
+    const auto help = run_command({signetctl(), "--help"});
+    BOOST_CHECK_EQUAL(help.exit_code, 0);
+    BOOST_CHECK(contains(help.output, "hsm keygen"));
+    // The table signetd shares (common/exit_status.hpp).
+    BOOST_CHECK(contains(help.output, "Exit status (the same for signetd and signetctl)"));
+    BOOST_CHECK(contains(help.output, "  5  already exists"));
+    BOOST_CHECK(contains(help.output, "  7  failed precondition"));
 }
 
 BOOST_AUTO_TEST_CASE(wrong_pin_exits_with_permission_denied) {

@@ -128,7 +128,7 @@ BOOST_FIXTURE_TEST_CASE(verify_checks_signature_chain_query_and_record, CliFixtu
     // Another query: the imprint and nonce differ.
     issue("b", *responder);
     const auto mismatch = verify({"tsa", "verify", path("a.tsr"), "--query", path("b.tsq")});
-    BOOST_CHECK_EQUAL(mismatch.exit_code, 1);
+    BOOST_CHECK_EQUAL(mismatch.exit_code, 7);  // failed precondition: a check fails
     BOOST_CHECK(contains(mismatch.output, "does not verify"));
 
     // A tampered token: a byte of the signature changed.
@@ -136,13 +136,13 @@ BOOST_FIXTURE_TEST_CASE(verify_checks_signature_chain_query_and_record, CliFixtu
     tampered[tampered.size() - 5] ^= 0x01;
     write_file(dir.path() / "tampered.tsr", std::string(tampered.begin(), tampered.end()));
     const auto bad = verify({"tsa", "verify", path("tampered.tsr")});
-    BOOST_CHECK_EQUAL(bad.exit_code, 1);
+    BOOST_CHECK_EQUAL(bad.exit_code, 7);  // failed precondition: a check fails
 
     // A rejection carries no token.
     const tsa::Reply refused = responder->respond(make_request({.digest_nid = NID_sha1}), {});
     write_file(dir.path() / "refused.tsr", std::string(refused.der.begin(), refused.der.end()));
     const auto rejection = verify({"tsa", "verify", path("refused.tsr")});
-    BOOST_CHECK_EQUAL(rejection.exit_code, 1);
+    BOOST_CHECK_EQUAL(rejection.exit_code, 7);  // failed precondition: a check fails
     BOOST_CHECK(contains(rejection.output, "badAlg"));
 
     // A token this appliance never recorded verifies, but is reported.
@@ -151,12 +151,12 @@ BOOST_FIXTURE_TEST_CASE(verify_checks_signature_chain_query_and_record, CliFixtu
     tsa::Responder forgetful(std::move(forgetful_options));
     issue("unrecorded", forgetful);
     const auto unrecorded = verify({"tsa", "verify", path("unrecorded.tsr")});
-    BOOST_CHECK_EQUAL(unrecorded.exit_code, 1);
+    BOOST_CHECK_EQUAL(unrecorded.exit_code, 7);  // failed precondition: a check fails
     BOOST_CHECK(contains(unrecorded.output, "no record"));
 
     // The database holds no root of this test PKI: without --ca-file there is nothing to trust.
     const auto no_anchor = ctl({"tsa", "verify", path("a.tsr")});
-    BOOST_CHECK_EQUAL(no_anchor.exit_code, 1);
+    BOOST_CHECK_EQUAL(no_anchor.exit_code, 7);  // failed precondition: a check fails
     BOOST_CHECK(contains(no_anchor.output, "no root CA"));
     // Usage errors.
     BOOST_CHECK_EQUAL(ctl({"tsa", "verify", path("a.tsr"), "--offline"}).exit_code, 2);
