@@ -13,7 +13,9 @@
 #include <cctype>
 #include <cstdlib>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "tests/support/softhsm.hpp"
 
@@ -105,21 +107,31 @@ std::uint16_t free_port() {
 }
 
 SignetdProcess::SignetdProcess(const std::string& extra_yaml, const std::string& extra_listeners)
-    : http_port_(free_port()) {
+    : SignetdProcess(SignetdOptions{.extra_yaml = extra_yaml, .extra_listeners = extra_listeners}) {
+}
+
+SignetdProcess::SignetdProcess(SignetdOptions options)
+    : http_port_(free_port()), softhsm2_conf_(std::move(options.softhsm2_conf)) {
     // The embedded PostgreSQL runs as the postgres user when we are root: it must be able to
     // pass through this directory to reach state/ (search only, no listing).
     std::filesystem::permissions(dir(), std::filesystem::perms::others_exec,
                                  std::filesystem::perm_options::add);
-    const auto token = SoftHsm::instance().new_token("signetd");
-    token_label_ = token.token_label;
-    write_file(dir() / "signet.yaml",
-               "state_dir: state\n"
-               "listeners:\n  http: {address: 127.0.0.1, port: " +
-                   std::to_string(http_port_) + "}\n" + extra_listeners + "hsm:\n  token: " +
-                   token.token_label + "\n  pin: file:" + SoftHsm::instance().pin_file().string() +
-                   "\n"
-                   "logging: {access_log: access.log}\n" +
-                   extra_yaml);
+    token_label_ = options.token_label.empty()
+                       ? SoftHsm::instance().new_token("signetd").token_label
+                       : options.token_label;
+    const std::filesystem::path pin_file =
+        options.pin_file.empty() ? SoftHsm::instance().pin_file() : options.pin_file;
+    std::string yaml =
+        "state_dir: state\n"
+        "listeners:\n  http: {address: 127.0.0.1, port: " +
+        std::to_string(http_port_) + "}\n" + options.extra_listeners +
+        "hsm:\n  token: " + token_label_ + "\n  pin: file:" + pin_file.string() + "\n";
+    if (!options.database_dsn.empty()) {
+        // Quoted: a DSN holds '=' and spaces. The DSNs tests make have no '"' or '\\'.
+        yaml += "database:\n  dsn: \"" + options.database_dsn + "\"\n";
+    }
+    yaml += "logging: {access_log: access.log}\n" + options.extra_yaml;
+    write_file(dir() / "signet.yaml", yaml);
 }
 
 SignetdProcess::~SignetdProcess() {
@@ -141,7 +153,19 @@ void SignetdProcess::start(std::chrono::seconds timeout) {
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     std::vector<char*> argv{const_cast<char*>(binary.c_str()), const_cast<char*>("--config"),
                             const_cast<char*>(config.c_str()), nullptr};
-    const int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
+    // This process's environment, with SOFTHSM2_CONF replaced when the options name one.
+    std::vector<std::string> environment;
+    for (char** variable = environ; *variable != nullptr; ++variable) {
+        if (softhsm2_conf_.empty() || !std::string_view(*variable).starts_with("SOFTHSM2_CONF="))
+            environment.emplace_back(*variable);
+    }
+    if (!softhsm2_conf_.empty())
+        environment.push_back("SOFTHSM2_CONF=" + softhsm2_conf_.string());
+    std::vector<char*> envp;
+    for (auto& variable : environment)
+        envp.push_back(variable.data());
+    envp.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0)
         throw std::runtime_error("cannot start " + binary);

@@ -27,12 +27,29 @@ HttpResponse http_request(std::uint16_t port, const std::string& method, const s
 // A free TCP port on 127.0.0.1 (bound once and released).
 std::uint16_t free_port();
 
-// A signetd process of its own: a state directory, a fresh SoftHSM token and the embedded
-// PostgreSQL, started with a signet.yaml written from `extra_yaml` (appended to the minimal
-// settings). Stopped with SIGTERM when the object goes.
+// What a SignetdProcess runs on. The defaults make a node of its own: a fresh SoftHSM token
+// and the embedded PostgreSQL under its state directory. Naming an existing token and an
+// external database instead lets several processes share both, as the nodes of a cluster do.
+struct SignetdOptions {
+    std::string extra_yaml{};       // appended to the minimal settings
+    std::string extra_listeners{};  // inside `listeners:` after the HTTP one (e.g. "  https: ...")
+    // An existing token's label (empty: a fresh token) and the file holding its user PIN
+    // (empty: SoftHsm's PIN file).
+    std::string token_label{};
+    std::filesystem::path pin_file{};
+    // SOFTHSM2_CONF for the child (empty: inherited; SoftHsm::instance() sets it in this
+    // process, so tokens made here are found).
+    std::filesystem::path softhsm2_conf{};
+    // database.dsn (empty: signetd runs its embedded cluster under its state directory).
+    std::string database_dsn{};
+};
+
+// A signetd process: a state directory of its own, started with a signet.yaml written from the
+// options. Stopped with SIGTERM when the object goes.
 class SignetdProcess {
   public:
-    // `extra_listeners` goes inside `listeners:` after the HTTP one (e.g. an "  https: ..." line).
+    explicit SignetdProcess(SignetdOptions options);
+    // A node of its own with `extra_yaml` and `extra_listeners` (see SignetdOptions).
     explicit SignetdProcess(const std::string& extra_yaml = "",
                             const std::string& extra_listeners = "");
     SignetdProcess(const SignetdProcess&) = delete;
@@ -56,6 +73,7 @@ class SignetdProcess {
     TempDir dir_{"signet-signetd"};
     std::uint16_t http_port_;
     std::string token_label_;
+    std::filesystem::path softhsm2_conf_;
     pid_t pid_ = -1;
 };
 
