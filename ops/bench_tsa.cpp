@@ -62,6 +62,10 @@ usage: signet-bench tsa [--json] [--seconds S] [--rounds R] [--connections N,N,.
 Scenarios of 'tsa', for ec-p256 and rsa-2048 (--alg: one of them):
   ceiling   raw C_SignInit+C_Sign per second with a key of the TSA key's type, one session per
             thread (--threads; the best count is the ceiling)
+  responder the responder alone, called in this process from --threads threads: the same
+            checks, TSTInfo and SignedData and the same HSM key, but no HTTP and a journal
+            that keeps nothing (no database). The ceiling of what any server can make of this
+            responder here: the 'tsa' rows cannot pass its ratio
   tsa       time-stamp tokens per second over keep-alive HTTP (--connections, default 64,128):
             POST /tsa with a fresh SHA-256 imprint and nonce each (certReq), durable group
             commit of each token's record before it is signed, HTTP 200 application/timestamp-
@@ -515,6 +519,29 @@ LoadResult drive(std::uint16_t port, int connections, int client_threads, double
     return result;
 }
 
+// For the 'responder' scenario: records nothing, so that the responder's own work is measured
+// alone. Never used for a token anybody keeps.
+class DiscardingJournal final : public tsa::TokenJournal {
+  public:
+    void record(const store::TsaTokenRecord&) override {}
+};
+
+// One thread's worker for the 'responder' scenario: a fresh query each time, the reply must
+// grant a token.
+std::function<std::function<void()>()> responder_worker(std::shared_ptr<tsa::Responder> responder) {
+    return [responder] {
+        return [responder] {
+            std::uint8_t random_bytes[40];
+            if (RAND_bytes(random_bytes, sizeof random_bytes) != 1)
+                throw Error(Errc::crypto, "RAND_bytes failed");
+            const Bytes query = make_query(random_bytes);
+            const tsa::Reply reply = responder->respond(query, {std::nullopt, "bench"});
+            if (reply.failure)
+                throw Error(Errc::internal, "the responder refused a valid query: " + reply.reason);
+        };
+    };
+}
+
 struct Row {
     std::string scenario;
     std::string alg;
@@ -627,18 +654,25 @@ int bench_tsa(int argc, char** argv) {
         const CK_OBJECT_HANDLE key = find_private_key(*token, label);
 
         auto journal = std::make_shared<tsa::GroupCommitJournal>(database, tokens);
-        tsa::ResponderOptions responder_options;
-        responder_options.identity.certificate = make_certificate(
-            "Signet Bench TSA", signer->public_key(), root.get(), root_key.get(), false);
-        responder_options.identity.key = hsm::bridge_key(signer);
-        responder_options.clock = std::make_shared<SystemClock>();
-        // The benchmark measures throughput, not this machine's NTP state.
-        responder_options.settings.allow_unsynchronized_clock = true;
-        responder_options.serials = std::make_shared<tsa::RandomSerials>(
-            [token](std::size_t n) { return token->random(n); });
-        responder_options.journal = journal;
-        responder_options.node = "bench";
-        auto responder = std::make_shared<tsa::Responder>(std::move(responder_options));
+        const X509Ptr tsa_certificate = make_certificate("Signet Bench TSA", signer->public_key(),
+                                                         root.get(), root_key.get(), false);
+        // The same responder twice: with the durable journal (behind HTTP), and with one that
+        // keeps nothing ('responder').
+        auto make_responder = [&](std::shared_ptr<tsa::TokenJournal> token_journal) {
+            tsa::ResponderOptions responder_options;
+            responder_options.identity.certificate.reset(X509_dup(tsa_certificate.get()));
+            responder_options.identity.key = hsm::bridge_key(signer);
+            responder_options.clock = std::make_shared<SystemClock>();
+            // The benchmark measures throughput, not this machine's NTP state.
+            responder_options.settings.allow_unsynchronized_clock = true;
+            responder_options.serials = std::make_shared<tsa::RandomSerials>(
+                [token](std::size_t n) { return token->random(n); });
+            responder_options.journal = std::move(token_journal);
+            responder_options.node = "bench";
+            return std::make_shared<tsa::Responder>(std::move(responder_options));
+        };
+        auto responder = make_responder(journal);
+        auto bare_responder = make_responder(std::make_shared<DiscardingJournal>());
 
         api::Router router;
         api::add_tsa_routes(router, responder);
@@ -669,6 +703,14 @@ int bench_tsa(int argc, char** argv) {
                     if (rate > b.ops_per_s)
                         b = {"ceiling", alg, threads, rate, cpu * 1e6};
                 }
+                for (int threads : options.threads) {
+                    double cpu = 0;
+                    const double rate =
+                        measure(threads, per_round, responder_worker(bare_responder), &cpu);
+                    Row& b = best[{"responder", threads}];
+                    if (rate > b.ops_per_s)
+                        b = {"responder", alg, threads, rate, cpu * 1e6};
+                }
                 for (int connections : options.connections) {
                     const LoadResult r =
                         drive(server.http_port(), connections, options.client_threads, per_round,
@@ -695,7 +737,7 @@ int bench_tsa(int argc, char** argv) {
         server.stop(std::chrono::seconds(1));
         runner.join();
 
-        for (const std::string scenario : {"ceiling", "tsa"}) {
+        for (const std::string scenario : {"ceiling", "responder", "tsa"}) {
             for (const auto& [key_pair, row] : best) {
                 if (key_pair.first != scenario)
                     continue;
