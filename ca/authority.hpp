@@ -30,7 +30,8 @@ struct IssueRequest {
 
 // The certificate authority: issues certificates for subjects under the configured profiles,
 // revokes them and publishes CRLs. The CA keys stay in the HSM; the CAs are those the key
-// ceremony recorded. Thread-safe.
+// ceremony recorded. Thread-safe; concurrent issuances commit their writes together
+// (GroupCommitIssuanceJournal).
 class Authority {
   public:
     struct Dependencies {
@@ -84,6 +85,9 @@ class Authority {
     std::mutex mutex_;
     std::map<std::string, std::shared_ptr<const LoadedCa>> cas_;
     std::function<void(const store::CertificateRecord&)> after_reservation_;
+    // Concurrent issuances share their reservations' and completions' transactions. Last, so
+    // it is gone (its writers joined) before what it writes through.
+    std::unique_ptr<GroupCommitIssuanceJournal> journal_;
 };
 
 // The subject DN of `subject` under `subject_template`: {name}, {organization}, {country} and
