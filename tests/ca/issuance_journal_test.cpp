@@ -206,6 +206,34 @@ BOOST_AUTO_TEST_CASE(an_invalid_audit_event_is_its_callers_error_alone) {
     BOOST_CHECK_EQUAL(f.status(r.serial), "reserved");
 }
 
+BOOST_AUTO_TEST_CASE(an_unavailable_database_fails_every_member_and_splits_nothing) {
+    Fixture f;
+    // Nothing listens there: every transaction fails before it begins.
+    store::Database away({.dsn = "host=/nonexistent-signet-socket-dir dbname=signet",
+                          .pool_size = 2,
+                          .acquire_timeout = std::chrono::milliseconds(500)});
+    ca::GroupCommitIssuanceJournal journal{away, f.certificates, f.audit, {.writers = 1}};
+    std::vector<store::CertificateRecord> records;
+    for (int i = 0; i < 6; ++i)
+        records.push_back(f.record());
+    std::vector<std::string> outcomes(records.size());
+    {
+        std::vector<std::jthread> threads;
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            threads.emplace_back([&, i] {
+                try {
+                    journal.reserve(records[i]);
+                } catch (const Error& e) {
+                    outcomes[i] = std::string(to_string(e.code()));
+                }
+            });
+        }
+    }
+    for (const auto& outcome : outcomes)
+        BOOST_CHECK_EQUAL(outcome, "unavailable");
+    BOOST_CHECK_EQUAL(journal.stats().split_batches, 0u);
+}
+
 BOOST_AUTO_TEST_CASE(the_placeholder_signature_algorithm_is_what_signing_writes) {
     for (const KeyType type : {KeyType::ec_p256, KeyType::ec_p384, KeyType::rsa_2048}) {
         BOOST_TEST_CONTEXT(to_string(type)) {
