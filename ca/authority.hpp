@@ -68,6 +68,9 @@ class Authority {
     // this HSM (an offline root) are skipped. Returns the CRLs published.
     std::vector<store::CrlRecord> refresh_crls(const std::string& actor = "system");
 
+    // The group commit's counters (signet_ca_commit_*) for /metrics.
+    void register_metrics(MetricsRegistry& metrics) { journal_->register_metrics(metrics); }
+
     // For tests: called after the reservation is committed, before the HSM signs.
     void set_after_reservation(std::function<void(const store::CertificateRecord&)> hook);
 

@@ -181,4 +181,21 @@ GroupCommitIssuanceJournal::Stats GroupCommitIssuanceJournal::stats() const {
     return stats_;
 }
 
+void GroupCommitIssuanceJournal::register_metrics(MetricsRegistry& metrics) {
+    const auto counter = [this](std::uint64_t Stats::*field) {
+        return [this, field] {
+            return std::vector<Sample>{{{}, static_cast<double>(stats().*field)}};
+        };
+    };
+    metrics.callback("signet_ca_commit_batches_total",
+                     "Transactions of the CA's issuance writes (group commit)", MetricType::counter,
+                     {}, counter(&Stats::batches));
+    metrics.callback("signet_ca_committed_writes_total",
+                     "Certificate reservations and completions in those transactions",
+                     MetricType::counter, {}, counter(&Stats::writes));
+    metrics.callback("signet_ca_commit_split_batches_total",
+                     "Issuance batches the database refused, run again member by member",
+                     MetricType::counter, {}, counter(&Stats::split_batches));
+}
+
 }  // namespace signet::ca

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "audit/log.hpp"
+#include "common/metrics.hpp"
 #include "store/certificates.hpp"
 #include "store/database.hpp"
 
@@ -72,6 +73,10 @@ class GroupCommitIssuanceJournal final : public IssuanceJournal {
         std::size_t queued = 0;  // writes waiting for a writer now
     };
     Stats stats() const;
+
+    // signet_ca_commit_* counters for /metrics, read from stats(). The journal must outlive
+    // the registry's use of them.
+    void register_metrics(MetricsRegistry& metrics);
 
   private:
     struct Write;

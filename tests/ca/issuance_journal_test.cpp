@@ -111,6 +111,13 @@ BOOST_AUTO_TEST_CASE(one_caller_reserves_and_completes) {
         },
         Errc::failed_precondition, "is not reserved");
     BOOST_CHECK_EQUAL(f.count("SELECT count(*) FROM audit_outbox"), 1);
+    MetricsRegistry metrics;
+    f.journal.register_metrics(metrics);
+    const std::string text = metrics.render();
+    for (const char* name : {"signet_ca_commit_batches_total", "signet_ca_committed_writes_total",
+                             "signet_ca_commit_split_batches_total"})
+        BOOST_CHECK_MESSAGE(text.find(name) != std::string::npos, name << " is missing");
+    BOOST_CHECK_EQUAL(f.journal.stats().writes, 3u);
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_reservation_in_a_batch_fails_alone) {
