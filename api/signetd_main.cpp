@@ -358,6 +358,7 @@ int serve(const std::string& config_path) {
     store::PostgresTsaTokens tsa_tokens(db);
     auto tsa_journal = std::make_shared<tsa::GroupCommitJournal>(db, tsa_tokens);
     tsa_journal->register_metrics(*metrics);
+    authority.register_metrics(*metrics);
     std::shared_ptr<tsa::Responder> tsa_responder;
     std::string tsa_unavailable = "the TSA has no certificate yet (run the key ceremony)";
     try {

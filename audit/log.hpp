@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,12 @@ class AuditLog {
     // paths (issuance), where the lock would serialize every commit. The event's own time is
     // kept in its details as "occurred_at".
     virtual void defer(store::Connection& transaction, const AuditEvent& event) = 0;
+    // defer() for several events at once (group commits). Invalid events throw before any is
+    // written. The default defers them one by one.
+    virtual void defer_many(store::Connection& transaction, std::span<const AuditEvent> events) {
+        for (const auto& event : events)
+            defer(transaction, event);
+    }
     // Moves up to `max_events` outbox events into the log, oldest first, in one transaction;
     // returns how many. Safe on several nodes at once (rows are claimed with SKIP LOCKED).
     virtual std::size_t drain(std::size_t max_events = 1000) = 0;
@@ -105,6 +112,8 @@ class PostgresAuditLog final : public AuditLog, public AuditReader {
     RecordedEvent record(const AuditEvent& event) override;
     RecordedEvent record(store::Connection& transaction, const AuditEvent& event) override;
     void defer(store::Connection& transaction, const AuditEvent& event) override;
+    // One INSERT for all of them.
+    void defer_many(store::Connection& transaction, std::span<const AuditEvent> events) override;
     std::size_t drain(std::size_t max_events = 1000) override;
     std::int64_t size() override;
     std::vector<RecordedEvent> read(std::int64_t first_seq, std::int64_t last_seq) override;

@@ -70,14 +70,6 @@ const policy::CertificateProfile& profile_of(const policy::CaSettings& settings,
     return it->second;
 }
 
-EvpPkeyPtr public_key_from_der(ByteView der) {
-    const unsigned char* p = der.data();
-    EvpPkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
-    if (!key)
-        throw_openssl_error("cannot read the generated public key");
-    return key;
-}
-
 }  // namespace
 
 std::string subject_dn(const std::string& subject_template, const store::Subject& subject) {
@@ -122,7 +114,10 @@ std::string subject_dn(const std::string& subject_template, const store::Subject
     return dn;
 }
 
-Authority::Authority(Dependencies dependencies) : deps_(std::move(dependencies)) {}
+Authority::Authority(Dependencies dependencies)
+    : deps_(std::move(dependencies)),
+      journal_(std::make_unique<GroupCommitIssuanceJournal>(deps_.database, deps_.certificates,
+                                                            deps_.audit)) {}
 
 void Authority::set_after_reservation(std::function<void(const store::CertificateRecord&)> hook) {
     std::lock_guard lock(mutex_);
@@ -136,7 +131,8 @@ IssuanceContext Authority::context() {
                            deps_.audit,
                            deps_.clock,
                            [token = deps_.token](std::size_t n) { return token->random(n); },
-                           after_reservation_};
+                           after_reservation_,
+                           journal_.get()};
 }
 
 std::shared_ptr<const Authority::LoadedCa> Authority::load_ca(const std::string& name) {
@@ -186,6 +182,7 @@ Issued Authority::issue(const IssueRequest& request) {
                         "key_type is for HSM-generated keys; a CSR names its own key");
         auto csr = parse_certificate_request(*request.csr, profile.key_types);
         subject_key = std::move(csr.public_key);
+        draft.record.public_key = std::move(csr.public_key_info);
         draft.record.key_type = std::string(to_string(csr.key_type));
         draft.record.key_source = "csr";
     } else {
@@ -196,13 +193,14 @@ Issued Authority::issue(const IssueRequest& request) {
                                                     request.profile + "'");
         }
         auto wrapped = deps_.token->generate_wrapped_key(type, deps_.settings.user_key_kek);
-        subject_key = public_key_from_der(wrapped.public_key_der);
+        // Not decoded into a key: the certificate copies the SubjectPublicKeyInfo as it is,
+        // and lint decodes the certificate as a relying party would.
+        draft.record.public_key = std::move(wrapped.public_key_der);
         draft.record.key_type = std::string(to_string(type));
         draft.record.key_source = "hsm-wrapped";
         draft.record.wrapped_key = std::move(wrapped.wrapped_private_key);
         draft.record.kek_label = deps_.settings.user_key_kek;
     }
-    draft.record.public_key = public_key_der(subject_key.get());
     draft.subject_key = subject_key.get();
 
     // Whole seconds (X.509 times have no fractions); the last second is included (RFC 5280

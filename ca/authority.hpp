@@ -30,7 +30,8 @@ struct IssueRequest {
 
 // The certificate authority: issues certificates for subjects under the configured profiles,
 // revokes them and publishes CRLs. The CA keys stay in the HSM; the CAs are those the key
-// ceremony recorded. Thread-safe.
+// ceremony recorded. Thread-safe; concurrent issuances commit their writes together
+// (GroupCommitIssuanceJournal).
 class Authority {
   public:
     struct Dependencies {
@@ -67,6 +68,9 @@ class Authority {
     // this HSM (an offline root) are skipped. Returns the CRLs published.
     std::vector<store::CrlRecord> refresh_crls(const std::string& actor = "system");
 
+    // The group commit's counters (signet_ca_commit_*) for /metrics.
+    void register_metrics(MetricsRegistry& metrics) { journal_->register_metrics(metrics); }
+
     // For tests: called after the reservation is committed, before the HSM signs.
     void set_after_reservation(std::function<void(const store::CertificateRecord&)> hook);
 
@@ -84,6 +88,9 @@ class Authority {
     std::mutex mutex_;
     std::map<std::string, std::shared_ptr<const LoadedCa>> cas_;
     std::function<void(const store::CertificateRecord&)> after_reservation_;
+    // Concurrent issuances share their reservations' and completions' transactions. Last, so
+    // it is gone (its writers joined) before what it writes through.
+    std::unique_ptr<GroupCommitIssuanceJournal> journal_;
 };
 
 // The subject DN of `subject` under `subject_template`: {name}, {organization}, {country} and

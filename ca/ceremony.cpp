@@ -48,7 +48,8 @@ class CeremonyRun {
                    audit,
                    clock,
                    [&token](std::size_t n) { return token.random(n); },
-                   {}},
+                   {},
+                   nullptr},
           now_(whole_seconds(clock.now())) {}
 
     void preflight() {
@@ -205,7 +206,7 @@ class CeremonyRun {
         };
         const Issuer issuer = parent == nullptr
                                   ? Issuer{ca.name, nullptr, made.key.get(), ca.key.type}
-                                  : Issuer{parent->name, parent_made->issued.certificate.get(),
+                                  : Issuer{parent->name, parent_made->issued.certificate(),
                                            parent_made->key.get(), parent->key.type};
         made.issued = issue_certificate(context_, issuer, std::move(draft));
         finish(ca.name, role, made.issued);
@@ -229,8 +230,7 @@ class CeremonyRun {
         draft.also = [&](store::Connection& tx, const store::CertificateRecord& record) {
             certificates_.add_service(tx, role, record.serial, *record.issued_at);
         };
-        const Issuer issuer{ca.name, issuing.issued.certificate.get(), issuing.key.get(),
-                            ca.key.type};
+        const Issuer issuer{ca.name, issuing.issued.certificate(), issuing.key.get(), ca.key.type};
         Issued issued = issue_certificate(context_, issuer, std::move(draft));
         finish("ocsp-" + ca.name, "ocsp", issued);
     }
@@ -254,8 +254,7 @@ class CeremonyRun {
         draft.also = [&](store::Connection& tx, const store::CertificateRecord& record) {
             certificates_.add_service(tx, "tsa", record.serial, *record.issued_at);
         };
-        const Issuer issuer{ca.name, issuing.issued.certificate.get(), issuing.key.get(),
-                            ca.key.type};
+        const Issuer issuer{ca.name, issuing.issued.certificate(), issuing.key.get(), ca.key.type};
         Issued issued = issue_certificate(context_, issuer, std::move(draft));
         finish("tsa", "tsa", issued);
     }
@@ -263,12 +262,12 @@ class CeremonyRun {
     void finish(const std::string& name, const std::string& role, const Issued& issued) {
         const fs::path path = pem_path(name);
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
-        out << certificate_pem(issued.certificate.get());
+        out << certificate_pem(issued.certificate());
         out.close();
         if (!out)
             throw Error(Errc::io, "cannot write " + path.string());
         results_.push_back({name, role, issued.record.subject_dn, serial_hex(issued.record.serial),
-                            sha256_fingerprint(issued.certificate.get()), path});
+                            sha256_fingerprint(issued.certificate()), path});
     }
 
     const policy::Ceremony& c_;

@@ -17,6 +17,7 @@ inline constexpr std::size_t kMaxCsrBytes = 64 * 1024;
 
 struct CertificateRequest {
     EvpPkeyPtr public_key;
+    Bytes public_key_info;  // its SubjectPublicKeyInfo DER, as the CSR carries it
     KeyType key_type;
     std::string subject;  // as written in the CSR (informational only)
 };

@@ -35,32 +35,40 @@ void abandon(IssuanceContext& context, const store::CertificateRecord& record,
 }  // namespace
 
 Issued issue_certificate(IssuanceContext& context, const Issuer& issuer, IssuanceDraft draft) {
-    if (issuer.key == nullptr || draft.subject_key == nullptr)
+    if (issuer.key == nullptr || (draft.subject_key == nullptr && draft.record.public_key.empty()))
         throw Error(Errc::internal, "issue_certificate needs the issuer's and the subject's keys");
+    if (draft.record.public_key.empty())
+        draft.record.public_key = public_key_der(draft.subject_key);
 
     // 1-2: serial, TBS, reservation. A serial collision (2^-159 per pair) is retried.
     X509Ptr certificate;
-    X509Ptr lint_copy;
     store::CertificateRecord record = std::move(draft.record);
+    const bool journaled = context.journal != nullptr && !draft.also;
     for (int attempt = 1;; ++attempt) {
         draft.tmpl.serial = make_serial(context.random);
-        // Built twice from one template: the lint copy and the one the HSM signs. Building is
-        // deterministic, and step 4 checks the two TBSs are the same bytes.
-        certificate = build_certificate(draft.tmpl, draft.subject_key, issuer.certificate);
-        lint_copy = build_certificate(draft.tmpl, draft.subject_key, issuer.certificate);
-        sign_certificate(lint_copy.get(), lint_key(issuer.key_type));
+        // Built once, from the key's SubjectPublicKeyInfo as it is (no key encoded or
+        // decoded). The TBS is fixed without signing: it holds the signature algorithm the
+        // issuer's key will use, set here as signing sets it, and an empty signature nothing
+        // reads (our linter checks no signature). Step 4 signs this very object and checks the
+        // TBS it then has is byte for byte the one reserved and linted.
+        certificate = build_certificate(draft.tmpl, record.public_key, issuer.certificate);
+        set_signature_algorithm(certificate.get(), issuer.key_type);
 
         record.serial = draft.tmpl.serial;
         record.issuer_ca = issuer.name;
         record.subject_dn = draft.tmpl.subject;
-        record.tbs = tbs_der(lint_copy.get());
+        record.tbs = tbs_der(certificate.get());
         record.status = "reserved";
         record.not_before = draft.tmpl.not_before;
         record.not_after = draft.tmpl.not_after;
         record.reserved_at = context.clock.now();
         try {
-            context.database.transaction(
-                [&](store::Connection& tx) { context.certificates.reserve(tx, record); });
+            if (journaled) {
+                context.journal->reserve(record);
+            } else {
+                context.database.transaction(
+                    [&](store::Connection& tx) { context.certificates.reserve(tx, record); });
+            }
             break;
         } catch (const Error& e) {
             if (e.code() != Errc::already_exists || attempt == kSerialAttempts)
@@ -68,9 +76,10 @@ Issued issue_certificate(IssuanceContext& context, const Issuer& issuer, Issuanc
         }
     }
 
-    // 3: lint. A self-signed certificate is its own issuer.
-    const X509* lint_issuer = issuer.certificate != nullptr ? issuer.certificate : lint_copy.get();
-    const auto findings = lint_certificate(lint_copy.get(), lint_issuer, draft.tmpl);
+    // 3: lint, before anything is signed. A self-signed certificate is its own issuer.
+    const X509* lint_issuer =
+        issuer.certificate != nullptr ? issuer.certificate : certificate.get();
+    const auto findings = lint_certificate(certificate.get(), lint_issuer, draft.tmpl);
     if (!findings.empty()) {
         const std::string failure = "lint: " + joined(findings);
         abandon(context, record, draft.actor, failure);
@@ -101,19 +110,36 @@ Issued issue_certificate(IssuanceContext& context, const Issuer& issuer, Issuanc
     details["subject_dn"] = record.subject_dn;
     details["key_type"] = record.key_type;
     details["key_source"] = record.key_source;
-    details["fingerprint_sha256"] = sha256_fingerprint(certificate.get());
+    details["fingerprint_sha256"] = sha256_fingerprint(der);
     if (record.subject_id)
         details["subject_id"] = *record.subject_id;
-    context.database.transaction([&](store::Connection& tx) {
-        context.certificates.mark_issued(tx, record.serial, der, *record.issued_at);
-        if (draft.also)
-            draft.also(tx, record);
-        // Deferred: the event commits with the certificate but takes no append lock, so
-        // concurrent issuances do not queue behind each other's commits (audit/README.md).
-        context.audit.defer(tx, {"certificate.issued", draft.actor,
-                                 "certificate:" + serial_hex(record.serial), details});
-    });
-    return {std::move(record), std::move(certificate)};
+    const audit::AuditEvent event{"certificate.issued", draft.actor,
+                                  "certificate:" + serial_hex(record.serial), std::move(details)};
+    if (journaled) {
+        context.journal->complete(record, event);
+    } else {
+        context.database.transaction([&](store::Connection& tx) {
+            context.certificates.mark_issued(tx, record.serial, der, *record.issued_at);
+            if (draft.also)
+                draft.also(tx, record);
+            // Deferred: the event commits with the certificate but takes no append lock, so
+            // concurrent issuances do not queue behind each other's commits (audit/README.md).
+            context.audit.defer(tx, event);
+        });
+    }
+    // The caller decodes the DER if it needs an object (Issued::certificate): the one signed
+    // here was built from the key's bytes and has no decoded public key (build_certificate).
+    return Issued(std::move(record));
+}
+
+X509* Issued::certificate() const {
+    if (!decoded_) {
+        if (!record.der)
+            throw Error(Errc::internal,
+                        "certificate " + serial_hex(record.serial) + " is not signed");
+        decoded_ = certificate_from_der(*record.der);
+    }
+    return decoded_.get();
 }
 
 }  // namespace signet::ca

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "audit/log.hpp"
+#include "ca/issuance_journal.hpp"
 #include "ca/x509.hpp"
 #include "common/clock.hpp"
 #include "store/certificates.hpp"
@@ -12,12 +13,12 @@ namespace signet::ca {
 
 // Boulder's issuance cycle (docs/ISSUANCE-CYCLE.md there; DESIGN.md invariant 2 here), shared by
 // the key ceremony and the Authority:
-//   1. draw a serial; build the to-be-signed certificate; sign a copy with the throwaway lint key
-//      of the issuer's algorithm, which fixes the tbsCertificate bytes;
+//   1. draw a serial; build the to-be-signed certificate, with the issuer's signature algorithm
+//      set and an empty signature, which fixes the tbsCertificate bytes without signing;
 //   2. reserve: commit the row (status 'reserved') holding the serial and that TBS;
-//   3. lint the copy; on any finding the row becomes 'abandoned' and nothing is signed;
-//   4. sign the certificate in the HSM and check its tbsCertificate is byte for byte the one
-//      stored and linted (else 'abandoned', and the signed certificate is dropped unseen);
+//   3. lint it; on any finding the row becomes 'abandoned' and nothing is signed;
+//   4. sign the same certificate in the HSM and check its tbsCertificate is byte for byte the
+//      one stored and linted (else 'abandoned', and the signed certificate is dropped unseen);
 //   5. commit the certificate ('issued') with its audit event (deferred: through the audit
 //      outbox, drained into the log in batches).
 // A crash between 2 and 5 leaves a 'reserved' row and no certificate anyone has seen: no signed
@@ -41,12 +42,17 @@ struct IssuanceContext {
     std::function<Bytes(std::size_t)> random;  // the HSM's C_GenerateRandom
     // Called after the reservation is committed, before the HSM signs: tests inject a crash.
     std::function<void(const store::CertificateRecord&)> after_reservation;
+    // Where steps 2 and 5 commit when set (the Authority's group commit), except for a draft
+    // with `also`; nullptr: a transaction of their own through `database` (the ceremony).
+    IssuanceJournal* journal = nullptr;
 };
 
 // One certificate to issue. `record` carries everything but the serial, TBS, status and times,
 // which the cycle fills; `tmpl.serial` is drawn here.
 struct IssuanceDraft {
     CertificateTemplate tmpl;
+    // The subject's public key: record.public_key (SubjectPublicKeyInfo DER), which the
+    // certificate copies as it is; when that is empty, subject_key, whose DER fills it.
     EVP_PKEY* subject_key = nullptr;
     store::CertificateRecord record;
     std::string actor;                                        // for the audit events
@@ -56,8 +62,18 @@ struct IssuanceDraft {
 };
 
 struct Issued {
+    Issued() = default;
+    explicit Issued(store::CertificateRecord stored) : record(std::move(stored)) {}
+
     store::CertificateRecord record;  // as stored: status 'issued', der set
-    X509Ptr certificate;
+    // The certificate decoded from record.der on first use, then kept. Not decoded up front:
+    // in OpenSSL 3.0 decoding a certificate (its public key, through the providers' decoders)
+    // costs more CPU than the HSM's signature, and the API answers from the record alone. The
+    // first use is not for two threads at once.
+    X509* certificate() const;
+
+  private:
+    mutable X509Ptr decoded_;
 };
 
 // Runs the cycle. Errors: Errc::failed_precondition listing the lint findings (row

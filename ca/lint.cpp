@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
-#include <mutex>
 #include <set>
 
 #include "common/error.hpp"
@@ -299,45 +298,6 @@ std::vector<LintFinding> lint_certificate(X509* cert_in, const X509* issuer,
         lint.fail("signet.key_type", e.what());
     }
     return lint.findings;
-}
-
-EVP_PKEY* lint_key(KeyType issuer_key_type) {
-    static std::mutex mutex;
-    static std::map<KeyType, EvpPkeyPtr> keys;
-    std::lock_guard lock(mutex);
-    auto& key = keys[issuer_key_type];
-    if (!key) {
-        switch (issuer_key_type) {
-            case KeyType::ec_p256:
-                key.reset(EVP_EC_gen("P-256"));
-                break;
-            case KeyType::ec_p384:
-                key.reset(EVP_EC_gen("P-384"));
-                break;
-            default:
-                key.reset(EVP_RSA_gen(static_cast<unsigned>(key_bits(issuer_key_type))));
-                break;
-        }
-        if (!key)
-            throw_openssl_error("cannot generate the lint key");
-    }
-    return key.get();
-}
-
-Bytes lint_or_throw(X509* cert, const X509* issuer, KeyType issuer_key_type,
-                    const CertificateTemplate& expected) {
-    X509Ptr copy(X509_dup(cert));
-    if (!copy)
-        throw_openssl_error("cannot copy the certificate for linting");
-    sign_certificate(copy.get(), lint_key(issuer_key_type));
-    const auto findings = lint_certificate(copy.get(), issuer, expected);
-    if (!findings.empty()) {
-        std::string text;
-        for (const auto& f : findings)
-            text += (text.empty() ? "" : "; ") + f.rule + ": " + f.message;
-        throw Error(Errc::failed_precondition, "lint: " + text);
-    }
-    return tbs_der(copy.get());
 }
 
 }  // namespace signet::ca

@@ -10,16 +10,19 @@
 namespace signet::ca {
 
 // The linter run on every certificate before the HSM signs it (Boulder's issuance cycle: the
-// to-be-signed certificate is first signed with a throwaway key of the issuer's algorithm, the
-// result is linted, and only then is the same TBS signed by the CA key).
+// to-be-signed certificate is linted, and only then is the same TBS signed by the CA key).
+// Boulder lints a copy signed with a throwaway key; the linter here checks no signature, so the
+// cycle lints the TBS with its signature algorithm set and an empty signature
+// (set_signature_algorithm) and saves that signing.
 
 struct LintFinding {
     std::string rule;     // stable identifier, e.g. "rfc5280.validity.within_issuer"
     std::string message;  // human-readable, names the offending field or extension
 };
 
-// Checks `cert` (signed, typically with lint_key) against RFC 5280 and against `expected`, the
-// template it was built from:
+// Checks `cert` (signed, or with set_signature_algorithm's empty signature: the signature
+// itself is not checked), as its DER encoding parses, against RFC 5280 and against `expected`,
+// the template it was built from:
 //   - version 3; serial positive, at most 20 octets, non-zero;
 //   - tbsCertificate.signature equals signatureAlgorithm (§4.1.1.2) and matches the issuer's key;
 //   - issuer name equals the issuer's subject (self-signed: own subject);
@@ -40,15 +43,5 @@ struct LintFinding {
 // An empty result means the certificate passes.
 std::vector<LintFinding> lint_certificate(X509* cert, const X509* issuer,
                                           const CertificateTemplate& expected);
-
-// A software key of the same KeyType as `issuer_key`, generated once per type and process, that
-// signs the lint copy. It never signs anything that leaves the process.
-EVP_PKEY* lint_key(KeyType issuer_key_type);
-
-// Builds the lint copy of `cert` (a duplicate signed with lint_key), lints it, and throws
-// Errc::failed_precondition listing every finding if there are any. Returns the lint copy's
-// tbsCertificate DER so the caller can compare it with the CA-signed certificate's TBS.
-Bytes lint_or_throw(X509* cert, const X509* issuer, KeyType issuer_key_type,
-                    const CertificateTemplate& expected);
 
 }  // namespace signet::ca

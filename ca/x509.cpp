@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 
 #include "common/error.hpp"
@@ -345,16 +346,92 @@ KeyType key_type_of(const EVP_PKEY* key) {
                 std::string(type != nullptr ? type : "unknown") + " keys are not supported");
 }
 
+namespace {
+
+using X509AlgorPtr = handle<X509_ALGOR, X509_ALGOR_free>;
+inline void free_openssl_bytes(unsigned char* bytes) noexcept {
+    OPENSSL_free(bytes);
+}
+using OpensslBytesPtr = handle<unsigned char, free_openssl_bytes>;
+
+// Puts a SubjectPublicKeyInfo into `cert` as its DER says, without decoding the key: its
+// AlgorithmIdentifier and its subjectPublicKey BIT STRING are copied as they are.
+void set_public_key_info(X509* cert, ByteView spki) {
+    const auto refuse = [] {
+        throw Error(Errc::invalid_argument,
+                    "the subject public key is not one DER SubjectPublicKeyInfo");
+    };
+    // RFC 5280 §4.1: SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier,
+    // subjectPublicKey BIT STRING }
+    const unsigned char* p = spki.data();
+    long length = 0;
+    int tag = 0;
+    int tag_class = 0;
+    const int info = ASN1_get_object(&p, &length, &tag, &tag_class, static_cast<long>(spki.size()));
+    if (spki.empty() || info != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE ||
+        tag_class != V_ASN1_UNIVERSAL || p + length != spki.data() + spki.size())
+        refuse();
+    const unsigned char* const end = p + length;
+    X509AlgorPtr algorithm(d2i_X509_ALGOR(nullptr, &p, end - p));
+    AsnBitStringPtr key_bits(algorithm ? d2i_ASN1_BIT_STRING(nullptr, &p, end - p) : nullptr);
+    // Keys are whole octets: a BIT STRING with unused bits is no key Signet issues for.
+    if (!algorithm || !key_bits || p != end || (key_bits->flags & 0x07) != 0 ||
+        ASN1_STRING_length(key_bits.get()) <= 0)
+        refuse();
+
+    X509_PUBKEY* public_key = X509_get_X509_PUBKEY(cert);
+    const ASN1_OBJECT* algorithm_oid = nullptr;
+    X509_ALGOR_get0(&algorithm_oid, nullptr, nullptr, algorithm.get());
+    const int size = ASN1_STRING_length(key_bits.get());
+    OpensslBytesPtr bits(static_cast<unsigned char*>(
+        OPENSSL_memdup(ASN1_STRING_get0_data(key_bits.get()), static_cast<std::size_t>(size))));
+    AsnObjectPtr oid_copy(OBJ_dup(algorithm_oid));
+    if (public_key == nullptr || !bits || !oid_copy ||
+        X509_PUBKEY_set0_param(public_key, oid_copy.get(), V_ASN1_UNDEF, nullptr, bits.get(),
+                               size) != 1)
+        throw_openssl_error("cannot set the subject public key");
+    // Taken over by the certificate (set0_param fails only before it takes either).
+    (void)oid_copy.release();
+    (void)bits.release();
+    // Then the algorithm again, with its parameters (the curve, RSA's NULL) as they were.
+    X509_ALGOR* stored_algorithm = nullptr;
+    if (X509_PUBKEY_get0_param(nullptr, nullptr, nullptr, &stored_algorithm, public_key) != 1 ||
+        stored_algorithm == nullptr || X509_ALGOR_copy(stored_algorithm, algorithm.get()) != 1)
+        throw_openssl_error("cannot set the subject public key's algorithm");
+}
+
+X509Ptr build(const CertificateTemplate& tmpl, const X509* issuer,
+              const std::function<void(X509*)>& set_key);
+
+}  // namespace
+
 X509Ptr build_certificate(const CertificateTemplate& tmpl, EVP_PKEY* subject_key,
                           const X509* issuer) {
+    if (subject_key == nullptr)
+        throw Error(Errc::invalid_argument, "no subject key");
+    return build(tmpl, issuer, [subject_key](X509* cert) {
+        if (X509_set_pubkey(cert, subject_key) != 1)
+            throw_openssl_error("cannot set the subject public key");
+    });
+}
+
+X509Ptr build_certificate(const CertificateTemplate& tmpl, ByteView subject_public_key_info,
+                          const X509* issuer) {
+    return build(tmpl, issuer, [subject_public_key_info](X509* cert) {
+        set_public_key_info(cert, subject_public_key_info);
+    });
+}
+
+namespace {
+
+X509Ptr build(const CertificateTemplate& tmpl, const X509* issuer,
+              const std::function<void(X509*)>& set_key) {
     if (tmpl.serial.empty() || tmpl.serial.size() > 20 || (tmpl.serial[0] & 0x80) != 0)
         throw Error(Errc::invalid_argument, "a serial is 1-20 octets and positive (§4.1.2.2)");
     if (tmpl.not_after <= tmpl.not_before)
         throw Error(Errc::invalid_argument, "notAfter must be after notBefore");
     if (tmpl.path_length && !tmpl.is_ca)
         throw Error(Errc::invalid_argument, "a path length is only for CA certificates");
-    if (subject_key == nullptr)
-        throw Error(Errc::invalid_argument, "no subject key");
 
     X509Ptr cert(X509_new());
     if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1)
@@ -378,8 +455,7 @@ X509Ptr build_certificate(const CertificateTemplate& tmpl, EVP_PKEY* subject_key
     if (X509_set1_notBefore(cert.get(), not_before.get()) != 1 ||
         X509_set1_notAfter(cert.get(), not_after.get()) != 1)
         throw_openssl_error("cannot set the validity");
-    if (X509_set_pubkey(cert.get(), subject_key) != 1)
-        throw_openssl_error("cannot set the subject public key");
+    set_key(cert.get());
 
     // basicConstraints, always, critical (§4.2.1.9 requires critical in CA certificates; for end
     // entities marking it critical too is allowed and keeps one rule for all).
@@ -464,11 +540,37 @@ X509Ptr build_certificate(const CertificateTemplate& tmpl, EVP_PKEY* subject_key
     return cert;
 }
 
+}  // namespace
+
 void sign_certificate(X509* cert, EVP_PKEY* issuer_key) {
     const KeyType type = key_type_of(issuer_key);
     const EVP_MD* md = signature_digest(type) == Digest::sha384 ? EVP_sha384() : EVP_sha256();
     if (X509_sign(cert, issuer_key, md) <= 0)
         throw_openssl_error("cannot sign the certificate");
+}
+
+void set_signature_algorithm(X509* cert, KeyType issuer_key_type) {
+    // RFC 5758 §3.2: ecdsa-with-SHA256/384 "MUST omit the parameters field"; RFC 4055 §5 (and
+    // RFC 8017 A.2.4): sha256WithRSAEncryption's parameters are NULL. What OpenSSL's providers
+    // write when they sign, which step 4 of the cycle checks byte for byte.
+    const bool ec = is_ec(issuer_key_type);
+    const int nid = !ec ? NID_sha256WithRSAEncryption
+                    : signature_digest(issuer_key_type) == Digest::sha384 ? NID_ecdsa_with_SHA384
+                                                                          : NID_ecdsa_with_SHA256;
+    const ASN1_BIT_STRING* signature = nullptr;
+    const X509_ALGOR* outer = nullptr;
+    X509_get0_signature(&signature, &outer, cert);
+    // OpenSSL 3.0 has no setter for a certificate's AlgorithmIdentifiers short of signing; the
+    // getters return the certificate's own members, which `cert` (not const) lets us change.
+    for (const X509_ALGOR* algorithm : {X509_get0_tbs_sigalg(cert), outer}) {
+        if (algorithm == nullptr ||
+            X509_ALGOR_set0(const_cast<X509_ALGOR*>(algorithm), OBJ_nid2obj(nid),
+                            ec ? V_ASN1_UNDEF : V_ASN1_NULL, nullptr) != 1)
+            throw_openssl_error("cannot set the certificate's signature algorithm");
+    }
+    if (signature == nullptr ||
+        ASN1_BIT_STRING_set(const_cast<ASN1_BIT_STRING*>(signature), nullptr, 0) != 1)
+        throw_openssl_error("cannot clear the certificate's signature");
 }
 
 Bytes public_key_der(EVP_PKEY* key) {
@@ -530,16 +632,33 @@ X509Ptr certificate_from_pem_or_der(ByteView data) {
     return certificate_from_der(data);
 }
 
+namespace {
+
+std::string colon_hex(ByteView digest) {
+    const std::string hex = to_hex(digest);
+    std::string out;
+    for (std::size_t i = 0; i < hex.size(); i += 2)
+        out += (i == 0 ? "" : ":") + hex.substr(i, 2);
+    return out;
+}
+
+}  // namespace
+
 std::string sha256_fingerprint(const X509* cert) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     if (X509_digest(cert, EVP_sha256(), md, &size) != 1)
         throw_openssl_error("cannot compute the fingerprint");
-    std::string hex = to_hex({md, size});
-    std::string out;
-    for (std::size_t i = 0; i < hex.size(); i += 2)
-        out += (i == 0 ? "" : ":") + hex.substr(i, 2);
-    return out;
+    return colon_hex({md, size});
+}
+
+std::string sha256_fingerprint(ByteView certificate_der) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(certificate_der.data(), certificate_der.size(), md, &size, EVP_sha256(),
+                   nullptr) != 1)
+        throw_openssl_error("cannot compute the fingerprint");
+    return colon_hex({md, size});
 }
 
 std::string serial_hex(ByteView serial) {

@@ -76,6 +76,14 @@ struct CertificateTemplate {
 // after not_before, path_length without is_ca, bad OID or URL, unknown key usage name).
 X509Ptr build_certificate(const CertificateTemplate& tmpl, EVP_PKEY* subject_key,
                           const X509* issuer);
+// The same from the subject key's SubjectPublicKeyInfo DER, copied into the certificate as it
+// is: no key is encoded or decoded, which in OpenSSL 3.0 is a costly trip through the
+// providers' encoders and decoders (X509_set_pubkey makes one of each). The result has no
+// decoded public key (X509_get0_pubkey gives nullptr): it is for signing and encoding; read its
+// DER back for an object to use. Errc::invalid_argument also when `subject_public_key_info` is
+// not one SubjectPublicKeyInfo.
+X509Ptr build_certificate(const CertificateTemplate& tmpl, ByteView subject_public_key_info,
+                          const X509* issuer);
 
 // The digest a key of `type` signs certificates, CRLs and OCSP responses with: SHA-256 for
 // ec-p256 and RSA, SHA-384 for ec-p384. RSA uses PKCS#1 v1.5 (sha256WithRSAEncryption).
@@ -89,6 +97,12 @@ KeyType key_type_of(const EVP_PKEY* key);
 // Signs `cert` with `issuer_key` (a bridge key or any EVP_PKEY) using signature_digest of its
 // key type; sets both signature AlgorithmIdentifiers. Errc::crypto on failure.
 void sign_certificate(X509* cert, EVP_PKEY* issuer_key);
+
+// Sets both signature AlgorithmIdentifiers of `cert` as sign_certificate with a key of
+// `issuer_key_type` sets them (ECDSA: no parameters; RSA PKCS#1 v1.5: NULL parameters) and
+// leaves the signature empty, so the tbsCertificate is final before anything signs it: the
+// issuance cycle reserves and lints that TBS, then the HSM signs the same object.
+void set_signature_algorithm(X509* cert, KeyType issuer_key_type);
 
 // The SubjectPublicKeyInfo DER of a key (public half only, also of a bridge key).
 Bytes public_key_der(EVP_PKEY* key);
@@ -104,6 +118,8 @@ X509Ptr certificate_from_pem_or_der(ByteView data);
 // SHA-256 of the DER, as lowercase hex pairs joined by ':' (what `openssl x509 -fingerprint
 // -sha256` prints, lowercased).
 std::string sha256_fingerprint(const X509* cert);
+// The same from the certificate's DER.
+std::string sha256_fingerprint(ByteView certificate_der);
 
 // The serial as lowercase hex without separators (the form used in URLs, the CLI and the DB).
 std::string serial_hex(ByteView serial);

@@ -3,12 +3,15 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <iomanip>
 #include <iostream>
@@ -22,6 +25,8 @@
 #include "audit/log.hpp"
 #include "ca/authority.hpp"
 #include "ca/ceremony.hpp"
+#include "ca/csr.hpp"
+#include "ca/lint.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/handle.hpp"
@@ -48,6 +53,7 @@ const char* const kUsage =
     R"(usage: signet-bench hsm [--json] [--seconds S] [--rounds R] [--threads N,N,...] [--alg A]
                          [--module PATH --token LABEL --pin file:PATH|env:VAR]
        signet-bench issue [--json] [--seconds S] [--rounds R] [--threads N,N,...] [--alg A]
+                          [--issue-threads N,N,...] [--scenarios S,S,...]
 
 Scenarios of 'hsm', for ec-p256 and rsa-2048:
   ceiling   raw C_SignInit+C_Sign per second, one session per thread (the HSM's own rate)
@@ -65,6 +71,15 @@ PostgreSQL (the embedded cluster, fsync on) and the audit log:
   csr       certificates per second from PKCS#10 requests (EC P-256 subject keys): CSR checks,
             reservation, lint, HSM signature, storage, audit event
   hsm-key   certificates per second with a subject key the HSM generates and wraps
+The issuance scenarios run at the --threads counts and also at --issue-threads (16,64,256):
+issuance waits for commits, and its group commit needs concurrent callers to share them, as a
+server's concurrent requests do. The ceiling runs at --threads only (more threads than cores do
+not sign faster). --scenarios limits the run (e.g. csr, for a profile); the ceiling always runs.
+  steps     (after the table) the CPU of each step of a CSR issuance outside the database, one
+            by one on one thread, against the CPU of one raw C_Sign
+Each row also gives the CPU time per operation (cpu_us) of this process plus, for 'issue', its
+PostgreSQL server's processes (db_us, their share): what one operation costs the machine,
+whatever else runs on it.
 )";
 
 struct Options {
@@ -72,6 +87,8 @@ struct Options {
     double seconds = 6.0;  // per scenario and thread count, split over the rounds
     int rounds = 3;
     std::vector<int> threads;
+    std::vector<int> issue_threads{16, 64, 256};
+    std::vector<std::string> scenarios;  // empty: all
     std::vector<KeyType> algs{KeyType::ec_p256, KeyType::rsa_2048};
     std::optional<TokenConfig> token;
 };
@@ -81,6 +98,8 @@ struct Row {
     std::string alg;
     int threads;
     double ops_per_s;
+    double cpu_us_per_op = 0;  // 0: not measured
+    double db_us_per_op = 0;   // of which the database server's
 };
 
 Padding default_padding(KeyType type) {
@@ -159,7 +178,14 @@ Options parse_options(int argc, char** argv) {
             }
         } else if (arg == "--threads")
             options.threads = parse_thread_counts(value());
-        else if (arg == "--rounds") {
+        else if (arg == "--issue-threads")
+            options.issue_threads = parse_thread_counts(value());
+        else if (arg == "--scenarios") {
+            std::stringstream in(value());
+            std::string item;
+            while (std::getline(in, item, ','))
+                options.scenarios.push_back(item);
+        } else if (arg == "--rounds") {
             options.rounds = std::atoi(value().c_str());
             if (options.rounds < 1 || options.rounds > 20)
                 throw Error(Errc::invalid_argument, "--rounds must be 1..20");
@@ -189,24 +215,37 @@ Options parse_options(int argc, char** argv) {
 
 void print(const char* bench, const std::vector<Row>& rows,
            const std::map<std::string, double>& ceiling, bool json) {
+    const auto ceiling_of = [&](const Row& row) {
+        const auto it = ceiling.find(row.alg);
+        return it == ceiling.end() ? 0.0 : it->second;
+    };
     if (json) {
         for (const auto& row : rows) {
-            const double c = ceiling.at(row.alg);
+            const double c = ceiling_of(row);
             std::printf(
                 "{\"bench\":\"%s\",\"scenario\":\"%s\",\"alg\":\"%s\",\"threads\":%d,"
-                "\"ops_per_s\":%.1f,\"ceiling_ops_per_s\":%.1f,\"ratio\":%.3f}\n",
+                "\"ops_per_s\":%.1f,\"ceiling_ops_per_s\":%.1f,\"ratio\":%.3f,"
+                "\"cpu_us_per_op\":%.1f,\"db_us_per_op\":%.1f}\n",
                 bench, row.scenario.c_str(), row.alg.c_str(), row.threads, row.ops_per_s, c,
-                row.ops_per_s / c);
+                c > 0 ? row.ops_per_s / c : 0.0, row.cpu_us_per_op, row.db_us_per_op);
         }
         return;
     }
-    std::printf("%-10s %-9s %7s %12s %12s %7s\n", "scenario", "alg", "threads", "ops/s", "ceiling",
+    const auto line = [&](const Row& row) {
+        const double c = ceiling_of(row);
+        std::printf("%-10s %-9s %7d %12.1f %12.1f %7.3f", row.scenario.c_str(), row.alg.c_str(),
+                    row.threads, row.ops_per_s, c, c > 0 ? row.ops_per_s / c : 0.0);
+        if (row.cpu_us_per_op > 0)
+            std::printf(" %9.1f %9.1f", row.cpu_us_per_op, row.db_us_per_op);
+        std::printf("\n");
+    };
+    const bool with_cpu =
+        std::ranges::any_of(rows, [](const Row& row) { return row.cpu_us_per_op > 0; });
+    std::printf("%-10s %-9s %7s %12s %12s %7s", "scenario", "alg", "threads", "ops/s", "ceiling",
                 "ratio");
-    for (const auto& row : rows) {
-        const double c = ceiling.at(row.alg);
-        std::printf("%-10s %-9s %7d %12.1f %12.1f %7.3f\n", row.scenario.c_str(), row.alg.c_str(),
-                    row.threads, row.ops_per_s, c, row.ops_per_s / c);
-    }
+    std::printf(with_cpu ? " %9s %9s\n" : "\n", "cpu_us", "db_us");
+    for (const auto& row : rows)
+        line(row);
     // Each scenario at its best thread count, against the ceiling at its best.
     std::map<std::pair<std::string, std::string>, const Row*> best;
     for (const auto& row : rows) {
@@ -215,11 +254,8 @@ void print(const char* bench, const std::vector<Row>& rows,
             b = &row;
     }
     std::printf("\nbest over thread counts:\n");
-    for (const auto& [key, row] : best) {
-        std::printf("%-10s %-9s %7d %12.1f %12.1f %7.3f\n", row->scenario.c_str(), row->alg.c_str(),
-                    row->threads, row->ops_per_s, ceiling.at(row->alg),
-                    row->ops_per_s / ceiling.at(row->alg));
-    }
+    for (const auto& [key, row] : best)
+        line(*row);
 }
 
 int bench_hsm(const Options& options) {
@@ -275,6 +311,49 @@ int bench_hsm(const Options& options) {
     return 0;
 }
 
+// The first line of a pid file (PostgreSQL's postmaster.pid); 0 if unreadable.
+int read_pid(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    int pid = 0;
+    in >> pid;
+    return pid;
+}
+
+// User + system CPU seconds of `pid` and its live children, from /proc/PID/stat (fields 14 and
+// 15 after the command name, in clock ticks). 0 without such a process.
+double process_tree_cpu_seconds(int pid) {
+    if (pid <= 0)
+        return 0;
+    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+    double total = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0])))
+            continue;
+        std::ifstream in(entry.path() / "stat");
+        std::string text;
+        if (!std::getline(in, text))
+            continue;  // gone meanwhile
+        // The command name is in parentheses and may hold spaces: fields start after the last ')'.
+        const auto close = text.rfind(')');
+        if (close == std::string::npos)
+            continue;
+        std::istringstream fields(text.substr(close + 2));
+        std::string state;
+        long ppid = 0;
+        fields >> state >> ppid;
+        if (std::stoi(name) != pid && ppid != pid)
+            continue;
+        std::string skip;
+        for (int i = 0; i < 9; ++i)  // pgrp .. cmajflt: fields 5 to 13
+            fields >> skip;
+        unsigned long long utime = 0, stime = 0;
+        fields >> utime >> stime;
+        total += static_cast<double>(utime + stime) / tick;
+    }
+    return total;
+}
+
 // A CSR for a fresh EC P-256 key, as a client would send it (DER).
 Bytes make_csr() {
     EvpPkeyPtr key(EVP_EC_gen("P-256"));
@@ -291,12 +370,123 @@ Bytes make_csr() {
     return out;
 }
 
+// CPU time of the calling thread (what one step costs, whatever else the process runs).
+double thread_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+// Microseconds of CPU per call of `step`, on one thread, after a warm-up.
+double cpu_us_per_call(const std::function<void()>& step, int calls) {
+    for (int i = 0; i < calls / 10 + 1; ++i)
+        step();
+    const double from = thread_cpu_seconds();
+    for (int i = 0; i < calls; ++i)
+        step();
+    return (thread_cpu_seconds() - from) * 1e6 / calls;
+}
+
+struct Step {
+    std::string name;
+    double cpu_us;
+};
+
+// The CPU each step of one CSR issuance costs outside the database, measured one by one on one
+// thread with the bench's own CA, profile and CSRs (so no lock contention between threads is
+// in them): which steps a certificate cannot do without, against the ceiling's CPU per C_Sign.
+std::vector<Step> measure_steps(Token& token, store::CertificateRepository& certificates,
+                                const std::vector<Bytes>& csrs,
+                                const policy::CertificateProfile& profile,
+                                CK_OBJECT_HANDLE ceiling_key, KeyType ca_type) {
+    constexpr int kCalls = 400;
+    const auto ca = certificates.find_ca(profile.issuer);
+    if (!ca)
+        throw Error(Errc::internal, "the bench CA is missing");
+    const X509Ptr issuer = ca::certificate_from_der(ca->certificate);
+    const EvpPkeyPtr issuer_key = bridge_key(token.find_key(ca->key_label));
+    auto parsed = ca::parse_certificate_request(csrs.front(), profile.key_types);
+    ca::CertificateTemplate tmpl;
+    tmpl.serial = ca::make_serial([&](std::size_t n) { return token.random(n); });
+    tmpl.subject = "CN=Bench Person,C=CN";
+    tmpl.not_before =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    tmpl.not_after = tmpl.not_before + std::chrono::days(profile.validity_days);
+    tmpl.key_usage = profile.key_usage;
+    tmpl.extended_key_usage = profile.extended_key_usage;
+    tmpl.certificate_policies = profile.certificate_policies;
+    tmpl.ocsp_url = profile.ocsp_url;
+    tmpl.crl_distribution_point = profile.crl_distribution_point;
+    auto unsigned_certificate = [&] {
+        auto cert = ca::build_certificate(tmpl, parsed.public_key_info, issuer.get());
+        ca::set_signature_algorithm(cert.get(), ca_type);
+        return cert;
+    };
+    const auto linted = unsigned_certificate();
+    auto signed_certificate = unsigned_certificate();
+    ca::sign_certificate(signed_certificate.get(), issuer_key.get());
+    const Bytes der = ca::certificate_der(signed_certificate.get());
+
+    std::vector<Step> steps;
+    auto raw_sign = raw_sign_worker(token, ceiling_key, ca_type)();
+    steps.push_back({"raw C_Sign (the ceiling's operation)", cpu_us_per_call(raw_sign, kCalls)});
+    steps.push_back(
+        {"CSR: parse (decodes its key) and verify",
+         cpu_us_per_call(
+             [&] { (void)ca::parse_certificate_request(csrs.front(), profile.key_types); },
+             kCalls)});
+    {
+        // The proof of possession alone, on a request whose key is already decoded.
+        const unsigned char* p = csrs.front().data();
+        X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(csrs.front().size())));
+        EVP_PKEY* key = req ? X509_REQ_get0_pubkey(req.get()) : nullptr;
+        if (key == nullptr)
+            throw_openssl_error("cannot read the benchmark CSR");
+        const auto verify = [&] {
+            if (X509_REQ_verify(req.get(), key) != 1)
+                throw_openssl_error("cannot verify the benchmark CSR");
+        };
+        steps.push_back({"  of which: verify its signature", cpu_us_per_call(verify, kCalls)});
+    }
+    steps.push_back(
+        {"build the TBS (key copied, not decoded)",
+         cpu_us_per_call([&] { (void)ca::tbs_der(unsigned_certificate().get()); }, kCalls)});
+    steps.push_back(
+        {"lint (parses the DER: decodes the key)",
+         cpu_us_per_call([&] { (void)ca::lint_certificate(linted.get(), issuer.get(), tmpl); },
+                         kCalls)});
+    steps.push_back(
+        {"HSM signature through the bridge",
+         cpu_us_per_call([&] { ca::sign_certificate(signed_certificate.get(), issuer_key.get()); },
+                         kCalls)});
+    steps.push_back({"read the signed DER back (decodes the key)",
+                     cpu_us_per_call([&] { (void)ca::certificate_from_der(der); }, kCalls)});
+    return steps;
+}
+
+void print_steps(const std::vector<Step>& steps, bool json) {
+    const double per_signature = steps.front().cpu_us;
+    if (json) {
+        for (const auto& step : steps)
+            std::printf("{\"bench\":\"issue-steps\",\"step\":\"%s\",\"cpu_us\":%.1f}\n",
+                        step.name.c_str(), step.cpu_us);
+        return;
+    }
+    std::printf("\nCPU per step of one CSR issuance, outside the database (one thread):\n");
+    std::printf("%-45s %9s %12s\n", "step", "cpu_us", "x C_Sign");
+    for (const auto& step : steps)
+        std::printf("%-45s %9.1f %12.2f\n", step.name.c_str(), step.cpu_us,
+                    step.cpu_us / per_signature);
+}
+
 int bench_issue(Options options) {
     if (options.algs.size() != 1)
         options.algs = {KeyType::ec_p256};
     const KeyType ca_type = options.algs.front();
     const std::string alg(to_string(ca_type));
-    const int max_threads = *std::ranges::max_element(options.threads);
+    const int max_threads = std::max(
+        *std::ranges::max_element(options.threads),
+        options.issue_threads.empty() ? 0 : *std::ranges::max_element(options.issue_threads));
 
     TokenConfig config = signet::testing::SoftHsm::instance().new_token("bench-issue");
     config.pool_size = static_cast<std::size_t>(max_threads) + 2;
@@ -306,8 +496,10 @@ int bench_issue(Options options) {
                                  std::filesystem::perm_options::add);
     // Durable: fsync and synchronous commit as in production, so the figure includes them.
     store::EmbeddedPostgres postgres({.state_dir = dir.path() / "state"});
+    // Issuing threads hold a connection only for their subject lookup; the group commit's
+    // writers and the audit drainer hold theirs for a batch.
     store::Database database(
-        {.dsn = postgres.dsn(), .pool_size = static_cast<std::size_t>(max_threads) + 2});
+        {.dsn = postgres.dsn(), .pool_size = std::min<std::size_t>(max_threads + 4, 24)});
     store::migrate(database);
     SystemClock clock;
     audit::PostgresAuditLog audit(database, clock);
@@ -379,31 +571,72 @@ int bench_issue(Options options) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
     });
-    std::map<std::pair<std::string, int>, double> best;
+    // What one operation costs the machine: this process and the PostgreSQL server's processes
+    // (the postmaster's children: backends, WAL writer...), whose work issuance causes.
+    const auto postmaster = read_pid(postgres.data_dir() / "postmaster.pid");
+    std::vector<double> db_readings;  // the server's share, read at the same moments
+    const auto cpu_seconds = [&] {
+        db_readings.push_back(process_tree_cpu_seconds(postmaster));
+        return signet::bench::process_cpu_seconds() + db_readings.back();
+    };
+    const auto wanted = [&](const std::string& scenario) {
+        return options.scenarios.empty() ||
+               std::ranges::find(options.scenarios, scenario) != options.scenarios.end();
+    };
+    std::vector<int> issue_threads = options.threads;
+    issue_threads.insert(issue_threads.end(), options.issue_threads.begin(),
+                         options.issue_threads.end());
+    std::ranges::sort(issue_threads);
+    issue_threads.erase(std::unique(issue_threads.begin(), issue_threads.end()),
+                        issue_threads.end());
+
+    struct Best {
+        double rate = 0;
+        double cpu_us = 0;
+        double db_us = 0;
+    };
+    std::map<std::pair<std::string, int>, Best> best;
+    const double per_round = options.seconds / options.rounds;
+    auto run = [&](const std::string& scenario, int threads,
+                   const std::function<std::function<void()>()>& worker) {
+        double cpu_per_op = 0;
+        db_readings.clear();
+        const double rate = measure(threads, per_round, worker, &cpu_per_op, cpu_seconds);
+        const double ops = rate * per_round;
+        const double db_per_op =
+            db_readings.size() == 2 && ops > 0 ? (db_readings[1] - db_readings[0]) / ops : 0;
+        Best& b = best[{scenario, threads}];
+        if (rate > b.rate)
+            b = {rate, cpu_per_op * 1e6, db_per_op * 1e6};
+    };
     for (int round = 0; round < options.rounds; ++round) {
-        for (int threads : options.threads) {
-            const double per_round = options.seconds / options.rounds;
-            auto keep = [&](const std::string& scenario, double rate) {
-                double& b = best[{scenario, threads}];
-                b = std::max(b, rate);
-            };
-            keep("ceiling",
-                 measure(threads, per_round, raw_sign_worker(*token, ceiling_key, ca_type)));
-            keep("csr", measure(threads, per_round, csr_worker));
-            keep("hsm-key", measure(threads, per_round, hsm_key_worker));
+        for (int threads : issue_threads) {
+            if (std::ranges::find(options.threads, threads) != options.threads.end())
+                run("ceiling", threads, raw_sign_worker(*token, ceiling_key, ca_type));
+            if (wanted("csr"))
+                run("csr", threads, csr_worker);
+            if (wanted("hsm-key"))
+                run("hsm-key", threads, hsm_key_worker);
         }
     }
     std::vector<Row> rows;
     std::map<std::string, double> ceiling;
+    for (const auto& [key, b] : best) {
+        if (key.first == "ceiling")
+            ceiling[alg] = std::max(ceiling[alg], b.rate);
+    }
     for (const std::string scenario : {"ceiling", "csr", "hsm-key"}) {
-        for (int threads : options.threads) {
-            const double rate = best[{scenario, threads}];
-            rows.push_back({scenario, alg, threads, rate});
-            if (scenario == "ceiling")
-                ceiling[alg] = std::max(ceiling[alg], rate);
+        for (int threads : issue_threads) {
+            const auto it = best.find({scenario, threads});
+            if (it != best.end())
+                rows.push_back(
+                    {scenario, alg, threads, it->second.rate, it->second.cpu_us, it->second.db_us});
         }
     }
     print("issue", rows, ceiling, options.json);
+    if (wanted("steps"))
+        print_steps(measure_steps(*token, certificates, csrs, profile, ceiling_key, ca_type),
+                    options.json);
     return 0;
 }
 

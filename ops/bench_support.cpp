@@ -29,7 +29,8 @@ double process_cpu_seconds() {
 
 double measure(int threads, double seconds,
                const std::function<std::function<void()>()>& make_worker,
-               double* cpu_seconds_per_op) {
+               double* cpu_seconds_per_op, const std::function<double()>& cpu_seconds) {
+    const auto cpu_now = [&] { return cpu_seconds ? cpu_seconds() : process_cpu_seconds(); };
     std::vector<std::function<void()>> workers;
     for (int t = 0; t < threads; ++t)
         workers.push_back(make_worker());
@@ -56,9 +57,9 @@ double measure(int threads, double seconds,
     if (cpu_seconds_per_op != nullptr) {
         // The whole process's CPU over the counting window, per operation counted.
         std::this_thread::sleep_until(count_from);
-        const double cpu_from = process_cpu_seconds();
+        const double cpu_from = cpu_now();
         std::this_thread::sleep_until(count_until);
-        const double cpu_used = process_cpu_seconds() - cpu_from;
+        const double cpu_used = cpu_now() - cpu_from;
         for (auto& thread : pool)
             thread.join();
         *cpu_seconds_per_op = total.load() > 0 ? cpu_used / static_cast<double>(total.load()) : 0;

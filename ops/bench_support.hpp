@@ -13,9 +13,12 @@ namespace signet::bench {
 // operations completed in the next `seconds`; returns operations per second. With
 // `cpu_seconds_per_op`, also the process's CPU time (user + system) in that window per operation:
 // a figure other load on the machine hardly changes.
+// `cpu_seconds` is the CPU clock read for that (default process_cpu_seconds; the issuance
+// benchmark adds its PostgreSQL server's processes).
 double measure(int threads, double seconds,
                const std::function<std::function<void()>()>& make_worker,
-               double* cpu_seconds_per_op = nullptr);
+               double* cpu_seconds_per_op = nullptr,
+               const std::function<double()>& cpu_seconds = nullptr);
 
 // User + system CPU seconds this process has used.
 double process_cpu_seconds();

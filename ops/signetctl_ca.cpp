@@ -229,7 +229,7 @@ int cert_issue(const Arguments& args) {
     print_certificate(issued.record);
     if (args.options.contains("out")) {
         std::ofstream out(args.options.at("out"), std::ios::binary | std::ios::trunc);
-        out << ca::certificate_pem(issued.certificate.get());
+        out << ca::certificate_pem(issued.certificate());
         if (!out)
             throw Error(Errc::io, "cannot write " + args.options.at("out"));
     }

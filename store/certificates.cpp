@@ -1,5 +1,7 @@
 #include "store/certificates.hpp"
 
+#include <set>
+
 namespace signet::store {
 
 namespace {
@@ -34,6 +36,27 @@ constexpr Statement kMarkIssued{
     "certificates.mark_issued",
     "UPDATE certificates SET der = $2::bytea, status = 'issued', issued_at = $3::timestamptz "
     "WHERE serial = $1::bytea AND status = 'reserved'"};
+// The batch forms of kReserve and kMarkIssued: one statement for a batch of any size, each
+// column one array parameter. Bytes travel as hex text (an array of bytea has no binary form
+// through Param); NULL elements stay NULL. ON CONFLICT leaves a taken serial out and RETURNING
+// tells which rows went in.
+constexpr Statement kReserveMany{
+    "certificates.reserve_many",
+    "INSERT INTO certificates (serial, issuer_ca, purpose, profile, subject_id, subject_dn, "
+    "key_type, key_source, key_label, wrapped_key, kek_label, public_key, tbs, status, "
+    "not_before, not_after, reserved_at) SELECT decode(s, 'hex'), ca, pu, pr, sid, dn, kt, ks, "
+    "kl, decode(wk, 'hex'), kek, decode(pk, 'hex'), decode(t, 'hex'), 'reserved', nb, na, ra "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], "
+    "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], "
+    "$14::timestamptz[], $15::timestamptz[], $16::timestamptz[]) "
+    "AS u(s, ca, pu, pr, sid, dn, kt, ks, kl, wk, kek, pk, t, nb, na, ra) "
+    "ON CONFLICT (serial) DO NOTHING RETURNING encode(serial, 'hex') AS serial"};
+constexpr Statement kMarkIssuedMany{
+    "certificates.mark_issued_many",
+    "UPDATE certificates c SET der = decode(u.d, 'hex'), status = 'issued', issued_at = u.t "
+    "FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(s, d, t) "
+    "WHERE c.serial = decode(u.s, 'hex') AND c.status = 'reserved' "
+    "RETURNING encode(c.serial, 'hex') AS serial"};
 constexpr Statement kMarkAbandoned{"certificates.mark_abandoned",
                                    "UPDATE certificates SET status = 'abandoned', failure = $2 "
                                    "WHERE serial = $1::bytea AND status = 'reserved'"};
@@ -224,6 +247,82 @@ void PostgresCertificates::mark_issued(Connection& tx, ByteView serial, ByteView
         throw Error(Errc::failed_precondition,
                     "certificate " + serial_text(serial) + " is not reserved: not stored twice");
     }
+}
+
+namespace {
+
+// Which of `keys` (hex serials, in the caller's order) the statement's RETURNING listed. A key
+// repeated in one batch counts once: the first occurrence.
+std::vector<bool> went_in(const Result& returned, const std::vector<std::string>& keys) {
+    std::set<std::string, std::less<>> listed;
+    for (std::size_t i = 0; i < returned.size(); ++i)
+        listed.insert(std::string(returned[i]["serial"].text()));
+    std::vector<bool> result;
+    result.reserve(keys.size());
+    for (const auto& key : keys)
+        result.push_back(listed.erase(key) == 1);
+    return result;
+}
+
+std::optional<std::string> optional_hex(const std::optional<Bytes>& value) {
+    if (!value)
+        return std::nullopt;
+    return to_hex(*value);
+}
+
+}  // namespace
+
+std::vector<bool> PostgresCertificates::reserve_many(
+    Connection& tx, std::span<const CertificateRecord* const> records) {
+    if (records.empty())
+        return {};
+    std::vector<std::string> serial, issuer, purpose, profile, subject_id, dn, key_type, key_source,
+        public_key, tbs, not_before, not_after, reserved_at;
+    std::vector<std::optional<std::string>> key_label, wrapped_key, kek_label, subject_ids;
+    for (const CertificateRecord* r : records) {
+        serial.push_back(to_hex(r->serial));
+        issuer.push_back(r->issuer_ca);
+        purpose.push_back(r->purpose);
+        profile.push_back(r->profile);
+        subject_ids.push_back(r->subject_id ? std::optional(std::to_string(*r->subject_id))
+                                            : std::nullopt);
+        dn.push_back(r->subject_dn);
+        key_type.push_back(r->key_type);
+        key_source.push_back(r->key_source);
+        key_label.push_back(r->key_label);
+        wrapped_key.push_back(optional_hex(r->wrapped_key));
+        kek_label.push_back(r->kek_label);
+        public_key.push_back(to_hex(r->public_key));
+        tbs.push_back(to_hex(r->tbs));
+        not_before.push_back(Param(r->not_before).value());
+        not_after.push_back(Param(r->not_after).value());
+        reserved_at.push_back(Param(r->reserved_at).value());
+    }
+    const Result inserted = tx.exec(
+        kReserveMany,
+        {Param::text_array(serial), Param::text_array(issuer), Param::text_array(purpose),
+         Param::text_array(profile), Param::text_array(subject_ids), Param::text_array(dn),
+         Param::text_array(key_type), Param::text_array(key_source), Param::text_array(key_label),
+         Param::text_array(wrapped_key), Param::text_array(kek_label),
+         Param::text_array(public_key), Param::text_array(tbs), Param::text_array(not_before),
+         Param::text_array(not_after), Param::text_array(reserved_at)});
+    return went_in(inserted, serial);
+}
+
+std::vector<bool> PostgresCertificates::mark_issued_many(Connection& tx,
+                                                         std::span<const IssuedCertificate> rows) {
+    if (rows.empty())
+        return {};
+    std::vector<std::string> serial, der, issued_at;
+    for (const auto& row : rows) {
+        serial.push_back(to_hex(row.serial));
+        der.push_back(to_hex(row.der));
+        issued_at.push_back(Param(row.issued_at).value());
+    }
+    const Result updated =
+        tx.exec(kMarkIssuedMany,
+                {Param::text_array(serial), Param::text_array(der), Param::text_array(issued_at)});
+    return went_in(updated, serial);
 }
 
 void PostgresCertificates::mark_abandoned(Connection& tx, ByteView serial,

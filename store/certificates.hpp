@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,13 @@ struct CrlRecord {
     int entries = 0;
 };
 
+// A signed certificate for mark_issued_many.
+struct IssuedCertificate {
+    ByteView serial;
+    ByteView der;
+    Clock::time_point issued_at;
+};
+
 // What the read-only endpoints (/ca, /crl, GET /v1/certificates, OCSP) need.
 class CertificateReader {
   public:
@@ -102,6 +110,14 @@ class CertificateRepository : public CertificateReader {
     // row is not 'reserved' (a second signing would be a second certificate for one row).
     virtual void mark_issued(Connection& transaction, ByteView serial, ByteView der,
                              Clock::time_point issued_at) = 0;
+    // Group commit (ca/issuance_journal.hpp): steps 1 and 3 of several issuances, each in one
+    // statement. A row that cannot go in is left out rather than failing the others, and the
+    // result says, per row, whether it went in: reserve_many leaves out a serial already taken
+    // (that caller draws again), mark_issued_many a row that is not 'reserved'.
+    virtual std::vector<bool> reserve_many(Connection& transaction,
+                                           std::span<const CertificateRecord* const> records) = 0;
+    virtual std::vector<bool> mark_issued_many(Connection& transaction,
+                                               std::span<const IssuedCertificate> rows) = 0;
     // Lint or TBS check failed: 'reserved' -> 'abandoned', with the reason.
     virtual void mark_abandoned(Connection& transaction, ByteView serial,
                                 const std::string& failure) = 0;
@@ -140,6 +156,10 @@ class PostgresCertificates final : public CertificateRepository {
     void reserve(Connection& transaction, const CertificateRecord& record) override;
     void mark_issued(Connection& transaction, ByteView serial, ByteView der,
                      Clock::time_point issued_at) override;
+    std::vector<bool> reserve_many(Connection& transaction,
+                                   std::span<const CertificateRecord* const> records) override;
+    std::vector<bool> mark_issued_many(Connection& transaction,
+                                       std::span<const IssuedCertificate> rows) override;
     void mark_abandoned(Connection& transaction, ByteView serial,
                         const std::string& failure) override;
     CertificateRecord revoke(Connection& transaction, ByteView serial, int reason,

@@ -163,21 +163,40 @@ bool dsn_has_password(const std::string& dsn) {
 
 Param::Param(Clock::time_point time) : value_(format_utc(time)) {}
 
-Param Param::text_array(std::span<const std::string> elements) {
-    // Array input syntax (PostgreSQL manual §8.15.6): double-quoted elements, backslash escapes
-    // inside the quotes.
-    std::string literal = "{";
-    for (const auto& element : elements) {
-        if (literal.size() > 1)
-            literal += ',';
-        literal += '"';
-        for (char c : element) {
-            if (c == '"' || c == '\\')
-                literal += '\\';
-            literal += c;
-        }
-        literal += '"';
+namespace {
+
+// Array input syntax (PostgreSQL manual §8.15.6): double-quoted elements, backslash escapes
+// inside the quotes; an unquoted NULL is a NULL element.
+void append_array_element(std::string& literal, const std::string* element) {
+    if (literal.size() > 1)
+        literal += ',';
+    if (element == nullptr) {
+        literal += "NULL";
+        return;
     }
+    literal += '"';
+    for (char c : *element) {
+        if (c == '"' || c == '\\')
+            literal += '\\';
+        literal += c;
+    }
+    literal += '"';
+}
+
+}  // namespace
+
+Param Param::text_array(std::span<const std::string> elements) {
+    std::string literal = "{";
+    for (const auto& element : elements)
+        append_array_element(literal, &element);
+    literal += '}';
+    return Param(std::move(literal));
+}
+
+Param Param::text_array(std::span<const std::optional<std::string>> elements) {
+    std::string literal = "{";
+    for (const auto& element : elements)
+        append_array_element(literal, element ? &*element : nullptr);
     literal += '}';
     return Param(std::move(literal));
 }

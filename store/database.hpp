@@ -91,6 +91,8 @@ class Param {
 
     // A one-dimensional text[] (each element quoted, so commas, quotes and braces are safe).
     static Param text_array(std::span<const std::string> elements);
+    // The same with NULL elements where an element is absent.
+    static Param text_array(std::span<const std::optional<std::string>> elements);
 
     bool is_null() const noexcept { return null_; }
     bool is_binary() const noexcept { return binary_; }

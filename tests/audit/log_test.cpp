@@ -260,6 +260,31 @@ BOOST_AUTO_TEST_CASE(deferred_events_commit_with_the_change_and_enter_the_log_in
     });
 }
 
+BOOST_AUTO_TEST_CASE(defer_many_writes_all_or_none_and_they_enter_the_log_in_order) {
+    Database db(
+        {.dsn = TestCluster::instance().migrated_database("audit_defer_many"), .pool_size = 2});
+    ManualClock clock(kNovember22);
+    PostgresAuditLog log(db, clock);
+    std::vector<AuditEvent> events;
+    for (int i = 0; i < 5; ++i)
+        events.push_back({"thing.created", "tester", "thing:" + std::to_string(i), {{"i", i}}});
+    db.transaction([&](Connection& tx) { log.defer_many(tx, events); });
+    // One invalid event: none of the batch is written.
+    auto with_secret = events;
+    with_secret[3].details = {{"otp", "123456"}};
+    db.transaction([&](Connection& tx) {
+        expect_error([&] { log.defer_many(tx, with_secret); }, Errc::invalid_argument, "otp");
+    });
+    BOOST_CHECK_EQUAL(log.drain(), 5u);
+    const auto recorded = log.read(1, 10);
+    BOOST_REQUIRE_EQUAL(recorded.size(), 5u);
+    for (std::size_t i = 0; i < recorded.size(); ++i) {
+        BOOST_CHECK_EQUAL(recorded[i].seq, static_cast<std::int64_t>(i + 1));
+        BOOST_CHECK_EQUAL(recorded[i].event.object, events[i].object);
+    }
+    BOOST_CHECK(verify(log).ok());
+}
+
 BOOST_AUTO_TEST_CASE(verify_finds_a_changed_event) {
     Database db({.dsn = TestCluster::instance().migrated_database("audit_tamper"), .pool_size = 1});
     ManualClock clock(kNovember22);

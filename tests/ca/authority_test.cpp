@@ -4,6 +4,7 @@
 #include "ca/authority.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <thread>
 
 #include "ca/ceremony.hpp"
 #include "common/error.hpp"
@@ -67,6 +68,10 @@ struct Fixture {
                          "operator:test");
         policy::CaSettings settings;
         settings.profiles.emplace("personal", personal_profile());
+        // Valid longer than its CA (365 days): every certificate of it fails lint.
+        auto too_long = personal_profile();
+        too_long.validity_days = 400;
+        settings.profiles.emplace("too-long", too_long);
         authority = std::make_unique<ca::Authority>(ca::Authority::Dependencies{
             token, database, certificates, subjects, audit, clock, settings});
         subject_id = database.transaction([&](store::Connection& tx) {
@@ -76,6 +81,11 @@ struct Fixture {
 
     ca::IssueRequest request() const {
         return {subject_id, "personal", std::nullopt, KeyType::ec_p256, "operator:test"};
+    }
+
+    std::int64_t count_sql(const std::string& sql) {
+        return database.with_connection(
+            [&](store::Connection& c) { return c.exec(sql).one()[0].int64(); });
     }
 
     std::int64_t count(const std::string& status) {
@@ -115,8 +125,8 @@ BOOST_AUTO_TEST_CASE(a_crash_between_reservation_and_signing_leaves_a_reserved_r
     const auto stored = f.certificates.find(issued.record.serial);
     BOOST_REQUIRE(stored.has_value());
     BOOST_CHECK_EQUAL(stored->status, "issued");
-    BOOST_CHECK(stored->der == ca::certificate_der(issued.certificate.get()));
-    BOOST_CHECK(stored->tbs == ca::tbs_der(issued.certificate.get()));
+    BOOST_CHECK(stored->der == ca::certificate_der(issued.certificate()));
+    BOOST_CHECK(stored->tbs == ca::tbs_der(issued.certificate()));
     // Every issued certificate row has its certificate; every reserved one has none.
     BOOST_CHECK_EQUAL(f.database.with_connection([](store::Connection& c) {
         return c
@@ -127,6 +137,67 @@ BOOST_AUTO_TEST_CASE(a_crash_between_reservation_and_signing_leaves_a_reserved_r
             .int64();
     }),
                       0);
+}
+
+// Concurrent issuances share the journal's transactions; a member that fails lint is refused
+// alone, before anything signs it, and the others are issued.
+BOOST_AUTO_TEST_CASE(concurrent_issuances_are_each_stored_and_a_lint_failure_signs_nothing) {
+    Fixture f;
+    const auto issued_before = f.count("issued");
+    const auto abandoned_before = f.count("abandoned");
+    const auto events_before =
+        f.count_sql("SELECT count(*) FROM audit_outbox WHERE event_type = 'certificate.issued'");
+    constexpr int kThreads = 8;
+    constexpr int kEach = 3;
+    std::vector<std::vector<ca::Issued>> issued(kThreads);
+    std::vector<int> refused(kThreads, 0);
+    {
+        std::vector<std::jthread> threads;
+        for (int t = 0; t < kThreads; ++t) {
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < kEach; ++i) {
+                    auto request = f.request();
+                    if (t == 0)
+                        request.profile = "too-long";
+                    try {
+                        issued[t].push_back(f.authority->issue(request));
+                    } catch (const Error& e) {
+                        if (e.code() == Errc::failed_precondition &&
+                            std::string(e.what()).find("within_issuer") != std::string::npos)
+                            ++refused[t];
+                    }
+                }
+            });
+        }
+    }
+    BOOST_CHECK_EQUAL(refused[0], kEach);
+    BOOST_CHECK(issued[0].empty());
+    const auto ca = f.certificates.find_ca("issuing");
+    BOOST_REQUIRE(ca.has_value());
+    const auto ca_certificate = ca::certificate_from_der(ca->certificate);
+    for (int t = 1; t < kThreads; ++t) {
+        BOOST_CHECK_EQUAL(refused[t], 0);
+        BOOST_REQUIRE_EQUAL(issued[t].size(), static_cast<std::size_t>(kEach));
+        for (const auto& one : issued[t]) {
+            const auto stored = f.certificates.find(one.record.serial);
+            BOOST_REQUIRE(stored.has_value());
+            BOOST_CHECK_EQUAL(stored->status, "issued");
+            BOOST_CHECK(stored->der == ca::certificate_der(one.certificate()));
+            BOOST_CHECK(stored->tbs == ca::tbs_der(one.certificate()));
+            BOOST_CHECK_EQUAL(
+                X509_verify(one.certificate(), X509_get0_pubkey(ca_certificate.get())), 1);
+        }
+    }
+    BOOST_CHECK_EQUAL(f.count("issued"), issued_before + (kThreads - 1) * kEach);
+    // The refused ones: reserved, then abandoned with the findings; never signed.
+    BOOST_CHECK_EQUAL(f.count("abandoned"), abandoned_before + kEach);
+    BOOST_CHECK_EQUAL(f.count_sql("SELECT count(*) FROM certificates WHERE status = 'abandoned' "
+                                  "AND (der IS NOT NULL OR failure NOT LIKE '%within_issuer%')"),
+                      0);
+    // One certificate.issued event per stored certificate, and none for the refused.
+    BOOST_CHECK_EQUAL(
+        f.count_sql("SELECT count(*) FROM audit_outbox WHERE event_type = 'certificate.issued'"),
+        events_before + (kThreads - 1) * kEach);
 }
 
 BOOST_AUTO_TEST_CASE(subject_dn_templates_escape_and_drop_empty_attributes) {

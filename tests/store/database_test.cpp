@@ -120,6 +120,14 @@ BOOST_AUTO_TEST_CASE(arrays_and_timestamps_round_trip) {
         BOOST_CHECK_EQUAL(r.one()["n"].int64(), static_cast<std::int64_t>(tricky.size()));
         BOOST_CHECK(r.one()["a"].text_array() == tricky);
         BOOST_CHECK(c.exec("SELECT '{}'::text[]").one()[0].text_array().empty());
+        // Absent elements are NULL elements, not empty strings (nor the text "NULL").
+        const std::vector<std::optional<std::string>> with_nulls{"a", std::nullopt, "NULL", ""};
+        const Result nulls = c.exec(
+            "SELECT count(*) FILTER (WHERE e IS NULL) AS nulls, string_agg(e, '|' ORDER BY i) AS s "
+            "FROM unnest($1::text[]) WITH ORDINALITY AS u(e, i)",
+            {Param::text_array(with_nulls)});
+        BOOST_CHECK_EQUAL(nulls.one()["nulls"].int64(), 1);
+        BOOST_CHECK_EQUAL(nulls.one()["s"].as<std::string>(), "a|NULL|");
         for (const auto& t : times) {
             BOOST_CHECK(c.exec("SELECT $1::timestamptz", {t}).one()[0].time() == t);
         }
