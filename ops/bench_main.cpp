@@ -47,7 +47,9 @@ using Clock = std::chrono::steady_clock;
 using X509ReqPtr = handle<X509_REQ, X509_REQ_free>;
 using signet::bench::find_private_key;
 using signet::bench::measure;
+using signet::bench::process_tree_cpu_seconds;
 using signet::bench::raw_sign_worker;
+using signet::bench::read_pid;
 
 const char* const kUsage =
     R"(usage: signet-bench hsm [--json] [--seconds S] [--rounds R] [--threads N,N,...] [--alg A]
@@ -309,49 +311,6 @@ int bench_hsm(const Options& options) {
     }
     print("hsm", rows, ceiling, options.json);
     return 0;
-}
-
-// The first line of a pid file (PostgreSQL's postmaster.pid); 0 if unreadable.
-int read_pid(const std::filesystem::path& file) {
-    std::ifstream in(file);
-    int pid = 0;
-    in >> pid;
-    return pid;
-}
-
-// User + system CPU seconds of `pid` and its live children, from /proc/PID/stat (fields 14 and
-// 15 after the command name, in clock ticks). 0 without such a process.
-double process_tree_cpu_seconds(int pid) {
-    if (pid <= 0)
-        return 0;
-    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-    double total = 0;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-        const std::string name = entry.path().filename().string();
-        if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0])))
-            continue;
-        std::ifstream in(entry.path() / "stat");
-        std::string text;
-        if (!std::getline(in, text))
-            continue;  // gone meanwhile
-        // The command name is in parentheses and may hold spaces: fields start after the last ')'.
-        const auto close = text.rfind(')');
-        if (close == std::string::npos)
-            continue;
-        std::istringstream fields(text.substr(close + 2));
-        std::string state;
-        long ppid = 0;
-        fields >> state >> ppid;
-        if (std::stoi(name) != pid && ppid != pid)
-            continue;
-        std::string skip;
-        for (int i = 0; i < 9; ++i)  // pgrp .. cmajflt: fields 5 to 13
-            fields >> skip;
-        unsigned long long utime = 0, stime = 0;
-        fields >> utime >> stime;
-        total += static_cast<double>(utime + stime) / tick;
-    }
-    return total;
 }
 
 // A CSR for a fresh EC P-256 key, as a client would send it (DER).

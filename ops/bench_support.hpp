@@ -2,6 +2,7 @@
 
 // What signet-bench's benchmarks share: the measuring loop and the HSM's own signing rate, the
 // ceiling every figure is a ratio to.
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -22,6 +23,13 @@ double measure(int threads, double seconds,
 
 // User + system CPU seconds this process has used.
 double process_cpu_seconds();
+
+// The first line of a pid file (PostgreSQL's postmaster.pid); 0 if unreadable.
+int read_pid(const std::filesystem::path& file);
+
+// User + system CPU seconds of `pid` and its live children (for the postmaster: the backends,
+// WAL writer, checkpointer...), from /proc. 0 without such a process.
+double process_tree_cpu_seconds(int pid);
 
 // The PKCS#11 handle of the private key labelled `label`. Errc::not_found.
 CK_OBJECT_HANDLE find_private_key(hsm::Token& token, const std::string& label);

@@ -85,42 +85,9 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 
-// CPU seconds used so far by a PostgreSQL cluster: the postmaster and its children (backends,
-// WAL writer, checkpointer...), from /proc.
+// CPU seconds used so far by a PostgreSQL cluster: the postmaster and its children.
 double postgres_cpu_seconds(const std::filesystem::path& data_dir) {
-    std::ifstream pid_file(data_dir / "postmaster.pid");
-    long postmaster = 0;
-    if (!(pid_file >> postmaster))
-        return 0;
-    const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-    double total = 0;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-        const std::string name = entry.path().filename();
-        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
-            continue;
-        std::ifstream stat(entry.path() / "stat");
-        std::string line;
-        if (!std::getline(stat, line))
-            continue;
-        // pid (comm) state ppid ... field 14 utime, 15 stime (man 5 proc); comm may hold spaces.
-        const auto close = line.rfind(')');
-        if (close == std::string::npos)
-            continue;
-        std::istringstream fields(line.substr(close + 2));
-        std::string state;
-        long ppid = 0;
-        fields >> state >> ppid;
-        const long pid = std::atol(name.c_str());
-        if (pid != postmaster && ppid != postmaster)
-            continue;
-        std::string skip;
-        for (int i = 0; i < 9; ++i)
-            fields >> skip;
-        double utime = 0, stime = 0;
-        fields >> utime >> stime;
-        total += (utime + stime) / tick;
-    }
-    return total;
+    return process_tree_cpu_seconds(read_pid(data_dir / "postmaster.pid"));
 }
 
 struct TsaBenchOptions {
