@@ -1062,7 +1062,6 @@ struct Server::Impl {
     // Destroyed last: the connections, which the io_contexts' pending handlers own, use it.
     std::shared_ptr<ServerState> state;
     std::chrono::milliseconds default_grace;
-    unsigned threads;
     IoContexts contexts;
     // Threads without connections would leave run() at once: these keep every loop running
     // until shutdown has closed the last connection.
@@ -1083,8 +1082,7 @@ struct Server::Impl {
     Impl(ServerOptions options, Router router, ServerContext context)
         : state(std::make_shared<ServerState>()),
           default_grace(options.limits.shutdown_grace),
-          threads(options.threads != 0 ? options.threads : cores()),
-          contexts(threads),
+          contexts(options.threads != 0 ? options.threads : cores()),
           workers(options.worker_threads != 0 ? options.worker_threads
                                               : ServerOptions::kDefaultWorkersPerCore * cores()) {
         for (std::size_t i = 0; i < contexts.size(); ++i)

@@ -28,10 +28,8 @@ constexpr Statement kInsert{
     "audit.insert",
     "INSERT INTO audit_events (seq, event_time, event_type, actor, object, details, leaf_hash) "
     "VALUES ($1::bigint, $2::timestamptz, $3, $4, $5, $6::jsonb, $7::bytea)"};
-constexpr Statement kDefer{"audit.defer",
-                           "INSERT INTO audit_outbox (occurred_at, event_type, actor, object, "
-                           "details) VALUES ($1::timestamptz, $2, $3, $4, $5::jsonb)"};
-// The batch forms of kDefer and kInsert: each column one array parameter. Rows go in in the
+// Deferred events into the outbox, and the drain's events into the log, in one statement each
+// for any number of rows: each column one array parameter. Rows go in in the
 // arrays' order (WITH ORDINALITY), which for audit_events is the order the gapless trigger
 // checks; leaf hashes travel as hex (an array of bytea has no binary form through Param).
 constexpr Statement kDeferMany{
@@ -306,14 +304,7 @@ RecordedEvent PostgresAuditLog::record(Connection& transaction, const AuditEvent
 }
 
 void PostgresAuditLog::defer(Connection& transaction, const AuditEvent& event) {
-    if (!transaction.in_transaction()) {
-        throw Error(Errc::failed_precondition,
-                    "AuditLog::defer needs a connection inside a transaction");
-    }
-    validate(event);
-    const auto now = to_microseconds(clock_.now());
-    transaction.exec(kDefer,
-                     {now, event.type, event.actor, event.object, dump_strict(details_of(event))});
+    defer_many(transaction, std::span<const AuditEvent>(&event, 1));
 }
 
 void PostgresAuditLog::defer_many(Connection& transaction, std::span<const AuditEvent> events) {
@@ -321,7 +312,7 @@ void PostgresAuditLog::defer_many(Connection& transaction, std::span<const Audit
         return;
     if (!transaction.in_transaction()) {
         throw Error(Errc::failed_precondition,
-                    "AuditLog::defer_many needs a connection inside a transaction");
+                    "AuditLog::defer needs a connection inside a transaction");
     }
     for (const auto& event : events)
         validate(event);

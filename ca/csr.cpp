@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "ca/x509.hpp"
+#include "common/der.hpp"
 #include "common/error.hpp"
 
 namespace signet::ca {
@@ -67,12 +68,8 @@ CertificateRequest parse_certificate_request(ByteView data, std::span<const KeyT
     }
     // Re-encoded from the parsed structure, not from the key (no encoder runs): the bytes the
     // CSR holds, which the certificate copies.
-    unsigned char* spki = nullptr;
-    const int spki_size = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req.get()), &spki);
-    if (spki_size <= 0)
-        throw Error(Errc::invalid_argument, "CSR key cannot be read");
-    out.public_key_info.assign(spki, spki + spki_size);
-    OPENSSL_free(spki);
+    out.public_key_info = to_der(
+        i2d_X509_PUBKEY, static_cast<const X509_PUBKEY*>(X509_REQ_get_X509_PUBKEY(req.get())));
     out.subject = format_distinguished_name(X509_REQ_get_subject_name(req.get()));
     return out;
 }

@@ -349,10 +349,6 @@ KeyType key_type_of(const EVP_PKEY* key) {
 namespace {
 
 using X509AlgorPtr = handle<X509_ALGOR, X509_ALGOR_free>;
-inline void free_openssl_bytes(unsigned char* bytes) noexcept {
-    OPENSSL_free(bytes);
-}
-using OpensslBytesPtr = handle<unsigned char, free_openssl_bytes>;
 
 // Puts a SubjectPublicKeyInfo into `cert` as its DER says, without decoding the key: its
 // AlgorithmIdentifier and its subjectPublicKey BIT STRING are copied as they are.

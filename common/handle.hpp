@@ -30,8 +30,14 @@ namespace detail {
 inline void free_x509_stack(STACK_OF(X509) * stack) noexcept {
     sk_X509_pop_free(stack, X509_free);
 }
+// OPENSSL_free is a macro (it passes the caller's file and line); the owner needs a function.
+inline void free_openssl_bytes(unsigned char* bytes) noexcept {
+    OPENSSL_free(bytes);
+}
 }  // namespace detail
 
+// A buffer OpenSSL allocated (i2d output, OPENSSL_memdup).
+using OpensslBytesPtr = handle<unsigned char, detail::free_openssl_bytes>;
 using BioPtr = handle<BIO, BIO_free_all>;
 using BignumPtr = handle<BIGNUM, BN_free>;
 using CmsPtr = handle<CMS_ContentInfo, CMS_ContentInfo_free>;

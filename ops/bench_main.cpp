@@ -50,6 +50,7 @@ using signet::bench::measure;
 using signet::bench::process_tree_cpu_seconds;
 using signet::bench::raw_sign_worker;
 using signet::bench::read_pid;
+using signet::bench::thread_cpu_seconds;
 
 const char* const kUsage =
     R"(usage: signet-bench hsm [--json] [--seconds S] [--rounds R] [--threads N,N,...] [--alg A]
@@ -327,13 +328,6 @@ Bytes make_csr() {
     Bytes out(der, der + size);
     OPENSSL_free(der);
     return out;
-}
-
-// CPU time of the calling thread (what one step costs, whatever else the process runs).
-double thread_cpu_seconds() {
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
 // Microseconds of CPU per call of `step`, on one thread, after a warm-up.

@@ -1,6 +1,7 @@
 #include "ops/bench_support.hpp"
 
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +23,12 @@ namespace signet::bench {
 using Clock = std::chrono::steady_clock;
 using hsm::check_rv;
 using hsm::is_ec;
+
+double thread_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
 
 double process_cpu_seconds() {
     rusage usage{};

@@ -24,6 +24,9 @@ double measure(int threads, double seconds,
 // User + system CPU seconds this process has used.
 double process_cpu_seconds();
 
+// CPU seconds the calling thread has used (what one step costs, whatever else the process runs).
+double thread_cpu_seconds();
+
 // The first line of a pid file (PostgreSQL's postmaster.pid); 0 if unreadable.
 int read_pid(const std::filesystem::path& file);
 

@@ -255,13 +255,6 @@ long context_switches() {
     return usage.ru_nvcsw + usage.ru_nivcsw;
 }
 
-// CPU seconds the calling thread has used.
-double thread_cpu_seconds() {
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
-
 // What every connection shares: the window, the verification's inputs, and the flag one failed
 // connection raises so that the others stop.
 struct LoadPlan {

@@ -276,8 +276,8 @@ std::vector<bool> PostgresCertificates::reserve_many(
     Connection& tx, std::span<const CertificateRecord* const> records) {
     if (records.empty())
         return {};
-    std::vector<std::string> serial, issuer, purpose, profile, subject_id, dn, key_type, key_source,
-        public_key, tbs, not_before, not_after, reserved_at;
+    std::vector<std::string> serial, issuer, purpose, profile, dn, key_type, key_source, public_key,
+        tbs, not_before, not_after, reserved_at;
     std::vector<std::optional<std::string>> key_label, wrapped_key, kek_label, subject_ids;
     for (const CertificateRecord* r : records) {
         serial.push_back(to_hex(r->serial));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/bytes.hpp"
+#include "common/der.hpp"
 #include "common/error.hpp"
 #include "common/handle.hpp"
 
@@ -23,28 +24,6 @@ using TsRespCtxPtr = handle<TS_RESP_CTX, TS_RESP_CTX_free>;
 using TsRespPtr = handle<TS_RESP, TS_RESP_free>;
 using TsTstInfoPtr = handle<TS_TST_INFO, TS_TST_INFO_free>;
 using TsVerifyCtxPtr = handle<TS_VERIFY_CTX, TS_VERIFY_CTX_free>;
-
-// The DER encoding of an object through its i2d function.
-template <class T>
-Bytes to_der(int (*i2d)(T*, unsigned char**), T* object) {
-    unsigned char* out = nullptr;
-    const int size = i2d(object, &out);
-    if (size <= 0)
-        throw_openssl_error("cannot DER-encode");
-    Bytes der(out, out + size);
-    OPENSSL_free(out);
-    return der;
-}
-template <class T>
-Bytes to_der(int (*i2d)(const T*, unsigned char**), const T* object) {
-    unsigned char* out = nullptr;
-    const int size = i2d(object, &out);
-    if (size <= 0)
-        throw_openssl_error("cannot DER-encode");
-    Bytes der(out, out + size);
-    OPENSSL_free(out);
-    return der;
-}
 
 // Dotted decimal, never a name ("1.3.6.1.4.1.99999.1.1").
 std::string oid_text(const ASN1_OBJECT* oid);

@@ -78,7 +78,7 @@ Bytes attribute_der(PKCS7_SIGNER_INFO* si, int nid) {
     ASN1_TYPE* value = PKCS7_get_signed_attribute(si, nid);
     if (value == nullptr)
         return {};
-    return tsa::to_der(i2d_ASN1_TYPE, value);
+    return to_der(i2d_ASN1_TYPE, value);
 }
 
 }  // namespace
@@ -99,8 +99,8 @@ BOOST_AUTO_TEST_CASE(a_granted_token_says_what_rfc_3161_and_the_policy_say) {
     // The messageImprint is echoed exactly: the same DER as in the request.
     const unsigned char* p = request.data();
     tsa::TsReqPtr req(d2i_TS_REQ(nullptr, &p, static_cast<long>(request.size())));
-    BOOST_CHECK(tsa::to_der(i2d_TS_MSG_IMPRINT, TS_TST_INFO_get_msg_imprint(info)) ==
-                tsa::to_der(i2d_TS_MSG_IMPRINT, TS_REQ_get_msg_imprint(req.get())));
+    BOOST_CHECK(to_der(i2d_TS_MSG_IMPRINT, TS_TST_INFO_get_msg_imprint(info)) ==
+                to_der(i2d_TS_MSG_IMPRINT, TS_REQ_get_msg_imprint(req.get())));
     // Serial: positive, at most 20 octets (RFC 3161: up to 160 bits), the one reported.
     const Bytes serial = tsa::integer_magnitude(TS_TST_INFO_get_serial(info));
     BOOST_CHECK(serial == reply.serial);
@@ -600,7 +600,7 @@ BOOST_AUTO_TEST_CASE(verify_reports_rejections_and_foreign_tokens) {
     const tsa::ParsedToken parsed = tsa::parse_token(reply.der);
     BOOST_CHECK(parsed.from_response);
     // The bare token (the ContentInfo) parses as well.
-    const Bytes token_der = tsa::to_der(i2d_PKCS7, parsed.token.get());
+    const Bytes token_der = to_der(i2d_PKCS7, parsed.token.get());
     BOOST_CHECK(!tsa::parse_token(token_der).from_response);
 
     // Another trust anchor: no.

@@ -114,7 +114,7 @@ BOOST_FIXTURE_TEST_CASE(verify_checks_signature_chain_query_and_record, CliFixtu
 
     // The bare token, as a signature would embed it.
     const tsa::ParsedToken parsed = tsa::parse_token(reply.der);
-    const Bytes bare_token = tsa::to_der(i2d_PKCS7, parsed.token.get());
+    const Bytes bare_token = to_der(i2d_PKCS7, parsed.token.get());
     write_file(dir.path() / "a.tst", std::string(bare_token.begin(), bare_token.end()));
     const auto bare = verify({"tsa", "verify", path("a.tst")});
     BOOST_CHECK_EQUAL(bare.exit_code, 0);

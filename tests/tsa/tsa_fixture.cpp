@@ -91,7 +91,7 @@ void write_pem(const std::filesystem::path& path, std::initializer_list<const X5
 }
 
 Bytes certificate_der(const X509* certificate) {
-    return tsa::to_der(i2d_X509, certificate);
+    return to_der(i2d_X509, certificate);
 }
 
 Bytes make_request(const RequestSpec& spec) {
@@ -145,7 +145,7 @@ Bytes make_request(const RequestSpec& spec) {
         BOOST_REQUIRE(extension);
         BOOST_REQUIRE_EQUAL(TS_REQ_add_ext(request.get(), extension.get(), -1), 1);
     }
-    return tsa::to_der(i2d_TS_REQ, request.get());
+    return to_der(i2d_TS_REQ, request.get());
 }
 
 ParsedReply parse_reply(const Bytes& der) {
@@ -155,7 +155,7 @@ ParsedReply parse_reply(const Bytes& der) {
     reply.response.reset(d2i_TS_RESP(nullptr, &p, static_cast<long>(der.size())));
     BOOST_REQUIRE_MESSAGE(reply.response, "the reply is not a TimeStampResp");
     BOOST_REQUIRE_MESSAGE(p == der.data() + der.size(), "bytes after the TimeStampResp");
-    BOOST_REQUIRE_MESSAGE(tsa::to_der(i2d_TS_RESP, reply.response.get()) == der,
+    BOOST_REQUIRE_MESSAGE(to_der(i2d_TS_RESP, reply.response.get()) == der,
                           "the reply is not DER");
     const TS_STATUS_INFO* status = TS_RESP_get_status_info(reply.response.get());
     reply.status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(status));
