@@ -85,8 +85,29 @@ Clock::time_point parse_utc(std::string_view text) {
     // No leap second: X.509 and PostgreSQL have none either.
     if (!date.ok() || hour > 23 || minute > 59 || second > 59)
         throw fail();
-    return std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
-           std::chrono::seconds(second) + fraction;
+    const auto seconds = std::chrono::sys_days(date).time_since_epoch() + std::chrono::hours(hour) +
+                         std::chrono::minutes(minute) + std::chrono::seconds(second);
+    const auto instant =
+        from_unix_seconds(std::chrono::duration_cast<std::chrono::seconds>(seconds).count());
+    if (!instant) {
+        throw Error(Errc::invalid_argument,
+                    "'" + std::string(text.substr(0, 64)) +
+                        "' is outside the years 1678 to 2261 that are supported");
+    }
+    return *instant + fraction;
+}
+
+std::optional<Clock::time_point> from_unix_seconds(std::int64_t seconds) {
+    using std::chrono::duration_cast;
+    using Seconds = std::chrono::seconds;
+    // A whole second short of each end, so that adding a fraction of a second cannot overflow.
+    constexpr auto kMax =
+        duration_cast<Seconds>(Clock::time_point::max().time_since_epoch()).count() - 1;
+    constexpr auto kMin =
+        duration_cast<Seconds>(Clock::time_point::min().time_since_epoch()).count() + 1;
+    if (seconds > kMax || seconds < kMin)
+        return std::nullopt;
+    return Clock::time_point(duration_cast<Clock::time_point::duration>(Seconds(seconds)));
 }
 
 std::string format_http_date(Clock::time_point t) {

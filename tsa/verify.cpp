@@ -55,7 +55,11 @@ Clock::time_point generalized_time_point(const ASN1_GENERALIZEDTIME* time) {
     std::tm tm{};
     if (ASN1_TIME_to_tm(time, &tm) != 1)
         throw Error(Errc::invalid_argument, "the token's genTime is not a GeneralizedTime");
-    auto t = std::chrono::system_clock::from_time_t(timegm(&tm));
+    const auto whole = from_unix_seconds(timegm(&tm));
+    if (!whole)
+        throw Error(Errc::invalid_argument,
+                    "the token's genTime is outside the years 1678 to 2261");
+    auto t = *whole;
     const std::string_view text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(time)),
                                 static_cast<std::size_t>(ASN1_STRING_length(time)));
     if (const auto dot = text.find('.'); dot != std::string_view::npos) {
