@@ -111,9 +111,14 @@ void RequestReader::start() {
     problem_ = {};
 }
 
-void RequestReader::set_body_limit(std::uint64_t limit) {
+bool RequestReader::set_body_limit(std::uint64_t limit) {
     body_limit_ = limit;
+    if (const auto length = parser_->content_length(); length && *length > limit) {
+        fail(http::error::body_limit);
+        return false;
+    }
     parser_->body_limit(limit);
+    return true;
 }
 
 RequestReader::Step RequestReader::feed(std::string_view input, std::size_t& consumed) {

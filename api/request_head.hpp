@@ -66,8 +66,9 @@ class RequestReader {
     // says how many the caller may drop.
     Step feed(std::string_view input, std::size_t& consumed);
 
-    // After Step::head: the body's limit (413 beyond it), before feeding on.
-    void set_body_limit(std::uint64_t limit);
+    // After Step::head: the body's limit, before feeding on. False (problem() is 413) when the
+    // Content-Length already exceeds it: nothing of the body is read, nor room made for it.
+    bool set_body_limit(std::uint64_t limit);
     std::uint64_t body_limit() const noexcept { return body_limit_; }
 
     const RequestParser& parser() const { return *parser_; }

@@ -192,14 +192,10 @@ class Session : public Connection {
             return handle();
         }
         head_from_get_ = match_.head_from_get;
-        const std::size_t limit =
-            match_.route->max_body_bytes.value_or(state_->limits.max_body_bytes);
-        if (const auto length = reader_.parser().content_length(); length && *length > limit) {
-            return send_problem(
-                problems::body_too_large,
-                "the body exceeds this route's limit of " + std::to_string(limit) + " bytes", true);
+        if (!reader_.set_body_limit(
+                match_.route->max_body_bytes.value_or(state_->limits.max_body_bytes))) {
+            return send_problem(*reader_.problem().type, reader_.problem().detail, true);
         }
-        reader_.set_body_limit(limit);
         if (reader_.parser().is_done())
             return handle();
         start_body_timer();
