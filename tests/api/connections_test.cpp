@@ -38,20 +38,10 @@ BOOST_AUTO_TEST_CASE(waiting_handlers_run_on_workers_and_hold_no_io_thread) {
     // One I/O thread and three workers: three handlers wait at once, a route that runs on the
     // I/O thread is still answered meanwhile, and a fourth waiting request queues for a worker
     // rather than failing.
-    struct Gate {
-        std::mutex mutex;
-        std::condition_variable changed;
-        int inside = 0;
-        bool open = false;
-    };
     auto gate = std::make_shared<Gate>();
     Router router;
     router.add(route(http::verb::get, "/wait", ListenerSet::both(), [gate](const Request&) {
-        std::unique_lock lock(gate->mutex);
-        ++gate->inside;
-        gate->changed.notify_all();
-        const bool released = gate->changed.wait_for(lock, 20s, [&] { return gate->open; });
-        return Response::text(released ? "released" : "never released");
+        return Response::text(gate->enter() ? "released" : "never released");
     }));
     Route on_io = route(http::verb::get, "/on-io", ListenerSet::both(),
                         [](const Request&) { return Response::text("answered"); });
