@@ -88,7 +88,9 @@ struct HealthMonitor::Shared {
     explicit Shared(std::vector<HealthCheck> list)
         : checks(std::move(list)),
           running(checks.size()),
-          pool(std::make_unique<boost::asio::thread_pool>(std::max<std::size_t>(1, checks.size()))) {}
+          pool(
+              std::make_unique<boost::asio::thread_pool>(std::max<std::size_t>(1, checks.size()))) {
+    }
 
     const std::vector<HealthCheck> checks;
     std::mutex mutex;
@@ -148,10 +150,10 @@ Response HealthMonitor::respond() {
         if (run.finished.wait_until(lock, deadline, [&] { return run.done; })) {
             results.push_back({shared_->checks[i].name, run.result});
         } else {
-            results.push_back({shared_->checks[i].name,
-                               {HealthStatus::down, "did not answer within " +
-                                                        std::to_string(deadline_.count()) +
-                                                        " ms"}});
+            results.push_back(
+                {shared_->checks[i].name,
+                 {HealthStatus::down,
+                  "did not answer within " + std::to_string(deadline_.count()) + " ms"}});
         }
     }
     return health_report(results);

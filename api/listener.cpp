@@ -148,9 +148,9 @@ Listener::Listener(std::shared_ptr<ServerState> state, IoContexts& contexts, Lis
     error_code ec;
     const auto address = net::ip::make_address(options.address, ec);
     if (ec) {
-        throw Error(Errc::invalid_argument, std::string(to_string(kind)) +
-                                                " listener: invalid address '" + options.address +
-                                                "'");
+        throw Error(
+            Errc::invalid_argument,
+            std::string(to_string(kind)) + " listener: invalid address '" + options.address + "'");
     }
     const tcp::endpoint endpoint(address, options.port);
     const std::string where =
@@ -191,7 +191,8 @@ void Listener::on_accept(error_code ec, Socket socket) {
         return;
     if (ec) {
         // Out of file descriptors, typically: back off instead of spinning.
-        state_->log->warn("accept failed", {{"listener", to_string(kind_)}, {"error", ec.message()}});
+        state_->log->warn("accept failed",
+                          {{"listener", to_string(kind_)}, {"error", ec.message()}});
         retry_timer_.expires_after(std::chrono::milliseconds(100));
         retry_timer_.async_wait([self = shared_from_this()](error_code wait_ec) {
             if (!wait_ec)
@@ -224,7 +225,8 @@ void Listener::admit(Socket socket) {
             state_->add_connection(session);
             session->start();
         } else {
-            auto session = std::make_shared<TlsSession>(state_, std::move(socket), std::move(remote));
+            auto session =
+                std::make_shared<TlsSession>(state_, std::move(socket), std::move(remote));
             state_->add_connection(session);
             session->start();
         }

@@ -75,7 +75,8 @@ std::optional<RequestProblem> check_request_head(const http::request_header<>& h
             return malformed(
                 "Transfer-Encoding is not allowed in an HTTP/1.0 request (RFC 9112 §6.1)");
         }
-        if (codings > 1 || !boost::beast::iequals(head[http::field::transfer_encoding], "chunked")) {
+        if (codings > 1 ||
+            !boost::beast::iequals(head[http::field::transfer_encoding], "chunked")) {
             return malformed(
                 "the only Transfer-Encoding accepted is a single \"chunked\" (RFC 9112 §6.1)");
         }
@@ -89,8 +90,8 @@ std::optional<RequestProblem> check_request_head(const http::request_header<>& h
 }
 
 RequestReader::RequestReader(std::size_t max_header_bytes)
-    : max_header_bytes_(std::min<std::size_t>(max_header_bytes,
-                                              std::numeric_limits<std::uint32_t>::max())) {}
+    : max_header_bytes_(
+          std::min<std::size_t>(max_header_bytes, std::numeric_limits<std::uint32_t>::max())) {}
 
 void RequestReader::start() {
     parser_.emplace();
@@ -233,9 +234,8 @@ RequestReader::Step RequestReader::fail(error_code ec) {
                     "the request header exceeds " + std::to_string(max_header_bytes_) + " bytes");
     }
     if (ec == http::error::body_limit) {
-        return fail(problems::body_too_large,
-                    "the body exceeds this route's limit of " + std::to_string(body_limit_) +
-                        " bytes");
+        return fail(problems::body_too_large, "the body exceeds this route's limit of " +
+                                                  std::to_string(body_limit_) + " bytes");
     }
     // A bad method, target, version, field, chunk, Content-Length...
     return fail(problems::malformed_request, "the request is not valid HTTP/1.1: " + ec.message());

@@ -97,8 +97,8 @@ class RequestReader {
     std::size_t max_header_bytes_;
     std::optional<RequestParser> parser_;
     ChunkHeaderCallback chunk_header_callback_{this};
-    std::string_view input_;        // what the current put() parses, for the chunk callback
-    std::size_t header_bytes_ = 0;  // the head's size
+    std::string_view input_;          // what the current put() parses, for the chunk callback
+    std::size_t header_bytes_ = 0;    // the head's size
     std::size_t metadata_bytes_ = 0;  // chunk extensions and trailer so far
     std::size_t fields_in_head_ = 0;
     std::uint64_t body_limit_ = 0;

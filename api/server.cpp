@@ -1,12 +1,12 @@
 #include "api/server.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <limits>
 #include <thread>
 
 #include "api/abandon.hpp"
@@ -73,7 +73,7 @@ struct Server::Impl {
         const std::size_t healthz = add_builtin_routes(router, options, std::move(context));
         s.router = std::move(router);
         for (std::size_t i = 0; i < s.router.routes().size(); ++i) {
-            s.placement.push_back(i == healthz ? Placement::control
+            s.placement.push_back(i == healthz                             ? Placement::control
                                   : s.router.routes()[i].runs_on_io_thread ? Placement::io_thread
                                                                            : Placement::workers);
         }
@@ -105,11 +105,10 @@ struct Server::Impl {
             Route healthz;
             healthz.path = "/healthz";
             healthz.listeners = options.healthz_listeners;
-            healthz.handler = [monitor = std::make_shared<HealthMonitor>(
-                                   std::move(context.health_checks),
-                                   options.health_check_deadline)](const Request&) {
-                return monitor->respond();
-            };
+            healthz.handler = [monitor =
+                                   std::make_shared<HealthMonitor>(std::move(context.health_checks),
+                                                                   options.health_check_deadline)](
+                                  const Request&) { return monitor->respond(); };
             healthz_index = router.routes().size();
             router.add(std::move(healthz));
         }
@@ -140,11 +139,11 @@ struct Server::Impl {
             s.open_gauge[ServerState::slot(kind)] = &open.with({to_string(kind)});
             s.rejected[ServerState::slot(kind)] = &rejected.with({to_string(kind)});
         }
-        s.evicted = &registry
-                         .counter("signet_http_evicted_connections_total",
-                                  "Idle connections closed at max_connections to admit a new one",
-                                  {})
-                         .with({});
+        s.evicted =
+            &registry
+                 .counter("signet_http_evicted_connections_total",
+                          "Idle connections closed at max_connections to admit a new one", {})
+                 .with({});
         for (const Route& route : s.router.routes()) {
             s.route_stats.push_back(std::make_unique<RouteStats>(registry, route.path));
         }
@@ -247,9 +246,10 @@ struct Server::Impl {
             control->join();
             return;
         }
-        state->log->error("handlers did not return by the end of the shutdown grace; "
-                          "abandoning their requests",
-                          {{"handlers", stuck}});
+        state->log->error(
+            "handlers did not return by the end of the shutdown grace; "
+            "abandoning their requests",
+            {{"handlers", stuck}});
         keep_running.clear();
         keep_until_exit(std::move(workers));
         keep_until_exit(std::move(control));
@@ -286,8 +286,8 @@ void Server::run() {
         if (!listener)
             continue;
         listener->start();
-        impl.state->log->info("listening",
-                              {{"listener", to_string(listener->kind())}, {"port", listener->port()}});
+        impl.state->log->info(
+            "listening", {{"listener", to_string(listener->kind())}, {"port", listener->port()}});
     }
     IoContexts& contexts = *impl.contexts;
     std::vector<std::thread> loops;

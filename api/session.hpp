@@ -33,7 +33,8 @@ template <class Derived>
 class Session : public Connection {
   public:
     void shutdown_gracefully() override {
-        net::post(executor_, [self = derived().shared_from_this()] { self->on_shutdown_request(); });
+        net::post(executor_,
+                  [self = derived().shared_from_this()] { self->on_shutdown_request(); });
     }
 
     void close_now() override {
@@ -286,9 +287,18 @@ class Session : public Connection {
         }
 
         const Request view{
-            request.method(), request.method_string(), request.target(), reader_.path(),
-            reader_.query(),  request,                 request.body(),   client_.get(),
-            request_id(),     remote_,                 kind_,            route.path,
+            request.method(),
+            request.method_string(),
+            request.target(),
+            reader_.path(),
+            reader_.query(),
+            request,
+            request.body(),
+            client_.get(),
+            request_id(),
+            remote_,
+            kind_,
+            route.path,
         };
         const Placement placement = state_->placement[match_.route_index];
         if (placement == Placement::io_thread)
@@ -408,10 +418,10 @@ class Session : public Connection {
         // Beast's flat_stream (inside ssl_stream) then writes a prefix of 0 bytes for a body over
         // 16 KiB, which async_write takes for the end: the body never left over HTTPS.
         // buffers_cat goes through Asio's generic path, which skips empty buffers.
-        net::async_write(derived().stream(),
-                         beast::buffers_cat(net::buffer(head_),
-                                            net::const_buffer(body_.data(), body_bytes_)),
-                         bind_self(&Session::on_write));
+        net::async_write(
+            derived().stream(),
+            beast::buffers_cat(net::buffer(head_), net::const_buffer(body_.data(), body_bytes_)),
+            bind_self(&Session::on_write));
     }
 
     void on_write(error_code ec, std::size_t) {
@@ -443,8 +453,8 @@ class Session : public Connection {
             {{"request_id", request_id()},
              {"remote", remote_},
              {"listener", to_string(kind_)},
-             {"method", have_head ? std::string_view(parser.get().method_string())
-                                  : std::string_view("-")},
+             {"method",
+              have_head ? std::string_view(parser.get().method_string()) : std::string_view("-")},
              {"route", match_.outcome == Router::Outcome::found
                            ? std::string_view(match_.route->path)
                            : kUnmatchedRoute},

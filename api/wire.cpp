@@ -49,8 +49,8 @@ bool status_has_body(http::status status) {
     return code >= 200 && code != 204 && code != 304;
 }
 
-void write_response_head(std::string& head, const Response& response,
-                         std::string_view request_id, ConnectionField connection) {
+void write_response_head(std::string& head, const Response& response, std::string_view request_id,
+                         ConnectionField connection) {
     head.clear();
     head += "HTTP/1.1 ";
     append_decimal(head, static_cast<unsigned>(response.status));

@@ -27,7 +27,7 @@ enum class ConnectionField : std::uint8_t {
 // Replaces `head` with "HTTP/1.1 <status>", Date, Content-Type, Content-Length (when the status
 // has a body: the size of response.body), X-Request-Id, the handler's own fields and the
 // Connection field, ending with the empty line.
-void write_response_head(std::string& head, const Response& response,
-                         std::string_view request_id, ConnectionField connection);
+void write_response_head(std::string& head, const Response& response, std::string_view request_id,
+                         ConnectionField connection);
 
 }  // namespace signet::api::detail

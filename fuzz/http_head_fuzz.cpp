@@ -3,9 +3,9 @@
 // fed the input in two pieces at a point the input chooses, over as many pipelined requests as
 // it holds. Checks that nothing throws, that a failure always names a problem type, and that
 // the bytes left unparsed stay within what a session's bounded buffer holds.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 
@@ -15,7 +15,7 @@ namespace {
 
 using signet::api::detail::RequestReader;
 
-constexpr std::size_t kMaxHeaderBytes = 4096;   // small, so the limits are reached
+constexpr std::size_t kMaxHeaderBytes = 4096;  // small, so the limits are reached
 constexpr std::uint64_t kMaxBodyBytes = 16 * 1024;
 
 void require(bool condition) {
@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t split = size > 1 ? data[0] % size : 0;
     const std::string_view all(reinterpret_cast<const char*>(data) + 1, size - 1);
     RequestReader reader(kMaxHeaderBytes);
-    std::size_t offset = 0;    // consumed so far
+    std::size_t offset = 0;  // consumed so far
     std::size_t received = std::min(split, all.size());
     for (int request = 0; request < 64; ++request) {
         reader.start();
@@ -48,7 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (step == RequestReader::Step::head) {
                 require(!reader.path().empty() && reader.path().front() == '/');
                 if (!reader.set_body_limit(kMaxBodyBytes)) {
-                    require(reader.problem().type->status == signet::api::http::status::payload_too_large);
+                    require(reader.problem().type->status ==
+                            signet::api::http::status::payload_too_large);
                     return 0;
                 }
                 if (reader.parser().is_done())

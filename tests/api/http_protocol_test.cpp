@@ -226,8 +226,8 @@ BOOST_AUTO_TEST_CASE(large_bodies_arrive_whole_over_http_and_https) {
                 BOOST_CHECK(response.keep_alive());
                 // The connection is in step: the next answer is the next request's.
                 const auto next = make_request(http::verb::get, "/bytes/3");
-                BOOST_CHECK(
-                    (over_tls ? tls.request(next) : plain.request(next)).body() == byte_pattern(3));
+                BOOST_CHECK((over_tls ? tls.request(next) : plain.request(next)).body() ==
+                            byte_pattern(3));
             }
         }
     }
@@ -241,29 +241,32 @@ BOOST_FIXTURE_TEST_CASE(ambiguous_body_framing_is_400_and_closes, ServerFixture)
     const std::string post = "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     const std::uint16_t port = server.http_port();
     for (const char* coding : {"gzip", "identity", "chunked, chunked", "gzip, chunked"}) {
-        expect_refused_and_closed(port, post + "Transfer-Encoding: " + coding + "\r\n\r\n" + smuggled,
+        expect_refused_and_closed(port,
+                                  post + "Transfer-Encoding: " + coding + "\r\n\r\n" + smuggled,
                                   400, "malformed-request", "Transfer-Encoding");
     }
     // Two field lines.
     expect_refused_and_closed(port,
-                              post + "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                              post +
+                                  "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n" +
                                   "0\r\n\r\n" + smuggled,
                               400, "malformed-request", "Transfer-Encoding");
     // Both Transfer-Encoding and Content-Length, in either order.
-    expect_refused_and_closed(port,
-                              post + "Transfer-Encoding: chunked\r\nContent-Length: " + length +
-                                  "\r\n\r\n" + smuggled,
-                              400, "malformed-request", "");
-    expect_refused_and_closed(port,
-                              post + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n" +
-                                  "0\r\n\r\n" + smuggled,
-                              400, "malformed-request", "");
+    expect_refused_and_closed(
+        port,
+        post + "Transfer-Encoding: chunked\r\nContent-Length: " + length + "\r\n\r\n" + smuggled,
+        400, "malformed-request", "");
+    expect_refused_and_closed(
+        port,
+        post + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n" + "0\r\n\r\n" + smuggled,
+        400, "malformed-request", "");
     // Transfer-Encoding on HTTP/1.0, kept alive.
-    expect_refused_and_closed(port,
-                              "POST /upload HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n"
-                              "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" +
-                                  smuggled,
-                              400, "malformed-request", "HTTP/1.0");
+    expect_refused_and_closed(
+        port,
+        "POST /upload HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" +
+            smuggled,
+        400, "malformed-request", "HTTP/1.0");
     // One "chunked", in any case, is the chunked coding.
     PlainClient client(port);
     client.send_raw(post + "Transfer-Encoding: CHUNKED\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
@@ -279,8 +282,8 @@ BOOST_FIXTURE_TEST_CASE(chunked_framing_counts_against_the_limits, ServerFixture
         "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n";
     const std::uint16_t port = server.http_port();
     // A chunk extension that never ends: refused once over the limit, not buffered forever.
-    expect_refused_and_closed(port, head + "1;" + std::string(100'000, 'e'), 431, "header-too-large",
-                              "chunk");
+    expect_refused_and_closed(port, head + "1;" + std::string(100'000, 'e'), 431,
+                              "header-too-large", "chunk");
     // Small extensions add up.
     std::string many;
     for (int i = 0; i < 20; ++i)
@@ -293,14 +296,12 @@ BOOST_FIXTURE_TEST_CASE(chunked_framing_counts_against_the_limits, ServerFixture
     expect_refused_and_closed(port, head + std::string(100'000, '0'), 431, "header-too-large",
                               "chunk");
     // A trailer section over 64 KiB (Beast would throw on its field) and one over the limit.
-    expect_refused_and_closed(port,
-                              head + "1\r\nx\r\n0\r\nX-Trailer: " + std::string(70'000, 'v') +
-                                  "\r\n\r\n",
-                              431, "header-too-large", "trailer");
-    expect_refused_and_closed(port,
-                              head + "1\r\nx\r\n0\r\nX-Trailer: " + std::string(5'000, 'v') +
-                                  "\r\n\r\n",
-                              431, "header-too-large", "trailer");
+    expect_refused_and_closed(
+        port, head + "1\r\nx\r\n0\r\nX-Trailer: " + std::string(70'000, 'v') + "\r\n\r\n", 431,
+        "header-too-large", "trailer");
+    expect_refused_and_closed(
+        port, head + "1\r\nx\r\n0\r\nX-Trailer: " + std::string(5'000, 'v') + "\r\n\r\n", 431,
+        "header-too-large", "trailer");
     // Chunk data counts against the body limit.
     expect_refused_and_closed(port, head + "401\r\n" + std::string(0x401, 'y') + "\r\n0\r\n\r\n",
                               413, "body-too-large", "1024");

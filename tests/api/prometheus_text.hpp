@@ -215,8 +215,9 @@ inline std::vector<PromSample> parse_prometheus(const std::string& text) {
     return samples;
 }
 
-inline std::optional<double> find_sample(const std::vector<PromSample>& samples, const std::string& name,
-                                  const std::map<std::string, std::string>& labels) {
+inline std::optional<double> find_sample(const std::vector<PromSample>& samples,
+                                         const std::string& name,
+                                         const std::map<std::string, std::string>& labels) {
     for (const PromSample& s : samples) {
         if (s.name == name && s.labels == labels)
             return s.value;

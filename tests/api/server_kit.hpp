@@ -2,8 +2,6 @@
 // The HTTP server's test kit: a test PKI (CA, server and client certificates, software keys),
 // the test routes and options, a running server fixture, plain and TLS clients over loopback,
 // and checks (problem documents, a strict Prometheus text reader, JSON log lines).
-#include "api/server.hpp"
-
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -35,11 +33,12 @@
 #include <thread>
 
 #include "api/problem.hpp"
-#include "tests/api/prometheus_text.hpp"
-#include "tests/api/test_pki.hpp"
+#include "api/server.hpp"
 #include "common/error.hpp"
 #include "common/handle.hpp"
 #include "hsm/bridge.hpp"
+#include "tests/api/prometheus_text.hpp"
+#include "tests/api/test_pki.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/softhsm.hpp"
 
@@ -305,7 +304,7 @@ inline void set_receive_timeout(tcp::socket& socket, std::chrono::milliseconds t
 }
 
 inline http::request<http::string_body> make_request(http::verb method, std::string_view target,
-                                              std::string body = {}) {
+                                                     std::string body = {}) {
     http::request<http::string_body> request(method, target, 11);
     request.set(http::field::host, "127.0.0.1");
     if (!body.empty() || method == http::verb::post || method == http::verb::put) {
@@ -441,7 +440,7 @@ class TlsClient {
 // Every error is application/problem+json with the RFC 9457 members, a type under our base,
 // and the request id as the instance.
 inline nlohmann::json expect_problem(const HttpResponse& response, unsigned status,
-                              std::string_view slug) {
+                                     std::string_view slug) {
     BOOST_TEST_CONTEXT("response " << response.result_int() << " " << response.body()) {
         BOOST_CHECK_EQUAL(response.result_int(), status);
         BOOST_CHECK_EQUAL(std::string(response[http::field::content_type]),

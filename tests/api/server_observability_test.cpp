@@ -167,12 +167,15 @@ BOOST_AUTO_TEST_CASE(server_routes_answer_while_every_worker_is_blocked) {
     options.worker_threads = 2;
     options.health_check_deadline = 300ms;
     ServerContext context = quiet_context();
-    context.health_checks = {
-        {"database", [] { return HealthResult{HealthStatus::ok, "primary"}; }},
-        {"hsm", [hsm_gate] {
-             return hsm_gate->enter() ? HealthResult{HealthStatus::ok, "session open"}
-                                      : HealthResult{HealthStatus::down, "never released"};
-         }}};
+    context.health_checks = {{"database",
+                              [] {
+                                  return HealthResult{HealthStatus::ok, "primary"};
+                              }},
+                             {"hsm", [hsm_gate] {
+                                  return hsm_gate->enter()
+                                             ? HealthResult{HealthStatus::ok, "session open"}
+                                             : HealthResult{HealthStatus::down, "never released"};
+                              }}};
     RunningServer server(std::move(options), std::move(router), std::move(context));
     const std::uint16_t port = server.http_port();
 

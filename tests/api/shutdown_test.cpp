@@ -63,7 +63,8 @@ BOOST_AUTO_TEST_CASE(a_handler_stuck_past_the_grace_is_abandoned) {
     ServerContext context;
     context.log = std::make_shared<Logger>(LogDestination::file(dir / "server.log"));
     auto log = context.log;
-    auto server = std::make_unique<RunningServer>(test_options(), std::move(router), std::move(context));
+    auto server =
+        std::make_unique<RunningServer>(test_options(), std::move(router), std::move(context));
     // Released before the server is destroyed, whatever happens (then a hang ends with the test).
     struct Release {
         std::shared_ptr<Gate> gate;
@@ -84,8 +85,8 @@ BOOST_AUTO_TEST_CASE(a_handler_stuck_past_the_grace_is_abandoned) {
         for (const auto& line : lines) {
             if (line.value("msg", "").find("abandoning a request") == std::string::npos)
                 continue;
-            named = line.value("route", "") == "/stuck" &&
-                    line.value("request_id", "").size() == 36;
+            named =
+                line.value("route", "") == "/stuck" && line.value("request_id", "").size() == 36;
         }
         BOOST_CHECK_MESSAGE(named, "no log line names the abandoned request");
         if (named)

@@ -38,7 +38,7 @@ inline void add_extension(X509* cert, X509* issuer, int nid, const char* value) 
 }
 
 inline X509Ptr make_certificate(const std::string& common_name, EVP_PKEY* key, CertKind kind,
-                         X509* issuer_cert, EVP_PKEY* issuer_key) {
+                                X509* issuer_cert, EVP_PKEY* issuer_key) {
     static long serial = 1;
     X509Ptr cert(X509_new());
     BOOST_REQUIRE(cert);
