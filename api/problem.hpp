@@ -39,6 +39,9 @@ inline constexpr ProblemType unsupported_media_type{
 inline constexpr ProblemType header_too_large{http::status::request_header_fields_too_large,
                                               "header-too-large",
                                               "Request header fields too large"};
+// A request whose body stopped arriving before read_timeout (RFC 9110 §15.5.9).
+inline constexpr ProblemType request_timeout{http::status::request_timeout, "request-timeout",
+                                             "Request timeout"};
 inline constexpr ProblemType overloaded{http::status::service_unavailable, "overloaded",
                                         "Too many connections"};
 // signet::Errc, thrown by a service (permission_denied is also the server's wrong-scope answer).

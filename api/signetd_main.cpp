@@ -98,6 +98,7 @@ api::ServerOptions server_options(const policy::Config& config, hsm::Token& toke
     options.https = {config.https.enabled, config.https.address, config.https.port};
     options.limits.max_header_bytes = config.limits.max_header_bytes;
     options.limits.max_body_bytes = config.limits.max_body_bytes;
+    options.limits.header_timeout = config.limits.header_timeout;
     options.limits.read_timeout = config.limits.read_timeout;
     options.limits.idle_timeout = config.limits.idle_timeout;
     options.limits.max_connections = config.limits.max_connections;

@@ -110,14 +110,49 @@ std::optional<Clock::time_point> from_unix_seconds(std::int64_t seconds) {
     return Clock::time_point(duration_cast<Clock::time_point::duration>(Seconds(seconds)));
 }
 
-std::string format_http_date(Clock::time_point t) {
-    const std::time_t tt = std::chrono::system_clock::to_time_t(
-        std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
+namespace {
+
+// The one IMF-fixdate formatter. Day and month names come from tables rather than strftime's
+// %a and %b, which follow the locale: HTTP dates are always English (RFC 9110 §5.6.7).
+struct HttpDate {
+    char text[32] = {};
+    std::size_t size = 0;
+};
+
+void format_imf_fixdate(std::time_t when, HttpDate& out) {
+    static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    return buf;
+    gmtime_r(&when, &tm);
+    const int n = std::snprintf(out.text, sizeof out.text, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                                kDays[tm.tm_wday % 7], tm.tm_mday, kMonths[tm.tm_mon % 12],
+                                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    out.size = n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+}  // namespace
+
+std::string format_http_date(Clock::time_point t) {
+    HttpDate date;
+    format_imf_fixdate(std::chrono::system_clock::to_time_t(
+                           std::chrono::time_point_cast<std::chrono::system_clock::duration>(t)),
+                       date);
+    return std::string(date.text, date.size);
+}
+
+std::string_view http_date_now() {
+    struct Cache {
+        std::time_t second = -1;
+        HttpDate date;
+    };
+    thread_local Cache cache;
+    const std::time_t now = std::time(nullptr);
+    if (now != cache.second) {
+        format_imf_fixdate(now, cache.date);
+        cache.second = now;
+    }
+    return {cache.date.text, cache.date.size};
 }
 
 }  // namespace signet

@@ -82,4 +82,9 @@ std::optional<Clock::time_point> from_unix_seconds(std::int64_t seconds);
 // The IMF-fixdate of HTTP (RFC 9110 §5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string format_http_date(Clock::time_point t);
 
+// The system clock's current second as an IMF-fixdate, for the HTTP server's Date header
+// (RFC 9110 §6.6.1). Formatted at most once a second per thread (the server's hot path: no
+// lock, no allocation); the view is valid until the calling thread's next call.
+std::string_view http_date_now();
+
 }  // namespace signet

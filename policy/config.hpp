@@ -48,6 +48,7 @@ struct HttpsListener : Listener {
 struct Limits {
     std::size_t max_header_bytes = 8 * 1024;
     std::size_t max_body_bytes = 1024 * 1024;  // the default; routes may set their own
+    Milliseconds header_timeout{10'000};  // header_timeout_ms: for a request head to be complete
     Milliseconds read_timeout{10'000};         // read_timeout_ms: to receive one whole request
     Milliseconds idle_timeout{60'000};  // idle_timeout_ms: between requests on a kept-alive one
     std::size_t max_connections = 1024;

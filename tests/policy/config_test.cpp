@@ -101,6 +101,7 @@ BOOST_AUTO_TEST_CASE(minimal_configuration_gets_defaults) {
     BOOST_CHECK(!c.https.tls.require_client_certificate);
     BOOST_CHECK_EQUAL(c.limits.max_header_bytes, 8192u);
     BOOST_CHECK_EQUAL(c.limits.max_body_bytes, 1024u * 1024);
+    BOOST_CHECK_EQUAL(c.limits.header_timeout.count(), 10'000);
     BOOST_CHECK_EQUAL(c.limits.read_timeout.count(), 10'000);
     BOOST_CHECK_EQUAL(c.limits.idle_timeout.count(), 60'000);
     BOOST_CHECK_EQUAL(c.limits.max_connections, 1024u);
@@ -163,7 +164,8 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
     const std::string cert(64, 'c');
     const Config c = f.load(Fixture::base() +
                             "listeners:\n  http: {enabled: false, address: '::', port: 80}\n"
-                            "limits: {max_body_bytes: 2048, read_timeout_ms: 500, threads: 2, "
+                            "limits: {max_body_bytes: 2048, header_timeout_ms: 250, read_timeout_ms: 500, "
+                            "threads: 2, "
                             "worker_threads: 40}\n"
                             "database: {dsn: 'host=db dbname=signet user=signet', pool_size: 4}\n"
                             "logging: {level: debug, access_log: stderr}\n"
@@ -181,6 +183,7 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
     BOOST_CHECK_EQUAL(c.http.address, "::");
     BOOST_CHECK_EQUAL(c.http.port, 80);
     BOOST_CHECK_EQUAL(c.limits.max_body_bytes, 2048u);
+    BOOST_CHECK_EQUAL(c.limits.header_timeout.count(), 250);
     BOOST_CHECK_EQUAL(c.limits.read_timeout.count(), 500);
     BOOST_CHECK_EQUAL(c.limits.threads, 2u);
     BOOST_CHECK_EQUAL(c.limits.worker_threads, 40u);
