@@ -36,8 +36,10 @@ struct MechanismInfo {
 };
 
 // A loaded PKCS#11 module (Botan's Module): dlopen, C_GetFunctionList, C_Initialize with the
-// OS's locking; C_Finalize and dlclose when the last owner goes. A module may be initialized
-// once per process, so load() hands out the same instance for the same path while it is alive.
+// OS's locking; C_Finalize and dlclose when the last owner goes, but only if this Module was the
+// one that initialized it (not after CKR_CRYPTOKI_ALREADY_INITIALIZED: someone else in the
+// process owns it then). A module may be initialized once per process, so load() hands out the
+// same instance for the same path while it is alive.
 class Module {
   public:
     static std::shared_ptr<Module> load(const std::filesystem::path& path);
@@ -48,6 +50,8 @@ class Module {
 
     const CK_FUNCTION_LIST& api() const noexcept { return *functions_; }
     const std::filesystem::path& path() const noexcept { return path_; }
+    // False when C_Initialize answered CKR_CRYPTOKI_ALREADY_INITIALIZED.
+    bool initialized_here() const noexcept { return initialized_here_; }
 
     ModuleInfo info() const;
     std::vector<TokenInfo> tokens() const;
@@ -58,11 +62,13 @@ class Module {
     std::vector<MechanismInfo> mechanisms(CK_SLOT_ID slot) const;
 
   private:
-    Module(std::filesystem::path path, void* library, CK_FUNCTION_LIST* functions);
+    Module(std::filesystem::path path, void* library, CK_FUNCTION_LIST* functions,
+           bool initialized_here);
 
     std::filesystem::path path_;
     void* library_;
     CK_FUNCTION_LIST* functions_;
+    bool initialized_here_;
 };
 
 // Trims the blank padding PKCS#11 puts in its fixed-size text fields.
