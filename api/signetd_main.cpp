@@ -22,6 +22,7 @@
 #include "common/error.hpp"
 #include "common/exit_status.hpp"
 #include "common/log.hpp"
+#include "common/secret.hpp"
 #include "hsm/bridge.hpp"
 #include "hsm/token.hpp"
 #include "policy/config.hpp"
@@ -256,11 +257,15 @@ void sync_api_clients(const policy::Config& config, store::Database& db, audit::
 }
 
 int serve(const std::string& config_path) {
+    // Before any thread: the PIN and OpenSSL's private keys live in the locked secure heap.
+    const SecureHeap secure_heap = init_secure_heap();
     const policy::Config config = policy::load_config(config_path);
     auto log = std::make_shared<Logger>(LogDestination::standard_error(),
                                         LoggerOptions{.minimum = config.logging.level});
     auto access_log = std::make_shared<Logger>(destination(config.logging.access_log));
     log->info("signetd starting", {{"version", kVersion}, {"config", config.file.string()}});
+    if (secure_heap != SecureHeap::locked)
+        log->warn("secure heap", {{"state", describe(secure_heap)}});
 
     hsm::TokenConfig token_config{config.hsm.module, config.hsm.token, config.hsm.pin,
                                   config.hsm.pool_size};
