@@ -170,4 +170,33 @@ std::vector<MechanismInfo> Module::mechanisms(CK_SLOT_ID slot) const {
     return result;
 }
 
+SessionTicket Module::open_session(CK_SLOT_ID slot) const {
+    std::lock_guard lock(sessions_mutex_);
+    CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
+    check_rv(functions_->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr,
+                                       &handle),
+             "C_OpenSession");
+    // A number still registered belonged to a session the module has since lost: its holder's
+    // ticket no longer names it.
+    const SessionTicket session{handle, next_ticket_++};
+    sessions_[handle] = session.ticket;
+    return session;
+}
+
+void Module::close_session(const SessionTicket& session) const noexcept {
+    std::lock_guard lock(sessions_mutex_);
+    const auto it = sessions_.find(session.handle);
+    if (it == sessions_.end() || it->second != session.ticket)
+        return;
+    sessions_.erase(it);
+    functions_->C_CloseSession(session.handle);
+}
+
+void Module::forget_session(const SessionTicket& session) const noexcept {
+    std::lock_guard lock(sessions_mutex_);
+    const auto it = sessions_.find(session.handle);
+    if (it != sessions_.end() && it->second == session.ticket)
+        sessions_.erase(it);
+}
+
 }  // namespace signet::hsm
