@@ -131,6 +131,9 @@ std::vector<api::HealthCheck> health_checks(hsm::Token& token, store::Database& 
     std::vector<api::HealthCheck> checks;
     checks.push_back(
         {"hsm", [&token] {
+             // Lost (and not back yet): say why, without a call that would fail anyway.
+             if (const auto state = token.state(); !state.up)
+                 return api::HealthResult{api::HealthStatus::down, state.detail};
              // A round trip through a pooled session (logged in).
              token.random(1);
              return api::HealthResult{api::HealthStatus::ok, "token " + token.info().label};
@@ -267,8 +270,9 @@ int serve(const std::string& config_path) {
     if (secure_heap != SecureHeap::locked)
         log->warn("secure heap", {{"state", describe(secure_heap)}});
 
-    hsm::TokenConfig token_config{config.hsm.module, config.hsm.token, config.hsm.pin,
-                                  config.hsm.pool_size};
+    hsm::TokenConfig token_config{config.hsm.module,       config.hsm.token,
+                                  config.hsm.pin,          config.hsm.pool_size,
+                                  config.hsm.session_wait, config.hsm.retry_interval};
     auto token = hsm::Token::open(token_config);
     log->info("hsm ready", {{"module", config.hsm.module.string()}, {"token", config.hsm.token}});
 
