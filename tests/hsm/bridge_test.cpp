@@ -67,6 +67,16 @@ BridgeKeys& keys() {
     return k;
 }
 
+// EVP_DigestSign of a short message with SHA-256: its result.
+int digest_sign_once(EVP_PKEY* key) {
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key), 1);
+    unsigned char signature[128];
+    std::size_t size = sizeof signature;
+    const unsigned char message[] = "x";
+    return EVP_DigestSign(ctx.get(), signature, &size, message, sizeof message);
+}
+
 // EVP_DigestSignInit with the scheme's digest and padding, for the *_sign_ctx APIs.
 EvpMdCtxPtr signing_context(const Scheme& scheme, EVP_PKEY* key) {
     EvpMdCtxPtr ctx(EVP_MD_CTX_new());
@@ -554,14 +564,7 @@ BOOST_AUTO_TEST_CASE(a_foreign_signer_parameter_is_refused_not_dereferenced) {
         }
     }
     // The genuine hand-over still works.
-    auto key = keys().key(kSchemes[0]);
-    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()),
-                        1);
-    unsigned char signature[128];
-    std::size_t size = sizeof signature;
-    const unsigned char message[] = "still signs";
-    BOOST_CHECK_EQUAL(EVP_DigestSign(ctx.get(), signature, &size, message, sizeof message), 1);
+    BOOST_CHECK_EQUAL(digest_sign_once(keys().key(kSchemes[0]).get()), 1);
 }
 
 BOOST_AUTO_TEST_CASE(signing_fails_cleanly_when_the_hsm_key_is_gone) {
@@ -581,13 +584,7 @@ BOOST_AUTO_TEST_CASE(signing_fails_cleanly_when_the_hsm_key_is_gone) {
         for (CK_ULONG i = 0; i < count; ++i)
             api.C_DestroyObject(s, objects[i]);
     });
-    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()),
-                        1);
-    unsigned char signature[128];
-    std::size_t size = sizeof signature;
-    const unsigned char message[] = "x";
-    BOOST_CHECK_LE(EVP_DigestSign(ctx.get(), signature, &size, message, sizeof message), 0);
+    BOOST_CHECK_LE(digest_sign_once(key.get()), 0);
     try {
         throw_openssl_error("signing");
     } catch (const Error& e) {
