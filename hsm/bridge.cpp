@@ -13,6 +13,7 @@
 
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -765,27 +766,30 @@ int provider_init(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISP
     return 1;
 }
 
-// The providers loaded per library context; unloaded at exit, before OpenSSL's own cleanup
-// (registered earlier, so it runs later).
-struct LoadedProviders {
-    std::map<OSSL_LIB_CTX*, std::array<OSSL_PROVIDER*, 2>> by_context;
-    ~LoadedProviders() {
-        for (auto& [libctx, providers] : by_context) {
-            for (OSSL_PROVIDER* provider : providers)
-                OSSL_PROVIDER_unload(provider);
-        }
-    }
-};
-
+// The providers loaded per library context. They are unloaded by a handler OpenSSL runs at the
+// start of its own exit-time cleanup (OPENSSL_atexit), not by a static destructor: whether such
+// a destructor ran before or after OpenSSL's cleanup depended on which came first in the
+// process, and after it the unload crashed (found by fuzz/hsm_fuzz). Never destroyed itself.
 std::mutex g_install_mutex;
-std::map<OSSL_LIB_CTX*, std::array<OSSL_PROVIDER*, 2>>& installed() {
-    static LoadedProviders providers;
-    return providers.by_context;
+auto& installed() {
+    static auto* providers = new std::map<OSSL_LIB_CTX*, std::array<OSSL_PROVIDER*, 2>>;
+    return *providers;
+}
+
+void unload_providers() {
+    std::lock_guard lock(g_install_mutex);
+    for (auto& [libctx, providers] : installed()) {
+        for (OSSL_PROVIDER* provider : providers)
+            OSSL_PROVIDER_unload(provider);
+    }
+    installed().clear();
 }
 
 }  // namespace
 
 void install_bridge(OSSL_LIB_CTX* libctx) {
+    static const bool unload_at_exit = OPENSSL_atexit(unload_providers) == 1;
+    (void)unload_at_exit;
     std::lock_guard lock(g_install_mutex);
     if (installed().contains(libctx))
         return;
