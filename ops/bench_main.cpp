@@ -30,6 +30,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/handle.hpp"
+#include "common/secret.hpp"
 #include "hsm/bridge.hpp"
 #include "hsm/token.hpp"
 #include "ops/bench_support.hpp"
@@ -600,6 +601,8 @@ int main(int argc, char** argv) {
         std::cout << kUsage << signet::bench::kTsaUsage;
         return argc < 2 ? 2 : 0;
     }
+    // As signetd does: OpenSSL's private keys (and SoftHSM's, in-process) in the secure heap.
+    signet::init_secure_heap();
     try {
         const std::string what = argv[1];
         if (what == "hsm")

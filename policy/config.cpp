@@ -145,6 +145,8 @@ void read_hsm(Map& map, const fs::path& base, HsmSettings& out) {
         }
     }
     read_unsigned(map, "pool_size", out.pool_size, 1, 1024, "a session count");
+    read_duration(map, "session_wait_ms", out.session_wait, 1, 600'000);
+    read_duration(map, "retry_interval_ms", out.retry_interval, 10, 600'000);
 }
 
 std::string lowercase(std::string_view text) {

@@ -63,6 +63,8 @@ struct HsmSettings {
     std::string token;                                                 // the token's label
     SecretSource pin;  // "file:PATH" (resolved) or "env:VARIABLE"; never the PIN itself
     std::size_t pool_size = 8;
+    Milliseconds session_wait{5'000};    // session_wait_ms: longest wait for a free session
+    Milliseconds retry_interval{1'000};  // retry_interval_ms: between tries of a lost HSM
 };
 
 // database

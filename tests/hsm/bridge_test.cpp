@@ -15,8 +15,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/test/unit_test.hpp>
 #include <thread>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/handle.hpp"
@@ -63,6 +65,16 @@ struct BridgeKeys {
 BridgeKeys& keys() {
     static BridgeKeys k;
     return k;
+}
+
+// EVP_DigestSign of a short message with SHA-256: its result.
+int digest_sign_once(EVP_PKEY* key) {
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key), 1);
+    unsigned char signature[128];
+    std::size_t size = sizeof signature;
+    const unsigned char message[] = "x";
+    return EVP_DigestSign(ctx.get(), signature, &size, message, sizeof message);
 }
 
 // EVP_DigestSignInit with the scheme's digest and padding, for the *_sign_ctx APIs.
@@ -513,6 +525,48 @@ BOOST_AUTO_TEST_CASE(unsupported_requests_fail_cleanly) {
     BOOST_CHECK_THROW(bridge_key(nullptr), Error);
 }
 
+BOOST_AUTO_TEST_CASE(a_foreign_signer_parameter_is_refused_not_dereferenced) {
+    install_bridge();
+    // Anyone in the process may call EVP_PKEY_fromdata on the bridge's key manager with any
+    // parameters. A parameter that only carries the name bridge_key() uses (or the name it used
+    // to use) must be refused without being taken for a pointer; ASan watches the attempt.
+    std::array<unsigned char, 16> sixteen;
+    sixteen.fill(0x41);  // the size a std::shared_ptr has: once taken for one
+    std::array<unsigned char, 8> eight;
+    eight.fill(0x42);
+    char text[] = "0123456789abcdef";
+    std::uint64_t unknown_id = 0x4141414141414141ULL;
+    std::uint32_t narrow_id = 0x41414141U;
+    for (const char* name : {kBridgeSignerParam, "signet-signer"}) {
+        const std::vector<std::pair<std::string, OSSL_PARAM>> forgeries{
+            {"16-byte octet string", OSSL_PARAM_construct_octet_string(name, sixteen.data(), 16)},
+            {"8-byte octet string", OSSL_PARAM_construct_octet_string(name, eight.data(), 8)},
+            {"UTF-8 string", OSSL_PARAM_construct_utf8_string(name, text, 0)},
+            {"unknown id", OSSL_PARAM_construct_uint64(name, &unknown_id)},
+            {"32-bit id", OSSL_PARAM_construct_uint32(name, &narrow_id)},
+        };
+        for (const auto& [what, forged] : forgeries) {
+            for (const char* algorithm : {"EC", "RSA"}) {
+                BOOST_TEST_CONTEXT(name << ": " << what << " for " << algorithm) {
+                    EvpPkeyCtxPtr ctx(
+                        EVP_PKEY_CTX_new_from_name(nullptr, algorithm, "provider=signet-hsm"));
+                    BOOST_REQUIRE(ctx);
+                    BOOST_REQUIRE_EQUAL(EVP_PKEY_fromdata_init(ctx.get()), 1);
+                    std::array<OSSL_PARAM, 2> params{forged, OSSL_PARAM_construct_end()};
+                    EVP_PKEY* key = nullptr;
+                    BOOST_CHECK_LE(
+                        EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_KEYPAIR, params.data()), 0);
+                    BOOST_CHECK(key == nullptr);
+                    EVP_PKEY_free(key);
+                    clear_openssl_errors();
+                }
+            }
+        }
+    }
+    // The genuine hand-over still works.
+    BOOST_CHECK_EQUAL(digest_sign_once(keys().key(kSchemes[0]).get()), 1);
+}
+
 BOOST_AUTO_TEST_CASE(signing_fails_cleanly_when_the_hsm_key_is_gone) {
     // The file's token: SoftHSM sees new tokens only at C_Initialize, and the module is loaded.
     auto& token = keys().token;
@@ -530,13 +584,7 @@ BOOST_AUTO_TEST_CASE(signing_fails_cleanly_when_the_hsm_key_is_gone) {
         for (CK_ULONG i = 0; i < count; ++i)
             api.C_DestroyObject(s, objects[i]);
     });
-    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()),
-                        1);
-    unsigned char signature[128];
-    std::size_t size = sizeof signature;
-    const unsigned char message[] = "x";
-    BOOST_CHECK_LE(EVP_DigestSign(ctx.get(), signature, &size, message, sizeof message), 0);
+    BOOST_CHECK_LE(digest_sign_once(key.get()), 0);
     try {
         throw_openssl_error("signing");
     } catch (const Error& e) {

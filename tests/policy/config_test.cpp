@@ -93,6 +93,8 @@ BOOST_AUTO_TEST_CASE(minimal_configuration_gets_defaults) {
     BOOST_CHECK_EQUAL(c.hsm.token, "signet-dev");
     BOOST_CHECK_EQUAL(c.hsm.module, "/usr/lib/softhsm/libsofthsm2.so");
     BOOST_CHECK_EQUAL(c.hsm.pool_size, 8u);
+    BOOST_CHECK_EQUAL(c.hsm.session_wait.count(), 5000);
+    BOOST_CHECK_EQUAL(c.hsm.retry_interval.count(), 1000);
     BOOST_CHECK(c.http.enabled);
     BOOST_CHECK_EQUAL(c.http.address, "127.0.0.1");
     BOOST_CHECK_EQUAL(c.http.port, 8080);
@@ -599,6 +601,17 @@ BOOST_AUTO_TEST_CASE(yaml_syntax_errors_have_a_position) {
                f.at(2, 5) + "YAML syntax error: illegal map value");
     check_line(f.error(Fixture::base() + "---\nstate_dir: other\n"),
                f.at(6, 1) + "a second YAML document; the file holds one");
+}
+
+BOOST_AUTO_TEST_CASE(hsm_waits_are_read_and_bounded) {
+    Fixture f;
+    const Config c = f.load(Fixture::base() + "  session_wait_ms: 250\n  retry_interval_ms: 50\n");
+    BOOST_CHECK_EQUAL(c.hsm.session_wait.count(), 250);
+    BOOST_CHECK_EQUAL(c.hsm.retry_interval.count(), 50);
+    const std::string message =
+        f.error(Fixture::base() + "  session_wait_ms: 0\n  retry_interval_ms: 5\n");
+    BOOST_CHECK_MESSAGE(contains(message, "hsm.session_wait_ms: 0"), message);
+    BOOST_CHECK_MESSAGE(contains(message, "hsm.retry_interval_ms: 5"), message);
 }
 
 BOOST_AUTO_TEST_CASE(all_problems_are_reported_together_in_file_order) {
