@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 namespace signet {
 
@@ -42,9 +43,9 @@ std::string format_utc(Clock::time_point t) {
 
 Clock::time_point parse_utc(std::string_view text) {
     const auto fail = [&]() -> Error {
-        return Error(Errc::invalid_argument,
-                     "'" + std::string(text.substr(0, 64)) +
-                         "' is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SS[.fraction]Z)");
+        return Error(
+            Errc::invalid_argument,
+            quote_input(text) + " is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SS[.fraction]Z)");
     };
     auto digits = [&](std::size_t at, std::size_t count) -> int {
         if (at + count > text.size())
