@@ -149,9 +149,9 @@ int ceremony(const Arguments& args) {
         throw UsageError("ceremony needs exactly one FILE.yaml");
     const auto plan = policy::load_ceremony(args.words[1]);
     Appliance appliance(args);
-    const auto results =
-        ca::run_ceremony(plan, *appliance.token, *appliance.database, *appliance.certificates,
-                         *appliance.audit, appliance.clock, operator_actor());
+    const auto results = ca::run_ceremony(plan, appliance.config.ca.profiles, *appliance.token,
+                                          *appliance.database, *appliance.certificates,
+                                          *appliance.audit, appliance.clock, operator_actor());
     ca::Authority authority = appliance.authority();
     authority.refresh_crls(operator_actor());
     for (const auto& r : results) {
