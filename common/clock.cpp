@@ -83,8 +83,10 @@ Clock::time_point parse_utc(std::string_view text) {
     const std::chrono::year_month_day date{std::chrono::year(year),
                                            std::chrono::month(static_cast<unsigned>(month)),
                                            std::chrono::day(static_cast<unsigned>(day))};
-    // No leap second: X.509 and PostgreSQL have none either.
-    if (!date.ok() || hour > 23 || minute > 59 || second > 59)
+    // No leap second: X.509 and PostgreSQL have none either. Years 1970-2199: a time_point
+    // counts nanoseconds in 64 bits, which overflow before 1678 and after 2262 (a fuzzer's
+    // year 1013 did), and Signet has no use for dates outside.
+    if (!date.ok() || hour > 23 || minute > 59 || second > 59 || year < 1970 || year > 2199)
         throw fail();
     return std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
            std::chrono::seconds(second) + fraction;

@@ -67,8 +67,8 @@ class ManualClock final : public Clock {
 std::string format_utc(Clock::time_point t);
 
 // Parses RFC 3339 in UTC: "YYYY-MM-DDTHH:MM:SSZ" with an optional fraction of up to 9 digits
-// (kept to the microsecond). Offsets other than Z, lowercase t/z and impossible dates are
-// Errc::invalid_argument.
+// (kept to the microsecond). Offsets other than Z, lowercase t/z, impossible dates and years
+// outside 1970-2199 are Errc::invalid_argument.
 Clock::time_point parse_utc(std::string_view text);
 
 // The IMF-fixdate of HTTP (RFC 9110 §5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
