@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "common/bytes.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
 
@@ -27,16 +28,6 @@ constexpr std::array<NameAttributeRule, 15> kRules{{
     {"title", NID_title, 64, V_ASN1_UTF8STRING},
     {"pseudonym", NID_pseudonym, 128, V_ASN1_UTF8STRING},
 }};
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 std::string_view trimmed(std::string_view s) {
     while (!s.empty() && s.front() == ' ')
@@ -67,8 +58,8 @@ std::string read_value(std::string_view text, std::size_t& at) {
         }
         if (at + 1 >= text.size())
             throw Error(Errc::invalid_argument, "the DN ends in a lone '\\'");
-        const int high = hex_digit(text[at + 1]);
-        const int low = at + 2 < text.size() ? hex_digit(text[at + 2]) : -1;
+        const int high = hex_value(text[at + 1]);
+        const int low = at + 2 < text.size() ? hex_value(text[at + 2]) : -1;
         if (high >= 0 && low >= 0) {
             value.push_back(static_cast<char>(high * 16 + low));
             at += 2;
