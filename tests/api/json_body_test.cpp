@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "api/ca_requests.hpp"
+#include "api/problem.hpp"
 #include "tests/support/expect.hpp"
 
 using namespace signet;
@@ -92,6 +93,23 @@ BOOST_AUTO_TEST_CASE(revoke_bodies) {
             decode_revoke_request(JsonBody::parse(R"({"invalidity_date":"1013-01-02T03:04:05Z"})"));
         },
         Errc::invalid_argument, "is not an RFC 3339 UTC time");
+}
+
+// The safety net under quote_input: whatever a service's message holds, a problem's detail is
+// at most kMaxProblemDetailBytes, cut at a character boundary.
+BOOST_AUTO_TEST_CASE(problem_details_are_capped_at_a_character_boundary) {
+    std::string message;
+    while (message.size() < 16384)
+        message += "王";  // three bytes each: a cut in the middle would not be UTF-8
+    const auto body = nlohmann::json::parse(
+        problem_json(problems::invalid_argument, message, "00000000-0000-0000-0000-000000000000"));
+    const std::string detail = body["detail"];
+    BOOST_CHECK_LE(detail.size(), kMaxProblemDetailBytes);
+    BOOST_CHECK(detail.ends_with("...(cut)"));
+    BOOST_CHECK(detail.starts_with("王王王"));
+    BOOST_CHECK_EQUAL(
+        problem_json(problems::invalid_argument, "short", "id").find("\"detail\":\"short\""),
+        problem_json(problems::invalid_argument, "short", "id").find("\"detail\""));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
