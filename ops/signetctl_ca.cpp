@@ -31,7 +31,9 @@ database, state_dir and ca sections are used):
   ceremony FILE.yaml                     run a key ceremony (see ops/ceremony.example.yaml)
   subject add --kind person|organization --name NAME --country CC
               [--organization O] [--id-masked M] [--assurance LEVEL]
-                                         create a subject (until the RA verifies identities)
+                                         create a subject (until the RA verifies identities);
+                                         NAME and O at most 64 characters, M at most 64
+                                         PrintableString characters (mask digits with X)
   subject list                           the subjects
   cert issue --subject ID --profile P [--csr FILE | --key-type T] [--out FILE]
                                          issue a certificate, from a CSR (PEM or DER) or with a
