@@ -67,6 +67,11 @@ const ProblemType& problem_type_for(Errc code) noexcept;
 
 std::string problem_type_uri(const ProblemType& type);
 
+// A problem's detail is cut to this many bytes (at a character boundary, "...(cut)" added): a
+// safety net under the services' quoting of client input (common/text.hpp quote_input), so no
+// error echoes a large input whole.
+inline constexpr std::size_t kMaxProblemDetailBytes = 1024;
+
 // The problem+json body: {"type","title","status","detail","instance","request_id"}.
 // `instance` is "urn:uuid:<request id>", which names this occurrence (and the log lines about
 // it); `request_id` repeats the bare id for convenience.

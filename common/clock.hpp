@@ -69,8 +69,8 @@ class ManualClock final : public Clock {
 std::string format_utc(Clock::time_point t);
 
 // Parses RFC 3339 in UTC: "YYYY-MM-DDTHH:MM:SSZ" with an optional fraction of up to 9 digits
-// (kept to the microsecond). Offsets other than Z, lowercase t/z, impossible dates and instants
-// a Clock::time_point cannot hold (see from_unix_seconds) are Errc::invalid_argument.
+// (kept to the microsecond). Offsets other than Z, lowercase t/z, impossible dates and years
+// outside 1970-2199 are Errc::invalid_argument.
 Clock::time_point parse_utc(std::string_view text);
 
 // The instant `seconds` after the Unix epoch, or nullopt where a Clock::time_point cannot hold

@@ -192,7 +192,7 @@ EvpPkeyPtr make_ec_public_key(KeyType type, Bytes ec_point) {
     Bytes point = ec_point;
     if (!(ec_point.size() == 1 + 2 * field && ec_point[0] == 0x04)) {
         const unsigned char* p = ec_point.data();
-        handle<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free> octets(
+        Asn1OctetStringPtr octets(
             d2i_ASN1_OCTET_STRING(nullptr, &p, static_cast<long>(ec_point.size())));
         if (!octets)
             throw_openssl_error("CKA_EC_POINT is not a DER OCTET STRING");
@@ -216,13 +216,13 @@ EvpPkeyPtr make_ec_public_key(KeyType type, Bytes ec_point) {
 EvpPkeyPtr make_rsa_public_key(const Bytes& modulus, const Bytes& exponent) {
     BignumPtr n(BN_bin2bn(modulus.data(), static_cast<int>(modulus.size()), nullptr));
     BignumPtr e(BN_bin2bn(exponent.data(), static_cast<int>(exponent.size()), nullptr));
-    handle<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> builder(OSSL_PARAM_BLD_new());
+    OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
     if (!n || !e || !builder ||
         !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
         !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, e.get())) {
         throw_openssl_error("cannot build the RSA public key");
     }
-    handle<OSSL_PARAM, OSSL_PARAM_free> params(OSSL_PARAM_BLD_to_param(builder.get()));
+    OsslParamPtr params(OSSL_PARAM_BLD_to_param(builder.get()));
     EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", kDefaultProvider));
     EVP_PKEY* key = nullptr;
     if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
@@ -263,8 +263,7 @@ EvpPkeyPtr parse_spki(ByteView der) {
 Bytes key_identifier(EVP_PKEY* key) {
     const Bytes der = spki_der(key);
     const unsigned char* p = der.data();
-    handle<X509_PUBKEY, X509_PUBKEY_free> spki(
-        d2i_X509_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+    X509PubkeyPtr spki(d2i_X509_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
     const unsigned char* bits = nullptr;
     int bits_len = 0;
     if (!spki || !X509_PUBKEY_get0_param(nullptr, &bits, &bits_len, nullptr, spki.get())) {

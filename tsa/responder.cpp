@@ -107,16 +107,6 @@ int time_callback(TS_RESP_CTX*, void* data, long* seconds, long* micros) {
     return 1;
 }
 
-std::string drain_openssl_errors() {
-    std::string text;
-    while (const unsigned long code = ERR_get_error()) {
-        char buffer[256];
-        ERR_error_string_n(code, buffer, sizeof buffer);
-        text += (text.empty() ? "" : "; ") + std::string(buffer);
-    }
-    return text;
-}
-
 // tsa_tokens.imprint_algorithm: "sha256", "sha384", "sha512".
 std::string algorithm_column(Digest digest) {
     switch (digest) {

@@ -13,16 +13,6 @@ namespace signet::tsa {
 
 namespace {
 
-std::string drain_openssl_errors() {
-    std::string text;
-    while (const unsigned long code = ERR_get_error()) {
-        char buffer[256];
-        ERR_error_string_n(code, buffer, sizeof buffer);
-        text += (text.empty() ? "" : "; ") + std::string(buffer);
-    }
-    return text.empty() ? "no reason given" : text;
-}
-
 // The names of the failInfo bits set, for a rejection's message.
 std::string failure_names(const ASN1_BIT_STRING* bits) {
     std::string names;
@@ -231,8 +221,8 @@ void verify_token(const ParsedToken& token, const VerifyOptions& options) {
 
     ERR_clear_error();
     if (TS_RESP_verify_token(ctx.get(), token.token.get()) != 1) {
-        throw Error(Errc::failed_precondition,
-                    "the time-stamp token does not verify: " + drain_openssl_errors());
+        throw Error(Errc::failed_precondition, "the time-stamp token does not verify: " +
+                                                   drain_openssl_errors("no reason given"));
     }
 }
 

@@ -93,7 +93,7 @@ EvpMdCtxPtr signing_context(const Scheme& scheme, EVP_PKEY* key) {
 void add_extension(X509* cert, int nid, const char* value) {
     X509V3_CTX v3;
     X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
-    handle<X509_EXTENSION, X509_EXTENSION_free> ext(X509V3_EXT_conf_nid(nullptr, &v3, nid, value));
+    X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &v3, nid, value));
     BOOST_REQUIRE(ext);
     BOOST_REQUIRE_EQUAL(X509_add_ext(cert, ext.get(), -1), 1);
 }
@@ -253,12 +253,12 @@ BOOST_AUTO_TEST_CASE(self_signed_certificate_and_crl_pass_openssl_verify) {
             X509CrlPtr crl(X509_CRL_new());
             X509_CRL_set_version(crl.get(), 1);
             X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(cert.get()));
-            handle<ASN1_TIME, ASN1_TIME_free> now(ASN1_TIME_adj(nullptr, time(nullptr), 0, 0));
-            handle<ASN1_TIME, ASN1_TIME_free> next(ASN1_TIME_adj(nullptr, time(nullptr), 1, 0));
+            Asn1TimePtr now(ASN1_TIME_adj(nullptr, time(nullptr), 0, 0));
+            Asn1TimePtr next(ASN1_TIME_adj(nullptr, time(nullptr), 1, 0));
             X509_CRL_set1_lastUpdate(crl.get(), now.get());
             X509_CRL_set1_nextUpdate(crl.get(), next.get());
             X509_REVOKED* revoked = X509_REVOKED_new();
-            handle<ASN1_INTEGER, ASN1_INTEGER_free> serial(ASN1_INTEGER_new());
+            Asn1IntegerPtr serial(ASN1_INTEGER_new());
             ASN1_INTEGER_set(serial.get(), 77);
             X509_REVOKED_set_serialNumber(revoked, serial.get());
             X509_REVOKED_set_revocationDate(revoked, now.get());
@@ -287,7 +287,7 @@ BOOST_AUTO_TEST_CASE(certificate_request_passes_openssl_req_verify) {
         BOOST_TEST_CONTEXT(scheme.name) {
             TempDir dir;
             auto key = keys().key(scheme);
-            handle<X509_REQ, X509_REQ_free> req(X509_REQ_new());
+            X509ReqPtr req(X509_REQ_new());
             X509_NAME* name = X509_REQ_get_subject_name(req.get());
             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                                        reinterpret_cast<const unsigned char*>("csr"), -1, -1, 0);
@@ -359,9 +359,9 @@ BOOST_AUTO_TEST_CASE(ocsp_response_signed_through_the_bridge_verifies) {
         BOOST_TEST_CONTEXT(scheme.name) {
             auto key = keys().key(scheme);
             X509Ptr cert = self_signed(scheme, key.get(), "OCSP responder");
-            handle<OCSP_BASICRESP, OCSP_BASICRESP_free> basic(OCSP_BASICRESP_new());
+            OcspBasicRespPtr basic(OCSP_BASICRESP_new());
             OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), cert.get(), cert.get());
-            handle<ASN1_TIME, ASN1_TIME_free> now(ASN1_TIME_adj(nullptr, time(nullptr), 0, 0));
+            Asn1TimePtr now(ASN1_TIME_adj(nullptr, time(nullptr), 0, 0));
             BOOST_REQUIRE(OCSP_basic_add1_status(basic.get(), id, V_OCSP_CERTSTATUS_GOOD, 0,
                                                  nullptr, now.get(), nullptr));
             OCSP_CERTID_free(id);

@@ -256,7 +256,7 @@ BOOST_AUTO_TEST_CASE(wrapped_user_keys_sign_and_leave_nothing_in_the_hsm) {
         BOOST_CHECK(!wrapped.wrapped_private_key.empty());
         // The blob is not a PKCS#8 structure anyone could parse.
         const unsigned char* p = wrapped.wrapped_private_key.data();
-        handle<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free> pkcs8(d2i_PKCS8_PRIV_KEY_INFO(
+        Pkcs8PrivKeyInfoPtr pkcs8(d2i_PKCS8_PRIV_KEY_INFO(
             nullptr, &p, static_cast<long>(wrapped.wrapped_private_key.size())));
         BOOST_CHECK(!pkcs8);
         clear_openssl_errors();

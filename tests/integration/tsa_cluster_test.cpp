@@ -25,7 +25,7 @@ using namespace signet::testing;
 
 namespace {
 
-using TsRespPtr = signet::handle<TS_RESP, TS_RESP_free>;
+using signet::TsRespPtr;
 
 std::string binary(const char* name) {
     const char* dir = std::getenv("SIGNET_BINARY_DIR");
