@@ -16,8 +16,6 @@ using tsa::Failure;
 
 namespace {
 
-const tsa::Requester kRequester{std::nullopt, "127.0.0.1"};
-
 // A synchronised kernel clock with this maximum error; the estimate is much smaller, as on a
 // real host, so a rule that read the estimate would pass where the bound does not.
 Clock::Health synchronised(std::chrono::microseconds maximum_error) {

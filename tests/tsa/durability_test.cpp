@@ -15,8 +15,6 @@ using namespace signet::testing;
 
 namespace {
 
-const tsa::Requester kRequester{std::nullopt, "127.0.0.1"};
-
 // The TSA's HSM key, with a look around before each signature.
 class WatchedSigner final : public hsm::Signer {
   public:

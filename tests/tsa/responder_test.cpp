@@ -24,8 +24,6 @@ using tsa::Failure;
 
 namespace {
 
-const tsa::Requester kRequester{std::nullopt, "127.0.0.1"};
-
 // The one failInfo bit of a rejection, checked.
 void expect_rejection(const tsa::Reply& reply, Failure failure, const std::string& needle = "") {
     BOOST_TEST_MESSAGE("rejection: " << reply.reason);

@@ -21,8 +21,6 @@ using tsa::Failure;
 
 namespace {
 
-const tsa::Requester kRequester{std::nullopt, "127.0.0.1"};
-
 bool printable_ascii(std::string_view text) {
     return std::ranges::all_of(text, [](char c) { return c >= 0x20 && c <= 0x7e; });
 }

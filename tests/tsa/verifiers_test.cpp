@@ -14,28 +14,9 @@ using namespace signet::testing;
 
 namespace {
 
-std::string binary(const char* name) {
-    const char* dir = std::getenv("SIGNET_BINARY_DIR");
-    BOOST_REQUIRE_MESSAGE(dir != nullptr, "SIGNET_BINARY_DIR is not set (run through ctest)");
-    return std::string(dir) + "/" + name;
-}
-
-std::filesystem::path source_dir() {
-    const char* dir = std::getenv("SIGNET_SOURCE_DIR");
-    BOOST_REQUIRE(dir != nullptr);
-    return dir;
-}
-
-CommandResult run(const std::vector<std::string>& argv) {
-    CommandResult result = run_command(argv);
-    BOOST_TEST_MESSAGE(argv[0] << " " << (argv.size() > 1 ? argv[1] : "") << " -> "
-                               << result.exit_code << "\n"
-                               << result.output);
-    return result;
-}
-
+// Runs a command that must succeed, showing its output when it does not.
 void must(const std::vector<std::string>& argv) {
-    const CommandResult result = run(argv);
+    const CommandResult result = run_command(argv);
     BOOST_REQUIRE_MESSAGE(result.exit_code == 0, argv[0] << " failed:\n" << result.output);
 }
 
@@ -48,8 +29,8 @@ bool contains(const std::string& text, const std::string& needle) {
 struct CeremonyNode {
     CeremonyNode() : node("tsa:\n  allow_unsynchronized_clock: true\n") {
         write_file(node.dir() / "ceremony.yaml",
-                   read_file(source_dir() / "ops/ceremony.example.yaml"));
-        must({binary("ops/signetctl"), "ceremony", (node.dir() / "ceremony.yaml").string(),
+                   read_file(source_file("ops/ceremony.example.yaml")));
+        must({built_file("ops/signetctl"), "ceremony", (node.dir() / "ceremony.yaml").string(),
               "--config", node.config_file().string()});
         node.start();
     }
@@ -84,13 +65,14 @@ BOOST_FIXTURE_TEST_CASE(openssl_verifies_with_the_root_alone, CeremonyNode) {
         BOOST_REQUIRE_EQUAL(response.status, 200);
         write_file(reply, response.body);
         const CommandResult verified =
-            run({"openssl", "ts", "-verify", "-queryfile", query.string(), "-in", reply.string(),
-                 "-CAfile", root_pem().string()});
+            run_command({"openssl", "ts", "-verify", "-queryfile", query.string(), "-in",
+                         reply.string(), "-CAfile", root_pem().string()});
         if (cert) {
             // certReq: the token carries the TSA certificate and the issuing CA; the root is all
             // the verifier needs.
-            BOOST_CHECK_EQUAL(verified.exit_code, 0);
-            BOOST_CHECK(contains(verified.output, "Verification: OK"));
+            BOOST_CHECK_MESSAGE(
+                verified.exit_code == 0 && contains(verified.output, "Verification: OK"),
+                verified.output);
         } else {
             // Without certReq there are no certificates in the token (RFC 3161 section 2.4.1):
             // the verifier must bring them.
@@ -149,9 +131,12 @@ BOOST_FIXTURE_TEST_CASE(jarsigner_verifies_a_time_stamped_jar_against_the_roots,
           password, "-tsa", tsa_url(), "-signedjar", path("signed.jar"), path("app.jar"),
           "signer"});
     const CommandResult verified =
-        run({"jarsigner", "-verify", "-strict", "-verbose", "-keystore", path("trust.p12"),
-             "-storetype", "PKCS12", "-storepass", password, path("signed.jar")});
-    BOOST_CHECK_EQUAL(verified.exit_code, 0);
+        run_command({"jarsigner", "-verify", "-strict", "-verbose", "-keystore", path("trust.p12"),
+                     "-storetype", "PKCS12", "-storepass", password, path("signed.jar")});
+    BOOST_TEST_MESSAGE(verified.output);
+    BOOST_CHECK_MESSAGE(verified.exit_code == 0, "jarsigner -verify -strict: exit "
+                                                     << verified.exit_code << "\n"
+                                                     << verified.output);
     BOOST_CHECK(contains(verified.output, "jar verified."));
     BOOST_CHECK(contains(verified.output, "Timestamped by"));
     BOOST_CHECK(!contains(verified.output, "PKIX path building failed"));
