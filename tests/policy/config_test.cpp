@@ -648,6 +648,12 @@ BOOST_AUTO_TEST_CASE(yaml_syntax_errors_have_a_position) {
                f.at(2, 5) + "YAML syntax error: illegal map value");
     check_line(f.error(Fixture::base() + "---\nstate_dir: other\n"),
                f.at(6, 1) + "a second YAML document; the file holds one");
+    // yaml-cpp's LoadAll never returned from these (fuzz/policy_fuzz.cpp found it): a ','
+    // that cannot start a node is a syntax error at its place.
+    check_line(f.error(",\n"),
+               f.at(1, 1) + "YAML syntax error: unexpected ',' (a ',' outside [ ] or { }?)");
+    check_line(f.error("  state_dir: var\n,\"\n"),
+               f.at(2, 1) + "YAML syntax error: unexpected ',' (a ',' outside [ ] or { }?)");
 }
 
 BOOST_AUTO_TEST_CASE(all_problems_are_reported_together_in_file_order) {
