@@ -3,9 +3,11 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "api/ca_requests.hpp"
 #include "ca/crl.hpp"
 #include "ca/x509.hpp"
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 namespace signet::api {
 
@@ -22,7 +24,7 @@ Bytes parse_serial(std::string_view text) {
     }
     if (serial.empty() || serial.size() > 20)
         throw Error(Errc::invalid_argument,
-                    "'" + std::string(text.substr(0, 64)) + "' is not a serial (hex, 1-20 octets)");
+                    quote_input(text) + " is not a serial (hex, 1-20 octets)");
     return serial;
 }
 
@@ -30,7 +32,7 @@ std::string_view name_between(std::string_view path, std::string_view prefix,
                               std::string_view suffix) {
     if (!path.starts_with(prefix) || !path.ends_with(suffix) ||
         path.size() <= prefix.size() + suffix.size())
-        throw Error(Errc::not_found, "no such resource: " + std::string(path.substr(0, 128)));
+        throw Error(Errc::not_found, "no such resource: " + quote_input(path, 128));
     return path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
 }
 
@@ -67,50 +69,6 @@ json certificate_json(const store::CertificateRecord& r) {
     return j;
 }
 
-json parse_body(const Request& request) {
-    if (request.header(http::field::content_type).substr(0, 16) != "application/json")
-        throw Error(Errc::invalid_argument, "the body must be application/json");
-    try {
-        json body = json::parse(request.body);
-        if (!body.is_object())
-            throw Error(Errc::invalid_argument, "the body must be a JSON object");
-        return body;
-    } catch (const json::parse_error& e) {
-        throw Error(Errc::invalid_argument, std::string("the body is not JSON: ") + e.what());
-    }
-}
-
-// Reads an optional member of the expected JSON type.
-template <class T>
-std::optional<T> member(const json& body, const char* name) {
-    const auto it = body.find(name);
-    if (it == body.end() || it->is_null())
-        return std::nullopt;
-    try {
-        return it->get<T>();
-    } catch (const json::exception&) {
-        throw Error(Errc::invalid_argument, std::string("'") + name + "' has the wrong type");
-    }
-}
-
-void only_members(const json& body, std::initializer_list<std::string_view> allowed) {
-    for (const auto& [key, value] : body.items()) {
-        if (std::ranges::find(allowed, key) == allowed.end())
-            throw Error(Errc::invalid_argument, "unknown member '" + key + "'");
-    }
-}
-
-// The CSR as the client sent it: PEM text, or base64 of the DER.
-Bytes csr_bytes(const std::string& text) {
-    if (text.starts_with("-----BEGIN"))
-        return Bytes(text.begin(), text.end());
-    try {
-        return from_base64(text);
-    } catch (const Error&) {
-        throw Error(Errc::invalid_argument, "'csr' is neither PEM nor base64 DER");
-    }
-}
-
 std::string actor_of(const Request& request) {
     return request.client != nullptr ? "client:" + request.client->name : "anonymous";
 }
@@ -131,7 +89,8 @@ std::map<std::string, std::string> query_parameters(std::string_view query) {
         if (value.find('%') != std::string::npos || key.find('%') != std::string::npos)
             throw Error(Errc::invalid_argument, "percent-encoded query parameters are not used");
         if (!out.emplace(key, value).second)
-            throw Error(Errc::invalid_argument, "query parameter '" + key + "' given twice");
+            throw Error(Errc::invalid_argument,
+                        "query parameter " + quote_input(key) + " given twice");
     }
     return out;
 }
@@ -163,7 +122,7 @@ void add_ca_routes(Router& router, ca::Authority& authority, store::CertificateR
         const std::string name(name_between(request.path, "/ca/", ".crt"));
         const auto ca = reader.find_ca(name);
         if (!ca)
-            throw Error(Errc::not_found, "no CA named '" + name.substr(0, 64) + "'");
+            throw Error(Errc::not_found, "no CA named " + quote_input(name));
         Response response = Response::bytes(
             std::string(ca->certificate.begin(), ca->certificate.end()), "application/pkix-cert");
         response.headers.emplace_back("Cache-Control", "public, max-age=86400");
@@ -179,7 +138,7 @@ void add_ca_routes(Router& router, ca::Authority& authority, store::CertificateR
         const std::string name(name_between(request.path, "/crl/", ".crl"));
         const auto latest = reader.latest_crl(name);
         if (!latest)
-            throw Error(Errc::not_found, "no CRL for CA '" + name.substr(0, 64) + "'");
+            throw Error(Errc::not_found, "no CRL for CA " + quote_input(name));
         Response response = Response::bytes(std::string(latest->der.begin(), latest->der.end()),
                                             "application/pkix-crl");
         // Caches may keep it until nextUpdate (RFC 5019 §6.2 reasons the same way for OCSP),
@@ -203,19 +162,7 @@ void add_ca_routes(Router& router, ca::Authority& authority, store::CertificateR
     issue.scope = "certificates:issue";
     issue.max_body_bytes = 128 * 1024;
     issue.handler = [&authority](const Request& request) {
-        const json body = parse_body(request);
-        only_members(body, {"subject_id", "profile", "csr", "key_type"});
-        ca::IssueRequest issue_request;
-        const auto subject_id = member<std::int64_t>(body, "subject_id");
-        const auto profile = member<std::string>(body, "profile");
-        if (!subject_id || !profile)
-            throw Error(Errc::invalid_argument, "'subject_id' and 'profile' are required");
-        issue_request.subject_id = *subject_id;
-        issue_request.profile = *profile;
-        if (const auto csr = member<std::string>(body, "csr"))
-            issue_request.csr = csr_bytes(*csr);
-        if (const auto key_type = member<std::string>(body, "key_type"))
-            issue_request.key_type = parse_key_type(*key_type);
+        ca::IssueRequest issue_request = decode_issue_request(JsonBody::from_request(request));
         issue_request.actor = actor_of(request);
         const auto issued = authority.issue(issue_request);
         Response response = json_response(certificate_json(issued.record), http::status::created);
@@ -248,7 +195,7 @@ void add_ca_routes(Router& router, ca::Authority& authority, store::CertificateR
             else if (key == "limit")
                 query.limit = static_cast<std::size_t>(parse_integer(value, "limit", 1, 1000));
             else
-                throw Error(Errc::invalid_argument, "unknown query parameter '" + key + "'");
+                throw Error(Errc::invalid_argument, "unknown query parameter " + quote_input(key));
         }
         json items = json::array();
         for (const auto& record : reader.search(query))
@@ -288,16 +235,9 @@ void add_ca_routes(Router& router, ca::Authority& authority, store::CertificateR
                         "POST /v1/certificates/{serial}/revoke is the only "
                         "action on a certificate");
         const Bytes serial = parse_serial(rest.substr(0, rest.size() - 7));
-        const json body = parse_body(request);
-        only_members(body, {"reason", "invalidity_date"});
-        const auto reason_name = member<std::string>(body, "reason");
-        const auto reason = reason_name ? ca::parse_revocation_reason(*reason_name)
-                                        : ca::RevocationReason::unspecified;
-        std::optional<Clock::time_point> invalidity;
-        if (const auto date = member<std::string>(body, "invalidity_date"))
-            invalidity = parse_utc(*date);
-        return json_response(
-            certificate_json(authority.revoke(serial, reason, invalidity, actor_of(request))));
+        const RevokeRequest revoke_request = decode_revoke_request(JsonBody::from_request(request));
+        return json_response(certificate_json(authority.revoke(
+            serial, revoke_request.reason, revoke_request.invalidity_date, actor_of(request))));
     };
     router.add(std::move(revoke));
 }

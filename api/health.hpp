@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,13 +25,44 @@ struct HealthResult {
 
 struct HealthCheck {
     std::string name{};
-    // Runs on a server thread for every /healthz request, so it should be quick; an exception
-    // counts as "down" with the exception's message as the detail.
+    // Runs on a thread of its own (HealthMonitor) for /healthz; it may block, but past the
+    // deadline it is reported down. An exception counts as "down" with its message as the detail.
     std::function<HealthResult()> check{};
+};
+
+struct NamedHealth {
+    std::string_view name;
+    HealthResult result;
 };
 
 // {"status":"ok|degraded|down","checks":{"<name>":{"status":"...","detail":"..."},...}}
 // The overall status is the worst of the checks (ok with no checks).
+Response health_report(std::span<const NamedHealth> results);
+
+// Runs each check in turn on the calling thread, then health_report.
 Response health_response(const std::vector<HealthCheck>& checks);
+
+// What the server's /healthz uses: the checks run off the I/O threads, in parallel, each on a
+// thread of its own, so that one that hangs (an HSM or a database that stopped answering)
+// delays neither the answer past the deadline nor the other checks. A check that has not
+// answered by the deadline is reported down, "did not answer within N ms"; while it is still
+// running, later requests wait for that same run rather than starting another, so a hung check
+// holds one thread, however often /healthz is asked.
+class HealthMonitor {
+  public:
+    HealthMonitor(std::vector<HealthCheck> checks, std::chrono::milliseconds deadline);
+    HealthMonitor(const HealthMonitor&) = delete;
+    HealthMonitor& operator=(const HealthMonitor&) = delete;
+    // A check still running then is left to finish on its own (see api/abandon.hpp).
+    ~HealthMonitor();
+
+    // Blocks for at most the deadline.
+    Response respond();
+
+  private:
+    struct Shared;
+    std::shared_ptr<Shared> shared_;
+    std::chrono::milliseconds deadline_;
+};
 
 }  // namespace signet::api

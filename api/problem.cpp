@@ -35,8 +35,23 @@ std::string problem_type_uri(const ProblemType& type) {
     return uri;
 }
 
-std::string problem_json(const ProblemType& type, std::string_view detail,
+namespace {
+
+// `detail` cut to kMaxProblemDetailBytes, never inside a UTF-8 sequence.
+std::string capped(std::string_view detail) {
+    if (detail.size() <= kMaxProblemDetailBytes)
+        return std::string(detail);
+    std::size_t end = kMaxProblemDetailBytes - 8;
+    while (end > 0 && (static_cast<unsigned char>(detail[end]) & 0xc0) == 0x80)
+        --end;
+    return std::string(detail.substr(0, end)) + "...(cut)";
+}
+
+}  // namespace
+
+std::string problem_json(const ProblemType& type, std::string_view full_detail,
                          std::string_view request_id) {
+    const std::string detail = capped(full_detail);
     std::string body;
     body.reserve(192 + detail.size());
     body += "{\"type\":\"";

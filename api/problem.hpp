@@ -39,6 +39,9 @@ inline constexpr ProblemType unsupported_media_type{
 inline constexpr ProblemType header_too_large{http::status::request_header_fields_too_large,
                                               "header-too-large",
                                               "Request header fields too large"};
+// A request whose body stopped arriving before read_timeout (RFC 9110 §15.5.9).
+inline constexpr ProblemType request_timeout{http::status::request_timeout, "request-timeout",
+                                             "Request timeout"};
 inline constexpr ProblemType overloaded{http::status::service_unavailable, "overloaded",
                                         "Too many connections"};
 // signet::Errc, thrown by a service (permission_denied is also the server's wrong-scope answer).
@@ -63,6 +66,11 @@ inline constexpr ProblemType internal_error{http::status::internal_server_error,
 const ProblemType& problem_type_for(Errc code) noexcept;
 
 std::string problem_type_uri(const ProblemType& type);
+
+// A problem's detail is cut to this many bytes (at a character boundary, "...(cut)" added): a
+// safety net under the services' quoting of client input (common/text.hpp quote_input), so no
+// error echoes a large input whole.
+inline constexpr std::size_t kMaxProblemDetailBytes = 1024;
 
 // The problem+json body: {"type","title","status","detail","instance","request_id"}.
 // `instance` is "urn:uuid:<request id>", which names this occurrence (and the log lines about

@@ -26,15 +26,21 @@ struct ListenerOptions {
 };
 
 struct LimitOptions {
-    std::size_t max_header_bytes = 8 * 1024;         // beyond: 431
-    std::size_t max_body_bytes = 1024 * 1024;        // default per route; beyond: 413
-    std::chrono::milliseconds read_timeout{10'000};  // to receive one whole request (from its
-                                                     // first byte), a TLS handshake, or to
-                                                     // send one response
+    std::size_t max_header_bytes = 8 * 1024;   // beyond: 431 (chunk extensions and trailer
+                                               // fields count against it too)
+    std::size_t max_body_bytes = 1024 * 1024;  // default per route; beyond: 413
+    // For a request's head to be complete: from its first byte, or for a connection's first
+    // request from the accept (the TLS handshake included). Beyond: closed without an answer.
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds read_timeout{10'000};  // to receive one whole request from its
+                                                     // first byte (beyond, with the head
+                                                     // received: 408), or to send one response
     std::chrono::milliseconds idle_timeout{60'000};  // between requests on a kept-alive
                                                      // connection
-    std::size_t max_connections = 1024;  // open at once, both listeners; beyond: 503 and close
-                                         // on HTTP, close on HTTPS
+    // Open at once, both listeners. Beyond, the connection idle the longest (one that has sent
+    // nothing yet, or a kept-alive one between requests) is closed to make room; when none is
+    // idle, 503 and close on HTTP, close on HTTPS.
+    std::size_t max_connections = 1024;
     std::chrono::milliseconds shutdown_grace{10'000};  // for in-flight requests on stop()
 };
 
@@ -54,6 +60,9 @@ struct ServerOptions {
     ListenerSet healthz_listeners = ListenerSet::https_only();
     ListenerSet metrics_listeners = ListenerSet::https_only();
     std::string metrics_scope{};
+    // How long /healthz waits for each check (they run in parallel); one that has not answered
+    // by then is reported down.
+    std::chrono::milliseconds health_check_deadline{2'000};
 };
 
 // What the server works with besides its options. Loggers may be the same object.
@@ -76,7 +85,9 @@ struct ServerContext {
 //
 // Lifecycle: the constructor binds the listeners (Errc::io if an address is taken);
 // run() serves until stop(), from the calling thread plus threads-1 more; stop() may be
-// called from any thread, once or more. After run() returns, no handler runs any more.
+// called from any thread, once or more. run() returns within the grace (plus half a second)
+// even when a handler never returns: such a request is abandoned (logged with its request id)
+// and its thread left running; every other handler has returned by then.
 class Server {
   public:
     Server(ServerOptions options, Router router, ServerContext context);
@@ -93,7 +104,7 @@ class Server {
 
     // Graceful shutdown: stop accepting; close idle connections; let requests in flight finish
     // (their response says Connection: close) for up to `grace`, then close what is left.
-    // run() returns once every connection is gone.
+    // run() returns once every connection is gone, or only those stuck in a handler remain.
     void stop(std::chrono::milliseconds grace);
     void stop();  // with limits.shutdown_grace
 

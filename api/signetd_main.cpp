@@ -22,6 +22,7 @@
 #include "common/error.hpp"
 #include "common/exit_status.hpp"
 #include "common/log.hpp"
+#include "common/secret.hpp"
 #include "hsm/bridge.hpp"
 #include "hsm/token.hpp"
 #include "policy/config.hpp"
@@ -98,6 +99,7 @@ api::ServerOptions server_options(const policy::Config& config, hsm::Token& toke
     options.https = {config.https.enabled, config.https.address, config.https.port};
     options.limits.max_header_bytes = config.limits.max_header_bytes;
     options.limits.max_body_bytes = config.limits.max_body_bytes;
+    options.limits.header_timeout = config.limits.header_timeout;
     options.limits.read_timeout = config.limits.read_timeout;
     options.limits.idle_timeout = config.limits.idle_timeout;
     options.limits.max_connections = config.limits.max_connections;
@@ -130,6 +132,9 @@ std::vector<api::HealthCheck> health_checks(hsm::Token& token, store::Database& 
     std::vector<api::HealthCheck> checks;
     checks.push_back(
         {"hsm", [&token] {
+             // Lost (and not back yet): say why, without a call that would fail anyway.
+             if (const auto state = token.state(); !state.up)
+                 return api::HealthResult{api::HealthStatus::down, state.detail};
              // A round trip through a pooled session (logged in).
              token.random(1);
              return api::HealthResult{api::HealthStatus::ok, "token " + token.info().label};
@@ -263,14 +268,19 @@ void sync_api_clients(const policy::Config& config, store::Database& db, audit::
 }
 
 int serve(const std::string& config_path) {
+    // Before any thread: the PIN and OpenSSL's private keys live in the locked secure heap.
+    const SecureHeap secure_heap = init_secure_heap();
     const policy::Config config = policy::load_config(config_path);
     auto log = std::make_shared<Logger>(LogDestination::standard_error(),
                                         LoggerOptions{.minimum = config.logging.level});
     auto access_log = std::make_shared<Logger>(destination(config.logging.access_log));
     log->info("signetd starting", {{"version", kVersion}, {"config", config.file.string()}});
+    if (secure_heap != SecureHeap::locked)
+        log->warn("secure heap", {{"state", describe(secure_heap)}});
 
-    hsm::TokenConfig token_config{config.hsm.module, config.hsm.token, config.hsm.pin,
-                                  config.hsm.pool_size};
+    hsm::TokenConfig token_config{config.hsm.module,       config.hsm.token,
+                                  config.hsm.pin,          config.hsm.pool_size,
+                                  config.hsm.session_wait, config.hsm.retry_interval};
     auto token = hsm::Token::open(token_config);
     log->info("hsm ready", {{"module", config.hsm.module.string()}, {"token", config.hsm.token}});
 

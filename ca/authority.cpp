@@ -4,54 +4,12 @@
 
 #include "ca/csr.hpp"
 #include "common/error.hpp"
+#include "common/text.hpp"
 #include "hsm/bridge.hpp"
 
 namespace signet::ca {
 
 namespace {
-
-// RFC 4514 §2.4: escape ',', '+', '"', '\', '<', '>', ';' anywhere, '#' and ' ' at the start,
-// ' ' at the end, and '=' (harmless to escape, and our parser splits on it).
-std::string escape_dn_value(std::string_view value) {
-    std::string out;
-    for (std::size_t i = 0; i < value.size(); ++i) {
-        const char c = value[i];
-        const bool special = c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' ||
-                             c == '>' || c == ';' || c == '=';
-        const bool edge = (i == 0 && (c == '#' || c == ' ')) || (i + 1 == value.size() && c == ' ');
-        if (special || edge)
-            out.push_back('\\');
-        out.push_back(c);
-    }
-    return out;
-}
-
-// The template's RDNs, split at unescaped commas.
-std::vector<std::string> split_rdns(const std::string& text) {
-    std::vector<std::string> parts;
-    std::string current;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\\' && i + 1 < text.size()) {
-            current += text.substr(i, 2);
-            ++i;
-        } else if (text[i] == ',') {
-            parts.push_back(current);
-            current.clear();
-        } else {
-            current.push_back(text[i]);
-        }
-    }
-    parts.push_back(current);
-    return parts;
-}
-
-std::string trimmed(std::string_view s) {
-    while (!s.empty() && s.front() == ' ')
-        s.remove_prefix(1);
-    while (!s.empty() && s.back() == ' ' && !(s.size() >= 2 && s[s.size() - 2] == '\\'))
-        s.remove_suffix(1);
-    return std::string(s);
-}
 
 std::chrono::system_clock::time_point to_seconds(Clock::time_point t) {
     return std::chrono::time_point_cast<std::chrono::seconds>(t);
@@ -64,53 +22,57 @@ const policy::CertificateProfile& profile_of(const policy::CaSettings& settings,
         std::string known;
         for (const auto& [n, p] : settings.profiles)
             known += (known.empty() ? "" : ", ") + n;
-        throw Error(Errc::not_found, "no certificate profile named '" + name + "' (configured: " +
-                                         (known.empty() ? "none" : known) + ")");
+        throw Error(Errc::not_found, "no certificate profile named " + quote_input(name) +
+                                         " (configured: " + (known.empty() ? "none" : known) + ")");
     }
     return it->second;
 }
 
 }  // namespace
 
-std::string subject_dn(const std::string& subject_template, const store::Subject& subject) {
-    const std::map<std::string, std::string> values{{"name", subject.name},
-                                                    {"organization", subject.organization},
-                                                    {"country", subject.country},
-                                                    {"id_masked", subject.id_masked}};
-    std::string dn;
-    for (const auto& rdn : split_rdns(subject_template)) {
-        const auto eq = rdn.find('=');
-        if (eq == std::string::npos)
-            throw Error(Errc::failed_precondition, "subject template '" + subject_template +
-                                                       "': '" + rdn + "' is not ATTRIBUTE=VALUE");
+DistinguishedName subject_dn(const std::string& subject_template, const store::Subject& subject) {
+    const std::map<std::string, std::string, std::less<>> values{
+        {"name", subject.name},
+        {"organization", subject.organization},
+        {"country", subject.country},
+        {"id_masked", subject.id_masked}};
+    const auto refuse = [&](const std::string& why) {
+        return Error(Errc::failed_precondition,
+                     "subject template " + quote_input(subject_template) + ": " + why);
+    };
+    DistinguishedName parsed;
+    try {
+        parsed = parse_distinguished_name(subject_template);
+    } catch (const Error& e) {
+        throw refuse(e.what());
+    }
+    DistinguishedName dn;
+    for (const auto& [type, pattern] : parsed) {
+        // The subject's values go in verbatim: the DN is built attribute by attribute
+        // (make_name), never written out as RFC 4514 text and parsed back.
         std::string value;
-        const std::string raw = rdn.substr(eq + 1);
-        for (std::size_t i = 0; i < raw.size(); ++i) {
-            if (raw[i] == '{') {
-                const auto close = raw.find('}', i);
-                if (close == std::string::npos)
-                    throw Error(Errc::failed_precondition,
-                                "subject template '" + subject_template + "': unclosed '{'");
-                const std::string variable = raw.substr(i + 1, close - i - 1);
-                const auto it = values.find(variable);
-                if (it == values.end())
-                    throw Error(Errc::failed_precondition,
-                                "subject template '" + subject_template + "': unknown {" +
-                                    variable + "} (name, organization, country, id_masked)");
-                value += escape_dn_value(it->second);
-                i = close;
-            } else {
-                value.push_back(raw[i]);
+        for (std::size_t i = 0; i < pattern.size(); ++i) {
+            if (pattern[i] != '{') {
+                value.push_back(pattern[i]);
+                continue;
             }
+            const auto close = pattern.find('}', i);
+            if (close == std::string::npos)
+                throw refuse("unclosed '{'");
+            const std::string_view variable =
+                std::string_view(pattern).substr(i + 1, close - i - 1);
+            const auto it = values.find(variable);
+            if (it == values.end())
+                throw refuse("unknown {" + std::string(variable) +
+                             "} (name, organization, country, id_masked)");
+            value += it->second;
+            i = close;
         }
-        value = trimmed(value);
-        if (value.empty())
-            continue;  // e.g. O={organization} for a person without one
-        dn += (dn.empty() ? "" : ",") + trimmed(rdn.substr(0, eq)) + "=" + value;
+        if (!value.empty())  // e.g. O={organization} for a person without one
+            dn.push_back({type, std::move(value)});
     }
     if (dn.empty())
-        throw Error(Errc::failed_precondition,
-                    "subject template '" + subject_template + "' gives an empty DN");
+        throw refuse("it gives an empty DN");
     return dn;
 }
 
@@ -159,13 +121,21 @@ Issued Authority::issue(const IssueRequest& request) {
     const auto subject = deps_.subjects.find(request.subject_id);
     if (!subject)
         throw Error(Errc::not_found, "no subject with id " + std::to_string(request.subject_id));
+    // The rules intake applied (store::validate_subject): a subject stored before them, or
+    // written around them, is refused here rather than found out by lint.
+    try {
+        store::validate_subject(*subject);
+    } catch (const Error& e) {
+        throw Error(Errc::failed_precondition, "subject " + std::to_string(subject->id) +
+                                                   " cannot be issued for: " + e.what());
+    }
     if (subject->assurance_level < static_cast<int>(profile.required_assurance)) {
         throw Error(Errc::failed_precondition,
                     "subject " + std::to_string(subject->id) + " has identity assurance level " +
                         std::to_string(subject->assurance_level) + "; profile '" + request.profile +
                         "' requires " + std::to_string(profile.required_assurance));
     }
-    const std::string dn = subject_dn(
+    DistinguishedName dn = subject_dn(
         profile.subject_template.empty() ? "CN={name}" : profile.subject_template, *subject);
     const auto issuer = load_ca(profile.issuer);
 
@@ -206,7 +176,7 @@ Issued Authority::issue(const IssueRequest& request) {
     // Whole seconds (X.509 times have no fractions); the last second is included (RFC 5280
     // §4.1.2.5: the validity period includes both dates), hence the one second less.
     const TimePoint not_before = to_seconds(deps_.clock.now());
-    draft.tmpl.subject = dn;
+    draft.tmpl.subject = std::move(dn);
     draft.tmpl.not_before = not_before;
     draft.tmpl.not_after =
         not_before + std::chrono::days(profile.validity_days) - std::chrono::seconds(1);

@@ -93,10 +93,11 @@ class Authority {
     std::unique_ptr<GroupCommitIssuanceJournal> journal_;
 };
 
-// The subject DN of `subject` under `subject_template`: {name}, {organization}, {country} and
-// {id_masked} are replaced by the subject's values, escaped as RFC 4514 §2.4 requires; an
-// attribute whose value is empty after the replacement is left out. Errc::failed_precondition
-// for an unknown {variable} or a DN with no attribute left.
-std::string subject_dn(const std::string& subject_template, const store::Subject& subject);
+// The subject DN of `subject` under `subject_template` (RFC 4514 text, as in the profile):
+// {name}, {organization}, {country} and {id_masked} are replaced by the subject's values as they
+// are (each attribute's value is put into the certificate verbatim: no escaping); an attribute
+// whose value is empty after the replacement is left out. Errc::failed_precondition for a
+// template that does not parse, an unknown {variable}, or a DN with no attribute left.
+DistinguishedName subject_dn(const std::string& subject_template, const store::Subject& subject);
 
 }  // namespace signet::ca

@@ -16,6 +16,7 @@ namespace fs = std::filesystem;
 
 const std::string kOcspSigning = "1.3.6.1.5.5.7.3.9";   // RFC 6960 §4.2.2.2
 const std::string kTimeStamping = "1.3.6.1.5.5.7.3.8";  // RFC 3161 §2.3
+const std::string kAnyPolicy = "2.5.29.32.0";           // RFC 5280 §4.2.1.4
 
 TimePoint whole_seconds(Clock::time_point t) {
     return std::chrono::time_point_cast<std::chrono::seconds>(t);
@@ -35,10 +36,13 @@ struct Made {
 
 class CeremonyRun {
   public:
-    CeremonyRun(const policy::Ceremony& c, hsm::Token& token, store::Database& database,
+    CeremonyRun(const policy::Ceremony& c,
+                const std::map<std::string, policy::CertificateProfile>& profiles,
+                hsm::Token& token, store::Database& database,
                 store::CertificateRepository& certificates, audit::AuditLog& audit,
                 const Clock& clock, std::string actor)
         : c_(c),
+          profiles_(profiles),
           token_(token),
           certificates_(certificates),
           audit_(audit),
@@ -56,7 +60,7 @@ class CeremonyRun {
         std::vector<std::string> problems;
         auto check_dn = [&](const std::string& where, const std::string& dn) {
             try {
-                parse_distinguished_name(dn);
+                make_name(parse_distinguished_name(dn));
             } catch (const Error& e) {
                 problems.push_back(where + ".subject: " + e.what());
             }
@@ -85,6 +89,7 @@ class CeremonyRun {
             const auto& ca = c_.issuing_cas[i];
             const std::string where = "issuing_cas[" + std::to_string(i) + "]";
             check_ca(where, ca);
+            check_policies(where, ca, problems);
             if (ca.validity_days > c_.root.validity_days)
                 problems.push_back(where + ".validity_days: " + std::to_string(ca.validity_days) +
                                    " outlasts the root's " + std::to_string(c_.root.validity_days));
@@ -145,6 +150,45 @@ class CeremonyRun {
     }
 
   private:
+    // The policies of the profiles issued under `ca`, sorted, each once.
+    std::set<std::string> profile_policies(const policy::CeremonyCa& ca) const {
+        std::set<std::string> policies;
+        for (const auto& [name, profile] : profiles_) {
+            if (profile.issuer == ca.name)
+                policies.insert(profile.certificate_policies.begin(),
+                                profile.certificate_policies.end());
+        }
+        return policies;
+    }
+
+    // An issuing CA's certificatePolicies: the ceremony file's list, else its profiles'.
+    std::vector<std::string> policies_of(const policy::CeremonyCa& ca) const {
+        if (ca.certificate_policies)
+            return *ca.certificate_policies;
+        const auto policies = profile_policies(ca);
+        return {policies.begin(), policies.end()};
+    }
+
+    // A list in the ceremony file must cover the CA's profiles, or their certificates would not
+    // validate under explicit policy (RFC 5280 §6.1.3 (d)).
+    void check_policies(const std::string& where, const policy::CeremonyCa& ca,
+                        std::vector<std::string>& problems) const {
+        if (!ca.certificate_policies || std::ranges::find(*ca.certificate_policies, kAnyPolicy) !=
+                                            ca.certificate_policies->end())
+            return;
+        for (const auto& [name, profile] : profiles_) {
+            if (profile.issuer != ca.name)
+                continue;
+            for (const auto& policy : profile.certificate_policies) {
+                if (std::ranges::find(*ca.certificate_policies, policy) ==
+                    ca.certificate_policies->end())
+                    problems.push_back(where + ".certificate_policies: profile '" + name +
+                                       "' issues under policy " + policy +
+                                       ", which the list lacks (add it, or anyPolicy)");
+            }
+        }
+    }
+
     fs::path pem_path(const std::string& name) const { return c_.output_dir / (name + ".pem"); }
 
     Made make_key(const policy::CeremonyKey& key) {
@@ -177,12 +221,13 @@ class CeremonyRun {
         IssuanceDraft draft;
         draft.actor = actor_;
         draft.subject_key = made.key.get();
-        draft.tmpl.subject = ca.subject;
+        draft.tmpl.subject = parse_distinguished_name(ca.subject);
         set_validity(draft.tmpl, now_, ca.validity_days);
         draft.tmpl.is_ca = true;
         draft.tmpl.key_usage = {"keyCertSign", "cRLSign"};
         if (parent != nullptr) {
             draft.tmpl.path_length = ca.path_length;
+            draft.tmpl.certificate_policies = policies_of(ca);
             draft.tmpl.crl_distribution_point = parent->crl_distribution_point;
             draft.tmpl.ca_issuers_url = parent->ca_issuers_url;
             draft.tmpl.ocsp_url = parent->ocsp_url;
@@ -219,7 +264,7 @@ class CeremonyRun {
         IssuanceDraft draft;
         draft.actor = actor_;
         draft.subject_key = made.key.get();
-        draft.tmpl.subject = spec.subject;
+        draft.tmpl.subject = parse_distinguished_name(spec.subject);
         set_validity(draft.tmpl, now_, spec.validity_days);
         draft.tmpl.key_usage = {"digitalSignature"};
         draft.tmpl.extended_key_usage = {kOcspSigning};
@@ -241,7 +286,7 @@ class CeremonyRun {
         IssuanceDraft draft;
         draft.actor = actor_;
         draft.subject_key = made.key.get();
-        draft.tmpl.subject = spec.subject;
+        draft.tmpl.subject = parse_distinguished_name(spec.subject);
         set_validity(draft.tmpl, now_, spec.validity_days);
         // RFC 3161 §2.3: exactly one EKU, id-kp-timeStamping, critical.
         draft.tmpl.key_usage = {"digitalSignature"};
@@ -271,6 +316,7 @@ class CeremonyRun {
     }
 
     const policy::Ceremony& c_;
+    const std::map<std::string, policy::CertificateProfile>& profiles_;
     hsm::Token& token_;
     store::CertificateRepository& certificates_;
     audit::AuditLog& audit_;
@@ -282,12 +328,13 @@ class CeremonyRun {
 
 }  // namespace
 
-std::vector<CeremonyResult> run_ceremony(const policy::Ceremony& ceremony, hsm::Token& token,
-                                         store::Database& database,
-                                         store::CertificateRepository& certificates,
-                                         audit::AuditLog& audit, const Clock& clock,
-                                         const std::string& actor) {
-    return CeremonyRun(ceremony, token, database, certificates, audit, clock, actor).run();
+std::vector<CeremonyResult> run_ceremony(
+    const policy::Ceremony& ceremony,
+    const std::map<std::string, policy::CertificateProfile>& profiles, hsm::Token& token,
+    store::Database& database, store::CertificateRepository& certificates, audit::AuditLog& audit,
+    const Clock& clock, const std::string& actor) {
+    return CeremonyRun(ceremony, profiles, token, database, certificates, audit, clock, actor)
+        .run();
 }
 
 }  // namespace signet::ca

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "common/clock.hpp"
 #include "hsm/token.hpp"
 #include "policy/ceremony.hpp"
+#include "policy/config.hpp"
 #include "store/certificates.hpp"
 
 namespace signet::ca {
@@ -30,10 +32,17 @@ struct CeremonyResult {
 // TSA; every certificate through the issuance cycle (ca/issuance.hpp) and each step an audit
 // event; a failure midway leaves what was made recorded, and running the same file again is
 // refused for what exists.
-std::vector<CeremonyResult> run_ceremony(const policy::Ceremony& ceremony, hsm::Token& token,
-                                         store::Database& database,
-                                         store::CertificateRepository& certificates,
-                                         audit::AuditLog& audit, const Clock& clock,
-                                         const std::string& actor);
+//
+// Certificate policies (RFC 5280 §6.1): each issuing CA's certificate carries the policies of
+// the `profiles` it issues under (ca.profiles in signet.yaml), or the ceremony file's own list
+// for it (which may be anyPolicy, and must then cover those profiles' policies); so a relying
+// party that requires a profile's policy (explicit policy) accepts the path. The root carries
+// none: a relying party's trust anchor is its name and key (§6.1.1 (d)), the root certificate's
+// extensions take no part in path processing, so policies there would restrict nothing.
+std::vector<CeremonyResult> run_ceremony(
+    const policy::Ceremony& ceremony,
+    const std::map<std::string, policy::CertificateProfile>& profiles, hsm::Token& token,
+    store::Database& database, store::CertificateRepository& certificates, audit::AuditLog& audit,
+    const Clock& clock, const std::string& actor);
 
 }  // namespace signet::ca

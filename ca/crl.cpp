@@ -6,17 +6,11 @@
 #include <array>
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 namespace signet::ca {
 
 namespace {
-
-using AsnIntegerPtr = handle<ASN1_INTEGER, ASN1_INTEGER_free>;
-using AsnTimePtr = handle<ASN1_TIME, ASN1_TIME_free>;
-using AsnEnumeratedPtr = handle<ASN1_ENUMERATED, ASN1_ENUMERATED_free>;
-using AsnGeneralizedTimePtr = handle<ASN1_GENERALIZEDTIME, ASN1_GENERALIZEDTIME_free>;
-using AkidPtr = handle<AUTHORITY_KEYID, AUTHORITY_KEYID_free>;
-using RevokedPtr = handle<X509_REVOKED, X509_REVOKED_free>;
 
 struct ReasonName {
     RevocationReason reason;
@@ -67,8 +61,8 @@ RevocationReason parse_revocation_reason(std::string_view name) {
             return r.reason;
         accepted += (accepted.empty() ? "" : ", ") + std::string(r.name);
     }
-    throw Error(Errc::invalid_argument, "'" + std::string(name.substr(0, 64)) +
-                                            "' is not a revocation reason (" + accepted + ")");
+    throw Error(Errc::invalid_argument,
+                quote_input(name) + " is not a revocation reason (" + accepted + ")");
 }
 
 X509CrlPtr build_crl(const CrlTemplate& tmpl, const X509* issuer) {
@@ -80,8 +74,8 @@ X509CrlPtr build_crl(const CrlTemplate& tmpl, const X509* issuer) {
     if (!crl || X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) != 1 ||
         X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer)) != 1)
         throw_openssl_error("cannot start a CRL");
-    AsnTimePtr this_update(ASN1_TIME_set(nullptr, seconds_of(tmpl.this_update)));
-    AsnTimePtr next_update(ASN1_TIME_set(nullptr, seconds_of(tmpl.next_update)));
+    Asn1TimePtr this_update(ASN1_TIME_set(nullptr, seconds_of(tmpl.this_update)));
+    Asn1TimePtr next_update(ASN1_TIME_set(nullptr, seconds_of(tmpl.next_update)));
     if (!this_update || !next_update ||
         X509_CRL_set1_lastUpdate(crl.get(), this_update.get()) != 1 ||
         X509_CRL_set1_nextUpdate(crl.get(), next_update.get()) != 1)
@@ -90,22 +84,22 @@ X509CrlPtr build_crl(const CrlTemplate& tmpl, const X509* issuer) {
     for (const auto& entry : tmpl.revoked) {
         if (entry.serial.empty())
             throw Error(Errc::invalid_argument, "a revoked entry without a serial");
-        RevokedPtr revoked(X509_REVOKED_new());
-        AsnIntegerPtr serial(integer_from_bytes(entry.serial));
-        AsnTimePtr when(ASN1_TIME_set(nullptr, seconds_of(entry.revoked_at)));
+        X509RevokedPtr revoked(X509_REVOKED_new());
+        Asn1IntegerPtr serial(integer_from_bytes(entry.serial));
+        Asn1TimePtr when(ASN1_TIME_set(nullptr, seconds_of(entry.revoked_at)));
         if (!revoked || !when || X509_REVOKED_set_serialNumber(revoked.get(), serial.get()) != 1 ||
             X509_REVOKED_set_revocationDate(revoked.get(), when.get()) != 1)
             throw_openssl_error("cannot make a CRL entry");
         // §5.3.1: reasonCode absent rather than unspecified.
         if (entry.reason != RevocationReason::unspecified) {
-            AsnEnumeratedPtr code(ASN1_ENUMERATED_new());
+            Asn1EnumeratedPtr code(ASN1_ENUMERATED_new());
             ASN1_ENUMERATED_set(code.get(), static_cast<int>(entry.reason));
             if (X509_REVOKED_add1_ext_i2d(revoked.get(), NID_crl_reason, code.get(), 0, 0) != 1)
                 throw_openssl_error("cannot add a reasonCode");
         }
         // §5.3.2: invalidityDate is a GeneralizedTime.
         if (entry.invalidity_date) {
-            AsnGeneralizedTimePtr date(
+            Asn1GeneralizedTimePtr date(
                 ASN1_GENERALIZEDTIME_set(nullptr, seconds_of(*entry.invalidity_date)));
             if (!date || X509_REVOKED_add1_ext_i2d(revoked.get(), NID_invalidity_date, date.get(),
                                                    0, 0) != 1)
@@ -120,9 +114,9 @@ X509CrlPtr build_crl(const CrlTemplate& tmpl, const X509* issuer) {
     const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(const_cast<X509*>(issuer));
     if (ski == nullptr)
         throw Error(Errc::invalid_argument, "the CRL issuer has no subjectKeyIdentifier");
-    AkidPtr akid(AUTHORITY_KEYID_new());
+    AuthorityKeyIdPtr akid(AUTHORITY_KEYID_new());
     akid->keyid = ASN1_OCTET_STRING_dup(ski);
-    AsnIntegerPtr number(ASN1_INTEGER_new());
+    Asn1IntegerPtr number(ASN1_INTEGER_new());
     ASN1_INTEGER_set_uint64(number.get(), tmpl.number);
     if (X509_CRL_add1_ext_i2d(crl.get(), NID_authority_key_identifier, akid.get(), 0, 0) != 1 ||
         X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0, 0) != 1)

@@ -1,6 +1,7 @@
 #include "ca/csr.hpp"
 
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
@@ -13,25 +14,142 @@ namespace signet::ca {
 
 namespace {
 
-using X509ReqPtr = handle<X509_REQ, X509_REQ_free>;
+constexpr std::string_view kNotACsr = "CSR is neither DER nor PEM PKCS#10";
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+X509ReqPtr request_from_der(ByteView der) {
+    const unsigned char* p = der.data();
+    X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
+    if (!req) {
+        clear_openssl_errors();
+        throw Error(Errc::invalid_argument, std::string(kNotACsr));
+    }
+    if (p != der.data() + der.size())
+        throw Error(Errc::invalid_argument, "CSR has trailing data after its DER");
+    return req;
+}
+
+// RFC 7468 §2, strictly: exactly one "CERTIFICATE REQUEST" block (or the older "NEW
+// CERTIFICATE REQUEST" label, §7), nothing but whitespace before or after it, no headers, and
+// DER inside with nothing after it — the same rule the DER path applies, so no second request
+// or stray text rides along unseen.
+X509ReqPtr request_from_pem(ByteView data) {
+    const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+    BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* body = nullptr;
+    long length = 0;
+    if (!bio || PEM_read_bio(bio.get(), &name, &header, &body, &length) != 1) {
+        clear_openssl_errors();
+        throw Error(Errc::invalid_argument, std::string(kNotACsr));
+    }
+    const OpensslBytesPtr owned_name(reinterpret_cast<unsigned char*>(name));
+    const OpensslBytesPtr owned_header(reinterpret_cast<unsigned char*>(header));
+    const OpensslBytesPtr owned_body(body);
+    const std::string_view label(name);
+    if (label != "CERTIFICATE REQUEST" && label != "NEW CERTIFICATE REQUEST")
+        throw Error(Errc::invalid_argument, "CSR PEM block is '" +
+                                                std::string(label.substr(0, 40)) +
+                                                "', not 'CERTIFICATE REQUEST'");
+    if (*header != '\0')
+        throw Error(Errc::invalid_argument, "CSR PEM block has headers (RFC 7468 allows none)");
+    // What PEM_read_bio left unread must be whitespace: a second block, or anything else after
+    // the END line, is refused.
+    const std::size_t consumed = data.size() - static_cast<std::size_t>(BIO_pending(bio.get()));
+    if (!std::ranges::all_of(text.substr(consumed), is_space))
+        throw Error(Errc::invalid_argument,
+                    "CSR PEM has data after its END line (exactly one CERTIFICATE REQUEST block "
+                    "is accepted)");
+    return request_from_der(ByteView(body, static_cast<std::size_t>(length)));
+}
 
 X509ReqPtr read_request(ByteView data) {
     const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
-    if (text.starts_with("-----BEGIN CERTIFICATE REQUEST-----") ||
-        text.starts_with("-----BEGIN NEW CERTIFICATE REQUEST-----")) {
-        BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-        X509ReqPtr req(bio ? PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-        if (!req)
-            throw Error(Errc::invalid_argument, "CSR is neither DER nor PEM PKCS#10");
-        return req;
+    const auto start = std::ranges::find_if_not(text, is_space) - text.begin();
+    // From the BEGIN line on: PEM_read_bio wants it at the start of a line.
+    if (text.substr(static_cast<std::size_t>(start)).starts_with("-----BEGIN "))
+        return request_from_pem(data.subspan(static_cast<std::size_t>(start)));
+    // PEM_read_bio would skip any text before a BEGIN line; a PEM with a preamble is refused
+    // (a DER request starts with its SEQUENCE tag, 0x30).
+    if (text.front() != 0x30 && text.find("-----BEGIN ") != std::string_view::npos)
+        throw Error(Errc::invalid_argument,
+                    "CSR PEM has data before its BEGIN line (exactly one CERTIFICATE REQUEST "
+                    "block is accepted)");
+    return request_from_der(data);
+}
+
+// The hash a digest AlgorithmIdentifier names, if it is SHA-256, -384 or -512.
+bool is_sha2_algorithm(const X509_ALGOR* algorithm) {
+    if (algorithm == nullptr)
+        return false;  // absent: the RSA-PSS default, SHA-1 (RFC 4055 §3.1)
+    const ASN1_OBJECT* oid = nullptr;
+    X509_ALGOR_get0(&oid, nullptr, nullptr, algorithm);
+    const int nid = OBJ_obj2nid(oid);
+    return nid == NID_sha256 || nid == NID_sha384 || nid == NID_sha512;
+}
+
+// RSASSA-PSS parameters (RFC 4055 §3.1) whose hash and MGF1 hash are SHA-256/384/512.
+bool is_sha2_pss(const void* parameters, int parameter_type) {
+    if (parameter_type != V_ASN1_SEQUENCE || parameters == nullptr)
+        return false;
+    const auto* sequence = static_cast<const ASN1_STRING*>(parameters);
+    const unsigned char* p = ASN1_STRING_get0_data(sequence);
+    const RsaPssParamsPtr pss(d2i_RSA_PSS_PARAMS(nullptr, &p, ASN1_STRING_length(sequence)));
+    if (!pss || !is_sha2_algorithm(pss->hashAlgorithm) || pss->maskGenAlgorithm == nullptr)
+        return false;
+    const ASN1_OBJECT* mgf = nullptr;
+    int mgf_parameter_type = 0;
+    const void* mgf_parameter = nullptr;
+    X509_ALGOR_get0(&mgf, &mgf_parameter_type, &mgf_parameter, pss->maskGenAlgorithm);
+    if (OBJ_obj2nid(mgf) != NID_mgf1 || mgf_parameter_type != V_ASN1_SEQUENCE)
+        return false;
+    const auto* mgf_sequence = static_cast<const ASN1_STRING*>(mgf_parameter);
+    const unsigned char* q = ASN1_STRING_get0_data(mgf_sequence);
+    const X509AlgorPtr mgf_hash(d2i_X509_ALGOR(nullptr, &q, ASN1_STRING_length(mgf_sequence)));
+    return mgf_hash && is_sha2_algorithm(mgf_hash.get());
+}
+
+// Only SHA-2 signatures prove possession: a SHA-1 (or MD5) signature can be a collision's
+// (SHAttered, 2017; the CA/Browser Forum's BR §7.1.3.2 allows SHA-256/384/512 only). Checked
+// before the signature is verified, so nothing weak is ever computed on a client's behalf.
+void check_signature_algorithm(const X509_REQ* req) {
+    const X509_ALGOR* algorithm = nullptr;
+    X509_REQ_get0_signature(req, nullptr, &algorithm);
+    const ASN1_OBJECT* oid = nullptr;
+    int parameter_type = 0;
+    const void* parameters = nullptr;
+    X509_ALGOR_get0(&oid, &parameter_type, &parameters, algorithm);
+    const int nid = OBJ_obj2nid(oid);
+    switch (nid) {
+        case NID_sha256WithRSAEncryption:
+        case NID_sha384WithRSAEncryption:
+        case NID_sha512WithRSAEncryption:
+        case NID_ecdsa_with_SHA256:
+        case NID_ecdsa_with_SHA384:
+        case NID_ecdsa_with_SHA512:
+            return;
+        case NID_rsassaPss:
+            if (is_sha2_pss(parameters, parameter_type))
+                return;
+            throw Error(Errc::invalid_argument,
+                        "CSR signature is RSA-PSS with a hash other than SHA-256/384/512 "
+                        "(or the SHA-1 default); sign it with SHA-256, SHA-384 or SHA-512");
+        default: {
+            char dotted[80] = {};
+            OBJ_obj2txt(dotted, sizeof dotted, oid, 1);
+            const char* name = nid == NID_undef ? nullptr : OBJ_nid2ln(nid);
+            throw Error(Errc::invalid_argument,
+                        "CSR signature algorithm " +
+                            (name != nullptr ? std::string(name) + " (" + dotted + ")"
+                                             : std::string(dotted)) +
+                            " is not accepted: only SHA-256/384/512 with RSA PKCS#1 v1.5, "
+                            "RSA-PSS or ECDSA");
+        }
     }
-    const unsigned char* p = data.data();
-    X509ReqPtr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(data.size())));
-    if (!req)
-        throw Error(Errc::invalid_argument, "CSR is neither DER nor PEM PKCS#10");
-    if (p != data.data() + data.size())
-        throw Error(Errc::invalid_argument, "CSR has trailing data after its DER");
-    return req;
 }
 
 }  // namespace
@@ -42,22 +160,28 @@ CertificateRequest parse_certificate_request(ByteView data, std::span<const KeyT
         throw Error(Errc::invalid_argument,
                     "CSR is larger than " + std::to_string(kMaxCsrBytes) + " bytes");
     if (data.empty())
-        throw Error(Errc::invalid_argument, "CSR is neither DER nor PEM PKCS#10");
+        throw Error(Errc::invalid_argument, std::string(kNotACsr));
     const X509ReqPtr req = read_request(data);
 
     CertificateRequest out;
     out.public_key.reset(X509_REQ_get_pubkey(req.get()));
-    if (!out.public_key)
+    if (!out.public_key) {
+        clear_openssl_errors();
         throw Error(Errc::invalid_argument, "CSR key cannot be read");
+    }
     try {
         out.key_type = key_type_of(out.public_key.get());
+        check_rsa_public_exponent(out.public_key.get());
     } catch (const Error& e) {
         throw Error(Errc::invalid_argument, std::string("CSR key: ") + e.what());
     }
+    check_signature_algorithm(req.get());
     // RFC 2986 §3: the signature over certificationRequestInfo proves possession of the key.
-    if (X509_REQ_verify(req.get(), out.public_key.get()) != 1)
+    if (X509_REQ_verify(req.get(), out.public_key.get()) != 1) {
+        clear_openssl_errors();
         throw Error(Errc::invalid_argument,
                     "CSR signature does not verify (proof of possession failed)");
+    }
     if (std::ranges::find(allowed, out.key_type) == allowed.end()) {
         std::string names;
         for (KeyType type : allowed)

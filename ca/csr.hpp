@@ -22,12 +22,22 @@ struct CertificateRequest {
     std::string subject;  // as written in the CSR (informational only)
 };
 
-// Reads a CSR in DER or PEM ("-----BEGIN CERTIFICATE REQUEST-----"), at most kMaxCsrBytes.
-// Each refusal is Errc::invalid_argument with a specific message:
-//   "CSR is larger than 65536 bytes", "CSR is neither DER nor PEM PKCS#10",
-//   "CSR has trailing data after its DER", "CSR signature does not verify (proof of possession
-//   failed)", "CSR key: RSA key of 1024 bits is not supported" (key_type_of's message),
-//   "CSR key type ec-p384 is not allowed by the profile (allowed: ec-p256, rsa-2048)".
+// Reads a CSR in DER or PEM, at most kMaxCsrBytes, strictly:
+//   - DER: one CertificationRequest and nothing after it;
+//   - PEM (RFC 7468): exactly one "CERTIFICATE REQUEST" (or "NEW CERTIFICATE REQUEST") block
+//     with nothing but whitespace before and after it, no headers, one DER request inside;
+//   - the key: a KeyType the profile allows (key_type_of), an RSA exponent of 65537
+//     (check_rsa_public_exponent);
+//   - the signature: SHA-256/384/512 with RSA PKCS#1 v1.5, RSA-PSS (hash and MGF1 hash) or
+//     ECDSA — never SHA-1 or MD5 — checked before it is verified, then verified (proof of
+//     possession, RFC 2986 §3).
+// Each refusal is Errc::invalid_argument with a specific message: "CSR is larger than 65536
+// bytes", "CSR is neither DER nor PEM PKCS#10", "CSR has trailing data after its DER", "CSR PEM
+// has data after its END line ...", "CSR PEM has data before its BEGIN line ...", "CSR key: RSA
+// public exponent 3 is not allowed: only 65537 ...", "CSR signature algorithm
+// 1.2.840.10045.4.1 is not accepted: ...", "CSR signature does not verify (proof of possession
+// failed)", "CSR key: RSA key of 1024 bits is not supported" (key_type_of's message), "CSR key
+// type ec-p384 is not allowed by the profile (allowed: ec-p256, rsa-2048)".
 CertificateRequest parse_certificate_request(ByteView data, std::span<const KeyType> allowed);
 
 }  // namespace signet::ca

@@ -56,7 +56,7 @@ Issued issue_certificate(IssuanceContext& context, const Issuer& issuer, Issuanc
 
         record.serial = draft.tmpl.serial;
         record.issuer_ca = issuer.name;
-        record.subject_dn = draft.tmpl.subject;
+        record.subject_dn = format_distinguished_name(X509_get_subject_name(certificate.get()));
         record.tbs = tbs_der(certificate.get());
         record.status = "reserved";
         record.not_before = draft.tmpl.not_before;

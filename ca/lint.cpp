@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 namespace signet::ca {
 
@@ -15,6 +17,7 @@ namespace {
 
 const std::string kTimeStamping = "1.3.6.1.5.5.7.3.8";
 const std::string kOcspSigning = "1.3.6.1.5.5.7.3.9";
+const std::string kAnyPolicy = "2.5.29.32.0";  // RFC 5280 §4.2.1.4
 
 struct Linter {
     std::vector<LintFinding> findings;
@@ -84,48 +87,57 @@ void check_name(Linter& lint, const X509_NAME* name, bool is_ca) {
     const int count = X509_NAME_entry_count(name);
     if (count == 0 && is_ca)
         lint.fail("rfc5280.subject.empty", "a CA's subject DN must not be empty (§4.1.2.6)");
-    static const std::map<int, int> bounds{
-        {NID_countryName, 2},       {NID_stateOrProvinceName, 128},   {NID_localityName, 128},
-        {NID_organizationName, 64}, {NID_organizationalUnitName, 64}, {NID_commonName, 64},
-        {NID_serialNumber, 64},     {NID_organizationIdentifier, 64}, {NID_givenName, 64},
-        {NID_surname, 64},          {NID_pkcs9_emailAddress, 255},    {NID_title, 64},
-        {NID_pseudonym, 128}};
     for (int i = 0; i < count; ++i) {
         const X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, i);
         const int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(entry));
         const ASN1_STRING* value = X509_NAME_ENTRY_get_data(entry);
         const std::string attribute = nid == NID_undef ? "unknown attribute" : OBJ_nid2sn(nid);
-        const auto bound = bounds.find(nid);
-        if (bound == bounds.end()) {
+        const NameAttributeRule* rule = name_attribute_rule(nid);
+        if (rule == nullptr) {
             lint.fail("signet.subject.attribute", attribute + " is not an attribute Signet issues");
             continue;
         }
         unsigned char* utf8 = nullptr;
         const int length = ASN1_STRING_to_UTF8(&utf8, value);
-        int characters = 0;
-        for (int k = 0; k < length; ++k) {
-            if ((utf8[k] & 0xc0) != 0x80)
-                ++characters;
-        }
-        OPENSSL_free(utf8);
+        const OpensslBytesPtr owned(utf8);
+        const std::string_view text = length > 0
+                                          ? std::string_view(reinterpret_cast<const char*>(utf8),
+                                                             static_cast<std::size_t>(length))
+                                          : std::string_view();
+        const std::size_t characters = utf8_length(text).value_or(0);
         if (length <= 0)
             lint.fail("rfc5280.subject.empty_value", attribute + " is empty or not decodable");
-        else if (characters > bound->second)
+        else if (characters > rule->upper_bound)
             lint.fail("rfc5280.subject.upper_bound",
                       attribute + " has " + std::to_string(characters) + " characters; at most " +
-                          std::to_string(bound->second));
+                          std::to_string(rule->upper_bound));
+        else if (const auto problem = name_text_problem(text))
+            lint.fail("signet.subject.characters", attribute + " " + *problem);
         const int type = ASN1_STRING_type(value);
-        if (nid == NID_countryName || nid == NID_serialNumber) {
+        if (rule->string_type == V_ASN1_PRINTABLESTRING) {
             if (type != V_ASN1_PRINTABLESTRING)
                 lint.fail("rfc5280.subject.encoding", attribute + " must be a PrintableString");
-        } else if (nid == NID_pkcs9_emailAddress) {
+        } else if (rule->string_type == V_ASN1_IA5STRING) {
             if (type != V_ASN1_IA5STRING)
-                lint.fail("rfc5280.subject.encoding", "emailAddress must be an IA5String");
+                lint.fail("rfc5280.subject.encoding", attribute + " must be an IA5String");
         } else if (type != V_ASN1_UTF8STRING && type != V_ASN1_PRINTABLESTRING) {
             lint.fail("rfc5280.subject.encoding",
                       attribute + " must be a UTF8String or PrintableString (§4.1.2.6)");
         }
     }
+}
+
+// The policy OIDs of a certificatePolicies extension; nullopt when there is none.
+std::optional<std::set<std::string>> certificate_policies(const X509* cert) {
+    auto* policies = static_cast<CERTIFICATEPOLICIES*>(
+        X509_get_ext_d2i(cert, NID_certificate_policies, nullptr, nullptr));
+    if (policies == nullptr)
+        return std::nullopt;
+    const CertificatePoliciesPtr owned(policies);
+    std::set<std::string> oids;
+    for (int i = 0; i < sk_POLICYINFO_num(policies); ++i)
+        oids.insert(oid_text(sk_POLICYINFO_value(policies, i)->policyid));
+    return oids;
 }
 
 // The extensions a template asks for, by NID, with their criticality.
@@ -264,11 +276,10 @@ std::vector<LintFinding> lint_certificate(X509* cert_in, const X509* issuer,
 
     // Extended key usage.
     std::vector<std::string> ekus;
-    if (auto* eku = static_cast<EXTENDED_KEY_USAGE*>(
-            X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr))) {
-        for (int i = 0; i < sk_ASN1_OBJECT_num(eku); ++i)
-            ekus.push_back(oid_text(sk_ASN1_OBJECT_value(eku, i)));
-        EXTENDED_KEY_USAGE_free(eku);
+    if (const ExtendedKeyUsagePtr eku{static_cast<EXTENDED_KEY_USAGE*>(
+            X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr))}) {
+        for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i)
+            ekus.push_back(oid_text(sk_ASN1_OBJECT_value(eku.get(), i)));
     }
     if (ekus != expected.extended_key_usage)
         lint.fail("signet.profile.extended_key_usage", "extendedKeyUsage differs from the profile");
@@ -291,11 +302,32 @@ std::vector<LintFinding> lint_certificate(X509* cert_in, const X509* issuer,
                       "an OCSP responder certificate carries neither AIA nor CRL DP");
     }
 
+    // RFC 5280 §6.1.3 (d): a policy of this certificate that its issuer does not carry (nor
+    // anyPolicy) is dropped in path processing, and a relying party requiring it rejects the
+    // path. Checked when the issuer has certificatePolicies (CAs made before the ceremony gave
+    // them policies have none, and would refuse every issuance).
+    if (!self_issued) {
+        const auto issuer_policies = certificate_policies(issuer);
+        if (issuer_policies && !issuer_policies->contains(kAnyPolicy)) {
+            for (const auto& policy : certificate_policies(cert).value_or(std::set<std::string>{}))
+                if (!issuer_policies->contains(policy))
+                    lint.fail("rfc5280.policies.not_in_issuer",
+                              "certificate policy " + policy +
+                                  " is not among the issuer's certificatePolicies");
+        }
+    }
+
     check_name(lint, X509_get_subject_name(cert), expected.is_ca);
+    const EVP_PKEY* public_key = X509_get0_pubkey(cert);
     try {
-        key_type_of(X509_get0_pubkey(cert));
+        key_type_of(public_key);
     } catch (const Error& e) {
         lint.fail("signet.key_type", e.what());
+    }
+    try {
+        check_rsa_public_exponent(public_key);
+    } catch (const Error& e) {
+        lint.fail("cabf.rsa.public_exponent", e.what());
     }
     return lint.findings;
 }

@@ -37,9 +37,14 @@ struct LintFinding {
 //     no keyCertSign/cRLSign for end entities;
 //   - EKU: id-kp-timeStamping alone and critical when present (RFC 3161 §2.3); OCSPSigning
 //     certificates carry id-pkix-ocsp-nocheck and neither AIA nor CRL DP;
-//   - subject DN: non-empty for CAs, every attribute within its upper bound, C a PrintableString
-//     of two letters, other strings UTF8String or PrintableString (§4.1.2.4, §4.1.2.6);
-//   - the subject public key is an allowed KeyType (key_type_of).
+//   - certificatePolicies: each of the certificate's policies is among its issuer's, or the
+//     issuer carries anyPolicy (§6.1.3 (d)); checked when the issuer has the extension;
+//   - subject DN: non-empty for CAs, every attribute one Signet uses (ca/name.hpp) and within
+//     its upper bound, C and serialNumber PrintableString, emailAddress IA5String, other strings
+//     UTF8String or PrintableString (§4.1.2.4, §4.1.2.6), no control or invisible character and
+//     in NFC (common/text.hpp name_text_problem);
+//   - the subject public key is an allowed KeyType (key_type_of), an RSA key's exponent 65537
+//     (check_rsa_public_exponent, CA/Browser Forum BR §6.1.6).
 // An empty result means the certificate passes.
 std::vector<LintFinding> lint_certificate(X509* cert, const X509* issuer,
                                           const CertificateTemplate& expected);

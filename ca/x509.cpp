@@ -10,173 +10,12 @@
 #include <functional>
 #include <map>
 
+#include "common/der.hpp"
 #include "common/error.hpp"
 
 namespace signet::ca {
 
 namespace {
-
-using AsnIntegerPtr = handle<ASN1_INTEGER, ASN1_INTEGER_free>;
-using AsnTimePtr = handle<ASN1_TIME, ASN1_TIME_free>;
-using AsnBitStringPtr = handle<ASN1_BIT_STRING, ASN1_BIT_STRING_free>;
-using AsnOctetStringPtr = handle<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>;
-using AsnNullPtr = handle<ASN1_NULL, ASN1_NULL_free>;
-using BasicConstraintsPtr = handle<BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free>;
-using EkuPtr = handle<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>;
-using PoliciesPtr = handle<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free>;
-using AkidPtr = handle<AUTHORITY_KEYID, AUTHORITY_KEYID_free>;
-using AiaPtr = handle<AUTHORITY_INFO_ACCESS, AUTHORITY_INFO_ACCESS_free>;
-using CrlDpPtr = handle<CRL_DIST_POINTS, CRL_DIST_POINTS_free>;
-using AsnObjectPtr = handle<ASN1_OBJECT, ASN1_OBJECT_free>;
-
-// The attributes a Signet DN may use, their NIDs, upper bounds in characters (RFC 5280
-// Appendix A; X.520), and whether X.520 makes them PrintableString.
-struct Attribute {
-    int nid;
-    std::size_t upper_bound;
-    bool printable;
-};
-
-const std::map<std::string, Attribute, std::less<>>& attributes() {
-    static const std::map<std::string, Attribute, std::less<>> table{
-        {"C", {NID_countryName, 2, true}},
-        {"ST", {NID_stateOrProvinceName, 128, false}},
-        {"L", {NID_localityName, 128, false}},
-        {"O", {NID_organizationName, 64, false}},
-        {"OU", {NID_organizationalUnitName, 64, false}},
-        {"CN", {NID_commonName, 64, false}},
-        {"serialNumber", {NID_serialNumber, 64, true}},
-        {"organizationIdentifier", {NID_organizationIdentifier, 64, false}},
-        {"givenName", {NID_givenName, 64, false}},
-        {"GN", {NID_givenName, 64, false}},
-        {"surname", {NID_surname, 64, false}},
-        {"SN", {NID_surname, 64, false}},
-        {"emailAddress", {NID_pkcs9_emailAddress, 255, false}},
-        {"title", {NID_title, 64, false}},
-        {"pseudonym", {NID_pseudonym, 128, false}},
-    };
-    return table;
-}
-
-// UTF-8 well-formedness (no overlongs, no surrogates); returns the count of characters, or
-// npos when `text` is not UTF-8.
-std::size_t utf8_length(std::string_view text) {
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < text.size(); ++count) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        std::size_t extra = 0;
-        std::uint32_t cp = 0;
-        if (c < 0x80) {
-            cp = c;
-        } else if ((c & 0xe0) == 0xc0) {
-            extra = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            extra = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            extra = 3;
-            cp = c & 0x07;
-        } else {
-            return std::string_view::npos;
-        }
-        if (extra > 0 && i + extra >= text.size())
-            return std::string_view::npos;
-        for (std::size_t k = 1; k <= extra; ++k) {
-            const auto n = static_cast<unsigned char>(text[i + k]);
-            if ((n & 0xc0) != 0x80)
-                return std::string_view::npos;
-            cp = (cp << 6) | (n & 0x3f);
-        }
-        const bool overlong =
-            (extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000);
-        if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return std::string_view::npos;
-        i += extra + 1;
-    }
-    return count;
-}
-
-// X.680 PrintableString's alphabet.
-bool is_printable_string(std::string_view text) {
-    return std::ranges::all_of(text, [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-               std::string_view(" '()+,-./:=?").find(c) != std::string_view::npos;
-    });
-}
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-// Splits at unescaped ',' and unescapes each value: RFC 4514 §2.4 ("\," or "\XX" hex).
-struct RawRdn {
-    std::string type;
-    std::string value;
-};
-
-std::vector<RawRdn> split_dn(std::string_view text) {
-    std::vector<RawRdn> out;
-    RawRdn current;
-    bool in_value = false;
-    auto finish = [&] {
-        auto trim = [](std::string& s) {
-            while (!s.empty() && s.front() == ' ')
-                s.erase(s.begin());
-        };
-        trim(current.type);
-        while (!current.type.empty() && current.type.back() == ' ')
-            current.type.pop_back();
-        if (!in_value)
-            throw Error(Errc::invalid_argument,
-                        "'" + current.type + "' in the DN is not ATTRIBUTE=VALUE");
-        out.push_back(std::move(current));
-        current = {};
-        in_value = false;
-    };
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (!in_value) {
-            if (c == '=')
-                in_value = true;
-            else if (c == ',' || c == '+')
-                throw Error(Errc::invalid_argument, "the DN has '" + std::string(1, c) +
-                                                        "' where an attribute was expected");
-            else
-                current.type.push_back(c);
-            continue;
-        }
-        if (c == '\\') {
-            if (i + 1 >= text.size())
-                throw Error(Errc::invalid_argument, "the DN ends in a lone '\\'");
-            const int high = hex_digit(text[i + 1]);
-            const int low = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
-            if (high >= 0 && low >= 0) {
-                current.value.push_back(static_cast<char>(high * 16 + low));
-                i += 2;
-            } else {
-                current.value.push_back(text[i + 1]);
-                ++i;
-            }
-        } else if (c == ',') {
-            finish();
-        } else if (c == '+') {
-            throw Error(Errc::invalid_argument,
-                        "multi-valued RDNs ('+') are not used in Signet's DNs");
-        } else {
-            current.value.push_back(c);
-        }
-    }
-    if (!current.type.empty() || in_value)
-        finish();
-    return out;
-}
 
 ASN1_TIME* set_time(TimePoint t) {
     const auto seconds = std::chrono::time_point_cast<std::chrono::seconds>(t);
@@ -244,68 +83,6 @@ Bytes subject_key_id(X509* cert) {
 
 }  // namespace
 
-X509NamePtr parse_distinguished_name(std::string_view text) {
-    const auto rdns = split_dn(text);
-    if (rdns.empty())
-        throw Error(Errc::invalid_argument, "the DN has no attributes");
-    X509NamePtr name(X509_NAME_new());
-    if (!name)
-        throw_openssl_error("cannot allocate a name");
-    // RFC 4514 writes the most significant RDN last; the name is built from it.
-    for (auto it = rdns.rbegin(); it != rdns.rend(); ++it) {
-        const auto found = attributes().find(it->type);
-        if (found == attributes().end())
-            throw Error(Errc::invalid_argument,
-                        "'" + it->type +
-                            "' is not an attribute Signet "
-                            "uses in DNs (C, ST, L, O, OU, CN, serialNumber, "
-                            "organizationIdentifier, givenName, surname, "
-                            "emailAddress, title, pseudonym)");
-        const Attribute& attribute = found->second;
-        const std::string& value = it->value;
-        if (value.empty())
-            throw Error(Errc::invalid_argument, it->type + " is empty");
-        const std::size_t length = utf8_length(value);
-        if (length == std::string_view::npos)
-            throw Error(Errc::invalid_argument, it->type + " is not UTF-8");
-        if (length > attribute.upper_bound)
-            throw Error(Errc::invalid_argument,
-                        it->type + " has " + std::to_string(length) + " characters; at most " +
-                            std::to_string(attribute.upper_bound) + " (RFC 5280 Appendix A)");
-        if (attribute.nid == NID_countryName &&
-            (value.size() != 2 || !std::isupper(static_cast<unsigned char>(value[0])) ||
-             !std::isupper(static_cast<unsigned char>(value[1]))))
-            throw Error(Errc::invalid_argument,
-                        "C must be two capital letters (ISO 3166-1 alpha-2), not '" + value + "'");
-        if (attribute.printable && !is_printable_string(value))
-            throw Error(Errc::invalid_argument, it->type + " is a PrintableString (X.520): '" +
-                                                    value + "' has other characters");
-        int type = attribute.printable ? V_ASN1_PRINTABLESTRING : V_ASN1_UTF8STRING;
-        if (attribute.nid == NID_pkcs9_emailAddress) {
-            if (!std::ranges::all_of(value, [](char c) { return c > 0 && c < 0x7f; }))
-                throw Error(Errc::invalid_argument, "emailAddress must be ASCII");
-            type = V_ASN1_IA5STRING;
-        }
-        if (X509_NAME_add_entry_by_NID(name.get(), attribute.nid, type,
-                                       reinterpret_cast<const unsigned char*>(value.data()),
-                                       static_cast<int>(value.size()), -1, 0) != 1)
-            throw_openssl_error("cannot add " + it->type + " to the DN");
-    }
-    return name;
-}
-
-std::string format_distinguished_name(const X509_NAME* name) {
-    BioPtr bio(BIO_new(BIO_s_mem()));
-    if (!bio)
-        throw_openssl_error("cannot allocate a BIO");
-    // RFC 2253/4514 order and escaping, UTF-8 kept as it is.
-    if (X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
-        throw_openssl_error("cannot print a DN");
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio.get(), &data);
-    return std::string(data, static_cast<std::size_t>(size));
-}
-
 Digest signature_digest(KeyType type) noexcept {
     return type == KeyType::ec_p384 ? Digest::sha384 : Digest::sha256;
 }
@@ -346,9 +123,27 @@ KeyType key_type_of(const EVP_PKEY* key) {
                 std::string(type != nullptr ? type : "unknown") + " keys are not supported");
 }
 
-namespace {
+void check_rsa_public_exponent(const EVP_PKEY* key) {
+    if (key == nullptr || !EVP_PKEY_is_a(key, "RSA"))
+        return;
+    BIGNUM* raw = nullptr;
+    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &raw) != 1) {
+        clear_openssl_errors();
+        throw Error(Errc::invalid_argument, "the RSA public exponent cannot be read");
+    }
+    const BignumPtr e(raw);
+    if (BN_is_word(e.get(), RSA_F4))
+        return;
+    // Shown in decimal when small, else by its size: the message stays short.
+    const std::string shown = BN_num_bits(e.get()) <= 64
+                                  ? std::to_string(BN_get_word(e.get()))
+                                  : "of " + std::to_string(BN_num_bits(e.get())) + " bits";
+    throw Error(Errc::invalid_argument,
+                "RSA public exponent " + shown +
+                    " is not allowed: only 65537 (CA/Browser Forum Baseline Requirements §6.1.6)");
+}
 
-using X509AlgorPtr = handle<X509_ALGOR, X509_ALGOR_free>;
+namespace {
 
 // Puts a SubjectPublicKeyInfo into `cert` as its DER says, without decoding the key: its
 // AlgorithmIdentifier and its subjectPublicKey BIT STRING are copied as they are.
@@ -369,7 +164,7 @@ void set_public_key_info(X509* cert, ByteView spki) {
         refuse();
     const unsigned char* const end = p + length;
     X509AlgorPtr algorithm(d2i_X509_ALGOR(nullptr, &p, end - p));
-    AsnBitStringPtr key_bits(algorithm ? d2i_ASN1_BIT_STRING(nullptr, &p, end - p) : nullptr);
+    Asn1BitStringPtr key_bits(algorithm ? d2i_ASN1_BIT_STRING(nullptr, &p, end - p) : nullptr);
     // Keys are whole octets: a BIT STRING with unused bits is no key Signet issues for.
     if (!algorithm || !key_bits || p != end || (key_bits->flags & 0x07) != 0 ||
         ASN1_STRING_length(key_bits.get()) <= 0)
@@ -381,7 +176,7 @@ void set_public_key_info(X509* cert, ByteView spki) {
     const int size = ASN1_STRING_length(key_bits.get());
     OpensslBytesPtr bits(static_cast<unsigned char*>(
         OPENSSL_memdup(ASN1_STRING_get0_data(key_bits.get()), static_cast<std::size_t>(size))));
-    AsnObjectPtr oid_copy(OBJ_dup(algorithm_oid));
+    Asn1ObjectPtr oid_copy(OBJ_dup(algorithm_oid));
     if (public_key == nullptr || !bits || !oid_copy ||
         X509_PUBKEY_set0_param(public_key, oid_copy.get(), V_ASN1_UNDEF, nullptr, bits.get(),
                                size) != 1)
@@ -435,19 +230,19 @@ X509Ptr build(const CertificateTemplate& tmpl, const X509* issuer,
 
     BignumPtr serial_bn(
         BN_bin2bn(tmpl.serial.data(), static_cast<int>(tmpl.serial.size()), nullptr));
-    AsnIntegerPtr serial(serial_bn ? BN_to_ASN1_INTEGER(serial_bn.get(), nullptr) : nullptr);
+    Asn1IntegerPtr serial(serial_bn ? BN_to_ASN1_INTEGER(serial_bn.get(), nullptr) : nullptr);
     if (!serial || BN_is_zero(serial_bn.get()) ||
         X509_set_serialNumber(cert.get(), serial.get()) != 1)
         throw Error(Errc::invalid_argument, "the serial must be positive");
 
-    const X509NamePtr subject = parse_distinguished_name(tmpl.subject);
+    const X509NamePtr subject = make_name(tmpl.subject);
     if (X509_set_subject_name(cert.get(), subject.get()) != 1 ||
         X509_set_issuer_name(
             cert.get(), issuer != nullptr ? X509_get_subject_name(issuer) : subject.get()) != 1)
         throw_openssl_error("cannot set the names");
 
-    AsnTimePtr not_before(set_time(tmpl.not_before));
-    AsnTimePtr not_after(set_time(tmpl.not_after));
+    Asn1TimePtr not_before(set_time(tmpl.not_before));
+    Asn1TimePtr not_after(set_time(tmpl.not_after));
     if (X509_set1_notBefore(cert.get(), not_before.get()) != 1 ||
         X509_set1_notAfter(cert.get(), not_after.get()) != 1)
         throw_openssl_error("cannot set the validity");
@@ -464,7 +259,7 @@ X509Ptr build(const CertificateTemplate& tmpl, const X509* issuer,
     add_extension(cert.get(), NID_basic_constraints, bc.get(), true);
 
     if (!tmpl.key_usage.empty()) {
-        AsnBitStringPtr usage(ASN1_BIT_STRING_new());
+        Asn1BitStringPtr usage(ASN1_BIT_STRING_new());
         for (const auto& name : tmpl.key_usage) {
             if (ASN1_BIT_STRING_set_bit(usage.get(), key_usage_bit(name), 1) != 1)
                 throw_openssl_error("cannot set a key usage bit");
@@ -473,13 +268,13 @@ X509Ptr build(const CertificateTemplate& tmpl, const X509* issuer,
                       true);  // §4.2.1.3: SHOULD be critical
     }
     if (!tmpl.extended_key_usage.empty()) {
-        EkuPtr eku(sk_ASN1_OBJECT_new_null());
+        ExtendedKeyUsagePtr eku(sk_ASN1_OBJECT_new_null());
         for (const auto& purpose : tmpl.extended_key_usage)
             sk_ASN1_OBJECT_push(eku.get(), oid(purpose));
         add_extension(cert.get(), NID_ext_key_usage, eku.get(), tmpl.eku_critical);
     }
     if (!tmpl.certificate_policies.empty()) {
-        PoliciesPtr policies(sk_POLICYINFO_new_null());
+        CertificatePoliciesPtr policies(sk_POLICYINFO_new_null());
         for (const auto& policy : tmpl.certificate_policies) {
             POLICYINFO* info = POLICYINFO_new();
             info->policyid = oid(policy);
@@ -489,7 +284,7 @@ X509Ptr build(const CertificateTemplate& tmpl, const X509* issuer,
     }
 
     const Bytes ski = subject_key_id(cert.get());
-    AsnOctetStringPtr ski_value(ASN1_OCTET_STRING_new());
+    Asn1OctetStringPtr ski_value(ASN1_OCTET_STRING_new());
     ASN1_OCTET_STRING_set(ski_value.get(), ski.data(), static_cast<int>(ski.size()));
     add_extension(cert.get(), NID_subject_key_identifier, ski_value.get(), false);
 
@@ -498,12 +293,12 @@ X509Ptr build(const CertificateTemplate& tmpl, const X509* issuer,
         issuer != nullptr ? X509_get0_subject_key_id(const_cast<X509*>(issuer)) : ski_value.get();
     if (issuer_ski == nullptr)
         throw Error(Errc::invalid_argument, "the issuer certificate has no subjectKeyIdentifier");
-    AkidPtr akid(AUTHORITY_KEYID_new());
+    AuthorityKeyIdPtr akid(AUTHORITY_KEYID_new());
     akid->keyid = ASN1_OCTET_STRING_dup(issuer_ski);
     add_extension(cert.get(), NID_authority_key_identifier, akid.get(), false);
 
     if (!tmpl.ocsp_url.empty() || !tmpl.ca_issuers_url.empty()) {
-        AiaPtr aia(sk_ACCESS_DESCRIPTION_new_null());
+        AuthorityInfoAccessPtr aia(sk_ACCESS_DESCRIPTION_new_null());
         auto add = [&](int method, const std::string& url) {
             ACCESS_DESCRIPTION* ad = ACCESS_DESCRIPTION_new();
             ASN1_OBJECT_free(ad->method);
@@ -519,7 +314,7 @@ X509Ptr build(const CertificateTemplate& tmpl, const X509* issuer,
         add_extension(cert.get(), NID_info_access, aia.get(), false);
     }
     if (!tmpl.crl_distribution_point.empty()) {
-        CrlDpPtr points(sk_DIST_POINT_new_null());
+        CrlDistPointsPtr points(sk_DIST_POINT_new_null());
         DIST_POINT* point = DIST_POINT_new();
         point->distpoint = DIST_POINT_NAME_new();
         point->distpoint->type = 0;  // fullName
@@ -530,7 +325,7 @@ X509Ptr build(const CertificateTemplate& tmpl, const X509* issuer,
         add_extension(cert.get(), NID_crl_distribution_points, points.get(), false);
     }
     if (tmpl.ocsp_no_check) {
-        AsnNullPtr null(ASN1_NULL_new());
+        Asn1NullPtr null(ASN1_NULL_new());
         add_extension(cert.get(), NID_id_pkix_OCSP_noCheck, null.get(), false);
     }
     return cert;
@@ -570,33 +365,15 @@ void set_signature_algorithm(X509* cert, KeyType issuer_key_type) {
 }
 
 Bytes public_key_der(EVP_PKEY* key) {
-    unsigned char* der = nullptr;
-    const int size = i2d_PUBKEY(key, &der);
-    if (size <= 0)
-        throw_openssl_error("cannot encode the public key");
-    Bytes out(der, der + size);
-    OPENSSL_free(der);
-    return out;
+    return to_der(i2d_PUBKEY, static_cast<const EVP_PKEY*>(key));
 }
 
 Bytes certificate_der(const X509* cert) {
-    unsigned char* der = nullptr;
-    const int size = i2d_X509(cert, &der);
-    if (size <= 0)
-        throw_openssl_error("cannot encode the certificate");
-    Bytes out(der, der + size);
-    OPENSSL_free(der);
-    return out;
+    return to_der(i2d_X509, cert);
 }
 
 Bytes tbs_der(X509* cert) {
-    unsigned char* der = nullptr;
-    const int size = i2d_re_X509_tbs(cert, &der);
-    if (size <= 0)
-        throw_openssl_error("cannot encode the tbsCertificate");
-    Bytes out(der, der + size);
-    OPENSSL_free(der);
-    return out;
+    return to_der(i2d_re_X509_tbs, cert);
 }
 
 X509Ptr certificate_from_der(ByteView der) {

@@ -9,32 +9,18 @@
 #include <string_view>
 #include <vector>
 
+#include "ca/name.hpp"
 #include "common/algorithms.hpp"
 #include "common/bytes.hpp"
 #include "common/handle.hpp"
 
 namespace signet::ca {
 
-// X.509 building blocks of the CA: names, certificate templates, signing, DER/PEM and
-// fingerprints. Nothing here touches the database or the HSM directly: an issuer's private key
-// is any EVP_PKEY (in production a bridge key whose signing happens in the HSM).
+// X.509 building blocks of the CA (names are in ca/name.hpp): certificate templates, signing,
+// DER/PEM and fingerprints. Nothing here touches the database or the HSM directly: an issuer's
+// private key is any EVP_PKEY (in production a bridge key whose signing happens in the HSM).
 
 using TimePoint = std::chrono::system_clock::time_point;
-
-// --- Distinguished names ----------------------------------------------------------------------
-
-// Parses "CN=Jane Doe,serialNumber=ID-****1234,C=CN" (RFC 4514 string form, most significant RDN
-// LAST as in RFC 4514, so the example's DN starts C=CN; '\,' '\+' '\\' '\=' escape; one
-// attribute per RDN). Known attribute names only: C, ST, L, O, OU, CN, serialNumber,
-// organizationIdentifier, givenName, surname, emailAddress, title, pseudonym. C must be two
-// letters (PrintableString); every other value is encoded as UTF8String (RFC 5280 §4.1.2.6).
-// Errc::invalid_argument naming the attribute: empty value, unknown attribute, bad country,
-// value too long for its upper bound (RFC 5280 Appendix A: CN ≤ 64, O ≤ 64, OU ≤ 64, ...), no
-// attributes at all, or text that is not UTF-8.
-X509NamePtr parse_distinguished_name(std::string_view text);
-
-// The RFC 4514 string of `name` (inverse of parse_distinguished_name for names it made).
-std::string format_distinguished_name(const X509_NAME* name);
 
 // --- Certificates -----------------------------------------------------------------------------
 
@@ -51,7 +37,7 @@ std::string format_distinguished_name(const X509_NAME* name);
 //   id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1, NULL value) iff ocsp_no_check.
 struct CertificateTemplate {
     Bytes serial;         // make_serial(); DER INTEGER content, positive
-    std::string subject;  // RFC 4514 string, see parse_distinguished_name
+    DistinguishedName subject;  // see make_name
     TimePoint not_before;
     TimePoint not_after;
     bool is_ca = false;
@@ -93,6 +79,12 @@ Digest signature_digest(KeyType type) noexcept;
 // ("EC key on curve secp256k1 is not supported", "RSA key of 1024 bits is not supported", "Ed25519
 // keys are not supported").
 KeyType key_type_of(const EVP_PKEY* key);
+
+// CA/Browser Forum Baseline Requirements §6.1.6: an RSA public exponent is 65537 (the BR allow
+// any odd value from 65537 up; Signet takes the one every key generator makes). e = 1 lets
+// anyone forge signatures, e = 3 invites the low-exponent attacks, an even e is no RSA key.
+// Errc::invalid_argument naming the exponent; a key that is not RSA passes.
+void check_rsa_public_exponent(const EVP_PKEY* key);
 
 // Signs `cert` with `issuer_key` (a bridge key or any EVP_PKEY) using signature_digest of its
 // key type; sets both signature AlgorithmIdentifiers. Errc::crypto on failure.

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 namespace signet {
 
@@ -31,8 +32,8 @@ KeyType parse_key_type(std::string_view name) {
             return t;
     }
     throw Error(Errc::invalid_argument,
-                "unknown key type '" + std::string(name) +
-                    "' (expected ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096)");
+                "unknown key type " + quote_input(name) +
+                    " (expected ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096)");
 }
 
 bool is_ec(KeyType type) noexcept {
@@ -101,7 +102,7 @@ Digest parse_digest(std::string_view name) {
     if (key == "SHA512" || key == "SHA2512")
         return Digest::sha512;
     throw Error(Errc::invalid_argument,
-                "digest '" + std::string(name) + "' is not supported (SHA-256, SHA-384, SHA-512)");
+                "digest " + quote_input(name) + " is not supported (SHA-256, SHA-384, SHA-512)");
 }
 
 }  // namespace signet

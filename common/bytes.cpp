@@ -17,8 +17,7 @@ std::string to_hex(ByteView bytes) {
     return out;
 }
 
-namespace {
-int hex_value(char c) {
+int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9')
         return c - '0';
     if (c >= 'a' && c <= 'f')
@@ -27,7 +26,6 @@ int hex_value(char c) {
         return c - 'A' + 10;
     return -1;
 }
-}  // namespace
 
 Bytes from_hex(std::string_view hex) {
     if (hex.size() % 2 != 0)

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 
 namespace signet {
 
@@ -43,9 +44,9 @@ std::string format_utc(Clock::time_point t) {
 
 Clock::time_point parse_utc(std::string_view text) {
     const auto fail = [&]() -> Error {
-        return Error(Errc::invalid_argument,
-                     "'" + std::string(text.substr(0, 64)) +
-                         "' is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SS[.fraction]Z)");
+        return Error(
+            Errc::invalid_argument,
+            quote_input(text) + " is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SS[.fraction]Z)");
     };
     auto digits = [&](std::size_t at, std::size_t count) -> int {
         if (at + count > text.size())
@@ -83,21 +84,71 @@ Clock::time_point parse_utc(std::string_view text) {
     const std::chrono::year_month_day date{std::chrono::year(year),
                                            std::chrono::month(static_cast<unsigned>(month)),
                                            std::chrono::day(static_cast<unsigned>(day))};
-    // No leap second: X.509 and PostgreSQL have none either.
-    if (!date.ok() || hour > 23 || minute > 59 || second > 59)
+    // No leap second: X.509 and PostgreSQL have none either. Years 1970-2199: a time_point
+    // counts nanoseconds in 64 bits, which overflow before 1678 and after 2262 (a fuzzer's
+    // year 1013 did), and Signet has no use for dates outside.
+    if (!date.ok() || hour > 23 || minute > 59 || second > 59 || year < 1970 || year > 2199)
         throw fail();
     return std::chrono::sys_days(date) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
            std::chrono::seconds(second) + fraction;
 }
 
-std::string format_http_date(Clock::time_point t) {
-    const std::time_t tt = std::chrono::system_clock::to_time_t(
-        std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
+std::optional<Clock::time_point> from_unix_seconds(std::int64_t seconds) {
+    using std::chrono::duration_cast;
+    using Seconds = std::chrono::seconds;
+    // A whole second short of each end, so that adding a fraction of a second cannot overflow.
+    constexpr auto kMax =
+        duration_cast<Seconds>(Clock::time_point::max().time_since_epoch()).count() - 1;
+    constexpr auto kMin =
+        duration_cast<Seconds>(Clock::time_point::min().time_since_epoch()).count() + 1;
+    if (seconds > kMax || seconds < kMin)
+        return std::nullopt;
+    return Clock::time_point(duration_cast<Clock::time_point::duration>(Seconds(seconds)));
+}
+
+namespace {
+
+// The one IMF-fixdate formatter. Day and month names come from tables rather than strftime's
+// %a and %b, which follow the locale: HTTP dates are always English (RFC 9110 §5.6.7).
+struct HttpDate {
+    char text[32] = {};
+    std::size_t size = 0;
+};
+
+void format_imf_fixdate(std::time_t when, HttpDate& out) {
+    static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    return buf;
+    gmtime_r(&when, &tm);
+    const int n = std::snprintf(out.text, sizeof out.text, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                                kDays[tm.tm_wday % 7], tm.tm_mday, kMonths[tm.tm_mon % 12],
+                                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    out.size = n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+}  // namespace
+
+std::string format_http_date(Clock::time_point t) {
+    HttpDate date;
+    format_imf_fixdate(std::chrono::system_clock::to_time_t(
+                           std::chrono::time_point_cast<std::chrono::system_clock::duration>(t)),
+                       date);
+    return std::string(date.text, date.size);
+}
+
+std::string_view http_date_now() {
+    struct Cache {
+        std::time_t second = -1;
+        HttpDate date;
+    };
+    thread_local Cache cache;
+    const std::time_t now = std::time(nullptr);
+    if (now != cache.second) {
+        format_imf_fixdate(now, cache.date);
+        cache.second = now;
+    }
+    return {cache.date.text, cache.date.size};
 }
 
 }  // namespace signet

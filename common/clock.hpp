@@ -1,8 +1,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -71,11 +73,22 @@ class ManualClock final : public Clock {
 std::string format_utc(Clock::time_point t);
 
 // Parses RFC 3339 in UTC: "YYYY-MM-DDTHH:MM:SSZ" with an optional fraction of up to 9 digits
-// (kept to the microsecond). Offsets other than Z, lowercase t/z and impossible dates are
-// Errc::invalid_argument.
+// (kept to the microsecond). Offsets other than Z, lowercase t/z, impossible dates and years
+// outside 1970-2199 are Errc::invalid_argument.
 Clock::time_point parse_utc(std::string_view text);
+
+// The instant `seconds` after the Unix epoch, or nullopt where a Clock::time_point cannot hold
+// it: system_clock counts nanoseconds in 64 bits, so only 1677-09-21..2262-04-11 fit, while
+// ASN.1 times reach 9999 (RFC 5280 §4.1.2.5: 99991231235959Z is "no well-defined expiration").
+// Callers decide whether such a time is an error or "never".
+std::optional<Clock::time_point> from_unix_seconds(std::int64_t seconds);
 
 // The IMF-fixdate of HTTP (RFC 9110 §5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string format_http_date(Clock::time_point t);
+
+// The system clock's current second as an IMF-fixdate, for the HTTP server's Date header
+// (RFC 9110 §6.6.1). Formatted at most once a second per thread (the server's hot path: no
+// lock, no allocation); the view is valid until the calling thread's next call.
+std::string_view http_date_now();
 
 }  // namespace signet

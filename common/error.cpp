@@ -39,25 +39,31 @@ void clear_openssl_errors() noexcept {
     ERR_clear_error();
 }
 
-void throw_openssl_error(std::string_view what) {
-    std::string message(what);
-    const char* separator = ": ";
+std::string drain_openssl_errors(std::string_view if_empty) {
+    std::string text;
     unsigned long err = 0;
     const char* data = nullptr;
     int flags = 0;
     while ((err = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) != 0) {
         char buf[256];
         ERR_error_string_n(err, buf, sizeof buf);
-        message += separator;
-        message += buf;
+        text += text.empty() ? "" : "; ";
+        text += buf;
         // The reason a provider (such as the HSM bridge) attached to its error.
         if ((flags & ERR_TXT_STRING) != 0 && data != nullptr && *data != '\0') {
-            message += " (";
-            message += data;
-            message += ")";
+            text += " (";
+            text += data;
+            text += ")";
         }
-        separator = "; ";
     }
+    return text.empty() ? std::string(if_empty) : text;
+}
+
+void throw_openssl_error(std::string_view what) {
+    std::string message(what);
+    const std::string queue = drain_openssl_errors();
+    if (!queue.empty())
+        message += ": " + queue;
     throw Error(Errc::crypto, message);
 }
 

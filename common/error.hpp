@@ -44,8 +44,12 @@ class Error : public std::runtime_error {
     std::optional<Pkcs11Failure> pkcs11_;
 };
 
-// Drains OpenSSL's thread-local error queue into the message, so the queue never leaks into an
-// unrelated later call, and throws Errc::crypto.
+// The one drain of OpenSSL's thread-local error queue: its entries as one line ("error:...;
+// error:..."), each with the text a provider (such as the HSM bridge) attached, and the queue
+// emptied, so it never leaks into an unrelated later call. `if_empty` when it held nothing.
+std::string drain_openssl_errors(std::string_view if_empty = "");
+
+// Throws Errc::crypto with `what` and the drained queue.
 [[noreturn]] void throw_openssl_error(std::string_view what);
 
 // Empties OpenSSL's error queue without throwing (after an expected, handled failure).

@@ -1,12 +1,19 @@
 #pragma once
 
+#include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/cms.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
+#include <openssl/param_build.h>
+#include <openssl/pkcs7.h>
+#include <openssl/rsa.h>
 #include <openssl/ssl.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <memory>
 
@@ -36,20 +43,53 @@ inline void free_openssl_bytes(unsigned char* bytes) noexcept {
 }
 }  // namespace detail
 
-// A buffer OpenSSL allocated (i2d output, OPENSSL_memdup).
-using OpensslBytesPtr = handle<unsigned char, detail::free_openssl_bytes>;
+// The one owner alias of each OpenSSL type (DESIGN.md: one alias per type); a module never
+// declares its own. Sorted by name.
+using OpensslBytesPtr = handle<unsigned char, detail::free_openssl_bytes>;  // i2d output, memdup
+using Asn1BitStringPtr = handle<ASN1_BIT_STRING, ASN1_BIT_STRING_free>;
+using Asn1EnumeratedPtr = handle<ASN1_ENUMERATED, ASN1_ENUMERATED_free>;
+using Asn1GeneralizedTimePtr = handle<ASN1_GENERALIZEDTIME, ASN1_GENERALIZEDTIME_free>;
+using Asn1IntegerPtr = handle<ASN1_INTEGER, ASN1_INTEGER_free>;
+using Asn1NullPtr = handle<ASN1_NULL, ASN1_NULL_free>;
+using Asn1ObjectPtr = handle<ASN1_OBJECT, ASN1_OBJECT_free>;
+using Asn1OctetStringPtr = handle<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>;
+using Asn1TimePtr = handle<ASN1_TIME, ASN1_TIME_free>;
+using AuthorityInfoAccessPtr = handle<AUTHORITY_INFO_ACCESS, AUTHORITY_INFO_ACCESS_free>;
+using AuthorityKeyIdPtr = handle<AUTHORITY_KEYID, AUTHORITY_KEYID_free>;
+using BasicConstraintsPtr = handle<BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free>;
 using BioPtr = handle<BIO, BIO_free_all>;
 using BignumPtr = handle<BIGNUM, BN_free>;
+using CertificatePoliciesPtr = handle<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free>;
 using CmsPtr = handle<CMS_ContentInfo, CMS_ContentInfo_free>;
+using CrlDistPointsPtr = handle<CRL_DIST_POINTS, CRL_DIST_POINTS_free>;
 using EcdsaSigPtr = handle<ECDSA_SIG, ECDSA_SIG_free>;
 using EvpMdCtxPtr = handle<EVP_MD_CTX, EVP_MD_CTX_free>;
+using EvpMdPtr = handle<EVP_MD, EVP_MD_free>;
 using EvpPkeyCtxPtr = handle<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
 using EvpPkeyPtr = handle<EVP_PKEY, EVP_PKEY_free>;
+using ExtendedKeyUsagePtr = handle<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>;
+using OcspBasicRespPtr = handle<OCSP_BASICRESP, OCSP_BASICRESP_free>;
+using OsslParamBldPtr = handle<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
+using OsslParamPtr = handle<OSSL_PARAM, OSSL_PARAM_free>;
+using Pkcs7Ptr = handle<PKCS7, PKCS7_free>;
+using Pkcs8PrivKeyInfoPtr = handle<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>;
+using RsaPssParamsPtr = handle<RSA_PSS_PARAMS, RSA_PSS_PARAMS_free>;
 using SslCtxPtr = handle<SSL_CTX, SSL_CTX_free>;
 using SslPtr = handle<SSL, SSL_free>;
+using TsMsgImprintPtr = handle<TS_MSG_IMPRINT, TS_MSG_IMPRINT_free>;
+using TsReqPtr = handle<TS_REQ, TS_REQ_free>;
+using TsRespCtxPtr = handle<TS_RESP_CTX, TS_RESP_CTX_free>;
+using TsRespPtr = handle<TS_RESP, TS_RESP_free>;
+using TsTstInfoPtr = handle<TS_TST_INFO, TS_TST_INFO_free>;
+using TsVerifyCtxPtr = handle<TS_VERIFY_CTX, TS_VERIFY_CTX_free>;
+using X509AlgorPtr = handle<X509_ALGOR, X509_ALGOR_free>;
 using X509CrlPtr = handle<X509_CRL, X509_CRL_free>;
+using X509ExtensionPtr = handle<X509_EXTENSION, X509_EXTENSION_free>;
 using X509NamePtr = handle<X509_NAME, X509_NAME_free>;
+using X509PubkeyPtr = handle<X509_PUBKEY, X509_PUBKEY_free>;
 using X509Ptr = handle<X509, X509_free>;
+using X509ReqPtr = handle<X509_REQ, X509_REQ_free>;
+using X509RevokedPtr = handle<X509_REVOKED, X509_REVOKED_free>;
 using X509StorePtr = handle<X509_STORE, X509_STORE_free>;
 using X509StackPtr = handle<STACK_OF(X509), detail::free_x509_stack>;
 

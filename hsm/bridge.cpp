@@ -13,10 +13,12 @@
 
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/provider.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 
 #include <array>
@@ -33,8 +35,7 @@ namespace {
 
 constexpr const char* kProviderName = "signet-hsm";
 constexpr const char* kProviderProperties = "provider=signet-hsm";
-// The private parameter through which bridge_key() hands the signer to the key manager.
-constexpr const char* kSignerParam = "signet-signer";
+constexpr const char* kSignerParam = kBridgeSignerParam;
 
 // Puts a failure on OpenSSL's error queue, where the caller of the OpenSSL API will find it.
 void raise(const std::string& message) {
@@ -67,22 +68,70 @@ int key_has(const void* keydata, int selection) {
     return 1;
 }
 
+// The signers that bridge_key() is handing over, by an opaque id: the key manager's import gets
+// the id, never a pointer, so a parameter that merely carries our name (anyone may call
+// EVP_PKEY_fromdata with any parameters) is looked up and refused, not dereferenced. An entry
+// lives only while bridge_key() runs; ids are random, so a stale or guessed one finds nothing.
+class PendingSigners {
+  public:
+    std::uint64_t add(std::shared_ptr<const Signer> signer) {
+        std::lock_guard lock(mutex_);
+        std::uint64_t id = 0;
+        do {
+            if (RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id) != 1)
+                throw_openssl_error("no random bytes for a bridge key's id");
+        } while (id == 0 || signers_.contains(id));
+        signers_.emplace(id, std::move(signer));
+        return id;
+    }
+    void remove(std::uint64_t id) noexcept {
+        std::lock_guard lock(mutex_);
+        signers_.erase(id);
+    }
+    std::shared_ptr<const Signer> find(std::uint64_t id) const {
+        std::lock_guard lock(mutex_);
+        const auto it = signers_.find(id);
+        return it == signers_.end() ? nullptr : it->second;
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    std::map<std::uint64_t, std::shared_ptr<const Signer>> signers_;
+};
+
+PendingSigners& pending_signers() {
+    static PendingSigners signers;
+    return signers;
+}
+
 // Imports either the signer handed over by bridge_key() or a plain public key (EVP_PKEY_eq and
 // X509_check_private_key bring the certificate's public key here to compare).
 int key_import(const char* algorithm, void* keydata, int selection, const OSSL_PARAM params[]) {
     auto* key = static_cast<BridgeKey*>(keydata);
     if (const OSSL_PARAM* p = OSSL_PARAM_locate_const(params, kSignerParam); p != nullptr) {
-        const void* holder = nullptr;
-        std::size_t size = 0;
-        if (!OSSL_PARAM_get_octet_string_ptr(p, &holder, &size) ||
-            size != sizeof(std::shared_ptr<const Signer>)) {
+        // Exactly the type bridge_key() sends: OSSL_PARAM_get_uint64 would also convert other
+        // numbers (and reals), which are not ours either.
+        std::uint64_t id = 0;
+        if (p->data_type != OSSL_PARAM_UNSIGNED_INTEGER || p->data_size != sizeof id ||
+            !OSSL_PARAM_get_uint64(p, &id)) {
             raise("malformed signer parameter");
             return 0;
         }
-        key->signer = *static_cast<const std::shared_ptr<const Signer>*>(holder);
-        if (EVP_PKEY_up_ref(key->signer->public_key()) != 1)
+        std::shared_ptr<const Signer> signer;
+        try {
+            signer = pending_signers().find(id);
+        } catch (const std::exception& e) {
+            raise(e.what());
             return 0;
-        key->public_key.reset(key->signer->public_key());
+        }
+        if (!signer) {
+            raise("unknown signer");
+            return 0;
+        }
+        if (EVP_PKEY_up_ref(signer->public_key()) != 1)
+            return 0;
+        key->public_key.reset(signer->public_key());
+        key->signer = std::move(signer);
         return 1;
     }
     if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0 &&
@@ -112,7 +161,7 @@ const OSSL_PARAM* ec_import_types(int) {
     static const OSSL_PARAM types[] = {
         OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, nullptr, 0),
         OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, nullptr, 0),
-        OSSL_PARAM_octet_string(kSignerParam, nullptr, 0),
+        OSSL_PARAM_uint64(kSignerParam, nullptr),
         OSSL_PARAM_END,
     };
     return types;
@@ -122,7 +171,7 @@ const OSSL_PARAM* rsa_import_types(int) {
     static const OSSL_PARAM types[] = {
         OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, nullptr, 0),
         OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, nullptr, 0),
-        OSSL_PARAM_octet_string(kSignerParam, nullptr, 0),
+        OSSL_PARAM_uint64(kSignerParam, nullptr),
         OSSL_PARAM_END,
     };
     return types;
@@ -717,27 +766,30 @@ int provider_init(const OSSL_CORE_HANDLE*, const OSSL_DISPATCH*, const OSSL_DISP
     return 1;
 }
 
-// The providers loaded per library context; unloaded at exit, before OpenSSL's own cleanup
-// (registered earlier, so it runs later).
-struct LoadedProviders {
-    std::map<OSSL_LIB_CTX*, std::array<OSSL_PROVIDER*, 2>> by_context;
-    ~LoadedProviders() {
-        for (auto& [libctx, providers] : by_context) {
-            for (OSSL_PROVIDER* provider : providers)
-                OSSL_PROVIDER_unload(provider);
-        }
-    }
-};
-
+// The providers loaded per library context. They are unloaded by a handler OpenSSL runs at the
+// start of its own exit-time cleanup (OPENSSL_atexit), not by a static destructor: whether such
+// a destructor ran before or after OpenSSL's cleanup depended on which came first in the
+// process, and after it the unload crashed (found by fuzz/hsm_fuzz). Never destroyed itself.
 std::mutex g_install_mutex;
-std::map<OSSL_LIB_CTX*, std::array<OSSL_PROVIDER*, 2>>& installed() {
-    static LoadedProviders providers;
-    return providers.by_context;
+auto& installed() {
+    static auto* providers = new std::map<OSSL_LIB_CTX*, std::array<OSSL_PROVIDER*, 2>>;
+    return *providers;
+}
+
+void unload_providers() {
+    std::lock_guard lock(g_install_mutex);
+    for (auto& [libctx, providers] : installed()) {
+        for (OSSL_PROVIDER* provider : providers)
+            OSSL_PROVIDER_unload(provider);
+    }
+    installed().clear();
 }
 
 }  // namespace
 
 void install_bridge(OSSL_LIB_CTX* libctx) {
+    static const bool unload_at_exit = OPENSSL_atexit(unload_providers) == 1;
+    (void)unload_at_exit;
     std::lock_guard lock(g_install_mutex);
     if (installed().contains(libctx))
         return;
@@ -761,10 +813,13 @@ EvpPkeyPtr bridge_key(std::shared_ptr<const Signer> signer, OSSL_LIB_CTX* libctx
     install_bridge(libctx);
     const char* algorithm = is_ec(signer->key_type()) ? "EC" : "RSA";
     EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(libctx, algorithm, kProviderProperties));
-    // The key manager copies the shared_ptr out of this parameter during the import.
-    std::array<OSSL_PARAM, 2> params{
-        OSSL_PARAM_construct_octet_string(kSignerParam, &signer, sizeof signer),
-        OSSL_PARAM_construct_end()};
+    // The key manager finds the signer by this id during the import and keeps a reference.
+    struct Pending {
+        std::uint64_t id;
+        ~Pending() { pending_signers().remove(id); }
+    } pending{pending_signers().add(std::move(signer))};
+    std::array<OSSL_PARAM, 2> params{OSSL_PARAM_construct_uint64(kSignerParam, &pending.id),
+                                     OSSL_PARAM_construct_end()};
     EVP_PKEY* key = nullptr;
     if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
         EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_KEYPAIR, params.data()) <= 0) {

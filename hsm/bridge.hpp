@@ -14,6 +14,11 @@ namespace signet::hsm {
 // TS_RESP_create_response, CMS_add1_signer/CMS_final, SSL_CTX_use_PrivateKey — sign with a key
 // that stays in the HSM. ENGINEs are deprecated in OpenSSL 3 and are not used.
 
+// The key-management parameter through which bridge_key() hands its signer to the provider: an
+// opaque id (OSSL_PARAM_UNSIGNED_INTEGER, 8 bytes) of a signer registered while bridge_key()
+// runs, never a pointer. Named here for the tests that try to forge it.
+inline constexpr const char* kBridgeSignerParam = "signet-signer-id";
+
 // Makes the provider available in `libctx` (nullptr: the process's default library context).
 // Idempotent and thread-safe.
 void install_bridge(OSSL_LIB_CTX* libctx = nullptr);

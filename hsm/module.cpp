@@ -75,18 +75,29 @@ std::shared_ptr<Module> Module::load(const std::filesystem::path& path) {
         dlclose(library);
         check_rv(rv, "C_Initialize");
     }
-    std::shared_ptr<Module> module(new Module(canonical, library, functions));
+    // CKR_CRYPTOKI_ALREADY_INITIALIZED: another part of the process (p11-kit, a library that
+    // loaded the module by another path) initialized it and owns it; finalizing it when we are
+    // done would pull it from under that owner (PKCS#11 v2.40 §5.4: C_Finalize ends the
+    // application's use of the library, for every user of it in the process).
+    const bool initialized_here = rv == CKR_OK;
+    std::shared_ptr<Module> module(new Module(canonical, library, functions, initialized_here));
     modules[canonical] = module;
     return module;
 }
 
-Module::Module(std::filesystem::path path, void* library, CK_FUNCTION_LIST* functions)
-    : path_(std::move(path)), library_(library), functions_(functions) {}
+Module::Module(std::filesystem::path path, void* library, CK_FUNCTION_LIST* functions,
+               bool initialized_here)
+    : path_(std::move(path)),
+      library_(library),
+      functions_(functions),
+      initialized_here_(initialized_here) {}
 
 Module::~Module() {
     // Runs under the registry lock so a concurrent load() of the same path waits for the
     // C_Finalize to finish before initializing again.
     std::lock_guard lock(g_modules_mutex);
+    if (!initialized_here_)
+        return;  // the module, and the library's mapping, belong to whoever initialized it
     functions_->C_Finalize(nullptr);
     dlclose(library_);
 }
@@ -157,6 +168,35 @@ std::vector<MechanismInfo> Module::mechanisms(CK_SLOT_ID slot) const {
             {type, mechanism_name(type), info.ulMinKeySize, info.ulMaxKeySize, info.flags});
     }
     return result;
+}
+
+SessionTicket Module::open_session(CK_SLOT_ID slot) const {
+    std::lock_guard lock(sessions_mutex_);
+    CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
+    check_rv(functions_->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr,
+                                       &handle),
+             "C_OpenSession");
+    // A number still registered belonged to a session the module has since lost: its holder's
+    // ticket no longer names it.
+    const SessionTicket session{handle, next_ticket_++};
+    sessions_[handle] = session.ticket;
+    return session;
+}
+
+void Module::close_session(const SessionTicket& session) const noexcept {
+    std::lock_guard lock(sessions_mutex_);
+    const auto it = sessions_.find(session.handle);
+    if (it == sessions_.end() || it->second != session.ticket)
+        return;
+    sessions_.erase(it);
+    functions_->C_CloseSession(session.handle);
+}
+
+void Module::forget_session(const SessionTicket& session) const noexcept {
+    std::lock_guard lock(sessions_mutex_);
+    const auto it = sessions_.find(session.handle);
+    if (it != sessions_.end() && it->second == session.ticket)
+        sessions_.erase(it);
 }
 
 }  // namespace signet::hsm

@@ -34,7 +34,9 @@ bool is_session_lost(CK_RV rv) noexcept {
         case CKR_SESSION_HANDLE_INVALID:
         case CKR_SESSION_CLOSED:
         case CKR_DEVICE_REMOVED:
+        case CKR_DEVICE_ERROR:
         case CKR_TOKEN_NOT_PRESENT:
+        case CKR_TOKEN_NOT_RECOGNIZED:
         case CKR_USER_NOT_LOGGED_IN:
             return true;
         default:

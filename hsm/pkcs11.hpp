@@ -20,8 +20,9 @@ std::string ckr_name(CK_RV rv);
 // else Errc::hsm.
 void check_rv(CK_RV rv, std::string_view function);
 
-// True for the return values after which a session is gone and must be replaced (the session
-// pool retries the operation once on a fresh session).
+// True for the return values after which a session is gone and must be replaced, usually with
+// every other session of the application (token removed or reset, device error, logged out):
+// the session pool drops its sessions and retries the operation once on a fresh one.
 bool is_session_lost(CK_RV rv) noexcept;
 
 }  // namespace signet::hsm

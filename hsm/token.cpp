@@ -8,10 +8,12 @@
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <optional>
 
 #include "common/error.hpp"
 #include "common/handle.hpp"
 #include "hsm/pkcs11.hpp"
+#include "hsm/session_pool.hpp"
 
 namespace signet::hsm {
 
@@ -190,7 +192,7 @@ EvpPkeyPtr make_ec_public_key(KeyType type, Bytes ec_point) {
     Bytes point = ec_point;
     if (!(ec_point.size() == 1 + 2 * field && ec_point[0] == 0x04)) {
         const unsigned char* p = ec_point.data();
-        handle<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free> octets(
+        Asn1OctetStringPtr octets(
             d2i_ASN1_OCTET_STRING(nullptr, &p, static_cast<long>(ec_point.size())));
         if (!octets)
             throw_openssl_error("CKA_EC_POINT is not a DER OCTET STRING");
@@ -214,13 +216,13 @@ EvpPkeyPtr make_ec_public_key(KeyType type, Bytes ec_point) {
 EvpPkeyPtr make_rsa_public_key(const Bytes& modulus, const Bytes& exponent) {
     BignumPtr n(BN_bin2bn(modulus.data(), static_cast<int>(modulus.size()), nullptr));
     BignumPtr e(BN_bin2bn(exponent.data(), static_cast<int>(exponent.size()), nullptr));
-    handle<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free> builder(OSSL_PARAM_BLD_new());
+    OsslParamBldPtr builder(OSSL_PARAM_BLD_new());
     if (!n || !e || !builder ||
         !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
         !OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, e.get())) {
         throw_openssl_error("cannot build the RSA public key");
     }
-    handle<OSSL_PARAM, OSSL_PARAM_free> params(OSSL_PARAM_BLD_to_param(builder.get()));
+    OsslParamPtr params(OSSL_PARAM_BLD_to_param(builder.get()));
     EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", kDefaultProvider));
     EVP_PKEY* key = nullptr;
     if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
@@ -261,8 +263,7 @@ EvpPkeyPtr parse_spki(ByteView der) {
 Bytes key_identifier(EVP_PKEY* key) {
     const Bytes der = spki_der(key);
     const unsigned char* p = der.data();
-    handle<X509_PUBKEY, X509_PUBKEY_free> spki(
-        d2i_X509_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+    X509PubkeyPtr spki(d2i_X509_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
     const unsigned char* bits = nullptr;
     int bits_len = 0;
     if (!spki || !X509_PUBKEY_get0_param(nullptr, &bits, &bits_len, nullptr, spki.get())) {
@@ -431,19 +432,88 @@ Bytes sign_on_session(const CK_FUNCTION_LIST& api, CK_SESSION_HANDLE s, CK_OBJEC
 
 bool is_stale_object(const Error& e) {
     return e.pkcs11() && (e.pkcs11()->rv == CKR_KEY_HANDLE_INVALID ||
-                          e.pkcs11()->rv == CKR_OBJECT_HANDLE_INVALID);
+                          e.pkcs11()->rv == CKR_OBJECT_HANDLE_INVALID ||
+                          e.pkcs11()->rv == CKR_UNWRAPPING_KEY_HANDLE_INVALID);
 }
 
-// A key pair held as token objects. Object handles can change when the token is reset or the
-// module reloaded, so a stale handle is looked up again by CKA_ID once.
+// Runs `operation(lease)` on a pooled session and returns its result.
+template <class F>
+auto leased(SessionPool& pool, F&& operation) -> decltype(operation(Lease{})) {
+    std::optional<decltype(operation(Lease{}))> result;
+    pool.run([&](const Lease& lease) { result.emplace(operation(lease)); });
+    return std::move(*result);
+}
+
+// A key object's handle, as found on a session of some pool generation. After a loss (a new
+// generation) it is looked up again before it is used: a restarted HSM may have invalidated
+// the number, or given it to another object, and a signer must never sign with another key.
+class CachedHandle {
+  public:
+    using Finder = std::function<CK_OBJECT_HANDLE(CK_SESSION_HANDLE)>;
+
+    CachedHandle(CK_OBJECT_HANDLE handle, std::uint64_t generation, Finder find)
+        : handle_(handle), generation_(generation), find_(std::move(find)) {}
+
+    CK_OBJECT_HANDLE get(const Lease& lease) const {
+        {
+            std::lock_guard lock(mutex_);
+            if (valid_ && generation_ == lease.generation)
+                return handle_;
+        }
+        const CK_OBJECT_HANDLE found = find_(lease.session.handle);
+        std::lock_guard lock(mutex_);
+        handle_ = found;
+        generation_ = lease.generation;
+        valid_ = true;
+        return found;
+    }
+
+    // The module said the handle is invalid: look it up again however recent it is.
+    void forget() const {
+        std::lock_guard lock(mutex_);
+        valid_ = false;
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    mutable CK_OBJECT_HANDLE handle_;
+    mutable std::uint64_t generation_;
+    mutable bool valid_ = true;
+    Finder find_;
+};
+
+// Runs `sign(lease, key)` with the cached key handle; a handle the module calls invalid is
+// looked up again and the signature tried once more.
+Bytes sign_with(SessionPool& pool, const CachedHandle& key,
+                const std::function<Bytes(const Lease&, CK_OBJECT_HANDLE)>& sign) {
+    for (int attempt = 0;; ++attempt) {
+        try {
+            return leased(pool, [&](const Lease& lease) { return sign(lease, key.get(lease)); });
+        } catch (const Error& e) {
+            if (attempt > 0 || !is_stale_object(e))
+                throw;
+            key.forget();
+        }
+    }
+}
+
+// A key pair held as token objects, its private key found again by CKA_ID when its handle may
+// have gone stale (CachedHandle).
 class TokenKeySigner final : public Signer {
   public:
-    TokenKeySigner(std::shared_ptr<Token> token, KeyType type, Bytes id, CK_OBJECT_HANDLE key,
-                   EvpPkeyPtr public_key)
+    TokenKeySigner(std::shared_ptr<Token> token, SessionPool& pool, KeyType type, Bytes id,
+                   CK_OBJECT_HANDLE key, std::uint64_t generation, EvpPkeyPtr public_key)
         : token_(std::move(token)),
+          pool_(pool),
           type_(type),
           id_(std::move(id)),
-          key_(key),
+          key_(key, generation,
+               [api = &token_->module().api(), id = id_](CK_SESSION_HANDLE s) {
+                   const auto found = find_by_id(*api, s, CKO_PRIVATE_KEY, id);
+                   if (found.empty())
+                       throw Error(Errc::not_found, "the signing key is gone from the token");
+                   return found.front();
+               }),
           public_key_(std::move(public_key)) {}
 
     KeyType key_type() const noexcept override { return type_; }
@@ -452,28 +522,18 @@ class TokenKeySigner final : public Signer {
     Bytes sign_digest(Digest digest_alg, Padding padding, ByteView digest) const override {
         check_sign_request(type_, digest_alg, padding, digest);
         const auto& api = token_->module().api();
-        try {
-            return token_->run([&](CK_SESSION_HANDLE s) {
-                return sign_on_session(api, s, key_.load(), type_, digest_alg, padding, digest);
-            });
-        } catch (const Error& e) {
-            if (!is_stale_object(e))
-                throw;
-        }
-        return token_->run([&](CK_SESSION_HANDLE s) {
-            const auto found = find_by_id(api, s, CKO_PRIVATE_KEY, id_);
-            if (found.empty())
-                throw Error(Errc::not_found, "the signing key is gone from the token");
-            key_.store(found.front());
-            return sign_on_session(api, s, found.front(), type_, digest_alg, padding, digest);
+        return sign_with(pool_, key_, [&](const Lease& lease, CK_OBJECT_HANDLE key) {
+            return sign_on_session(api, lease.session.handle, key, type_, digest_alg, padding,
+                                   digest);
         });
     }
 
   private:
-    std::shared_ptr<Token> token_;
+    std::shared_ptr<Token> token_;  // keeps the pool alive
+    SessionPool& pool_;
     KeyType type_;
     Bytes id_;
-    mutable std::atomic<CK_OBJECT_HANDLE> key_;
+    CachedHandle key_;
     EvpPkeyPtr public_key_;
 };
 
@@ -481,12 +541,15 @@ class TokenKeySigner final : public Signer {
 // holds nothing per user (DESIGN.md invariant 1).
 class WrappedKeySigner final : public Signer {
   public:
-    WrappedKeySigner(std::shared_ptr<Token> token, WrappedKey key, std::string kek_label,
-                     CK_OBJECT_HANDLE kek)
+    WrappedKeySigner(std::shared_ptr<Token> token, SessionPool& pool, WrappedKey key,
+                     const std::string& kek_label, CK_OBJECT_HANDLE kek, std::uint64_t generation)
         : token_(std::move(token)),
+          pool_(pool),
           key_(std::move(key)),
-          kek_label_(std::move(kek_label)),
-          kek_(kek),
+          kek_(kek, generation,
+               [api = &token_->module().api(), kek_label](CK_SESSION_HANDLE s) {
+                   return find_kek(*api, s, kek_label);
+               }),
           public_key_(parse_spki(key_.public_key_der)) {}
 
     KeyType key_type() const noexcept override { return key_.type; }
@@ -494,18 +557,8 @@ class WrappedKeySigner final : public Signer {
 
     Bytes sign_digest(Digest digest_alg, Padding padding, ByteView digest) const override {
         check_sign_request(key_.type, digest_alg, padding, digest);
-        try {
-            return token_->run([&](CK_SESSION_HANDLE s) {
-                return unwrap_and_sign(s, kek_.load(), digest_alg, padding, digest);
-            });
-        } catch (const Error& e) {
-            if (!is_stale_object(e) &&
-                !(e.pkcs11() && e.pkcs11()->rv == CKR_UNWRAPPING_KEY_HANDLE_INVALID))
-                throw;
-        }
-        return token_->run([&](CK_SESSION_HANDLE s) {
-            kek_.store(find_kek(token_->module().api(), s, kek_label_));
-            return unwrap_and_sign(s, kek_.load(), digest_alg, padding, digest);
+        return sign_with(pool_, kek_, [&](const Lease& lease, CK_OBJECT_HANDLE kek) {
+            return unwrap_and_sign(lease.session.handle, kek, digest_alg, padding, digest);
         });
     }
 
@@ -538,107 +591,21 @@ class WrappedKeySigner final : public Signer {
         return sign_on_session(api, s, unwrapped, key_.type, digest_alg, padding, digest);
     }
 
-    std::shared_ptr<Token> token_;
+    std::shared_ptr<Token> token_;  // keeps the pool alive
+    SessionPool& pool_;
     WrappedKey key_;
-    std::string kek_label_;
-    mutable std::atomic<CK_OBJECT_HANDLE> kek_;
+    CachedHandle kek_;
     EvpPkeyPtr public_key_;
 };
 
 }  // namespace
 
-// --- The session pool ----------------------------------------------------------------------
+// --- The token -----------------------------------------------------------------------------
 
 struct Token::Impl {
-    const CK_FUNCTION_LIST* api = nullptr;
     CK_SLOT_ID slot = 0;
     std::string label;
-    SecretSource pin_source;
-    Secret pin;  // kept to log in again after a token reset; wiped with the Token
-    std::size_t pool_size = 8;
-
-    std::mutex mutex;
-    std::condition_variable session_returned;
-    std::vector<CK_SESSION_HANDLE> idle;
-    std::size_t open_sessions = 0;
-    std::atomic<std::uint64_t> replaced{0};
-
-    // Opens a session and makes sure the user is logged in (login state is shared by all of
-    // the application's sessions with the token, and lost when the last one closes).
-    CK_SESSION_HANDLE open_session() {
-        CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
-        check_rv(
-            api->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s),
-            "C_OpenSession");
-        CK_SESSION_INFO info{};
-        CK_RV rv = api->C_GetSessionInfo(s, &info);
-        if (rv == CKR_OK &&
-            (info.state == CKS_RW_USER_FUNCTIONS || info.state == CKS_RO_USER_FUNCTIONS)) {
-            return s;
-        }
-        rv = api->C_Login(s, CKU_USER,
-                          reinterpret_cast<CK_UTF8CHAR*>(const_cast<char*>(pin.view().data())),
-                          pin.size());
-        if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
-            api->C_CloseSession(s);
-            try {
-                check_rv(rv, "C_Login");
-            } catch (const Error& e) {
-                // Never retried: a token locks itself after a few wrong PINs.
-                throw Error(e.code(),
-                            "cannot log in to token '" + label + "' with the PIN from " +
-                                pin_source.describe() + ": " + e.what(),
-                            *e.pkcs11());
-            }
-        }
-        return s;
-    }
-
-    CK_SESSION_HANDLE acquire() {
-        std::unique_lock lock(mutex);
-        session_returned.wait(lock, [&] { return !idle.empty() || open_sessions < pool_size; });
-        if (!idle.empty()) {
-            CK_SESSION_HANDLE s = idle.back();
-            idle.pop_back();
-            return s;
-        }
-        ++open_sessions;
-        lock.unlock();
-        try {
-            return open_session();
-        } catch (...) {
-            discard(CK_INVALID_HANDLE);
-            throw;
-        }
-    }
-
-    void release(CK_SESSION_HANDLE s) {
-        {
-            std::lock_guard lock(mutex);
-            idle.push_back(s);
-        }
-        session_returned.notify_one();
-    }
-
-    // Closes a session that went bad (or may be mid-operation after an error) and frees its
-    // place in the pool.
-    void discard(CK_SESSION_HANDLE s) {
-        if (s != CK_INVALID_HANDLE)
-            api->C_CloseSession(s);
-        {
-            std::lock_guard lock(mutex);
-            --open_sessions;
-        }
-        session_returned.notify_one();
-    }
-
-    void close_all() {
-        std::lock_guard lock(mutex);
-        for (CK_SESSION_HANDLE s : idle)
-            api->C_CloseSession(s);
-        open_sessions -= idle.size();
-        idle.clear();
-    }
+    std::unique_ptr<SessionPool> pool;
 };
 
 std::shared_ptr<Token> Token::open(const TokenConfig& config) {
@@ -648,51 +615,29 @@ std::shared_ptr<Token> Token::open(const TokenConfig& config) {
     token->module_ = Module::load(config.module_path);
     token->impl_ = std::make_unique<Impl>();
     auto& impl = *token->impl_;
-    impl.api = &token->module_->api();
     impl.slot = token->module_->find_token(config.token_label);
     impl.label = config.token_label;
-    impl.pin_source = config.pin;
-    impl.pin = read_secret(config.pin);
-    impl.pool_size = config.pool_size;
+    impl.pool = std::make_unique<SessionPool>(
+        *token->module_, impl.slot, config.token_label, read_secret(config.pin),
+        config.pin.describe(),
+        PoolOptions{config.pool_size, config.session_wait, config.retry_interval});
     // Log in now, so a wrong PIN or a missing token shows at start, not at the first signature.
-    impl.release(impl.acquire());
+    impl.pool->run([](const Lease&) {});
     return token;
 }
 
-Token::~Token() {
-    if (impl_)
-        impl_->close_all();
-}
+Token::~Token() = default;
 
 void Token::with_session(const std::function<void(CK_SESSION_HANDLE)>& operation) {
-    for (int attempt = 0;; ++attempt) {
-        CK_SESSION_HANDLE s = impl_->acquire();
-        try {
-            operation(s);
-        } catch (const Error& e) {
-            const bool lost = e.pkcs11() && is_session_lost(e.pkcs11()->rv);
-            // After an HSM error the session may be mid-operation: never hand it out again.
-            if (lost || e.code() == Errc::hsm || e.code() == Errc::unavailable) {
-                impl_->discard(s);
-            } else {
-                impl_->release(s);
-            }
-            if (lost && attempt == 0) {
-                ++impl_->replaced;
-                continue;
-            }
-            throw;
-        } catch (...) {
-            impl_->release(s);
-            throw;
-        }
-        impl_->release(s);
-        return;
-    }
+    impl_->pool->run([&](const Lease& lease) { operation(lease.session.handle); });
 }
 
 std::uint64_t Token::sessions_replaced() const noexcept {
-    return impl_->replaced.load();
+    return impl_->pool->sessions_replaced();
+}
+
+HsmState Token::state() const {
+    return impl_->pool->state();
 }
 
 TokenInfo Token::info() const {
@@ -707,7 +652,8 @@ std::shared_ptr<const Signer> Token::generate_key(KeyType type, const std::strin
     if (label.empty())
         throw Error(Errc::invalid_argument, "a key needs a label");
     const auto& api = module_->api();
-    return run([&](CK_SESSION_HANDLE s) -> std::shared_ptr<const Signer> {
+    return leased(*impl_->pool, [&](const Lease& lease) -> std::shared_ptr<const Signer> {
+        const CK_SESSION_HANDLE s = lease.session.handle;
         if (!find_by_label(api, s, CKO_PRIVATE_KEY, label).empty() ||
             !find_by_label(api, s, CKO_PUBLIC_KEY, label).empty()) {
             throw Error(Errc::already_exists,
@@ -725,15 +671,17 @@ std::shared_ptr<const Signer> Token::generate_key(KeyType type, const std::strin
                  "C_SetAttributeValue");
         destroy_public.release();
         destroy_private.release();
-        return std::make_shared<TokenKeySigner>(shared_from_this(), type, std::move(id),
-                                                pair.private_key, std::move(public_key));
+        return std::make_shared<TokenKeySigner>(shared_from_this(), *impl_->pool, type,
+                                                std::move(id), pair.private_key, lease.generation,
+                                                std::move(public_key));
     });
 }
 
 namespace {
-std::shared_ptr<const Signer> signer_for(std::shared_ptr<Token> token, CK_SESSION_HANDLE s,
-                                         CK_OBJECT_HANDLE private_key) {
+std::shared_ptr<const Signer> signer_for(std::shared_ptr<Token> token, SessionPool& pool,
+                                         const Lease& lease, CK_OBJECT_HANDLE private_key) {
     const auto& api = token->module().api();
+    const CK_SESSION_HANDLE s = lease.session.handle;
     const KeyType type = read_key_type(api, s, private_key);
     Bytes id = get_attribute(api, s, private_key, CKA_ID);
     const auto publics = find_by_id(api, s, CKO_PUBLIC_KEY, id);
@@ -741,30 +689,31 @@ std::shared_ptr<const Signer> signer_for(std::shared_ptr<Token> token, CK_SESSIO
         throw Error(Errc::not_found, "the token has no public key with the private key's CKA_ID");
     }
     EvpPkeyPtr public_key = read_public_key(api, s, publics.front(), type);
-    return std::make_shared<TokenKeySigner>(std::move(token), type, std::move(id), private_key,
-                                            std::move(public_key));
+    return std::make_shared<TokenKeySigner>(std::move(token), pool, type, std::move(id),
+                                            private_key, lease.generation, std::move(public_key));
 }
 }  // namespace
 
 std::shared_ptr<const Signer> Token::find_key(const std::string& label) {
-    return run([&](CK_SESSION_HANDLE s) {
-        const auto found = find_by_label(module_->api(), s, CKO_PRIVATE_KEY, label);
+    return leased(*impl_->pool, [&](const Lease& lease) {
+        const auto found =
+            find_by_label(module_->api(), lease.session.handle, CKO_PRIVATE_KEY, label);
         if (found.empty())
             throw Error(Errc::not_found, "no private key labelled '" + label + "'");
         if (found.size() > 1) {
             throw Error(Errc::failed_precondition,
                         "several private keys are labelled '" + label + "'");
         }
-        return signer_for(shared_from_this(), s, found.front());
+        return signer_for(shared_from_this(), *impl_->pool, lease, found.front());
     });
 }
 
 std::shared_ptr<const Signer> Token::find_key_by_id(ByteView id) {
-    return run([&](CK_SESSION_HANDLE s) {
-        const auto found = find_by_id(module_->api(), s, CKO_PRIVATE_KEY, id);
+    return leased(*impl_->pool, [&](const Lease& lease) {
+        const auto found = find_by_id(module_->api(), lease.session.handle, CKO_PRIVATE_KEY, id);
         if (found.empty())
             throw Error(Errc::not_found, "no private key with ID " + to_hex(id));
-        return signer_for(shared_from_this(), s, found.front());
+        return signer_for(shared_from_this(), *impl_->pool, lease, found.front());
     });
 }
 
@@ -878,10 +827,12 @@ WrappedKey Token::generate_wrapped_key(KeyType type, const std::string& kek_labe
 std::shared_ptr<const Signer> Token::wrapped_signer(WrappedKey key, const std::string& kek_label) {
     if (key.wrapped_private_key.empty())
         throw Error(Errc::invalid_argument, "the wrapped key is empty");
-    const CK_OBJECT_HANDLE kek =
-        run([&](CK_SESSION_HANDLE s) { return find_kek(module_->api(), s, kek_label); });
-    auto signer =
-        std::make_shared<WrappedKeySigner>(shared_from_this(), std::move(key), kek_label, kek);
+    const auto [kek, generation] = leased(*impl_->pool, [&](const Lease& lease) {
+        return std::pair{find_kek(module_->api(), lease.session.handle, kek_label),
+                         lease.generation};
+    });
+    auto signer = std::make_shared<WrappedKeySigner>(shared_from_this(), *impl_->pool,
+                                                     std::move(key), kek_label, kek, generation);
     if (EVP_PKEY_get_bits(signer->public_key()) != key_bits(signer->key_type())) {
         throw Error(Errc::invalid_argument, "the wrapped key's public key does not match its type");
     }

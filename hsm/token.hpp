@@ -13,6 +13,7 @@
 #include "common/bytes.hpp"
 #include "common/secret.hpp"
 #include "hsm/module.hpp"
+#include "hsm/session_pool.hpp"
 #include "hsm/signer.hpp"
 
 namespace signet::hsm {
@@ -22,6 +23,11 @@ struct TokenConfig {
     std::string token_label;
     SecretSource pin;           // never argv (DESIGN.md invariant 6)
     std::size_t pool_size = 8;  // sessions kept open for concurrent signing
+    // How long an operation waits for a free session before Errc::unavailable.
+    std::chrono::milliseconds session_wait{5000};
+    // While the HSM is away, operations fail at once with Errc::unavailable; one tries it again
+    // this often.
+    std::chrono::milliseconds retry_interval{1000};
 };
 
 struct KeyInfo {
@@ -57,8 +63,11 @@ class Token : public std::enable_shared_from_this<Token> {
     TokenInfo info() const;
 
     // Runs `operation` on a pooled session. When the session turns out to be gone (closed,
-    // invalid handle, device removed, logged out after a token reset), it is replaced — logging
-    // in again if needed — and the operation runs once more.
+    // invalid handle, device removed, logged out after a token reset), every session opened
+    // until then is dropped and the operation runs once more on a fresh one, logged in again.
+    // If the HSM is still away, Errc::unavailable, and from then on at once (no call waits on a
+    // dead module) until a try every retry_interval finds it back. Errc::unavailable as well
+    // when no session is free within session_wait.
     void with_session(const std::function<void(CK_SESSION_HANDLE)>& operation);
 
     template <class F>
@@ -95,10 +104,12 @@ class Token : public std::enable_shared_from_this<Token> {
     // Random bytes from the HSM (C_GenerateRandom).
     Bytes random(std::size_t size);
 
-    // Counters for tests and metrics.
+    // Counters for tests and metrics: losses seen (each replaced the pool's sessions).
     std::uint64_t sessions_replaced() const noexcept;
+    // Up, or down with the reason (for /healthz); down only once a loss outlived its retry.
+    HsmState state() const;
 
-    struct Impl;  // the session pool and lookups; public for the signers in token.cpp only
+    struct Impl;  // the session pool
 
   private:
     Token() = default;

@@ -30,6 +30,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/handle.hpp"
+#include "common/secret.hpp"
 #include "hsm/bridge.hpp"
 #include "hsm/token.hpp"
 #include "ops/bench_support.hpp"
@@ -44,7 +45,6 @@ namespace {
 using namespace signet;
 using namespace signet::hsm;
 using Clock = std::chrono::steady_clock;
-using X509ReqPtr = handle<X509_REQ, X509_REQ_free>;
 using signet::bench::find_private_key;
 using signet::bench::measure;
 using signet::bench::process_tree_cpu_seconds;
@@ -361,7 +361,7 @@ std::vector<Step> measure_steps(Token& token, store::CertificateRepository& cert
     auto parsed = ca::parse_certificate_request(csrs.front(), profile.key_types);
     ca::CertificateTemplate tmpl;
     tmpl.serial = ca::make_serial([&](std::size_t n) { return token.random(n); });
-    tmpl.subject = "CN=Bench Person,C=CN";
+    tmpl.subject = {{"C", "CN"}, {"CN", "Bench Person"}};
     tmpl.not_before =
         std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     tmpl.not_after = tmpl.not_before + std::chrono::days(profile.validity_days);
@@ -474,7 +474,7 @@ int bench_issue(Options options) {
     issuing.path_length = 0;
     issuing.key = {"bench-issuing", ca_type};
     ceremony.issuing_cas.push_back(issuing);
-    ca::run_ceremony(ceremony, *token, database, certificates, audit, clock, "bench");
+    ca::run_ceremony(ceremony, {}, *token, database, certificates, audit, clock, "bench");
     token->generate_kek("user-kek");
 
     policy::CaSettings settings;
@@ -600,6 +600,8 @@ int main(int argc, char** argv) {
         std::cout << kUsage << signet::bench::kTsaUsage;
         return argc < 2 ? 2 : 0;
     }
+    // As signetd does: OpenSSL's private keys (and SoftHSM's, in-process) in the secure heap.
+    signet::init_secure_heap();
     try {
         const std::string what = argv[1];
         if (what == "hsm")

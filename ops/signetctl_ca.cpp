@@ -31,7 +31,9 @@ database, state_dir and ca sections are used):
   ceremony FILE.yaml                     run a key ceremony (see ops/ceremony.example.yaml)
   subject add --kind person|organization --name NAME --country CC
               [--organization O] [--id-masked M] [--assurance LEVEL]
-                                         create a subject (until the RA verifies identities)
+                                         create a subject (until the RA verifies identities);
+                                         NAME and O at most 64 characters, M at most 64
+                                         PrintableString characters (mask digits with X)
   subject list                           the subjects
   cert issue --subject ID --profile P [--csr FILE | --key-type T] [--out FILE]
                                          issue a certificate, from a CSR (PEM or DER) or with a
@@ -149,9 +151,9 @@ int ceremony(const Arguments& args) {
         throw UsageError("ceremony needs exactly one FILE.yaml");
     const auto plan = policy::load_ceremony(args.words[1]);
     Appliance appliance(args);
-    const auto results =
-        ca::run_ceremony(plan, *appliance.token, *appliance.database, *appliance.certificates,
-                         *appliance.audit, appliance.clock, operator_actor());
+    const auto results = ca::run_ceremony(plan, appliance.config.ca.profiles, *appliance.token,
+                                          *appliance.database, *appliance.certificates,
+                                          *appliance.audit, appliance.clock, operator_actor());
     ca::Authority authority = appliance.authority();
     authority.refresh_crls(operator_actor());
     for (const auto& r : results) {

@@ -19,6 +19,7 @@
 
 #include "common/error.hpp"
 #include "common/exit_status.hpp"
+#include "common/secret.hpp"
 #include "hsm/module.hpp"
 #include "hsm/token.hpp"
 #include "ops/cli.hpp"
@@ -339,6 +340,8 @@ int main(int argc, char** argv) {
             return 0;
         }
     }
+    // Before any thread: the PIN and OpenSSL's private keys live in the locked secure heap.
+    signet::init_secure_heap();
     try {
         return run(parse(argc, argv));
     } catch (const UsageError& e) {

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "common/error.hpp"
+#include "policy/config.hpp"
 #include "policy/yaml_reader.hpp"
 
 namespace signet::policy {
@@ -83,6 +84,17 @@ void read_ca(Map& map, Uniques& uniques, bool issuing, CeremonyCa& out) {
         int path_length = 0;
         if (read_unsigned(map, "path_length", path_length, 0, 8, "a path length"))
             out.path_length = path_length;
+        std::vector<std::string> policies;
+        if (read_string_list(map, "certificate_policies", policies)) {
+            for (std::size_t i = 0; i < policies.size(); ++i) {
+                if (policies[i] == "anyPolicy")
+                    policies[i] = "2.5.29.32.0";  // RFC 5280 §4.2.1.4
+                else if (!is_valid_oid(policies[i]))
+                    add_element_problem(map, "certificate_policies", i,
+                                        "'" + policies[i] + "' is not an OID (or anyPolicy)");
+            }
+            out.certificate_policies = std::move(policies);
+        }
         Map responder = map.section("ocsp_responder");
         if (responder.present()) {
             CeremonyCertificate certificate;

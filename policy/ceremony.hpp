@@ -37,6 +37,12 @@ struct CeremonyCa : CeremonyCertificate {
     std::string ocsp_url;                               // optional http(s) URL (AIA OCSP)
     std::optional<int> path_length;                     // issuing CAs: default 0
     std::optional<CeremonyCertificate> ocsp_responder;  // issuing CAs only
+    // Issuing CAs only: the certificatePolicies the CA's certificate carries (dotted OIDs;
+    // "anyPolicy" is 2.5.29.32.0). Absent (nullopt): the policies of the profiles in signet.yaml
+    // that this CA issues under (ca::run_ceremony). RFC 5280 §6.1.3 (d): a relying party that
+    // requires a policy accepts an end entity's only if every CA above it carries that policy
+    // or anyPolicy.
+    std::optional<std::vector<std::string>> certificate_policies;
 };
 
 struct CeremonyTsa : CeremonyCertificate {

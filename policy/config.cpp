@@ -86,6 +86,7 @@ void read_https(Map& map, const fs::path& base, HttpsListener& out) {
 void read_limits(Map& map, Limits& out) {
     read_unsigned(map, "max_header_bytes", out.max_header_bytes, 1024, 1024 * 1024, "a size");
     read_unsigned(map, "max_body_bytes", out.max_body_bytes, 1, 1024ull * 1024 * 1024, "a size");
+    read_duration(map, "header_timeout_ms", out.header_timeout, 100, 600'000);
     read_duration(map, "read_timeout_ms", out.read_timeout, 100, 600'000);
     read_duration(map, "idle_timeout_ms", out.idle_timeout, 100, 3'600'000);
     read_unsigned(map, "max_connections", out.max_connections, 1, 1'000'000);
@@ -144,6 +145,8 @@ void read_hsm(Map& map, const fs::path& base, HsmSettings& out) {
         }
     }
     read_unsigned(map, "pool_size", out.pool_size, 1, 1024, "a session count");
+    read_duration(map, "session_wait_ms", out.session_wait, 1, 600'000);
+    read_duration(map, "retry_interval_ms", out.retry_interval, 10, 600'000);
 }
 
 std::string lowercase(std::string_view text) {

@@ -48,6 +48,7 @@ struct HttpsListener : Listener {
 struct Limits {
     std::size_t max_header_bytes = 8 * 1024;
     std::size_t max_body_bytes = 1024 * 1024;  // the default; routes may set their own
+    Milliseconds header_timeout{10'000};  // header_timeout_ms: for a request head to be complete
     Milliseconds read_timeout{10'000};         // read_timeout_ms: to receive one whole request
     Milliseconds idle_timeout{60'000};  // idle_timeout_ms: between requests on a kept-alive one
     std::size_t max_connections = 1024;
@@ -62,6 +63,8 @@ struct HsmSettings {
     std::string token;                                                 // the token's label
     SecretSource pin;  // "file:PATH" (resolved) or "env:VARIABLE"; never the PIN itself
     std::size_t pool_size = 8;
+    Milliseconds session_wait{5'000};    // session_wait_ms: longest wait for a free session
+    Milliseconds retry_interval{1'000};  // retry_interval_ms: between tries of a lost HSM
 };
 
 // database

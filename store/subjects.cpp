@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/text.hpp"
+
 namespace signet::store {
 
 namespace {
@@ -33,24 +35,56 @@ Subject from_row(const Row& row) {
     return s;
 }
 
-void check(const Subject& s) {
-    if (s.kind != "person" && s.kind != "organization")
-        throw Error(Errc::invalid_argument, "a subject's kind is 'person' or 'organization'");
-    if (s.name.empty() || s.name.size() > 200)
-        throw Error(Errc::invalid_argument, "a subject's name has 1 to 200 characters");
-    if (s.organization.size() > 200)
-        throw Error(Errc::invalid_argument, "a subject's organization has at most 200 characters");
-    if (s.country.size() != 2 ||
-        !std::ranges::all_of(s.country, [](char c) { return c >= 'A' && c <= 'Z'; }))
+// A name a person reads, of 1 to `max` characters (an empty optional one is fine).
+void check_name_text(std::string_view field, const std::string& value, std::size_t max,
+                     bool required, std::string_view bound) {
+    const std::string quoted = "'" + std::string(field) + "'";
+    if (value.empty()) {
+        if (required)
+            throw Error(Errc::invalid_argument, quoted + " is required");
+        return;
+    }
+    if (const auto problem = name_text_problem(value))
+        throw Error(Errc::invalid_argument, quoted + " " + *problem);
+    if (std::ranges::all_of(value, [](char c) { return c == ' '; }))
+        throw Error(Errc::invalid_argument, quoted + " is blank");
+    const std::size_t length = utf8_length(value).value_or(0);
+    if (length > max)
         throw Error(Errc::invalid_argument,
-                    "a subject's country is two capital letters (ISO 3166-1 alpha-2)");
-    if (s.id_masked.size() > 64)
-        throw Error(Errc::invalid_argument, "a masked identity number has at most 64 characters");
-    if (s.assurance_level < 0 || s.assurance_level > 10)
-        throw Error(Errc::invalid_argument, "an assurance level is 0 to 10");
+                    quoted + " has " + std::to_string(length) + " characters; at most " +
+                        std::to_string(max) + " (RFC 5280 Appendix A " + std::string(bound) + ")");
 }
 
 }  // namespace
+
+void validate_subject(const Subject& s) {
+    if (s.kind != "person" && s.kind != "organization")
+        throw Error(Errc::invalid_argument,
+                    "'kind' is 'person' or 'organization', not " + quote_input(s.kind));
+    check_name_text("name", s.name, 64, true, "ub-common-name: it becomes a CN or an O");
+    check_name_text("organization", s.organization, 64, false, "ub-organization-name");
+    if (s.country.size() != 2 ||
+        !std::ranges::all_of(s.country, [](char c) { return c >= 'A' && c <= 'Z'; }))
+        throw Error(
+            Errc::invalid_argument,
+            "'country' is two capital letters (ISO 3166-1 alpha-2), not " + quote_input(s.country));
+    if (s.id_masked.size() > 64)
+        throw Error(Errc::invalid_argument,
+                    "'id_masked' has " + std::to_string(s.id_masked.size()) +
+                        " characters; at most 64 (RFC 5280 Appendix A ub-serial-number)");
+    // The value itself is not echoed: it is (part of) an identity number (DESIGN.md
+    // invariant 6); the first character that does not fit is.
+    const auto bad = std::ranges::find_if(
+        s.id_masked, [](char c) { return !is_printable_string(std::string_view(&c, 1)); });
+    if (bad != s.id_masked.end())
+        throw Error(Errc::invalid_argument,
+                    "'id_masked' has " + quote_input(std::string_view(&*bad, 1), 1) +
+                        ", which is no PrintableString character (A-Z a-z 0-9 space ' ( ) + , - "
+                        ". / : = ?): it may become the DN's serialNumber (X.520); mask digits "
+                        "with 'X', not '*'");
+    if (s.assurance_level < 0 || s.assurance_level > 10)
+        throw Error(Errc::invalid_argument, "'assurance_level' is 0 to 10");
+}
 
 std::optional<Subject> PostgresSubjects::find(std::int64_t id) {
     return database_.with_connection([&](Connection& c) -> std::optional<Subject> {
@@ -72,7 +106,7 @@ std::vector<Subject> PostgresSubjects::list(std::int64_t after_id, std::size_t l
 }
 
 std::int64_t PostgresSubjects::add(Connection& transaction, const Subject& s) {
-    check(s);
+    validate_subject(s);
     return transaction
         .exec(kInsert, {s.kind, s.name, s.organization, s.country, s.id_masked, s.assurance_level,
                         s.created_at})

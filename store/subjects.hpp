@@ -19,10 +19,24 @@ struct Subject {
     std::string name;          // the person's full name, or the organization's name
     std::string organization;  // a person's organization (may be empty)
     std::string country;       // ISO 3166-1 alpha-2
-    std::string id_masked;     // e.g. "1101**********1234"
+    std::string id_masked;     // e.g. "1101XXXXXXXXXX1234"
     int assurance_level = 0;
     Clock::time_point created_at;
 };
+
+// The rules a subject's values meet, checked when a subject is added (PostgresSubjects::add:
+// every intake, signetctl today and the RA later) and again by the CA before it issues
+// (ca::Authority::issue), so that a subject accepted is one the CA can issue for. A value may
+// become any DN attribute a profile's template puts it in, so each meets the strictest of
+// them: name and organization 1-64 characters (RFC 5280 Appendix A ub-common-name and
+// ub-organization-name: a name becomes CN or O), text a person reads without hidden characters
+// (common/text.hpp name_text_problem: UTF-8, no control or invisible character — TAB, U+200B,
+// U+202E... — in NFC); country two capital letters (ISO 3166-1 alpha-2, a PrintableString);
+// id_masked at most 64 PrintableString characters (X.520 serialNumber, ub-serial-number 64; mask
+// digits with 'X', since '*' is no PrintableString character); kind person or organization;
+// assurance level 0-10. Errc::invalid_argument naming the field: "'name' has 100 characters;
+// at most 64 ...".
+void validate_subject(const Subject& subject);
 
 class SubjectReader {
   public:
@@ -33,7 +47,8 @@ class SubjectReader {
 
 class SubjectRepository : public SubjectReader {
   public:
-    // Returns the new id. Errc::invalid_argument for a bad kind, name, country or level.
+    // Returns the new id. Errc::invalid_argument (validate_subject's) for a bad value, with
+    // nothing stored.
     virtual std::int64_t add(Connection& transaction, const Subject& subject) = 0;
 };
 

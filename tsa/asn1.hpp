@@ -12,18 +12,9 @@
 #include "common/error.hpp"
 #include "common/handle.hpp"
 
-// Owners for OpenSSL's RFC 3161 types and the few ASN.1 helpers the responder and the verifier
-// share.
+// The few ASN.1 helpers the responder and the verifier share (the owners of OpenSSL's RFC 3161
+// types are in common/handle.hpp).
 namespace signet::tsa {
-
-using Asn1IntegerPtr = handle<ASN1_INTEGER, ASN1_INTEGER_free>;
-using Asn1ObjectPtr = handle<ASN1_OBJECT, ASN1_OBJECT_free>;
-using Pkcs7Ptr = handle<PKCS7, PKCS7_free>;
-using TsReqPtr = handle<TS_REQ, TS_REQ_free>;
-using TsRespCtxPtr = handle<TS_RESP_CTX, TS_RESP_CTX_free>;
-using TsRespPtr = handle<TS_RESP, TS_RESP_free>;
-using TsTstInfoPtr = handle<TS_TST_INFO, TS_TST_INFO_free>;
-using TsVerifyCtxPtr = handle<TS_VERIFY_CTX, TS_VERIFY_CTX_free>;
 
 // Dotted decimal, never a name ("1.3.6.1.4.1.99999.1.1").
 std::string oid_text(const ASN1_OBJECT* oid);

@@ -46,7 +46,12 @@ Clock::time_point to_time_point(const ASN1_TIME* time) {
     std::tm tm{};
     if (ASN1_TIME_to_tm(time, &tm) != 1)
         throw_openssl_error("cannot read a certificate's validity");
-    return std::chrono::system_clock::from_time_t(timegm(&tm));
+    // Beyond 2262 (e.g. RFC 5280's 99991231235959Z) is later than any token's genTime: the end
+    // of time; before 1678, the beginning.
+    const std::time_t seconds = timegm(&tm);
+    if (const auto instant = from_unix_seconds(seconds))
+        return *instant;
+    return seconds > 0 ? Clock::time_point::max() : Clock::time_point::min();
 }
 
 // genTime cut (not rounded: the datum existed at the earlier instant too) to `digits`
@@ -98,16 +103,6 @@ int time_callback(TS_RESP_CTX*, void* data, long* seconds, long* micros) {
     *seconds = call->seconds;
     *micros = call->microseconds;
     return 1;
-}
-
-std::string drain_openssl_errors() {
-    std::string text;
-    while (const unsigned long code = ERR_get_error()) {
-        char buffer[256];
-        ERR_error_string_n(code, buffer, sizeof buffer);
-        text += (text.empty() ? "" : "; ") + std::string(buffer);
-    }
-    return text;
 }
 
 // tsa_tokens.imprint_algorithm: "sha256", "sha384", "sha512".

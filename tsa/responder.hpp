@@ -117,8 +117,8 @@ class Responder {
     Bytes certificate_sha256_;
     Clock::time_point not_before_;
     Clock::time_point not_after_;
-    std::array<handle<EVP_MD, EVP_MD_free>, 3> digests_;  // SHA-256, -384, -512; before the
-                                                          // contexts, which point to them
+    std::array<EvpMdPtr, 3> digests_;  // SHA-256, -384, -512; before the
+                                       // contexts, which point to them
     std::mutex contexts_mutex_;
     std::vector<TsRespCtxPtr> contexts_;   // idle, ready to sign
     std::array<Counter*, 9> responses_{};  // by result: granted, then each failInfo

@@ -13,16 +13,6 @@ namespace signet::tsa {
 
 namespace {
 
-std::string drain_openssl_errors() {
-    std::string text;
-    while (const unsigned long code = ERR_get_error()) {
-        char buffer[256];
-        ERR_error_string_n(code, buffer, sizeof buffer);
-        text += (text.empty() ? "" : "; ") + std::string(buffer);
-    }
-    return text.empty() ? "no reason given" : text;
-}
-
 // The names of the failInfo bits set, for a rejection's message.
 std::string failure_names(const ASN1_BIT_STRING* bits) {
     std::string names;
@@ -55,7 +45,11 @@ Clock::time_point generalized_time_point(const ASN1_GENERALIZEDTIME* time) {
     std::tm tm{};
     if (ASN1_TIME_to_tm(time, &tm) != 1)
         throw Error(Errc::invalid_argument, "the token's genTime is not a GeneralizedTime");
-    auto t = std::chrono::system_clock::from_time_t(timegm(&tm));
+    const auto whole = from_unix_seconds(timegm(&tm));
+    if (!whole)
+        throw Error(Errc::invalid_argument,
+                    "the token's genTime is outside the years 1678 to 2261");
+    auto t = *whole;
     const std::string_view text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(time)),
                                 static_cast<std::size_t>(ASN1_STRING_length(time)));
     if (const auto dot = text.find('.'); dot != std::string_view::npos) {
@@ -228,8 +222,8 @@ void verify_token(const ParsedToken& token, const VerifyOptions& options) {
 
     ERR_clear_error();
     if (TS_RESP_verify_token(ctx.get(), token.token.get()) != 1) {
-        throw Error(Errc::failed_precondition,
-                    "the time-stamp token does not verify: " + drain_openssl_errors());
+        throw Error(Errc::failed_precondition, "the time-stamp token does not verify: " +
+                                                   drain_openssl_errors("no reason given"));
     }
 }
 

@@ -3,7 +3,11 @@
 // and the ceremony's refusals.
 #include "ca/authority.hpp"
 
+#include <openssl/x509v3.h>
+
 #include <boost/test/unit_test.hpp>
+#include <functional>
+#include <set>
 #include <thread>
 
 #include "ca/ceremony.hpp"
@@ -64,8 +68,8 @@ struct Fixture {
 
     Fixture() {
         token->generate_kek("user-kek");
-        ca::run_ceremony(small_ceremony(dir.path()), *token, database, certificates, audit, clock,
-                         "operator:test");
+        ca::run_ceremony(small_ceremony(dir.path()), {}, *token, database, certificates, audit,
+                         clock, "operator:test");
         policy::CaSettings settings;
         settings.profiles.emplace("personal", personal_profile());
         // Valid longer than its CA (365 days): every certificate of it fails lint.
@@ -200,12 +204,12 @@ BOOST_AUTO_TEST_CASE(concurrent_issuances_are_each_stored_and_a_lint_failure_sig
         events_before + (kThreads - 1) * kEach);
 }
 
-BOOST_AUTO_TEST_CASE(subject_dn_templates_escape_and_drop_empty_attributes) {
+BOOST_AUTO_TEST_CASE(subject_dn_templates_fill_values_verbatim_and_drop_empty_attributes) {
     store::Subject s;
     s.name = "Doe, John+Jr";
     s.country = "CN";
-    BOOST_CHECK_EQUAL(ca::subject_dn("CN={name},O={organization},C={country}", s),
-                      "CN=Doe\\, John\\+Jr,C=CN");
+    const ca::DistinguishedName expected{{"C", "CN"}, {"CN", "Doe, John+Jr"}};
+    BOOST_CHECK(ca::subject_dn("CN={name},O={organization},C={country}", s) == expected);
     expect_error([&] { ca::subject_dn("CN={nickname}", s); }, Errc::failed_precondition,
                  "unknown {nickname}");
     expect_error([&] { ca::subject_dn("O={organization}", s); }, Errc::failed_precondition,
@@ -247,7 +251,7 @@ BOOST_AUTO_TEST_CASE(the_ceremony_refuses_existing_keys_and_bad_names_and_change
     ceremony.output_dir = f.dir.path() / "out2";
     expect_error(
         [&] {
-            ca::run_ceremony(ceremony, *f.token, f.database, f.certificates, f.audit, f.clock,
+            ca::run_ceremony(ceremony, {}, *f.token, f.database, f.certificates, f.audit, f.clock,
                              "operator:test");
         },
         Errc::already_exists, "already holds a key labelled 'root'");
@@ -257,11 +261,110 @@ BOOST_AUTO_TEST_CASE(the_ceremony_refuses_existing_keys_and_bad_names_and_change
     ceremony.root.subject = "CN=";
     expect_error(
         [&] {
-            ca::run_ceremony(ceremony, *f.token, f.database, f.certificates, f.audit, f.clock,
+            ca::run_ceremony(ceremony, {}, *f.token, f.database, f.certificates, f.audit, f.clock,
                              "operator:test");
         },
         Errc::invalid_argument, "root.subject");
     BOOST_CHECK_THROW(f.token->find_key("root2"), Error);
+}
+
+// The intake rules (store::validate_subject) hold at intake and again at issuance: a row
+// written around them (as before them) is refused before anything is reserved.
+BOOST_AUTO_TEST_CASE(subjects_meet_the_same_rules_at_intake_and_at_issuance) {
+    Fixture f;
+    const auto subjects_before = f.count_sql("SELECT count(*) FROM subjects");
+    const auto add = [&](store::Subject s) {
+        return f.database.transaction([&](store::Connection& tx) { return f.subjects.add(tx, s); });
+    };
+    const store::Subject good{0, "person",     "Wang Fang", "", "CN", "1101XXXXXXXXXX1234",
+                              3, f.clock.now()};
+    const std::pair<std::function<void(store::Subject&)>, std::string> bad[] = {
+        {[](store::Subject& s) { s.id_masked = "1101****1234"; }, "'id_masked' has '*'"},
+        {[](store::Subject& s) { s.name = std::string(100, 'a'); }, "'name' has 100 characters"},
+        {[](store::Subject& s) { s.name = "evil\xE2\x80\xAEgnp"; }, "'name' contains U+202E"},
+        {[](store::Subject& s) { s.name = "Wang\tFang"; }, "'name' contains U+0009"},
+        {[](store::Subject& s) { s.organization = std::string(65, 'o'); }, "'organization' has 65"},
+        {[](store::Subject& s) { s.name = "   "; }, "'name' is blank"},
+        {[](store::Subject& s) { s.country = "cn"; }, "'country' is two capital letters"},
+    };
+    for (const auto& [spoil, needle] : bad) {
+        store::Subject s = good;
+        spoil(s);
+        expect_error([&] { add(s); }, Errc::invalid_argument, needle);
+    }
+    BOOST_CHECK_EQUAL(f.count_sql("SELECT count(*) FROM subjects"), subjects_before);
+
+    const auto legacy = f.database.with_connection([&](store::Connection& c) {
+        return c
+            .exec(
+                "INSERT INTO subjects (kind, name, country, id_masked, assurance_level, "
+                "created_at) "
+                "VALUES ('person', $1, 'CN', '1101****1234', 3, now()) RETURNING id",
+                {std::string(100, 'a')})
+            .one()[0]
+            .int64();
+    });
+    const auto rows_before = f.count_sql("SELECT count(*) FROM certificates");
+    auto request = f.request();
+    request.subject_id = legacy;
+    expect_error([&] { f.authority->issue(request); }, Errc::failed_precondition,
+                 "'name' has 100 characters");
+    BOOST_CHECK_EQUAL(f.count_sql("SELECT count(*) FROM certificates"), rows_before);
+}
+
+// RFC 5280 §6.1: the issuing CA carries the policies of the profiles it issues under (or the
+// ceremony file's list, which must cover them); the root carries none.
+BOOST_AUTO_TEST_CASE(the_ceremony_gives_issuing_cas_their_profiles_policies) {
+    Fixture f;
+    auto ceremony = small_ceremony(f.dir.path());
+    ceremony.root.name = "root2";
+    ceremony.root.key.label = "root2";
+    ceremony.issuing_cas[0].name = "issuing2";
+    ceremony.issuing_cas[0].key.label = "issuing2";
+    ceremony.output_dir = f.dir.path() / "out2";
+    std::map<std::string, policy::CertificateProfile> profiles;
+    auto personal = personal_profile();
+    personal.issuer = "issuing2";
+    personal.certificate_policies = {"1.3.6.1.4.1.99999.2.1"};
+    auto seal = personal;
+    seal.certificate_policies = {"1.3.6.1.4.1.99999.2.2", "1.3.6.1.4.1.99999.2.1"};
+    auto elsewhere = personal;
+    elsewhere.issuer = "issuing";
+    elsewhere.certificate_policies = {"1.3.6.1.4.1.99999.9.9"};
+    profiles.emplace("personal", personal);
+    profiles.emplace("seal", seal);
+    profiles.emplace("elsewhere", elsewhere);
+
+    ceremony.issuing_cas[0].certificate_policies =
+        std::vector<std::string>{"1.3.6.1.4.1.99999.2.1"};
+    expect_error(
+        [&] {
+            ca::run_ceremony(ceremony, profiles, *f.token, f.database, f.certificates, f.audit,
+                             f.clock, "operator:test");
+        },
+        Errc::invalid_argument, "profile 'seal' issues under policy 1.3.6.1.4.1.99999.2.2");
+    BOOST_CHECK_THROW(f.token->find_key("root2"), Error);
+
+    ceremony.issuing_cas[0].certificate_policies.reset();
+    ca::run_ceremony(ceremony, profiles, *f.token, f.database, f.certificates, f.audit, f.clock,
+                     "operator:test");
+    auto policies_of = [&](const std::string& name) {
+        const auto record = f.certificates.find_ca(name);
+        BOOST_REQUIRE(record.has_value());
+        const auto certificate = ca::certificate_from_der(record->certificate);
+        std::set<std::string> oids;
+        const CertificatePoliciesPtr policies(static_cast<CERTIFICATEPOLICIES*>(
+            X509_get_ext_d2i(certificate.get(), NID_certificate_policies, nullptr, nullptr)));
+        for (int i = 0; policies && i < sk_POLICYINFO_num(policies.get()); ++i) {
+            char text[80];
+            OBJ_obj2txt(text, sizeof text, sk_POLICYINFO_value(policies.get(), i)->policyid, 1);
+            oids.insert(text);
+        }
+        return oids;
+    };
+    BOOST_CHECK((policies_of("issuing2") ==
+                 std::set<std::string>{"1.3.6.1.4.1.99999.2.1", "1.3.6.1.4.1.99999.2.2"}));
+    BOOST_CHECK(policies_of("root2").empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

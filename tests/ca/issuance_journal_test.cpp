@@ -271,7 +271,7 @@ BOOST_AUTO_TEST_CASE(the_placeholder_signature_algorithm_is_what_signing_writes)
             BOOST_REQUIRE(key);
             ca::CertificateTemplate tmpl;
             tmpl.serial = Bytes(20, 0x42);
-            tmpl.subject = "CN=Placeholder Test,C=CN";
+            tmpl.subject = {{"C", "CN"}, {"CN", "Placeholder Test"}};
             tmpl.not_before =
                 std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
             tmpl.not_after = tmpl.not_before + std::chrono::hours(24);

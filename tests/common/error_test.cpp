@@ -24,6 +24,18 @@ BOOST_AUTO_TEST_CASE(openssl_errors_are_drained_into_the_message) {
     BOOST_CHECK_EQUAL(ERR_peek_error(), 0u);
 }
 
+// The one drain (common/error.hpp), which the TSA's responder and verifier use too: a
+// provider's own reason (the HSM bridge's) is kept, and the queue is left empty.
+BOOST_AUTO_TEST_CASE(the_one_drain_keeps_a_providers_reason_and_empties_the_queue) {
+    ERR_raise_data(ERR_LIB_USER, ERR_R_INTERNAL_ERROR, "the HSM said %s", "no");
+    ERR_raise(ERR_LIB_USER, ERR_R_PASSED_NULL_PARAMETER);
+    const std::string text = drain_openssl_errors();
+    BOOST_CHECK_MESSAGE(text.find("(the HSM said no)") != std::string::npos, text);
+    BOOST_CHECK_MESSAGE(text.find("; error:") != std::string::npos, text);
+    BOOST_CHECK_EQUAL(ERR_peek_error(), 0u);
+    BOOST_CHECK_EQUAL(drain_openssl_errors("no reason given"), "no reason given");
+}
+
 BOOST_AUTO_TEST_CASE(codes_have_stable_names) {
     BOOST_CHECK_EQUAL(to_string(Errc::invalid_argument), "invalid_argument");
     BOOST_CHECK_EQUAL(to_string(Errc::unavailable), "unavailable");

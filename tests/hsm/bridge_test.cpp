@@ -15,8 +15,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/test/unit_test.hpp>
 #include <thread>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/handle.hpp"
@@ -65,6 +67,16 @@ BridgeKeys& keys() {
     return k;
 }
 
+// EVP_DigestSign of a short message with SHA-256: its result.
+int digest_sign_once(EVP_PKEY* key) {
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key), 1);
+    unsigned char signature[128];
+    std::size_t size = sizeof signature;
+    const unsigned char message[] = "x";
+    return EVP_DigestSign(ctx.get(), signature, &size, message, sizeof message);
+}
+
 // EVP_DigestSignInit with the scheme's digest and padding, for the *_sign_ctx APIs.
 EvpMdCtxPtr signing_context(const Scheme& scheme, EVP_PKEY* key) {
     EvpMdCtxPtr ctx(EVP_MD_CTX_new());
@@ -81,7 +93,7 @@ EvpMdCtxPtr signing_context(const Scheme& scheme, EVP_PKEY* key) {
 void add_extension(X509* cert, int nid, const char* value) {
     X509V3_CTX v3;
     X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
-    handle<X509_EXTENSION, X509_EXTENSION_free> ext(X509V3_EXT_conf_nid(nullptr, &v3, nid, value));
+    X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &v3, nid, value));
     BOOST_REQUIRE(ext);
     BOOST_REQUIRE_EQUAL(X509_add_ext(cert, ext.get(), -1), 1);
 }
@@ -241,12 +253,12 @@ BOOST_AUTO_TEST_CASE(self_signed_certificate_and_crl_pass_openssl_verify) {
             X509CrlPtr crl(X509_CRL_new());
             X509_CRL_set_version(crl.get(), 1);
             X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(cert.get()));
-            handle<ASN1_TIME, ASN1_TIME_free> now(ASN1_TIME_adj(nullptr, time(nullptr), 0, 0));
-            handle<ASN1_TIME, ASN1_TIME_free> next(ASN1_TIME_adj(nullptr, time(nullptr), 1, 0));
+            Asn1TimePtr now(ASN1_TIME_adj(nullptr, time(nullptr), 0, 0));
+            Asn1TimePtr next(ASN1_TIME_adj(nullptr, time(nullptr), 1, 0));
             X509_CRL_set1_lastUpdate(crl.get(), now.get());
             X509_CRL_set1_nextUpdate(crl.get(), next.get());
             X509_REVOKED* revoked = X509_REVOKED_new();
-            handle<ASN1_INTEGER, ASN1_INTEGER_free> serial(ASN1_INTEGER_new());
+            Asn1IntegerPtr serial(ASN1_INTEGER_new());
             ASN1_INTEGER_set(serial.get(), 77);
             X509_REVOKED_set_serialNumber(revoked, serial.get());
             X509_REVOKED_set_revocationDate(revoked, now.get());
@@ -275,7 +287,7 @@ BOOST_AUTO_TEST_CASE(certificate_request_passes_openssl_req_verify) {
         BOOST_TEST_CONTEXT(scheme.name) {
             TempDir dir;
             auto key = keys().key(scheme);
-            handle<X509_REQ, X509_REQ_free> req(X509_REQ_new());
+            X509ReqPtr req(X509_REQ_new());
             X509_NAME* name = X509_REQ_get_subject_name(req.get());
             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                                        reinterpret_cast<const unsigned char*>("csr"), -1, -1, 0);
@@ -347,9 +359,9 @@ BOOST_AUTO_TEST_CASE(ocsp_response_signed_through_the_bridge_verifies) {
         BOOST_TEST_CONTEXT(scheme.name) {
             auto key = keys().key(scheme);
             X509Ptr cert = self_signed(scheme, key.get(), "OCSP responder");
-            handle<OCSP_BASICRESP, OCSP_BASICRESP_free> basic(OCSP_BASICRESP_new());
+            OcspBasicRespPtr basic(OCSP_BASICRESP_new());
             OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), cert.get(), cert.get());
-            handle<ASN1_TIME, ASN1_TIME_free> now(ASN1_TIME_adj(nullptr, time(nullptr), 0, 0));
+            Asn1TimePtr now(ASN1_TIME_adj(nullptr, time(nullptr), 0, 0));
             BOOST_REQUIRE(OCSP_basic_add1_status(basic.get(), id, V_OCSP_CERTSTATUS_GOOD, 0,
                                                  nullptr, now.get(), nullptr));
             OCSP_CERTID_free(id);
@@ -513,6 +525,48 @@ BOOST_AUTO_TEST_CASE(unsupported_requests_fail_cleanly) {
     BOOST_CHECK_THROW(bridge_key(nullptr), Error);
 }
 
+BOOST_AUTO_TEST_CASE(a_foreign_signer_parameter_is_refused_not_dereferenced) {
+    install_bridge();
+    // Anyone in the process may call EVP_PKEY_fromdata on the bridge's key manager with any
+    // parameters. A parameter that only carries the name bridge_key() uses (or the name it used
+    // to use) must be refused without being taken for a pointer; ASan watches the attempt.
+    std::array<unsigned char, 16> sixteen;
+    sixteen.fill(0x41);  // the size a std::shared_ptr has: once taken for one
+    std::array<unsigned char, 8> eight;
+    eight.fill(0x42);
+    char text[] = "0123456789abcdef";
+    std::uint64_t unknown_id = 0x4141414141414141ULL;
+    std::uint32_t narrow_id = 0x41414141U;
+    for (const char* name : {kBridgeSignerParam, "signet-signer"}) {
+        const std::vector<std::pair<std::string, OSSL_PARAM>> forgeries{
+            {"16-byte octet string", OSSL_PARAM_construct_octet_string(name, sixteen.data(), 16)},
+            {"8-byte octet string", OSSL_PARAM_construct_octet_string(name, eight.data(), 8)},
+            {"UTF-8 string", OSSL_PARAM_construct_utf8_string(name, text, 0)},
+            {"unknown id", OSSL_PARAM_construct_uint64(name, &unknown_id)},
+            {"32-bit id", OSSL_PARAM_construct_uint32(name, &narrow_id)},
+        };
+        for (const auto& [what, forged] : forgeries) {
+            for (const char* algorithm : {"EC", "RSA"}) {
+                BOOST_TEST_CONTEXT(name << ": " << what << " for " << algorithm) {
+                    EvpPkeyCtxPtr ctx(
+                        EVP_PKEY_CTX_new_from_name(nullptr, algorithm, "provider=signet-hsm"));
+                    BOOST_REQUIRE(ctx);
+                    BOOST_REQUIRE_EQUAL(EVP_PKEY_fromdata_init(ctx.get()), 1);
+                    std::array<OSSL_PARAM, 2> params{forged, OSSL_PARAM_construct_end()};
+                    EVP_PKEY* key = nullptr;
+                    BOOST_CHECK_LE(
+                        EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_KEYPAIR, params.data()), 0);
+                    BOOST_CHECK(key == nullptr);
+                    EVP_PKEY_free(key);
+                    clear_openssl_errors();
+                }
+            }
+        }
+    }
+    // The genuine hand-over still works.
+    BOOST_CHECK_EQUAL(digest_sign_once(keys().key(kSchemes[0]).get()), 1);
+}
+
 BOOST_AUTO_TEST_CASE(signing_fails_cleanly_when_the_hsm_key_is_gone) {
     // The file's token: SoftHSM sees new tokens only at C_Initialize, and the module is loaded.
     auto& token = keys().token;
@@ -530,13 +584,7 @@ BOOST_AUTO_TEST_CASE(signing_fails_cleanly_when_the_hsm_key_is_gone) {
         for (CK_ULONG i = 0; i < count; ++i)
             api.C_DestroyObject(s, objects[i]);
     });
-    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    BOOST_REQUIRE_EQUAL(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()),
-                        1);
-    unsigned char signature[128];
-    std::size_t size = sizeof signature;
-    const unsigned char message[] = "x";
-    BOOST_CHECK_LE(EVP_DigestSign(ctx.get(), signature, &size, message, sizeof message), 0);
+    BOOST_CHECK_LE(digest_sign_once(key.get()), 0);
     try {
         throw_openssl_error("signing");
     } catch (const Error& e) {

@@ -256,7 +256,7 @@ BOOST_AUTO_TEST_CASE(wrapped_user_keys_sign_and_leave_nothing_in_the_hsm) {
         BOOST_CHECK(!wrapped.wrapped_private_key.empty());
         // The blob is not a PKCS#8 structure anyone could parse.
         const unsigned char* p = wrapped.wrapped_private_key.data();
-        handle<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free> pkcs8(d2i_PKCS8_PRIV_KEY_INFO(
+        Pkcs8PrivKeyInfoPtr pkcs8(d2i_PKCS8_PRIV_KEY_INFO(
             nullptr, &p, static_cast<long>(wrapped.wrapped_private_key.size())));
         BOOST_CHECK(!pkcs8);
         clear_openssl_errors();
@@ -416,13 +416,32 @@ BOOST_AUTO_TEST_CASE(session_closed_behind_the_pools_back_is_replaced) {
 BOOST_AUTO_TEST_CASE(all_sessions_closed_logs_in_again) {
     auto token = SoftHsm::instance().open_new_token("relogin");
     auto signer = token->generate_key(KeyType::ec_p256, "key");
+    // Fill the pool: eight sessions, all open at once, then idle. A pool that retried on the
+    // next idle session after a loss would meet another dead one.
+    constexpr int kPool = 8;
+    std::atomic<int> inside{0};
+    std::vector<std::thread> holders;
+    for (int i = 0; i < kPool; ++i) {
+        holders.emplace_back([&] {
+            token->run([&](CK_SESSION_HANDLE) {
+                ++inside;
+                while (inside.load() < kPool)
+                    std::this_thread::yield();
+            });
+        });
+    }
+    for (auto& holder : holders)
+        holder.join();
     // Closing every session of the application logs it out (PKCS#11 §5.6): the next operation
-    // meets a dead session, and its replacement must log in again.
+    // meets a dead session, every idle one is dead too, and the replacement must log in again.
+    // (No other thread is in the module now: SoftHSM frees the sessions it closes.)
     const CK_SLOT_ID slot = token->info().slot;
     BOOST_REQUIRE_EQUAL(token->module().api().C_CloseAllSessions(slot), CKR_OK);
+    const auto replaced_before = token->sessions_replaced();
     const Bytes hash = digest_of(Digest::sha256, "after logout");
     BOOST_CHECK(verifies(signer->public_key(), Digest::sha256, Padding::ecdsa,
                          signer->sign_digest(Digest::sha256, Padding::ecdsa, hash), hash));
+    BOOST_CHECK_EQUAL(token->sessions_replaced(), replaced_before + 1);
     BOOST_CHECK(!token->random(8).empty());
 }
 

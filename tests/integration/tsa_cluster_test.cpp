@@ -25,7 +25,7 @@ using namespace signet::testing;
 
 namespace {
 
-using TsRespPtr = signet::handle<TS_RESP, TS_RESP_free>;
+using signet::TsRespPtr;
 
 // Runs f(i) for i in [0, count) on `threads` threads. f must not use Boost.Test's assertions
 // (they are not thread-safe): it records what it found and the caller checks afterwards.

@@ -100,4 +100,28 @@ BOOST_AUTO_TEST_CASE(a_ceremony_needs_a_root_and_an_issuing_ca) {
     BOOST_CHECK(empty.find("a ceremony file is a YAML mapping") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(an_issuing_cas_certificate_policies_are_oids_or_any_policy) {
+    TempDir dir;
+    const std::string base =
+        "output_dir: out\n"
+        "root: {name: root, subject: CN=Root, validity_days: 10, key: {label: k1, type: ec-p256}}\n"
+        "issuing_cas:\n"
+        "  - name: issuing\n"
+        "    subject: CN=Issuing\n"
+        "    validity_days: 10\n"
+        "    key: {label: k2, type: ec-p256}\n";
+    write_file(dir / "ceremony.yaml", base);
+    BOOST_CHECK(!load_ceremony(dir / "ceremony.yaml").issuing_cas[0].certificate_policies);
+    write_file(dir / "ceremony.yaml",
+               base + "    certificate_policies: [anyPolicy, 1.3.6.1.4.1.99999.2.1]\n");
+    const auto policies = load_ceremony(dir / "ceremony.yaml").issuing_cas[0].certificate_policies;
+    BOOST_REQUIRE(policies.has_value());
+    BOOST_CHECK((*policies == std::vector<std::string>{"2.5.29.32.0", "1.3.6.1.4.1.99999.2.1"}));
+    const std::string message =
+        refusal(dir, base + "    certificate_policies: [1.2.3, personal]\n");
+    BOOST_CHECK_MESSAGE(message.find("issuing_cas[0].certificate_policies[1]: 'personal' is not "
+                                     "an OID (or anyPolicy)") != std::string::npos,
+                        message);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -93,6 +93,8 @@ BOOST_AUTO_TEST_CASE(minimal_configuration_gets_defaults) {
     BOOST_CHECK_EQUAL(c.hsm.token, "signet-dev");
     BOOST_CHECK_EQUAL(c.hsm.module, "/usr/lib/softhsm/libsofthsm2.so");
     BOOST_CHECK_EQUAL(c.hsm.pool_size, 8u);
+    BOOST_CHECK_EQUAL(c.hsm.session_wait.count(), 5000);
+    BOOST_CHECK_EQUAL(c.hsm.retry_interval.count(), 1000);
     BOOST_CHECK(c.http.enabled);
     BOOST_CHECK_EQUAL(c.http.address, "127.0.0.1");
     BOOST_CHECK_EQUAL(c.http.port, 8080);
@@ -101,6 +103,7 @@ BOOST_AUTO_TEST_CASE(minimal_configuration_gets_defaults) {
     BOOST_CHECK(!c.https.tls.require_client_certificate);
     BOOST_CHECK_EQUAL(c.limits.max_header_bytes, 8192u);
     BOOST_CHECK_EQUAL(c.limits.max_body_bytes, 1024u * 1024);
+    BOOST_CHECK_EQUAL(c.limits.header_timeout.count(), 10'000);
     BOOST_CHECK_EQUAL(c.limits.read_timeout.count(), 10'000);
     BOOST_CHECK_EQUAL(c.limits.idle_timeout.count(), 60'000);
     BOOST_CHECK_EQUAL(c.limits.max_connections, 1024u);
@@ -165,7 +168,8 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
     const std::string cert(64, 'c');
     const Config c = f.load(Fixture::base() +
                             "listeners:\n  http: {enabled: false, address: '::', port: 80}\n"
-                            "limits: {max_body_bytes: 2048, read_timeout_ms: 500, threads: 2, "
+                            "limits: {max_body_bytes: 2048, header_timeout_ms: 250, read_timeout_ms: 500, "
+                            "threads: 2, "
                             "worker_threads: 40}\n"
                             "database: {dsn: 'host=db dbname=signet user=signet', pool_size: 4}\n"
                             "logging: {level: debug, access_log: stderr}\n"
@@ -183,6 +187,7 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
     BOOST_CHECK_EQUAL(c.http.address, "::");
     BOOST_CHECK_EQUAL(c.http.port, 80);
     BOOST_CHECK_EQUAL(c.limits.max_body_bytes, 2048u);
+    BOOST_CHECK_EQUAL(c.limits.header_timeout.count(), 250);
     BOOST_CHECK_EQUAL(c.limits.read_timeout.count(), 500);
     BOOST_CHECK_EQUAL(c.limits.threads, 2u);
     BOOST_CHECK_EQUAL(c.limits.worker_threads, 40u);
@@ -654,6 +659,17 @@ BOOST_AUTO_TEST_CASE(yaml_syntax_errors_have_a_position) {
                f.at(1, 1) + "YAML syntax error: unexpected ',' (a ',' outside [ ] or { }?)");
     check_line(f.error("  state_dir: var\n,\"\n"),
                f.at(2, 1) + "YAML syntax error: unexpected ',' (a ',' outside [ ] or { }?)");
+}
+
+BOOST_AUTO_TEST_CASE(hsm_waits_are_read_and_bounded) {
+    Fixture f;
+    const Config c = f.load(Fixture::base() + "  session_wait_ms: 250\n  retry_interval_ms: 50\n");
+    BOOST_CHECK_EQUAL(c.hsm.session_wait.count(), 250);
+    BOOST_CHECK_EQUAL(c.hsm.retry_interval.count(), 50);
+    const std::string message =
+        f.error(Fixture::base() + "  session_wait_ms: 0\n  retry_interval_ms: 5\n");
+    BOOST_CHECK_MESSAGE(contains(message, "hsm.session_wait_ms: 0"), message);
+    BOOST_CHECK_MESSAGE(contains(message, "hsm.retry_interval_ms: 5"), message);
 }
 
 BOOST_AUTO_TEST_CASE(all_problems_are_reported_together_in_file_order) {

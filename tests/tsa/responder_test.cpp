@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(a_granted_token_says_what_rfc_3161_and_the_policy_say) {
                       f.options.settings.policy_oid);
     // The messageImprint is echoed exactly: the same DER as in the request.
     const unsigned char* p = request.data();
-    tsa::TsReqPtr req(d2i_TS_REQ(nullptr, &p, static_cast<long>(request.size())));
+    signet::TsReqPtr req(d2i_TS_REQ(nullptr, &p, static_cast<long>(request.size())));
     BOOST_CHECK(to_der(i2d_TS_MSG_IMPRINT, TS_TST_INFO_get_msg_imprint(info)) ==
                 to_der(i2d_TS_MSG_IMPRINT, TS_REQ_get_msg_imprint(req.get())));
     // Serial: positive, at most 20 octets (RFC 3161: up to 160 bits), the one reported.

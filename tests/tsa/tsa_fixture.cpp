@@ -95,7 +95,7 @@ Bytes certificate_der(const X509* certificate) {
 }
 
 Bytes make_request(const RequestSpec& spec) {
-    tsa::TsReqPtr request(TS_REQ_new());
+    signet::TsReqPtr request(TS_REQ_new());
     BOOST_REQUIRE(request);
     BOOST_REQUIRE_EQUAL(TS_REQ_set_version(request.get(), spec.version), 1);
 
@@ -107,7 +107,7 @@ Bytes make_request(const RequestSpec& spec) {
         imprint.resize(size);
         RAND_bytes(imprint.data(), static_cast<int>(imprint.size()));
     }
-    handle<X509_ALGOR, X509_ALGOR_free> algorithm(X509_ALGOR_new());
+    X509AlgorPtr algorithm(X509_ALGOR_new());
     if (spec.parameter_type == V_ASN1_INTEGER) {
         ASN1_INTEGER* parameter = ASN1_INTEGER_new();
         ASN1_INTEGER_set(parameter, 5);
@@ -116,13 +116,13 @@ Bytes make_request(const RequestSpec& spec) {
         X509_ALGOR_set0(algorithm.get(), OBJ_nid2obj(spec.digest_nid), spec.parameter_type,
                         nullptr);
     }
-    handle<TS_MSG_IMPRINT, TS_MSG_IMPRINT_free> message(TS_MSG_IMPRINT_new());
+    TsMsgImprintPtr message(TS_MSG_IMPRINT_new());
     BOOST_REQUIRE_EQUAL(TS_MSG_IMPRINT_set_algo(message.get(), algorithm.get()), 1);
     BOOST_REQUIRE_EQUAL(
         TS_MSG_IMPRINT_set_msg(message.get(), imprint.data(), static_cast<int>(imprint.size())), 1);
     BOOST_REQUIRE_EQUAL(TS_REQ_set_msg_imprint(request.get(), message.get()), 1);
     if (spec.policy) {
-        tsa::Asn1ObjectPtr policy(OBJ_txt2obj(spec.policy->c_str(), 1));
+        signet::Asn1ObjectPtr policy(OBJ_txt2obj(spec.policy->c_str(), 1));
         BOOST_REQUIRE(policy);
         BOOST_REQUIRE_EQUAL(TS_REQ_set_policy_id(request.get(), policy.get()), 1);
     }
@@ -131,16 +131,16 @@ Bytes make_request(const RequestSpec& spec) {
         RAND_bytes(random.data(), static_cast<int>(random.size()));
         random[0] |= 0x01;  // never zero, whatever its length
         random[0] &= 0x7f;
-        tsa::Asn1IntegerPtr nonce = tsa::integer_from_magnitude(random);
+        signet::Asn1IntegerPtr nonce = tsa::integer_from_magnitude(random);
         BOOST_REQUIRE_EQUAL(TS_REQ_set_nonce(request.get(), nonce.get()), 1);
     }
     BOOST_REQUIRE_EQUAL(TS_REQ_set_cert_req(request.get(), spec.cert_req ? 1 : 0), 1);
     if (spec.extension) {
         // Any extension: a made-up private OID, not critical.
-        tsa::Asn1ObjectPtr oid(OBJ_txt2obj("1.3.6.1.4.1.99999.9.9", 1));
-        handle<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free> value(ASN1_OCTET_STRING_new());
+        signet::Asn1ObjectPtr oid(OBJ_txt2obj("1.3.6.1.4.1.99999.9.9", 1));
+        Asn1OctetStringPtr value(ASN1_OCTET_STRING_new());
         ASN1_OCTET_STRING_set(value.get(), reinterpret_cast<const unsigned char*>("\x05\x00"), 2);
-        handle<X509_EXTENSION, X509_EXTENSION_free> extension(
+        X509ExtensionPtr extension(
             X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 0, value.get()));
         BOOST_REQUIRE(extension);
         BOOST_REQUIRE_EQUAL(TS_REQ_add_ext(request.get(), extension.get(), -1), 1);

@@ -64,7 +64,7 @@ struct ParsedReply {
     std::vector<int> failure_bits;
     std::string status_text;
     bool has_token = false;
-    tsa::TsRespPtr response;
+    signet::TsRespPtr response;
     TS_TST_INFO* info() const { return TS_RESP_get_tst_info(response.get()); }
     PKCS7* token() const { return TS_RESP_get_token(response.get()); }
 };
