@@ -25,7 +25,7 @@ using namespace signet;
 void check_rejection(const tsa::Rejection& rejection) {
     const Bytes der = tsa::rejection_response(rejection);
     const unsigned char* p = der.data();
-    tsa::TsRespPtr response(d2i_TS_RESP(nullptr, &p, static_cast<long>(der.size())));
+    TsRespPtr response(d2i_TS_RESP(nullptr, &p, static_cast<long>(der.size())));
     if (!response || p != der.data() + der.size())
         broken("the rejection is not one TimeStampResp");
     if (to_der(i2d_TS_RESP, static_cast<const TS_RESP*>(response.get())) != der)
