@@ -42,6 +42,7 @@ struct Server::Impl {
     SteadyClock::time_point deadline{};
     bool forced = false;
     bool started = false;
+    std::size_t abandoned = 0;  // handlers still running when run() returned
 
     // The margin after the grace for closed connections to go, and for run() to return.
     static constexpr std::chrono::milliseconds kCloseMargin{500};
@@ -241,6 +242,7 @@ struct Server::Impl {
     // for the process's lifetime and the handler is left to its thread.
     void release_pools() {
         const std::size_t stuck = state->handlers_running.load(std::memory_order_acquire);
+        abandoned = stuck;
         if (stuck == 0) {
             workers->join();
             control->join();
@@ -302,6 +304,10 @@ void Server::run() {
     impl.state->log->flush();
     if (impl.state->access_log)
         impl.state->access_log->flush();
+}
+
+std::size_t Server::abandoned_requests() const noexcept {
+    return impl_->abandoned;
 }
 
 void Server::stop(std::chrono::milliseconds grace) {

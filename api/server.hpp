@@ -102,6 +102,11 @@ class Server {
     // Serves until stopped. Call once.
     void run();
 
+    // After run(): how many requests it abandoned, their handlers still running (stuck past the
+    // shutdown grace). Not 0: those handlers still use whatever they were given (pools, the
+    // token, the database), so the caller must not tear those down; signetd exits at once.
+    std::size_t abandoned_requests() const noexcept;
+
     // Graceful shutdown: stop accepting; close idle connections; let requests in flight finish
     // (their response says Connection: close) for up to `grace`, then close what is left.
     // run() returns once every connection is gone, or only those stuck in a handler remain.

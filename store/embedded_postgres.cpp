@@ -670,6 +670,21 @@ void EmbeddedPostgres::create_database() {
     }
 }
 
+void EmbeddedPostgres::stop_without_waiting() noexcept {
+    if (!running_)
+        return;
+    running_ = false;
+    try {
+        Identity identity{run_uid_, run_gid_,
+                          std::vector<gid_t>(run_groups_.begin(), run_groups_.end())};
+        run_program({(bin_dir_ / "pg_ctl").string(), "stop", "-D", data_dir().string(), "-m",
+                     "immediate", "-W", "-s"},
+                    drop_privileges_ ? &identity : nullptr);
+    } catch (const std::exception& e) {
+        note(std::string("stopping the embedded PostgreSQL failed: ") + e.what());
+    }
+}
+
 void EmbeddedPostgres::stop() {
     if (!running_)
         return;

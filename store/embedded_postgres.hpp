@@ -52,6 +52,10 @@ class EmbeddedPostgres {
     // For tests and for shutdown ordering; start() after stop() brings the same cluster back.
     void start();
     void stop();
+    // Asks the server to stop at once (immediate mode: crash recovery at the next start) without
+    // waiting for it, and forgets it: for a process that must exit now, with a client of the
+    // server possibly stuck (signetd after abandoning a request). Never throws.
+    void stop_without_waiting() noexcept;
     bool running() const noexcept { return running_; }
 
     // A libpq connection string for the database (or another one in the cluster).

@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "store/database.hpp"
@@ -53,6 +56,36 @@ bool eventually(P&& predicate) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return false;
+}
+
+// The embedded cluster's postmaster and its children (backends, background workers).
+std::vector<pid_t> postgres_processes(const SignetdProcess& node) {
+    std::ifstream pid_file(node.state_dir() / "postgres" / "postmaster.pid");
+    pid_t postmaster = 0;
+    pid_file >> postmaster;
+    std::vector<pid_t> pids;
+    if (postmaster <= 0)
+        return pids;
+    pids.push_back(postmaster);
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit))
+            continue;
+        std::ifstream stat(entry.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        // pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+        const auto close = line.rfind(')');
+        if (close == std::string::npos)
+            continue;
+        std::istringstream rest(line.substr(close + 1));
+        char state = 0;
+        pid_t parent = 0;
+        rest >> state >> parent;
+        if (parent == postmaster)
+            pids.push_back(static_cast<pid_t>(std::stoi(name)));
+    }
+    return pids;
 }
 
 }  // namespace
@@ -113,6 +146,47 @@ BOOST_AUTO_TEST_CASE(database_restart_gives_503_then_recovers_without_restarting
     BOOST_REQUIRE_EQUAL(started.exit_code, 0);
     BOOST_CHECK(eventually([&] { return healthz(node)["checks"]["database"]["status"] == "ok"; }));
     BOOST_CHECK_EQUAL(node.stop(SIGTERM), 0);
+}
+
+// Issue 10: SIGTERM while a handler waits on a database that does not answer (every PostgreSQL
+// process stopped with SIGSTOP; the statement timeout far away). The request is abandoned after
+// the grace and logged, and signetd exits 1 at once rather than waiting on it in an orderly stop.
+BOOST_AUTO_TEST_CASE(sigterm_with_a_handler_stuck_on_the_database_exits_after_the_grace) {
+    SignetdProcess node(
+        "limits: {shutdown_grace_ms: 500}\n"
+        "database: {statement_timeout_ms: 600000, wait_ms: 600000}\n");
+    node.start();
+    const auto frozen = postgres_processes(node);
+    BOOST_REQUIRE_GE(frozen.size(), 2u);
+    for (const pid_t pid : frozen)
+        kill(pid, SIGSTOP);
+
+    // /crl/ reads the database on a worker; it cannot answer while PostgreSQL is stopped.
+    std::thread client([&] { http_request(node.http_port(), "GET", "/crl/issuing-ca.crl"); });
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const auto started = std::chrono::steady_clock::now();
+    const auto status = node.stop_within(SIGTERM, std::chrono::seconds(30));
+    const auto took = std::chrono::steady_clock::now() - started;
+    for (const pid_t pid : frozen)
+        kill(pid, SIGCONT);
+    client.join();
+
+    // The bound only tells a hang (the 600 s statement timeout) from an exit after the grace.
+    BOOST_REQUIRE_MESSAGE(status.has_value(), "signetd still runs 30 s after SIGTERM");
+    BOOST_TEST_MESSAGE("signetd exited "
+                       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                       << " ms after SIGTERM with the grace at 500 ms");
+    BOOST_CHECK_EQUAL(*status, 1);
+    const std::string output = node.output();
+    BOOST_CHECK(output.find("abandoning a request still in its handler") != std::string::npos);
+    BOOST_CHECK(output.find("exiting without an orderly stop") != std::string::npos);
+    // The embedded PostgreSQL was asked to stop too: nothing is left running.
+    BOOST_CHECK(eventually([&] {
+        return std::none_of(frozen.begin(), frozen.end(), [](pid_t pid) {
+            return kill(pid, 0) == 0 &&
+                   std::filesystem::exists("/proc/" + std::to_string(pid) + "/exe");
+        });
+    }));
 }
 
 BOOST_AUTO_TEST_CASE(start_and_configured_api_clients_are_audit_events) {

@@ -135,8 +135,10 @@ SignetdProcess::SignetdProcess(SignetdOptions options)
 }
 
 SignetdProcess::~SignetdProcess() {
-    if (pid_ > 0)
-        stop();
+    if (pid_ > 0 && !stop_within(SIGTERM, std::chrono::seconds(60))) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
 }
 
 void SignetdProcess::start(std::chrono::seconds timeout) {
@@ -191,6 +193,23 @@ int SignetdProcess::stop(int signal) {
     waitpid(pid_, &status, 0);
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::optional<int> SignetdProcess::stop_within(int signal, std::chrono::milliseconds bound) {
+    if (pid_ <= 0)
+        return -1;
+    kill(pid_, signal);
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    for (;;) {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        if (std::chrono::steady_clock::now() >= deadline)
+            return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 std::string SignetdProcess::output() const {

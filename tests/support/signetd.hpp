@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "tests/support/process.hpp"
@@ -60,6 +61,9 @@ class SignetdProcess {
     void start(std::chrono::seconds timeout = std::chrono::seconds(60));
     // Sends `signal` and waits for the exit; returns the exit status.
     int stop(int signal = 15);
+    // The same, waiting at most `bound`: nullopt if it still runs then (it is left running; the
+    // destructor kills it).
+    std::optional<int> stop_within(int signal, std::chrono::milliseconds bound);
 
     std::uint16_t http_port() const noexcept { return http_port_; }
     pid_t pid() const noexcept { return pid_; }
