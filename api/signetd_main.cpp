@@ -135,11 +135,17 @@ std::vector<api::HealthCheck> health_checks(hsm::Token& token, store::Database& 
     std::vector<api::HealthCheck> checks;
     checks.push_back(
         {"hsm", [&token] {
-             // Lost (and not back yet): say why, without a call that would fail anyway.
-             if (const auto state = token.state(); !state.up)
-                 return api::HealthResult{api::HealthStatus::down, state.detail};
-             // A round trip through a pooled session (logged in).
-             token.random(1);
+             // A round trip through a pooled session (logged in). While the HSM is lost the pool
+             // answers at once, but for one call per retry_interval that tries it again: this
+             // check is that call on a node nobody sends signing work to (a load balancer
+             // takes a node whose /healthz says down out of service), so it recovers by itself.
+             try {
+                 token.random(1);
+             } catch (const Error& e) {
+                 if (const auto state = token.state(); !state.up)
+                     return api::HealthResult{api::HealthStatus::down, state.detail};
+                 return api::HealthResult{api::HealthStatus::down, e.what()};
+             }
              return api::HealthResult{api::HealthStatus::ok, "token " + token.info().label};
          }});
     checks.push_back({"database", [&db] {

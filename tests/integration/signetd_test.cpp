@@ -189,6 +189,39 @@ BOOST_AUTO_TEST_CASE(sigterm_with_a_handler_stuck_on_the_database_exits_after_th
     }));
 }
 
+// Issue 10: an HSM that goes away under a running signetd (the fault-injecting module answers
+// CKR_TOKEN_NOT_PRESENT to every call, as a removed token or an unreachable network HSM does):
+// /healthz says hsm down with the reason, and once the token is back the node recovers by itself.
+BOOST_AUTO_TEST_CASE(a_lost_hsm_shows_in_healthz_and_the_node_recovers_by_itself) {
+    TempDir scratch("signet-hsm-fault");
+    const auto fault_file = scratch.path() / "fault";
+    setenv("FAULTY_PKCS11_FAULT_FILE", fault_file.c_str(), 1);
+    SignetdOptions options;
+    options.hsm_module = SIGNET_FAULTY_PKCS11;
+    SignetdProcess node(options);
+    node.start();
+    unsetenv("FAULTY_PKCS11_FAULT_FILE");  // the child has it; no other node in this test needs it
+    BOOST_REQUIRE_EQUAL(healthz(node)["checks"]["hsm"]["status"], "ok");
+
+    write_file(fault_file, "e0\n");  // CKR_TOKEN_NOT_PRESENT
+    int status = 0;
+    nlohmann::json down;
+    BOOST_CHECK(eventually([&] {
+        down = healthz(node, &status);
+        return down["checks"]["hsm"]["status"] == "down";
+    }));
+    BOOST_CHECK_EQUAL(status, 503);
+    BOOST_TEST_MESSAGE("hsm while lost: " << down["checks"]["hsm"].dump());
+    BOOST_CHECK(down["checks"]["hsm"]["detail"].get<std::string>().find("CKR_TOKEN_NOT_PRESENT") !=
+                std::string::npos);
+    BOOST_CHECK_EQUAL(down["checks"]["database"]["status"], "ok");
+    BOOST_CHECK_EQUAL(http_request(node.http_port(), "GET", "/livez").status, 200);
+
+    std::filesystem::remove(fault_file);  // the token is back
+    BOOST_CHECK(eventually([&] { return healthz(node)["checks"]["hsm"]["status"] == "ok"; }));
+    BOOST_CHECK_EQUAL(node.stop(SIGTERM), 0);
+}
+
 BOOST_AUTO_TEST_CASE(start_and_configured_api_clients_are_audit_events) {
     const std::string hash(64, 'b');
     SignetdProcess node(

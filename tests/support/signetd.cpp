@@ -126,6 +126,8 @@ SignetdProcess::SignetdProcess(SignetdOptions options)
         "listeners:\n  http: {address: 127.0.0.1, port: " +
         std::to_string(http_port_) + "}\n" + options.extra_listeners +
         "hsm:\n  token: " + token_label_ + "\n  pin: file:" + pin_file.string() + "\n";
+    if (!options.hsm_module.empty())
+        yaml += "  module: " + options.hsm_module.string() + "\n";
     if (!options.database_dsn.empty()) {
         // Quoted: a DSN holds '=' and spaces. The DSNs tests make have no '"' or '\\'.
         yaml += "database:\n  dsn: \"" + options.database_dsn + "\"\n";

@@ -43,6 +43,8 @@ struct SignetdOptions {
     std::filesystem::path softhsm2_conf{};
     // database.dsn (empty: signetd runs its embedded cluster under its state directory).
     std::string database_dsn{};
+    // hsm.module (empty: signetd's default, SoftHSM), e.g. tests/support/faulty_pkcs11.
+    std::filesystem::path hsm_module{};
 };
 
 // A signetd process: a state directory of its own, started with a signet.yaml written from the

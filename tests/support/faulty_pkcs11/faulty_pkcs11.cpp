@@ -10,11 +10,15 @@
 // Object handles are the real ones with an epoch in the high bits, so a handle from before a
 // restart is recognized, refused with the CKR_*_HANDLE_INVALID the standard names, and counted
 // (faulty_pkcs11_stale_handles). Handles are translated in the functions Signet uses.
+//  - from another process (a signetd under test): when FAULTY_PKCS11_FAULT_FILE names a file,
+//    a CK_RV written in it (hex, e.g. "e0" for CKR_TOKEN_NOT_PRESENT) is the fault while no
+//    faulty_pkcs11_set_fault is in force; no file, or 0, forwards. It is read on every call.
 // Counters: faulty_pkcs11_calls() counts the calls that reached the fault point.
 #include <dlfcn.h>
 #include <p11-kit/pkcs11.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <shared_mutex>
@@ -32,9 +36,24 @@ std::atomic<CK_OBJECT_HANDLE> g_epoch{0};
 constexpr int kEpochShift = 40;
 constexpr CK_OBJECT_HANDLE kRealMask = (CK_OBJECT_HANDLE{1} << kEpochShift) - 1;
 
+CK_RV fault_from_file() {
+    static const char* const path = std::getenv("FAULTY_PKCS11_FAULT_FILE");
+    if (path == nullptr)
+        return CKR_OK;
+    std::FILE* file = std::fopen(path, "r");
+    if (file == nullptr)
+        return CKR_OK;
+    unsigned long rv = CKR_OK;
+    if (std::fscanf(file, "%lx", &rv) != 1)
+        rv = CKR_OK;
+    std::fclose(file);
+    return rv;
+}
+
 CK_RV enter() {
     ++g_calls;
-    return g_fault.load();
+    const CK_RV fault = g_fault.load();
+    return fault != CKR_OK ? fault : fault_from_file();
 }
 
 CK_OBJECT_HANDLE outward(CK_OBJECT_HANDLE real) {
@@ -73,19 +92,18 @@ struct Pass<Member, CK_RV (*)(Args...)> {
     static CK_RV call(Args... args) { return (g_real->*Member)(args...); }
 };
 
-#define SIGNET_GATED(body)                             \
-    std::shared_lock gate(g_gate);                     \
+#define SIGNET_GATED(body)                            \
+    std::shared_lock gate(g_gate);                    \
     if (const CK_RV fault = enter(); fault != CKR_OK) \
-        return fault;                                  \
+        return fault;                                 \
     body
 
 // As a real module does, a dead session is reported before a stale object handle on it.
-#define SIGNET_LIVE_SESSION(s)                                       \
+#define SIGNET_LIVE_SESSION(s)                                                \
     if (CK_SESSION_INFO info{}; g_real->C_GetSessionInfo(s, &info) != CKR_OK) \
         return g_real->C_GetSessionInfo(s, &info);
 
-CK_RV find_objects(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE* objects, CK_ULONG max,
-                   CK_ULONG* count) {
+CK_RV find_objects(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE* objects, CK_ULONG max, CK_ULONG* count) {
     SIGNET_GATED(const CK_RV rv = g_real->C_FindObjects(s, objects, max, count);
                  if (rv == CKR_OK && objects != nullptr && count != nullptr) {
                      for (CK_ULONG i = 0; i < *count; ++i)
@@ -96,68 +114,69 @@ CK_RV find_objects(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE* objects, CK_ULONG max,
 CK_RV generate_key_pair(CK_SESSION_HANDLE s, CK_MECHANISM* m, CK_ATTRIBUTE* pub, CK_ULONG npub,
                         CK_ATTRIBUTE* priv, CK_ULONG npriv, CK_OBJECT_HANDLE* pub_out,
                         CK_OBJECT_HANDLE* priv_out) {
-    SIGNET_GATED(
-        const CK_RV rv =
-            g_real->C_GenerateKeyPair(s, m, pub, npub, priv, npriv, pub_out, priv_out);
-        if (rv == CKR_OK) {
-            *pub_out = outward(*pub_out);
-            *priv_out = outward(*priv_out);
-        } return rv;)
+    SIGNET_GATED(const CK_RV rv =
+                     g_real->C_GenerateKeyPair(s, m, pub, npub, priv, npriv, pub_out, priv_out);
+                 if (rv == CKR_OK) {
+                     *pub_out = outward(*pub_out);
+                     *priv_out = outward(*priv_out);
+                 } return rv;)
 }
 
 CK_RV generate_key(CK_SESSION_HANDLE s, CK_MECHANISM* m, CK_ATTRIBUTE* t, CK_ULONG n,
                    CK_OBJECT_HANDLE* out) {
     SIGNET_GATED(const CK_RV rv = g_real->C_GenerateKey(s, m, t, n, out);
-                 if (rv == CKR_OK) *out = outward(*out); return rv;)
+                 if (rv == CKR_OK)* out = outward(*out); return rv;)
 }
 
 CK_RV create_object(CK_SESSION_HANDLE s, CK_ATTRIBUTE* t, CK_ULONG n, CK_OBJECT_HANDLE* out) {
     SIGNET_GATED(const CK_RV rv = g_real->C_CreateObject(s, t, n, out);
-                 if (rv == CKR_OK) *out = outward(*out); return rv;)
+                 if (rv == CKR_OK)* out = outward(*out); return rv;)
 }
 
 CK_RV unwrap_key(CK_SESSION_HANDLE s, CK_MECHANISM* m, CK_OBJECT_HANDLE unwrapping,
                  CK_BYTE* wrapped, CK_ULONG wrapped_len, CK_ATTRIBUTE* t, CK_ULONG n,
                  CK_OBJECT_HANDLE* out) {
-    SIGNET_GATED(SIGNET_LIVE_SESSION(s)
-        CK_OBJECT_HANDLE real = 0; if (!inward(unwrapping, real)) return CKR_UNWRAPPING_KEY_HANDLE_INVALID;
-        const CK_RV rv = g_real->C_UnwrapKey(s, m, real, wrapped, wrapped_len, t, n, out);
-        if (rv == CKR_OK) *out = outward(*out); return rv;)
+    SIGNET_GATED(SIGNET_LIVE_SESSION(s) CK_OBJECT_HANDLE real = 0;
+                 if (!inward(unwrapping, real)) return CKR_UNWRAPPING_KEY_HANDLE_INVALID;
+                 const CK_RV rv = g_real->C_UnwrapKey(s, m, real, wrapped, wrapped_len, t, n, out);
+                 if (rv == CKR_OK)* out = outward(*out); return rv;)
 }
 
 CK_RV wrap_key(CK_SESSION_HANDLE s, CK_MECHANISM* m, CK_OBJECT_HANDLE wrapping,
                CK_OBJECT_HANDLE key, CK_BYTE* out, CK_ULONG* out_len) {
-    SIGNET_GATED(SIGNET_LIVE_SESSION(s)
-        CK_OBJECT_HANDLE real_wrapping = 0; CK_OBJECT_HANDLE real_key = 0;
-        if (!inward(wrapping, real_wrapping)) return CKR_WRAPPING_KEY_HANDLE_INVALID;
-        if (!inward(key, real_key)) return CKR_KEY_HANDLE_INVALID;
-        return g_real->C_WrapKey(s, m, real_wrapping, real_key, out, out_len);)
+    SIGNET_GATED(SIGNET_LIVE_SESSION(s) CK_OBJECT_HANDLE real_wrapping = 0;
+                 CK_OBJECT_HANDLE real_key = 0;
+                 if (!inward(wrapping, real_wrapping)) return CKR_WRAPPING_KEY_HANDLE_INVALID;
+                 if (!inward(key, real_key)) return CKR_KEY_HANDLE_INVALID;
+                 return g_real->C_WrapKey(s, m, real_wrapping, real_key, out, out_len);)
 }
 
 CK_RV sign_init(CK_SESSION_HANDLE s, CK_MECHANISM* m, CK_OBJECT_HANDLE key) {
-    SIGNET_GATED(SIGNET_LIVE_SESSION(s)CK_OBJECT_HANDLE real = 0; if (!inward(key, real)) return CKR_KEY_HANDLE_INVALID;
+    SIGNET_GATED(SIGNET_LIVE_SESSION(s) CK_OBJECT_HANDLE real = 0;
+                 if (!inward(key, real)) return CKR_KEY_HANDLE_INVALID;
                  return g_real->C_SignInit(s, m, real);)
 }
 
 CK_RV verify_init(CK_SESSION_HANDLE s, CK_MECHANISM* m, CK_OBJECT_HANDLE key) {
-    SIGNET_GATED(SIGNET_LIVE_SESSION(s)CK_OBJECT_HANDLE real = 0; if (!inward(key, real)) return CKR_KEY_HANDLE_INVALID;
+    SIGNET_GATED(SIGNET_LIVE_SESSION(s) CK_OBJECT_HANDLE real = 0;
+                 if (!inward(key, real)) return CKR_KEY_HANDLE_INVALID;
                  return g_real->C_VerifyInit(s, m, real);)
 }
 
 CK_RV get_attribute_value(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE* t, CK_ULONG n) {
-    SIGNET_GATED(SIGNET_LIVE_SESSION(s)CK_OBJECT_HANDLE real = 0;
+    SIGNET_GATED(SIGNET_LIVE_SESSION(s) CK_OBJECT_HANDLE real = 0;
                  if (!inward(o, real)) return CKR_OBJECT_HANDLE_INVALID;
                  return g_real->C_GetAttributeValue(s, real, t, n);)
 }
 
 CK_RV set_attribute_value(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE* t, CK_ULONG n) {
-    SIGNET_GATED(SIGNET_LIVE_SESSION(s)CK_OBJECT_HANDLE real = 0;
+    SIGNET_GATED(SIGNET_LIVE_SESSION(s) CK_OBJECT_HANDLE real = 0;
                  if (!inward(o, real)) return CKR_OBJECT_HANDLE_INVALID;
                  return g_real->C_SetAttributeValue(s, real, t, n);)
 }
 
 CK_RV destroy_object(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o) {
-    SIGNET_GATED(SIGNET_LIVE_SESSION(s)CK_OBJECT_HANDLE real = 0;
+    SIGNET_GATED(SIGNET_LIVE_SESSION(s) CK_OBJECT_HANDLE real = 0;
                  if (!inward(o, real)) return CKR_OBJECT_HANDLE_INVALID;
                  return g_real->C_DestroyObject(s, real);)
 }
