@@ -1,0 +1,40 @@
+#pragma once
+
+// The readers of signet.yaml's sections, one per section, which config.cpp's parse calls in
+// turn (internal to policy/): the node's own sections in config_node.cpp, the services' in
+// config_services.cpp. Each adds what is wrong to the map's Problems, which parse_config turns
+// into one error when any is there.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "policy/config.hpp"
+#include "policy/yaml_reader.hpp"
+
+namespace signet::policy::sections {
+
+// config_node.cpp: listeners, limits, hsm, database, logging, api_clients.
+void read_listener(yaml::Map& map, Listener& out);
+void read_https(yaml::Map& map, const std::filesystem::path& base, HttpsListener& out);
+void read_limits(yaml::Map& map, Limits& out);
+void read_hsm(yaml::Map& map, const std::filesystem::path& base, HsmSettings& out);
+void read_database(yaml::Map& map, DatabaseSettings& out);
+void read_logging(yaml::Map& map, const std::filesystem::path& base, LoggingSettings& out);
+void read_api_clients(yaml::Map& root, std::vector<ApiClient>& out);
+
+// config_services.cpp: ca (its profiles and CRLs), tsa, ocsp, otp.
+void read_ca(yaml::Map& map, unsigned max_assurance, CaSettings& out);
+void read_tsa(yaml::Map& map, TsaSettings& out);
+void read_ocsp(yaml::Map& map, OcspSettings& out);
+void read_otp(yaml::Map& map, OtpSettings& out);
+
+// The words as a list for a message: "a, b, c".
+inline std::string joined(const std::vector<std::string>& words) {
+    std::string all;
+    for (const auto& w : words)
+        all += (all.empty() ? "" : ", ") + w;
+    return all;
+}
+
+}  // namespace signet::policy::sections
