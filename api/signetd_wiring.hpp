@@ -1,0 +1,55 @@
+#pragma once
+
+// signetd's wiring helpers (signetd_main.cpp builds the node with them): the configuration
+// mapped onto the server's options and client directory, the health checks and metrics of the
+// HSM, database and clock, the TSA's signing identity as the key ceremony left it, and the API
+// clients mirrored into the database with an audit event per change. Part of the signetd
+// executable, not of signet_api.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/auth.hpp"
+#include "api/health.hpp"
+#include "api/server.hpp"
+#include "audit/log.hpp"
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "hsm/token.hpp"
+#include "policy/config.hpp"
+#include "store/certificates.hpp"
+#include "store/database.hpp"
+#include "tsa/responder.hpp"
+
+namespace signet::signetd {
+
+// logging.access_log: "stdout", "stderr" or a file.
+LogDestination destination(const std::string& where);
+std::string host_name();
+
+std::shared_ptr<const api::ClientDirectory> client_directory(const policy::Config& config);
+// The listeners, limits and TLS of signet.yaml; a TLS key in the HSM goes through the bridge.
+api::ServerOptions server_options(const policy::Config& config, hsm::Token& token);
+
+// /healthz's checks of the HSM, the database and the clock.
+std::vector<api::HealthCheck> health_checks(hsm::Token& token, store::Database& db,
+                                            const Clock& clock);
+// /metrics' gauges of the clock, the HSM's session replacements and the database pool.
+void register_metrics(MetricsRegistry& metrics, hsm::Token& token, store::Database& db,
+                      const Clock& clock);
+
+// The TSA's signing identity as the key ceremony left it: the certificate recorded under the
+// role 'tsa' (service_certificates), its key in the HSM under the label the certificate's record
+// names (else tsa.key_label), and the issuing CAs above it (the self-signed root is not sent).
+// nullopt when there is no TSA certificate yet.
+std::optional<tsa::SigningIdentity> tsa_identity(const policy::Config& config, hsm::Token& token,
+                                                 store::CertificateReader& certificates);
+
+// signet.yaml is the source of truth for the API clients; the api_clients table mirrors it so
+// that every change of who may call the API is an audit event (DESIGN.md invariant 3).
+void sync_api_clients(const policy::Config& config, store::Database& db, audit::AuditLog& audit);
+
+}  // namespace signet::signetd
