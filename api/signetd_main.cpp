@@ -151,7 +151,9 @@ std::vector<api::HealthCheck> health_checks(hsm::Token& token, store::Database& 
                               return api::HealthResult{
                                   api::HealthStatus::ok,
                                   "synchronized, estimated error " +
-                                      std::to_string(health.estimated_error.count()) + " us"};
+                                      std::to_string(health.estimated_error.count()) +
+                                      " us, maximum error " +
+                                      std::to_string(health.maximum_error.count()) + " us"};
                           }
                           return api::HealthResult{api::HealthStatus::degraded, health.detail};
                       }});
@@ -167,6 +169,11 @@ void register_metrics(MetricsRegistry& metrics, hsm::Token& token, store::Databa
         "signet_clock_estimated_error_seconds",
         "The kernel's estimate of the clock's error (adjtimex esterror)",
         [&clock] { return static_cast<double>(clock.health().estimated_error.count()) / 1e6; });
+    metrics.gauge_callback(
+        "signet_clock_maximum_error_seconds",
+        "The kernel's bound on the clock's error (adjtimex maxerror), which the TSA's accuracy "
+        "must cover",
+        [&clock] { return static_cast<double>(clock.health().maximum_error.count()) / 1e6; });
     metrics.gauge_callback("signet_hsm_sessions_replaced_total",
                            "HSM sessions found lost and replaced by the pool",
                            [&token] { return static_cast<double>(token.sessions_replaced()); });
@@ -293,7 +300,9 @@ int serve(const std::string& config_path) {
         .dsn = dsn,
         .pool_size = config.database.pool_size,
         .connect_timeout =
-            std::chrono::duration_cast<std::chrono::seconds>(config.database.connect_timeout)});
+            std::chrono::duration_cast<std::chrono::seconds>(config.database.connect_timeout),
+        .acquire_timeout = config.database.wait,
+        .statement_timeout = config.database.statement_timeout});
     const auto migrated = store::migrate(db);
     log->info("database ready", {{"schema_version", migrated.to_version},
                                  {"embedded", config.database.dsn ? false : true}});

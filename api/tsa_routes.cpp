@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "api/problem.hpp"
+#include "tsa/health.hpp"
 
 namespace signet::api {
 
@@ -45,26 +46,9 @@ HealthCheck tsa_health_check(std::shared_ptr<const tsa::Responder> responder, co
                              std::string unavailable_reason) {
     return {"tsa",
             [responder = std::move(responder), &clock, reason = std::move(unavailable_reason)] {
-                if (!responder)
-                    return HealthResult{HealthStatus::degraded, reason};
-                const tsa::ClockVerdict verdict = responder->clock_verdict();
-                if (!verdict.usable) {
-                    return HealthResult{HealthStatus::degraded,
-                                        "answering timeNotAvailable: " + verdict.detail};
-                }
-                const auto now = clock.now();
-                const auto not_after = responder->certificate_not_after();
-                if (now > not_after) {
-                    return HealthResult{HealthStatus::degraded,
-                                        "the TSA certificate expired at " + format_utc(not_after)};
-                }
-                const bool lax = responder->settings().allow_unsynchronized_clock &&
-                                 verdict.detail.find("development only") != std::string::npos;
-                const bool expiring = not_after - now < std::chrono::days(30);
-                std::string detail =
-                    verdict.detail + "; certificate valid until " + format_utc(not_after);
-                return HealthResult{lax || expiring ? HealthStatus::degraded : HealthStatus::ok,
-                                    std::move(detail)};
+                tsa::TsaHealth health = tsa::assess_health(responder.get(), clock.now(), reason);
+                return HealthResult{health.degraded ? HealthStatus::degraded : HealthStatus::ok,
+                                    std::move(health.detail)};
             }};
 }
 

@@ -23,10 +23,8 @@ namespace signet::api {
 void add_tsa_routes(Router& router, std::shared_ptr<tsa::Responder> responder,
                     std::string unavailable_reason = "the TSA has no certificate");
 
-// /healthz's "tsa" check: ok while the TSA issues tokens; degraded (the node serves the rest)
-// when it answers timeNotAvailable (clock unsynchronised or its error beyond the accuracy), when
-// it issues on an unsynchronised clock because the policy allows it, when its certificate has
-// expired or expires within 30 days, and when there is no responder (`unavailable_reason`).
+// /healthz's "tsa" check: tsa::assess_health at the clock's now, ok or degraded (the node
+// serves the rest), with its detail.
 HealthCheck tsa_health_check(std::shared_ptr<const tsa::Responder> responder, const Clock& clock,
                              std::string unavailable_reason = "the TSA has no certificate");
 

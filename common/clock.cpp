@@ -16,6 +16,7 @@ Clock::Health SystemClock::health() const {
     const int state = adjtimex(&tx);
     Health h;
     h.estimated_error = std::chrono::microseconds(tx.esterror);
+    h.maximum_error = std::chrono::microseconds(tx.maxerror);
     if (state == -1) {
         h.synchronized = false;
         h.detail = "adjtimex failed";

@@ -18,7 +18,11 @@ class Clock {
 
     struct Health {
         bool synchronized = true;  // the kernel says the clock is synchronised (adjtimex)
+        // adjtimex's esterror: the NTP daemon's estimate of the error, for display.
         std::chrono::microseconds estimated_error{0};
+        // adjtimex's maxerror: the bound on the error (the daemon's, growing by the kernel's
+        // 500 ppm tolerance between its updates). What a claim of accuracy rests on.
+        std::chrono::microseconds maximum_error{0};
         std::string detail;  // why it is unhealthy, for /healthz and logs
     };
 

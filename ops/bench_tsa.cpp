@@ -711,13 +711,13 @@ int bench_tsa(int argc, char** argv) {
             }
         }
         const auto stats = journal->stats();
-        notes[alg] = std::to_string(stats.rows) + " tokens recorded in " +
+        notes[alg] = std::to_string(stats.writes) + " tokens recorded in " +
                      std::to_string(stats.batches) + " commits (" +
                      std::to_string(stats.batches == 0 ? 0.0
-                                                       : static_cast<double>(stats.rows) /
+                                                       : static_cast<double>(stats.writes) /
                                                              static_cast<double>(stats.batches))
                          .substr(0, 5) +
-                     " per commit), " + std::to_string(stats.failed_rows) + " failed";
+                     " per commit), " + std::to_string(stats.failed_writes) + " failed";
     }
     print(rows, ceiling, ceiling_cpu, notes, options.client_threads, options.json);
     return 0;

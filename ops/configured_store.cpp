@@ -19,8 +19,11 @@ ConfiguredDatabase::ConfiguredDatabase(const Arguments& args)
             store::EmbeddedPostgresOptions{.state_dir = config.state_dir});
         dsn = embedded->dsn();
     }
-    database =
-        std::make_unique<store::Database>(store::DatabaseOptions{.dsn = dsn, .pool_size = 2});
+    database = std::make_unique<store::Database>(
+        store::DatabaseOptions{.dsn = dsn,
+                               .pool_size = 2,
+                               .acquire_timeout = config.database.wait,
+                               .statement_timeout = config.database.statement_timeout});
     store::migrate(*database);
 }
 

@@ -208,6 +208,8 @@ void read_database(Map& map, DatabaseSettings& out) {
     }
     read_unsigned(map, "pool_size", out.pool_size, 1, 1024, "a connection count");
     read_duration(map, "connect_timeout_ms", out.connect_timeout, 100, 600'000);
+    read_duration(map, "wait_ms", out.wait, 10, 600'000);
+    read_duration(map, "statement_timeout_ms", out.statement_timeout, 100, 3'600'000);
 }
 
 void read_logging(Map& map, const fs::path& base, LoggingSettings& out) {
@@ -460,17 +462,20 @@ void read_tsa(Map& map, TsaSettings& out) {
     const bool accuracy_given = read_duration(map, "accuracy_ms", out.accuracy, 1, 1000);
     const bool precision_given =
         read_unsigned(map, "precision", out.precision, 0, 6, "a number of fractional digits");
-    // genTime is cut to `precision` digits, so its step must not exceed the accuracy claimed
-    // for it: 0 digits (whole seconds) cannot carry an accuracy of 10 ms.
-    long long step_ms = 1000;
-    for (unsigned digit = 0; digit < out.precision && step_ms > 1; ++digit)
-        step_ms /= 10;
-    if ((accuracy_given || precision_given) && out.precision < 3 &&
-        step_ms > out.accuracy.count()) {
+    // RFC 3161 section 2.4.2: the accuracy is the deviation around UTC of genTime. genTime is
+    // the clock cut to `precision` digits, so it is off by up to the clock's error plus one
+    // step, and the TSA issues only while both fit in the accuracy (tsa/responder.hpp,
+    // assess_clock). A step as large as the accuracy leaves no room for any clock error: no
+    // token could ever be issued. 0 digits (steps of 1 s) fit no accuracy; 3 digits (1 ms)
+    // need 2 ms at least.
+    const auto step = precision_step(out.precision);
+    const auto accuracy = std::chrono::duration_cast<std::chrono::microseconds>(out.accuracy);
+    if ((accuracy_given || precision_given) && step >= accuracy) {
         map.add(precision_given ? "precision" : "accuracy_ms",
                 std::to_string(out.precision) + " fractional digits (steps of " +
-                    std::to_string(step_ms) + " ms) cannot carry an accuracy of " +
-                    std::to_string(out.accuracy.count()) + " ms");
+                    std::to_string(step.count()) + " us) leave no room for the clock's error " +
+                    "within an accuracy of " + std::to_string(out.accuracy.count()) +
+                    " ms: use more digits or a larger accuracy_ms");
     }
     read_bool(map, "allow_unsynchronized_clock", out.allow_unsynchronized_clock);
     read_bool(map, "include_chain", out.include_chain);
@@ -556,6 +561,13 @@ Config parse(const YAML::Node& root, const fs::path& source, Problems& problems)
 }
 
 }  // namespace
+
+std::chrono::microseconds precision_step(unsigned precision) noexcept {
+    long long step = 1'000'000;
+    for (unsigned digit = 0; digit < precision && step > 1; ++digit)
+        step /= 10;
+    return std::chrono::microseconds(step);
+}
 
 bool is_valid_oid(std::string_view oid) {
     std::vector<std::string_view> arcs;

@@ -72,6 +72,12 @@ struct DatabaseSettings {
     std::optional<std::string> dsn;  // libpq, without a password; absent: embedded under state_dir
     std::size_t pool_size = 8;
     Milliseconds connect_timeout{5'000};  // connect_timeout_ms
+    // wait_ms: the longest a caller waits for a pooled connection, and for its group commit's
+    // batch (the TSA's tokens, the CA's issuance writes); past it, unavailable.
+    Milliseconds wait{5'000};
+    // statement_timeout_ms: PostgreSQL's statement_timeout on every connection (lock waits
+    // included), and the client's bound on an answer (a second more).
+    Milliseconds statement_timeout{30'000};
 };
 
 // logging
@@ -137,13 +143,19 @@ struct TsaSettings {
     std::vector<std::string> accepted_policies;  // the default policy is always accepted
     std::vector<Digest> digests{Digest::sha256, Digest::sha384, Digest::sha512};
     Milliseconds accuracy{1'000};             // accuracy_ms: 1..1000
-    unsigned precision = 3;                   // fractional-second digits of genTime, 0..6
+    unsigned precision = 3;                   // fractional-second digits of genTime, 0..6; its
+                                              // step is less than the accuracy
     bool allow_unsynchronized_clock = false;  // development only
-    bool include_chain = false;
+    // On certReq, the CA certificates above the TSA's too (not the root): a relying party that
+    // trusts only the root (Java's PKIX, osslsigncode) cannot build the path without them.
+    bool include_chain = true;
     bool include_tsa_name = true;  // TSTInfo.tsa: the certificate's subject (RFC 3161 §2.4.2)
     Digest signing_digest = Digest::sha256;  // the SignerInfo's digest
     std::string key_label = "tsa";
 };
+
+// The step genTime is cut to: 10^(6 - precision) microseconds (1 s for 0 digits).
+std::chrono::microseconds precision_step(unsigned precision) noexcept;
 
 // ocsp (the OCSP issue uses it).
 struct OcspSettings {

@@ -1,5 +1,7 @@
 #include "policy/yaml_reader.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -232,6 +234,77 @@ void read_url(Map& map, const std::string& key, std::string& out) {
     out = text;
 }
 
+namespace {
+
+// Where each document of a stream starts, and its first node (the mark a node of it would
+// report), from yaml-cpp's event parser; the events themselves are not needed.
+class DocumentStarts final : public YAML::EventHandler {
+  public:
+    std::vector<YAML::Mark> starts;
+    std::vector<YAML::Mark> first_nodes;
+
+    void OnDocumentStart(const YAML::Mark& mark) override {
+        starts.push_back(mark);
+        first_nodes.push_back(mark);
+        node_seen_ = false;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  const std::string&) override {
+        node(mark);
+    }
+    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+        node(mark);
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {
+        node(mark);
+    }
+    void OnMapEnd() override {}
+
+  private:
+    void node(const YAML::Mark& mark) {
+        if (!node_seen_ && !first_nodes.empty())
+            first_nodes.back() = mark;
+        node_seen_ = true;
+    }
+    bool node_seen_ = false;
+};
+
+// Checks that `text` holds one document. Not YAML::LoadAll: yaml-cpp 0.7 never gets past a
+// token that cannot start a node (a ',' outside [] or {}, as in ",\n"), and LoadAll then
+// appends empty documents forever (found by fuzz/policy_fuzz.cpp). A document that starts
+// where the previous one did is that token: a syntax error, and the parse stops.
+void check_one_document(const std::string& text, Problems& problems) {
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    DocumentStarts documents;
+    // Three documents at most: the first, a second to report, and one more to tell a real
+    // second document from one that did not move.
+    while (documents.starts.size() < 3 && parser.HandleNextDocument(documents)) {
+        const auto& starts = documents.starts;
+        if (starts.size() >= 2 && starts.back().pos == starts[starts.size() - 2].pos) {
+            const YAML::Mark stuck = starts.back();
+            const char at = static_cast<std::size_t>(stuck.pos) < text.size()
+                                ? text[static_cast<std::size_t>(stuck.pos)]
+                                : ' ';
+            problems.add(stuck, "",
+                         std::string("YAML syntax error: unexpected '") +
+                             (at >= 0x20 && at < 0x7f ? std::string(1, at) : std::string("?")) +
+                             "' (a ',' outside [ ] or { }?)");
+            return;
+        }
+    }
+    if (documents.starts.size() > 1)
+        problems.add(documents.first_nodes[1], "", "a second YAML document; the file holds one");
+}
+
+}  // namespace
+
 YAML::Node parse_document(std::string_view text, std::size_t max_bytes, Problems& problems) {
     // Bound the input like every other parser (DESIGN.md invariant 7).
     if (text.size() > max_bytes) {
@@ -239,17 +312,17 @@ YAML::Node parse_document(std::string_view text, std::size_t max_bytes, Problems
                      "larger than " + std::to_string(max_bytes / 1024) + " KiB");
         return YAML::Node();
     }
-    std::vector<YAML::Node> documents;
+    const std::string copy(text);
     try {
-        documents = YAML::LoadAll(std::string(text));
+        check_one_document(copy, problems);
+        if (!problems.empty())
+            return YAML::Node();
+        // The first document only; check_one_document has seen that there is no other.
+        return YAML::Load(copy);
     } catch (const YAML::Exception& e) {
         problems.add(e.mark, "", "YAML syntax error: " + e.msg);
         return YAML::Node();
     }
-    // A second document ("---") would be ignored without a word; say so instead.
-    for (std::size_t i = 1; i < documents.size(); ++i)
-        problems.add(documents[i].Mark(), "", "a second YAML document; the file holds one");
-    return documents.empty() ? YAML::Node() : documents.front();
 }
 
 std::string read_bounded_file(const fs::path& file, std::size_t max_bytes, std::string_view what) {

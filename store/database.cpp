@@ -16,43 +16,18 @@ namespace signet::store {
 
 namespace detail {
 
-// What every connection of one pool shares: the strings no message may show, and the counters
-// behind PoolStats.
+// What every connection of one pool shares: what no message may show, and the counters behind
+// PoolStats.
 struct ConnectionContext {
-    std::vector<std::string> secrets;  // the DSN's password (parsed and as written), the DSN
+    explicit ConnectionContext(const std::string& dsn) : redactor(dsn) {}
+    DsnRedactor redactor;
     std::chrono::milliseconds query_timeout{0};
     mutable std::atomic<std::uint64_t> errors{0};
     mutable std::atomic<std::uint64_t> connects{0};
     mutable std::atomic<std::uint64_t> reconnects{0};
     mutable std::atomic<std::uint64_t> connect_failures{0};
 
-    // libpq's messages span lines ("...failed: No such file\n\tIs the server running...") and
-    // never quote a password, but a message goes to logs and HTTP problem details: make it one
-    // line and remove every secret anyway.
-    std::string clean(std::string_view message) const {
-        std::string line;
-        line.reserve(message.size());
-        for (char c : message) {
-            const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
-            if (space) {
-                if (!line.empty() && line.back() != ' ')
-                    line += ' ';
-            } else {
-                line += c;
-            }
-        }
-        while (!line.empty() && line.back() == ' ')
-            line.pop_back();
-        for (const auto& secret : secrets) {
-            if (secret.empty())
-                continue;
-            for (auto at = line.find(secret); at != std::string::npos; at = line.find(secret, at)) {
-                line.replace(at, secret.size(), "***");
-                at += 3;
-            }
-        }
-        return line;
-    }
+    std::string clean(std::string_view message) const { return redactor.redact(message); }
 };
 
 struct PoolState {
@@ -81,29 +56,85 @@ const char* isolation_sql(Isolation isolation) {
 }
 
 // The password as written in a postgresql:// URI (percent-encoded), which PQconninfoParse
-// returns decoded.
-std::string uri_password(std::string_view dsn) {
+// returns decoded: in the userinfo (postgresql://user:secret@host) and in the query
+// (?password=secret).
+std::vector<std::string> uri_passwords(std::string_view dsn) {
+    std::vector<std::string> found;
     for (std::string_view scheme : {"postgresql://", "postgres://"}) {
         if (!dsn.starts_with(scheme))
             continue;
-        std::string_view rest = dsn.substr(scheme.size());
-        rest = rest.substr(0, rest.find_first_of("/?"));
-        const auto at = rest.rfind('@');
-        if (at == std::string_view::npos)
-            return {};
-        const std::string_view userinfo = rest.substr(0, at);
-        const auto colon = userinfo.find(':');
-        if (colon == std::string_view::npos)
-            return {};
-        return std::string(userinfo.substr(colon + 1));
+        const std::string_view rest = dsn.substr(scheme.size());
+        const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+        if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+            const std::string_view userinfo = authority.substr(0, at);
+            if (const auto colon = userinfo.find(':'); colon != std::string_view::npos)
+                found.emplace_back(userinfo.substr(colon + 1));
+        }
+        const auto query = rest.find('?');
+        if (query == std::string_view::npos)
+            break;
+        std::string_view parameters = rest.substr(query + 1);
+        while (!parameters.empty()) {
+            const auto amp = parameters.find('&');
+            const std::string_view parameter = parameters.substr(0, amp);
+            if (parameter.starts_with("password="))
+                found.emplace_back(parameter.substr(9));
+            parameters = amp == std::string_view::npos ? "" : parameters.substr(amp + 1);
+        }
+        break;
     }
-    return {};
+    return found;
 }
 
 using ConninfoPtr = handle<PQconninfoOption, PQconninfoFree>;
 using CancelPtr = handle<PGcancel, PQfreeCancel>;
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Redaction
+
+DsnRedactor::DsnRedactor(const std::string& dsn) {
+    char* error = nullptr;
+    ConninfoPtr parsed(PQconninfoParse(dsn.c_str(), &error));
+    if (error != nullptr)
+        PQfreemem(error);
+    for (const PQconninfoOption* option = parsed.get(); option && option->keyword != nullptr;
+         ++option) {
+        if (option->val != nullptr && std::strcmp(option->keyword, "password") == 0)
+            secrets_.emplace_back(option->val);
+    }
+    for (auto& raw : uri_passwords(dsn))
+        secrets_.push_back(std::move(raw));
+    secrets_.push_back(dsn);
+    std::erase(secrets_, std::string());
+    // Longest first: the DSN goes whole before its password is cut out of it.
+    std::ranges::sort(
+        secrets_, [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+}
+
+std::string DsnRedactor::redact(std::string_view message) const {
+    std::string line;
+    line.reserve(message.size());
+    for (char c : message) {
+        const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+        if (space) {
+            if (!line.empty() && line.back() != ' ')
+                line += ' ';
+        } else {
+            line += c;
+        }
+    }
+    while (!line.empty() && line.back() == ' ')
+        line.pop_back();
+    for (const auto& secret : secrets_) {
+        for (auto at = line.find(secret); at != std::string::npos; at = line.find(secret, at)) {
+            line.replace(at, secret.size(), "***");
+            at += 3;
+        }
+    }
+    return line;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -711,10 +742,14 @@ void Connection::rollback() noexcept {
 
 Database::Database(DatabaseOptions options)
     : options_(std::move(options)),
-      context_(std::make_shared<detail::ConnectionContext>()),
+      context_(std::make_shared<detail::ConnectionContext>(options_.dsn)),
       pool_(std::make_unique<detail::PoolState>()) {
     if (options_.pool_size == 0)
         throw Error(Errc::invalid_argument, "database pool size must be at least 1");
+    if (options_.statement_timeout.count() < 1 || options_.acquire_timeout.count() < 0)
+        throw Error(
+            Errc::invalid_argument,
+            "the database's statement timeout must be at least 1 ms, its wait not negative");
     char* parse_error = nullptr;
     ConninfoPtr parsed(PQconninfoParse(options_.dsn.c_str(), &parse_error));
     if (!parsed) {
@@ -728,17 +763,7 @@ Database::Database(DatabaseOptions options)
         }
         throw Error(Errc::invalid_argument, message);
     }
-    for (const PQconninfoOption* option = parsed.get(); option->keyword != nullptr; ++option) {
-        if (option->val != nullptr && std::strcmp(option->keyword, "password") == 0 &&
-            *option->val != '\0') {
-            context_->secrets.emplace_back(option->val);
-        }
-    }
-    if (auto raw = uri_password(options_.dsn); !raw.empty())
-        context_->secrets.push_back(std::move(raw));
-    if (!options_.dsn.empty())
-        context_->secrets.push_back(options_.dsn);
-    context_->query_timeout = options_.query_timeout;
+    context_->query_timeout = options_.statement_timeout + kAnswerGrace;
 }
 
 Database::~Database() {
@@ -778,8 +803,12 @@ std::unique_ptr<Connection> Database::connect() {
     // stderr through libpq's default processor.
     PQsetNoticeProcessor(
         conn.get(), [](void*, const char*) {}, nullptr);
-    // Timestamps come back in the form Field::time() reads whatever the server's defaults.
-    PgResultPtr settings(PQexec(conn.get(), "SET datestyle = 'ISO'; SET timezone = 'UTC'"));
+    // Timestamps come back in the form Field::time() reads whatever the server's defaults; no
+    // statement runs longer than the policy allows, whoever holds the lock it waits for.
+    const std::string session =
+        "SET datestyle = 'ISO'; SET timezone = 'UTC'; SET statement_timeout = " +
+        std::to_string(options_.statement_timeout.count());
+    PgResultPtr settings(PQexec(conn.get(), session.c_str()));
     if (PQresultStatus(settings.get()) != PGRES_COMMAND_OK) {
         context_->connect_failures.fetch_add(1, std::memory_order_relaxed);
         context_->errors.fetch_add(1, std::memory_order_relaxed);
@@ -849,7 +878,7 @@ void Database::release(std::unique_ptr<Connection> connection) noexcept {
     auto& pool = *pool_;
     bool keep = connection && connection->healthy();
     if (keep)
-        connection->set_query_timeout(options_.query_timeout);  // a caller may have changed it
+        connection->set_query_timeout(context_->query_timeout);  // a caller may have changed it
     if (keep && connection->in_transaction()) {
         // Left inside a transaction (an exception out of with_connection): never hand that on.
         connection->rollback();

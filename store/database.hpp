@@ -50,6 +50,21 @@ class DatabaseError : public Error {
 // unavailable; 42501 -> permission_denied; 25006 read-only transaction -> failed_precondition; the
 // rest -> internal.
 Errc errc_for_sqlstate(std::string_view sqlstate) noexcept;
+// What no message may show of a DSN: its password as libpq reads it, as written in a URI
+// (percent-encoded, in the userinfo or the query), and the DSN itself. libpq's own messages do
+// not quote a password, but the server's may quote a value the password equals (a database
+// name), and every message goes to logs and HTTP problem details.
+class DsnRedactor {
+  public:
+    // Never throws; a DSN libpq cannot parse is still kept out whole.
+    explicit DsnRedactor(const std::string& dsn);
+    // The message on one line (each run of whitespace one space) with every secret "***".
+    std::string redact(std::string_view message) const;
+
+  private:
+    std::vector<std::string> secrets_;  // longest first
+};
+
 // Whether a libpq connection string or URI carries a password (the CLI refuses those in argv).
 // False for a string libpq cannot parse.
 bool dsn_has_password(const std::string& dsn);
@@ -256,8 +271,9 @@ class Connection {
     // one poll(2) with no wait.
     bool still_alive() noexcept;
     int server_version() const noexcept;
-    // The client-side bound on each query of this connection (DatabaseOptions::query_timeout
-    // to begin with; 0 = none).
+    // The client-side bound on each query of this connection (DatabaseOptions::
+    // statement_timeout + kAnswerGrace to begin with; 0 = none). The server's statement_timeout
+    // is the connection's own setting (SET LOCAL statement_timeout changes it for a transaction).
     void set_query_timeout(std::chrono::milliseconds timeout) noexcept { query_timeout_ = timeout; }
     std::chrono::milliseconds query_timeout() const noexcept { return query_timeout_; }
 
@@ -283,6 +299,10 @@ class Connection {
     bool broken_ = false;
 };
 
+// How much longer than the statement timeout the client waits for an answer: the server's own
+// cancellation (a clean 57014, the connection kept) comes first whenever the server can answer.
+inline constexpr std::chrono::milliseconds kAnswerGrace{1000};
+
 struct DatabaseOptions {
     // A libpq connection string or URI ("host=/srv/run dbname=signet", "postgresql://..."). It
     // may name a password; no message, log or metric ever shows it (prefer ~/.pgpass or
@@ -291,13 +311,17 @@ struct DatabaseOptions {
     std::size_t pool_size = 8;
     // libpq's connect_timeout, unless the DSN sets its own (libpq's minimum is 2 s).
     std::chrono::seconds connect_timeout{5};
-    // How long a caller waits for a free connection before Errc::unavailable.
+    // How long a caller waits for a free connection before Errc::unavailable (database.wait_ms;
+    // the group commits built on this database wait as long for their batch's commit).
     std::chrono::milliseconds acquire_timeout{5000};
-    // Client-side bound on one query (including waits for locks): past it the query is
-    // cancelled, the connection replaced and the caller gets Errc::unavailable, so a server that
-    // stops answering (a network partition) cannot hold a request forever. 0 = no bound.
-    // migrate() lifts it for its own connection.
-    std::chrono::milliseconds query_timeout{30000};
+    // The bound on one statement (database.statement_timeout_ms), waits for locks included, in
+    // two places. The server's own statement_timeout, set on every connection: past it the
+    // server cancels the statement (SQLSTATE 57014) and the caller gets Errc::unavailable, the
+    // connection staying usable. And the client's, kAnswerGrace later, for a server that cannot
+    // even cancel (stopped, a network partition): the query is cancelled, the connection
+    // replaced and the caller gets Errc::unavailable. At least 1 ms. migrate() lifts both for
+    // its own transaction.
+    std::chrono::milliseconds statement_timeout{30000};
     std::string application_name = "signet";
 };
 

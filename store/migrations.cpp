@@ -266,8 +266,10 @@ MigrationReport migrate(Database& database) {
         }
     }
     return database.transaction([](Connection& connection) {
-        // Waiting for another node's migrations, and a migration itself, may take long.
+        // Waiting for another node's migrations, and a migration itself, may take long: no
+        // bound on either side, for this transaction only.
         connection.set_query_timeout(std::chrono::milliseconds(0));
+        connection.exec("SET LOCAL statement_timeout = 0");
         // Transaction-scoped: released at COMMIT or ROLLBACK, even if this process dies.
         connection.exec("SELECT pg_advisory_xact_lock($1::bigint)", {advisory_lock::kMigrations});
         connection.exec(kCreateSchemaMigrations);

@@ -84,6 +84,21 @@ Bytes named_bit(int bit) {
     return tlv(V_ASN1_BIT_STRING, content);
 }
 
+// The statusString: printable ASCII, at most kMaxStatusTextBytes. PKIFreeText is UTF-8, but
+// common clients (openssl ts -reply -text, jarsigner) print every other byte as an escape, and a
+// cut in the middle of a multi-byte sequence would not even be UTF-8. The texts are written in
+// ASCII; this keeps a text from elsewhere (an exception's message) from breaking the rule:
+// anything else becomes '?'.
+std::string status_text(std::string_view reason) {
+    std::string text(reason.substr(0, kMaxStatusTextBytes));
+    for (char& c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte > 0x7e)
+            c = '?';
+    }
+    return text;
+}
+
 }  // namespace
 
 std::string_view to_string(Failure failure) noexcept {
@@ -124,7 +139,7 @@ std::variant<CheckedRequest, Rejection> check_request(ByteView der,
     if (!request) {
         clear_openssl_errors();
         return reject(Failure::bad_data_format,
-                      "the request is not a TimeStampReq (RFC 3161 §2.4.1)");
+                      "the request is not a TimeStampReq (RFC 3161 section 2.4.1)");
     }
     if (cursor != der.data() + der.size())
         return reject(Failure::bad_data_format, "the request has bytes after the TimeStampReq");
@@ -135,7 +150,8 @@ std::variant<CheckedRequest, Rejection> check_request(ByteView der,
     OPENSSL_free(encoded);
     if (!is_der) {
         clear_openssl_errors();
-        return reject(Failure::bad_data_format, "the request is not DER-encoded (X.690 §10)");
+        return reject(Failure::bad_data_format,
+                      "the request is not DER-encoded (X.690 section 10)");
     }
 
     // RFC 3161 §2.4.1: "The version field (currently v1) describes the version of the
@@ -159,8 +175,9 @@ std::variant<CheckedRequest, Rejection> check_request(ByteView der,
     // RFC 5754 §2: the SHA-2 AlgorithmIdentifier's parameters are absent, or NULL from
     // implementations that add it; anything else is not this algorithm.
     if (parameter_type != V_ASN1_UNDEF && parameter_type != V_ASN1_NULL) {
-        return reject(Failure::bad_alg,
-                      "the hash algorithm's parameters must be absent or NULL (RFC 5754 §2)");
+        return reject(
+            Failure::bad_alg,
+            "the hash algorithm's parameters must be absent or NULL (RFC 5754 section 2)");
     }
     const ASN1_OCTET_STRING* hashed = TS_MSG_IMPRINT_get_msg(imprint);
     const std::size_t expected = digest_size(*digest);
@@ -225,7 +242,7 @@ Bytes rejection_response(const Rejection& rejection) {
     // PKIStatusInfo ::= SEQUENCE { status PKIStatus, statusString PKIFreeText OPTIONAL,
     //                              failInfo PKIFailureInfo OPTIONAL }
     // PKIStatus rejection (2); PKIFreeText ::= SEQUENCE SIZE (1..MAX) OF UTF8String.
-    std::string text = rejection.reason.substr(0, 256);
+    const std::string text = status_text(rejection.reason);
     Bytes status_info = {V_ASN1_INTEGER, 0x01, 0x02};
     const Bytes utf8 = tlv(V_ASN1_UTF8STRING, as_bytes(text));
     const Bytes free_text = tlv(V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, utf8);

@@ -65,8 +65,12 @@ struct CheckedRequest {
 std::variant<CheckedRequest, Rejection> check_request(ByteView der,
                                                       const policy::TsaSettings& settings);
 
+// The longest statusString sent.
+inline constexpr std::size_t kMaxStatusTextBytes = 256;
+
 // A TimeStampResp with status rejection(2), the reason as its statusString and `failure` as
-// its failInfo; no token (RFC 3161 §2.4.2).
+// its failInfo; no token (RFC 3161 §2.4.2). The statusString is printable ASCII, cut to
+// kMaxStatusTextBytes: any other byte of the reason is sent as '?'.
 Bytes rejection_response(const Rejection& rejection);
 
 }  // namespace signet::tsa

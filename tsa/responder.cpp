@@ -57,9 +57,7 @@ Clock::time_point to_time_point(const ASN1_TIME* time) {
 // genTime cut (not rounded: the datum existed at the earlier instant too) to `digits`
 // fractional digits.
 Clock::time_point cut_to_precision(Clock::time_point t, unsigned digits) {
-    long long step = 1'000'000;
-    for (unsigned i = 0; i < digits && step > 1; ++i)
-        step /= 10;
+    const long long step = policy::precision_step(digits).count();
     const auto us = std::chrono::floor<microseconds>(t.time_since_epoch()).count();
     const long long cut = us - (((us % step) + step) % step);
     return Clock::time_point(
@@ -132,23 +130,24 @@ const char* const kSystemFailureText = "the TSA cannot issue a time-stamp now (s
 
 ClockVerdict assess_clock(const Clock::Health& health, const policy::TsaSettings& settings) {
     const auto accuracy = std::chrono::duration_cast<microseconds>(settings.accuracy);
+    const auto step = policy::precision_step(settings.precision);
+    const auto bound = health.maximum_error + step;
+    const std::string sum = "maximum error " + std::to_string(health.maximum_error.count()) +
+                            " us + precision step " + std::to_string(step.count()) + " us";
     std::string problem;
     if (!health.synchronized) {
         problem = health.detail.empty() ? "the clock is not synchronised" : health.detail;
-    } else if (health.estimated_error > accuracy) {
-        problem = "the clock's estimated error (" + std::to_string(health.estimated_error.count()) +
-                  " us) exceeds the accuracy of the tokens (" + std::to_string(accuracy.count()) +
-                  " us)";
+    } else if (bound > accuracy) {
+        problem = "the clock's " + sum + " exceed the accuracy of the tokens (" +
+                  std::to_string(accuracy.count()) + " us)";
     }
-    if (problem.empty()) {
-        return {true, "synchronised, estimated error " +
-                          std::to_string(health.estimated_error.count()) + " us within " +
-                          std::to_string(accuracy.count()) + " us"};
-    }
+    if (problem.empty())
+        return {true, false,
+                "synchronised, " + sum + " within " + std::to_string(accuracy.count()) + " us"};
     if (settings.allow_unsynchronized_clock)
-        return {true,
+        return {true, true,
                 problem + "; issuing anyway (tsa.allow_unsynchronized_clock: development only)"};
-    return {false, problem};
+    return {false, false, problem};
 }
 
 // A TS_RESP_CTX of the pool for one request; back to the pool when done.
@@ -200,7 +199,7 @@ Responder::Responder(ResponderOptions options) : options_(std::move(options)) {
     if (X509_check_purpose(certificate, X509_PURPOSE_TIMESTAMP_SIGN, 0) != 1) {
         clear_openssl_errors();
         throw Error(Errc::invalid_argument,
-                    "the TSA certificate is not a time-stamping certificate (RFC 3161 §2.3: "
+                    "the TSA certificate is not a time-stamping certificate (RFC 3161 section 2.3: "
                     "extended key usage id-kp-timeStamping only, critical)");
     }
     if (X509_check_private_key(certificate, identity_.key.get()) != 1) {
@@ -365,6 +364,8 @@ Reply Responder::issue(ByteView request, const CheckedRequest& checked,
                 throw;
         }
     }
+    if (options_.after_recording)
+        options_.after_recording(record);
 
     // Sign, with exactly the serial and time recorded.
     Asn1IntegerPtr serial = integer_from_magnitude(record.serial);

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,12 +50,17 @@ struct Reply {
 // Whether the clock may be used for genTime now (DESIGN.md invariant 4).
 struct ClockVerdict {
     bool usable = false;
+    // Usable only because the policy allows an untrusted clock (development only).
+    bool lax = false;
     std::string detail;
 };
 
-// The kernel's synchronisation state against the policy: unusable when unsynchronised or when
-// the estimated error exceeds the accuracy the tokens claim, unless the policy allows an
-// unsynchronised clock (development only; the detail then says so).
+// The kernel's synchronisation state against the policy. RFC 3161 section 2.4.2: the accuracy
+// is the deviation of genTime around UTC, a bound the token claims. genTime is the clock cut to
+// the policy's precision, so it may be off by the clock's maximum error (adjtimex maxerror, a
+// bound: not the estimated error) plus one precision step. Usable when the clock is
+// synchronised and that sum is at most the accuracy; else unusable (timeNotAvailable), unless
+// the policy allows an untrusted clock (then `lax`, and the detail says so).
 ClockVerdict assess_clock(const Clock::Health& health, const policy::TsaSettings& settings);
 
 struct ResponderOptions {
@@ -66,6 +72,10 @@ struct ResponderOptions {
     std::string node;                            // recorded with each token ("host:pid")
     std::shared_ptr<Logger> log{};               // systemFailure causes; nullptr: none
     std::shared_ptr<MetricsRegistry> metrics{};  // signet_tsa_*; nullptr: none
+    // Called once the token's row is committed, before the HSM is asked to sign (as the CA's
+    // after_reservation): tests look at the row and inject a crash. An exception from it is a
+    // systemFailure, and nothing is signed.
+    std::function<void(const store::TsaTokenRecord&)> after_recording{};
 };
 
 // The RFC 3161 / RFC 5816 responder. For each request:

@@ -118,8 +118,9 @@ ParsedToken parse_token(ByteView der) {
         parsed.token.reset(d2i_PKCS7(nullptr, &cursor, static_cast<long>(der.size())));
         if (!parsed.token || cursor != der.data() + der.size()) {
             clear_openssl_errors();
-            throw Error(Errc::invalid_argument,
-                        "neither a TimeStampResp nor a TimeStampToken (RFC 3161 §2.4.2), DER");
+            throw Error(
+                Errc::invalid_argument,
+                "neither a TimeStampResp nor a TimeStampToken (RFC 3161 section 2.4.2), DER");
         }
     }
     if (!parsed.token)

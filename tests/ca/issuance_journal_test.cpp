@@ -241,6 +241,27 @@ BOOST_AUTO_TEST_CASE(an_unavailable_database_fails_every_member_and_splits_nothi
     BOOST_CHECK_EQUAL(journal.stats().split_batches, 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_commit_that_does_not_come_gives_unavailable_after_the_wait) {
+    Fixture f;
+    ca::GroupCommitIssuanceJournal journal{f.database,
+                                           f.certificates,
+                                           f.audit,
+                                           {.writers = 1, .wait = std::chrono::milliseconds(300)}};
+    store::Database other({.dsn = f.database.options().dsn, .pool_size = 1});
+    auto blocker = other.acquire();
+    blocker->begin({});
+    blocker->exec("LOCK TABLE certificates IN ACCESS EXCLUSIVE MODE");
+    const auto r = f.record();
+    expect_error([&] { journal.reserve(r); }, Errc::unavailable, "database.wait_ms");
+    BOOST_CHECK_EQUAL(journal.stats().timeouts, 1u);
+    blocker->rollback();
+    // The reservation was in flight: it commits once the lock is gone (a reserved row that
+    // nothing was signed for, which the table allows), and the journal serves on.
+    auto next = f.record();
+    journal.reserve(next);
+    BOOST_CHECK_EQUAL(f.status(next.serial), "reserved");
+}
+
 BOOST_AUTO_TEST_CASE(the_placeholder_signature_algorithm_is_what_signing_writes) {
     for (const KeyType type : {KeyType::ec_p256, KeyType::ec_p384, KeyType::rsa_2048}) {
         BOOST_TEST_CONTEXT(to_string(type)) {

@@ -27,18 +27,6 @@ namespace {
 
 using signet::TsRespPtr;
 
-std::string binary(const char* name) {
-    const char* dir = std::getenv("SIGNET_BINARY_DIR");
-    BOOST_REQUIRE_MESSAGE(dir != nullptr, "SIGNET_BINARY_DIR is not set (run through ctest)");
-    return std::string(dir) + "/" + name;
-}
-
-std::filesystem::path source_dir() {
-    const char* dir = std::getenv("SIGNET_SOURCE_DIR");
-    BOOST_REQUIRE(dir != nullptr);
-    return dir;
-}
-
 // Runs f(i) for i in [0, count) on `threads` threads. f must not use Boost.Test's assertions
 // (they are not thread-safe): it records what it found and the caller checks afterwards.
 template <class F>
@@ -89,9 +77,9 @@ BOOST_AUTO_TEST_CASE(two_signetd_processes_on_one_database_and_one_token) {
 
     // The key ceremony once, for the cluster: the TSA key into the shared token, the
     // certificates into the shared database.
-    write_file(a.dir() / "ceremony.yaml", read_file(source_dir() / "ops/ceremony.example.yaml"));
+    write_file(a.dir() / "ceremony.yaml", read_file(source_file("ops/ceremony.example.yaml")));
     const auto ceremony =
-        run_command({binary("ops/signetctl"), "ceremony", (a.dir() / "ceremony.yaml").string(),
+        run_command({built_file("ops/signetctl"), "ceremony", (a.dir() / "ceremony.yaml").string(),
                      "--config", a.config_file().string()});
     BOOST_REQUIRE_MESSAGE(ceremony.exit_code == 0, ceremony.output);
     const auto pki = a.dir() / "ceremony";

@@ -119,6 +119,8 @@ BOOST_AUTO_TEST_CASE(minimal_configuration_gets_defaults) {
     BOOST_CHECK_EQUAL(c.tsa.accuracy.count(), 1000);
     BOOST_CHECK_EQUAL(c.tsa.precision, 3u);
     BOOST_CHECK(!c.tsa.allow_unsynchronized_clock);
+    // The chain by default: a verifier that trusts only the root must build the path.
+    BOOST_CHECK(c.tsa.include_chain);
     BOOST_CHECK_EQUAL(c.tsa.key_label, "tsa");
     BOOST_CHECK(c.tsa.include_tsa_name);
     BOOST_CHECK(c.tsa.signing_digest == Digest::sha256);
@@ -175,7 +177,7 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
                             "  - {name: front, scopes: [sign], certificate_sha256: '" +
                             cert +
                             "'}\n"
-                            "tsa: {digests: [sha384], accuracy_ms: 10, precision: 2, "
+                            "tsa: {digests: [sha384], accuracy_ms: 20, precision: 2, "
                             "include_tsa_name: false, signing_digest: sha512}\n"
                             "ocsp: {response_validity_seconds: 600, key_label: responder}\n"
                             "otp: {digits: 8, period_seconds: 60, window: 0}\n"
@@ -198,7 +200,8 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
     BOOST_CHECK(!c.api_clients[0].token_sha256);
     BOOST_REQUIRE_EQUAL(c.tsa.digests.size(), 1u);
     BOOST_CHECK(c.tsa.digests[0] == Digest::sha384);
-    BOOST_CHECK_EQUAL(c.tsa.accuracy.count(), 10);
+    BOOST_CHECK_EQUAL(c.tsa.accuracy.count(), 20);
+    BOOST_CHECK_EQUAL(c.tsa.precision, 2u);
     BOOST_CHECK(!c.tsa.include_tsa_name);
     BOOST_CHECK(c.tsa.signing_digest == Digest::sha512);
     BOOST_CHECK_EQUAL(c.ocsp.response_validity.count(), 600);
@@ -583,14 +586,63 @@ BOOST_AUTO_TEST_CASE(tsa_policy) {
     check_line(message,
                f.at(6, 27) + "tsa.digests[2]: 'md5' is not accepted (sha256, sha384, sha512)");
     check_line(message, f.at(8, 14) +
-                            "tsa.precision: 1 fractional digits (steps of 100 ms) cannot carry an "
-                            "accuracy of 5 ms");
+                            "tsa.precision: 1 fractional digits (steps of 100000 us) leave no room "
+                            "for the clock's error within an accuracy of 5 ms: use more digits or "
+                            "a larger accuracy_ms");
     check_line(message, f.at(9, 14) + "tsa.key_label: must not be empty");
     check_line(f.error(Fixture::base() + "tsa:\n  digests: []\n"),
                f.at(6, 12) + "tsa.digests: must name at least one digest (sha256, sha384, sha512)");
     check_line(f.error(Fixture::base() + "tsa:\n  accuracy_ms: 0\n"),
                f.at(6, 16) + "tsa.accuracy_ms: 0 is not a duration (1-1000)");
-    BOOST_CHECK_EQUAL(f.load(Fixture::base() + "tsa: {precision: 0}\n").tsa.precision, 0u);
+    BOOST_CHECK_EQUAL(f.load(Fixture::base() + "tsa: {precision: 6}\n").tsa.precision, 6u);
+}
+
+// RFC 3161 section 2.4.2: genTime, cut to the precision, is off from UTC by up to the clock's
+// error plus one step, and the accuracy must bound both: a step that uses the whole accuracy
+// leaves nothing for the clock, and the TSA could never issue.
+BOOST_AUTO_TEST_CASE(a_precision_step_must_leave_room_for_the_clock) {
+    Fixture f;
+    // Whole seconds fit no accuracy (1000 ms at most).
+    check_line(f.error(Fixture::base() + "tsa: {precision: 0}\n"),
+               f.at(5, 18) +
+                   "tsa.precision: 0 fractional digits (steps of 1000000 us) leave no room for "
+                   "the clock's error within an accuracy of 1000 ms: use more digits or a larger "
+                   "accuracy_ms");
+    // The default precision (3 digits, 1 ms steps) needs 2 ms: 1 ms is refused, naming the key
+    // that was given.
+    check_line(f.error(Fixture::base() + "tsa:\n  accuracy_ms: 1\n"),
+               f.at(6, 16) +
+                   "tsa.accuracy_ms: 3 fractional digits (steps of 1000 us) leave no "
+                   "room for the clock's error within an accuracy of 1 ms: use more "
+                   "digits or a larger accuracy_ms");
+    BOOST_CHECK_EQUAL(f.load(Fixture::base() + "tsa:\n  accuracy_ms: 2\n").tsa.accuracy.count(), 2);
+    // At the edge: a step equal to the accuracy is refused, one just below it taken.
+    BOOST_CHECK(contains(f.error(Fixture::base() + "tsa: {precision: 1, accuracy_ms: 100}\n"),
+                         "tsa.precision: 1 fractional digits (steps of 100000 us) leave no room"));
+    const Config c = f.load(Fixture::base() + "tsa: {precision: 1, accuracy_ms: 101}\n");
+    BOOST_CHECK_EQUAL(c.tsa.precision, 1u);
+    BOOST_CHECK_EQUAL(c.tsa.accuracy.count(), 101);
+    BOOST_CHECK_EQUAL(policy::precision_step(0).count(), 1'000'000);
+    BOOST_CHECK_EQUAL(policy::precision_step(3).count(), 1'000);
+    BOOST_CHECK_EQUAL(policy::precision_step(6).count(), 1);
+}
+
+// Every wait on the database has a bound from the policy (DESIGN.md: a deadline carried into
+// every call that can wait).
+BOOST_AUTO_TEST_CASE(database_waits_have_bounds) {
+    Fixture f;
+    const Config defaults = f.load(Fixture::base());
+    BOOST_CHECK_EQUAL(defaults.database.wait.count(), 5'000);
+    BOOST_CHECK_EQUAL(defaults.database.statement_timeout.count(), 30'000);
+    const Config given =
+        f.load(Fixture::base() + "database: {wait_ms: 250, statement_timeout_ms: 1500}\n");
+    BOOST_CHECK_EQUAL(given.database.wait.count(), 250);
+    BOOST_CHECK_EQUAL(given.database.statement_timeout.count(), 1'500);
+    const std::string message =
+        f.error(Fixture::base() + "database:\n  wait_ms: 0\n  statement_timeout_ms: 50\n");
+    check_line(message, f.at(6, 12) + "database.wait_ms: 0 is not a duration (10-600000)");
+    check_line(message,
+               f.at(7, 25) + "database.statement_timeout_ms: 50 is not a duration (100-3600000)");
 }
 
 BOOST_AUTO_TEST_CASE(yaml_syntax_errors_have_a_position) {
@@ -601,6 +653,12 @@ BOOST_AUTO_TEST_CASE(yaml_syntax_errors_have_a_position) {
                f.at(2, 5) + "YAML syntax error: illegal map value");
     check_line(f.error(Fixture::base() + "---\nstate_dir: other\n"),
                f.at(6, 1) + "a second YAML document; the file holds one");
+    // yaml-cpp's LoadAll never returned from these (fuzz/policy_fuzz.cpp found it): a ','
+    // that cannot start a node is a syntax error at its place.
+    check_line(f.error(",\n"),
+               f.at(1, 1) + "YAML syntax error: unexpected ',' (a ',' outside [ ] or { }?)");
+    check_line(f.error("  state_dir: var\n,\"\n"),
+               f.at(2, 1) + "YAML syntax error: unexpected ',' (a ',' outside [ ] or { }?)");
 }
 
 BOOST_AUTO_TEST_CASE(hsm_waits_are_read_and_bounded) {

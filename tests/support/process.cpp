@@ -15,6 +15,25 @@ extern char** environ;
 
 namespace signet::testing {
 
+namespace {
+
+std::filesystem::path under(const char* variable, const std::string& relative) {
+    const char* dir = std::getenv(variable);
+    if (dir == nullptr)
+        throw std::runtime_error(std::string(variable) + " is not set (run through ctest)");
+    return std::filesystem::path(dir) / relative;
+}
+
+}  // namespace
+
+std::filesystem::path built_file(const std::string& relative) {
+    return under("SIGNET_BINARY_DIR", relative);
+}
+
+std::filesystem::path source_file(const std::string& relative) {
+    return under("SIGNET_SOURCE_DIR", relative);
+}
+
 CommandResult run_command(const std::vector<std::string>& argv) {
     int pipe_fds[2];
     // Close-on-exec: only the dup2'd copies reach the child, so a daemon it leaves behind (pg_ctl

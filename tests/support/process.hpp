@@ -16,7 +16,7 @@ CommandResult run_command(const std::vector<std::string>& argv);
 
 // A directory under the system's temporary directory, removed with everything in it at the end.
 class TempDir {
-public:
+  public:
     explicit TempDir(const std::string& prefix = "signet-test");
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
@@ -24,9 +24,15 @@ public:
     const std::filesystem::path& path() const noexcept { return path_; }
     std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
+
+// A file of the build tree (SIGNET_BINARY_DIR) or of the source tree (SIGNET_SOURCE_DIR), e.g.
+// built_file("ops/signetctl"), source_file("ops/ceremony.example.yaml"). ctest sets both; a run
+// without them throws.
+std::filesystem::path built_file(const std::string& relative);
+std::filesystem::path source_file(const std::string& relative);
 
 void write_file(const std::filesystem::path& path, const std::string& content);
 std::string read_file(const std::filesystem::path& path);

@@ -217,14 +217,14 @@ BOOST_FIXTURE_TEST_CASE(each_fail_info_is_an_http_200, HttpFixture) {
                           Failure::unaccepted_extension);
 
     // An unhealthy clock: timeNotAvailable, /healthz degraded (200), /metrics says so.
-    clock->set_health({false, 0us, "the kernel reports the clock unsynchronised"});
+    clock->set_health({false, 0us, 16s, "the kernel reports the clock unsynchronised"});
     expect_http_rejection(post(port, make_request({})), Failure::time_not_available);
     const auto health = http_request(port, "GET", "/healthz");
     BOOST_CHECK_EQUAL(health.status, 200);
     BOOST_CHECK(contains(health.body, "\"degraded\""));
     BOOST_CHECK(contains(health.body, "timeNotAvailable"));
     BOOST_CHECK(contains(http_request(port, "GET", "/metrics").body, "signet_tsa_clock_usable 0"));
-    clock->set_health({true, 2ms, ""});
+    clock->set_health({true, 1ms, 2ms, ""});
     BOOST_CHECK(parse_reply(bytes_of(post(port, make_request({})).body)).has_token);
     BOOST_CHECK(contains(http_request(port, "GET", "/healthz").body, "\"ok\""));
     const std::string metrics_text = http_request(port, "GET", "/metrics").body;

@@ -155,8 +155,7 @@ ParsedReply parse_reply(const Bytes& der) {
     reply.response.reset(d2i_TS_RESP(nullptr, &p, static_cast<long>(der.size())));
     BOOST_REQUIRE_MESSAGE(reply.response, "the reply is not a TimeStampResp");
     BOOST_REQUIRE_MESSAGE(p == der.data() + der.size(), "bytes after the TimeStampResp");
-    BOOST_REQUIRE_MESSAGE(to_der(i2d_TS_RESP, reply.response.get()) == der,
-                          "the reply is not DER");
+    BOOST_REQUIRE_MESSAGE(to_der(i2d_TS_RESP, reply.response.get()) == der, "the reply is not DER");
     const TS_STATUS_INFO* status = TS_RESP_get_status_info(reply.response.get());
     reply.status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(status));
     if (const ASN1_BIT_STRING* bits = TS_STATUS_INFO_get0_failure_info(status)) {

@@ -40,6 +40,9 @@ X509Ptr make_tsa_certificate(EVP_PKEY* public_key, X509* issuer, EVP_PKEY* issue
 void write_pem(const std::filesystem::path& path, std::initializer_list<const X509*> certificates);
 Bytes certificate_der(const X509* certificate);
 
+// An anonymous client on the loopback, as most tests are.
+inline const tsa::Requester kRequester{std::nullopt, "127.0.0.1"};
+
 // A TimeStampReq as a client could send it (valid by default).
 struct RequestSpec {
     int digest_nid = NID_sha256;
