@@ -89,26 +89,14 @@ BOOST_AUTO_TEST_CASE(the_tls_server_certificate_verifies_as_an_ssl_server_with_o
                      (a.dir() / "issuing-ca.pem").string(), pem.string()});
     BOOST_CHECK_MESSAGE(other.exit_code != 0, "verified for another host: " << other.output);
 
-    const auto db = a.dir() / "nssdb-tls";
-    std::filesystem::create_directories(db);
-    BOOST_REQUIRE_EQUAL(
-        run_command({"certutil", "-N", "--empty-password", "-d", "sql:" + db.string()}).exit_code,
-        0);
-    BOOST_REQUIRE_EQUAL(run_command({"certutil", "-A", "-d", "sql:" + db.string(), "-n", "root",
-                                     "-t", "C,C,C", "-a", "-i", (a.dir() / "root-ca.pem").string()})
-                            .exit_code,
-                        0);
+    const auto db = nss_trusting_the_root(a, "nssdb-tls");
     const auto leaf = a.dir() / "tls-server-leaf.pem";
     const auto split = run_command({"openssl", "x509", "-in", pem.string(), "-out", leaf.string()});
     BOOST_REQUIRE_MESSAGE(split.exit_code == 0, split.output);
     // -u 1: certUsageSSLServer; -u 0 (SSL client) must fail, the EKU being serverAuth alone.
-    auto vfychain = [&](const std::string& usage) {
-        return run_command({"vfychain", "-d", "sql:" + db.string(), "-pp", "-u", usage, "-a",
-                            leaf.string(), "-a", (a.dir() / "issuing-ca.pem").string()});
-    };
-    const auto server = vfychain("1");
+    const auto server = vfychain(a, db, "1", leaf);
     BOOST_CHECK_MESSAGE(server.output.find("Chain is good!") != std::string::npos, server.output);
-    const auto client = vfychain("0");
+    const auto client = vfychain(a, db, "0", leaf);
     BOOST_CHECK_MESSAGE(client.output.find("Chain is good!") == std::string::npos &&
                             client.output.find("-8101") != std::string::npos,  // usage not approved
                         client.output);
@@ -164,27 +152,15 @@ BOOST_AUTO_TEST_CASE(issuing_from_a_csr_verifies_with_openssl_and_nss) {
                 text.output.find("Document Signing") != std::string::npos);
 
     // NSS: a database trusting only the root; the issuing CA as a further certificate.
-    const auto db = a.dir() / "nssdb";
-    std::filesystem::create_directories(db);
-    BOOST_REQUIRE_EQUAL(
-        run_command({"certutil", "-N", "--empty-password", "-d", "sql:" + db.string()}).exit_code,
-        0);
-    BOOST_REQUIRE_EQUAL(run_command({"certutil", "-A", "-d", "sql:" + db.string(), "-n", "root",
-                                     "-t", "C,C,C", "-a", "-i", (a.dir() / "root-ca.pem").string()})
-                            .exit_code,
-                        0);
+    const auto db = nss_trusting_the_root(a, "nssdb");
     // NSS knows no documentSigning usage; the profile's emailProtection makes the leaf an
     // email signer (-u 4). The issuing CA is checked as a CA (-u 11) and the OCSP responder
     // certificate as one (-u 10). -pp: the libpkix engine.
-    auto vfychain = [&](const std::string& usage, const std::filesystem::path& leaf) {
-        return run_command({"vfychain", "-d", "sql:" + db.string(), "-pp", "-u", usage, "-a",
-                            leaf.string(), "-a", (a.dir() / "issuing-ca.pem").string()});
-    };
     for (const auto& [usage, leaf] : std::vector<std::pair<std::string, std::filesystem::path>>{
              {"4", a.dir() / "alice.pem"},
              {"10", a.dir() / "ceremony/ocsp-issuing-ca.pem"},
              {"11", a.dir() / "issuing-ca.pem"}}) {
-        const auto nss = vfychain(usage, leaf);
+        const auto nss = vfychain(a, db, usage, leaf);
         BOOST_CHECK_MESSAGE(nss.output.find("Chain is good!") != std::string::npos,
                             leaf << " -u " << usage << ": " << nss.output);
     }
