@@ -6,6 +6,7 @@
 
 #include "ca/issuance.hpp"
 #include "common/error.hpp"
+#include "common/host_names.hpp"
 #include "hsm/bridge.hpp"
 
 namespace signet::ca {
@@ -16,7 +17,10 @@ namespace fs = std::filesystem;
 
 const std::string kOcspSigning = "1.3.6.1.5.5.7.3.9";   // RFC 6960 §4.2.2.2
 const std::string kTimeStamping = "1.3.6.1.5.5.7.3.8";  // RFC 3161 §2.3
+const std::string kServerAuth = "1.3.6.1.5.5.7.3.1";    // RFC 5280 §4.2.1.12
 const std::string kAnyPolicy = "2.5.29.32.0";           // RFC 5280 §4.2.1.4
+// The TLS server certificate's service role, purpose and PEM file name.
+const std::string kTlsServer = "tls-server";
 
 TimePoint whole_seconds(Clock::time_point t) {
     return std::chrono::time_point_cast<std::chrono::seconds>(t);
@@ -61,8 +65,10 @@ class CeremonyRun {
         auto check_dn = [&](const std::string& where, const std::string& dn) {
             try {
                 make_name(parse_distinguished_name(dn));
+                return true;
             } catch (const Error& e) {
                 problems.push_back(where + ".subject: " + e.what());
+                return false;
             }
         };
         std::set<std::string> labels;
@@ -115,6 +121,20 @@ class CeremonyRun {
                     problems.push_back("tsa.validity_days: outlasts its issuer '" + ca.name + "'");
             }
         }
+        if (c_.tls_server) {
+            const auto& tls = *c_.tls_server;
+            if (check_dn("tls_server", tls.subject))
+                check_common_name(tls, problems);
+            check_label("tls_server", tls.key.label);
+            check_file(kTlsServer);
+            if (certificates_.find_service(kTlsServer))
+                problems.push_back("tls_server: a TLS server certificate already exists");
+            for (const auto& ca : c_.issuing_cas) {
+                if (ca.name == tls.issuer && tls.validity_days > ca.validity_days)
+                    problems.push_back("tls_server.validity_days: outlasts its issuer '" + ca.name +
+                                       "'");
+            }
+        }
         if (!problems.empty()) {
             std::string text = c_.file.string() + ": the ceremony cannot run; nothing was made:";
             for (const auto& p : problems)
@@ -141,6 +161,8 @@ class CeremonyRun {
                 make_responder(ca, issuing);
             if (c_.tsa && c_.tsa->issuer == ca.name)
                 make_tsa(ca, issuing);
+            if (c_.tls_server && c_.tls_server->issuer == ca.name)
+                make_tls_server(ca, issuing);
         }
         audit_.record({"ceremony.completed",
                        actor_,
@@ -280,34 +302,82 @@ class CeremonyRun {
         finish("ocsp-" + ca.name, "ocsp", issued);
     }
 
-    void make_tsa(const policy::CeremonyCa& ca, const Made& issuing) {
-        const auto& spec = *c_.tsa;
+    // A service certificate signed by issuing CA `ca`, its key made in the HSM: `tmpl` says
+    // what is particular to it, the rest is common to services (KU digitalSignature; the AIA
+    // and CRL DP of its issuer, for a relying party to check it); recorded under `role`.
+    Issued make_service(const policy::CeremonyCa& ca, const Made& issuing,
+                        const policy::CeremonyCertificate& spec, const std::string& role,
+                        CertificateTemplate tmpl) {
         Made made = make_key(spec.key);
         IssuanceDraft draft;
         draft.actor = actor_;
         draft.subject_key = made.key.get();
+        draft.tmpl = std::move(tmpl);
         draft.tmpl.subject = parse_distinguished_name(spec.subject);
         set_validity(draft.tmpl, now_, spec.validity_days);
-        // RFC 3161 §2.3: exactly one EKU, id-kp-timeStamping, critical.
         draft.tmpl.key_usage = {"digitalSignature"};
-        draft.tmpl.extended_key_usage = {kTimeStamping};
-        draft.tmpl.eku_critical = true;
         draft.tmpl.crl_distribution_point = ca.crl_distribution_point;
         draft.tmpl.ca_issuers_url = ca.ca_issuers_url;
         draft.tmpl.ocsp_url = ca.ocsp_url;
-        draft.record = draft_record("tsa", spec.key, made.key.get());
+        draft.record = draft_record(role, spec.key, made.key.get());
         draft.also = [&](store::Connection& tx, const store::CertificateRecord& record) {
-            certificates_.add_service(tx, "tsa", record.serial, *record.issued_at);
+            certificates_.add_service(tx, role, record.serial, *record.issued_at);
         };
         const Issuer issuer{ca.name, issuing.issued.certificate(), issuing.key.get(), ca.key.type};
-        Issued issued = issue_certificate(context_, issuer, std::move(draft));
-        finish("tsa", "tsa", issued);
+        return issue_certificate(context_, issuer, std::move(draft));
     }
 
-    void finish(const std::string& name, const std::string& role, const Issued& issued) {
+    void make_tsa(const policy::CeremonyCa& ca, const Made& issuing) {
+        // RFC 3161 §2.3: exactly one EKU, id-kp-timeStamping, critical.
+        CertificateTemplate tmpl;
+        tmpl.extended_key_usage = {kTimeStamping};
+        tmpl.eku_critical = true;
+        finish("tsa", "tsa", make_service(ca, issuing, *c_.tsa, "tsa", std::move(tmpl)));
+    }
+
+    // The HTTPS listener's certificate: id-kp-serverAuth alone (RFC 5280 §4.2.1.12), the hosts
+    // in its subjectAltName (RFC 6125 §6). Its PEM has the issuing CA's certificate after it:
+    // the chain the listener serves (listeners.https.tls.certificate), so a client that trusts
+    // only the root can build the path.
+    void make_tls_server(const policy::CeremonyCa& ca, const Made& issuing) {
+        const auto& spec = *c_.tls_server;
+        CertificateTemplate tmpl;
+        tmpl.extended_key_usage = {kServerAuth};
+        tmpl.dns_names = spec.dns_names;
+        tmpl.ip_addresses = spec.ip_addresses;
+        const Issued issued = make_service(ca, issuing, spec, kTlsServer, std::move(tmpl));
+        finish(kTlsServer, kTlsServer, issued, issuing.issued.certificate());
+    }
+
+    // CA/B Forum BR §7.1.4.3: a TLS server certificate's subject CN, when there is one, is
+    // exactly one entry, a copy of one of its subjectAltName's (an IP address in RFC 5952 text).
+    // A client never reads it (RFC 6125 §6.4.4); a CN naming another host only misleads people.
+    void check_common_name(const policy::CeremonyTlsServer& tls,
+                           std::vector<std::string>& problems) const {
+        std::vector<std::string> names;
+        for (const auto& [attribute, value] : parse_distinguished_name(tls.subject))
+            if (attribute == "CN")
+                names.push_back(value);
+        if (names.empty())
+            return;
+        std::vector<std::string> hosts = tls.dns_names;
+        for (const auto& ip : tls.ip_addresses)
+            if (const auto octets = ip_address_octets(ip))
+                hosts.push_back(ip_address_text(*octets));
+        if (names.size() > 1 || std::ranges::find(hosts, names.front()) == hosts.end())
+            problems.push_back(
+                "tls_server.subject: its CN must be one of the names in dns_names "
+                "or ip_addresses, once (CA/B Forum BR §7.1.4.3)");
+    }
+
+    // Writes the certificate's PEM (followed by `chain`'s when given) to output_dir.
+    void finish(const std::string& name, const std::string& role, const Issued& issued,
+                const X509* chain = nullptr) {
         const fs::path path = pem_path(name);
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
         out << certificate_pem(issued.certificate());
+        if (chain != nullptr)
+            out << certificate_pem(chain);
         out.close();
         if (!out)
             throw Error(Errc::io, "cannot write " + path.string());

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "ca/subject_alt_name.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
 
@@ -17,7 +18,8 @@ namespace {
 
 const std::string kTimeStamping = "1.3.6.1.5.5.7.3.8";
 const std::string kOcspSigning = "1.3.6.1.5.5.7.3.9";
-const std::string kAnyPolicy = "2.5.29.32.0";  // RFC 5280 §4.2.1.4
+const std::string kAnyPolicy = "2.5.29.32.0";         // RFC 5280 §4.2.1.4
+const std::string kServerAuth = "1.3.6.1.5.5.7.3.1";  // RFC 5280 §4.2.1.12 id-kp-serverAuth
 
 struct Linter {
     std::vector<LintFinding> findings;
@@ -157,7 +159,36 @@ std::map<int, bool> expected_extensions(const CertificateTemplate& t) {
         e[NID_crl_distribution_points] = false;
     if (t.ocsp_no_check)
         e[NID_id_pkix_OCSP_noCheck] = false;
+    // RFC 5280 §4.2.1.6: critical when the subject is empty, else non-critical.
+    if (!t.dns_names.empty() || !t.ip_addresses.empty())
+        e[NID_subject_alt_name] = t.subject.empty();
     return e;
+}
+
+std::string joined(const SubjectAltNameEntries& entries) {
+    std::string text;
+    for (const auto& entry : entries)
+        text += (text.empty() ? "" : ", ") + entry;
+    return "[" + text + "]";
+}
+
+// The subjectAltName holds exactly the template's entries, in its order, each well-formed.
+void check_subject_alt_name(Linter& lint, const X509* cert, const CertificateTemplate& expected,
+                            const std::vector<std::string>& ekus) {
+    std::vector<std::string> problems;
+    const auto entries = read_subject_alt_names(cert, problems);
+    for (const auto& problem : problems)
+        lint.fail("rfc5280.san.syntax", problem + " (§4.2.1.6)");
+    const auto wanted = subject_alt_name_entries(expected.dns_names, expected.ip_addresses);
+    if (entries != wanted)
+        lint.fail("signet.profile.subject_alt_name",
+                  "subjectAltName is " + quote_input(joined(entries), 200) + "; the profile has " +
+                      quote_input(joined(wanted), 200));
+    // A TLS client matches the host it asked for against the subjectAltName (RFC 6125 §6.4.4
+    // falls back to the CN only without one; RFC 9525, which replaced it, never does), and the
+    // CA/B Forum BR (§7.1.2.7.12) require one in every server certificate.
+    if (std::ranges::find(ekus, kServerAuth) != ekus.end() && entries.empty())
+        lint.fail("cabf.server_auth.san", "a TLS server certificate needs a subjectAltName");
 }
 
 }  // namespace
@@ -301,6 +332,8 @@ std::vector<LintFinding> lint_certificate(X509* cert_in, const X509* issuer,
             lint.fail("signet.ocsp.no_revocation_pointers",
                       "an OCSP responder certificate carries neither AIA nor CRL DP");
     }
+
+    check_subject_alt_name(lint, cert, expected, ekus);
 
     // RFC 5280 §6.1.3 (d): a policy of this certificate that its issuer does not carry (nor
     // anyPolicy) is dropped in path processing, and a relying party requiring it rejects the

@@ -37,6 +37,10 @@ struct LintFinding {
 //     no keyCertSign/cRLSign for end entities;
 //   - EKU: id-kp-timeStamping alone and critical when present (RFC 3161 §2.3); OCSPSigning
 //     certificates carry id-pkix-ocsp-nocheck and neither AIA nor CRL DP;
+//   - subjectAltName: exactly the template's entries in its order (every dNSName, then every
+//     iPAddress), critical iff the subject is empty (RFC 5280 §4.2.1.6); each dNSName in
+//     preferred name syntax (LDH labels, no trailing dot, no wildcard: dns_name_problem), each
+//     iPAddress 4 or 16 octets; an id-kp-serverAuth certificate has one (CA/B BR §7.1.2.7.12);
 //   - certificatePolicies: each of the certificate's policies is among its issuer's, or the
 //     issuer carries anyPolicy (§6.1.3 (d)); checked when the issuer has the extension;
 //   - subject DN: non-empty for CAs, every attribute one Signet uses (ca/name.hpp) and within

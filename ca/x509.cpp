@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 
+#include "ca/subject_alt_name.hpp"
 #include "common/der.hpp"
 #include "common/error.hpp"
 
@@ -327,6 +328,11 @@ X509Ptr build(const CertificateTemplate& tmpl, const X509* issuer,
     if (tmpl.ocsp_no_check) {
         Asn1NullPtr null(ASN1_NULL_new());
         add_extension(cert.get(), NID_id_pkix_OCSP_noCheck, null.get(), false);
+    }
+    if (!tmpl.dns_names.empty() || !tmpl.ip_addresses.empty()) {
+        // RFC 5280 §4.2.1.6: critical when the subject is empty, non-critical otherwise.
+        const GeneralNamesPtr names = make_subject_alt_names(tmpl.dns_names, tmpl.ip_addresses);
+        add_extension(cert.get(), NID_subject_alt_name, names.get(), tmpl.subject.empty());
     }
     return cert;
 }

@@ -34,9 +34,12 @@ using TimePoint = std::chrono::system_clock::time_point;
 //   certificatePolicies iff certificate_policies is not empty (policy OIDs, no qualifiers),
 //   authorityInfoAccess iff ocsp_url or ca_issuers_url is set,
 //   cRLDistributionPoints iff crl_distribution_point is set (one fullName URI),
+//   subjectAltName iff dns_names or ip_addresses is not empty (every dNSName, then every
+//           iPAddress, in the template's order; critical iff the subject is empty, RFC 5280
+//           §4.2.1.6; ca/subject_alt_name.hpp),
 //   id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1, NULL value) iff ocsp_no_check.
 struct CertificateTemplate {
-    Bytes serial;         // make_serial(); DER INTEGER content, positive
+    Bytes serial;               // make_serial(); DER INTEGER content, positive
     DistinguishedName subject;  // see make_name
     TimePoint not_before;
     TimePoint not_after;
@@ -53,13 +56,18 @@ struct CertificateTemplate {
     std::string ca_issuers_url;                     // AIA id-ad-caIssuers; empty: none
     std::string crl_distribution_point;             // empty: none
     bool ocsp_no_check = false;
+    // subjectAltName: DNS names in preferred name syntax (common/host_names.hpp) and IPv4 or
+    // IPv6 address literals; a TLS server certificate's hosts (RFC 6125 §6).
+    std::vector<std::string> dns_names;
+    std::vector<std::string> ip_addresses;
 };
 
 // The unsigned certificate (v3): `subject_key` is the subject's public key; `issuer` is the
 // issuing CA's certificate, or nullptr for a self-signed certificate (issuer name = subject).
 // Validity times are encoded as UTCTime through 2049 and GeneralizedTime from 2050 (RFC 5280
 // §4.1.2.5). Errc::invalid_argument for an inconsistent template (empty serial, not_after not
-// after not_before, path_length without is_ca, bad OID or URL, unknown key usage name).
+// after not_before, path_length without is_ca, bad OID or URL, unknown key usage name, a DNS
+// name or IP address a subjectAltName cannot carry).
 X509Ptr build_certificate(const CertificateTemplate& tmpl, EVP_PKEY* subject_key,
                           const X509* issuer);
 // The same from the subject key's SubjectPublicKeyInfo DER, copied into the certificate as it

@@ -157,7 +157,7 @@ int ceremony(const Arguments& args) {
     ca::Authority authority = appliance.authority();
     authority.refresh_crls(operator_actor());
     for (const auto& r : results) {
-        std::cout << std::left << std::setw(8) << r.role << " " << r.name << "\n"
+        std::cout << std::left << std::setw(10) << r.role << " " << r.name << "\n"
                   << "  subject: " << r.subject << "\n"
                   << "  serial:  " << r.serial << "\n"
                   << "  SHA-256: " << r.fingerprint_sha256 << "\n"

@@ -1,8 +1,13 @@
 #include "policy/ceremony.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <map>
+#include <set>
 
 #include "common/error.hpp"
+#include "common/host_names.hpp"
+#include "common/text.hpp"
 #include "policy/config.hpp"
 #include "policy/yaml_reader.hpp"
 
@@ -54,14 +59,66 @@ void read_key(Map& parent, Uniques& uniques, CeremonyKey& out) {
     map.finish();
 }
 
-void read_certificate(Map& map, Uniques& uniques, CeremonyCertificate& out) {
+// `max_days`: 100 years unless a rule says less; beyond that a date is a typo, not a policy.
+void read_certificate(Map& map, Uniques& uniques, CeremonyCertificate& out,
+                      unsigned max_days = 36500, const std::string& what = "a validity in days") {
     if (!read_nonempty_string(map, "subject", out.subject) && !present(map.take("subject")))
         map.missing("subject");
-    // 100 years at most: beyond that a date is a typo, not a policy.
-    if (!read_unsigned(map, "validity_days", out.validity_days, 1, 36500, "a validity in days") &&
+    if (!read_unsigned(map, "validity_days", out.validity_days, 1, max_days, what) &&
         !present(map.take("validity_days")))
         map.missing("validity_days");
     read_key(map, uniques, out.key);
+}
+
+// A service certificate's issuer: an issuing CA of this ceremony.
+void read_issuer(Map& map, const Ceremony& ceremony, std::string& out) {
+    if (read_nonempty_string(map, "issuer", out)) {
+        const bool known = std::ranges::any_of(
+            ceremony.issuing_cas, [&](const CeremonyCa& ca) { return ca.name == out; });
+        if (!known)
+            map.add("issuer", "'" + out + "' is not an issuing CA of this ceremony");
+    } else if (!present(map.take("issuer"))) {
+        map.missing("issuer");
+    }
+}
+
+std::string lowercase(std::string text) {
+    std::ranges::transform(text, text.begin(), [](unsigned char c) { return std::tolower(c); });
+    return text;
+}
+
+// dns_names and ip_addresses: each entry checked at its own place, none twice (DNS names
+// compare without case, RFC 4343; IP addresses by their octets, so ::1 and 0::1 are one), and
+// at least one between the two lists (a TLS client matches its host against them, RFC 6125 §6).
+void read_host_names(Map& map, CeremonyTlsServer& out) {
+    const bool dns_read = read_string_list(map, "dns_names", out.dns_names);
+    const bool ip_read = read_string_list(map, "ip_addresses", out.ip_addresses);
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < out.dns_names.size(); ++i) {
+        if (const auto problem = dns_name_problem(out.dns_names[i]))
+            add_element_problem(map, "dns_names", i, *problem);
+        else if (!names.insert(lowercase(out.dns_names[i])).second)
+            add_element_problem(map, "dns_names", i,
+                                "'" + out.dns_names[i] + "' is listed twice (case is ignored)");
+    }
+    std::set<Bytes> addresses;
+    for (std::size_t i = 0; i < out.ip_addresses.size(); ++i) {
+        const auto octets = ip_address_octets(out.ip_addresses[i]);
+        if (!octets)
+            add_element_problem(map, "ip_addresses", i,
+                                quote_input(out.ip_addresses[i]) +
+                                    " is not an IP address (IPv4 or IPv6, without a zone or "
+                                    "a prefix length)");
+        else if (!addresses.insert(*octets).second)
+            add_element_problem(map, "ip_addresses", i,
+                                "'" + out.ip_addresses[i] + "' is listed twice");
+    }
+    const bool malformed = (present(map.take("dns_names")) && !dns_read) ||
+                           (present(map.take("ip_addresses")) && !ip_read);
+    if (out.dns_names.empty() && out.ip_addresses.empty() && !malformed)
+        map.problems().add(map.mark(), map.path(),
+                           "needs at least one name in dns_names or ip_addresses (the hosts "
+                           "clients connect to)");
 }
 
 void read_ca(Map& map, Uniques& uniques, bool issuing, CeremonyCa& out) {
@@ -111,8 +168,8 @@ Ceremony parse(const YAML::Node& root, const std::filesystem::path& source, Prob
     const auto base = source.has_parent_path() ? source.parent_path() : fs::current_path();
     if (!root.IsDefined() || root.IsNull() || !root.IsMap()) {
         problems.add(root.IsDefined() ? root.Mark() : YAML::Mark::null_mark(), "",
-                     "a ceremony file is a YAML mapping with output_dir, root, issuing_cas and "
-                     "tsa");
+                     "a ceremony file is a YAML mapping with output_dir, root, issuing_cas, tsa "
+                     "and tls_server");
         return ceremony;
     }
     Map top(root, "", problems, root.Mark());
@@ -150,17 +207,21 @@ Ceremony parse(const YAML::Node& root, const std::filesystem::path& source, Prob
     if (tsa.present()) {
         CeremonyTsa out;
         read_certificate(tsa, uniques, out);
-        if (read_nonempty_string(tsa, "issuer", out.issuer)) {
-            const bool known = std::ranges::any_of(
-                ceremony.issuing_cas, [&](const CeremonyCa& ca) { return ca.name == out.issuer; });
-            if (!known)
-                tsa.add("issuer", "'" + out.issuer + "' is not an issuing CA of this ceremony");
-        } else if (!present(tsa.take("issuer"))) {
-            tsa.missing("issuer");
-        }
+        read_issuer(tsa, ceremony, out.issuer);
         ceremony.tsa = std::move(out);
     }
     tsa.finish();
+
+    Map tls_server = top.section("tls_server");
+    if (tls_server.present()) {
+        CeremonyTlsServer out;
+        read_certificate(tls_server, uniques, out, kMaxTlsServerValidityDays,
+                         "a TLS server certificate's validity in days (CA/B Forum BR §6.3.2)");
+        read_issuer(tls_server, ceremony, out.issuer);
+        read_host_names(tls_server, out);
+        ceremony.tls_server = std::move(out);
+    }
+    tls_server.finish();
     top.finish();
     return ceremony;
 }

@@ -13,7 +13,8 @@ namespace signet::policy {
 // The key ceremony file that `signetctl ceremony FILE.yaml` carries out (after Boulder's
 // ceremony tool: one reviewed file says everything the ceremony will create). It creates, in
 // the HSM, the root CA key and its self-signed certificate, the issuing CAs signed by the root,
-// an OCSP responder certificate for each issuing CA that asks for one, and the TSA certificate.
+// an OCSP responder certificate for each issuing CA that asks for one, the TSA certificate, and
+// the HTTPS listener's certificate.
 
 struct CeremonyKey {
     std::string label;  // the HSM object's label; must not exist yet
@@ -49,18 +50,33 @@ struct CeremonyTsa : CeremonyCertificate {
     std::string issuer;  // an issuing CA of this ceremony
 };
 
+// CA/Browser Forum Baseline Requirements §6.3.2: a TLS server certificate is valid for at most
+// 398 days.
+inline constexpr unsigned kMaxTlsServerValidityDays = 398;
+
+// The HTTPS listener's certificate (listeners.https.tls in signet.yaml), for the hosts clients
+// connect to: at least one DNS name or IP address between the two lists, each at most once.
+struct CeremonyTlsServer : CeremonyCertificate {
+    std::string issuer;                     // an issuing CA of this ceremony
+    std::vector<std::string> dns_names;     // preferred name syntax (common/host_names.hpp)
+    std::vector<std::string> ip_addresses;  // IPv4 or IPv6 literals, as written
+};
+
 struct Ceremony {
     std::filesystem::path file;        // absolute
     std::filesystem::path output_dir;  // PEM copies of every certificate (resolved)
     CeremonyCa root;
     std::vector<CeremonyCa> issuing_cas;
     std::optional<CeremonyTsa> tsa;
+    std::optional<CeremonyTlsServer> tls_server;
 };
 
 // Reads and validates a ceremony file. Every problem is reported at once, each as
 // FILE:LINE:COLUMN: key: message (Errc::invalid_argument): unknown keys, missing ones, bad key
-// types, validities, URLs, duplicate CA names or key labels, a TSA issuer that is not an issuing
-// CA of the file. Distinguished names are checked when the ceremony runs, before any key is made.
+// types, validities, URLs, duplicate CA names or key labels, a TSA or TLS server issuer that is
+// not an issuing CA of the file, a TLS server's validity over 398 days, DNS names and IP addresses
+// a subjectAltName cannot carry (each at its own place), a name listed twice, or neither list.
+// Distinguished names are checked when the ceremony runs, before any key is made.
 Ceremony load_ceremony(const std::filesystem::path& file);
 Ceremony parse_ceremony(std::string_view yaml, const std::filesystem::path& source);
 

@@ -17,7 +17,7 @@ namespace signet::store {
 struct CertificateRecord {
     Bytes serial;
     std::string issuer_ca;  // the signing CA's name (a root: its own)
-    std::string purpose;    // "root", "ca", "subject", "tsa", "ocsp"
+    std::string purpose;    // "root", "ca", "subject", "tsa", "ocsp", "tls-server"
     std::string profile;    // a ca.profiles name, or the purpose for ceremony certificates
     std::optional<std::int64_t> subject_id;
     std::string subject_dn;
@@ -92,7 +92,7 @@ class CertificateReader {
     virtual std::vector<CertificateRecord> search(const CertificateQuery& query) = 0;
     virtual std::optional<CaRecord> find_ca(std::string_view name) = 0;
     virtual std::vector<CaRecord> list_cas() = 0;
-    // The certificate serving a role: "tsa" or "ocsp:{ca}".
+    // The certificate serving a role: "tsa", "tls-server" or "ocsp:{ca}".
     virtual std::optional<CertificateRecord> find_service(std::string_view role) = 0;
     virtual std::optional<CrlRecord> latest_crl(std::string_view issuer_ca) = 0;
     // How many entries `issuer_ca`'s next CRL would have (see revoked_entries).

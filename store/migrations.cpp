@@ -196,11 +196,25 @@ CREATE TRIGGER tsa_tokens_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON tsa
     FOR EACH STATEMENT EXECUTE FUNCTION tsa_tokens_refuse_change();
 )sql";
 
+constexpr std::string_view kTlsServerCertificates = R"sql(
+-- The HTTPS listener's certificate, made by the key ceremony (its tls_server section): a
+-- certificate of purpose 'tls-server', recorded as the service certificate of role 'tls-server'.
+ALTER TABLE certificates
+    DROP CONSTRAINT certificates_purpose_check,
+    ADD CONSTRAINT certificates_purpose_check
+        CHECK (purpose IN ('root', 'ca', 'subject', 'tsa', 'ocsp', 'tls-server'));
+ALTER TABLE service_certificates
+    DROP CONSTRAINT service_certificates_role_check,
+    ADD CONSTRAINT service_certificates_role_check
+        CHECK (role ~ '^(tsa|tls-server|ocsp:[A-Za-z0-9_-]{1,64})$');
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
     {3, "audit_outbox", kAuditOutbox},
     {4, "tsa_tokens", kTsaSchema},
+    {5, "tls-server certificates", kTlsServerCertificates},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

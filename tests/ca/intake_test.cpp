@@ -2,7 +2,6 @@
 // signature algorithm and RSA exponent), the names it writes, and the linter's last word on
 // what would be signed.
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include <boost/test/unit_test.hpp>
@@ -12,6 +11,7 @@
 #include "ca/x509.hpp"
 #include "common/bytes.hpp"
 #include "common/error.hpp"
+#include "tests/ca/software_ca.hpp"
 #include "tests/support/csr.hpp"
 #include "tests/support/expect.hpp"
 
@@ -23,68 +23,12 @@ namespace {
 const std::vector<KeyType> kAll{KeyType::ec_p256, KeyType::ec_p384, KeyType::rsa_2048,
                                 KeyType::rsa_3072, KeyType::rsa_4096};
 
-Bytes bytes_of(const std::string& text) {
-    return Bytes(text.begin(), text.end());
-}
-
 void refused(const Bytes& csr, const std::string& needle) {
     expect_error([&] { ca::parse_certificate_request(csr, kAll); }, Errc::invalid_argument, needle);
 }
 
 void accepted(const Bytes& csr) {
     BOOST_CHECK_NO_THROW(ca::parse_certificate_request(csr, kAll));
-}
-
-Bytes random_bytes(std::size_t n) {
-    Bytes out(n);
-    BOOST_REQUIRE_EQUAL(RAND_bytes(out.data(), static_cast<int>(n)), 1);
-    return out;
-}
-
-const auto kNow =
-    std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-
-// A self-signed CA certificate with a software key, carrying `policies`.
-X509Ptr make_ca(EVP_PKEY* key, std::vector<std::string> policies = {}) {
-    ca::CertificateTemplate tmpl;
-    tmpl.serial = ca::make_serial(random_bytes);
-    tmpl.subject = ca::parse_distinguished_name("CN=Test CA,O=Signet Tests,C=CN");
-    tmpl.not_before = kNow;
-    tmpl.not_after = kNow + std::chrono::days(365);
-    tmpl.is_ca = true;
-    tmpl.key_usage = {"keyCertSign", "cRLSign"};
-    tmpl.certificate_policies = std::move(policies);
-    X509Ptr cert = ca::build_certificate(tmpl, key, nullptr);
-    ca::sign_certificate(cert.get(), key);
-    return cert;
-}
-
-ca::CertificateTemplate end_entity(std::vector<std::string> policies = {}) {
-    ca::CertificateTemplate tmpl;
-    tmpl.serial = ca::make_serial(random_bytes);
-    tmpl.subject = {{"C", "CN"}, {"CN", "Wang Fang"}};
-    tmpl.not_before = kNow;
-    tmpl.not_after = kNow + std::chrono::days(30);
-    tmpl.key_usage = {"digitalSignature"};
-    tmpl.certificate_policies = std::move(policies);
-    return tmpl;
-}
-
-// The rules of the lint findings for `tmpl` and `subject_key` under `issuer`.
-std::vector<std::string> lint_rules(const ca::CertificateTemplate& tmpl, EVP_PKEY* subject_key,
-                                    const X509* issuer, EVP_PKEY* issuer_key) {
-    X509Ptr cert = ca::build_certificate(tmpl, subject_key, issuer);
-    ca::set_signature_algorithm(cert.get(), ca::key_type_of(issuer_key));
-    std::vector<std::string> rules;
-    for (const auto& finding : ca::lint_certificate(cert.get(), issuer, tmpl)) {
-        BOOST_TEST_MESSAGE("lint: " << finding.rule << ": " << finding.message);
-        rules.push_back(finding.rule);
-    }
-    return rules;
-}
-
-bool contains(const std::vector<std::string>& rules, const std::string& rule) {
-    return std::ranges::find(rules, rule) != rules.end();
 }
 
 }  // namespace

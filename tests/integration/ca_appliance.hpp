@@ -240,6 +240,29 @@ inline CommandResult openssl_verify_crl_check(Appliance& a, const std::filesyste
                         (a.dir() / "root-ca.crl.pem").string(), leaf.string()});
 }
 
+// An NSS database under the appliance's directory that trusts only the root, as a relying
+// party's would.
+inline std::filesystem::path nss_trusting_the_root(Appliance& a, const std::string& name) {
+    const auto db = a.dir() / name;
+    std::filesystem::create_directories(db);
+    BOOST_REQUIRE_EQUAL(
+        run_command({"certutil", "-N", "--empty-password", "-d", "sql:" + db.string()}).exit_code,
+        0);
+    BOOST_REQUIRE_EQUAL(run_command({"certutil", "-A", "-d", "sql:" + db.string(), "-n", "root",
+                                     "-t", "C,C,C", "-a", "-i", (a.dir() / "root-ca.pem").string()})
+                            .exit_code,
+                        0);
+    return db;
+}
+
+// NSS's vfychain on `leaf` for `usage` (-u), the issuing CA given as a further certificate;
+// -pp: the libpkix engine. "Chain is good!" in its output when it verifies.
+inline CommandResult vfychain(Appliance& a, const std::filesystem::path& db,
+                              const std::string& usage, const std::filesystem::path& leaf) {
+    return run_command({"vfychain", "-d", "sql:" + db.string(), "-pp", "-u", usage, "-a",
+                        leaf.string(), "-a", (a.dir() / "issuing-ca.pem").string()});
+}
+
 inline json issue(Appliance& a, const json& request, int expected_status = 201) {
     const auto [status, body] = a.api("POST", "/v1/certificates", request.dump());
     BOOST_REQUIRE_MESSAGE(status == expected_status, "status " << status << ": " << body);

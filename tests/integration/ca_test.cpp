@@ -15,7 +15,7 @@ BOOST_AUTO_TEST_SUITE(ca)
 
 BOOST_AUTO_TEST_CASE(the_ceremony_prints_fingerprints_and_refuses_to_run_twice) {
     auto& a = Appliance::instance();
-    for (const char* what : {"root ", "issuing ", "ocsp ", "tsa "})
+    for (const char* what : {"root ", "issuing ", "ocsp ", "tsa ", "tls-server "})
         BOOST_CHECK_MESSAGE(a.ceremony_output.find(what) != std::string::npos, what);
     BOOST_CHECK_EQUAL(std::count(a.ceremony_output.begin(), a.ceremony_output.end(), '\n') > 0,
                       true);
@@ -23,7 +23,7 @@ BOOST_AUTO_TEST_CASE(the_ceremony_prints_fingerprints_and_refuses_to_run_twice) 
     for (auto at = a.ceremony_output.find("SHA-256: "); at != std::string::npos;
          at = a.ceremony_output.find("SHA-256: ", at + 1))
         ++fingerprints;
-    BOOST_CHECK_EQUAL(fingerprints, 4u);
+    BOOST_CHECK_EQUAL(fingerprints, 5u);
     // The fingerprint printed is the one openssl computes from the PEM written.
     const auto x509 = run_command({"openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
                                    (a.dir() / "ceremony/root-ca.pem").string()});
@@ -58,6 +58,48 @@ BOOST_AUTO_TEST_CASE(ceremony_certificates_have_their_roles) {
         const auto v = openssl_verify_crl_check(a, a.dir() / leaf);
         BOOST_CHECK_MESSAGE(v.exit_code == 0, leaf << ": " << v.output);
     }
+}
+
+// The HTTPS listener's certificate from the ceremony, judged by openssl and NSS trusting only the
+// root: a TLS server certificate (-purpose sslserver, NSS usage 1) for exactly its hosts.
+BOOST_AUTO_TEST_CASE(the_tls_server_certificate_verifies_as_an_ssl_server_with_openssl_and_nss) {
+    auto& a = Appliance::instance();
+    fetch_chain_and_crl(a);
+    const auto pem = a.dir() / "ceremony/tls-server.pem";
+    const auto text =
+        run_command({"openssl", "x509", "-noout", "-ext",
+                     "subjectAltName,extendedKeyUsage,keyUsage", "-in", pem.string()});
+    for (const char* what :
+         {"X509v3 Subject Alternative Name: \n", "DNS:localhost", "IP Address:127.0.0.1",
+          "X509v3 Extended Key Usage: \n", "TLS Web Server Authentication",
+          "X509v3 Key Usage: critical", "Digital Signature"})
+        BOOST_CHECK_MESSAGE(text.output.find(what) != std::string::npos,
+                            what << ": " << text.output);
+    // Only the certificate first in the file is verified; the issuing CA follows it.
+    const auto v =
+        run_command({"openssl", "verify", "-purpose", "sslserver", "-x509_strict", "-crl_check_all",
+                     "-CRLfile", (a.dir() / "issuing-ca.crl.pem").string(), "-CRLfile",
+                     (a.dir() / "root-ca.crl.pem").string(), "-verify_hostname", "localhost",
+                     "-verify_ip", "127.0.0.1", "-CAfile", (a.dir() / "root-ca.pem").string(),
+                     "-untrusted", (a.dir() / "issuing-ca.pem").string(), pem.string()});
+    BOOST_CHECK_MESSAGE(v.exit_code == 0, v.output);
+    const auto other =
+        run_command({"openssl", "verify", "-purpose", "sslserver", "-verify_hostname",
+                     "signet.example", "-CAfile", (a.dir() / "root-ca.pem").string(), "-untrusted",
+                     (a.dir() / "issuing-ca.pem").string(), pem.string()});
+    BOOST_CHECK_MESSAGE(other.exit_code != 0, "verified for another host: " << other.output);
+
+    const auto db = nss_trusting_the_root(a, "nssdb-tls");
+    const auto leaf = a.dir() / "tls-server-leaf.pem";
+    const auto split = run_command({"openssl", "x509", "-in", pem.string(), "-out", leaf.string()});
+    BOOST_REQUIRE_MESSAGE(split.exit_code == 0, split.output);
+    // -u 1: certUsageSSLServer; -u 0 (SSL client) must fail, the EKU being serverAuth alone.
+    const auto server = vfychain(a, db, "1", leaf);
+    BOOST_CHECK_MESSAGE(server.output.find("Chain is good!") != std::string::npos, server.output);
+    const auto client = vfychain(a, db, "0", leaf);
+    BOOST_CHECK_MESSAGE(client.output.find("Chain is good!") == std::string::npos &&
+                            client.output.find("-8101") != std::string::npos,  // usage not approved
+                        client.output);
 }
 
 BOOST_AUTO_TEST_CASE(issuing_from_a_csr_verifies_with_openssl_and_nss) {
@@ -110,27 +152,15 @@ BOOST_AUTO_TEST_CASE(issuing_from_a_csr_verifies_with_openssl_and_nss) {
                 text.output.find("Document Signing") != std::string::npos);
 
     // NSS: a database trusting only the root; the issuing CA as a further certificate.
-    const auto db = a.dir() / "nssdb";
-    std::filesystem::create_directories(db);
-    BOOST_REQUIRE_EQUAL(
-        run_command({"certutil", "-N", "--empty-password", "-d", "sql:" + db.string()}).exit_code,
-        0);
-    BOOST_REQUIRE_EQUAL(run_command({"certutil", "-A", "-d", "sql:" + db.string(), "-n", "root",
-                                     "-t", "C,C,C", "-a", "-i", (a.dir() / "root-ca.pem").string()})
-                            .exit_code,
-                        0);
+    const auto db = nss_trusting_the_root(a, "nssdb");
     // NSS knows no documentSigning usage; the profile's emailProtection makes the leaf an
     // email signer (-u 4). The issuing CA is checked as a CA (-u 11) and the OCSP responder
     // certificate as one (-u 10). -pp: the libpkix engine.
-    auto vfychain = [&](const std::string& usage, const std::filesystem::path& leaf) {
-        return run_command({"vfychain", "-d", "sql:" + db.string(), "-pp", "-u", usage, "-a",
-                            leaf.string(), "-a", (a.dir() / "issuing-ca.pem").string()});
-    };
     for (const auto& [usage, leaf] : std::vector<std::pair<std::string, std::filesystem::path>>{
              {"4", a.dir() / "alice.pem"},
              {"10", a.dir() / "ceremony/ocsp-issuing-ca.pem"},
              {"11", a.dir() / "issuing-ca.pem"}}) {
-        const auto nss = vfychain(usage, leaf);
+        const auto nss = vfychain(a, db, usage, leaf);
         BOOST_CHECK_MESSAGE(nss.output.find("Chain is good!") != std::string::npos,
                             leaf << " -u " << usage << ": " << nss.output);
     }
