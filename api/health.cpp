@@ -94,6 +94,7 @@ struct HealthMonitor::Shared {
 
     const std::vector<HealthCheck> checks;
     std::mutex mutex;
+    std::condition_variable idle;  // a run finished (under `mutex`)
     std::vector<std::shared_ptr<Run>> running;  // by check: the run in progress, if any
     std::unique_ptr<boost::asio::thread_pool> pool;
 };
@@ -117,6 +118,13 @@ HealthMonitor::~HealthMonitor() {
     }
 }
 
+bool HealthMonitor::wait_until_idle(std::chrono::steady_clock::time_point until) {
+    std::unique_lock lock(shared_->mutex);
+    return shared_->idle.wait_until(lock, until, [&] {
+        return std::ranges::all_of(shared_->running, [](const auto& run) { return run == nullptr; });
+    });
+}
+
 Response HealthMonitor::respond() {
     const auto deadline = std::chrono::steady_clock::now() + deadline_;
     const std::size_t count = shared_->checks.size();
@@ -133,6 +141,7 @@ Response HealthMonitor::respond() {
                         std::lock_guard running_lock(shared->mutex);
                         shared->running[i].reset();
                     }
+                    shared->idle.notify_all();
                     std::lock_guard run_lock(run->mutex);
                     run->result = std::move(result);
                     run->done = true;

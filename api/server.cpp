@@ -42,7 +42,9 @@ struct Server::Impl {
     SteadyClock::time_point deadline{};
     bool forced = false;
     bool started = false;
-    std::size_t abandoned = 0;  // handlers still running when run() returned
+    std::size_t abandoned = 0;  // handlers (and health checks) still running when run() returned
+    std::shared_ptr<HealthMonitor> health_monitor;  // /healthz's, when it is served
+    std::chrono::milliseconds health_check_deadline{};
 
     // The margin after the grace for closed connections to go, and for run() to return.
     static constexpr std::chrono::milliseconds kCloseMargin{500};
@@ -106,10 +108,12 @@ struct Server::Impl {
             Route healthz;
             healthz.path = "/healthz";
             healthz.listeners = options.healthz_listeners;
-            healthz.handler = [monitor =
-                                   std::make_shared<HealthMonitor>(std::move(context.health_checks),
-                                                                   options.health_check_deadline)](
-                                  const Request&) { return monitor->respond(); };
+            health_monitor = std::make_shared<HealthMonitor>(std::move(context.health_checks),
+                                                             options.health_check_deadline);
+            health_check_deadline = options.health_check_deadline;
+            healthz.handler = [monitor = health_monitor](const Request&) {
+                return monitor->respond();
+            };
             healthz_index = router.routes().size();
             router.add(std::move(healthz));
         }
@@ -243,6 +247,16 @@ struct Server::Impl {
     void release_pools() {
         const std::size_t stuck = state->handlers_running.load(std::memory_order_acquire);
         abandoned = stuck;
+        // A health check still running (past its own deadline: it hangs inside the HSM module or
+        // libpq) uses the token and the database the caller would close after run() returns:
+        // counted as abandoned, so the caller does not close them under it.
+        if (health_monitor &&
+            !health_monitor->wait_until_idle(SteadyClock::now() + health_check_deadline)) {
+            state->log->error("a health check did not return by the end of the shutdown; "
+                              "abandoning it",
+                              {});
+            ++abandoned;
+        }
         if (stuck == 0) {
             workers->join();
             control->join();

@@ -176,6 +176,8 @@ BOOST_AUTO_TEST_CASE(sigterm_with_a_handler_stuck_on_the_database_exits_after_th
     BOOST_TEST_MESSAGE("signetd exited "
                        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
                        << " ms after SIGTERM with the grace at 500 ms");
+    // Issue 10's promise: out within the grace plus one second (the process, not a speed goal).
+    BOOST_CHECK_LT(std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), 500 + 1000);
     BOOST_CHECK_EQUAL(*status, 1);
     const std::string output = node.output();
     BOOST_CHECK(output.find("abandoning a request still in its handler") != std::string::npos);

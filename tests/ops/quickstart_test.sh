@@ -74,6 +74,14 @@ again=$(quickstart --detach 2>&1)
 [[ $(value https_url "$again") == "$https_url" ]] || fail "a second --detach lost https_url: $again"
 grep -q "already runs (pid $pid)" <<<"$again" || fail "no 'already runs': $again"
 
+echo "--- a signetd whose binary was rebuilt since it started is still reported, not doubled"
+# A rebuild replaces the file: /proc/PID/exe then reads ".../signetd (deleted)".
+cp -p "$build_dir/api/signetd" "$build_dir/api/signetd.rebuilt"
+mv -f "$build_dir/api/signetd.rebuilt" "$build_dir/api/signetd"
+readlink "/proc/$pid/exe" | grep -q ' (deleted)$' || fail "the running signetd's exe is not '(deleted)'"
+again=$(quickstart --detach 2>&1)
+grep -q "already runs (pid $pid)" <<<"$again" || fail "a rebuilt signetd was not recognised: $again"
+
 echo "--- crash, then the pid is dead"
 kill -KILL "$pid"
 for _ in $(seq 1 100); do [[ -e /proc/$pid/exe ]] && readlink "/proc/$pid/exe" >/dev/null 2>&1 || break; sleep 0.1; done
