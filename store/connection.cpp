@@ -4,7 +4,10 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <system_error>
+#include <thread>
 
 #include "store/connection_context.hpp"
 #include "store/database.hpp"
@@ -26,6 +29,30 @@ const char* isolation_sql(Isolation isolation) {
 }
 
 using CancelPtr = handle<PGcancel, PQfreeCancel>;
+
+// Asks the server to stop a query nobody waits for any more. PQcancel opens a connection of its
+// own and blocks until the server closes it, with no deadline: against a server that stopped
+// answering (SIGSTOP, a black-holed host) it would never return, so it runs on a thread of its
+// own and the caller keeps its deadline. At most a few at once: a server that hangs would
+// otherwise collect one stuck thread per timed-out query (its statement_timeout, set at
+// connect, stops the query anyway).
+void cancel_in_background(CancelPtr cancel) {
+    static std::atomic<int> in_flight{0};
+    constexpr int kMaxInFlight = 4;
+    if (!cancel || in_flight.fetch_add(1) >= kMaxInFlight) {
+        in_flight.fetch_sub(1);
+        return;
+    }
+    try {
+        std::thread([cancel = std::move(cancel)] {
+            char ignored[256];
+            PQcancel(cancel.get(), ignored, sizeof ignored);
+            in_flight.fetch_sub(1);
+        }).detach();
+    } catch (const std::system_error&) {
+        in_flight.fetch_sub(1);  // no thread to be had: the server's statement_timeout remains
+    }
+}
 
 }  // namespace
 
@@ -130,10 +157,7 @@ PgResultPtr Connection::wait_for_result(std::string_view what) {
             if (ready == 0) {
                 // No answer in time: ask the server to stop the query and give the connection
                 // up (it may still be mid-result); the pool opens a fresh one.
-                if (CancelPtr cancel{PQgetCancel(conn)}) {
-                    char ignored[256];
-                    PQcancel(cancel.get(), ignored, sizeof ignored);
-                }
+                cancel_in_background(CancelPtr{PQgetCancel(conn)});
                 broken_ = true;
                 context_->errors.fetch_add(1, std::memory_order_relaxed);
                 throw DatabaseError(Errc::unavailable,

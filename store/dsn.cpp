@@ -67,9 +67,18 @@ DsnRedactor::DsnRedactor(const std::string& dsn) {
 }
 
 std::string DsnRedactor::redact(std::string_view message) const {
+    // The secrets go first, from the message as it is: collapsing its whitespace first would
+    // change a password holding a tab or two spaces, which then would no longer be found.
+    std::string raw(message);
+    for (const auto& secret : secrets_) {
+        for (auto at = raw.find(secret); at != std::string::npos; at = raw.find(secret, at)) {
+            raw.replace(at, secret.size(), "***");
+            at += 3;
+        }
+    }
     std::string line;
-    line.reserve(message.size());
-    for (char c : message) {
+    line.reserve(raw.size());
+    for (char c : raw) {
         const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
         if (space) {
             if (!line.empty() && line.back() != ' ')
@@ -80,12 +89,6 @@ std::string DsnRedactor::redact(std::string_view message) const {
     }
     while (!line.empty() && line.back() == ' ')
         line.pop_back();
-    for (const auto& secret : secrets_) {
-        for (auto at = line.find(secret); at != std::string::npos; at = line.find(secret, at)) {
-            line.replace(at, secret.size(), "***");
-            at += 3;
-        }
-    }
     return line;
 }
 

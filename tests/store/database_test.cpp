@@ -5,6 +5,8 @@
 #include <boost/test/unit_test.hpp>
 #include <cctype>
 #include <cstdio>
+#include <fstream>
+#include <future>
 #include <latch>
 #include <map>
 #include <thread>
@@ -379,6 +381,46 @@ BOOST_AUTO_TEST_CASE(a_backend_that_stops_answering_gives_unavailable_and_is_rep
     BOOST_CHECK_EQUAL(db.stats().connects, 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_server_that_stops_answering_entirely_still_gives_unavailable) {
+    // The whole server hangs (its postmaster too, as a black-holed host would): the request to
+    // cancel the query, which opens a connection of its own, gets no answer either. The caller
+    // must still get its error after the statement timeout and the grace, not wait for ever.
+    auto options = options_for(TestCluster::instance().fresh_database("frozen"), 1);
+    options.statement_timeout = std::chrono::milliseconds(200);
+    Database db(options);
+    const auto backend = static_cast<pid_t>(db.with_connection(
+        [](Connection& c) { return c.exec("SELECT pg_backend_pid()").one()[0].int64(); }));
+    pid_t postmaster = 0;
+    {
+        std::ifstream stat("/proc/" + std::to_string(backend) + "/stat");
+        std::string pid, name, state;
+        stat >> pid >> name >> state >> postmaster;  // proc(5): field 4 is the parent
+    }
+    BOOST_REQUIRE_GT(postmaster, 1);
+    std::future<std::string> outcome;  // destroyed last: after the server runs again
+    struct Resume {
+        pid_t backend, postmaster;
+        ~Resume() {
+            kill(postmaster, SIGCONT);
+            kill(backend, SIGCONT);
+        }
+    } resume{backend, postmaster};
+    BOOST_REQUIRE_EQUAL(kill(postmaster, SIGSTOP), 0);
+    BOOST_REQUIRE_EQUAL(kill(backend, SIGSTOP), 0);
+    outcome = std::async(std::launch::async, [&db]() -> std::string {
+        try {
+            db.with_connection([](Connection& c) { c.exec("SELECT 1"); });
+            return "answered";
+        } catch (const Error& e) {
+            return e.what();
+        }
+    });
+    // The bound tells an error given after the timeout from a caller that never returns.
+    BOOST_REQUIRE_MESSAGE(outcome.wait_for(std::chrono::seconds(20)) == std::future_status::ready,
+                          "the query did not give up while the server was stopped");
+    BOOST_CHECK_NE(outcome.get().find("no answer within"), std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_pool_of_one_held_busy_gives_unavailable_after_the_wait) {
     auto options = options_for(TestCluster::instance().fresh_database("busy"), 1);
     options.acquire_timeout = std::chrono::milliseconds(200);
@@ -450,6 +492,9 @@ BOOST_AUTO_TEST_CASE(the_redactor_removes_the_password_in_every_form) {
     // A DSN libpq cannot parse is still kept out whole.
     const DsnRedactor broken("host=x password=hunter2 'unterminated");
     BOOST_CHECK_EQUAL(broken.redact("bad: host=x password=hunter2 'unterminated"), "bad: ***");
+    // Whitespace inside the password survives the making of one line: found before it.
+    const DsnRedactor spaced("host=x password='two  spaces\tand a tab'");
+    BOOST_CHECK_EQUAL(spaced.redact("said:\ttwo  spaces\tand a tab\n"), "said: ***");
     // Nothing to hide: the message is only made one line.
     BOOST_CHECK_EQUAL(DsnRedactor("").redact(" a\n  b\t"), "a b");
 }
