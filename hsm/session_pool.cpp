@@ -1,5 +1,7 @@
 #include "hsm/session_pool.hpp"
 
+#include <vector>
+
 #include "common/error.hpp"
 #include "hsm/pkcs11.hpp"
 
@@ -36,6 +38,15 @@ SessionPool::~SessionPool() {
 void SessionPool::run(const std::function<void(const Lease&)>& operation) {
     // While the HSM is down, only the one call trying it again gets through, with one attempt.
     const bool probe = admit();
+    std::vector<Lease> dead;  // sessions found lost: closed last (see lost())
+    struct CloseOnExit {
+        const Module& module;
+        std::vector<Lease>& leases;
+        ~CloseOnExit() {
+            for (const Lease& lease : leases)
+                module.close_session(lease.session);
+        }
+    } close_dead{module_, dead};
     for (int attempt = 0;; ++attempt) {
         const bool last = probe || attempt > 0;
         Lease lease;
@@ -47,7 +58,7 @@ void SessionPool::run(const std::function<void(const Lease&)>& operation) {
                     came_back();  // the HSM answered (or no session was free): not a loss
                 throw;
             }
-            lost(nullptr, e.pkcs11()->rv);
+            lost(nullptr, e.pkcs11()->rv, dead);
             if (last)
                 went_down(e);
             continue;
@@ -56,7 +67,7 @@ void SessionPool::run(const std::function<void(const Lease&)>& operation) {
             operation(lease);
         } catch (const Error& e) {
             if (is_lost(e)) {
-                lost(&lease, e.pkcs11()->rv);
+                lost(&lease, e.pkcs11()->rv, dead);
                 if (last)
                     went_down(e);
                 continue;
@@ -196,16 +207,21 @@ Lease SessionPool::open_session(std::uint64_t generation) {
 }
 
 void SessionPool::release(const Lease& lease) {
+    bool stale = false;
     {
         std::lock_guard lock(mutex_);
-        if (lease.generation == generation_) {
+        stale = lease.generation != generation_;
+        if (!stale) {
             idle_.push_back(lease);
         } else {
-            // Opened before a loss: closed, never reused.
-            module_.close_session(lease.session);
             --open_;
         }
     }
+    // Opened before a loss: closed, never reused. Outside the lock: on a network HSM that went
+    // away C_CloseSession may block for the module's own timeout, and every caller (even the
+    // fail-fast check) would wait behind it.
+    if (stale)
+        module_.close_session(lease.session);
     session_returned_.notify_one();
 }
 
@@ -222,22 +238,27 @@ void SessionPool::discard(const Lease& lease, bool already_closed) {
     session_returned_.notify_one();
 }
 
-// A session was found gone (or a new one could not be opened or logged in): so are, most likely, all the others opened until now (a token reset
-// takes them all). Every loss starts a new generation, even one seen on a session of an older
+// A session was found gone (or a new one could not be opened or logged in): so are, most
+// likely, all the others opened until now (a token reset takes them all). Every loss starts a new generation, even one seen on a session of an older
 // generation: that loss may be newer than the last bump, and the retry must not meet a session
 // it killed.
-void SessionPool::lost(const Lease* lease, CK_RV rv) {
+void SessionPool::lost(const Lease* lease, CK_RV rv, std::vector<Lease>& to_close) {
     {
         std::lock_guard lock(mutex_);
         ++generation_;
         ++replaced_;
-        for (const Lease& idle : idle_)
-            module_.close_session(idle.session);
         open_ -= idle_.size();
+        to_close.insert(to_close.end(), idle_.begin(), idle_.end());
         idle_.clear();
+        if (lease != nullptr)
+            --open_;
     }
-    if (lease != nullptr)
-        discard(*lease, rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED);
+    if (lease != nullptr) {
+        if (rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED)
+            module_.forget_session(lease->session);  // the module closed it already
+        else
+            to_close.push_back(*lease);
+    }
     session_returned_.notify_all();
 }
 

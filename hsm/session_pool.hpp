@@ -69,7 +69,11 @@ class SessionPool {
     Lease open_session(std::uint64_t generation);
     void release(const Lease& lease);
     void discard(const Lease& lease, bool already_closed);
-    void lost(const Lease* lease, CK_RV rv);
+    // Starts a new generation after a loss: the idle sessions (and `lease`, unless the module
+    // already closed it) go into `to_close`, which run() closes on its way out, after it has
+    // retried and, if the HSM is still away, said so (went_down): closing a dead session can
+    // block for a network HSM's timeout, and meanwhile the others already get "unavailable".
+    void lost(const Lease* lease, CK_RV rv, std::vector<Lease>& to_close);
 
     const Module& module_;
     const CK_FUNCTION_LIST& api_;

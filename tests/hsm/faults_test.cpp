@@ -32,6 +32,9 @@ struct FaultyModule {
     unsigned long (*calls)() = nullptr;
     unsigned long (*stale_handles)() = nullptr;
     void (*restart)() = nullptr;
+    void (*hold_close)(bool) = nullptr;
+    unsigned long (*closes_waiting)() = nullptr;
+    unsigned long (*closes)() = nullptr;
 
     FaultyModule() {
         BOOST_REQUIRE_MESSAGE(library != nullptr, dlerror());
@@ -40,9 +43,15 @@ struct FaultyModule {
         stale_handles =
             reinterpret_cast<unsigned long (*)()>(dlsym(library, "faulty_pkcs11_stale_handles"));
         restart = reinterpret_cast<void (*)()>(dlsym(library, "faulty_pkcs11_restart"));
-        BOOST_REQUIRE(set_fault && calls && stale_handles && restart);
+        hold_close = reinterpret_cast<void (*)(bool)>(dlsym(library, "faulty_pkcs11_hold_close"));
+        closes_waiting =
+            reinterpret_cast<unsigned long (*)()>(dlsym(library, "faulty_pkcs11_closes_waiting"));
+        closes = reinterpret_cast<unsigned long (*)()>(dlsym(library, "faulty_pkcs11_closes"));
+        BOOST_REQUIRE(set_fault && calls && stale_handles && restart && hold_close &&
+                      closes_waiting && closes);
     }
     ~FaultyModule() {
+        hold_close(false);
         set_fault(CKR_OK);
         dlclose(library);
     }
@@ -184,6 +193,53 @@ BOOST_AUTO_TEST_CASE(a_lost_token_answers_unavailable_at_once_without_calling_th
     BOOST_CHECK_EQUAL(other.load(), 0);
     expect_error([&] { token->random(8); }, Errc::unavailable, "is unavailable");
     BOOST_CHECK_EQUAL(faulty.calls(), calls_before);
+}
+
+BOOST_AUTO_TEST_CASE(closing_dead_sessions_that_hang_does_not_hold_up_the_fail_fast_answer) {
+    // On a network HSM gone away each C_CloseSession can wait for the module's timeout. The pool
+    // closes the dead sessions after a loss; meanwhile every other caller must still get its
+    // quick "unavailable", not wait behind those closes.
+    FaultyModule faulty;
+    TokenConfig config = faulty_token("slowclose");
+    config.retry_interval = std::chrono::hours(1);
+    auto token = Token::open(config);
+    auto signer = token->generate_key(KeyType::ec_p256, "tsa");
+    // Several sessions in the pool, idle: signers at once.
+    std::vector<std::thread> warm;
+    for (int t = 0; t < 8; ++t)
+        warm.emplace_back([&] {
+            for (int i = 0; i < 100; ++i)
+                signs(*signer, "warm");
+        });
+    for (auto& thread : warm)
+        thread.join();
+
+    faulty.hold_close(true);
+    faulty.set_fault(CKR_DEVICE_REMOVED);
+    const auto closes_before = faulty.closes();
+    auto finder = std::async(std::launch::async, [&] {
+        try {
+            signs(*signer, "finds the loss");
+        } catch (const Error&) {
+        }
+    });
+    BOOST_REQUIRE(eventually([&] { return faulty.closes_waiting() > 0; }, 10s));
+    auto other = std::async(std::launch::async, [&]() -> std::string {
+        try {
+            signs(*signer, "meanwhile");
+            return "signed";
+        } catch (const Error& e) {
+            return e.what();
+        }
+    });
+    // The bound tells an answer from a caller stuck behind the held close.
+    const bool answered = other.wait_for(10s) == std::future_status::ready;
+    faulty.hold_close(false);
+    BOOST_REQUIRE_MESSAGE(answered, "a caller waited behind the closing of dead sessions");
+    BOOST_CHECK_MESSAGE(other.get().find("unavailable") != std::string::npos, "not unavailable");
+    finder.get();
+    // More than the failed session itself was closed: idle ones were there to close.
+    BOOST_CHECK_GT(faulty.closes() - closes_before, 1u);
 }
 
 BOOST_AUTO_TEST_CASE(signing_resumes_by_itself_when_the_token_is_back) {

@@ -5,6 +5,9 @@
 //    removed token or an unreachable network HSM answers;
 //  - faulty_pkcs11_restart(): as an HSM restart: every session of the real module closed (and
 //    the user logged out), and every object handle handed out until now stale;
+//  - faulty_pkcs11_hold_close(true): every C_CloseSession waits until hold_close(false), as on a
+//    network HSM gone away, where each close waits for the module's timeout
+//    (faulty_pkcs11_closes_waiting, faulty_pkcs11_closes count them);
 //  - C_CloseAllSessions is safe while other threads are in calls (SoftHSM frees a session that
 //    another thread may be using): calls share a gate that closing takes alone.
 // Object handles are the real ones with an epoch in the high bits, so a handle from before a
@@ -20,6 +23,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <condition_variable>
 #include <mutex>
 #include <shared_mutex>
 
@@ -32,6 +36,13 @@ std::atomic<CK_RV> g_fault{CKR_OK};
 std::atomic<unsigned long> g_calls{0};
 std::atomic<unsigned long> g_stale{0};
 std::atomic<CK_OBJECT_HANDLE> g_epoch{0};
+// faulty_pkcs11_hold_close(true): C_CloseSession waits until released, as on a network HSM that
+// went away, where each close waits for the module's own timeout.
+std::mutex g_close_mutex;
+std::condition_variable g_close_released;
+bool g_close_held = false;
+std::atomic<unsigned long> g_closes_waiting{0};
+std::atomic<unsigned long> g_closes{0};
 
 constexpr int kEpochShift = 40;
 constexpr CK_OBJECT_HANDLE kRealMask = (CK_OBJECT_HANDLE{1} << kEpochShift) - 1;
@@ -102,6 +113,17 @@ struct Pass<Member, CK_RV (*)(Args...)> {
 #define SIGNET_LIVE_SESSION(s)                                                \
     if (CK_SESSION_INFO info{}; g_real->C_GetSessionInfo(s, &info) != CKR_OK) \
         return g_real->C_GetSessionInfo(s, &info);
+
+CK_RV close_session(CK_SESSION_HANDLE s) {
+    {
+        std::unique_lock lock(g_close_mutex);
+        ++g_closes_waiting;
+        g_close_released.wait(lock, [] { return !g_close_held; });
+        --g_closes_waiting;
+    }
+    ++g_closes;
+    SIGNET_GATED(return g_real->C_CloseSession(s);)
+}
 
 CK_RV find_objects(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE* objects, CK_ULONG max, CK_ULONG* count) {
     SIGNET_GATED(const CK_RV rv = g_real->C_FindObjects(s, objects, max, count);
@@ -214,7 +236,6 @@ bool load_real() {
     SIGNET_FORWARD(C_GetMechanismList);
     SIGNET_FORWARD(C_GetMechanismInfo);
     SIGNET_FORWARD(C_OpenSession);
-    SIGNET_FORWARD(C_CloseSession);
     SIGNET_FORWARD(C_GetSessionInfo);
     SIGNET_FORWARD(C_Login);
     SIGNET_FORWARD(C_Logout);
@@ -225,6 +246,7 @@ bool load_real() {
     SIGNET_FORWARD(C_GenerateRandom);
 #undef SIGNET_FORWARD
 #undef SIGNET_PASS
+    g_list.C_CloseSession = close_session;
     g_list.C_FindObjects = find_objects;
     g_list.C_GenerateKeyPair = generate_key_pair;
     g_list.C_GenerateKey = generate_key;
@@ -255,6 +277,22 @@ __attribute__((visibility("default"))) CK_RV C_GetFunctionList(CK_FUNCTION_LIST*
 
 __attribute__((visibility("default"))) void faulty_pkcs11_set_fault(CK_RV rv) {
     g_fault.store(rv);
+}
+
+__attribute__((visibility("default"))) void faulty_pkcs11_hold_close(bool held) {
+    {
+        std::lock_guard lock(g_close_mutex);
+        g_close_held = held;
+    }
+    g_close_released.notify_all();
+}
+
+__attribute__((visibility("default"))) unsigned long faulty_pkcs11_closes_waiting() {
+    return g_closes_waiting.load();
+}
+
+__attribute__((visibility("default"))) unsigned long faulty_pkcs11_closes() {
+    return g_closes.load();
 }
 
 __attribute__((visibility("default"))) unsigned long faulty_pkcs11_calls() {
