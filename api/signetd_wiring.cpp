@@ -85,10 +85,15 @@ api::ServerOptions server_options(const policy::Config& config, hsm::Token& toke
     if (config.https.enabled) {
         const auto& tls = config.https.tls;
         options.tls.certificate_chain = tls.certificate;
-        // The TLS key may live in the HSM: the bridge signs the handshakes there.
-        options.tls.private_key = tls.key_in_hsm()
-                                      ? hsm::bridge_key(token.find_key(tls.hsm_key_label()))
-                                      : read_private_key_file(tls.key);
+        // The TLS key may live in the HSM: the bridge signs the handshakes there, on the I/O
+        // threads, through sessions of its own (hsm.handshake_pool_size), so that a handshake
+        // never waits behind TSA or CA signing and gives up after handshake_session_wait_ms.
+        options.tls.private_key =
+            tls.key_in_hsm()
+                ? hsm::bridge_key(token.find_key_on_own_pool(tls.hsm_key_label(),
+                                                             config.hsm.handshake_pool_size,
+                                                             config.hsm.handshake_session_wait))
+                : read_private_key_file(tls.key);
         options.tls.client_ca = tls.client_ca;
         options.tls.require_client_certificate = tls.require_client_certificate;
         // Operators' routes on HTTPS, /metrics for clients with the metrics scope.

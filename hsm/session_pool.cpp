@@ -90,6 +90,11 @@ void SessionPool::run(const std::function<void(const Lease&)>& operation) {
     }
 }
 
+std::unique_ptr<SessionPool> SessionPool::sibling(PoolOptions options) const {
+    return std::make_unique<SessionPool>(module_, slot_, label_, Secret(pin_.view()),
+                                         pin_description_, options);
+}
+
 bool SessionPool::admit() {
     std::lock_guard lock(mutex_);
     if (!login_refused_.empty()) {

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -58,6 +59,10 @@ class SessionPool {
     HsmState state() const;
     std::uint64_t sessions_replaced() const noexcept;
 
+    // A pool of its own on the same token and PIN (the PIN copied from secure memory to secure
+    // memory), for work that must not queue behind this pool's.
+    std::unique_ptr<SessionPool> sibling(PoolOptions options) const;
+
   private:
     // Throws Errc::unavailable while the HSM is down and it is not yet time to try it; true when
     // this call is that try.
@@ -74,6 +79,7 @@ class SessionPool {
     // retried and, if the HSM is still away, said so (went_down): closing a dead session can
     // block for a network HSM's timeout, and meanwhile the others already get "unavailable".
     void lost(const Lease* lease, CK_RV rv, std::vector<Lease>& to_close);
+
 
     const Module& module_;
     const CK_FUNCTION_LIST& api_;

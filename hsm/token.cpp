@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
+#include <vector>
 
 #include "common/error.hpp"
 #include "hsm/key_objects.hpp"
@@ -29,6 +31,9 @@ struct Token::Impl {
     CK_SLOT_ID slot = 0;
     std::string label;
     std::unique_ptr<SessionPool> pool;
+    std::chrono::milliseconds retry_interval{};
+    std::mutex own_pools_mutex;
+    std::vector<std::unique_ptr<SessionPool>> own_pools;  // find_key_on_own_pool's
 };
 
 std::shared_ptr<Token> Token::open(const TokenConfig& config) {
@@ -40,6 +45,7 @@ std::shared_ptr<Token> Token::open(const TokenConfig& config) {
     auto& impl = *token->impl_;
     impl.slot = token->module_->find_token(config.token_label);
     impl.label = config.token_label;
+    impl.retry_interval = config.retry_interval;
     impl.pool = std::make_unique<SessionPool>(
         *token->module_, impl.slot, config.token_label, read_secret(config.pin),
         config.pin.describe(),
@@ -115,6 +121,31 @@ std::shared_ptr<const Signer> signer_for(std::shared_ptr<Token> token, SessionPo
                                  lease.generation, std::move(public_key));
 }
 }  // namespace
+
+std::shared_ptr<const Signer> Token::find_key_on_own_pool(const std::string& label,
+                                                          std::size_t sessions,
+                                                          std::chrono::milliseconds wait) {
+    if (sessions == 0)
+        throw Error(Errc::invalid_argument, "HSM pool size must be at least 1");
+    SessionPool* pool = nullptr;
+    {
+        std::lock_guard lock(impl_->own_pools_mutex);
+        impl_->own_pools.push_back(
+            impl_->pool->sibling(PoolOptions{sessions, wait, impl_->retry_interval}));
+        pool = impl_->own_pools.back().get();
+    }
+    return leased(*pool, [&](const Lease& lease) {
+        const auto found =
+            find_by_label(module_->api(), lease.session.handle, CKO_PRIVATE_KEY, label);
+        if (found.empty())
+            throw Error(Errc::not_found, "no private key labelled '" + label + "'");
+        if (found.size() > 1) {
+            throw Error(Errc::failed_precondition,
+                        "several private keys are labelled '" + label + "'");
+        }
+        return signer_for(shared_from_this(), *pool, lease, found.front());
+    });
+}
 
 std::shared_ptr<const Signer> Token::find_key(const std::string& label) {
     return leased(*impl_->pool, [&](const Lease& lease) {

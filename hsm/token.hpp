@@ -88,6 +88,12 @@ class Token : public std::enable_shared_from_this<Token> {
     // Errc::already_exists if a key with the label is there.
     std::shared_ptr<const Signer> generate_key(KeyType type, const std::string& label);
     std::shared_ptr<const Signer> find_key(const std::string& label);  // Errc::not_found
+    // The same key, signing on a pool of its own (`sessions` sessions, waiting at most `wait`
+    // for one): for interactive signing that must not queue behind bulk work (the HTTPS key,
+    // whose handshakes sign on the server's I/O threads). The pool lives as long as the token.
+    std::shared_ptr<const Signer> find_key_on_own_pool(const std::string& label,
+                                                       std::size_t sessions,
+                                                       std::chrono::milliseconds wait);
     std::shared_ptr<const Signer> find_key_by_id(ByteView id);         // Errc::not_found
     std::vector<KeyInfo> list_keys();
 

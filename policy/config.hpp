@@ -65,6 +65,10 @@ struct HsmSettings {
     std::size_t pool_size = 8;
     Milliseconds session_wait{5'000};    // session_wait_ms: longest wait for a free session
     Milliseconds retry_interval{1'000};  // retry_interval_ms: between tries of a lost HSM
+    // The HTTPS key's own sessions (a key in the HSM): TLS handshakes sign on the server's I/O
+    // threads, so they never queue behind bulk signing and wait briefly at most.
+    std::size_t handshake_pool_size = 2;          // handshake_pool_size
+    Milliseconds handshake_session_wait{250};     // handshake_session_wait_ms
 };
 
 // database

@@ -180,6 +180,8 @@ void read_hsm(Map& map, const fs::path& base, HsmSettings& out) {
     read_unsigned(map, "pool_size", out.pool_size, 1, 1024, "a session count");
     read_duration(map, "session_wait_ms", out.session_wait, 1, 600'000);
     read_duration(map, "retry_interval_ms", out.retry_interval, 10, 600'000);
+    read_unsigned(map, "handshake_pool_size", out.handshake_pool_size, 1, 64, "a session count");
+    read_duration(map, "handshake_session_wait_ms", out.handshake_session_wait, 1, 10'000);
 }
 
 void read_database(Map& map, DatabaseSettings& out) {

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <thread>
@@ -398,6 +400,48 @@ BOOST_AUTO_TEST_CASE(eight_threads_sign_through_one_pool) {
         thread.join();
     BOOST_CHECK_EQUAL(failed.load(), 0);
     BOOST_CHECK_EQUAL(verified.load(), kThreads * kPerThread);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_on_its_own_pool_signs_while_the_main_pool_is_held) {
+    // The HTTPS key signs handshakes on the server's I/O threads: it must not wait behind bulk
+    // signing that holds every session of the main pool.
+    TokenConfig config = SoftHsm::instance().new_token("ownpool");
+    config.pool_size = 1;
+    config.session_wait = std::chrono::milliseconds(50);
+    auto token = Token::open(config);
+    token->generate_key(KeyType::ec_p256, "tls-server");
+    auto shared = token->find_key("tls-server");
+    auto own = token->find_key_on_own_pool("tls-server", 1, std::chrono::milliseconds(50));
+    BOOST_CHECK(own->public_key() != nullptr);
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool holding = false, release = false;
+    std::thread holder([&] {
+        token->with_session([&](CK_SESSION_HANDLE) {
+            std::unique_lock lock(mutex);
+            holding = true;
+            changed.notify_all();
+            changed.wait(lock, [&] { return release; });
+        });
+    });
+    {
+        std::unique_lock lock(mutex);
+        BOOST_REQUIRE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return holding; }));
+    }
+    const Bytes hash = digest_of(Digest::sha256, "handshake");
+    expect_error([&] { shared->sign_digest(Digest::sha256, Padding::ecdsa, hash); },
+                 Errc::unavailable, "");
+    const Bytes signature = own->sign_digest(Digest::sha256, Padding::ecdsa, hash);
+    BOOST_CHECK(verifies(own->public_key(), Digest::sha256, Padding::ecdsa, signature, hash));
+    {
+        std::lock_guard lock(mutex);
+        release = true;
+    }
+    changed.notify_all();
+    holder.join();
+    expect_error([&] { token->find_key_on_own_pool("absent", 1, std::chrono::milliseconds(50)); },
+                 Errc::not_found, "no private key labelled 'absent'");
 }
 
 BOOST_AUTO_TEST_CASE(session_closed_behind_the_pools_back_is_replaced) {
