@@ -31,6 +31,7 @@
 #include "store/migrations.hpp"
 #include "store/subjects.hpp"
 #include "store/tsa_tokens.hpp"
+#include "tsa/identity.hpp"
 #include "tsa/journal.hpp"
 #include "tsa/responder.hpp"
 #include "tsa/serials.hpp"
@@ -82,7 +83,8 @@ int serve(const std::string& config_path) {
         .dsn = dsn,
         .pool_size = config.database.pool_size,
         .connect_timeout =
-            std::chrono::duration_cast<std::chrono::seconds>(config.database.connect_timeout),
+            // libpq counts whole seconds: rounded up, never to 0 (no bound at all).
+            std::chrono::ceil<std::chrono::seconds>(config.database.connect_timeout),
         .acquire_timeout = config.database.wait,
         .statement_timeout = config.database.statement_timeout});
     const auto migrated = store::migrate(db);
@@ -163,7 +165,7 @@ int serve(const std::string& config_path) {
     std::shared_ptr<tsa::Responder> tsa_responder;
     std::string tsa_unavailable = "the TSA has no certificate yet (run the key ceremony)";
     try {
-        if (auto identity = tsa_identity(config, *token, certificates)) {
+        if (auto identity = tsa::load_signing_identity(certificates, *token, config.tsa.key_label)) {
             auto clock_ref = std::shared_ptr<const Clock>(&clock, [](const Clock*) {});
             tsa_responder = std::make_shared<tsa::Responder>(tsa::ResponderOptions{
                 config.tsa, std::move(*identity), clock_ref,

@@ -35,14 +35,6 @@ std::optional<std::array<std::uint8_t, 32>> sha256_array(const std::optional<Byt
     return digest;
 }
 
-X509Ptr certificate_from_der(const Bytes& der, const std::string& what) {
-    const unsigned char* p = der.data();
-    X509Ptr certificate(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-    if (!certificate)
-        throw_openssl_error("cannot decode " + what);
-    return certificate;
-}
-
 }  // namespace
 
 LogDestination destination(const std::string& where) {
@@ -175,27 +167,6 @@ void register_metrics(MetricsRegistry& metrics, hsm::Token& token, store::Databa
                            [&db] { return static_cast<double>(db.stats().reconnects); });
     metrics.gauge_callback("signet_db_errors_total", "Database queries that failed",
                            [&db] { return static_cast<double>(db.stats().errors); });
-}
-
-std::optional<tsa::SigningIdentity> tsa_identity(const policy::Config& config, hsm::Token& token,
-                                                 store::CertificateReader& certificates) {
-    const auto record = certificates.find_service("tsa");
-    if (!record || !record->der)
-        return std::nullopt;
-    // A revoked TSA certificate signs nothing more (its tokens could not be relied on).
-    if (record->status != "issued") {
-        throw Error(Errc::failed_precondition,
-                    "the TSA certificate " + to_hex(record->serial) + " is " + record->status);
-    }
-    tsa::SigningIdentity identity;
-    identity.certificate = certificate_from_der(*record->der, "the TSA certificate");
-    identity.key =
-        hsm::bridge_key(token.find_key(record->key_label.value_or(config.tsa.key_label)));
-    for (auto ca = certificates.find_ca(record->issuer_ca); ca && ca->role != "root";
-         ca = ca->parent ? certificates.find_ca(*ca->parent) : std::nullopt) {
-        identity.chain.push_back(certificate_from_der(ca->certificate, "CA " + ca->name));
-    }
-    return identity;
 }
 
 void sync_api_clients(const policy::Config& config, store::Database& db, audit::AuditLog& audit) {

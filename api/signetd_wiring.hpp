@@ -22,7 +22,6 @@
 #include "policy/config.hpp"
 #include "store/certificates.hpp"
 #include "store/database.hpp"
-#include "tsa/responder.hpp"
 
 namespace signet::signetd {
 
@@ -40,13 +39,6 @@ std::vector<api::HealthCheck> health_checks(hsm::Token& token, store::Database& 
 // /metrics' gauges of the clock, the HSM's session replacements and the database pool.
 void register_metrics(MetricsRegistry& metrics, hsm::Token& token, store::Database& db,
                       const Clock& clock);
-
-// The TSA's signing identity as the key ceremony left it: the certificate recorded under the
-// role 'tsa' (service_certificates), its key in the HSM under the label the certificate's record
-// names (else tsa.key_label), and the issuing CAs above it (the self-signed root is not sent).
-// nullopt when there is no TSA certificate yet.
-std::optional<tsa::SigningIdentity> tsa_identity(const policy::Config& config, hsm::Token& token,
-                                                 store::CertificateReader& certificates);
 
 // signet.yaml is the source of truth for the API clients; the api_clients table mirrors it so
 // that every change of who may call the API is an audit event (DESIGN.md invariant 3).
