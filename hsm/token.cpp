@@ -122,6 +122,24 @@ std::shared_ptr<const Signer> signer_for(std::shared_ptr<Token> token, SessionPo
 }
 }  // namespace
 
+namespace {
+// The one private key labelled `label`, as a signer on `pool`.
+std::shared_ptr<const Signer> key_by_label(std::shared_ptr<Token> token, SessionPool& pool,
+                                           const std::string& label) {
+    return leased(pool, [&](const Lease& lease) {
+        const auto found =
+            find_by_label(token->module().api(), lease.session.handle, CKO_PRIVATE_KEY, label);
+        if (found.empty())
+            throw Error(Errc::not_found, "no private key labelled '" + label + "'");
+        if (found.size() > 1) {
+            throw Error(Errc::failed_precondition,
+                        "several private keys are labelled '" + label + "'");
+        }
+        return signer_for(token, pool, lease, found.front());
+    });
+}
+}  // namespace
+
 std::shared_ptr<const Signer> Token::find_key_on_own_pool(const std::string& label,
                                                           std::size_t sessions,
                                                           std::chrono::milliseconds wait) {
@@ -134,31 +152,11 @@ std::shared_ptr<const Signer> Token::find_key_on_own_pool(const std::string& lab
             impl_->pool->sibling(PoolOptions{sessions, wait, impl_->retry_interval}));
         pool = impl_->own_pools.back().get();
     }
-    return leased(*pool, [&](const Lease& lease) {
-        const auto found =
-            find_by_label(module_->api(), lease.session.handle, CKO_PRIVATE_KEY, label);
-        if (found.empty())
-            throw Error(Errc::not_found, "no private key labelled '" + label + "'");
-        if (found.size() > 1) {
-            throw Error(Errc::failed_precondition,
-                        "several private keys are labelled '" + label + "'");
-        }
-        return signer_for(shared_from_this(), *pool, lease, found.front());
-    });
+    return key_by_label(shared_from_this(), *pool, label);
 }
 
 std::shared_ptr<const Signer> Token::find_key(const std::string& label) {
-    return leased(*impl_->pool, [&](const Lease& lease) {
-        const auto found =
-            find_by_label(module_->api(), lease.session.handle, CKO_PRIVATE_KEY, label);
-        if (found.empty())
-            throw Error(Errc::not_found, "no private key labelled '" + label + "'");
-        if (found.size() > 1) {
-            throw Error(Errc::failed_precondition,
-                        "several private keys are labelled '" + label + "'");
-        }
-        return signer_for(shared_from_this(), *impl_->pool, lease, found.front());
-    });
+    return key_by_label(shared_from_this(), *impl_->pool, label);
 }
 
 std::shared_ptr<const Signer> Token::find_key_by_id(ByteView id) {
