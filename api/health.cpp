@@ -118,9 +118,9 @@ HealthMonitor::~HealthMonitor() {
     }
 }
 
-bool HealthMonitor::wait_until_idle(std::chrono::steady_clock::time_point until) {
+bool HealthMonitor::wait_until_idle() {
     std::unique_lock lock(shared_->mutex);
-    return shared_->idle.wait_until(lock, until, [&] {
+    return shared_->idle.wait_for(lock, deadline_, [&] {
         return std::ranges::all_of(shared_->running, [](const auto& run) { return run == nullptr; });
     });
 }

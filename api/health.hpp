@@ -59,10 +59,10 @@ class HealthMonitor {
     // Blocks for at most the deadline.
     Response respond();
 
-    // Waits until no check is running, or until `until`. False: a check still runs then (it
-    // hangs on a dependency), so whatever it uses must outlive the process's orderly stop, which
-    // signetd then skips (it exits at once, as for an abandoned request).
-    bool wait_until_idle(std::chrono::steady_clock::time_point until);
+    // Waits until no check is running, for at most the deadline. False: a check still runs then
+    // (it hangs on a dependency), so whatever it uses must outlive the process's orderly stop,
+    // which signetd then skips (it exits at once, as for an abandoned request).
+    bool wait_until_idle();
 
   private:
     struct Shared;

@@ -44,7 +44,6 @@ struct Server::Impl {
     bool started = false;
     std::size_t abandoned = 0;  // handlers (and health checks) still running when run() returned
     std::shared_ptr<HealthMonitor> health_monitor;  // /healthz's, when it is served
-    std::chrono::milliseconds health_check_deadline{};
 
     // The margin after the grace for closed connections to go, and for run() to return.
     static constexpr std::chrono::milliseconds kCloseMargin{500};
@@ -110,7 +109,6 @@ struct Server::Impl {
             healthz.listeners = options.healthz_listeners;
             health_monitor = std::make_shared<HealthMonitor>(std::move(context.health_checks),
                                                              options.health_check_deadline);
-            health_check_deadline = options.health_check_deadline;
             healthz.handler = [monitor = health_monitor](const Request&) {
                 return monitor->respond();
             };
@@ -250,8 +248,7 @@ struct Server::Impl {
         // A health check still running (past its own deadline: it hangs inside the HSM module or
         // libpq) uses the token and the database the caller would close after run() returns:
         // counted as abandoned, so the caller does not close them under it.
-        if (health_monitor &&
-            !health_monitor->wait_until_idle(SteadyClock::now() + health_check_deadline)) {
+        if (health_monitor && !health_monitor->wait_until_idle()) {
             state->log->error("a health check did not return by the end of the shutdown; "
                               "abandoning it",
                               {});

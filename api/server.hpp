@@ -103,8 +103,9 @@ class Server {
     void run();
 
     // After run(): how many requests it abandoned, their handlers still running (stuck past the
-    // shutdown grace), counting a /healthz check still running then as one. Not 0: those handlers still use whatever they were given (pools, the
-    // token, the database), so the caller must not tear those down; signetd exits at once.
+    // shutdown grace), counting a /healthz check still running then as one. Not 0: those
+    // handlers still use whatever they were given (pools, the token, the database), so the
+    // caller must not tear those down; signetd exits at once.
     std::size_t abandoned_requests() const noexcept;
 
     // Graceful shutdown: stop accepting; close idle connections; let requests in flight finish

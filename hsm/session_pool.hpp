@@ -80,7 +80,6 @@ class SessionPool {
     // block for a network HSM's timeout, and meanwhile the others already get "unavailable".
     void lost(const Lease* lease, CK_RV rv, std::vector<Lease>& to_close);
 
-
     const Module& module_;
     const CK_FUNCTION_LIST& api_;
     const CK_SLOT_ID slot_;

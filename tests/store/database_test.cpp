@@ -10,6 +10,7 @@
 #include <latch>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "tests/store/test_cluster.hpp"
 
@@ -26,6 +27,35 @@ DatabaseOptions options_for(const std::string& dsn, std::size_t pool_size = 4) {
     options.pool_size = pool_size;
     return options;
 }
+
+pid_t backend_pid(Database& db) {
+    return static_cast<pid_t>(db.with_connection(
+        [](Connection& c) { return c.exec("SELECT pg_backend_pid()").one()[0].int64(); }));
+}
+
+// Server processes stopped with SIGSTOP (as a host that hangs), in the order given, and let go
+// again with SIGCONT when it goes, whatever the test did.
+class Stopped {
+  public:
+    explicit Stopped(std::vector<pid_t> pids) : pids_(std::move(pids)) {
+        bool all = true;
+        for (const pid_t pid : pids_)
+            all = kill(pid, SIGSTOP) == 0 && all;
+        if (!all)
+            resume();  // the destructor does not run when the constructor throws
+        BOOST_REQUIRE_MESSAGE(all, "could not stop the server's processes");
+    }
+    Stopped(const Stopped&) = delete;
+    Stopped& operator=(const Stopped&) = delete;
+    ~Stopped() { resume(); }
+    void resume() {
+        for (const pid_t pid : pids_)
+            kill(pid, SIGCONT);
+    }
+
+  private:
+    std::vector<pid_t> pids_;
+};
 
 }  // namespace
 
@@ -359,21 +389,16 @@ BOOST_AUTO_TEST_CASE(a_backend_that_stops_answering_gives_unavailable_and_is_rep
     auto options = options_for(TestCluster::instance().fresh_database("stopped"), 1);
     options.statement_timeout = std::chrono::milliseconds(200);
     Database db(options);
-    const auto backend = static_cast<pid_t>(db.with_connection(
-        [](Connection& c) { return c.exec("SELECT pg_backend_pid()").one()[0].int64(); }));
+    const pid_t backend = backend_pid(db);
     // The server process behind the pool's connection stops (as a host that hangs would): it
     // cannot even cancel its statement. The client gives up on its own, a grace after the
     // statement timeout.
-    BOOST_REQUIRE_EQUAL(kill(backend, SIGSTOP), 0);
-    struct Resume {
-        pid_t pid;
-        ~Resume() { kill(pid, SIGCONT); }
-    } resume{backend};
+    Stopped stopped({backend});
     expect_error([&] { db.with_connection([](Connection& c) { c.exec("SELECT 1"); }); },
                  Errc::unavailable,
                  "no answer within " +
                      std::to_string((options.statement_timeout + kAnswerGrace).count()) + " ms");
-    kill(backend, SIGCONT);
+    stopped.resume();
     // That connection is given up; the next caller gets a fresh one.
     db.with_connection([&](Connection& c) {
         BOOST_CHECK_NE(c.exec("SELECT pg_backend_pid()").one()[0].int64(), backend);
@@ -388,8 +413,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_stops_answering_entirely_still_gives_unavaila
     auto options = options_for(TestCluster::instance().fresh_database("frozen"), 1);
     options.statement_timeout = std::chrono::milliseconds(200);
     Database db(options);
-    const auto backend = static_cast<pid_t>(db.with_connection(
-        [](Connection& c) { return c.exec("SELECT pg_backend_pid()").one()[0].int64(); }));
+    const pid_t backend = backend_pid(db);
     pid_t postmaster = 0;
     {
         std::ifstream stat("/proc/" + std::to_string(backend) + "/stat");
@@ -398,15 +422,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_stops_answering_entirely_still_gives_unavaila
     }
     BOOST_REQUIRE_GT(postmaster, 1);
     std::future<std::string> outcome;  // destroyed last: after the server runs again
-    struct Resume {
-        pid_t backend, postmaster;
-        ~Resume() {
-            kill(postmaster, SIGCONT);
-            kill(backend, SIGCONT);
-        }
-    } resume{backend, postmaster};
-    BOOST_REQUIRE_EQUAL(kill(postmaster, SIGSTOP), 0);
-    BOOST_REQUIRE_EQUAL(kill(backend, SIGSTOP), 0);
+    Stopped stopped({postmaster, backend});
     outcome = std::async(std::launch::async, [&db]() -> std::string {
         try {
             db.with_connection([](Connection& c) { c.exec("SELECT 1"); });
