@@ -161,10 +161,23 @@ struct TsaSettings {
 // The step genTime is cut to: 10^(6 - precision) microseconds (1 s for 0 digits).
 std::chrono::microseconds precision_step(unsigned precision) noexcept;
 
-// ocsp (the OCSP issue uses it).
+// ocsp: the RFC 6960 responder (ocsp/, api/ocsp_routes). The responder key of a CA is the one
+// its `ocsp:{ca}` certificate record names (the key ceremony makes it).
 struct OcspSettings {
-    std::chrono::seconds response_validity{3600};  // response_validity_seconds
-    std::string key_label = "ocsp";
+    std::chrono::seconds response_validity{3600};  // response_validity_seconds: nextUpdate - thisUpdate
+    std::size_t max_certificates_per_request = 8;  // CertIDs in one request; more: malformedRequest
+    std::size_t max_request_bytes = 4096;          // a POST body or a GET's decoded request
+    // A request with a nonce is signed live and echoes it (RFC 9654); false: answered from the
+    // pre-signed cache without one.
+    bool live_nonce = true;
+    unsigned live_per_client_per_second = 10;  // live_signing.per_client_per_second
+    unsigned live_burst = 20;                  // live_signing.burst
+    bool presign_sha1 = true;                  // presign_hashes: [sha1, sha256]
+    bool presign_sha256 = true;
+    // A pre-signed response is re-signed once this share of its validity has passed.
+    unsigned refresh_after_percent = 50;                 // refresh_after_percent, 10-90
+    std::chrono::days responder_renew_before{30};        // responder_renew_before_days
+    std::chrono::days responder_validity{365};           // responder_validity_days
 };
 
 // signing (the signing issue uses it).

@@ -211,7 +211,43 @@ void read_tsa(Map& map, TsaSettings& out) {
 void read_ocsp(Map& map, OcspSettings& out) {
     // RFC 5019 §4: responses are pre-signed and cached; a week is the usual upper bound.
     read_duration(map, "response_validity_seconds", out.response_validity, 60, 7 * 24 * 3600);
-    read_nonempty_string(map, "key_label", out.key_label);
+    read_unsigned(map, "max_certificates_per_request", out.max_certificates_per_request, 1, 64,
+                  "a number of CertIDs");
+    // RFC 5019 §5: a GET URL of at most 255 bytes; POSTs of a few CertIDs stay well under 4 KiB.
+    read_unsigned(map, "max_request_bytes", out.max_request_bytes, 64, 65536, "a size in bytes");
+    read_bool(map, "live_nonce", out.live_nonce);
+    Map live = map.section("live_signing");
+    read_unsigned(live, "per_client_per_second", out.live_per_client_per_second, 1, 100000,
+                  "a rate");
+    read_unsigned(live, "burst", out.live_burst, 1, 1000000, "a number of signatures");
+    std::vector<std::string> hashes;
+    if (read_string_list(map, "presign_hashes", hashes)) {
+        bool sha1 = false, sha256 = false, ok = !hashes.empty();
+        for (std::size_t i = 0; i < hashes.size(); ++i) {
+            if (hashes[i] == "sha1") {
+                sha1 = true;
+            } else if (hashes[i] == "sha256") {
+                sha256 = true;
+            } else {
+                add_element_problem(map, "presign_hashes", i,
+                                    "'" + hashes[i] + "' is not a CertID hash (sha1, sha256)");
+                ok = false;
+            }
+        }
+        if (hashes.empty())
+            map.add("presign_hashes", "names no hash (sha1, sha256)");
+        if (ok) {
+            out.presign_sha1 = sha1;
+            out.presign_sha256 = sha256;
+        }
+    }
+    read_unsigned(map, "refresh_after_percent", out.refresh_after_percent, 10, 90,
+                  "a percentage");
+    read_duration(map, "responder_renew_before_days", out.responder_renew_before, 1, 3650);
+    read_duration(map, "responder_validity_days", out.responder_validity, 1, 3650);
+    if (out.responder_renew_before >= out.responder_validity)
+        map.add("responder_renew_before_days",
+                "is not shorter than responder_validity_days: every certificate would be renewed at once");
 }
 
 void read_otp(Map& map, OtpSettings& out) {

@@ -179,7 +179,8 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
                             "'}\n"
                             "tsa: {digests: [sha384], accuracy_ms: 20, precision: 2, "
                             "include_tsa_name: false, signing_digest: sha512}\n"
-                            "ocsp: {response_validity_seconds: 600, key_label: responder}\n"
+                            "ocsp: {response_validity_seconds: 600, max_certificates_per_request: 4,"
+                            " presign_hashes: [sha256], live_signing: {burst: 5}}\n"
                             "otp: {digits: 8, period_seconds: 60, window: 0}\n"
                             "signing: {max_document_bytes: 1000}\n"
                             "identity: {max_assurance_level: 4}\n");
@@ -205,7 +206,11 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
     BOOST_CHECK(!c.tsa.include_tsa_name);
     BOOST_CHECK(c.tsa.signing_digest == Digest::sha512);
     BOOST_CHECK_EQUAL(c.ocsp.response_validity.count(), 600);
-    BOOST_CHECK_EQUAL(c.ocsp.key_label, "responder");
+    BOOST_CHECK_EQUAL(c.ocsp.max_certificates_per_request, 4u);
+    BOOST_CHECK(!c.ocsp.presign_sha1);
+    BOOST_CHECK(c.ocsp.presign_sha256);
+    BOOST_CHECK_EQUAL(c.ocsp.live_burst, 5u);
+    BOOST_CHECK_EQUAL(c.ocsp.live_per_client_per_second, 10u);
     BOOST_CHECK_EQUAL(c.otp.digits, 8u);
     BOOST_CHECK_EQUAL(c.otp.period.count(), 60);
     BOOST_CHECK_EQUAL(c.signing.max_document_bytes, 1000u);
