@@ -13,25 +13,6 @@ namespace signet::ocsp {
 
 namespace {
 
-// X.690 §8.1.3 / §10.1: definite length, short form below 128, else the fewest octets.
-void append_length(Bytes& out, std::size_t length) {
-    if (length < 0x80) {
-        out.push_back(static_cast<std::uint8_t>(length));
-        return;
-    }
-    Bytes octets;
-    for (std::size_t n = length; n != 0; n >>= 8)
-        octets.insert(octets.begin(), static_cast<std::uint8_t>(n & 0xff));
-    out.push_back(static_cast<std::uint8_t>(0x80 | octets.size()));
-    out.insert(out.end(), octets.begin(), octets.end());
-}
-
-void append_tlv(Bytes& out, std::uint8_t tag, ByteView content) {
-    out.push_back(tag);
-    append_length(out, content.size());
-    out.insert(out.end(), content.begin(), content.end());
-}
-
 // AlgorithmIdentifier with NULL parameters, as OpenSSL, Go, Java and NSS write a CertID's (and
 // as RFC 6960 §4.1.1's examples do): id-sha1 (1.3.14.3.2.26), id-sha256 (2.16.840.1.101.3.4.2.1).
 constexpr std::uint8_t kSha1Algorithm[] = {0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e,
@@ -96,11 +77,11 @@ Bytes cert_id_der(const CertIdQuery& id) {
         content.assign(std::begin(kSha1Algorithm), std::end(kSha1Algorithm));
     else
         content.assign(std::begin(kSha256Algorithm), std::end(kSha256Algorithm));
-    append_tlv(content, 0x04, id.issuer_name_hash);
-    append_tlv(content, 0x04, id.issuer_key_hash);
-    append_tlv(content, 0x02, id.serial);
+    append_der_tlv(content, 0x04, id.issuer_name_hash);
+    append_der_tlv(content, 0x04, id.issuer_key_hash);
+    append_der_tlv(content, 0x02, id.serial);
     Bytes der;
-    append_tlv(der, 0x30, content);
+    append_der_tlv(der, 0x30, content);
     return der;
 }
 

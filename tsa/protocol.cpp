@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/der.hpp"
+
 namespace signet::tsa {
 
 namespace {
@@ -52,27 +54,6 @@ std::string policy_list(const policy::TsaSettings& settings) {
     return list;
 }
 
-// X.690 §8.1.3: definite length, short form below 128, else the long form with the fewest
-// octets (§10.1: DER).
-void append_length(Bytes& out, std::size_t length) {
-    if (length < 0x80) {
-        out.push_back(static_cast<std::uint8_t>(length));
-        return;
-    }
-    Bytes octets;
-    for (std::size_t n = length; n != 0; n >>= 8)
-        octets.insert(octets.begin(), static_cast<std::uint8_t>(n & 0xff));
-    out.push_back(static_cast<std::uint8_t>(0x80 | octets.size()));
-    out.insert(out.end(), octets.begin(), octets.end());
-}
-
-Bytes tlv(std::uint8_t tag, ByteView content) {
-    Bytes out{tag};
-    append_length(out, content.size());
-    out.insert(out.end(), content.begin(), content.end());
-    return out;
-}
-
 // A BIT STRING with one named bit set. X.690 §11.2.2: in DER a named-bit list has no trailing
 // zero bits, so the string ends in the octet holding the bit, and the unused-bits octet counts
 // the bits after it.
@@ -81,7 +62,7 @@ Bytes named_bit(int bit) {
     Bytes content(1 + octets, 0);
     content[0] = static_cast<std::uint8_t>(7 - bit % 8);
     content[octets] = static_cast<std::uint8_t>(0x80 >> (bit % 8));
-    return tlv(V_ASN1_BIT_STRING, content);
+    return der_tlv(V_ASN1_BIT_STRING, content);
 }
 
 // The statusString: printable ASCII, at most kMaxStatusTextBytes. PKIFreeText is UTF-8, but
@@ -244,13 +225,13 @@ Bytes rejection_response(const Rejection& rejection) {
     // PKIStatus rejection (2); PKIFreeText ::= SEQUENCE SIZE (1..MAX) OF UTF8String.
     const std::string text = status_text(rejection.reason);
     Bytes status_info = {V_ASN1_INTEGER, 0x01, 0x02};
-    const Bytes utf8 = tlv(V_ASN1_UTF8STRING, as_bytes(text));
-    const Bytes free_text = tlv(V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, utf8);
+    const Bytes utf8 = der_tlv(V_ASN1_UTF8STRING, as_bytes(text));
+    const Bytes free_text = der_tlv(V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, utf8);
     status_info.insert(status_info.end(), free_text.begin(), free_text.end());
     const Bytes fail_info = named_bit(static_cast<int>(rejection.failure));
     status_info.insert(status_info.end(), fail_info.begin(), fail_info.end());
-    const Bytes status = tlv(V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, status_info);
-    return tlv(V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, status);
+    const Bytes status = der_tlv(V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, status_info);
+    return der_tlv(V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED, status);
 }
 
 }  // namespace signet::tsa

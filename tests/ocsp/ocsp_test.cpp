@@ -296,6 +296,17 @@ BOOST_AUTO_TEST_CASE(a_store_that_is_down_gives_try_later_and_the_cache_still_se
     const auto served = f.responder->answer(cached, "c");
     BOOST_CHECK_EQUAL(response_status(served.der), OCSP_RESPONSE_STATUS_SUCCESSFUL);
     BOOST_CHECK(served.cacheable);
+
+    // A responder that starts while the store is down cannot know its CAs yet: tryLater (not
+    // unauthorized), for a request the cache could serve too.
+    ocsp::ResponderKeys keys(f.token, *f.certificates, f.clock);
+    ocsp::HsmResponseSigner signer(keys, f.settings.response_validity);
+    ocsp::StatusResponder starting(
+        {*f.certificates, f.cache, keys, signer, f.clock, f.settings});
+    for (int i = 0; i < 2; ++i) {  // the failed read, then the one not yet due again
+        const auto answer = starting.answer(cached, "c");
+        BOOST_CHECK_EQUAL(response_status(answer.der), OCSP_RESPONSE_STATUS_TRYLATER);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(malformed_requests_get_an_unsigned_malformed_request) {

@@ -4,28 +4,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include "common/bytes.hpp"
+#include "common/der.hpp"
 
 namespace signet::testing {
-
-// X.690 §8.1.3 definite length.
-inline void append_der_length(Bytes& out, std::size_t length) {
-    if (length < 0x80) {
-        out.push_back(static_cast<std::uint8_t>(length));
-        return;
-    }
-    Bytes octets;
-    for (std::size_t n = length; n != 0; n >>= 8)
-        octets.insert(octets.begin(), static_cast<std::uint8_t>(n & 0xff));
-    out.push_back(static_cast<std::uint8_t>(0x80 | octets.size()));
-    out.insert(out.end(), octets.begin(), octets.end());
-}
-
-inline Bytes der_tlv(std::uint8_t tag, ByteView content) {
-    Bytes out{tag};
-    append_der_length(out, content.size());
-    out.insert(out.end(), content.begin(), content.end());
-    return out;
-}
 
 // The content of the TLV at the start of `der` (definite lengths).
 inline ByteView der_content(ByteView der) {
