@@ -91,8 +91,8 @@ std::shared_ptr<const ResponderKeys::Identity> ResponderKeys::load(const store::
     identity->ca = ca.name;
     identity->ca_certificate = certificate(ca.certificate, "CA '" + ca.name + "'");
     set_hashes(*identity);
-    // Without a signed certificate or a key label there is no responder (unauthorized) rather
-    // than an error: the CA's other answers are unaffected.
+    // Without a certificate that is signed and not revoked, or without a key label, there is no
+    // responder (its CertIDs are answered unauthorized) rather than an error for every CA.
     if (service && service->der && service->key_label && service->status == "issued") {
         identity->responder_certificate =
             certificate(*service->der, "responder certificate of '" + ca.name + "'");
@@ -106,6 +106,17 @@ std::shared_ptr<const ResponderKeys::Identity> ResponderKeys::load(const store::
 
 void ResponderKeys::reload() {
     std::lock_guard reloading(reload_mutex_);
+    read_all();
+}
+
+bool ResponderKeys::due(Clock::time_point now) const {
+    // Never loaded: tried again after kRetryInterval; loaded: after kRereadInterval (a clock that
+    // stepped back counts as due).
+    const std::chrono::seconds interval = table_ ? kRereadInterval : kRetryInterval;
+    return !tried_at_ || now - *tried_at_ >= interval || now < *tried_at_;
+}
+
+void ResponderKeys::read_all() {
     std::shared_ptr<const Table> previous;
     {
         std::lock_guard lock(mutex_);
@@ -141,28 +152,33 @@ std::shared_ptr<const ResponderKeys::Identity> ResponderKeys::lookup(Match match
     };
     const Clock::time_point now = clock_.now();
     std::shared_ptr<const Table> table;
-    bool due = false;
+    bool read_due = false;
     {
         std::lock_guard lock(mutex_);
         table = table_;
-        // Never loaded: tried again after kRetryInterval; loaded: after kRereadInterval (a clock
-        // that stepped back counts as due).
-        const std::chrono::seconds interval = table ? kRereadInterval : kRetryInterval;
-        due = !tried_at_ || now - *tried_at_ >= interval || now < *tried_at_;
+        read_due = due(now);
     }
     auto found = find_in(table);
     if (found && responder_state(*found, now) == ResponderState::ready)
         return found;
-    if (due) {
-        reload();
+    if (read_due) {
+        // One reader at a time; whoever waited here finds the read done and not due again.
+        std::lock_guard reloading(reload_mutex_);
+        bool read = false;
+        {
+            std::lock_guard lock(mutex_);
+            read = due(now);
+        }
+        if (read)
+            read_all();
         std::lock_guard lock(mutex_);
         table = table_;
-        found = find_in(table);
-    } else if (!table) {
+    }
+    if (!table) {
         throw Error(Errc::unavailable, "the OCSP responders are not loaded yet (the store or "
                                        "the HSM could not be read)");
     }
-    return found;
+    return find_in(table);
 }
 
 std::shared_ptr<const ResponderKeys::Identity> ResponderKeys::find(const CertIdQuery& id) {

@@ -62,6 +62,8 @@ class ResponderKeys {
     template <class Match>
     std::shared_ptr<const Identity> lookup(Match match);
     std::shared_ptr<const Identity> load(const store::CaRecord& ca, const Table& previous);
+    bool due(Clock::time_point now) const;  // with mutex_ held
+    void read_all();                        // with reload_mutex_ held
 
     std::shared_ptr<hsm::Token> token_;
     store::CertificateReader& certificates_;

@@ -59,9 +59,10 @@ struct ResponderSigning {
 // responder certificate in `certs`, the nonce echoed as a responseExtension when given (RFC 9654
 // §2.1), signed over SHA-256 with `signer.key` (ECDSA or RSA PKCS#1 v1.5; a P-384 key is still
 // asked for SHA-256: what every OCSP client accepts). Every time is a GeneralizedTime of whole
-// seconds (RFC 5280 §4.1.2.5.2: no fractional seconds), truncated. Errc::crypto when OpenSSL
-// cannot build or sign it (the signer's own error, e.g. Errc::unavailable from the HSM, passes
-// through the provider as OpenSSL's error text: callers that care ask the HSM first).
+// seconds (RFC 5280 §4.1.2.5.2: no fractional seconds), truncated. When the key is a
+// responder_bridge_key (ocsp/signing_key.hpp) whose signer throws, that exception is rethrown as
+// it was (Errc::unavailable from a token whose HSM is away); Errc::crypto when OpenSSL itself
+// cannot build or sign the response.
 Bytes sign_response(const ResponderSigning& signer, std::span<const SingleStatus> responses,
                     Clock::time_point produced_at, const std::optional<Bytes>& nonce);
 

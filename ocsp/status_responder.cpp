@@ -69,6 +69,10 @@ Answer StatusResponder::count(Answer answer, ResponseStatus status, bool from_ca
 Answer StatusResponder::answer(ByteView request_der, std::string_view client) {
     ResponseStatus refused = ResponseStatus::internal_error;
     try {
+        // The HTTP layer bounds the size already (413); a caller that did not gets the answer
+        // to any request that is not one this responder takes.
+        if (request_der.size() > deps_.settings.max_request_bytes)
+            throw Refusal{ResponseStatus::malformed_request};
         DecodedRequest request;
         try {
             request = decode_request(request_der, deps_.settings.max_certificates_per_request);

@@ -19,7 +19,8 @@ namespace signet::ocsp {
 // The OCSP responder (RFC 6960, RFC 5019): every rule of what a request is answered with, over
 // the response cache, the certificate store and the signer. Thread-safe.
 //
-//  - Not one DER OCSPRequest within the policy's CertID limit -> malformedRequest (unsigned).
+//  - Over ocsp.max_request_bytes, or not one DER OCSPRequest within the policy's CertID limit
+//    -> malformedRequest (unsigned).
 //  - A CertID whose issuer is not an issuing CA of this store, whose CA has no responder
 //    certificate, or CertIDs of two CAs in one request -> unauthorized (RFC 6960 §2.3: "not
 //    capable of responding authoritatively").
