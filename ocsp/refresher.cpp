@@ -1,6 +1,9 @@
 #include "ocsp/refresher.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <iterator>
+#include <thread>
 
 #include "common/error.hpp"
 
@@ -114,44 +117,74 @@ void Refresher::commit(Signed& batch) {
     batch.settle.clear();
 }
 
+void Refresher::sign_due(const store::DueCertificate& due, Clock::time_point now, Signed& out) {
+    const auto& certificate = due.certificate;
+    if (has_status(certificate)) {
+        try {
+            sign_into(certificate, now, out);
+        } catch (const Error& e) {
+            if (e.code() != Errc::not_found)
+                throw;
+            // No responder for this CA (none made, or expired): the responder signs live on a
+            // miss, and the certificate is queued again when its status changes.
+            failures_.fetch_add(1, std::memory_order_relaxed);
+            warn("ocsp: no responder certificate for a certificate's CA", certificate.issuer_ca);
+        }
+    }
+    if (due.queued_version)
+        out.settle.push_back({certificate.serial, *due.queued_version});
+}
+
 std::size_t Refresher::refresh_once(std::size_t max) {
     const Clock::time_point now = deps_.clock.now();
     const auto point = refresh_point();
     const auto jitter = point / kJitterDivisor;
     // The earliest any certificate's refresh point can be: the query's bound.
     const auto due = deps_.responses.due(now - point + jitter, max);
-    Signed batch;
-    std::size_t count = 0;
+    std::vector<const store::DueCertificate*> chosen;
     for (const auto& d : due) {
-        const auto& certificate = d.certificate;
         if (!d.queued_version && d.oldest) {
             // This certificate's own point: earlier by a share of the jitter taken from its
             // serial's last octet (random, RFC 5280 §4.1.2.2 and ca/x509 make_serial).
-            const auto own = jitter * certificate.serial.back() / 256;
+            const auto own = jitter * d.certificate.serial.back() / 256;
             if (*d.oldest >= now - point + own)
                 continue;
         }
-        if (has_status(certificate)) {
-            try {
-                sign_into(certificate, now, batch);
-            } catch (const Error& e) {
-                failures_.fetch_add(1, std::memory_order_relaxed);
-                if (e.code() != Errc::not_found) {
-                    count += batch.rows.size();
-                    commit(batch);
-                    throw;
-                }
-                // No responder for this CA (none made, or expired): the responder signs live
-                // on a miss, and the certificate is queued again when its status changes.
-                warn("ocsp: no responder certificate for a certificate's CA",
-                     certificate.issuer_ca);
-            }
-        }
-        if (d.queued_version)
-            batch.settle.push_back({certificate.serial, *d.queued_version});
+        chosen.push_back(&d);
     }
-    count += batch.rows.size();
+    // Several threads keep several HSM sessions busy (the HSM signs in parallel; one thread
+    // waits for each signature in turn).
+    const std::size_t workers =
+        std::clamp<std::size_t>(deps_.signing_threads, 1, std::max<std::size_t>(chosen.size(), 1));
+    std::vector<Signed> parts(workers);
+    std::vector<std::exception_ptr> errors(workers);
+    auto work = [&](std::size_t w) {
+        try {
+            for (std::size_t i = w; i < chosen.size(); i += workers)
+                sign_due(*chosen[i], now, parts[w]);
+        } catch (...) {
+            failures_.fetch_add(1, std::memory_order_relaxed);
+            errors[w] = std::current_exception();
+        }
+    };
+    {
+        std::vector<std::jthread> threads;
+        for (std::size_t w = 1; w < workers; ++w)
+            threads.emplace_back(work, w);
+        work(0);
+    }
+    // What was signed is kept even when a worker failed (the HSM or the store went away).
+    Signed batch;
+    for (auto& part : parts) {
+        std::move(part.rows.begin(), part.rows.end(), std::back_inserter(batch.rows));
+        std::move(part.settle.begin(), part.settle.end(), std::back_inserter(batch.settle));
+    }
+    const std::size_t count = batch.rows.size();
     commit(batch);
+    for (const auto& error : errors) {
+        if (error)
+            std::rethrow_exception(error);
+    }
     return count;
 }
 

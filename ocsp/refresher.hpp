@@ -44,6 +44,8 @@ class Refresher {
         const Clock& clock;
         policy::OcspSettings settings;
         std::shared_ptr<Logger> log{};  // nullptr: no log
+        // Threads refresh_once signs with (the HSM's sessions sign in parallel).
+        unsigned signing_threads = 1;
     };
 
     explicit Refresher(Dependencies dependencies);
@@ -87,6 +89,7 @@ class Refresher {
     std::chrono::system_clock::duration refresh_point() const;
     bool hash_enabled(CertIdHash hash) const noexcept;
     void sign_into(const store::CertificateRecord& certificate, Clock::time_point now, Signed& out);
+    void sign_due(const store::DueCertificate& due, Clock::time_point now, Signed& out);
     void commit(Signed& batch);
     void update_backlog();
     void run();

@@ -30,10 +30,12 @@ struct Node {
     store::PostgresOcspResponses responses;
     ocsp::PresignedCache cache;
     ocsp::Refresher refresher;
-    Node(store::Database& database, ocsp::ResponseSigner& signer, const Clock& clock)
+    Node(store::Database& database, ocsp::ResponseSigner& signer, const Clock& clock,
+         unsigned threads = 1)
         : certificates(database),
           responses(database),
-          refresher({certificates, responses, cache, signer, clock, settings()}) {}
+          refresher({certificates, responses, cache, signer, clock, settings(), nullptr, threads}) {
+    }
 
     ocsp::ResponseSummary::Status status(const Bytes& serial, CertIdHash hash,
                                          Clock::time_point now) {
@@ -83,6 +85,23 @@ BOOST_AUTO_TEST_CASE(missing_responses_are_signed_in_both_hashes_stored_and_cach
     insert_issued(f.database, 3);
     BOOST_CHECK_EQUAL(f.node.refresher.refresh_once(2), 4u);
     BOOST_CHECK_EQUAL(f.node.refresher.refresh_once(2), 2u);
+}
+
+BOOST_AUTO_TEST_CASE(several_signing_threads_sign_each_certificate_once) {
+    Fixture f("refresher_threads");
+    Node node(f.database, f.signer, f.clock, 3);
+    const auto serials = insert_issued(f.database, 50);
+    BOOST_CHECK_EQUAL(node.refresher.refresh_once(100), 100u);
+    BOOST_CHECK_EQUAL(f.signer.signatures(), 100u);
+    BOOST_CHECK_EQUAL(node.cache.size(), 100u);
+    BOOST_CHECK_EQUAL(node.responses.queued(), 0);
+    for (const auto& serial : serials)
+        BOOST_CHECK(node.responses.find(serial, "sha256").has_value());
+    // The HSM away in the middle: what was signed is kept, the rest stays queued.
+    insert_issued(f.database, 10);
+    f.signer.set_available(false);
+    BOOST_CHECK_THROW(node.refresher.refresh_once(100), Error);
+    BOOST_CHECK_EQUAL(node.responses.queued(), 10);
 }
 
 BOOST_AUTO_TEST_CASE(a_response_is_re_signed_past_its_refresh_point_and_not_before) {

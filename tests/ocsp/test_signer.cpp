@@ -43,7 +43,10 @@ Asn1GeneralizedTimePtr generalized(Clock::time_point t) {
 }  // namespace
 
 TestSigner::TestSigner(std::chrono::seconds validity)
-    : validity_(validity), key_(EVP_EC_gen("P-256")), ca_(self_signed(key_.get())) {}
+    : TestSigner(validity, EvpPkeyPtr(EVP_EC_gen("P-256"))) {}
+
+TestSigner::TestSigner(std::chrono::seconds validity, EvpPkeyPtr key)
+    : validity_(validity), key_(std::move(key)), ca_(self_signed(key_.get())) {}
 
 ocsp::SignedResponse TestSigner::sign(const store::CertificateRecord& certificate,
                                       ocsp::CertIdHash hash, Clock::time_point now) {

@@ -1,8 +1,8 @@
 #pragma once
 
-// A ResponseSigner with a software key, for the tests of the pre-signed response source (the
-// real one signs in the HSM, ocsp/hsm_signer.*): the CA signs its own responses (RFC 6960
-// §4.2.2.2 allows it), ResponderID byKey, and it can be told to fail as an HSM that is away.
+// A ResponseSigner with a software key (or any EVP_PKEY), for the tests of the pre-signed response
+// source (the real one signs in the HSM, ocsp/hsm_signer.*): the CA signs its own responses (RFC
+// 6960 §4.2.2.2 allows it), ResponderID byKey, and it can be told to fail as an HSM that is away.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -17,6 +17,9 @@ namespace signet::testing {
 class TestSigner final : public ocsp::ResponseSigner {
   public:
     explicit TestSigner(std::chrono::seconds validity);
+    // Signing with `key` (the benchmark passes an HSM key through the OpenSSL bridge), under a
+    // self-signed certificate made with it.
+    TestSigner(std::chrono::seconds validity, EvpPkeyPtr key);
 
     // Errc::unavailable while `available` is false (an HSM that is away); Errc::not_found for a
     // certificate of CA "no-responder".
