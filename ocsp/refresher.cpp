@@ -23,6 +23,7 @@ constexpr std::int64_t kPullOverlap = 256;
 // connection (the loss is noticed a little after it happened).
 constexpr auto kLossMargin = 1min;
 constexpr auto kMaxBackoff = 30s;
+constexpr auto kBacklogEvery = 5s;
 
 bool has_status(const store::CertificateRecord& c) {
     return c.status == "issued" || c.status == "revoked";
@@ -294,12 +295,18 @@ void Refresher::stop() noexcept {
 
 void Refresher::run() {
     std::chrono::milliseconds backoff = 1s;
+    // Counting the backlog reads the whole queue: not on every pass of a busy loop.
+    std::optional<std::chrono::steady_clock::time_point> counted_at;
     for (;;) {
         std::chrono::milliseconds sleep{0};
         try {
             pull();
             const std::size_t n = refresh_once(kBatch);
-            update_backlog();
+            if (n == 0 || !counted_at ||
+                std::chrono::steady_clock::now() - *counted_at >= kBacklogEvery) {
+                update_backlog();
+                counted_at = std::chrono::steady_clock::now();
+            }
             backoff = 1s;
             if (n == 0)
                 sleep = idle_sleep_;
