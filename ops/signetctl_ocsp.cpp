@@ -26,21 +26,6 @@ state_dir are used):
 
 namespace {
 
-Bytes serial_argument(const Arguments& args) {
-    if (args.words.size() != 3)
-        throw UsageError("'ocsp show' needs exactly one SERIAL");
-    Bytes serial;
-    try {
-        serial = from_hex(args.words[2]);
-    } catch (const Error&) {
-    }
-    while (serial.size() > 1 && serial.front() == 0)
-        serial.erase(serial.begin());
-    if (serial.empty() || serial.size() > 20)
-        throw UsageError("'" + args.words[2] + "' is not a serial (hex, 1-20 octets)");
-    return serial;
-}
-
 std::string reason_text(const std::optional<int>& reason) {
     if (!reason)
         return "no reason given";
@@ -61,7 +46,7 @@ std::string openssl_text(const Bytes& der) {
 
 int ocsp_show(const Arguments& args) {
     args.allow({"config", "hash"});
-    const Bytes serial = serial_argument(args);
+    const Bytes serial = serial_argument(args, 2);
     const std::string hash = args.option("hash", nullptr, "sha1");
     if (hash != "sha1" && hash != "sha256")
         throw UsageError("--hash is sha1 or sha256");
