@@ -16,9 +16,6 @@ using namespace std::chrono_literals;
 constexpr CertIdHash kHashes[] = {CertIdHash::sha1, CertIdHash::sha256};
 // A refresh point moves earlier by up to this share of it (see refresher.hpp).
 constexpr int kJitterDivisor = 10;
-// pull() reads this many changes before the last one it saw again: a write that took its change
-// number just before another but committed just after it is not skipped.
-constexpr std::int64_t kPullOverlap = 256;
 // A notification listener that came back re-checks revocations from this long before it lost its
 // connection (the loss is noticed a little after it happened).
 constexpr auto kLossMargin = 1min;
@@ -71,7 +68,9 @@ void Refresher::load() {
 
 std::size_t Refresher::pull() {
     std::size_t rows = 0;
-    const std::int64_t after = std::max<std::int64_t>(0, pulled_up_to_.load() - kPullOverlap);
+    // Change numbers commit in order (store/ocsp_responses.cpp): nothing below the highest seen
+    // can still arrive.
+    const std::int64_t after = pulled_up_to_.load();
     const std::int64_t highest = deps_.responses.changed_after(after, [&](store::
                                                                               StoredOcspResponse&&
                                                                                   r) {

@@ -112,7 +112,11 @@ void PostgresOcspResponses::upsert_many(std::span<const StoredOcspResponse> resp
         next_update.push_back(format_utc(r.next_update));
         produced_at.push_back(format_utc(r.produced_at));
     }
-    database_.with_connection([&](Connection& c) {
+    // One writer at a time, across nodes, so that change numbers commit in the order they are
+    // drawn: a node that has read change N has read every change below N, and pulls from N on
+    // (changed_after) without missing a batch that drew lower numbers but committed later.
+    database_.transaction([&](Connection& c) {
+        c.exec("SELECT pg_advisory_xact_lock($1::bigint)", {advisory_lock::kOcspResponseWrites});
         c.exec(kUpsertMany,
                {Param::text_array(serial), Param::text_array(hash), Param::text_array(issuer),
                 Param::text_array(der), Param::text_array(revoked), Param::text_array(this_update),

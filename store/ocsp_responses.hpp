@@ -49,6 +49,7 @@ class OcspResponseStore {
     virtual ~OcspResponseStore() = default;
     // Inserts or replaces, in one statement, keeping per (serial, hash) a revoked response over a
     // good one and otherwise the newer thisUpdate (two nodes may sign the same certificate).
+    // Writers take turns (an advisory lock), so change numbers commit in order.
     virtual void upsert_many(std::span<const StoredOcspResponse> responses) = 0;
     // Every stored response, in pages through a cursor (a million rows never sit in libpq's
     // memory at once), `row` called for each on the calling thread.
