@@ -33,6 +33,7 @@
 #include "common/secret.hpp"
 #include "hsm/bridge.hpp"
 #include "hsm/token.hpp"
+#include "ops/bench_ocsp.hpp"
 #include "ops/bench_support.hpp"
 #include "ops/bench_tsa.hpp"
 #include "store/embedded_postgres.hpp"
@@ -597,7 +598,7 @@ int bench_issue(Options options) {
 
 int main(int argc, char** argv) {
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
-        std::cout << kUsage << signet::bench::kTsaUsage;
+        std::cout << kUsage << signet::bench::kTsaUsage << signet::bench::kOcspUsage;
         return argc < 2 ? 2 : 0;
     }
     // As signetd does: OpenSSL's private keys (and SoftHSM's, in-process) in the secure heap.
@@ -610,8 +611,11 @@ int main(int argc, char** argv) {
             return bench_issue(parse_options(argc, argv));
         if (what == "tsa")
             return signet::bench::bench_tsa(argc, argv);
-        throw Error(Errc::invalid_argument,
-                    "unknown benchmark '" + what + "' (this build has: hsm, issue, tsa)");
+        if (what == "ocsp-presign")
+            return signet::bench::bench_ocsp_presign(argc, argv);
+        throw Error(
+            Errc::invalid_argument,
+            "unknown benchmark '" + what + "' (this build has: hsm, issue, tsa, ocsp-presign)");
     } catch (const Error& e) {
         std::cerr << "signet-bench: " << e.what() << "\n";
         return e.code() == Errc::invalid_argument ? 2 : 1;

@@ -42,4 +42,17 @@ Bytes read_file_bytes(const std::string& path, std::size_t max) {
     return data;
 }
 
+Bytes serial_argument(const Arguments& args, std::size_t index) {
+    if (args.words.size() != index + 1)
+        throw UsageError("'" + args.command() + "' needs exactly one SERIAL");
+    Bytes serial;
+    try {
+        serial = from_hex(args.words[index]);
+    } catch (const Error&) {
+    }
+    if (serial.empty() || serial.size() > 20)
+        throw UsageError("'" + args.words[index] + "' is not a serial (hex, 1-20 octets)");
+    return serial;
+}
+
 }  // namespace signet::ops

@@ -22,6 +22,10 @@ struct ConfiguredDatabase {
     explicit ConfiguredDatabase(const Arguments& args);
 };
 
+// The certificate serial in words[index], the last word: hex, as stored (the DER INTEGER's
+// content octets, a leading 00 included). UsageError otherwise.
+Bytes serial_argument(const Arguments& args, std::size_t index);
+
 // A file's bytes, refused (Errc::invalid_argument) past `max` bytes; Errc::not_found if unreadable.
 Bytes read_file_bytes(const std::string& path, std::size_t max);
 

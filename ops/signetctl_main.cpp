@@ -24,6 +24,7 @@
 #include "hsm/token.hpp"
 #include "ops/cli.hpp"
 #include "ops/signetctl_ca.hpp"
+#include "ops/signetctl_ocsp.hpp"
 #include "ops/signetctl_tsa.hpp"
 #include "policy/config.hpp"
 #include "signet/version.hpp"
@@ -320,6 +321,8 @@ int run(const Arguments& args) {
         return *code;
     if (const auto code = signet::ops::run_tsa_command(args))
         return *code;
+    if (const auto code = signet::ops::run_ocsp_command(args))
+        return *code;
     throw UsageError(command.empty() ? "no command given" : "unknown command '" + command + "'");
 }
 
@@ -332,6 +335,7 @@ int main(int argc, char** argv) {
             std::cout << kUsage << "\n"
                       << signet::ops::kCaUsage << "\n"
                       << signet::ops::kTsaUsage << "\n"
+                      << signet::ops::kOcspUsage << "\n"
                       << signet::exit_status_help();
             return 0;
         }

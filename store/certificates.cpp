@@ -95,6 +95,11 @@ constexpr Statement kAddCa{"certificate_authorities.insert",
 constexpr Statement kAddService{"service_certificates.insert",
                                 "INSERT INTO service_certificates (role, serial, created_at) "
                                 "VALUES ($1, $2::bytea, $3::timestamptz)"};
+constexpr Statement kReplaceService{
+    "service_certificates.replace",
+    "INSERT INTO service_certificates (role, serial, created_at) VALUES ($1, $2::bytea, "
+    "$3::timestamptz) ON CONFLICT (role) DO UPDATE SET serial = EXCLUDED.serial, "
+    "created_at = EXCLUDED.created_at"};
 constexpr Statement kLockCa{"certificate_authorities.lock",
                             "SELECT name FROM certificate_authorities WHERE name = $1 FOR UPDATE"};
 constexpr Statement kNextCrlNumber{
@@ -369,6 +374,11 @@ void PostgresCertificates::add_ca(Connection& tx, const CaRecord& ca) {
 void PostgresCertificates::add_service(Connection& tx, std::string_view role, ByteView serial,
                                        Clock::time_point created_at) {
     tx.exec(kAddService, {role, serial, created_at});
+}
+
+void PostgresCertificates::replace_service(Connection& tx, std::string_view role, ByteView serial,
+                                           Clock::time_point created_at) {
+    tx.exec(kReplaceService, {role, serial, created_at});
 }
 
 std::int64_t PostgresCertificates::next_crl_number(Connection& tx, std::string_view issuer_ca) {

@@ -135,6 +135,9 @@ class CertificateRepository : public CertificateReader {
     virtual void add_ca(Connection& transaction, const CaRecord& ca) = 0;
     virtual void add_service(Connection& transaction, std::string_view role, ByteView serial,
                              Clock::time_point created_at) = 0;
+    // The same, replacing the role's certificate if it has one (a renewed OCSP responder).
+    virtual void replace_service(Connection& transaction, std::string_view role, ByteView serial,
+                                 Clock::time_point created_at) = 0;
 
     // Locks `issuer_ca`'s CRL sequence until the transaction ends and returns the next number.
     virtual std::int64_t next_crl_number(Connection& transaction, std::string_view issuer_ca) = 0;
@@ -170,6 +173,8 @@ class PostgresCertificates final : public CertificateRepository {
     void add_ca(Connection& transaction, const CaRecord& ca) override;
     void add_service(Connection& transaction, std::string_view role, ByteView serial,
                      Clock::time_point created_at) override;
+    void replace_service(Connection& transaction, std::string_view role, ByteView serial,
+                         Clock::time_point created_at) override;
     std::int64_t next_crl_number(Connection& transaction, std::string_view issuer_ca) override;
     void add_crl(Connection& transaction, const CrlRecord& crl) override;
 

@@ -74,6 +74,10 @@ bool is_retryable_sqlstate(std::string_view sqlstate) noexcept;
 namespace advisory_lock {
 inline constexpr std::int64_t kMigrations = 0x5349474e45540001;   // "SIGNET" 0001
 inline constexpr std::int64_t kAuditAppend = 0x5349474e45540002;  // "SIGNET" 0002
+// One node at a time renews the OCSP responder certificates (ca/responder_renewal.hpp).
+inline constexpr std::int64_t kOcspResponderRenewal = 0x5349474e45540003;  // "SIGNET" 0003
+// Writes of pre-signed OCSP responses, one at a time (store/ocsp_responses.cpp).
+inline constexpr std::int64_t kOcspResponseWrites = 0x5349474e45540004;  // "SIGNET" 0004
 }  // namespace advisory_lock
 
 // One query parameter. Text parameters go in PostgreSQL's text format; bytes go in binary

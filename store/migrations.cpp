@@ -209,12 +209,66 @@ ALTER TABLE service_certificates
         CHECK (role ~ '^(tsa|tls-server|ocsp:[A-Za-z0-9_-]{1,64})$');
 )sql";
 
+constexpr std::string_view kOcspResponses = R"sql(
+-- Pre-signed OCSP responses (RFC 6960 §2.2, RFC 5019 §2.2: nonce-free, one certificate each),
+-- one per certificate and CertID hash, so every node loads the same set at start instead of
+-- signing it again. revoked: the response says revoked (a revoked one is never replaced by a
+-- good one, whatever the two nodes' clocks say). No foreign key to certificates: the refresher
+-- writes thousands per statement and a certificate row is never deleted.
+CREATE TABLE ocsp_responses (
+    serial      bytea NOT NULL CHECK (octet_length(serial) BETWEEN 1 AND 20),
+    hash        text NOT NULL CHECK (hash IN ('sha1', 'sha256')),
+    issuer_ca   text NOT NULL,
+    der         bytea NOT NULL,
+    revoked     boolean NOT NULL,
+    this_update timestamptz NOT NULL,
+    next_update timestamptz NOT NULL CHECK (next_update > this_update),
+    produced_at timestamptz NOT NULL,
+    -- Bumped by every write: each node pulls the rows written since its last pull, so a response
+    -- one node re-signs reaches every node's memory.
+    change      bigint NOT NULL,
+    PRIMARY KEY (serial, hash)
+);
+CREATE SEQUENCE ocsp_response_changes;
+CREATE INDEX ocsp_responses_change ON ocsp_responses (change);
+-- The refresh scan (oldest first) and a reconnecting node's catch-up both range over thisUpdate,
+-- the age a refresh is decided by.
+CREATE INDEX ocsp_responses_this_update ON ocsp_responses (this_update);
+
+-- Certificates whose response must be (re)signed now: every one that becomes 'issued' or
+-- 'revoked' is queued by a trigger, so that the refresher never scans the certificates table
+-- (a million rows of TBS and DER) to find the few without a current response. version orders
+-- the queue and lets the refresher remove exactly the entry it signed for: a revocation that
+-- arrives while the good response is being signed queues the certificate again.
+CREATE SEQUENCE ocsp_pending_versions;
+CREATE TABLE ocsp_pending (
+    serial  bytea PRIMARY KEY,
+    version bigint NOT NULL DEFAULT nextval('ocsp_pending_versions')
+);
+CREATE INDEX ocsp_pending_version ON ocsp_pending (version);
+CREATE FUNCTION certificates_queue_ocsp() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO ocsp_pending (serial) VALUES (NEW.serial)
+        ON CONFLICT (serial) DO UPDATE SET version = nextval('ocsp_pending_versions');
+    RETURN NULL;
+END
+$$;
+-- A root is its own issuer: nobody asks a responder about it.
+CREATE TRIGGER certificates_queue_ocsp AFTER INSERT OR UPDATE OF status ON certificates
+    FOR EACH ROW WHEN (NEW.status IN ('issued', 'revoked') AND NEW.purpose <> 'root')
+    EXECUTE FUNCTION certificates_queue_ocsp();
+INSERT INTO ocsp_pending (serial)
+    SELECT serial FROM certificates
+    WHERE status IN ('issued', 'revoked') AND purpose <> 'root' ORDER BY reserved_at;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
     {3, "audit_outbox", kAuditOutbox},
     {4, "tsa_tokens", kTsaSchema},
     {5, "tls-server certificates", kTlsServerCertificates},
+    {6, "ocsp_responses and ocsp_pending", kOcspResponses},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(
