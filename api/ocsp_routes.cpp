@@ -81,9 +81,8 @@ Response cacheable_get(const ocsp::Answer& answer, const Request& request, const
     response.headers.emplace_back("Last-Modified", format_http_date(answer.this_update));
     response.headers.emplace_back("ETag", etag);
     response.headers.emplace_back("Expires", format_http_date(answer.next_update));
-    response.headers.emplace_back(
-        "Cache-Control",
-        "max-age=" + std::to_string(max_age) + ", public, no-transform, must-revalidate");
+    response.headers.emplace_back("Cache-Control", "max-age=" + std::to_string(max_age) +
+                                                       ", public, no-transform, must-revalidate");
     return response;
 }
 
@@ -103,13 +102,13 @@ void add_ocsp_routes(Router& router, std::shared_ptr<ocsp::Responder> responder,
                 "the Content-Type header must be application/ocsp-request (RFC 6960 A.1)",
                 request.request_id);
         }
-        const ocsp::Answer answer = responder->answer(as_bytes(request.body),
-                                                      peer_address(request.remote));
+        const ocsp::Answer answer =
+            responder->answer(as_bytes(request.body), peer_address(request.remote));
         // RFC 5019 §6.2 relies on GET for caching; a POST answer is not to be stored.
         return uncacheable(ocsp_response(as_chars(answer.der)));
     };
-    for (const auto& [path, match] : {std::pair{"/ocsp", PathMatch::exact},
-                                      std::pair{"/ocsp/", PathMatch::prefix}}) {
+    for (const auto& [path, match] :
+         {std::pair{"/ocsp", PathMatch::exact}, std::pair{"/ocsp/", PathMatch::prefix}}) {
         Route route;
         route.method = http::verb::post;
         route.path = path;
@@ -132,10 +131,10 @@ void add_ocsp_routes(Router& router, std::shared_ptr<ocsp::Responder> responder,
         if (!der)
             return uncacheable(ocsp_response(kMalformedRequest));
         if (der->size() > max_request_bytes) {
-            return problem_response(problems::body_too_large,
-                                    "the OCSP request is over " +
-                                        std::to_string(max_request_bytes) + " bytes",
-                                    request.request_id);
+            return problem_response(
+                problems::body_too_large,
+                "the OCSP request is over " + std::to_string(max_request_bytes) + " bytes",
+                request.request_id);
         }
         const ocsp::Answer answer = responder->answer(*der, peer_address(request.remote));
         if (answer.cacheable)

@@ -1,11 +1,12 @@
 // The OCSP routes (api/ocsp_routes.*) over real HTTP on loopback, with a fake Responder that
 // records what reached it: the GET decoding, content types, limits, RFC 5019 caching headers
 // and 304, and clients that give up half way.
+#include "api/ocsp_routes.hpp"
+
 #include <openssl/ocsp.h>
 #include <openssl/sha.h>
 #include <sys/resource.h>
 
-#include "api/ocsp_routes.hpp"
 #include "tests/api/server_kit.hpp"
 
 namespace {
@@ -89,7 +90,8 @@ std::string as_string(const Bytes& bytes) {
 // The OCSPResponse's responseStatus, parsed by OpenSSL; -1 if it does not parse.
 int ocsp_status(const HttpResponse& response) {
     const auto* p = reinterpret_cast<const unsigned char*>(response.body().data());
-    OcspResponsePtr parsed(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(response.body().size())));
+    OcspResponsePtr parsed(
+        d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(response.body().size())));
     return parsed ? OCSP_response_status(parsed.get()) : -1;
 }
 
@@ -128,7 +130,8 @@ BOOST_FIXTURE_TEST_CASE(post_reaches_the_responder_and_is_not_cached, OcspFixtur
     const HttpResponse response =
         post(as_string(kRequest), "Application/OCSP-Request ; charset=binary");
     BOOST_CHECK_EQUAL(response.result_int(), 200u);
-    BOOST_CHECK_EQUAL(std::string(response[http::field::content_type]), "application/ocsp-response");
+    BOOST_CHECK_EQUAL(std::string(response[http::field::content_type]),
+                      "application/ocsp-response");
     BOOST_CHECK_EQUAL(response.body(), as_string(kAnswerDer));
     BOOST_CHECK_EQUAL(std::string(response[http::field::cache_control]), "no-store");
     BOOST_CHECK(response.find(http::field::etag) == response.end());
@@ -164,15 +167,13 @@ BOOST_FIXTURE_TEST_CASE(get_takes_raw_and_percent_encoded_base64, OcspFixture) {
 
 BOOST_FIXTURE_TEST_CASE(get_that_does_not_decode_is_malformed_request, OcspFixture) {
     for (const std::string target : {
-             "/ocsp",                        // nothing
-             "/ocsp/",                       // nothing
-             "/ocsp/MP__----____AQ==",       // the URL-safe alphabet (RFC 4648 §5)
+             "/ocsp",                           // nothing
+             "/ocsp/",                          // nothing
+             "/ocsp/MP__----____AQ==",          // the URL-safe alphabet (RFC 4648 §5)
              "/ocsp/MP//%20%20%20%20////AQ==",  // '+' written as a space
-             "/ocsp/MP//++++////AQ",         // padding missing
-             "/ocsp/MP//++++////AQ=%",       // broken escapes
-             "/ocsp/MP//++++////AQ=%3",
-             "/ocsp/MP//++++////AQ%3",
-             "/ocsp/MP//++++////A%zz",
+             "/ocsp/MP//++++////AQ",            // padding missing
+             "/ocsp/MP//++++////AQ=%",          // broken escapes
+             "/ocsp/MP//++++////AQ=%3", "/ocsp/MP//++++////AQ%3", "/ocsp/MP//++++////A%zz",
              "/ocsp/MP//++++////AQ%4=",
              "/ocsp/MP//++++%2525////AQ==",  // decoded once only: "%25" stays '%'
              "/ocsp/MP//++++////AQ==/",      // a trailing '/' is not base64 at the end
