@@ -95,7 +95,7 @@ void add_ocsp_routes(Router& router, std::shared_ptr<ocsp::Responder> responder,
 
     // POST: the body is the DER OCSPRequest (RFC 6960 A.1.1). Also on "/ocsp/", so that a client
     // configured with the URL and a trailing slash is served rather than told 405.
-    const Handler post = [responder, max_request_bytes](const Request& request) {
+    const Handler post = [responder](const Request& request) {
         if (!has_media_type(request.header(http::field::content_type), kRequestType)) {
             return problem_response(
                 problems::unsupported_media_type,
