@@ -147,6 +147,16 @@ BOOST_FIXTURE_TEST_CASE(post_reaches_the_responder_and_is_not_cached, OcspFixtur
     BOOST_CHECK_EQUAL(responder->calls(), 2u);
 }
 
+BOOST_FIXTURE_TEST_CASE(both_listeners_serve_it_anonymously, OcspFixture) {
+    TlsClient client(server.https_port(), {});
+    const auto response =
+        client.try_request(make_request(http::verb::get, "/ocsp/MP//++++////AQ=="));
+    BOOST_REQUIRE(response);
+    BOOST_CHECK_EQUAL(response->result_int(), 200u);
+    BOOST_CHECK_EQUAL(response->body(), as_string(kAnswerDer));
+    BOOST_CHECK(responder->last() == kRequest);
+}
+
 BOOST_FIXTURE_TEST_CASE(get_takes_raw_and_percent_encoded_base64, OcspFixture) {
     const std::string base64 = to_base64(kRequest);
     BOOST_REQUIRE_EQUAL(base64, "MP//++++////AQ==");  // '/', "//", '+' and '=' all in it
