@@ -79,6 +79,14 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
+// Whether a Content-Type value names `media_type` (lowercase "type/subtype"). RFC 9110 §8.3.1:
+// type and subtype are case-insensitive; parameters and the whitespace around them are ignored.
+bool has_media_type(std::string_view content_type, std::string_view media_type);
+
+// "203.0.113.7" of "203.0.113.7:51000", "::1" of "[::1]:51000": the peer (Request::remote) as
+// a service records it.
+std::string peer_address(std::string_view remote);
+
 enum class PathMatch : std::uint8_t {
     exact,   // the path equals the pattern
     prefix,  // the path starts with the pattern (plain string prefix: end it with '/')

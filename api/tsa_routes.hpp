@@ -28,7 +28,4 @@ void add_tsa_routes(Router& router, std::shared_ptr<tsa::Responder> responder,
 HealthCheck tsa_health_check(std::shared_ptr<const tsa::Responder> responder, const Clock& clock,
                              std::string unavailable_reason = "the TSA has no certificate");
 
-// "203.0.113.7" of "203.0.113.7:51000", "::1" of "[::1]:51000": the peer as recorded.
-std::string peer_address(std::string_view remote);
-
 }  // namespace signet::api
