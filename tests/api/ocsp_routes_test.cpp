@@ -15,7 +15,7 @@ namespace {
 const Bytes kAnswerDer = {0x30, 0x05, 'f', 'a', 'k', 'e', '!'};
 // An "OCSP request" whose base64 holds "//", "+" and "=": "MP//++++////AQ==".
 const Bytes kRequest = {0x30, 0xff, 0xff, 0xfb, 0xef, 0xbe, 0xff, 0xff, 0xff, 0x01};
-constexpr std::size_t kMaxRequestBytes = 64;
+constexpr std::size_t kMaxRequestBytes = 256;
 
 struct FakeResponder : ocsp::Responder {
     std::mutex mutex;
@@ -155,6 +155,46 @@ BOOST_FIXTURE_TEST_CASE(both_listeners_serve_it_anonymously, OcspFixture) {
     BOOST_CHECK_EQUAL(response->result_int(), 200u);
     BOOST_CHECK_EQUAL(response->body(), as_string(kAnswerDer));
     BOOST_CHECK(responder->last() == kRequest);
+}
+
+BOOST_FIXTURE_TEST_CASE(openssl_and_curl_get_the_responders_answer, OcspFixture) {
+    // A real signed response (OpenSSL as an offline responder for its own CA), served by the
+    // fake; the real clients must send the request intact and read the answer as OpenSSL does.
+    TempDir dir("signet-ocsp-routes");
+    const auto path = [&](const char* name) { return (dir / name).string(); };
+    const auto run = [](const std::vector<std::string>& argv) {
+        const auto result = signet::testing::run_command(argv);
+        BOOST_TEST_CONTEXT(argv[0] << " " << argv[1] << ": " << result.output) {
+            BOOST_REQUIRE_EQUAL(result.exit_code, 0);
+        }
+        return result.output;
+    };
+    run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "2", "-subj", "/CN=Routes Test CA", "-keyout", path("ca.key"), "-out",
+         path("ca.pem")});
+    signet::testing::write_file(dir / "index.txt", "V\t301231235959Z\t\t1234\tunknown\t/CN=x\n");
+    run({"openssl", "ocsp", "-issuer", path("ca.pem"), "-serial", "0x1234", "-no_nonce", "-reqout",
+         path("request.der")});
+    run({"openssl", "ocsp", "-index", path("index.txt"), "-rsigner", path("ca.pem"), "-rkey",
+         path("ca.key"), "-CA", path("ca.pem"), "-reqin", path("request.der"), "-respout",
+         path("response.der"), "-ndays", "1"});
+    const std::string request = signet::testing::read_file(dir / "request.der");
+    const std::string signed_response = signet::testing::read_file(dir / "response.der");
+    responder->next = {Bytes(signed_response.begin(), signed_response.end()), false, {}, {}};
+
+    const std::string url = "http://127.0.0.1:" + std::to_string(server.http_port()) + "/ocsp";
+    const std::string post = run({"openssl", "ocsp", "-issuer", path("ca.pem"), "-serial", "0x1234",
+                                  "-no_nonce", "-url", url, "-CAfile", path("ca.pem")});
+    BOOST_CHECK_NE(post.find("Response verify OK"), std::string::npos);
+    BOOST_CHECK_NE(post.find("0x1234: good"), std::string::npos);
+    BOOST_CHECK_EQUAL(as_string(responder->last()), request);
+
+    // GET with the base64 as curl sends it (raw '/', '+', '='), read back by OpenSSL.
+    run({"curl", "-fsS", "-o", path("got.der"), url + "/" + to_base64(as_bytes(request))});
+    const std::string got = run({"openssl", "ocsp", "-respin", path("got.der"), "-CAfile",
+                                 path("ca.pem"), "-issuer", path("ca.pem"), "-serial", "0x1234"});
+    BOOST_CHECK_NE(got.find("0x1234: good"), std::string::npos);
+    BOOST_CHECK_EQUAL(as_string(responder->last()), request);
 }
 
 BOOST_FIXTURE_TEST_CASE(get_takes_raw_and_percent_encoded_base64, OcspFixture) {
