@@ -298,22 +298,28 @@ void Refresher::run() {
     std::optional<std::chrono::steady_clock::time_point> counted_at;
     for (;;) {
         std::chrono::milliseconds sleep{0};
+        std::size_t signed_now = 0;
         try {
             pull();
-            const std::size_t n = refresh_once(kBatch);
-            if (n == 0 || !counted_at ||
-                std::chrono::steady_clock::now() - *counted_at >= kBacklogEvery) {
-                update_backlog();
-                counted_at = std::chrono::steady_clock::now();
-            }
+            signed_now = refresh_once(kBatch);
             backoff = 1s;
-            if (n == 0)
+            if (signed_now == 0)
                 sleep = idle_sleep_;
         } catch (const std::exception& e) {
             failures_.fetch_add(1, std::memory_order_relaxed);
             warn("ocsp: pre-signing paused (store or HSM unavailable), retrying", e.what());
             sleep = backoff;
             backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
+        }
+        // Also while signing fails (the HSM away): that is when the backlog grows.
+        if (signed_now == 0 || !counted_at ||
+            std::chrono::steady_clock::now() - *counted_at >= kBacklogEvery) {
+            try {
+                update_backlog();
+                counted_at = std::chrono::steady_clock::now();
+            } catch (const std::exception&) {
+                // The store is away: the figure stays as last counted.
+            }
         }
         std::unique_lock lock(mutex_);
         if (wake_.wait_for(lock, sleep, [this] { return stopping_; }))
