@@ -204,6 +204,29 @@ BOOST_AUTO_TEST_CASE(the_loop_reports_its_backlog_while_the_hsm_is_away_and_clea
     BOOST_CHECK_NE(metrics.render().find("signet_ocsp_presigned_total 8\n"), std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_hash_turned_on_later_is_pre_signed_once_the_loop_starts) {
+    Fixture f("refresher_new_hash");
+    auto sha256_only = settings();
+    sha256_only.presign_sha1 = false;
+    ocsp::PresignedCache first_cache;
+    ocsp::Refresher first(
+        {f.node.certificates, f.node.responses, first_cache, f.signer, f.clock, sha256_only});
+    const auto serials = insert_issued(f.database, 3);
+    BOOST_CHECK_EQUAL(first.refresh_once(10), 3u);
+    BOOST_CHECK(!f.node.responses.find(serials[0], "sha1").has_value());
+    BOOST_CHECK_EQUAL(f.node.responses.queue_missing(false, true), 0);
+    // Both hashes now (f.node's settings): the loop queues the three and signs both hashes.
+    f.node.refresher.set_idle_sleep(10ms);
+    f.node.refresher.start();
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (f.node.cache.size() < 6 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    f.node.refresher.stop();
+    for (const auto& serial : serials)
+        BOOST_CHECK(f.node.responses.find(serial, "sha1").has_value());
+    BOOST_CHECK_EQUAL(f.node.cache.size(), 6u);
+}
+
 BOOST_AUTO_TEST_CASE(the_store_away_fails_the_pass_and_the_next_one_recovers) {
     Fixture f("refresher_store_down");
     insert_issued(f.database, 2);
