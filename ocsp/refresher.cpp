@@ -16,9 +16,6 @@ using namespace std::chrono_literals;
 constexpr CertIdHash kHashes[] = {CertIdHash::sha1, CertIdHash::sha256};
 // A refresh point moves earlier by up to this share of it (see refresher.hpp).
 constexpr int kJitterDivisor = 10;
-// A notification listener that came back re-checks revocations from this long before it lost its
-// connection (the loss is noticed a little after it happened).
-constexpr auto kLossMargin = 1min;
 constexpr auto kMaxBackoff = 30s;
 constexpr auto kBacklogEvery = 5s;
 
@@ -221,51 +218,6 @@ std::size_t Refresher::certificate_changed(ByteView serial) {
     return count;
 }
 
-store::NotificationListener::Callbacks Refresher::listener_callbacks() {
-    store::NotificationListener::Callbacks callbacks;
-    callbacks.on_notification = [this](std::string_view payload) {
-        const auto colon = payload.rfind(':');
-        try {
-            if (colon == std::string_view::npos)
-                throw Error(Errc::invalid_argument, "no ':'");
-            certificate_changed(from_hex(payload.substr(colon + 1)));
-        } catch (const std::exception& e) {
-            failures_.fetch_add(1, std::memory_order_relaxed);
-            warn("ocsp: a certificate status notification was not applied", e.what());
-        }
-    };
-    callbacks.on_error = [this](std::string_view reason) {
-        {
-            std::lock_guard lock(lost_mutex_);
-            if (!lost_at_)
-                lost_at_ = deps_.clock.now();
-        }
-        warn("ocsp: certificate status notifications interrupted", reason);
-    };
-    callbacks.on_reconnect = [this] {
-        std::optional<Clock::time_point> since;
-        {
-            std::lock_guard lock(lost_mutex_);
-            since = lost_at_;
-        }
-        try {
-            if (since) {
-                for (const Bytes& serial : deps_.responses.revoked_since(*since - kLossMargin))
-                    certificate_changed(serial);
-            }
-            pull();
-            std::lock_guard lock(lost_mutex_);
-            lost_at_.reset();
-        } catch (const std::exception& e) {
-            // lost_at_ stays: the next reconnection tries again, and the loop's pull and the
-            // queue cover the rest.
-            failures_.fetch_add(1, std::memory_order_relaxed);
-            warn("ocsp: catching up after the notifications came back failed", e.what());
-        }
-    };
-    return callbacks;
-}
-
 void Refresher::update_backlog() {
     const auto now = deps_.clock.now();
     const auto queued = deps_.responses.queued();
@@ -296,24 +248,38 @@ void Refresher::run() {
     std::chrono::milliseconds backoff = 1s;
     // Counting the backlog reads the whole queue: not on every pass of a busy loop.
     std::optional<std::chrono::steady_clock::time_point> counted_at;
+    try {
+        deps_.responses.queue_missing(deps_.settings.presign_sha1, deps_.settings.presign_sha256);
+    } catch (const std::exception& e) {
+        // Only what the trigger cannot know is left out (see queue_missing); live signing
+        // answers those certificates meanwhile.
+        failures_.fetch_add(1, std::memory_order_relaxed);
+        warn("ocsp: could not queue the certificates without a pre-signed response", e.what());
+    }
     for (;;) {
         std::chrono::milliseconds sleep{0};
+        std::size_t signed_now = 0;
         try {
             pull();
-            const std::size_t n = refresh_once(kBatch);
-            if (n == 0 || !counted_at ||
-                std::chrono::steady_clock::now() - *counted_at >= kBacklogEvery) {
-                update_backlog();
-                counted_at = std::chrono::steady_clock::now();
-            }
+            signed_now = refresh_once(kBatch);
             backoff = 1s;
-            if (n == 0)
+            if (signed_now == 0)
                 sleep = idle_sleep_;
         } catch (const std::exception& e) {
             failures_.fetch_add(1, std::memory_order_relaxed);
             warn("ocsp: pre-signing paused (store or HSM unavailable), retrying", e.what());
             sleep = backoff;
             backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
+        }
+        // Also while signing fails (the HSM away): that is when the backlog grows.
+        if (signed_now == 0 || !counted_at ||
+            std::chrono::steady_clock::now() - *counted_at >= kBacklogEvery) {
+            try {
+                update_backlog();
+                counted_at = std::chrono::steady_clock::now();
+            } catch (const std::exception&) {
+                // The store is away: the figure stays as last counted.
+            }
         }
         std::unique_lock lock(mutex_);
         if (wake_.wait_for(lock, sleep, [this] { return stopping_; }))

@@ -70,7 +70,8 @@ class Refresher {
     // certificate revoked since it was lost and pulls (NOTIFYs sent meanwhile are gone).
     store::NotificationListener::Callbacks listener_callbacks();
 
-    // The background loop: pull, refresh_once, and a short sleep when nothing is due.
+    // The background loop: first queues what lacks a response in a pre-signed hash (a hash just
+    // turned on), then pull, refresh_once, and a short sleep when nothing is due.
     void start();
     void stop() noexcept;
 

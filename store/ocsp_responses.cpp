@@ -62,6 +62,14 @@ constexpr Statement kRevokedSince{
     "ocsp_responses.revoked_since",
     "SELECT serial FROM certificates WHERE status = 'revoked' AND revoked_at >= $1::timestamptz"};
 
+constexpr Statement kQueueMissing{
+    "ocsp_responses.queue_missing",
+    "INSERT INTO ocsp_pending (serial) SELECT c.serial FROM certificates c "
+    "WHERE c.status IN ('issued', 'revoked') AND c.purpose <> 'root' AND ("
+    "($1::boolean AND NOT EXISTS (SELECT 1 FROM ocsp_responses r WHERE r.serial = c.serial "
+    "AND r.hash = 'sha1')) OR ($2::boolean AND NOT EXISTS (SELECT 1 FROM ocsp_responses r "
+    "WHERE r.serial = c.serial AND r.hash = 'sha256'))) ON CONFLICT (serial) DO NOTHING"};
+
 constexpr std::size_t kPage = 5000;
 
 StoredOcspResponse response_from(const Row& row) {
@@ -167,6 +175,12 @@ std::int64_t PostgresOcspResponses::changed_after(
     std::int64_t after, const std::function<void(StoredOcspResponse&&)>& row) {
     const Param params[] = {Param(after)};
     return std::max(after, stream("WHERE change > $1::bigint ORDER BY change", params, row));
+}
+
+std::int64_t PostgresOcspResponses::queue_missing(bool sha1, bool sha256) {
+    return database_.with_connection([&](Connection& c) {
+        return static_cast<std::int64_t>(c.exec(kQueueMissing, {sha1, sha256}).affected_rows());
+    });
 }
 
 std::optional<std::int64_t> PostgresOcspResponses::queued_version(ByteView serial) {

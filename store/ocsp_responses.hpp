@@ -72,6 +72,11 @@ class OcspResponseStore {
     // signed.
     virtual std::int64_t changed_after(std::int64_t after,
                                        const std::function<void(StoredOcspResponse&&)>& row) = 0;
+    // Queues every certificate (issued or revoked, not a root) that lacks a stored response in
+    // a hash asked for: at a node's start, for what the trigger cannot know (a hash newly
+    // pre-signed, a CA that got its responder since). Reads the whole certificates table once.
+    // Returns how many were queued.
+    virtual std::int64_t queue_missing(bool sha1, bool sha256) = 0;
     // The queue entry of `serial`, if queued.
     virtual std::optional<std::int64_t> queued_version(ByteView serial) = 0;
     // Serials of certificates revoked at or after `since`: what a node deaf to notifications
@@ -94,6 +99,7 @@ class PostgresOcspResponses final : public OcspResponseStore {
                        const std::function<void(StoredOcspResponse&&)>& row) override;
     std::int64_t changed_after(std::int64_t after,
                                const std::function<void(StoredOcspResponse&&)>& row) override;
+    std::int64_t queue_missing(bool sha1, bool sha256) override;
     std::optional<std::int64_t> queued_version(ByteView serial) override;
     std::vector<Bytes> revoked_since(Clock::time_point since) override;
 

@@ -95,6 +95,14 @@ BOOST_AUTO_TEST_CASE(a_revocation_through_one_node_is_served_revoked_by_both) {
                            << " ms");
     }
     BOOST_CHECK(!a.revoked(serials[0]));
+    // Nothing is due any more: the backlog on /metrics comes down to 0.
+    MetricsRegistry metrics;
+    a.refresher.register_metrics(metrics);
+    a.cache.register_metrics(metrics);
+    wait_until([&] { return a.refresher.backlog() == 0; });
+    const auto text = metrics.render();
+    BOOST_CHECK_NE(text.find("signet_ocsp_refresh_backlog 0\n"), std::string::npos);
+    BOOST_CHECK_NE(text.find("signet_ocsp_cache_certificates 50\n"), std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

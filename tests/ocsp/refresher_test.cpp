@@ -4,6 +4,7 @@
 #include "ocsp/refresher.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <thread>
 
 #include "ocsp/response_summary.hpp"
 #include "tests/ocsp/test_signer.hpp"
@@ -177,6 +178,55 @@ BOOST_AUTO_TEST_CASE(the_hsm_away_keeps_the_queue_and_a_ca_without_responder_is_
     BOOST_CHECK_EQUAL(f.node.cache.certificates(), 4u);
 }
 
+BOOST_AUTO_TEST_CASE(the_loop_reports_its_backlog_while_the_hsm_is_away_and_clears_it) {
+    Fixture f("refresher_backlog");
+    MetricsRegistry metrics;
+    f.node.refresher.register_metrics(metrics);
+    f.node.refresher.set_idle_sleep(10ms);
+    insert_issued(f.database, 4);
+    f.signer.set_available(false);
+    f.node.refresher.start();
+    auto wait_for = [&](std::size_t backlog) {
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (f.node.refresher.backlog() != backlog && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(10ms);
+    };
+    wait_for(4);
+    BOOST_CHECK_EQUAL(f.node.refresher.backlog(), 4u);
+    BOOST_CHECK_NE(metrics.render().find("signet_ocsp_refresh_backlog 4\n"), std::string::npos);
+    BOOST_CHECK_EQUAL(f.node.cache.size(), 0u);
+    // The HSM back: the loop (after its backoff) signs them all.
+    f.signer.set_available(true);
+    wait_for(0);
+    f.node.refresher.stop();
+    BOOST_CHECK_EQUAL(f.node.refresher.backlog(), 0u);
+    BOOST_CHECK_EQUAL(f.node.cache.size(), 8u);
+    BOOST_CHECK_NE(metrics.render().find("signet_ocsp_presigned_total 8\n"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_hash_turned_on_later_is_pre_signed_once_the_loop_starts) {
+    Fixture f("refresher_new_hash");
+    auto sha256_only = settings();
+    sha256_only.presign_sha1 = false;
+    ocsp::PresignedCache first_cache;
+    ocsp::Refresher first(
+        {f.node.certificates, f.node.responses, first_cache, f.signer, f.clock, sha256_only});
+    const auto serials = insert_issued(f.database, 3);
+    BOOST_CHECK_EQUAL(first.refresh_once(10), 3u);
+    BOOST_CHECK(!f.node.responses.find(serials[0], "sha1").has_value());
+    BOOST_CHECK_EQUAL(f.node.responses.queue_missing(false, true), 0);
+    // Both hashes now (f.node's settings): the loop queues the three and signs both hashes.
+    f.node.refresher.set_idle_sleep(10ms);
+    f.node.refresher.start();
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (f.node.cache.size() < 6 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    f.node.refresher.stop();
+    for (const auto& serial : serials)
+        BOOST_CHECK(f.node.responses.find(serial, "sha1").has_value());
+    BOOST_CHECK_EQUAL(f.node.cache.size(), 6u);
+}
+
 BOOST_AUTO_TEST_CASE(the_store_away_fails_the_pass_and_the_next_one_recovers) {
     Fixture f("refresher_store_down");
     insert_issued(f.database, 2);
@@ -187,6 +237,17 @@ BOOST_AUTO_TEST_CASE(the_store_away_fails_the_pass_and_the_next_one_recovers) {
     ocsp::Refresher refresher({f.node.certificates, down, cache, f.signer, f.clock, settings()});
     expect_error([&] { refresher.refresh_once(10); }, Errc::unavailable, "database unavailable");
     expect_error([&] { refresher.load(); }, Errc::unavailable, "database unavailable");
+    // The loop survives it: counts the failures, backs off, and stops when told.
+    MetricsRegistry metrics;
+    refresher.register_metrics(metrics);
+    refresher.start();
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (metrics.render().find("signet_ocsp_refresh_failures_total 0") != std::string::npos &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    refresher.stop();
+    BOOST_CHECK_EQUAL(metrics.render().find("signet_ocsp_refresh_failures_total 0"),
+                      std::string::npos);
     BOOST_CHECK_EQUAL(f.node.refresher.refresh_once(10), 4u);
 }
 
