@@ -12,7 +12,9 @@
 #include <thread>
 
 #include "api/ca_routes.hpp"
+#include "api/ocsp_routes.hpp"
 #include "api/server.hpp"
+#include "api/signetd_ocsp.hpp"
 #include "api/signetd_wiring.hpp"
 #include "api/tsa_routes.hpp"
 #include "audit/log.hpp"
@@ -184,9 +186,16 @@ int serve(const std::string& config_path) {
     }
     api::add_tsa_routes(router, tsa_responder, tsa_unavailable);
 
+    // OCSP (RFC 6960, RFC 5019): every certificate's response pre-signed and kept in memory,
+    // re-signed on revocation at any node (LISTEN), the responder certificates renewed ahead.
+    OcspNode ocsp_node({config, token, db, dsn, certificates, audit, clock, log, *metrics});
+    ocsp_node.start();
+    api::add_ocsp_routes(router, ocsp_node.responder(), config.ocsp.max_request_bytes, clock);
+
     register_metrics(*metrics, *token, db, clock);
     auto checks = health_checks(*token, db, clock);
     checks.push_back(api::tsa_health_check(tsa_responder, clock, tsa_unavailable));
+    checks.push_back(ocsp_node.health_check());
     api::ServerContext context{client_directory(config), metrics, log, access_log,
                                std::move(checks)};
     api::Server server(server_options(config, *token), std::move(router), std::move(context));
@@ -212,6 +221,7 @@ int serve(const std::string& config_path) {
         std::_Exit(to_exit_code(ExitStatus::failure));
     }
 
+    ocsp_node.stop();
     crl_refresher.request_stop();
     crl_refresher.join();
     audit_drainer.request_stop();
