@@ -111,6 +111,11 @@ struct Route {
     // which saves two thread hand-offs per request.
     bool runs_on_io_thread = false;
     Handler handler{};
+    // When set, tried first on the connection's I/O thread: a response is the answer, nullopt
+    // hands the request to `handler` where it is placed. For a route whose common case needs
+    // nothing that waits (an OCSP response held in memory) while the rest may. It must never
+    // block; an exception counts as nullopt.
+    std::function<std::optional<Response>(const Request&)> io_thread_attempt{};
 };
 
 }  // namespace signet::api

@@ -116,6 +116,15 @@ void add_ocsp_routes(Router& router, std::shared_ptr<ocsp::Responder> responder,
         route.listeners = ListenerSet::both();
         route.max_body_bytes = max_request_bytes;  // beyond: 413 before the body is read
         route.handler = post;
+        // The common case, a pre-signed response held in memory, is answered on the I/O thread.
+        route.io_thread_attempt = [responder](const Request& request) -> std::optional<Response> {
+            if (!has_media_type(request.header(http::field::content_type), kRequestType))
+                return std::nullopt;
+            auto answer = responder->answer_from_memory(as_bytes(request.body));
+            if (!answer)
+                return std::nullopt;
+            return uncacheable(ocsp_response(as_chars(answer->der)));
+        };
         router.add(std::move(route));
     }
 
@@ -141,9 +150,23 @@ void add_ocsp_routes(Router& router, std::shared_ptr<ocsp::Responder> responder,
             return cacheable_get(answer, request, clock);
         return uncacheable(ocsp_response(as_chars(answer.der)));
     };
+    // The common case, a pre-signed response held in memory, is answered on the I/O thread.
+    get.io_thread_attempt = [responder, max_request_bytes,
+                             &clock](const Request& request) -> std::optional<Response> {
+        const auto der = decode_ocsp_get_path(request.path.substr(kGetPrefix.size()));
+        if (!der || der->size() > max_request_bytes)
+            return std::nullopt;
+        auto answer = responder->answer_from_memory(*der);
+        if (!answer)
+            return std::nullopt;
+        if (answer->cacheable)
+            return cacheable_get(*answer, request, clock);
+        return uncacheable(ocsp_response(as_chars(answer->der)));
+    };
     router.add(get);
 
     Route bare = std::move(get);
+    bare.io_thread_attempt = nullptr;
     bare.path = "/ocsp";
     bare.match = PathMatch::exact;
     bare.handler = [](const Request&) { return uncacheable(ocsp_response(kMalformedRequest)); };

@@ -72,6 +72,16 @@ inline void Session<Derived>::handle() {
     const Placement placement = state_->placement[match_.route_index];
     if (placement == Placement::io_thread)
         return finish(route, call_handler(route, view));
+    if (route.io_thread_attempt) {
+        std::optional<Response> answered;
+        try {
+            answered = route.io_thread_attempt(view);
+        } catch (...) {
+            // The handler decides it on the pool, and says why.
+        }
+        if (answered)
+            return finish(route, std::move(*answered));
+    }
     // On a pool. Until the response comes back, the connection starts no other operation,
     // so the parser, client and request id the view points into stay as they are.
     state_->handlers_running.fetch_add(1, std::memory_order_relaxed);

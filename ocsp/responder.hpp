@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "common/bytes.hpp"
@@ -29,6 +30,15 @@ class Responder {
     // unsigned malformedRequest, an issuer Signet does not serve unauthorized, a store or HSM that
     // cannot answer tryLater (RFC 6960 §2.3). Throws only on a programming error.
     virtual Answer answer(ByteView request_der, std::string_view client) = 0;
+    // The answer if it can be given from memory alone (a pre-signed response held for the one
+    // CertID asked, without a nonce to echo); nullopt otherwise — then answer() is called, on a
+    // thread that may wait. Never blocks (no store, no HSM, no lock held long), so the HTTP layer
+    // calls it on its I/O thread and saves the hand-off to a worker and back for the common case
+    // (RFC 5019 §2.1.1: clients send one CertID and no nonce). Never throws.
+    virtual std::optional<Answer> answer_from_memory(ByteView request_der) noexcept {
+        (void)request_der;
+        return std::nullopt;
+    }
 };
 
 }  // namespace signet::ocsp

@@ -181,6 +181,23 @@ std::shared_ptr<const ResponderKeys::Identity> ResponderKeys::lookup(Match match
     return find_in(table);
 }
 
+std::shared_ptr<const ResponderKeys::Identity> ResponderKeys::find_loaded(
+    const CertIdQuery& id, Clock::time_point now) const {
+    std::shared_ptr<const Table> table;
+    {
+        std::lock_guard lock(mutex_);
+        table = table_;
+    }
+    if (!table)
+        return nullptr;
+    for (const auto& [name, identity] : *table) {
+        if (issuer_name_hash(*identity, id.hash) == id.issuer_name_hash &&
+            issuer_key_hash(*identity, id.hash) == id.issuer_key_hash)
+            return responder_state(*identity, now) == ResponderState::ready ? identity : nullptr;
+    }
+    return nullptr;
+}
+
 std::shared_ptr<const ResponderKeys::Identity> ResponderKeys::find(const CertIdQuery& id) {
     return lookup([&](const Identity& identity) {
         return issuer_name_hash(identity, id.hash) == id.issuer_name_hash &&

@@ -53,6 +53,10 @@ class ResponderKeys {
     std::shared_ptr<const Identity> find(const CertIdQuery& id);
     // The same by CA name.
     std::shared_ptr<const Identity> for_ca(const std::string& ca_name);
+    // The CA the CertID names in the table as loaded, with a responder valid at `now`; nullptr
+    // otherwise. Never reads the store or the HSM (for StatusResponder::answer_from_memory,
+    // which runs on an I/O thread).
+    std::shared_ptr<const Identity> find_loaded(const CertIdQuery& id, Clock::time_point now) const;
     // Reads the CAs and their ocsp:{ca} certificates again (after a renewal). Throws the store's
     // or the HSM's error and keeps the previous table.
     void reload();

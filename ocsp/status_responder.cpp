@@ -102,6 +102,40 @@ Answer StatusResponder::answer(ByteView request_der, std::string_view client) {
     return count(std::move(answer), refused, false);
 }
 
+std::optional<Answer> StatusResponder::answer_from_memory(ByteView request_der) noexcept {
+    try {
+        if (request_der.size() > deps_.settings.max_request_bytes)
+            return std::nullopt;
+        const DecodedRequest request =
+            decode_request(request_der, deps_.settings.max_certificates_per_request);
+        if (request.ids.size() != 1 || (request.nonce && deps_.settings.live_nonce))
+            return std::nullopt;
+        const Clock::time_point now = deps_.clock.now();
+        if (!deps_.keys.find_loaded(request.ids.front(), now))
+            return std::nullopt;
+        auto answer = cached(request.ids.front(), now);
+        if (answer)
+            count({}, ResponseStatus::successful, true);
+        return answer;
+    } catch (...) {
+        // Whatever went wrong, answer() decides it (and says why) on a worker.
+        return std::nullopt;
+    }
+}
+
+std::optional<Answer> StatusResponder::cached(const CertIdQuery& id, Clock::time_point now) {
+    // The cache is keyed by serial (unique across Signet's CAs); the hit must also name the
+    // CA this CertID names, or a request pairing one CA's hashes with another's serial would get
+    // the other CA's answer instead of `unknown`. The CertID is in the response's DER as is.
+    auto hit = deps_.cache.find(ResponseKey{id.serial, id.hash}, now);
+    if (!hit)
+        return std::nullopt;
+    const Bytes cert_id = cert_id_der(id);
+    if (std::ranges::search(hit->der, cert_id).begin() == hit->der.end())
+        return std::nullopt;
+    return Answer{std::move(hit->der), true, hit->this_update, hit->next_update};
+}
+
 Answer StatusResponder::answer_decoded(const DecodedRequest& request, std::string_view client,
                                        Clock::time_point now, bool& from_cache) {
     // Every CertID's issuer must be a CA served here, and all the same one: one response has one
@@ -131,14 +165,9 @@ Answer StatusResponder::answer_one(const CertIdQuery& id, const ResponderKeys::I
                                    std::string_view client, Clock::time_point now,
                                    bool& from_cache) {
     const ResponseKey key{id.serial, id.hash};
-    // The cache is keyed by serial (unique across Signet's CAs); the hit must also name the
-    // CA this CertID names, or a request pairing one CA's hashes with another's serial would get
-    // the other CA's answer instead of `unknown`. The CertID is in the response's DER as is.
-    const Bytes cert_id = cert_id_der(id);
-    if (auto cached = deps_.cache.find(key, now);
-        cached && std::ranges::search(cached->der, cert_id).begin() != cached->der.end()) {
+    if (auto hit = cached(id, now)) {
         from_cache = true;
-        return {std::move(cached->der), true, cached->this_update, cached->next_update};
+        return std::move(*hit);
     }
     if (!take_live_token(client, now))
         throw Refusal{ResponseStatus::try_later};

@@ -48,6 +48,9 @@ class StatusResponder final : public Responder {
     explicit StatusResponder(Dependencies dependencies);
 
     Answer answer(ByteView request_der, std::string_view client) override;
+    // A pre-signed hit for a request of one CertID without a nonce (or with one when
+    // ocsp.live_nonce is off), its CA's responder loaded and valid; nullopt for anything else.
+    std::optional<Answer> answer_from_memory(ByteView request_der) noexcept override;
 
     // signet_ocsp_responses_total{status, source}: status is the responseStatus sent
     // (successful, malformedRequest, internalError, tryLater, unauthorized), source "cache" for
@@ -58,6 +61,8 @@ class StatusResponder final : public Responder {
   private:
     Answer answer_decoded(const DecodedRequest& request, std::string_view client,
                           Clock::time_point now, bool& from_cache);
+    // The cache's response for `id` if it holds one about this very CertID (see answer_one).
+    std::optional<Answer> cached(const CertIdQuery& id, Clock::time_point now);
     Answer answer_one(const CertIdQuery& id, const ResponderKeys::Identity& identity,
                       std::string_view client, Clock::time_point now, bool& from_cache);
     Answer answer_live(const DecodedRequest& request, const ResponderKeys::Identity& identity,

@@ -22,6 +22,16 @@ struct FakeResponder : ocsp::Responder {
     std::vector<Bytes> requests;
     std::vector<std::string> clients;
     ocsp::Answer next{kAnswerDer, false, {}, {}};
+    // What answer_from_memory gives (nullopt: everything goes to answer()), and how often asked.
+    std::optional<ocsp::Answer> in_memory;
+    std::atomic<std::size_t> memory_calls{0};
+
+    std::optional<ocsp::Answer> answer_from_memory(ByteView request_der) noexcept override {
+        (void)request_der;
+        ++memory_calls;
+        std::lock_guard lock(mutex);
+        return in_memory;
+    }
 
     ocsp::Answer answer(ByteView request_der, std::string_view client) override {
         std::lock_guard lock(mutex);
@@ -124,6 +134,28 @@ double process_cpu_seconds() {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(api_ocsp_routes)
+
+BOOST_FIXTURE_TEST_CASE(an_answer_held_in_memory_is_served_without_answer_and_alike, OcspFixture) {
+    cacheable_answer();
+    {
+        std::lock_guard lock(responder->mutex);
+        responder->in_memory = responder->next;
+    }
+    const HttpResponse got = get("/ocsp/MP//++++////AQ==");
+    BOOST_CHECK_EQUAL(got.result_int(), 200u);
+    BOOST_CHECK_EQUAL(got.body(), as_string(kAnswerDer));
+    BOOST_CHECK(got.find(http::field::etag) != got.end());
+    BOOST_CHECK_EQUAL(std::string(got[http::field::cache_control]).substr(0, 8), "max-age=");
+    const HttpResponse posted = post(as_string(kRequest), "application/ocsp-request");
+    BOOST_CHECK_EQUAL(posted.body(), as_string(kAnswerDer));
+    BOOST_CHECK_EQUAL(std::string(posted[http::field::cache_control]), "no-store");
+    // Both came from memory: answer() was never called.
+    BOOST_CHECK_EQUAL(responder->calls(), 0u);
+    BOOST_CHECK_EQUAL(responder->memory_calls.load(), 2u);
+    // A wrong content type is never answered from memory: 415 as before.
+    BOOST_CHECK_EQUAL(post(as_string(kRequest), "text/plain").result_int(), 415u);
+    BOOST_CHECK_EQUAL(responder->memory_calls.load(), 2u);
+}
 
 BOOST_FIXTURE_TEST_CASE(post_reaches_the_responder_and_is_not_cached, OcspFixture) {
     // RFC 9110 §8.3.1: the type is case-insensitive, parameters are allowed.

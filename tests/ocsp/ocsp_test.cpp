@@ -87,6 +87,34 @@ BOOST_AUTO_TEST_CASE(good_in_sha1_and_sha256_signed_by_key_verified_by_openssl_t
         metrics);
 }
 
+BOOST_AUTO_TEST_CASE(answer_from_memory_gives_only_a_held_pre_signed_response) {
+    OcspFixture f(SoftHsm::instance().open_new_token("ocsp"), "ocsp_memory");
+    f.issue();
+    const Bytes request = f.request(f.pem("issuing"), {"-cert", f.leaf("leaf"), "-no_nonce"});
+    // Nothing held yet: nullopt (the responder's keys are not even loaded), and nothing signed.
+    BOOST_CHECK(!f.responder->answer_from_memory(request));
+    BOOST_CHECK_EQUAL(f.cache.offers(), 0u);
+    const auto signed_live = f.responder->answer(request, "10.0.0.1");
+    BOOST_REQUIRE(signed_live.cacheable);
+    // Now held: the same bytes, cacheable, counted as served from the cache.
+    const auto held = f.responder->answer_from_memory(request);
+    BOOST_REQUIRE(held.has_value());
+    BOOST_CHECK(held->der == signed_live.der);
+    BOOST_CHECK(held->cacheable);
+    BOOST_CHECK(held->next_update == signed_live.next_update);
+    BOOST_CHECK_MESSAGE(
+        contains(f.metrics.render(),
+                 "signet_ocsp_responses_total{status=\"successful\",source=\"cache\"} 1"),
+        f.metrics.render());
+    // A nonce to echo, two CertIDs, or bytes that do not decode: left to answer().
+    BOOST_CHECK(!f.responder->answer_from_memory(
+        f.request(f.pem("issuing"), {"-cert", f.leaf("leaf"), "-nonce"})));
+    BOOST_CHECK(!f.responder->answer_from_memory(f.request(
+        f.pem("issuing"), {"-cert", f.leaf("leaf"), "-cert", f.leaf("leaf"), "-no_nonce"})));
+    BOOST_CHECK(!f.responder->answer_from_memory(as_bytes(std::string("garbage"))));
+    BOOST_CHECK_EQUAL(f.cache.offers(), 1u);
+}
+
 BOOST_AUTO_TEST_CASE(revoked_with_its_time_and_reason) {
     OcspFixture f(SoftHsm::instance().open_new_token("ocsp"), "ocsp_revoked");
     const auto issued = f.issue();
