@@ -23,9 +23,11 @@ namespace {
 // The channel the CA notifies on each change of a certificate's status (ca/authority.cpp).
 constexpr const char* kStatusChannel = "signet_certificate_status";
 
-// How often the renewal loop looks at the responder certificates: renewal happens
-// responder_renew_before_days ahead, so an hour is early enough and costs one query.
-constexpr auto kRenewalCheckInterval = std::chrono::hours(1);
+// How often the renewal loop looks at the responder certificates and reloads the responder keys.
+// Renewal happens responder_renew_before_days ahead, so this is early enough for it; the reload
+// is what makes a responder renewed, revoked or replaced through another node (or signetctl)
+// take effect here within this interval.
+constexpr auto kRenewalCheckInterval = std::chrono::minutes(10);
 
 }  // namespace
 
@@ -88,11 +90,9 @@ void OcspNode::start() {
                 const auto renewed = ca::renew_ocsp_responders(
                     {*p.deps.token, p.deps.database, p.deps.certificates, p.deps.audit,
                      p.deps.clock, p.deps.config.ocsp});
-                if (!renewed.empty()) {
-                    p.keys.reload();
-                    for (const auto& ca : renewed)
-                        p.deps.log->info("ocsp responder certificate renewed", {{"ca", ca}});
-                }
+                for (const auto& ca : renewed)
+                    p.deps.log->info("ocsp responder certificate renewed", {{"ca", ca}});
+                p.keys.reload();
             } catch (const std::exception& e) {
                 p.deps.log->warn("ocsp responder renewal failed", {{"error", e.what()}});
             }

@@ -1,11 +1,20 @@
 #include "ocsp/hsm_signer.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "common/error.hpp"
 #include "ocsp/response.hpp"
 
 namespace signet::ocsp {
+
+Clock::time_point next_update_for(const ResponderKeys::Identity& identity,
+                                  Clock::time_point this_update, std::chrono::seconds validity) {
+    const Clock::time_point next = this_update + validity;
+    if (identity.responder_not_after)
+        return std::min(next, whole_seconds(*identity.responder_not_after));
+    return next;
+}
 
 SingleStatus single_status(const ResponderKeys::Identity& identity,
                            const store::CertificateRecord& certificate, CertIdHash hash,
@@ -26,7 +35,7 @@ SingleStatus single_status(const ResponderKeys::Identity& identity,
     // RFC 5019 §2.2.4: thisUpdate and nextUpdate both present; whole seconds, since that is
     // what the GeneralizedTime carries and what the cache must advertise (Last-Modified).
     single.this_update = whole_seconds(now);
-    single.next_update = single.this_update + validity;
+    single.next_update = next_update_for(identity, single.this_update, validity);
     return single;
 }
 

@@ -30,6 +30,12 @@ class HsmResponseSigner final : public ResponseSigner {
 // The SingleResponse that `certificate` (issued or revoked) gets from `identity`'s responder:
 // thisUpdate `now` and nextUpdate `now + validity`, both whole seconds. Errc::internal for any
 // other status.
+// nextUpdate of a response signed now by `identity`'s responder: `validity` after thisUpdate, but
+// never past the responder certificate's notAfter (a client rejects a response its signer's
+// certificate no longer covers, RFC 6960 §4.2.2.2 and RFC 5280 §6.1.3: so would a cache).
+Clock::time_point next_update_for(const ResponderKeys::Identity& identity,
+                                  Clock::time_point this_update, std::chrono::seconds validity);
+
 SingleStatus single_status(const ResponderKeys::Identity& identity,
                            const store::CertificateRecord& certificate, CertIdHash hash,
                            Clock::time_point now, std::chrono::seconds validity);

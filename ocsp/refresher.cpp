@@ -137,7 +137,8 @@ std::size_t Refresher::refresh_once(std::size_t max) {
     const auto point = refresh_point();
     const auto jitter = point / kJitterDivisor;
     // The earliest any certificate's refresh point can be: the query's bound.
-    const auto due = deps_.responses.due(now - point + jitter, max);
+    const auto due = deps_.responses.due(
+        now - point + jitter, max, std::chrono::duration_cast<std::chrono::microseconds>(jitter));
     std::vector<const store::DueCertificate*> chosen;
     for (const auto& d : due) {
         if (!d.queued_version && d.oldest) {

@@ -94,12 +94,23 @@ std::shared_ptr<const ResponderKeys::Identity> ResponderKeys::load(const store::
     // Without a certificate that is signed and not revoked, or without a key label, there is no
     // responder (its CertIDs are answered unauthorized) rather than an error for every CA.
     if (service && service->der && service->key_label && service->status == "issued") {
-        identity->responder_certificate =
-            certificate(*service->der, "responder certificate of '" + ca.name + "'");
-        identity->key = responder_bridge_key(token_->find_key(*service->key_label));
-        identity->responder_not_before = service->not_before;
-        identity->responder_not_after = service->not_after;
-        identity->responder_serial = service->serial;
+        // A key the token does not hold (deleted, or a ceremony on another token) leaves this CA
+        // without a responder; the token itself failing is an error for every CA (tryLater).
+        std::shared_ptr<const hsm::Signer> key;
+        try {
+            key = token_->find_key(*service->key_label);
+        } catch (const Error& e) {
+            if (e.code() != Errc::not_found)
+                throw;
+        }
+        if (key) {
+            identity->responder_certificate =
+                certificate(*service->der, "responder certificate of '" + ca.name + "'");
+            identity->key = responder_bridge_key(key);
+            identity->responder_not_before = service->not_before;
+            identity->responder_not_after = service->not_after;
+            identity->responder_serial = service->serial;
+        }
     }
     return identity;
 }

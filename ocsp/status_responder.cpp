@@ -209,7 +209,8 @@ SingleStatus StatusResponder::status_of(const CertIdQuery& id,
         // row of another CA, or a reserved or abandoned one (never signed: no certificate).
         single.status = CertStatus::unknown;
         single.this_update = whole_seconds(now);
-        single.next_update = single.this_update + deps_.settings.response_validity;
+        single.next_update =
+            next_update_for(identity, single.this_update, deps_.settings.response_validity);
     }
     single.id = id;  // the CertID exactly as asked
     return single;

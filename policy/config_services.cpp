@@ -215,6 +215,10 @@ void read_ocsp(Map& map, OcspSettings& out) {
                   "a number of CertIDs");
     // RFC 5019 §5: a GET URL of at most 255 bytes; POSTs of a few CertIDs stay well under 4 KiB.
     read_unsigned(map, "max_request_bytes", out.max_request_bytes, 64, 65536, "a size in bytes");
+    // Accepted and unused since the responder was built: each CA's responder key is the one its
+    // ocsp:{ca} certificate record names. So a signet.yaml written for an earlier version loads.
+    std::string unused_key_label;
+    read_nonempty_string(map, "key_label", unused_key_label);
     read_bool(map, "live_nonce", out.live_nonce);
     Map live = map.section("live_signing");
     read_unsigned(live, "per_client_per_second", out.live_per_client_per_second, 1, 100000,

@@ -45,6 +45,8 @@ constexpr Statement kDueAged{
     "SELECT " SIGNET_DUE_COLUMNS
     ", o.oldest FROM (SELECT serial, min(this_update) AS oldest FROM "
     "(SELECT serial, this_update FROM ocsp_responses WHERE this_update < $1::timestamptz "
+    "AND this_update < $1::timestamptz - ($3::bigint * (256 - get_byte(serial, length(serial) - 1)) "
+    "/ 256) * interval '1 microsecond' "
     "ORDER BY this_update LIMIT $2) a GROUP BY serial) o JOIN certificates c USING (serial) "
     "ORDER BY o.oldest"};
 constexpr Statement kQueued{"ocsp_responses.queued", "SELECT count(*) FROM ocsp_pending"};
@@ -213,7 +215,8 @@ std::optional<StoredOcspResponse> PostgresOcspResponses::find(ByteView serial,
 }
 
 std::vector<DueCertificate> PostgresOcspResponses::due(Clock::time_point before,
-                                                       std::size_t limit) {
+                                                       std::size_t limit,
+                                                       std::chrono::microseconds jitter) {
     std::vector<DueCertificate> due;
     if (limit == 0)
         return due;
@@ -227,7 +230,8 @@ std::vector<DueCertificate> PostgresOcspResponses::due(Clock::time_point before,
         }
         if (due.size() >= limit)
             return;
-        const Result aged = c.exec(kDueAged, {before, static_cast<std::int64_t>(2 * limit)});
+        const Result aged = c.exec(kDueAged, {before, static_cast<std::int64_t>(2 * limit),
+                                                static_cast<std::int64_t>(jitter.count())});
         for (std::size_t i = 0; i < aged.size() && due.size() < limit; ++i) {
             DueCertificate d{due_from(aged[i]), std::nullopt, aged[i]["oldest"].time()};
             if (seen.insert(to_hex(d.certificate.serial)).second)

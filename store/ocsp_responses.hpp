@@ -56,8 +56,12 @@ class OcspResponseStore {
     virtual void load_all(const std::function<void(StoredOcspResponse&&)>& row) = 0;
     virtual std::optional<StoredOcspResponse> find(ByteView serial, std::string_view hash) = 0;
     // Up to `limit` certificates to sign: the queue first (oldest entry first), then those
-    // whose oldest stored response has a thisUpdate before `before` (oldest first).
-    virtual std::vector<DueCertificate> due(Clock::time_point before, std::size_t limit) = 0;
+    // whose oldest stored response has a thisUpdate before `before` less the certificate's own
+    // share of `jitter` — jitter * (256 - the serial's last octet) / 256 — oldest first. The
+    // share is applied in the query, so a certificate not due yet never holds a due one back
+    // from the `limit` (and a million responses signed in one second come due spread out).
+    virtual std::vector<DueCertificate> due(Clock::time_point before, std::size_t limit,
+                                            std::chrono::microseconds jitter) = 0;
     // How many certificates are queued (for the backlog on /metrics).
     virtual std::int64_t queued() = 0;
     // How many stored responses have a thisUpdate before `before`.
@@ -91,7 +95,8 @@ class PostgresOcspResponses final : public OcspResponseStore {
     void upsert_many(std::span<const StoredOcspResponse> responses) override;
     void load_all(const std::function<void(StoredOcspResponse&&)>& row) override;
     std::optional<StoredOcspResponse> find(ByteView serial, std::string_view hash) override;
-    std::vector<DueCertificate> due(Clock::time_point before, std::size_t limit) override;
+    std::vector<DueCertificate> due(Clock::time_point before, std::size_t limit,
+                                    std::chrono::microseconds jitter) override;
     std::int64_t queued() override;
     std::int64_t aged(Clock::time_point before) override;
     void settle(std::span<const SettledEntry> entries) override;

@@ -359,6 +359,28 @@ BOOST_AUTO_TEST_CASE(malformed_requests_get_an_unsigned_malformed_request) {
                         metrics);
 }
 
+BOOST_AUTO_TEST_CASE(a_response_never_outlives_its_responder_certificate) {
+    OcspFixture f(SoftHsm::instance().open_new_token("ocsp"), "ocsp_outlive");
+    const auto issued = f.issue();
+    const auto responder =
+        ca::certificate_from_pem_or_der(as_bytes(read_file(f.pem("ocsp-issuing"))));
+    std::tm tm{};
+    BOOST_REQUIRE_EQUAL(ASN1_TIME_to_tm(X509_get0_notAfter(responder.get()), &tm), 1);
+    const Clock::time_point not_after = std::chrono::system_clock::from_time_t(timegm(&tm));
+    // Ten minutes before the responder's end, with an hour's validity: nextUpdate is its end.
+    f.clock.set(not_after - std::chrono::minutes(10));
+    const auto signed_now = f.signer->sign(issued.record, ocsp::CertIdHash::sha1, f.clock.now());
+    BOOST_CHECK(signed_now.next_update == not_after);
+    const Bytes request = f.request(f.pem("issuing"), {"-cert", f.leaf("leaf"), "-no_nonce"});
+    const auto answer = f.responder->answer(request, "c");
+    BOOST_REQUIRE_EQUAL(response_status(answer.der), OCSP_RESPONSE_STATUS_SUCCESSFUL);
+    BOOST_CHECK(answer.next_update == not_after);
+    // Well before it: the full validity.
+    f.clock.set(not_after - std::chrono::days(30));
+    const auto early = f.signer->sign(issued.record, ocsp::CertIdHash::sha1, f.clock.now());
+    BOOST_CHECK(early.next_update == early.this_update + f.settings.response_validity);
+}
+
 BOOST_AUTO_TEST_CASE(an_expired_responder_certificate_gives_try_later) {
     OcspFixture f(SoftHsm::instance().open_new_token("ocsp"), "ocsp_expired");
     const auto issued = f.issue();

@@ -26,7 +26,7 @@ struct Fixture {
     }
     void settle_all() {
         std::vector<store::SettledEntry> done;
-        for (const auto& d : responses.due(now, 100000))
+        for (const auto& d : responses.due(now, 100000, {}))
             if (d.queued_version)
                 done.push_back({d.certificate.serial, *d.queued_version});
         responses.settle(done);
@@ -108,7 +108,7 @@ BOOST_AUTO_TEST_CASE(issued_and_revoked_certificates_are_queued_and_aged_respons
     Fixture f;
     const auto serials = insert_issued(f.database, 3);
     // The trigger queued all three, oldest entry first, with what a response needs.
-    auto due = f.responses.due(f.now, 10);
+    auto due = f.responses.due(f.now, 10, {});
     BOOST_REQUIRE_EQUAL(due.size(), 3u);
     BOOST_CHECK_EQUAL(f.responses.queued(), 3);
     for (const auto& d : due) {
@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(issued_and_revoked_certificates_are_queued_and_aged_respons
         BOOST_CHECK_EQUAL(d.certificate.status, "issued");
         BOOST_CHECK_EQUAL(d.certificate.issuer_ca, "issuing");
     }
-    BOOST_CHECK_EQUAL(f.responses.due(f.now, 2).size(), 2u);
+    BOOST_CHECK_EQUAL(f.responses.due(f.now, 2, {}).size(), 2u);
 
     // Signed: settled, stored an hour ago.
     std::vector<store::StoredOcspResponse> rows;
@@ -127,9 +127,9 @@ BOOST_AUTO_TEST_CASE(issued_and_revoked_certificates_are_queued_and_aged_respons
     f.responses.upsert_many(rows);
     f.settle_all();
     BOOST_CHECK_EQUAL(f.responses.queued(), 0);
-    BOOST_CHECK(f.responses.due(f.now - 2h, 10).empty());
+    BOOST_CHECK(f.responses.due(f.now - 2h, 10, {}).empty());
     // Aged: due once the bound passes their thisUpdate, once each (two hashes, one certificate).
-    due = f.responses.due(f.now, 10);
+    due = f.responses.due(f.now, 10, {});
     BOOST_REQUIRE_EQUAL(due.size(), 3u);
     for (const auto& d : due) {
         BOOST_CHECK(!d.queued_version.has_value());
@@ -137,10 +137,21 @@ BOOST_AUTO_TEST_CASE(issued_and_revoked_certificates_are_queued_and_aged_respons
         BOOST_CHECK(*d.oldest == f.now - 1h);
     }
     BOOST_CHECK_EQUAL(f.responses.aged(f.now), 6);
+    // Each certificate's share of the jitter, in the query: with a jitter of 2 h and a bound
+    // 1 h past their thisUpdate, a certificate is due exactly when its serial's last octet is
+    // over 128 (its own bound: thisUpdate + 2 h * (octet - 128) / 256); the others are left out
+    // rather than filling the limit.
+    std::size_t expected = 0;
+    for (const auto& serial : serials)
+        expected += serial.back() > 128 ? 1 : 0;
+    const auto jittered = f.responses.due(f.now, 10, std::chrono::hours(2));
+    BOOST_CHECK_EQUAL(jittered.size(), expected);
+    for (const auto& d : jittered)
+        BOOST_CHECK_GT(static_cast<int>(d.certificate.serial.back()), 128);
 
     // A revocation queues it again at once, ahead of the aged ones.
     revoke_row(f.database, serials[1], f.now);
-    due = f.responses.due(f.now, 10);
+    due = f.responses.due(f.now, 10, {});
     BOOST_REQUIRE_EQUAL(due.size(), 3u);
     BOOST_CHECK(due[0].certificate.serial == serials[1]);
     BOOST_CHECK_EQUAL(due[0].certificate.status, "revoked");
