@@ -15,7 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kOcspSigning = "1.3.6.1.5.5.7.3.9";   // RFC 6960 §4.2.2.2
 const std::string kTimeStamping = "1.3.6.1.5.5.7.3.8";  // RFC 3161 §2.3
 const std::string kServerAuth = "1.3.6.1.5.5.7.3.1";    // RFC 5280 §4.2.1.12
 const std::string kAnyPolicy = "2.5.29.32.0";           // RFC 5280 §4.2.1.4
@@ -288,10 +287,7 @@ class CeremonyRun {
         draft.subject_key = made.key.get();
         draft.tmpl.subject = parse_distinguished_name(spec.subject);
         set_validity(draft.tmpl, now_, spec.validity_days);
-        draft.tmpl.key_usage = {"digitalSignature"};
-        draft.tmpl.extended_key_usage = {kOcspSigning};
-        // RFC 6960 §4.2.2.2.1: the responder's own status is not checked; no AIA, no CRL DP.
-        draft.tmpl.ocsp_no_check = true;
+        set_ocsp_responder_profile(draft.tmpl);
         draft.record = draft_record("ocsp", spec.key, made.key.get());
         const std::string role = "ocsp:" + ca.name;
         draft.also = [&](store::Connection& tx, const store::CertificateRecord& record) {

@@ -17,7 +17,6 @@ namespace signet::ca {
 namespace {
 
 const std::string kTimeStamping = "1.3.6.1.5.5.7.3.8";
-const std::string kOcspSigning = "1.3.6.1.5.5.7.3.9";
 const std::string kAnyPolicy = "2.5.29.32.0";         // RFC 5280 §4.2.1.4
 const std::string kServerAuth = "1.3.6.1.5.5.7.3.1";  // RFC 5280 §4.2.1.12 id-kp-serverAuth
 
@@ -322,7 +321,7 @@ std::vector<LintFinding> lint_certificate(X509* cert_in, const X509* issuer,
             !X509_EXTENSION_get_critical(X509_get_ext(cert, index)))
             lint.fail("rfc3161.eku", "a TSA certificate has id-kp-timeStamping alone, critical");
     }
-    if (std::ranges::find(ekus, kOcspSigning) != ekus.end()) {
+    if (std::ranges::find(ekus, kOcspSigningEku) != ekus.end()) {
         // RFC 6960 §4.2.2.2.1: the responder certificate is not itself checked.
         if (X509_get_ext_by_NID(cert, NID_id_pkix_OCSP_noCheck, -1) < 0)
             lint.fail("rfc6960.nocheck",

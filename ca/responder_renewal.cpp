@@ -12,8 +12,6 @@ namespace signet::ca {
 
 namespace {
 
-const std::string kOcspSigning = "1.3.6.1.5.5.7.3.9";  // RFC 6960 §4.2.2.2
-
 // A session-level advisory lock on a connection of its own, held while renewing (the
 // issuance cycle takes its own connections for its transactions).
 class RenewalLock {
@@ -63,9 +61,7 @@ void renew(const ResponderRenewal& r, const store::CaRecord& ca,
     if (draft.tmpl.not_after <= now)
         throw Error(Errc::failed_precondition,
                     "CA '" + ca.name + "' has expired: its OCSP responder cannot be renewed");
-    draft.tmpl.key_usage = {"digitalSignature"};
-    draft.tmpl.extended_key_usage = {kOcspSigning};
-    draft.tmpl.ocsp_no_check = true;
+    set_ocsp_responder_profile(draft.tmpl);  // the ceremony's
     draft.record.purpose = "ocsp";
     draft.record.profile = "ocsp";
     draft.record.key_type = current.key_type;

@@ -197,6 +197,12 @@ X509Ptr build(const CertificateTemplate& tmpl, const X509* issuer,
 
 }  // namespace
 
+void set_ocsp_responder_profile(CertificateTemplate& tmpl) {
+    tmpl.key_usage = {"digitalSignature"};
+    tmpl.extended_key_usage = {kOcspSigningEku};
+    tmpl.ocsp_no_check = true;
+}
+
 X509Ptr build_certificate(const CertificateTemplate& tmpl, EVP_PKEY* subject_key,
                           const X509* issuer) {
     if (subject_key == nullptr)

@@ -62,6 +62,14 @@ struct CertificateTemplate {
     std::vector<std::string> ip_addresses;
 };
 
+// id-kp-OCSPSigning (RFC 6960 §4.2.2.2).
+inline const std::string kOcspSigningEku = "1.3.6.1.5.5.7.3.9";
+
+// A delegated OCSP responder's profile (RFC 6960 §4.2.2.2): digitalSignature and
+// id-kp-OCSPSigning, and id-pkix-ocsp-nocheck (§4.2.2.2.1: its own status is not checked, so it
+// carries no AIA and no CRL DP). The key ceremony and the responder renewal make the same one.
+void set_ocsp_responder_profile(CertificateTemplate& tmpl);
+
 // The unsigned certificate (v3): `subject_key` is the subject's public key; `issuer` is the
 // issuing CA's certificate, or nullptr for a self-signed certificate (issuer name = subject).
 // Validity times are encoded as UTCTime through 2049 and GeneralizedTime from 2050 (RFC 5280
