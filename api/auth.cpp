@@ -12,28 +12,6 @@
 
 namespace signet::api {
 
-namespace {
-
-// Fetched once. EVP_sha256() is fetched from the provider store again on every digest, under
-// OpenSSL 3.0's store lock; per request (the OCSP GET's ETag, a bearer token) on several I/O
-// threads that lock showed up as the top symbol of `perf` on the OCSP GET path.
-const EVP_MD* sha256_md() {
-    static const EvpMdPtr md(EVP_MD_fetch(nullptr, "SHA256", nullptr));
-    return md.get();
-}
-
-}  // namespace
-
-Sha256Digest sha256_of(std::string_view data) {
-    Sha256Digest digest{};
-    unsigned int size = 0;
-    const EVP_MD* md = sha256_md();
-    check_openssl(md != nullptr &&
-                      EVP_Digest(data.data(), data.size(), digest.data(), &size, md, nullptr),
-                  "SHA-256");
-    return digest;
-}
-
 Sha256Digest certificate_sha256(X509* certificate) {
     // X509_digest hashes the DER encoding, which is what an operator gets from
     // `openssl x509 -noout -fingerprint -sha256`.

@@ -11,14 +11,16 @@
 #include <string_view>
 #include <vector>
 
+#include "common/digest.hpp"
+
 // Who is calling. A caller of a scoped route proves who it is with a client certificate (mutual
 // TLS) or a bearer token; either maps to an API client with scopes. No credential is kept: a
 // certificate is known by the SHA-256 of its DER encoding, a token by its SHA-256.
 namespace signet::api {
 
-using Sha256Digest = std::array<std::uint8_t, 32>;
+using signet::sha256_of;
+using signet::Sha256Digest;
 
-Sha256Digest sha256_of(std::string_view data);
 // Errc::crypto if the certificate cannot be encoded.
 Sha256Digest certificate_sha256(X509* certificate);
 

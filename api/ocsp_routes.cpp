@@ -69,7 +69,8 @@ bool if_none_match_matches(const http::fields& headers, std::string_view etag) {
 // RFC 5019 §6.2's headers for a cacheable answer, and 304 when the client holds it already.
 Response cacheable_get(const ocsp::Answer& answer, const Request& request, const Clock& clock) {
     const std::string_view der = as_chars(answer.der);
-    const std::string etag = "\"" + to_hex(sha256_of(der)) + "\"";
+    const std::string etag =
+        "\"" + to_hex(answer.der_sha256 ? *answer.der_sha256 : sha256_of(der)) + "\"";
     // max-age never reaches past nextUpdate (RFC 5019 §6.2), so whole seconds, rounded down.
     const auto left =
         std::chrono::duration_cast<std::chrono::seconds>(answer.next_update - clock.now());

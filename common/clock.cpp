@@ -2,6 +2,7 @@
 
 #include <sys/timex.h>
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -119,11 +120,19 @@ void format_imf_fixdate(std::time_t when, HttpDate& out) {
     static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    std::tm tm{};
-    gmtime_r(&when, &tm);
-    const int n = std::snprintf(out.text, sizeof out.text, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-                                kDays[tm.tm_wday % 7], tm.tm_mday, kMonths[tm.tm_mon % 12],
-                                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    // Calendar arithmetic rather than gmtime_r, which takes glibc's time-zone lock on every call:
+    // the OCSP GET path formats two dates per request on every I/O thread.
+    using namespace std::chrono;
+    const sys_seconds t{seconds(when)};
+    const sys_days day = floor<days>(t);
+    const year_month_day date{day};
+    const hh_mm_ss<seconds> time{t - day};
+    const int n = std::snprintf(
+        out.text, sizeof out.text, "%s, %02u %s %04d %02ld:%02ld:%02lld GMT",
+        kDays[weekday(day).c_encoding() % 7], static_cast<unsigned>(date.day()),
+        kMonths[(static_cast<unsigned>(date.month()) + 11) % 12], static_cast<int>(date.year()),
+        static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),
+        static_cast<long long>(time.seconds().count()));
     out.size = n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 

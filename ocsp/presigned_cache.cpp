@@ -41,6 +41,7 @@ SerialKey key_of(ByteView serial) {
 
 struct Slot {
     Bytes der;  // empty: none held
+    Sha256Digest der_sha256{};
     Clock::time_point this_update{}, next_update{}, produced_at{};
     bool revoked = false;
 };
@@ -88,7 +89,8 @@ std::optional<SignedResponse> PresignedCache::find(const ResponseKey& key, Clock
     const Slot& slot = it->second.slots[index_of(key.hash)];
     if (slot.der.empty() || slot.next_update <= now)
         return std::nullopt;
-    return SignedResponse{slot.der, slot.this_update, slot.next_update, slot.produced_at};
+    return SignedResponse{slot.der, slot.this_update, slot.next_update, slot.produced_at,
+                          slot.der_sha256};
 }
 
 void PresignedCache::offer(const ResponseKey& key, const SignedResponse& response) {
@@ -103,6 +105,9 @@ bool PresignedCache::put(const ResponseKey& key, const SignedResponse& response,
     const bool is_revoked =
         revoked ? *revoked
                 : summarize_response(response.der).status == ResponseSummary::Status::revoked;
+    // Hashed once here rather than on every GET that serves it (its ETag), outside the lock.
+    const Sha256Digest der_sha256 =
+        response.der_sha256 ? *response.der_sha256 : sha256_of(ByteView(response.der));
     Shard& shard = shard_for(key);
     std::lock_guard lock(shard.mutex);
     auto [it, inserted] = shard.map.try_emplace(serial);
@@ -121,6 +126,7 @@ bool PresignedCache::put(const ResponseKey& key, const SignedResponse& response,
     }
     slot.der.assign(response.der.begin(), response.der.end());
     slot.der.shrink_to_fit();
+    slot.der_sha256 = der_sha256;
     slot.this_update = response.this_update;
     slot.next_update = response.next_update;
     slot.produced_at = response.produced_at;

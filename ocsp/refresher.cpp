@@ -190,7 +190,7 @@ std::size_t Refresher::certificate_changed(ByteView serial) {
     // The queue entry before the certificate: an entry made after this read is a later change
     // and stays queued.
     const auto version = deps_.responses.queued_version(serial);
-    const auto certificate = deps_.certificates.find(serial);
+    const auto certificate = deps_.certificates.find_status(serial);
     if (!certificate || !has_status(*certificate))
         return 0;
     const Clock::time_point now = deps_.clock.now();

@@ -5,6 +5,7 @@
 
 #include "common/bytes.hpp"
 #include "common/clock.hpp"
+#include "common/digest.hpp"
 
 namespace signet::ocsp {
 
@@ -15,8 +16,9 @@ struct Answer {
     // A successful response without a nonce. Error responses (malformedRequest, unauthorized,
     // tryLater, internalError) and nonce-bearing ones are never cacheable.
     bool cacheable = false;
-    Clock::time_point this_update{};  // meaningful when cacheable
-    Clock::time_point next_update{};  // meaningful when cacheable
+    Clock::time_point this_update{};           // meaningful when cacheable
+    Clock::time_point next_update{};           // meaningful when cacheable
+    std::optional<Sha256Digest> der_sha256{};  // of `der`, when known already (a cache hit)
 };
 
 // The OCSP responder as the HTTP layer sees it (api/ocsp_routes.cpp is a shell over it; every

@@ -133,7 +133,7 @@ std::optional<Answer> StatusResponder::cached(const CertIdQuery& id, Clock::time
     const Bytes cert_id = cert_id_der(id);
     if (std::ranges::search(hit->der, cert_id).begin() == hit->der.end())
         return std::nullopt;
-    return Answer{std::move(hit->der), true, hit->this_update, hit->next_update};
+    return Answer{std::move(hit->der), true, hit->this_update, hit->next_update, hit->der_sha256};
 }
 
 Answer StatusResponder::answer_decoded(const DecodedRequest& request, std::string_view client,
@@ -171,7 +171,7 @@ Answer StatusResponder::answer_one(const CertIdQuery& id, const ResponderKeys::I
     }
     if (!take_live_token(client, now))
         throw Refusal{ResponseStatus::try_later};
-    const auto row = deps_.certificates.find(id.serial);
+    const auto row = deps_.certificates.find_status(id.serial);
     if (row && row->issuer_ca == identity.ca &&
         (row->status == "issued" || row->status == "revoked")) {
         SignedResponse response = deps_.signer.sign(*row, id.hash, now);
@@ -190,7 +190,7 @@ Answer StatusResponder::answer_live(const DecodedRequest& request,
     std::vector<SingleStatus> singles;
     singles.reserve(request.ids.size());
     for (const CertIdQuery& id : request.ids)
-        singles.push_back(status_of(id, identity, deps_.certificates.find(id.serial), now));
+        singles.push_back(status_of(id, identity, deps_.certificates.find_status(id.serial), now));
     const std::optional<Bytes> nonce =
         deps_.settings.live_nonce ? request.nonce : std::optional<Bytes>{};
     return {sign_with(identity, singles, now, nonce), false, {}, {}};

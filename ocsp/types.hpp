@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/bytes.hpp"
 #include "common/clock.hpp"
+#include "common/digest.hpp"
 
 namespace signet::ocsp {
 
@@ -29,6 +31,9 @@ struct SignedResponse {
     Clock::time_point this_update;
     Clock::time_point next_update;
     Clock::time_point produced_at;
+    // The SHA-256 of `der`, when the holder computed it once (PresignedCache::find): the strong
+    // ETag of every GET that serves it (RFC 5019 §6.2), not worth hashing per request.
+    std::optional<Sha256Digest> der_sha256{};
 };
 
 }  // namespace signet::ocsp

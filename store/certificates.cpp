@@ -13,6 +13,12 @@ namespace {
 
 constexpr Statement kFind{"certificates.find", "SELECT " SIGNET_CERTIFICATE_COLUMNS
                                                " FROM certificates WHERE serial = $1::bytea"};
+// find_status's columns: every one but the large ones (public_key, tbs, der, wrapped_key).
+constexpr Statement kFindStatus{
+    "certificates.find_status",
+    "SELECT serial, issuer_ca, purpose, profile, subject_id, subject_dn, key_type, key_source,"
+    " key_label, kek_label, status, failure, not_before, not_after, reserved_at, issued_at,"
+    " revoked_at, revocation_reason, invalidity_date FROM certificates WHERE serial = $1::bytea"};
 // One statement for every combination of filters: an absent filter is a NULL parameter.
 constexpr Statement kSearch{
     "certificates.search",
@@ -117,7 +123,8 @@ constexpr Statement kLatestCrl{
 #undef SIGNET_CERTIFICATE_COLUMNS
 #undef SIGNET_CA_COLUMNS
 
-CertificateRecord certificate_from(const Row& row) {
+// A row of kFindStatus's columns; certificate_from adds the large ones.
+CertificateRecord certificate_status_from(const Row& row) {
     CertificateRecord r;
     r.serial = row["serial"].bytes();
     r.issuer_ca = row["issuer_ca"].as<std::string>();
@@ -128,11 +135,7 @@ CertificateRecord certificate_from(const Row& row) {
     r.key_type = row["key_type"].as<std::string>();
     r.key_source = row["key_source"].as<std::string>();
     r.key_label = row["key_label"].optional<std::string>();
-    r.wrapped_key = row["wrapped_key"].optional<Bytes>();
     r.kek_label = row["kek_label"].optional<std::string>();
-    r.public_key = row["public_key"].bytes();
-    r.tbs = row["tbs"].bytes();
-    r.der = row["der"].optional<Bytes>();
     r.status = row["status"].as<std::string>();
     r.failure = row["failure"].optional<std::string>();
     r.not_before = row["not_before"].time();
@@ -142,6 +145,15 @@ CertificateRecord certificate_from(const Row& row) {
     r.revoked_at = row["revoked_at"].optional<Clock::time_point>();
     r.revocation_reason = row["revocation_reason"].optional<int>();
     r.invalidity_date = row["invalidity_date"].optional<Clock::time_point>();
+    return r;
+}
+
+CertificateRecord certificate_from(const Row& row) {
+    CertificateRecord r = certificate_status_from(row);
+    r.wrapped_key = row["wrapped_key"].optional<Bytes>();
+    r.public_key = row["public_key"].bytes();
+    r.tbs = row["tbs"].bytes();
+    r.der = row["der"].optional<Bytes>();
     return r;
 }
 
@@ -181,6 +193,15 @@ std::optional<CertificateRecord> PostgresCertificates::find(ByteView serial) {
         if (rows.empty())
             return std::nullopt;
         return certificate_from(rows.one());
+    });
+}
+
+std::optional<CertificateRecord> PostgresCertificates::find_status(ByteView serial) {
+    return database_.with_connection([&](Connection& c) -> std::optional<CertificateRecord> {
+        const Result rows = c.exec(kFindStatus, {serial});
+        if (rows.empty())
+            return std::nullopt;
+        return certificate_status_from(rows.one());
     });
 }
 

@@ -190,4 +190,27 @@ BOOST_AUTO_TEST_CASE(a_reserved_certificate_is_not_queued) {
     BOOST_CHECK_EQUAL(f.responses.queued(), 1);
 }
 
+// The responder's live path reads a certificate's status without its large columns.
+BOOST_AUTO_TEST_CASE(find_status_reads_the_status_without_the_large_columns) {
+    Fixture f;
+    const auto serial = insert_issued(f.database, 1).front();
+    store::PostgresCertificates certificates(f.database);
+    auto status = certificates.find_status(serial);
+    BOOST_REQUIRE(status.has_value());
+    BOOST_CHECK(status->serial == serial);
+    BOOST_CHECK_EQUAL(status->issuer_ca, "issuing");
+    BOOST_CHECK_EQUAL(status->status, "issued");
+    BOOST_CHECK(!status->revoked_at);
+    BOOST_CHECK(status->der == std::nullopt && status->tbs.empty() && status->public_key.empty());
+    BOOST_CHECK(certificates.find(serial)->der.has_value());
+
+    revoke_row(f.database, serial, f.now);
+    status = certificates.find_status(serial);
+    BOOST_REQUIRE(status.has_value());
+    BOOST_CHECK_EQUAL(status->status, "revoked");
+    BOOST_CHECK(status->revoked_at == f.now);
+    BOOST_CHECK_EQUAL(status->revocation_reason.value_or(-1), 1);
+    BOOST_CHECK(!certificates.find_status(Bytes{0x7f, 0x01}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
