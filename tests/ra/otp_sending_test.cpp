@@ -10,21 +10,6 @@ using ra::OtpFailure;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-namespace {
-
-struct RestartGuard {
-    store::EmbeddedPostgres& server;
-    ~RestartGuard() {
-        try {
-            server.start();
-        } catch (const std::exception& e) {
-            BOOST_ERROR("could not restart the test cluster: " << e.what());
-        }
-    }
-};
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(otp_sending)
 
 BOOST_AUTO_TEST_CASE(sending_is_rate_limited_per_subject) {

@@ -1,7 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
-#include <atomic>
 #include <latch>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "tests/ra/otp_fixture.hpp"
@@ -12,6 +13,40 @@ using namespace signet::testing;
 using ra::OtpFailure;
 using std::chrono::minutes;
 using std::chrono::seconds;
+
+namespace {
+
+constexpr int kThreads = 8;
+
+// kThreads verifies of `code` released together: how many ended how ("accepted", or the
+// failure's name, or "other").
+std::map<std::string, int> verify_together(OtpFixture& f, const std::string& id,
+                                           std::int64_t subject, const std::string& code) {
+    std::latch start(kThreads);
+    std::mutex mutex;
+    std::map<std::string, int> outcomes;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&] {
+            start.arrive_and_wait();
+            std::string outcome = "accepted";
+            try {
+                f.challenges.verify(id, subject, "login", code);
+            } catch (const ra::OtpError& e) {
+                outcome = std::string(ra::to_string(e.failure()));
+            } catch (...) {
+                outcome = "other";
+            }
+            std::lock_guard lock(mutex);
+            ++outcomes[outcome];
+        });
+    }
+    for (auto& t : threads)
+        t.join();
+    return outcomes;
+}
+
+}  // namespace
 
 BOOST_AUTO_TEST_SUITE(otp_challenges)
 
@@ -175,59 +210,21 @@ BOOST_AUTO_TEST_CASE(concurrent_verifies_of_one_code_succeed_exactly_once) {
     OtpFixture f("otp_concurrent");
     const auto subject = f.add_subject();
     const auto issued = f.issue(subject);
-    const std::string code = f.last_code();
-    constexpr int kThreads = 8;
-    std::latch start(kThreads);
-    std::atomic<int> accepted{0}, already_used{0}, other{0};
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-        threads.emplace_back([&] {
-            start.arrive_and_wait();
-            try {
-                f.challenges.verify(issued.id, subject, "login", code);
-                ++accepted;
-            } catch (const ra::OtpError& e) {
-                ++(e.failure() == OtpFailure::already_used ? already_used : other);
-            } catch (...) {
-                ++other;
-            }
-        });
-    }
-    for (auto& t : threads)
-        t.join();
-    BOOST_CHECK_EQUAL(accepted.load(), 1);
-    BOOST_CHECK_EQUAL(already_used.load(), kThreads - 1);
-    BOOST_CHECK_EQUAL(other.load(), 0);
+    auto outcomes = verify_together(f, issued.id, subject, f.last_code());
+    BOOST_CHECK_EQUAL(outcomes["accepted"], 1);
+    BOOST_CHECK_EQUAL(outcomes["already_used"], kThreads - 1);
+    BOOST_CHECK_EQUAL(outcomes.size(), 2u);
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_wrong_codes_are_each_counted) {
     OtpFixture f("otp_concurrent_wrong");
     const auto subject = f.add_subject();
     const auto issued = f.issue(subject);
-    const std::string wrong = other_code(f.last_code());
-    constexpr int kThreads = 8;
-    std::latch start(kThreads);
-    std::atomic<int> wrong_code{0}, voided{0}, other{0};
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-        threads.emplace_back([&] {
-            start.arrive_and_wait();
-            try {
-                f.challenges.verify(issued.id, subject, "login", wrong);
-                ++other;
-            } catch (const ra::OtpError& e) {
-                ++(e.failure() == OtpFailure::wrong_code ? wrong_code
-                   : e.failure() == OtpFailure::voided   ? voided
-                                                         : other);
-            }
-        });
-    }
-    for (auto& t : threads)
-        t.join();
+    auto outcomes = verify_together(f, issued.id, subject, other_code(f.last_code()));
     // Exactly max_attempts counted; the rest found the challenge void.
-    BOOST_CHECK_EQUAL(wrong_code.load(), 5);
-    BOOST_CHECK_EQUAL(voided.load(), 3);
-    BOOST_CHECK_EQUAL(other.load(), 0);
+    BOOST_CHECK_EQUAL(outcomes["wrong_code"], 5);
+    BOOST_CHECK_EQUAL(outcomes["voided"], kThreads - 5);
+    BOOST_CHECK_EQUAL(outcomes.size(), 2u);
     BOOST_CHECK_EQUAL(f.count("SELECT attempts FROM otp_challenges"), 5);
     BOOST_CHECK_EQUAL(f.count("SELECT failures FROM otp_subjects"), 5);
 }
