@@ -1,8 +1,12 @@
 #pragma once
 
+#include <latch>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audit/log.hpp"
@@ -78,6 +82,36 @@ inline std::string other_code(const std::string& code) {
     std::string wrong = code;
     wrong[0] = wrong[0] == '9' ? '0' : static_cast<char>(wrong[0] + 1);
     return wrong;
+}
+
+inline constexpr int kThreads = 8;
+
+// `operation` on kThreads threads released together: how many ended how ("accepted", the
+// OtpFailure's name, or "other").
+template <class F>
+std::map<std::string, int> run_together(F operation) {
+    std::latch start(kThreads);
+    std::mutex mutex;
+    std::map<std::string, int> outcomes;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&] {
+            start.arrive_and_wait();
+            std::string outcome = "accepted";
+            try {
+                operation();
+            } catch (const ra::OtpError& e) {
+                outcome = std::string(ra::to_string(e.failure()));
+            } catch (...) {
+                outcome = "other";
+            }
+            std::lock_guard lock(mutex);
+            ++outcomes[outcome];
+        });
+    }
+    for (auto& t : threads)
+        t.join();
+    return outcomes;
 }
 
 // Checks that `operation` throws ra::OtpError with `failure`; returns it for more checks.

@@ -1,9 +1,5 @@
 #include <boost/test/unit_test.hpp>
 
-#include <latch>
-#include <map>
-#include <mutex>
-#include <thread>
 
 #include "tests/ra/otp_fixture.hpp"
 #include "tests/support/expect.hpp"
@@ -13,40 +9,6 @@ using namespace signet::testing;
 using ra::OtpFailure;
 using std::chrono::minutes;
 using std::chrono::seconds;
-
-namespace {
-
-constexpr int kThreads = 8;
-
-// kThreads verifies of `code` released together: how many ended how ("accepted", or the
-// failure's name, or "other").
-std::map<std::string, int> verify_together(OtpFixture& f, const std::string& id,
-                                           std::int64_t subject, const std::string& code) {
-    std::latch start(kThreads);
-    std::mutex mutex;
-    std::map<std::string, int> outcomes;
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-        threads.emplace_back([&] {
-            start.arrive_and_wait();
-            std::string outcome = "accepted";
-            try {
-                f.challenges.verify(id, subject, "login", code);
-            } catch (const ra::OtpError& e) {
-                outcome = std::string(ra::to_string(e.failure()));
-            } catch (...) {
-                outcome = "other";
-            }
-            std::lock_guard lock(mutex);
-            ++outcomes[outcome];
-        });
-    }
-    for (auto& t : threads)
-        t.join();
-    return outcomes;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(otp_challenges)
 
@@ -210,7 +172,9 @@ BOOST_AUTO_TEST_CASE(concurrent_verifies_of_one_code_succeed_exactly_once) {
     OtpFixture f("otp_concurrent");
     const auto subject = f.add_subject();
     const auto issued = f.issue(subject);
-    auto outcomes = verify_together(f, issued.id, subject, f.last_code());
+    const std::string code = f.last_code();
+    auto outcomes =
+        run_together([&] { f.challenges.verify(issued.id, subject, "login", code); });
     BOOST_CHECK_EQUAL(outcomes["accepted"], 1);
     BOOST_CHECK_EQUAL(outcomes["already_used"], kThreads - 1);
     BOOST_CHECK_EQUAL(outcomes.size(), 2u);
@@ -220,13 +184,32 @@ BOOST_AUTO_TEST_CASE(concurrent_wrong_codes_are_each_counted) {
     OtpFixture f("otp_concurrent_wrong");
     const auto subject = f.add_subject();
     const auto issued = f.issue(subject);
-    auto outcomes = verify_together(f, issued.id, subject, other_code(f.last_code()));
+    const std::string wrong = other_code(f.last_code());
+    auto outcomes =
+        run_together([&] { f.challenges.verify(issued.id, subject, "login", wrong); });
     // Exactly max_attempts counted; the rest found the challenge void.
     BOOST_CHECK_EQUAL(outcomes["wrong_code"], 5);
     BOOST_CHECK_EQUAL(outcomes["voided"], kThreads - 5);
     BOOST_CHECK_EQUAL(outcomes.size(), 2u);
     BOOST_CHECK_EQUAL(f.count("SELECT attempts FROM otp_challenges"), 5);
     BOOST_CHECK_EQUAL(f.count("SELECT failures FROM otp_subjects"), 5);
+}
+
+BOOST_AUTO_TEST_CASE(a_hash_moved_to_another_challenge_matches_nothing_there) {
+    OtpFixture f("otp_hash_bound");
+    const auto first = f.issue(f.add_subject());
+    const std::string first_code = f.last_code();
+    const auto subject = f.add_subject("Other Person");
+    const auto second = f.issue(subject);
+    // The HMAC covers subject, purpose and challenge id: the first hash does not make the first
+    // code good for the second challenge.
+    f.db.with_connection([&](store::Connection& c) {
+        c.exec("UPDATE otp_challenges SET code_hash = (SELECT code_hash FROM otp_challenges "
+               "WHERE id = $1) WHERE id = $2",
+               {first.id, second.id});
+    });
+    expect_otp_error([&] { f.challenges.verify(second.id, subject, "login", first_code); },
+                     OtpFailure::wrong_code);
 }
 
 BOOST_AUTO_TEST_CASE(codes_are_uniform_digits_by_rejection_sampling) {

@@ -127,6 +127,17 @@ BOOST_AUTO_TEST_CASE(the_window_is_one_step_either_side_and_earlier_steps_are_re
                      OtpFailure::already_used);
 }
 
+BOOST_AUTO_TEST_CASE(concurrent_verifies_of_one_totp_code_succeed_exactly_once) {
+    OtpFixture f("totp_concurrent");
+    const auto subject = f.add_subject();
+    enrol(f, subject, 0x16);
+    const std::string code = code_at(stored_seed(f, subject), f.clock.now());
+    auto outcomes = run_together([&] { f.totp.verify(subject, code); });
+    BOOST_CHECK_EQUAL(outcomes["accepted"], 1);
+    BOOST_CHECK_EQUAL(outcomes["already_used"], kThreads - 1);
+    BOOST_CHECK_EQUAL(outcomes.size(), 2u);
+}
+
 BOOST_AUTO_TEST_CASE(wrong_totp_codes_count_toward_the_lockout) {
     ra::OtpPolicy policy;
     policy.max_failures = 3;
