@@ -262,6 +262,51 @@ INSERT INTO ocsp_pending (serial)
     WHERE status IN ('issued', 'revoked') AND purpose <> 'root' ORDER BY reserved_at;
 )sql";
 
+constexpr std::string_view kOtp = R"sql(
+-- One-time passwords (ra/otp.hpp, ra/totp.hpp). No code or seed in the clear: a challenge keeps
+-- only the HSM-keyed HMAC of its code (a plain hash of 6 digits is brute-forced in
+-- microseconds), a TOTP enrolment only its seed wrapped by the HSM's key-encryption key.
+CREATE TABLE otp_challenges (
+    id            text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{32}$'),
+    subject_id    bigint NOT NULL REFERENCES subjects (id),
+    purpose       text NOT NULL CHECK (purpose <> '' AND length(purpose) <= 200),
+    channel       text NOT NULL CHECK (channel ~ '^[a-z0-9_-]{1,32}$'),
+    client        text CHECK (client <> '' AND length(client) <= 200),
+    digits        integer NOT NULL CHECK (digits BETWEEN 6 AND 8),
+    code_hash     bytea NOT NULL CHECK (octet_length(code_hash) BETWEEN 32 AND 64),
+    expires_at    timestamptz NOT NULL,
+    attempts      integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    consumed_at   timestamptz,
+    voided_at     timestamptz,
+    voided_reason text CHECK (voided_reason IN ('attempts', 'transport')),
+    created_at    timestamptz NOT NULL,
+    CHECK ((voided_at IS NULL) = (voided_reason IS NULL)),
+    CHECK (consumed_at IS NULL OR voided_at IS NULL)
+);
+-- The sending rate limits count a subject's and a client's recent challenges.
+CREATE INDEX otp_challenges_subject ON otp_challenges (subject_id, created_at);
+CREATE INDEX otp_challenges_client ON otp_challenges (client, created_at) WHERE client IS NOT NULL;
+
+-- TOTP (RFC 6238) enrolments: one per subject. last_step is the last accepted time step, so a
+-- code is accepted once (replay).
+CREATE TABLE otp_totp (
+    subject_id   bigint PRIMARY KEY REFERENCES subjects (id),
+    wrapped_seed bytea NOT NULL CHECK (octet_length(wrapped_seed) BETWEEN 24 AND 1024),
+    kek_label    text NOT NULL CHECK (kek_label <> '' AND length(kek_label) <= 200),
+    last_step    bigint CHECK (last_step >= 0),
+    created_at   timestamptz NOT NULL
+);
+
+-- Per subject: wrong codes (of challenges and TOTP) within the current window, and the lockout.
+CREATE TABLE otp_subjects (
+    subject_id        bigint PRIMARY KEY REFERENCES subjects (id),
+    failures          integer NOT NULL DEFAULT 0 CHECK (failures >= 0),
+    window_started_at timestamptz NOT NULL,
+    locked_until      timestamptz,
+    lockouts          integer NOT NULL DEFAULT 0 CHECK (lockouts >= 0)
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
@@ -269,6 +314,7 @@ constexpr Migration kMigrations[] = {
     {4, "tsa_tokens", kTsaSchema},
     {5, "tls-server certificates", kTlsServerCertificates},
     {6, "ocsp_responses and ocsp_pending", kOcspResponses},
+    {7, "otp_challenges, otp_totp and otp_subjects", kOtp},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

@@ -13,24 +13,8 @@ using namespace signet;
 using namespace signet::store;
 using signet::testing::expect_error;
 using signet::testing::TempDir;
+using signet::testing::RestartGuard;
 using signet::testing::TestCluster;
-
-namespace {
-
-// Starts the shared cluster again at the end of the scope whatever happens, so a failing test
-// does not take the others down with it.
-struct RestartGuard {
-    EmbeddedPostgres& server;
-    ~RestartGuard() {
-        try {
-            server.start();
-        } catch (const std::exception& e) {
-            BOOST_ERROR("could not restart the test cluster: " << e.what());
-        }
-    }
-};
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(embedded_postgres)
 

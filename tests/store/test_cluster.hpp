@@ -56,5 +56,17 @@ class TestCluster {
             }});
 };
 
+// Starts the shared cluster again at the end of the scope whatever happens, so a failing test
+// that stopped it does not take the others down with it.
+struct RestartGuard {
+    store::EmbeddedPostgres& server;
+    ~RestartGuard() {
+        try {
+            server.start();
+        } catch (const std::exception& e) {
+            BOOST_ERROR("could not restart the test cluster: " << e.what());
+        }
+    }
+};
 
 }  // namespace signet::testing
