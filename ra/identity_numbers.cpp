@@ -2,6 +2,7 @@
 // GB 32100 unified social credit codes, passports; masking and the subject binding hash.
 #include "ra/identity_numbers.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -276,6 +277,7 @@ std::string subject_binding_hash(std::string_view name, DocumentKind kind,
     check_openssl(EVP_Digest(input.data(), input.size(), digest.data(), &size, EVP_sha256(),
                              nullptr),
                   "SHA-256 of the subject binding");
+    OPENSSL_cleanse(input.data(), input.size());  // it held the document number
     return base64url(digest);
 }
 

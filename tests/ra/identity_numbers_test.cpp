@@ -106,8 +106,8 @@ BOOST_AUTO_TEST_CASE(every_single_character_substitution_is_refused) {
 BOOST_AUTO_TEST_CASE(adjacent_transpositions_are_refused) {
     // MOD 11-2: adjacent weights differ mod 11, so swapping two different adjacent characters
     // changes the weighted sum: every such transposition is caught. GB 32100's MOD 31 likewise
-    // over positions 1-17; a swap across positions 17/18 is caught by the check character of
-    // the organization code (GB 11714) or the code's own.
+    // over positions 1-17; a swap of positions 17 and 18 is not guaranteed by the scheme (for
+    // these examples, the GB 11714 check or the code's own catches it).
     for (const std::string& valid : {std::string(kStandardIdNumber), id_number("44030019900307123")}) {
         for (std::size_t i = 0; i + 1 < valid.size(); ++i) {
             if (valid[i] == valid[i + 1])
