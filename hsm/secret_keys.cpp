@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <vector>
 
 #include "common/error.hpp"
 #include "hsm/key_objects.hpp"
@@ -54,6 +55,33 @@ bool is_bad_blob(CK_RV rv) noexcept {
             return false;
     }
 }
+
+// The template of a short-lived generic secret session object that may leave the token only
+// wrapped and has no use of its own: what wrap_secret creates (sensitive) and unwrap_secret
+// unwraps into (not sensitive, so its value can be read once). Holds the values its attributes
+// point to, so it is neither copied nor moved.
+struct SessionSecretTemplate {
+    explicit SessionSecretTemplate(bool sensitive_value) : sensitive(ck(sensitive_value)) {}
+    SessionSecretTemplate(const SessionSecretTemplate&) = delete;
+    SessionSecretTemplate& operator=(const SessionSecretTemplate&) = delete;
+
+    static CK_BBOOL ck(bool value) { return value ? CK_TRUE : CK_FALSE; }
+
+    CK_OBJECT_CLASS secret_class = CKO_SECRET_KEY;
+    CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
+    CK_BBOOL yes = CK_TRUE;
+    CK_BBOOL no = CK_FALSE;
+    CK_BBOOL sensitive;
+    std::vector<CK_ATTRIBUTE> attributes{
+        {CKA_CLASS, &secret_class, sizeof secret_class},
+        {CKA_KEY_TYPE, &generic, sizeof generic},
+        {CKA_TOKEN, &no, sizeof no},
+        {CKA_PRIVATE, &yes, sizeof yes},
+        {CKA_SENSITIVE, &sensitive, sizeof sensitive},
+        {CKA_EXTRACTABLE, &yes, sizeof yes},
+        {CKA_SIGN, &no, sizeof no},
+    };
+};
 
 }  // namespace
 
@@ -147,24 +175,13 @@ Bytes Token::wrap_secret(const std::string& kek_label, ByteView secret) {
     const auto& api = module().api();
     return run([&](CK_SESSION_HANDLE s) {
         const CK_OBJECT_HANDLE kek = find_kek(api, s, kek_label);
-        // The secret as a session object that may leave the token wrapped, for the time of
-        // C_WrapKey (the KEK may only wrap and unwrap keys, not encrypt data).
-        CK_OBJECT_CLASS secret_class = CKO_SECRET_KEY;
-        CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
-        CK_BBOOL yes = CK_TRUE;
-        CK_BBOOL no = CK_FALSE;
-        std::array<CK_ATTRIBUTE, 8> object_template{{
-            {CKA_CLASS, &secret_class, sizeof secret_class},
-            {CKA_KEY_TYPE, &generic, sizeof generic},
-            {CKA_TOKEN, &no, sizeof no},
-            {CKA_PRIVATE, &yes, sizeof yes},
-            {CKA_SENSITIVE, &yes, sizeof yes},
-            {CKA_EXTRACTABLE, &yes, sizeof yes},
-            {CKA_SIGN, &no, sizeof no},
-            {CKA_VALUE, padded.data(), padded_size},
-        }};
+        // The secret as a session object, for the time of C_WrapKey (the KEK may only wrap and
+        // unwrap keys, not encrypt data).
+        SessionSecretTemplate object_template(/*sensitive=*/true);
+        object_template.attributes.push_back({CKA_VALUE, padded.data(), padded_size});
         CK_OBJECT_HANDLE object = CK_INVALID_HANDLE;
-        check_rv(api.C_CreateObject(s, object_template.data(), object_template.size(), &object),
+        check_rv(api.C_CreateObject(s, object_template.attributes.data(),
+                                    object_template.attributes.size(), &object),
                  "C_CreateObject");
         ObjectGuard destroy(api, s, object);
         CK_MECHANISM mechanism{CKM_AES_KEY_WRAP_PAD, nullptr, 0};
@@ -185,25 +202,13 @@ Secret Token::unwrap_secret(const std::string& kek_label, ByteView blob) {
     const auto& api = module().api();
     return run([&](CK_SESSION_HANDLE s) {
         const CK_OBJECT_HANDLE kek = find_kek(api, s, kek_label);
-        CK_OBJECT_CLASS secret_class = CKO_SECRET_KEY;
-        CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
-        CK_BBOOL yes = CK_TRUE;
-        CK_BBOOL no = CK_FALSE;
         // Not sensitive, so its value can be read once, into secure memory; then destroyed.
-        std::array<CK_ATTRIBUTE, 7> object_template{{
-            {CKA_CLASS, &secret_class, sizeof secret_class},
-            {CKA_KEY_TYPE, &generic, sizeof generic},
-            {CKA_TOKEN, &no, sizeof no},
-            {CKA_PRIVATE, &yes, sizeof yes},
-            {CKA_SENSITIVE, &no, sizeof no},
-            {CKA_EXTRACTABLE, &yes, sizeof yes},
-            {CKA_SIGN, &no, sizeof no},
-        }};
+        SessionSecretTemplate object_template(/*sensitive=*/false);
         CK_MECHANISM mechanism{CKM_AES_KEY_WRAP_PAD, nullptr, 0};
         CK_OBJECT_HANDLE object = CK_INVALID_HANDLE;
         const CK_RV rv = api.C_UnwrapKey(s, &mechanism, kek, const_cast<std::uint8_t*>(blob.data()),
-                                         blob.size(), object_template.data(),
-                                         object_template.size(), &object);
+                                         blob.size(), object_template.attributes.data(),
+                                         object_template.attributes.size(), &object);
         if (is_bad_blob(rv)) {
             throw Error(Errc::invalid_argument,
                         "the wrapped secret does not unwrap under key-encryption key '" +
