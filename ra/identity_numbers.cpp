@@ -28,6 +28,14 @@ bool all_digits(std::string_view text) noexcept {
     return std::ranges::all_of(text, is_digit);
 }
 
+std::string upper_trimmed(std::string_view input) {
+    std::string out(trim(input));
+    std::ranges::transform(out, out.begin(), [](char c) {
+        return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+    });
+    return out;
+}
+
 // --- GB 11643-1999: the citizen identity number ----------------------------------------------
 
 // GB/T 2260's province-level divisions (the first two digits of the address code, GB 11643
@@ -108,10 +116,7 @@ char gb11714_check_character(std::string_view body8) {
 }
 
 std::string parse_uscc(std::string_view input) {
-    std::string number(trim(input));
-    std::ranges::transform(number, number.begin(), [](char c) {
-        return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-    });
+    const std::string number = upper_trimmed(input);
     if (number.size() != 18)
         refuse("id_number", "a unified social credit code has 18 characters (GB 32100 §4)");
     if (!std::ranges::all_of(number, [](char c) { return uscc_value(c) >= 0; })) {
@@ -149,14 +154,6 @@ constexpr std::string_view kCountries =
     "QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG "
     "TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM "
     "ZW";
-
-std::string upper_trimmed(std::string_view input) {
-    std::string out(trim(input));
-    std::ranges::transform(out, out.begin(), [](char c) {
-        return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-    });
-    return out;
-}
 
 std::string parse_country(std::string_view input) {
     const std::string country = upper_trimmed(input);

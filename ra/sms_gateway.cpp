@@ -161,9 +161,11 @@ CurlSmsGateway::CurlSmsGateway(SmsGatewaySettings settings, std::shared_ptr<Logg
 void CurlSmsGateway::send(const std::string& e164, const std::string& message) {
     const std::string body = render_sms_body(settings_.body_template, e164, message);
     CurlSlistPtr headers(curl_slist_append(nullptr, "Content-Type: application/json"));
+    if (!headers)
+        throw Error(Errc::internal, "curl_slist_append failed");
     for (const auto& [name, value] : settings_.headers) {
         // Appends to the list it is given (and returns its head), or returns nullptr.
-        if (!headers || !curl_slist_append(headers.get(), (name + ": " + value).c_str()))
+        if (!curl_slist_append(headers.get(), (name + ": " + value).c_str()))
             throw Error(Errc::internal, "curl_slist_append failed");
     }
     const int tries = settings_.retries + 1;
