@@ -1,5 +1,6 @@
 #pragma once
 
+#include <curl/curl.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -43,8 +44,8 @@ inline void free_openssl_bytes(unsigned char* bytes) noexcept {
 }
 }  // namespace detail
 
-// The one owner alias of each OpenSSL type (DESIGN.md: one alias per type); a module never
-// declares its own. Sorted by name.
+// The one owner alias of each OpenSSL and libcurl type (DESIGN.md: one alias per type); a module
+// never declares its own. Sorted by name.
 using OpensslBytesPtr = handle<unsigned char, detail::free_openssl_bytes>;  // i2d output, memdup
 using Asn1BitStringPtr = handle<ASN1_BIT_STRING, ASN1_BIT_STRING_free>;
 using Asn1EnumeratedPtr = handle<ASN1_ENUMERATED, ASN1_ENUMERATED_free>;
@@ -62,6 +63,8 @@ using BignumPtr = handle<BIGNUM, BN_free>;
 using CertificatePoliciesPtr = handle<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free>;
 using CmsPtr = handle<CMS_ContentInfo, CMS_ContentInfo_free>;
 using CrlDistPointsPtr = handle<CRL_DIST_POINTS, CRL_DIST_POINTS_free>;
+using CurlPtr = handle<CURL, curl_easy_cleanup>;  // the RA's SMS gateway
+using CurlSlistPtr = handle<curl_slist, curl_slist_free_all>;
 using EcdsaSigPtr = handle<ECDSA_SIG, ECDSA_SIG_free>;
 using EvpMdCtxPtr = handle<EVP_MD_CTX, EVP_MD_CTX_free>;
 using EvpMdPtr = handle<EVP_MD, EVP_MD_free>;

@@ -2,6 +2,7 @@
 
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
+#include <unicode/utf16.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -79,13 +80,14 @@ std::string code_point_name(char32_t cp) {
     return buffer;
 }
 
-bool is_nfc(std::string_view text) {
+// `text` as UTF-16 (ICU's form), or nullopt when it is not well-formed UTF-8.
+std::optional<std::u16string> to_utf16(std::string_view text) {
     std::u16string utf16;
     utf16.reserve(text.size());
     for (std::size_t i = 0; i < text.size();) {
         const auto d = decode_at(text, i);
         if (!d)
-            return false;
+            return std::nullopt;
         if (d->character < 0x10000) {
             utf16.push_back(static_cast<char16_t>(d->character));
         } else {
@@ -95,13 +97,38 @@ bool is_nfc(std::string_view text) {
         }
         i += d->length;
     }
+    return utf16;
+}
+
+bool is_nfc(std::string_view text) {
+    const auto utf16 = to_utf16(text);
+    if (!utf16)
+        return false;
     UErrorCode status = U_ZERO_ERROR;
     const UNormalizer2* nfc = unorm2_getNFCInstance(&status);
     if (U_FAILURE(status))
         return false;
     const UBool normalized =
-        unorm2_isNormalized(nfc, utf16.data(), static_cast<int32_t>(utf16.size()), &status);
+        unorm2_isNormalized(nfc, utf16->data(), static_cast<int32_t>(utf16->size()), &status);
     return U_SUCCESS(status) && normalized != 0;
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xc0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xe0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+        out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+        out += static_cast<char>(0xf0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+        out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
 }
 
 }  // namespace
@@ -130,6 +157,54 @@ std::optional<std::string> name_text_problem(std::string_view text) {
     if (!is_nfc(text))
         return "is not in Unicode Normalization Form C (NFC)";
     return std::nullopt;
+}
+
+std::optional<std::string> to_nfc(std::string_view text) {
+    const auto utf16 = to_utf16(text);
+    if (!utf16)
+        return std::nullopt;
+    UErrorCode status = U_ZERO_ERROR;
+    const UNormalizer2* nfc = unorm2_getNFCInstance(&status);
+    // NFC at most triples a string's UTF-16 length (UAX #15 §9); ask again if ICU wants more.
+    std::u16string normal(utf16->size() * 3 + 1, u'\0');
+    int32_t length = unorm2_normalize(nfc, utf16->data(), static_cast<int32_t>(utf16->size()),
+                                      normal.data(), static_cast<int32_t>(normal.size()), &status);
+    if (status == U_BUFFER_OVERFLOW_ERROR) {
+        status = U_ZERO_ERROR;
+        normal.assign(static_cast<std::size_t>(length), u'\0');
+        length = unorm2_normalize(nfc, utf16->data(), static_cast<int32_t>(utf16->size()),
+                                  normal.data(), length, &status);
+    }
+    if (U_FAILURE(status))
+        return std::nullopt;
+    std::string out;
+    out.reserve(static_cast<std::size_t>(length));
+    for (int32_t i = 0; i < length;) {
+        UChar32 cp = 0;
+        U16_NEXT(normal.data(), i, length, cp);
+        append_utf8(out, static_cast<char32_t>(cp));
+    }
+    return out;
+}
+
+std::optional<std::string> collapse_white_space(std::string_view text) {
+    std::string out;
+    bool pending_space = false;
+    for (std::size_t i = 0; i < text.size();) {
+        const auto d = decode_at(text, i);
+        if (!d)
+            return std::nullopt;
+        if (u_isUWhiteSpace(static_cast<UChar32>(d->character))) {
+            pending_space = !out.empty();
+        } else {
+            if (pending_space)
+                out += ' ';
+            pending_space = false;
+            out.append(text.substr(i, d->length));
+        }
+        i += d->length;
+    }
+    return out;
 }
 
 bool is_printable_string(std::string_view text) noexcept {

@@ -25,6 +25,14 @@ std::optional<std::size_t> utf8_length(std::string_view text) noexcept;
 // "contains U+202E (a control or invisible character)".
 std::optional<std::string> name_text_problem(std::string_view text);
 
+// `text` in Unicode Normalization Form C (UAX #15), or nullopt when it is not well-formed UTF-8.
+std::optional<std::string> to_nfc(std::string_view text);
+
+// `text` with leading and trailing white space removed and every inner run of white space
+// (the Unicode White_Space property: TAB, LF, U+00A0, U+3000 IDEOGRAPHIC SPACE...) replaced by
+// one U+0020, or nullopt when it is not well-formed UTF-8.
+std::optional<std::string> collapse_white_space(std::string_view text);
+
 // Whether every character is in X.680's PrintableString alphabet (A-Z a-z 0-9 space ' ( ) + , -
 // . / : = ?).
 bool is_printable_string(std::string_view text) noexcept;

@@ -107,6 +107,23 @@ class Token : public std::enable_shared_from_this<Token> {
     // A signer that unwraps the blob into a session object, signs and destroys it, each time.
     std::shared_ptr<const Signer> wrapped_signer(WrappedKey key, const std::string& kek_label);
 
+    // A 256-bit HMAC key (CKK_GENERIC_SECRET) as a token object that can sign and verify and
+    // do nothing else: sensitive, never extractable, private. The RA's keyed hash of identity
+    // numbers: the same number is found again without the number being kept. Errc::already_exists
+    // if a secret key has the label. (hsm/secret_keys.cpp)
+    void generate_hmac_key(const std::string& label);
+    bool has_hmac_key(const std::string& label);
+    // HMAC-SHA-256 (RFC 2104, CKM_SHA256_HMAC) of `data` under the HMAC key labelled `label`,
+    // computed inside the token. Errc::not_found when there is no such key.
+    Bytes hmac_sha256(const std::string& label, ByteView data);
+
+    // A small secret (a TOTP seed: 16 to 64 bytes) wrapped under the key-encryption key
+    // (CKM_AES_KEY_WRAP_PAD, RFC 5649), for the database; and back. The secret passes through
+    // the token only as a short-lived session object. A blob that was tampered with or wrapped
+    // under another key is Errc::invalid_argument; a missing KEK Errc::not_found.
+    Bytes wrap_secret(const std::string& kek_label, ByteView secret);
+    Secret unwrap_secret(const std::string& kek_label, ByteView blob);
+
     // Random bytes from the HSM (C_GenerateRandom).
     Bytes random(std::size_t size);
 

@@ -51,6 +51,8 @@ HSM commands (options: --module PATH, --token LABEL, --pin SOURCE):
   hsm keygen --label L --type T          generate a key pair in the HSM (T: ec-p256, ec-p384,
                                          rsa-2048, rsa-3072, rsa-4096); never extractable
   hsm kek --label L                      generate the AES-256 key-encryption key for user keys
+  hsm hmac-key --label L                 generate the HMAC-SHA-256 key that hashes identity
+                                         numbers (256 bits); never extractable
 
 HSM options (each also from the environment):
   --module PATH    PKCS#11 module     (SIGNET_HSM_MODULE, default /usr/lib/softhsm/libsofthsm2.so)
@@ -176,6 +178,15 @@ int hsm_kek(const Arguments& args) {
     auto token = signet::hsm::Token::open(token_config(args));
     token->generate_kek(label);
     std::cout << "generated aes-256 key-encryption key '" << label << "'\n";
+    return 0;
+}
+
+int hsm_hmac_key(const Arguments& args) {
+    args.allow(with_hsm_options({"label"}));
+    const std::string label = args.required("label");
+    auto token = signet::hsm::Token::open(token_config(args));
+    token->generate_hmac_key(label);
+    std::cout << "generated hmac-sha256 key '" << label << "'\n";
     return 0;
 }
 
@@ -313,6 +324,8 @@ int run(const Arguments& args) {
         return hsm_keygen(args);
     if (command == "hsm kek")
         return hsm_kek(args);
+    if (command == "hsm hmac-key")
+        return hsm_hmac_key(args);
     if (command == "db status")
         return db_status(args);
     if (command == "db migrate")

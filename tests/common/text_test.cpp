@@ -73,4 +73,15 @@ BOOST_AUTO_TEST_CASE(quoted_input_is_short_and_shows_hidden_characters) {
     BOOST_CHECK_EQUAL(quote_input("王芳王芳", 2), "'王芳'...(12 bytes)");
 }
 
+BOOST_AUTO_TEST_CASE(nfc_and_white_space_collapsing) {
+    BOOST_CHECK_EQUAL(to_nfc("Zoe\u0308 A\u030angstro\u0308m").value(), "Zo\u00eb \u00c5ngstr\u00f6m");
+    BOOST_CHECK_EQUAL(to_nfc("\u2126").value(), "\u03a9");  // OHM SIGN -> GREEK CAPITAL OMEGA
+    BOOST_CHECK_EQUAL(to_nfc("王芳").value(), "王芳");
+    BOOST_CHECK_EQUAL(to_nfc("").value(), "");
+    BOOST_CHECK(!to_nfc("\xC0\xAF"));
+    BOOST_CHECK_EQUAL(collapse_white_space(" \tWang \u3000\u00a0 Fang\n").value(), "Wang Fang");
+    BOOST_CHECK_EQUAL(collapse_white_space(" \t ").value(), "");
+    BOOST_CHECK(!collapse_white_space("Wang\xFF"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -61,6 +61,21 @@ BOOST_AUTO_TEST_CASE(keygen_list_and_info) {
     BOOST_CHECK(contains(info.output, "CKM_AES_KEY_WRAP_PAD"));
 }
 
+BOOST_AUTO_TEST_CASE(hmac_key_is_made_once_and_listed) {
+    const auto token = SoftHsm::instance().new_token("ctlhmac");
+    auto made = ctl(token, {"hsm", "hmac-key", "--label", "subject-hmac"});
+    BOOST_CHECK_EQUAL(made.exit_code, 0);
+    BOOST_CHECK(contains(made.output, "generated hmac-sha256 key 'subject-hmac'"));
+    auto again = ctl(token, {"hsm", "hmac-key", "--label", "subject-hmac"});
+    BOOST_CHECK_EQUAL(again.exit_code, 5);
+    BOOST_CHECK(contains(again.output, "already holds a secret key labelled 'subject-hmac'"));
+    auto list = ctl(token, {"hsm", "list"});
+    BOOST_CHECK(contains(list.output, "subject-hmac"));
+    BOOST_CHECK(contains(list.output, "secret-256"));
+    BOOST_CHECK(!contains(list.output, "extractable  yes"));
+    BOOST_CHECK_NE(ctl(token, {"hsm", "hmac-key"}).exit_code, 0);  // --label is required
+}
+
 BOOST_AUTO_TEST_CASE(errors_have_messages_and_exit_codes) {
     const auto token = SoftHsm::instance().new_token("ctlerr");
     BOOST_CHECK_EQUAL(ctl(token, {"hsm", "keygen", "--label", "a", "--type", "ec-p256"}).exit_code,
