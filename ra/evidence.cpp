@@ -43,6 +43,7 @@ namespace {
 constexpr std::string_view kEs256 = "ES256";
 constexpr std::string_view kRs256 = "RS256";
 constexpr int kMinRsaBits = 2048;
+constexpr std::size_t kMaxTokenBytes = 64 * 1024;
 
 [[noreturn]] void refuse(EvidenceRefusal refusal, const std::string& what) {
     throw EvidenceError(refusal, what);
@@ -139,6 +140,9 @@ EvidenceVerifier::EvidenceVerifier(EvidencePolicy policy, const Clock& clock,
         policy_.clock_skew < std::chrono::seconds::zero())
         throw Error(Errc::invalid_argument,
                     "evidence policy: 'max_age' must be positive and 'clock_skew' not negative");
+    // libjwt 1.10 copies each part onto the stack (alloca in jwt_b64_decode): keep it small.
+    if (policy_.max_token_bytes == 0 || policy_.max_token_bytes > kMaxTokenBytes)
+        throw Error(Errc::invalid_argument, "evidence policy: 'max_token_bytes' must be 1..65536");
     for (std::size_t i = 0; i < policy_.providers.size(); ++i) {
         const EvidenceProvider& config = policy_.providers[i];
         const std::string who = provider_name(i, config);

@@ -45,7 +45,10 @@ struct EvidencePolicy {
     std::vector<EvidenceProvider> providers;
     std::chrono::seconds max_age{600};    // `iat` at most this old
     std::chrono::seconds clock_skew{60};  // `iat`/`nbf` at most this far ahead; `exp` this late
-    std::size_t max_token_bytes = 16 * 1024;  // longer tokens are refused before parsing
+    std::size_t max_token_bytes = 16 * 1024;  // longer tokens are refused before parsing (<= 64 KiB)
+    // Our name in an `aud` claim. A statement without `aud` is accepted; one with an `aud` that
+    // does not list this value (or any `aud` when this is empty) is refused.
+    std::string audience;
     // The levels the policy defines, lowest first: the record names the highest one a statement
     // meets (the requirement passed to verify() must be met in any case).
     std::vector<AssuranceRequirement> levels;

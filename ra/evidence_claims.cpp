@@ -127,6 +127,20 @@ CheckedClaims check_claims(const nlohmann::json& claims, const ClaimRules& rules
         exp && numeric_date(*exp, "exp") + policy.clock_skew <= rules.now)
         refuse(EvidenceRefusal::expired, "claim 'exp' has passed");
 
+    // RFC 7519 §4.1.3: a recipient not identified by a present `aud` MUST reject the JWT.
+    if (const nlohmann::json* aud = find(claims, "aud"); aud) {
+        bool named = false;
+        if (aud->is_string())
+            named = !policy.audience.empty() && *aud == policy.audience;
+        else if (aud->is_array())
+            for (const auto& item : *aud)
+                named = named || (!policy.audience.empty() && item == policy.audience);
+        else
+            refuse(EvidenceRefusal::malformed, "claim 'aud' is not a string or a list");
+        if (!named)
+            refuse(EvidenceRefusal::wrong_audience, "claim 'aud' does not name this RA");
+    }
+
     // Binding: the statement is about this subject (name, document kind and number), by the hash
     // Signet computes; neither value is ever echoed.
     const std::string& binding = require_string(claims, "subject_binding");

@@ -15,6 +15,7 @@ std::string_view to_string(EvidenceRefusal refusal) noexcept {
     case EvidenceRefusal::not_yet_valid: return "evidence_not_yet_valid";
     case EvidenceRefusal::stale: return "evidence_stale";
     case EvidenceRefusal::expired: return "evidence_expired";
+    case EvidenceRefusal::wrong_audience: return "evidence_wrong_audience";
     case EvidenceRefusal::wrong_subject: return "evidence_wrong_subject";
     case EvidenceRefusal::too_weak: return "evidence_too_weak";
     case EvidenceRefusal::replayed: return "evidence_replayed";
@@ -27,6 +28,7 @@ Errc errc_of(EvidenceRefusal refusal) noexcept {
     case EvidenceRefusal::unknown_issuer:
     case EvidenceRefusal::unknown_key_id:
     case EvidenceRefusal::bad_signature:
+    case EvidenceRefusal::wrong_audience:
     case EvidenceRefusal::wrong_subject:
     case EvidenceRefusal::too_weak:
         return Errc::permission_denied;

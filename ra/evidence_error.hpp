@@ -22,6 +22,7 @@ enum class EvidenceRefusal {
     not_yet_valid,          // `iat` (or `nbf`) is in the future beyond the allowed clock skew
     stale,                  // `iat` is older than the policy's window (EvidencePolicy::max_age)
     expired,                // `exp` has passed
+    wrong_audience,         // `aud` present and not naming us (RFC 7519 §4.1.3: MUST reject)
     wrong_subject,          // `subject_binding` (or `document_kind`) is not the subject's
     too_weak,               // the methods or scores do not reach the required assurance level
     replayed,               // this (iss, jti) was accepted before

@@ -54,6 +54,7 @@ struct Fixture {
         p.max_age = 600s;
         p.clock_skew = 60s;
         p.levels = levels;
+        p.audience = "https://signet.example";
         return p;
     }
 
@@ -211,6 +212,16 @@ BOOST_AUTO_TEST_CASE(refuses_a_replay_and_a_refused_statement_consumes_nothing) 
     c["iat"] = 1'800'000'000 + 601 - 10;
     BOOST_CHECK_NO_THROW(verifier.verify(request(es256(c))));
     BOOST_CHECK_EQUAL(guard.size(), 1u);
+}
+
+BOOST_AUTO_TEST_CASE(refuses_an_audience_other_than_ours) {
+    json c = claims();
+    c["aud"] = "https://other-ra.example";
+    expect_refused(es256(c), EvidenceRefusal::wrong_audience);
+    c["aud"] = json::array();
+    expect_refused(es256(c), EvidenceRefusal::wrong_audience);
+    c["aud"] = {"https://other-ra.example", "https://signet.example"};
+    BOOST_CHECK_NO_THROW(verifier.verify(request(es256(c))));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_a_statement_about_another_subject) {
