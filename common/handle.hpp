@@ -16,6 +16,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <jwt.h>
+
+#include <cstdlib>
+
 #include <memory>
 
 namespace signet {
@@ -41,6 +45,10 @@ inline void free_x509_stack(STACK_OF(X509) * stack) noexcept {
 // OPENSSL_free is a macro (it passes the caller's file and line); the owner needs a function.
 inline void free_openssl_bytes(unsigned char* bytes) noexcept {
     OPENSSL_free(bytes);
+}
+// libjwt 1.10's JSON strings (jwt_get_grants_json...) are the caller's to free() (jwt.h).
+inline void free_jwt_string(char* text) noexcept {
+    std::free(text);
 }
 }  // namespace detail
 
@@ -100,5 +108,9 @@ using X509ReqPtr = handle<X509_REQ, X509_REQ_free>;
 using X509RevokedPtr = handle<X509_REVOKED, X509_REVOKED_free>;
 using X509StorePtr = handle<X509_STORE, X509_STORE_free>;
 using X509StackPtr = handle<STACK_OF(X509), detail::free_x509_stack>;
+
+// libjwt's (the RA's identity evidence, ra/evidence.cpp).
+using JwtPtr = handle<jwt_t, jwt_free>;
+using JwtStringPtr = handle<char, detail::free_jwt_string>;
 
 }  // namespace signet
