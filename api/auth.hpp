@@ -18,9 +18,6 @@
 // certificate is known by the SHA-256 of its DER encoding, a token by its SHA-256.
 namespace signet::api {
 
-using signet::sha256_of;
-using signet::Sha256Digest;
-
 // Errc::crypto if the certificate cannot be encoded.
 Sha256Digest certificate_sha256(X509* certificate);
 

@@ -26,7 +26,7 @@ EvpPkeyPtr read_private_key_file(const std::string& path) {
 }
 
 // The configuration holds fingerprints as validated 32-byte Bytes; the API and the store take
-// them as arrays (api::Sha256Digest and store::Sha256 are the same type).
+// them as arrays (signet::Sha256Digest and store::Sha256 are the same type).
 std::optional<std::array<std::uint8_t, 32>> sha256_array(const std::optional<Bytes>& bytes) {
     if (!bytes)
         return std::nullopt;

@@ -12,6 +12,7 @@
 
 #include "ca/subject_alt_name.hpp"
 #include "common/der.hpp"
+#include "common/digest.hpp"
 #include "common/error.hpp"
 
 namespace signet::ca {
@@ -438,12 +439,8 @@ std::string sha256_fingerprint(const X509* cert) {
 }
 
 std::string sha256_fingerprint(ByteView certificate_der) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (EVP_Digest(certificate_der.data(), certificate_der.size(), md, &size, EVP_sha256(),
-                   nullptr) != 1)
-        throw_openssl_error("cannot compute the fingerprint");
-    return colon_hex({md, size});
+    const Sha256Digest md = sha256_of(certificate_der);
+    return colon_hex(md);
 }
 
 std::string serial_hex(ByteView serial) {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <string>
 
+#include "common/digest.hpp"
 #include "common/handle.hpp"
 #include "ra/evidence_claims.hpp"
 #include "ra/jws_compact.hpp"
@@ -116,7 +117,8 @@ std::string check_header(const nlohmann::json& header) {
         refuse(EvidenceRefusal::algorithm_not_allowed, "header 'alg' is not ES256 or RS256");
     // RFC 7515 §4.1.11: a recipient that does not understand a listed extension MUST reject.
     if (header.contains("crit"))
-        refuse(EvidenceRefusal::critical_header, "header 'crit' is present; no extension is supported");
+        refuse(EvidenceRefusal::critical_header,
+               "header 'crit' is present; no extension is supported");
     // RFC 7519 §5.1: "JWT" when present (libjwt 1.10 refuses any other typ too).
     if (const std::string* typ = header_string(header, "typ"); typ != nullptr && *typ != "JWT")
         refuse(EvidenceRefusal::malformed, "header 'typ' is not JWT");
@@ -152,8 +154,9 @@ EvidenceVerifier::EvidenceVerifier(EvidencePolicy policy, const Clock& clock,
             if (other->config.issuer == config.issuer &&
                 (other->config.key_id == config.key_id || other->config.key_id.empty() ||
                  config.key_id.empty()))
-                throw Error(Errc::invalid_argument,
-                            who + ": another provider has the same issuer and no distinct 'key_id'");
+                throw Error(
+                    Errc::invalid_argument,
+                    who + ": another provider has the same issuer and no distinct 'key_id'");
         BioPtr in(BIO_new_mem_buf(config.public_key_pem.data(),
                                   static_cast<int>(config.public_key_pem.size())));
         EvpPkeyPtr key(in ? PEM_read_bio_PUBKEY(in.get(), nullptr, nullptr, nullptr) : nullptr);
@@ -245,10 +248,7 @@ EvidenceRecord EvidenceVerifier::verify(const EvidenceRequest& request) const {
     record.face_match_score = checked.face_match_score;
     record.liveness_score = checked.liveness_score;
     record.assurance_level = std::move(checked.assurance_level);
-    unsigned int size = 0;
-    if (EVP_Digest(token.data(), token.size(), record.statement_sha256.data(), &size, EVP_sha256(),
-                   nullptr) != 1)
-        throw_openssl_error("hashing the identity statement");
+    record.statement_sha256 = sha256_of(token);
 
     // Last: a statement refused for any other reason must not use up its jti.
     if (!replay_.accept_once(record.issuer, record.jti, checked.issued_at + policy_.max_age))

@@ -9,9 +9,10 @@
 #include <array>
 
 #include "common/bytes.hpp"
+#include "common/digest.hpp"
 #include "common/error.hpp"
-#include "ra/field_errors.hpp"
 #include "common/text.hpp"
+#include "ra/field_errors.hpp"
 
 namespace signet::ra {
 
@@ -44,10 +45,9 @@ std::string upper_trimmed(std::string_view input) {
 // of Taiwan residents carry (the State Council's 2018 residence permit rules give HK/Macao
 // residents 81/82 and Taiwan residents 83 in the same 18-character format).
 bool is_province_code(int code) noexcept {
-    return (code >= 11 && code <= 15) || (code >= 21 && code <= 23) ||
-           (code >= 31 && code <= 37) || (code >= 41 && code <= 46) ||
-           (code >= 50 && code <= 54) || (code >= 61 && code <= 65) || code == 71 ||
-           code == 81 || code == 82 || code == 83;
+    return (code >= 11 && code <= 15) || (code >= 21 && code <= 23) || (code >= 31 && code <= 37) ||
+           (code >= 41 && code <= 46) || (code >= 50 && code <= 54) || (code >= 61 && code <= 65) ||
+           code == 71 || code == 81 || code == 82 || code == 83;
 }
 
 int digits_value(std::string_view digits) noexcept {
@@ -137,7 +137,8 @@ std::string parse_uscc(std::string_view input) {
                "GB 11714)");
     }
     if (gb32100_check_character(std::string_view(number).substr(0, 17)) != number[17])
-        refuse("id_number", "the check character does not match (GB 32100 §4.2.5 ISO 7064 MOD 31-3)");
+        refuse("id_number",
+               "the check character does not match (GB 32100 §4.2.5 ISO 7064 MOD 31-3)");
     return number;
 }
 
@@ -157,9 +158,9 @@ constexpr std::string_view kCountries =
 
 std::string parse_country(std::string_view input) {
     const std::string country = upper_trimmed(input);
-    if (country.size() != 2 || !std::ranges::all_of(country, [](char c) {
-            return c >= 'A' && c <= 'Z';
-        }) || kCountries.find(country) == std::string_view::npos) {
+    if (country.size() != 2 ||
+        !std::ranges::all_of(country, [](char c) { return c >= 'A' && c <= 'Z'; }) ||
+        kCountries.find(country) == std::string_view::npos) {
         refuse("issuing_country", "is not an ISO 3166-1 alpha-2 country code");
     }
     return country;
@@ -226,13 +227,13 @@ char gb32100_check_character(std::string_view body17) {
 std::string mask_number(std::string_view number) {
     const std::size_t keep = std::min<std::size_t>(4, number.size() / 4);
     std::string masked(number);
-    std::fill(masked.begin() + static_cast<long>(keep),
-              masked.end() - static_cast<long>(keep), 'X');
+    std::fill(masked.begin() + static_cast<long>(keep), masked.end() - static_cast<long>(keep),
+              'X');
     return masked;
 }
 
-IdentityDocument parse_identity_document(std::string_view kind, std::string_view number,
-                                         Date today, std::string_view issuing_country) {
+IdentityDocument parse_identity_document(std::string_view kind, std::string_view number, Date today,
+                                         std::string_view issuing_country) {
     IdentityDocument document;
     if (kind == "cn_resident_id" || kind == "cn_uscc") {
         document.kind = kind == "cn_uscc" ? DocumentKind::cn_uscc : DocumentKind::cn_resident_id;
@@ -269,11 +270,7 @@ std::string subject_binding_hash(std::string_view name, DocumentKind kind,
     input += to_string(kind);
     input += '\0';
     input += normalized_number;
-    std::array<std::uint8_t, 32> digest{};
-    unsigned int size = 0;
-    check_openssl(EVP_Digest(input.data(), input.size(), digest.data(), &size, EVP_sha256(),
-                             nullptr),
-                  "SHA-256 of the subject binding");
+    const Sha256Digest digest = sha256_of(input);
     OPENSSL_cleanse(input.data(), input.size());  // it held the document number
     return base64url(digest);
 }

@@ -6,19 +6,19 @@ namespace signet::store {
 
 namespace {
 
-#define SIGNET_CERTIFICATE_COLUMNS                                                           \
+// Every column but the large ones (find_status reads these alone), then the large ones.
+#define SIGNET_CERTIFICATE_STATUS_COLUMNS                                                    \
     "serial, issuer_ca, purpose, profile, subject_id, subject_dn, key_type, key_source, "    \
-    "key_label, wrapped_key, kek_label, public_key, tbs, der, status, failure, not_before, " \
-    "not_after, reserved_at, issued_at, revoked_at, revocation_reason, invalidity_date"
+    "key_label, kek_label, status, failure, not_before, not_after, reserved_at, issued_at, " \
+    "revoked_at, revocation_reason, invalidity_date"
+#define SIGNET_CERTIFICATE_COLUMNS \
+    SIGNET_CERTIFICATE_STATUS_COLUMNS ", wrapped_key, public_key, tbs, der"
 
 constexpr Statement kFind{"certificates.find", "SELECT " SIGNET_CERTIFICATE_COLUMNS
                                                " FROM certificates WHERE serial = $1::bytea"};
-// find_status's columns: every one but the large ones (public_key, tbs, der, wrapped_key).
-constexpr Statement kFindStatus{
-    "certificates.find_status",
-    "SELECT serial, issuer_ca, purpose, profile, subject_id, subject_dn, key_type, key_source,"
-    " key_label, kek_label, status, failure, not_before, not_after, reserved_at, issued_at,"
-    " revoked_at, revocation_reason, invalidity_date FROM certificates WHERE serial = $1::bytea"};
+constexpr Statement kFindStatus{"certificates.find_status",
+                                "SELECT " SIGNET_CERTIFICATE_STATUS_COLUMNS
+                                " FROM certificates WHERE serial = $1::bytea"};
 // One statement for every combination of filters: an absent filter is a NULL parameter.
 constexpr Statement kSearch{
     "certificates.search",
@@ -121,6 +121,7 @@ constexpr Statement kLatestCrl{
     "WHERE issuer_ca = $1 ORDER BY number DESC LIMIT 1"};
 
 #undef SIGNET_CERTIFICATE_COLUMNS
+#undef SIGNET_CERTIFICATE_STATUS_COLUMNS
 #undef SIGNET_CA_COLUMNS
 
 // A row of kFindStatus's columns; certificate_from adds the large ones.
