@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/bytes.hpp"
 #include "common/clock.hpp"
 #include "store/database.hpp"
 
@@ -22,6 +23,19 @@ struct Subject {
     std::string id_masked;     // e.g. "1101XXXXXXXXXX1234"
     int assurance_level = 0;
     Clock::time_point created_at;
+    // Added by the RA (store migration 8, issue 12).
+    std::string status = "active";  // "active" or "deactivated"
+    std::string document_kind;      // cn_resident_id, cn_uscc, passport; "" for older rows
+    // HMAC-SHA-256, keyed in the HSM, of kind || 0 || country || 0 || number: the same
+    // document is found again without the number being kept (ra/registry.hpp).
+    std::optional<Bytes> document_hmac;
+    std::string mobile;  // E.164, "" when none
+    std::string email;   // "" when none
+    std::optional<std::int64_t> legal_representative_id;  // an organization's
+    std::string verification_method;  // "", "provider" or "officer": how the level was reached
+    std::optional<Clock::time_point> verified_at;
+    std::optional<Clock::time_point> deactivated_at;
+    Clock::time_point updated_at;
 };
 
 // The rules a subject's values meet, checked when a subject is added (PostgresSubjects::add:
