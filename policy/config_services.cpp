@@ -1,6 +1,6 @@
 // The services' sections of signet.yaml (policy/config_sections.hpp): ca (the CRL schedule, the
 // key-encryption key, the certificate profiles with their key types, usages, policies and
-// URLs), tsa (policies, digests, accuracy and precision), ocsp and otp.
+// URLs), tsa (policies, digests, accuracy and precision) and ocsp.
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -252,13 +252,6 @@ void read_ocsp(Map& map, OcspSettings& out) {
     if (out.responder_renew_before >= out.responder_validity)
         map.add("responder_renew_before_days",
                 "is not shorter than responder_validity_days: every certificate would be renewed at once");
-}
-
-void read_otp(Map& map, OtpSettings& out) {
-    // RFC 6238 §5.2 and RFC 4226 §5.3: 6 to 8 digits; 30 s steps; a small resynchronisation window.
-    read_unsigned(map, "digits", out.digits, 6, 8, "a digit count");
-    read_duration(map, "period_seconds", out.period, 15, 300);
-    read_unsigned(map, "window", out.window, 0, 10, "a number of periods");
 }
 
 }  // namespace signet::policy::sections

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/secret.hpp"
 
 namespace signet::policy::yaml {
 
@@ -88,6 +89,9 @@ std::string did_you_mean(std::string_view word, const auto& candidates) {
 }
 
 std::string element_path(const std::string& path, std::size_t index);
+
+// ASCII letters in lower case (header names, DSN keywords compare so).
+std::string lowercase(std::string_view text);
 
 // yaml-cpp keeps every copy of a repeated key and lookups see only the first, so a second
 // "port:" further down would be silently ignored; an operator must hear about it.
@@ -225,6 +229,15 @@ bool is_existing_file(const fs::path& p);
 // existing file.
 bool read_path(Map& map, const std::string& key, const fs::path& base, fs::path& out, bool required,
                bool must_exist);
+
+// A secret's source (common/secret.hpp): "file:PATH" (resolved; the file must exist) or
+// "env:VARIABLE". `what` names the secret in messages ("a PIN"). No message repeats the value: it
+// may be the secret itself, typed where its source belongs (DESIGN.md invariant 6).
+bool read_secret_source(Map& map, const std::string& key, const fs::path& base,
+                        std::string_view what, SecretSource& out);
+
+// A decimal number from 0 to 1 (a score).
+bool read_fraction(Map& map, const std::string& key, double& out);
 
 bool read_oid(Map& map, const std::string& key, std::string& out);
 
