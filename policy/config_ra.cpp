@@ -3,12 +3,12 @@
 // assurance level asks of their statements) and otp (challenge codes, their limits, TOTP, the SMS
 // gateway). The rules are ra/'s (ra::validate, ra::check_sms_gateway_settings, ra::
 // EvidenceVerifier), checked here again so that a mistake is reported at its line.
-#include <nlohmann/json.hpp>
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/error.hpp"
@@ -23,6 +23,8 @@ namespace {
 
 // A PEM public key is a few hundred bytes (RSA 4096: about 800).
 constexpr std::size_t kMaxPublicKeyBytes = 64 * 1024;
+// An SMS body is a few hundred bytes: a template beyond this is a mistake.
+constexpr std::size_t kMaxBodyTemplateBytes = 4096;
 
 // Why `pem` cannot verify a provider's statements, or "" when it can: ES256 needs P-256 (RFC 7518
 // §3.4); RS256 an RSA key of 2048 bits at least (RFC 7518 §3.3). The same rule as
@@ -66,7 +68,8 @@ void read_provider(Map& map, const fs::path& base, EvidenceProviderSettings& out
         map.add("public_key", "file " + out.public_key.string() + " " + problem);
 }
 
-void read_providers(Map& evidence, const fs::path& base, std::vector<EvidenceProviderSettings>& out) {
+void read_providers(Map& evidence, const fs::path& base,
+                    std::vector<EvidenceProviderSettings>& out) {
     YAML::Node list = evidence.take("providers");
     if (!present(list))
         return;
@@ -86,7 +89,8 @@ void read_providers(Map& evidence, const fs::path& base, std::vector<EvidencePro
         // make the key that verifies it depend on this list's order.
         for (const auto& other : out)
             if (other.issuer == provider.issuer &&
-                (other.key_id == provider.key_id || other.key_id.empty() || provider.key_id.empty()))
+                (other.key_id == provider.key_id || other.key_id.empty() ||
+                 provider.key_id.empty()))
                 entry.add("key_id", "another provider has the issuer '" + provider.issuer +
                                         "' and no distinct key_id");
         out.push_back(std::move(provider));
@@ -133,7 +137,8 @@ bool asks_at_least(const AssuranceLevelSettings& higher, const AssuranceLevelSet
            at_least(higher.min_liveness_score, lower.min_liveness_score);
 }
 
-void read_levels(Map& evidence, unsigned max_level, std::map<unsigned, AssuranceLevelSettings>& out) {
+void read_levels(Map& evidence, unsigned max_level,
+                 std::map<unsigned, AssuranceLevelSettings>& out) {
     YAML::Node levels = evidence.take("levels");
     if (!present(levels))
         return;
@@ -201,11 +206,26 @@ void read_totp(Map& map, TotpSettings& out) {
         map.add("issuer", "is not 1-64 bytes without ':' (the otpauth label's separator)");
 }
 
-// Whether some string value in `json` holds the placeholder {{message}} (ra/sms_gateway.cpp).
+// Whether some string value in `json` holds the placeholder {{message}} (ra/sms_gateway.cpp's
+// rule). Recursive: the template's size bounds the depth.
 bool holds_message(const nlohmann::json& json) {
     if (json.is_string())
         return json.get_ref<const std::string&>().find("{{message}}") != std::string::npos;
-    return std::ranges::any_of(json, [](const nlohmann::json& item) { return holds_message(item); });
+    return json.is_structured() && std::ranges::any_of(json, [](const nlohmann::json& item) {
+               return holds_message(item);
+           });
+}
+
+// Why the SMS body template will not do, or "".
+std::string body_template_problem(const std::string& text) {
+    if (text.size() > kMaxBodyTemplateBytes)
+        return "is longer than " + std::to_string(kMaxBodyTemplateBytes) + " bytes";
+    const auto body = nlohmann::json::parse(text, nullptr, false);
+    if (body.is_discarded())
+        return "is not JSON";
+    if (!holds_message(body))
+        return "has no string value with the placeholder {{message}}";
+    return "";
 }
 
 bool is_header_name(const std::string& name) {
@@ -222,13 +242,9 @@ void read_sms_gateway(Map& map, const fs::path& base, SmsGatewayConfig& out) {
         ((!out.url.starts_with("http://") && !out.url.starts_with("https://")) ||
          out.url.find_first_of(" \t\r\n") != std::string::npos))
         map.add("url", "is not an http:// or https:// URL (the value is not shown)");
-    if (read_string(map, "body_template", out.body_template, true)) {
-        const auto body = nlohmann::json::parse(out.body_template, nullptr, false);
-        if (body.is_discarded())
-            map.add("body_template", "is not JSON");
-        else if (!holds_message(body))
-            map.add("body_template", "has no string value with the placeholder {{message}}");
-    }
+    if (read_string(map, "body_template", out.body_template, true))
+        if (const std::string problem = body_template_problem(out.body_template); !problem.empty())
+            map.add("body_template", problem);
     Map headers = map.section("headers");
     YAML::Node node = map.take("headers");
     if (headers.present()) {
@@ -255,8 +271,7 @@ void read_sms_gateway(Map& map, const fs::path& base, SmsGatewayConfig& out) {
 }  // namespace
 
 void read_identity(Map& map, const fs::path& base, IdentitySettings& out) {
-    read_unsigned(map, "max_assurance_level", out.max_assurance_level, 1, 10,
-                  "an assurance level");
+    read_unsigned(map, "max_assurance_level", out.max_assurance_level, 1, 10, "an assurance level");
     read_nonempty_string(map, "hmac_key_label", out.hmac_key_label);
     Map evidence = map.section("evidence");
     EvidenceSettings& e = out.evidence;

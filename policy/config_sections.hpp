@@ -2,8 +2,8 @@
 
 // The readers of signet.yaml's sections, one per section, which config.cpp's parse calls in
 // turn (internal to policy/): the node's own sections in config_node.cpp, the services' in
-// config_services.cpp, the registration authority's in config_ra.cpp. Each adds what is wrong to the map's Problems, which parse_config turns
-// into one error when any is there.
+// config_services.cpp, the registration authority's in config_ra.cpp. Each adds what is wrong to
+// the map's Problems, which parse_config turns into one error when any is there.
 
 #include <filesystem>
 #include <string>

@@ -228,7 +228,8 @@ bool read_fraction(Map& map, const std::string& key, double& out) {
     const std::string text = n.IsScalar() ? n.as<std::string>() : "";
     // Plain decimals only ("0.9", "1"): not yaml-cpp's .inf, .nan or hexadecimal.
     double value = 0;
-    if (!n.IsScalar() || text.empty() || text.find_first_not_of("0123456789.") != std::string::npos ||
+    if (!n.IsScalar() || text.empty() ||
+        text.find_first_not_of("0123456789.") != std::string::npos ||
         !YAML::convert<double>::decode(n, value) || value < 0 || value > 1) {
         map.add(key, "'" + text + "' is not a number from 0 to 1");
         return false;

@@ -6,9 +6,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -88,14 +87,13 @@ inline std::string source_dir() {
 
 // "FILE:LINE:COLUMN: " of `token` inside the first occurrence of `snippet` in `yaml`.
 inline std::string place(const Fixture& f, const std::string& yaml, const std::string& snippet,
-                  const std::string& token) {
+                         const std::string& token) {
     const std::size_t start = yaml.find(snippet);
     BOOST_REQUIRE_MESSAGE(start != std::string::npos, "no '" << snippet << "' in the YAML");
     const std::size_t at = yaml.find(token, start);
     BOOST_REQUIRE(at != std::string::npos);
-    const std::size_t line_start = yaml.rfind('\n', at) == std::string::npos
-                                       ? 0
-                                       : yaml.rfind('\n', at) + 1;
+    const std::size_t line_start =
+        yaml.rfind('\n', at) == std::string::npos ? 0 : yaml.rfind('\n', at) + 1;
     const auto line = std::count(yaml.begin(), yaml.begin() + static_cast<long>(at), '\n') + 1;
     return f.at(static_cast<int>(line), static_cast<int>(at - line_start + 1));
 }

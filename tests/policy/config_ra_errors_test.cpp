@@ -52,7 +52,8 @@ BOOST_AUTO_TEST_CASE(identity_values_out_of_range) {
          {"audience", "[", e + "audience: expected a string"},
          {"max_age_seconds", "29", e + "max_age_seconds: 29 is not a duration (30-86400)"},
          {"clock_skew_seconds", "601", e + "clock_skew_seconds: 601 is not a duration (0-600)"},
-         {"max_token_bytes", "1023", e + "max_token_bytes: 1023 is not a size in bytes (1024-65536)"},
+         {"max_token_bytes", "1023",
+          e + "max_token_bytes: 1023 is not a size in bytes (1024-65536)"},
          {"providers", "{", e + "providers: expected a list"},
          {"level:", "level", e + "level: unknown key (did you mean 'levels'?)"}});
     const std::string high = Fixture::base() +
@@ -61,9 +62,11 @@ BOOST_AUTO_TEST_CASE(identity_values_out_of_range) {
                              "  evidence: {max_age_seconds: 86401, max_token_bytes: 65537}\n";
     check_problems(
         f, high,
-        {{"max_assurance_level", "11", "identity.max_assurance_level: 11 is not an assurance level (1-10)"},
+        {{"max_assurance_level", "11",
+          "identity.max_assurance_level: 11 is not an assurance level (1-10)"},
          {"max_age_seconds", "86401", e + "max_age_seconds: 86401 is not a duration (30-86400)"},
-         {"max_token_bytes", "65537", e + "max_token_bytes: 65537 is not a size in bytes (1024-65536)"}});
+         {"max_token_bytes", "65537",
+          e + "max_token_bytes: 65537 is not a size in bytes (1024-65536)"}});
 }
 
 BOOST_AUTO_TEST_CASE(provider_keys_are_checked_at_load) {
@@ -95,7 +98,8 @@ BOOST_AUTO_TEST_CASE(provider_keys_are_checked_at_load) {
     const std::string message = check_problems(
         f, yaml,
         {{"p384.pem", "p384.pem",
-          p + "[0].public_key: " + file("p384.pem") + "is an EC key not on P-256 (ES256 needs P-256)"},
+          p + "[0].public_key: " + file("p384.pem") +
+              "is an EC key not on P-256 (ES256 needs P-256)"},
          {"rsa1024.pem", "rsa1024.pem",
           p + "[1].public_key: " + file("rsa1024.pem") + "is an RSA key under 2048 bits"},
          {"ed25519.pem", "ed25519.pem",
@@ -106,10 +110,12 @@ BOOST_AUTO_TEST_CASE(provider_keys_are_checked_at_load) {
          {"text.pem", "text.pem",
           p + "[4].public_key: " + file("text.pem") +
               "is not a PEM public key (SubjectPublicKeyInfo)"},
-         {"missing.pem", "missing.pem", p + "[5].public_key: " + file("missing.pem") + "does not exist"},
+         {"missing.pem", "missing.pem",
+          p + "[5].public_key: " + file("missing.pem") + "does not exist"},
          {"- {public_key", "{", p + "[6].issuer: is required"},
          {"colour", "colour", p + "[7].colour: unknown key"},
-         {"key_id: '1'", "'1'", p + "[8].key_id: another provider has the issuer 'g' and no distinct key_id"},
+         {"key_id: '1'", "'1'",
+          p + "[8].key_id: another provider has the issuer 'g' and no distinct key_id"},
          {"just-a-name", "just-a-name", p + "[9]: expected a mapping"}});
     BOOST_CHECK(!contains(message, "PRIVATE"));
     BOOST_CHECK(!contains(message, private_pem.substr(40, 20)));
@@ -156,21 +162,21 @@ BOOST_AUTO_TEST_CASE(levels_are_checked) {
          {".nan", ".nan", l + "2.min_liveness_score: '.nan' is not a number from 0 to 1"},
          {"-0.1", "-0.1", l + "3.min_face_match_score: '-0.1' is not a number from 0 to 1"},
          {"floor", "floor", l + "3.floor: unknown key"},
-         {"3: {", "3",
-          l + "3: asks less than level 2 (its methods and minimum scores at least)"}});
+         {"3: {", "3", l + "3: asks less than level 2 (its methods and minimum scores at least)"}});
 }
 
 BOOST_AUTO_TEST_CASE(a_higher_level_asks_at_least_what_a_lower_does) {
     Fixture f;
-    const std::string yaml = Fixture::base() +
-                             "identity:\n"
-                             "  max_assurance_level: 4\n"
-                             "  evidence:\n"
-                             "    levels:\n"
-                             "      2: {methods: [id_registry]}\n"
-                             "      1: {methods: [id_registry, face_match]}\n"
-                             "      3: {methods: [id_registry], min_liveness_score: 0.4}\n"
-                             "      4: {methods: [id_registry, face_match], min_liveness_score: 0.3}\n";
+    const std::string yaml =
+        Fixture::base() +
+        "identity:\n"
+        "  max_assurance_level: 4\n"
+        "  evidence:\n"
+        "    levels:\n"
+        "      2: {methods: [id_registry]}\n"
+        "      1: {methods: [id_registry, face_match]}\n"
+        "      3: {methods: [id_registry], min_liveness_score: 0.4}\n"
+        "      4: {methods: [id_registry, face_match], min_liveness_score: 0.3}\n";
     const std::string l = "identity.evidence.levels.";
     check_problems(
         f, yaml,
@@ -178,11 +184,12 @@ BOOST_AUTO_TEST_CASE(a_higher_level_asks_at_least_what_a_lower_does) {
           l + "1: asks more than level 2 (a higher level asks at least what a lower does)"},
          {"4: {", "4", l + "4: asks less than level 3 (its methods and minimum scores at least)"}});
     // The same levels in order, each asking more: accepted.
-    const Config c = f.load(Fixture::base() +
-                            "identity:\n  evidence:\n    levels:\n"
-                            "      1: {methods: [id_registry]}\n"
-                            "      2: {methods: [id_registry, face_match], min_liveness_score: 0.4}\n"
-                            "      3: {methods: [face_match, id_registry], min_liveness_score: 0.5}\n");
+    const Config c =
+        f.load(Fixture::base() +
+               "identity:\n  evidence:\n    levels:\n"
+               "      1: {methods: [id_registry]}\n"
+               "      2: {methods: [id_registry, face_match], min_liveness_score: 0.4}\n"
+               "      3: {methods: [face_match, id_registry], min_liveness_score: 0.5}\n");
     BOOST_CHECK_EQUAL(c.identity.evidence.levels.size(), 3u);
 }
 
@@ -219,7 +226,8 @@ BOOST_AUTO_TEST_CASE(otp_values_out_of_range) {
          {"hmac_key_label", "''", "otp.hmac_key_label: must not be empty"},
          {"seed_kek_label", "''", "otp.seed_kek_label: must not be empty"},
          {"{digits: 5", "5", "otp.totp.digits: 5 is not a digit count (6-8)"},
-         {"period_seconds: 15", "15", "otp.totp.period_seconds: 15 is not a period in seconds (30-60)"},
+         {"period_seconds: 15", "15",
+          "otp.totp.period_seconds: 15 is not a period in seconds (30-60)"},
          {"window: 3", "3", "otp.totp.window: 3 is not a number of periods (0-2)"},
          {"issuer: ''", "''",
           "otp.totp.issuer: is not 1-64 bytes without ':' (the otpauth label's separator)"}});
@@ -277,20 +285,21 @@ BOOST_AUTO_TEST_CASE(sms_gateway_values_and_secrets) {
                              "    retries: 6\n"
                              "    backoff_ms: 10001\n";
     const std::string g = "otp.sms_gateway.";
-    const std::string not_settable = "is not a header name one may set (RFC 9110 token "
-                                     "characters; not Content-Type, which is JSON's)";
+    const std::string not_settable =
+        "is not a header name one may set (RFC 9110 token "
+        "characters; not Content-Type, which is JSON's)";
     const std::string message = check_problems(
         f, yaml,
         {{"url:", "'ftp", g + "url: is not an http:// or https:// URL (the value is not shown)"},
          {"body_template", "'{", g + "body_template: is not JSON"},
-         {"sk-live", "'sk",
+         {"'sk-live", "'sk",
           g + "headers.X-Api-Key: must be file:PATH or env:VARIABLE (a header value itself is "
               "never accepted; the value is not shown)"},
          {"'Bad Name'", "'Bad", g + "headers.Bad Name: " + not_settable},
          {"content-type", "content-type", g + "headers.content-type: " + not_settable},
-         {"file:absent", "'file",
+         {"'file:absent", "'file",
           g + "headers.X-File: file " + (f.dir / "absent").string() + " does not exist"},
-         {"env:1BAD", "'env",
+         {"'env:1BAD", "'env",
           g + "headers.X-Env: env: needs an environment variable's name (letters, digits and _, "
               "not starting with a digit); the value is not shown"},
          {"connect_timeout_ms", "0", g + "connect_timeout_ms: 0 is not a duration (1-600000)"},

@@ -13,10 +13,11 @@ using signet::testing::write_file;
 
 namespace {
 
-const std::string kLevels = "    levels:\n"
-                            "      2: {methods: [id_registry]}\n"
-                            "      3: {methods: [id_registry, face_match, liveness], "
-                            "min_face_match_score: 0.9, min_liveness_score: 0.85}\n";
+const std::string kLevels =
+    "    levels:\n"
+    "      2: {methods: [id_registry]}\n"
+    "      3: {methods: [id_registry, face_match, liveness], "
+    "min_face_match_score: 0.9, min_liveness_score: 0.85}\n";
 
 }  // namespace
 
@@ -56,8 +57,9 @@ BOOST_AUTO_TEST_CASE(defaults) {
 
 BOOST_AUTO_TEST_CASE(seed_kek_follows_the_ca_kek_unless_named) {
     Fixture f;
-    BOOST_CHECK_EQUAL(f.load(Fixture::base() + "ca: {user_key_kek: vault-kek}\n").otp.seed_kek_label,
-                      "vault-kek");
+    BOOST_CHECK_EQUAL(
+        f.load(Fixture::base() + "ca: {user_key_kek: vault-kek}\n").otp.seed_kek_label,
+        "vault-kek");
     BOOST_CHECK_EQUAL(f.load(Fixture::base() + "ca: {user_key_kek: vault-kek}\n"
                                                "otp: {seed_kek_label: seed-kek}\n")
                           .otp.seed_kek_label,
@@ -72,44 +74,46 @@ BOOST_AUTO_TEST_CASE(every_key_read) {
     write_file(f.dir / "keys" / "idv.pem", ec_pem);
     write_file(f.dir / "rsa.pem", rsa_pem);
     write_file(f.dir / "sms-key", "k3y\n");
-    const Config c = f.load(Fixture::base() +
-                            "identity:\n"
-                            "  max_assurance_level: 4\n"
-                            "  hmac_key_label: id-hmac\n"
-                            "  evidence:\n"
-                            "    audience: signet-prod\n"
-                            "    max_age_seconds: 300\n"
-                            "    clock_skew_seconds: 0\n"
-                            "    max_token_bytes: 65536\n"
-                            "    providers:\n"
-                            "      - {issuer: 'https://idv.example.cn', key_id: '2026-01', "
-                            "public_key: keys/idv.pem}\n"
-                            "      - {issuer: 'https://idv.example.cn', key_id: '2026-02', "
-                            "public_key: rsa.pem}\n" +
-                            kLevels + "      4: {methods: [id_registry, face_match, liveness, "
-                            "in_person], min_face_match_score: 1, min_liveness_score: 0.85}\n"
-                            "otp:\n"
-                            "  digits: 8\n"
-                            "  lifetime_seconds: 120\n"
-                            "  max_attempts: 3\n"
-                            "  max_failures: 6\n"
-                            "  failure_window_seconds: 600\n"
-                            "  lockout_seconds: 900\n"
-                            "  min_send_interval_seconds: 0\n"
-                            "  max_sends_per_hour: 4\n"
-                            "  max_client_sends_per_minute: 100\n"
-                            "  message: 'Code {code}'\n"
-                            "  hmac_key_label: otp-hmac\n"
-                            "  seed_kek_label: seed-kek\n"
-                            "  totp: {digits: 8, period_seconds: 60, window: 2, issuer: Acme}\n"
-                            "  sms_gateway:\n"
-                            "    url: 'https://sms.example/send?k=1'\n"
-                            "    body_template: '{\"to\": \"{{phone}}\", \"text\": \"{{message}}\"}'\n"
-                            "    headers: {X-Api-Key: 'env:SMS_API_KEY', X-Other: 'file:sms-key'}\n"
-                            "    connect_timeout_ms: 500\n"
-                            "    timeout_ms: 2000\n"
-                            "    retries: 0\n"
-                            "    backoff_ms: 0\n");
+    const Config c =
+        f.load(Fixture::base() +
+               "identity:\n"
+               "  max_assurance_level: 4\n"
+               "  hmac_key_label: id-hmac\n"
+               "  evidence:\n"
+               "    audience: signet-prod\n"
+               "    max_age_seconds: 300\n"
+               "    clock_skew_seconds: 0\n"
+               "    max_token_bytes: 65536\n"
+               "    providers:\n"
+               "      - {issuer: 'https://idv.example.cn', key_id: '2026-01', "
+               "public_key: keys/idv.pem}\n"
+               "      - {issuer: 'https://idv.example.cn', key_id: '2026-02', "
+               "public_key: rsa.pem}\n" +
+               kLevels +
+               "      4: {methods: [id_registry, face_match, liveness, "
+               "in_person], min_face_match_score: 1, min_liveness_score: 0.85}\n"
+               "otp:\n"
+               "  digits: 8\n"
+               "  lifetime_seconds: 120\n"
+               "  max_attempts: 3\n"
+               "  max_failures: 6\n"
+               "  failure_window_seconds: 600\n"
+               "  lockout_seconds: 900\n"
+               "  min_send_interval_seconds: 0\n"
+               "  max_sends_per_hour: 4\n"
+               "  max_client_sends_per_minute: 100\n"
+               "  message: 'Code {code}'\n"
+               "  hmac_key_label: otp-hmac\n"
+               "  seed_kek_label: seed-kek\n"
+               "  totp: {digits: 8, period_seconds: 60, window: 2, issuer: Acme}\n"
+               "  sms_gateway:\n"
+               "    url: 'https://sms.example/send?k=1'\n"
+               "    body_template: '{\"to\": \"{{phone}}\", \"text\": \"{{message}}\"}'\n"
+               "    headers: {X-Api-Key: 'env:SMS_API_KEY', X-Other: 'file:sms-key'}\n"
+               "    connect_timeout_ms: 500\n"
+               "    timeout_ms: 2000\n"
+               "    retries: 0\n"
+               "    backoff_ms: 0\n");
     const EvidenceSettings& e = c.identity.evidence;
     BOOST_CHECK_EQUAL(c.identity.hmac_key_label, "id-hmac");
     BOOST_CHECK_EQUAL(e.audience, "signet-prod");

@@ -43,19 +43,20 @@ struct Fixture {
     }
 };
 
-const std::string kIdentity = "identity:\n"
-                              "  evidence:\n"
-                              "    audience: signet-prod\n"
-                              "    max_age_seconds: 300\n"
-                              "    clock_skew_seconds: 30\n"
-                              "    max_token_bytes: 8192\n"
-                              "    providers:\n"
-                              "      - {issuer: 'https://idv.example.cn', key_id: k1, "
-                              "public_key: idv.pem}\n"
-                              "    levels:\n"
-                              "      3: {methods: [id_registry, face_match, liveness], "
-                              "min_face_match_score: 0.9, min_liveness_score: 0.9}\n"
-                              "      2: {methods: [id_registry]}\n";
+const std::string kIdentity =
+    "identity:\n"
+    "  evidence:\n"
+    "    audience: signet-prod\n"
+    "    max_age_seconds: 300\n"
+    "    clock_skew_seconds: 30\n"
+    "    max_token_bytes: 8192\n"
+    "    providers:\n"
+    "      - {issuer: 'https://idv.example.cn', key_id: k1, "
+    "public_key: idv.pem}\n"
+    "    levels:\n"
+    "      3: {methods: [id_registry, face_match, liveness], "
+    "min_face_match_score: 0.9, min_liveness_score: 0.9}\n"
+    "      2: {methods: [id_registry]}\n";
 
 std::string statement(const Fixture& f, double face_match_score) {
     const nlohmann::json claims{{"iss", kIssuer},
@@ -189,7 +190,9 @@ BOOST_AUTO_TEST_CASE(gateway_headers_are_read_from_their_sources_and_sent) {
     const policy::Config config = f.load(
         "otp:\n"
         "  sms_gateway:\n"
-        "    url: '" + gateway.url() + "'\n"
+        "    url: '" +
+        gateway.url() +
+        "'\n"
         "    body_template: '{\"to\": \"{{phone}}\", \"text\": \"{{message}}\"}'\n"
         "    headers: {X-Api-Key: 'env:SIGNET_TEST_SMS_KEY', X-Token: 'file:sms-token'}\n"
         "    connect_timeout_ms: 1000\n"
