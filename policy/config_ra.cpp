@@ -139,55 +139,34 @@ bool asks_at_least(const AssuranceLevelSettings& higher, const AssuranceLevelSet
 
 void read_levels(Map& evidence, unsigned max_level,
                  std::map<unsigned, AssuranceLevelSettings>& out) {
-    YAML::Node levels = evidence.take("levels");
-    if (!present(levels))
-        return;
-    if (!levels.IsMap()) {
-        evidence.add("levels", "expected a mapping of levels (1, 2, ...) to requirements");
-        return;
-    }
-    report_odd_keys(levels, evidence.key_path("levels"), evidence.problems());
-    for (const auto& entry : levels) {
-        if (!entry.first.IsScalar())
-            continue;
-        const std::string key = entry.first.as<std::string>();
-        const std::string path = evidence.key_path("levels") + "." + key;
-        Map level(entry.second, path, evidence.problems(), entry.first.Mark());
+    auto read = [&](const std::string& key, Map& level) {
         AssuranceLevelSettings requirement;
         read_level(level, requirement);
-        level.finish();
         const bool digits = !key.empty() && key.size() <= 2 &&
                             key.find_first_not_of("0123456789") == std::string::npos;
         const unsigned number = digits ? static_cast<unsigned>(std::stoul(key)) : 0;
+        auto problem = [&](const std::string& what) {
+            level.problems().add(level.mark(), level.path(), what);
+        };
         if (number < 1 || number > max_level) {
-            evidence.problems().add(entry.first.Mark(), path,
-                                    "is not an assurance level (1-" + std::to_string(max_level) +
-                                        ", identity.max_assurance_level)");
-            continue;
+            problem("is not an assurance level (1-" + std::to_string(max_level) +
+                    ", identity.max_assurance_level)");
+            return;
         }
-        if (!out.empty() && !out.contains(number)) {
-            const auto below = out.lower_bound(number);
-            if (below != out.begin() && !asks_at_least(requirement, std::prev(below)->second))
-                evidence.problems().add(entry.first.Mark(), path,
-                                        "asks less than level " +
-                                            std::to_string(std::prev(below)->first) +
-                                            " (its methods and minimum scores at least)");
-            if (below != out.end() && !asks_at_least(below->second, requirement))
-                evidence.problems().add(entry.first.Mark(), path,
-                                        "asks more than level " + std::to_string(below->first) +
-                                            " (a higher level asks at least what a lower does)");
-        }
+        if (out.contains(number))
+            return;  // given twice: report_odd_keys said so
+        // Its neighbours so far: with each level checked against both, the whole order holds.
+        const auto above = out.lower_bound(number);
+        if (above != out.begin() && !asks_at_least(requirement, std::prev(above)->second))
+            problem("asks less than level " + std::to_string(std::prev(above)->first) +
+                    " (its methods and minimum scores at least)");
+        if (above != out.end() && !asks_at_least(above->second, requirement))
+            problem("asks more than level " + std::to_string(above->first) +
+                    " (a higher level asks at least what a lower does)");
         out.emplace(number, std::move(requirement));
-    }
-}
-
-// How often `needle` appears in `text` (the message holds "{code}" once: ra::validate's rule).
-std::size_t occurrences(std::string_view text, std::string_view needle) {
-    std::size_t count = 0;
-    for (auto at = text.find(needle); at != std::string_view::npos;
-         at = text.find(needle, at + needle.size()))
-        ++count;
-    return count;
+    };
+    read_named_mappings(evidence, "levels",
+                        "expected a mapping of levels (1, 2, ...) to requirements", read);
 }
 
 void read_totp(Map& map, TotpSettings& out) {
@@ -300,9 +279,13 @@ void read_otp(Map& map, const fs::path& base, const std::string& default_seed_ke
     read_unsigned(map, "max_sends_per_hour", out.max_sends_per_hour, 1, 1000, "a number of sends");
     read_unsigned(map, "max_client_sends_per_minute", out.max_client_sends_per_minute, 1, 100'000,
                   "a number of sends");
-    if (read_string(map, "message", out.message) &&
-        (occurrences(out.message, "{code}") != 1 || out.message.size() > 300))
-        map.add("message", "is not at most 300 bytes holding {code} exactly once");
+    // ra::validate's rule: the code is in the message once, and the message fits a few SMS.
+    if (read_string(map, "message", out.message)) {
+        const auto code = out.message.find("{code}");
+        if (code == std::string::npos ||
+            out.message.find("{code}", code + 1) != std::string::npos || out.message.size() > 300)
+            map.add("message", "is not at most 300 bytes holding {code} exactly once");
+    }
     read_nonempty_string(map, "hmac_key_label", out.hmac_key_label);
     out.seed_kek_label = default_seed_kek;
     read_nonempty_string(map, "seed_kek_label", out.seed_kek_label);

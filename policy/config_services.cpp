@@ -127,29 +127,16 @@ void read_ca(Map& map, unsigned max_assurance, CaSettings& out) {
         crl.finish();
     }
     read_nonempty_string(map, "user_key_kek", out.user_key_kek);
-    YAML::Node profiles = map.take("profiles");
-    if (!present(profiles))
-        return;
-    if (!profiles.IsMap()) {
-        map.add("profiles", "expected a mapping of profile names");
-        return;
-    }
-    report_odd_keys(profiles, map.key_path("profiles"), map.problems());
-    for (const auto& entry : profiles) {
-        if (!entry.first.IsScalar())
-            continue;
-        const std::string name = entry.first.as<std::string>();
-        const std::string path = map.key_path("profiles") + "." + name;
-        if (!is_profile_name(name)) {
-            map.problems().add(entry.first.Mark(), path,
-                               "is not a profile name (letters, digits, '-' and '_')");
-        }
-        Map profile(entry.second, path, map.problems(), entry.first.Mark());
-        CertificateProfile p;
-        read_profile(profile, max_assurance, p);
-        profile.finish();
-        out.profiles.emplace(name, std::move(p));
-    }
+    read_named_mappings(map, "profiles", "expected a mapping of profile names",
+                        [&](const std::string& name, Map& profile) {
+                            if (!is_profile_name(name))
+                                profile.problems().add(
+                                    profile.mark(), profile.path(),
+                                    "is not a profile name (letters, digits, '-' and '_')");
+                            CertificateProfile p;
+                            read_profile(profile, max_assurance, p);
+                            out.profiles.emplace(name, std::move(p));
+                        });
 }
 
 void read_tsa(Map& map, TsaSettings& out) {

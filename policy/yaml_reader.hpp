@@ -171,6 +171,30 @@ class Map {
 
 bool present(const YAML::Node& n);
 
+// A mapping of names to mappings under `key` (ca.profiles, identity.evidence.levels): each entry
+// read by `read(name, entry)`, its Map anchored at the name, then its unknown keys reported.
+// `expected` is the message when the value is not a mapping.
+template <class Read>
+void read_named_mappings(Map& map, const std::string& key, const std::string& expected,
+                         Read&& read) {
+    YAML::Node entries = map.take(key);
+    if (!present(entries))
+        return;
+    if (!entries.IsMap()) {
+        map.add(key, expected);
+        return;
+    }
+    report_odd_keys(entries, map.key_path(key), map.problems());
+    for (const auto& entry : entries) {
+        if (!entry.first.IsScalar())
+            continue;  // reported by report_odd_keys
+        const std::string name = entry.first.as<std::string>();
+        Map child(entry.second, map.key_path(key) + "." + name, map.problems(), entry.first.Mark());
+        read(name, child);
+        child.finish();
+    }
+}
+
 // Scalar readers: each leaves `out` untouched when the key is absent, and reports a problem
 // (leaving it untouched too) when the value is of the wrong kind or out of range.
 bool read_string(Map& map, const std::string& key, std::string& out, bool required = false);
