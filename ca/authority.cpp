@@ -242,8 +242,7 @@ store::CertificateRecord Authority::record_revocation(ByteView serial, Revocatio
     });
 }
 
-std::vector<std::string> Authority::revoke_subject(std::int64_t subject_id,
-                                                   RevocationReason reason,
+std::vector<std::string> Authority::revoke_subject(std::int64_t subject_id, RevocationReason reason,
                                                    const std::string& actor) {
     if (reason == RevocationReason::remove_from_crl)
         throw Error(Errc::invalid_argument,

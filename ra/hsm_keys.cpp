@@ -15,7 +15,8 @@ void require_hmac_key(hsm::Token& token, const std::string& label) {
 
 HsmOtpCrypto::HsmOtpCrypto(std::shared_ptr<hsm::Token> token, std::string hmac_label,
                            std::string kek_label)
-    : token_(std::move(token)), hmac_label_(std::move(hmac_label)),
+    : token_(std::move(token)),
+      hmac_label_(std::move(hmac_label)),
       kek_label_(std::move(kek_label)) {
     if (!token_)
         throw Error(Errc::invalid_argument, "HsmOtpCrypto needs a token");

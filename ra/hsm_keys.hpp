@@ -19,8 +19,7 @@ namespace signet::ra {
 // found out at the first wrap (Errc::not_found).
 class HsmOtpCrypto final : public OtpCrypto {
   public:
-    HsmOtpCrypto(std::shared_ptr<hsm::Token> token, std::string hmac_label,
-                 std::string kek_label);
+    HsmOtpCrypto(std::shared_ptr<hsm::Token> token, std::string hmac_label, std::string kek_label);
 
     Bytes random(std::size_t n) override;
     Bytes keyed_hash(ByteView data) override;

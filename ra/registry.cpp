@@ -27,10 +27,10 @@ void check_levels(const RegistryDependencies& deps) {
             std::from_chars(level.level.data(), level.level.data() + level.level.size(), number);
         if (ec != std::errc() || end != level.level.data() + level.level.size() ||
             number <= previous || number > static_cast<int>(deps.max_assurance_level))
-            throw Error(Errc::invalid_argument,
-                        "registry: evidence levels are named 1 to " +
-                            std::to_string(deps.max_assurance_level) +
-                            ", lowest first, each once; not " + quote_input(level.level));
+            throw Error(Errc::invalid_argument, "registry: evidence levels are named 1 to " +
+                                                    std::to_string(deps.max_assurance_level) +
+                                                    ", lowest first, each once; not " +
+                                                    quote_input(level.level));
         previous = number;
     }
     if (!deps.document_hmac)
@@ -83,7 +83,8 @@ void check_free_text(std::string_view field, const std::string& text, std::size_
 }
 
 RegistryCore::RegistryCore(RegistryDependencies dependencies)
-    : deps((check_levels(dependencies), std::move(dependencies))), subjects(deps.database),
+    : deps((check_levels(dependencies), std::move(dependencies))),
+      subjects(deps.database),
       verifier(deps.evidence_policy, deps.clock) {}
 
 Date RegistryCore::today() const {
@@ -91,8 +92,7 @@ Date RegistryCore::today() const {
 }
 
 CheckedDocument RegistryCore::check_document(std::string_view kind, std::string_view number,
-                                               std::string_view country,
-                                               FieldNames names) const {
+                                             std::string_view country, FieldNames names) const {
     CheckedDocument checked;
     try {
         checked.document = parse_identity_document(kind, number, today(), country);
@@ -106,10 +106,10 @@ CheckedDocument RegistryCore::check_document(std::string_view kind, std::string_
 }
 
 IdentityDocument RegistryCore::confirm_document(const store::Subject& subject,
-                                                  std::string_view number) const {
+                                                std::string_view number) const {
     if (subject.document_kind.empty() || !subject.document_hmac)
-        fail(Errc::failed_precondition, subject_ref(subject.id) +
-                                            " has no identity document on record: set it first");
+        fail(Errc::failed_precondition,
+             subject_ref(subject.id) + " has no identity document on record: set it first");
     CheckedDocument given =
         check_document(subject.document_kind, number, subject.country, kDocumentNumberFields);
     if (given.hmac.size() != subject.document_hmac->size() ||
@@ -119,9 +119,9 @@ IdentityDocument RegistryCore::confirm_document(const store::Subject& subject,
 }
 
 void RegistryCore::refuse_duplicate(store::Connection& tx, const CheckedDocument& document,
-                                      std::int64_t except) {
-    const auto holder = subjects.find_active_by_document(tx, to_string(document.document.kind),
-                                                         document.hmac);
+                                    std::int64_t except) {
+    const auto holder =
+        subjects.find_active_by_document(tx, to_string(document.document.kind), document.hmac);
     if (holder && holder->id != except)
         fail(Errc::already_exists, "an active subject (id " + std::to_string(holder->id) +
                                        ") already holds this document");
@@ -137,7 +137,7 @@ store::Subject RegistryCore::lock_active(store::Connection& tx, std::int64_t id)
 }
 
 store::Subject RegistryCore::lock_related(store::Connection& tx, std::int64_t id,
-                                            std::string_view kind, std::string_view field) {
+                                          std::string_view kind, std::string_view field) {
     const std::string quoted = "'" + std::string(field) + "': ";
     auto subject = subjects.lock(tx, id);
     if (!subject)
@@ -160,9 +160,9 @@ store::Subject RegistryCore::organization(std::int64_t id) {
 }
 
 void RegistryCore::audit(store::Connection& tx, std::string type, const std::string& actor,
-                           std::int64_t subject_id, nlohmann::json details) {
-    deps.audit.record(tx, {std::move(type), actor, "subject:" + std::to_string(subject_id),
-                           std::move(details)});
+                         std::int64_t subject_id, nlohmann::json details) {
+    deps.audit.record(
+        tx, {std::move(type), actor, "subject:" + std::to_string(subject_id), std::move(details)});
 }
 
 Registry::Registry(RegistryDependencies dependencies)
@@ -218,8 +218,7 @@ store::Subject Registry::create_organization(const OrganizationInput& input,
     s.legal_representative_id = input.legal_representative_id;
     store::validate_subject(s);
     return impl_->deps.database.transaction([&](store::Connection& tx) {
-        impl_->lock_related(tx, input.legal_representative_id, "person",
-                            "legal_representative_id");
+        impl_->lock_related(tx, input.legal_representative_id, "person", "legal_representative_id");
         impl_->refuse_duplicate(tx, document);
         store::Subject created = s;
         created.id = impl_->subjects.add(tx, created);
@@ -247,7 +246,7 @@ std::vector<store::Subject> Registry::list(const SubjectFilter& filter) {
         fail(Errc::invalid_argument, "'status' is 'active' or 'deactivated'");
     if (filter.min_level && (*filter.min_level < 0 || *filter.min_level > 10))
         fail(Errc::invalid_argument, "'min_level' is 0 to 10");
-    store::SubjectQuery query{filter.kind, filter.status, filter.min_level, std::nullopt,
+    store::SubjectQuery query{filter.kind,  filter.status,   filter.min_level, std::nullopt,
                               std::nullopt, filter.after_id, filter.limit};
     if (filter.document) {
         const CheckedDocument document =

@@ -15,8 +15,9 @@ void check_grant(const AgentGrant& grant, Clock::time_point now) {
     if (grant.person_id <= 0)
         fail(Errc::invalid_argument, "'person_id' is a subject id");
     if (grant.permissions.empty())
-        fail(Errc::invalid_argument, "'permissions' lists at least one of sign, apply_seal, "
-                                     "approve_seal");
+        fail(Errc::invalid_argument,
+             "'permissions' lists at least one of sign, apply_seal, "
+             "approve_seal");
     std::set<std::string> seen;
     for (const auto& permission : grant.permissions) {
         if (!kPermissions.contains(permission))
@@ -128,8 +129,8 @@ void Registry::check_agent_may(std::int64_t organization_id, std::int64_t person
         fail(Errc::invalid_argument, "'permission' is sign, apply_seal or approve_seal");
     const store::Subject organization = impl_->organization(organization_id);
     if (organization.status != "active")
-        fail(Errc::failed_precondition, "organization " + std::to_string(organization_id) +
-                                            " is deactivated");
+        fail(Errc::failed_precondition,
+             "organization " + std::to_string(organization_id) + " is deactivated");
     const auto person = impl_->subjects.find(person_id);
     if (!person)
         fail(Errc::not_found, "no subject with id " + std::to_string(person_id));
@@ -151,9 +152,9 @@ void Registry::check_agent_may(std::int64_t organization_id, std::int64_t person
         latest = &grant;
     }
     if (latest == nullptr)
-        fail(Errc::failed_precondition, subject_ref(person_id) + " is not an agent of organization " +
-                                            std::to_string(organization_id) + " for '" +
-                                            permission + "'");
+        fail(Errc::failed_precondition,
+             subject_ref(person_id) + " is not an agent of organization " +
+                 std::to_string(organization_id) + " for '" + permission + "'");
     if (latest->revoked_at)
         fail(Errc::failed_precondition, "the authorization of " + agent_ref(latest->id) +
                                             " was revoked at " + format_utc(*latest->revoked_at));

@@ -46,8 +46,8 @@ AssuranceRequirement requirement(const RegistryDependencies& deps,
         fail(Errc::failed_precondition,
              "the policy defines no identity evidence levels: only an RA officer can verify");
     if (found == levels.end())
-        fail(Errc::failed_precondition, "no identity evidence level of the policy reaches level " +
-                                            std::to_string(wanted));
+        fail(Errc::failed_precondition,
+             "no identity evidence level of the policy reaches level " + std::to_string(wanted));
     return *found;
 }
 
@@ -71,6 +71,28 @@ store::IdentityEvidenceRecord provider_row(std::int64_t subject_id, const Eviden
     return row;
 }
 
+// Stores the evidence row, sets the subject's level to the row's (with its method) unless that
+// would lower it and `may_lower` is false, and records "subject.verified" with `details`, all in
+// the caller's transaction.
+store::Subject record_verification(RegistryCore& core, store::Connection& tx, store::Subject s,
+                                   const store::IdentityEvidenceRecord& row, bool may_lower,
+                                   nlohmann::json details, const std::string& actor) {
+    const std::int64_t evidence_id = core.evidence.add(tx, row);
+    if (may_lower || row.level >= s.assurance_level) {
+        s.assurance_level = row.level;
+        s.verification_method = row.method;
+        s.verified_at = row.recorded_at;
+    }
+    s.updated_at = row.recorded_at;
+    core.subjects.update(tx, s);
+    details["method"] = row.method;
+    details["evidence_id"] = evidence_id;
+    details["level"] = row.level;
+    details["assurance_level"] = s.assurance_level;
+    core.audit(tx, "subject.verified", actor, s.id, std::move(details));
+    return s;
+}
+
 }  // namespace
 
 store::Subject Registry::attach_evidence(std::int64_t subject_id,
@@ -88,23 +110,9 @@ store::Subject Registry::attach_evidence(std::int64_t subject_id,
         const EvidenceRecord record = impl_->verifier.verify(request, guard);
         const Clock::time_point now = impl_->deps.clock.now();
         const store::IdentityEvidenceRecord row = provider_row(s.id, record, now);
-        const std::int64_t evidence_id = impl_->evidence.add(tx, row);
         // Never lowered: a weaker statement later does not undo an officer's or a stronger one's.
-        if (row.level >= s.assurance_level) {
-            s.assurance_level = row.level;
-            s.verification_method = "provider";
-            s.verified_at = now;
-        }
-        s.updated_at = now;
-        impl_->subjects.update(tx, s);
-        impl_->audit(tx, "subject.verified", actor, s.id,
-                     {{"method", "provider"},
-                      {"evidence_id", evidence_id},
-                      {"issuer", record.issuer},
-                      {"jti", record.jti},
-                      {"level", row.level},
-                      {"assurance_level", s.assurance_level}});
-        return s;
+        return record_verification(*impl_, tx, s, row, false,
+                                   {{"issuer", record.issuer}, {"jti", record.jti}}, actor);
     });
 }
 
@@ -126,21 +134,9 @@ store::Subject Registry::verify_manually(std::int64_t subject_id,
         row.officer = actor;
         row.reason = verification.reason;
         row.recorded_at = now;
-        const std::int64_t evidence_id = impl_->evidence.add(tx, row);
         // The officer decides: up or down.
-        s.assurance_level = row.level;
-        s.verification_method = "officer";
-        s.verified_at = now;
-        s.updated_at = now;
-        impl_->subjects.update(tx, s);
-        impl_->audit(tx, "subject.verified", actor, s.id,
-                     {{"method", "officer"},
-                      {"evidence_id", evidence_id},
-                      {"officer", actor},
-                      {"reason", verification.reason},
-                      {"level", row.level},
-                      {"assurance_level", s.assurance_level}});
-        return s;
+        return record_verification(*impl_, tx, s, row, true,
+                                   {{"officer", actor}, {"reason", verification.reason}}, actor);
     });
 }
 

@@ -58,8 +58,7 @@ struct RegistryCore {
                                    std::string_view country, FieldNames names) const;
     // The subject's own document, given again as `number`: parsed as the subject's kind and
     // country and compared with the stored keyed hash ('document_number' when it differs).
-    IdentityDocument confirm_document(const store::Subject& subject,
-                                      std::string_view number) const;
+    IdentityDocument confirm_document(const store::Subject& subject, std::string_view number) const;
     // Already_exists when an active subject other than `except` holds the document.
     void refuse_duplicate(store::Connection& tx, const CheckedDocument& document,
                           std::int64_t except = 0);

@@ -44,8 +44,7 @@ class PostgresIdentityEvidence {
     // Returns the new id.
     std::int64_t add(Connection& transaction, const IdentityEvidenceRecord& record);
     // The subject's evidence, oldest first.
-    std::vector<IdentityEvidenceRecord> of_subject(Connection& connection,
-                                                   std::int64_t subject_id);
+    std::vector<IdentityEvidenceRecord> of_subject(Connection& connection, std::int64_t subject_id);
     // Marks every current record of the subject superseded at `now`; returns how many.
     std::uint64_t supersede(Connection& transaction, std::int64_t subject_id,
                             Clock::time_point now);

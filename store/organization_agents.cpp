@@ -4,8 +4,8 @@ namespace signet::store {
 
 namespace {
 
-#define SIGNET_AGENT_COLUMNS                                                                   \
-    "id, organization_id, person_id, permissions, valid_until, authorization_reference, "     \
+#define SIGNET_AGENT_COLUMNS                                                              \
+    "id, organization_id, person_id, permissions, valid_until, authorization_reference, " \
     "authorization_sha256, granted_by, granted_at, revoked_at, revoked_by"
 
 constexpr Statement kInsert{
@@ -14,7 +14,8 @@ constexpr Statement kInsert{
     "authorization_reference, authorization_sha256, granted_by, granted_at) VALUES ($1, $2, "
     "$3::text[], $4::timestamptz, $5, $6::bytea, $7, $8::timestamptz) RETURNING id"};
 constexpr Statement kLock{"organization_agents.lock",
-                          "SELECT " SIGNET_AGENT_COLUMNS " FROM organization_agents "
+                          "SELECT " SIGNET_AGENT_COLUMNS
+                          " FROM organization_agents "
                           "WHERE organization_id = $1 AND id = $2 FOR UPDATE"};
 constexpr Statement kRevoke{"organization_agents.revoke",
                             "UPDATE organization_agents SET revoked_at = $2::timestamptz, "
@@ -25,11 +26,13 @@ constexpr Statement kRevokeAll{
     "WHERE (organization_id = $1 OR person_id = $1) AND revoked_at IS NULL"};
 constexpr Statement kOfOrganization{
     "organization_agents.of_organization",
-    "SELECT " SIGNET_AGENT_COLUMNS " FROM organization_agents WHERE organization_id = $1 AND "
+    "SELECT " SIGNET_AGENT_COLUMNS
+    " FROM organization_agents WHERE organization_id = $1 AND "
     "($2::timestamptz IS NULL OR (revoked_at IS NULL AND valid_until > $2::timestamptz)) "
     "ORDER BY id"};
 constexpr Statement kGrants{"organization_agents.grants",
-                            "SELECT " SIGNET_AGENT_COLUMNS " FROM organization_agents "
+                            "SELECT " SIGNET_AGENT_COLUMNS
+                            " FROM organization_agents "
                             "WHERE organization_id = $1 AND person_id = $2 ORDER BY id"};
 
 #undef SIGNET_AGENT_COLUMNS
@@ -61,16 +64,16 @@ std::vector<AgentRecord> all_of(const Result& rows) {
 
 std::int64_t PostgresOrganizationAgents::add(Connection& tx, const AgentRecord& a) {
     return tx
-        .exec(kInsert, {a.organization_id, a.person_id, Param::text_array(a.permissions),
-                        a.valid_until, a.authorization_reference, a.authorization_sha256,
-                        a.granted_by, a.granted_at})
+        .exec(kInsert,
+              {a.organization_id, a.person_id, Param::text_array(a.permissions), a.valid_until,
+               a.authorization_reference, a.authorization_sha256, a.granted_by, a.granted_at})
         .one()["id"]
         .int64();
 }
 
 std::optional<AgentRecord> PostgresOrganizationAgents::lock(Connection& tx,
-                                                           std::int64_t organization_id,
-                                                           std::int64_t id) {
+                                                            std::int64_t organization_id,
+                                                            std::int64_t id) {
     const Result rows = tx.exec(kLock, {organization_id, id});
     if (rows.empty())
         return std::nullopt;

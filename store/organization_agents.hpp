@@ -44,8 +44,7 @@ class PostgresOrganizationAgents {
     std::uint64_t revoke_all_of(Connection& transaction, std::int64_t subject_id,
                                 Clock::time_point now, const std::string& by);
     // The organization's grants by id; with `active_at`, only those unrevoked and valid then.
-    std::vector<AgentRecord> of_organization(Connection& connection,
-                                             std::int64_t organization_id,
+    std::vector<AgentRecord> of_organization(Connection& connection, std::int64_t organization_id,
                                              std::optional<Clock::time_point> active_at);
     // Every grant of the person for the organization, by id.
     std::vector<AgentRecord> grants(Connection& connection, std::int64_t organization_id,

@@ -67,14 +67,12 @@ void check_contact_columns(const Subject& s) {
 }
 
 void check_verification_columns(const Subject& s) {
-    if (s.legal_representative_id &&
-        (s.kind != "organization" || *s.legal_representative_id <= 0 ||
-         *s.legal_representative_id == s.id))
+    if (s.legal_representative_id && (s.kind != "organization" || *s.legal_representative_id <= 0 ||
+                                      *s.legal_representative_id == s.id))
         refuse("legal_representative_id", "is another subject's id, and only an organization's");
     const std::string& method = s.verification_method;
     if (!method.empty() && method != "provider" && method != "officer")
-        refuse("verification_method",
-               "is '', 'provider' or 'officer', not " + quote_input(method));
+        refuse("verification_method", "is '', 'provider' or 'officer', not " + quote_input(method));
     if (method.empty() == s.verified_at.has_value())
         refuse("verified_at", "is set exactly when 'verification_method' is");
 }
@@ -88,8 +86,8 @@ void validate_subject(const Subject& s) {
     check_name_text("organization", s.organization, 64, false, "ub-organization-name");
     if (s.country.size() != 2 ||
         !std::ranges::all_of(s.country, [](char c) { return c >= 'A' && c <= 'Z'; }))
-        refuse("country", "is two capital letters (ISO 3166-1 alpha-2), not " +
-                              quote_input(s.country));
+        refuse("country",
+               "is two capital letters (ISO 3166-1 alpha-2), not " + quote_input(s.country));
     if (s.id_masked.size() > 64)
         refuse("id_masked", "has " + std::to_string(s.id_masked.size()) +
                                 " characters; at most 64 (RFC 5280 Appendix A ub-serial-number)");

@@ -6,15 +6,15 @@ namespace signet::store {
 
 namespace {
 
-#define SIGNET_SUBJECT_COLUMNS                                                                \
-    "id, kind, name, organization, country, id_masked, assurance_level, created_at, status, "   \
+#define SIGNET_SUBJECT_COLUMNS                                                                    \
+    "id, kind, name, organization, country, id_masked, assurance_level, created_at, status, "     \
     "document_kind, document_hmac, mobile, email, legal_representative_id, verification_method, " \
     "verified_at, deactivated_at, updated_at"
 
 constexpr Statement kFind{"subjects.find",
                           "SELECT " SIGNET_SUBJECT_COLUMNS " FROM subjects WHERE id = $1"};
-constexpr Statement kLock{"subjects.lock", "SELECT " SIGNET_SUBJECT_COLUMNS
-                                           " FROM subjects WHERE id = $1 FOR UPDATE"};
+constexpr Statement kLock{
+    "subjects.lock", "SELECT " SIGNET_SUBJECT_COLUMNS " FROM subjects WHERE id = $1 FOR UPDATE"};
 constexpr Statement kList{"subjects.list", "SELECT " SIGNET_SUBJECT_COLUMNS
                                            " FROM subjects WHERE id > $1 ORDER BY id LIMIT $2"};
 constexpr Statement kFindByDocument{
@@ -98,13 +98,13 @@ auto refusing_duplicate_document(F&& write) {
 }  // namespace
 
 std::optional<Subject> PostgresSubjects::find(std::int64_t id) {
-    return database_.with_connection(
-        [&](Connection& c) { return first_of(c.exec(kFind, {id})); });
+    return database_.with_connection([&](Connection& c) { return first_of(c.exec(kFind, {id})); });
 }
 
 std::vector<Subject> PostgresSubjects::list(std::int64_t after_id, std::size_t limit) {
-    return database_.with_connection(
-        [&](Connection& c) { return all_of(c.exec(kList, {after_id, limit})); });
+    return database_.with_connection([&](Connection& c) {
+        return all_of(c.exec(kList, {after_id, limit}));
+    });
 }
 
 std::vector<Subject> PostgresSubjects::search(const SubjectQuery& q) {
@@ -137,10 +137,10 @@ void PostgresSubjects::update(Connection& transaction, const Subject& s) {
     validate_subject(s);
     const auto updated = refusing_duplicate_document([&] {
         return transaction
-            .exec(kUpdate, {s.id, s.name, s.organization, s.country, s.id_masked,
-                            s.assurance_level, s.status, s.document_kind, s.document_hmac,
-                            s.mobile, s.email, s.legal_representative_id, s.verification_method,
-                            s.verified_at, s.deactivated_at, s.updated_at})
+            .exec(kUpdate, {s.id, s.name, s.organization, s.country, s.id_masked, s.assurance_level,
+                            s.status, s.document_kind, s.document_hmac, s.mobile, s.email,
+                            s.legal_representative_id, s.verification_method, s.verified_at,
+                            s.deactivated_at, s.updated_at})
             .affected_rows();
     });
     if (updated == 0)

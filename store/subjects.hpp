@@ -16,27 +16,29 @@ namespace signet::store {
 // fills assurance_level from identity evidence. No identity number is kept in the clear:
 // id_masked is for display and DNs, document_hmac finds the same document again.
 struct Subject {
+    // Every member has a default, so an aggregate initializer may stop after any of them
+    // (-Wmissing-field-initializers stays quiet).
     std::int64_t id = 0;
-    std::string kind;          // "person" or "organization"
-    std::string name;          // the person's full name, or the organization's name
-    std::string organization;  // a person's organization (may be empty)
-    std::string country;       // ISO 3166-1 alpha-2
-    std::string id_masked;     // e.g. "1101XXXXXXXXXX1234"
+    std::string kind{};          // "person" or "organization"
+    std::string name{};          // the person's full name, or the organization's name
+    std::string organization{};  // a person's organization (may be empty)
+    std::string country{};       // ISO 3166-1 alpha-2
+    std::string id_masked{};     // e.g. "1101XXXXXXXXXX1234"
     int assurance_level = 0;
-    Clock::time_point created_at;
+    Clock::time_point created_at{};
     // Added by the RA (store migration 8, issue 12).
     std::string status = "active";  // "active" or "deactivated"
-    std::string document_kind;      // cn_resident_id, cn_uscc, passport; "" for older rows
+    std::string document_kind{};    // cn_resident_id, cn_uscc, passport; "" for older rows
     // HMAC-SHA-256, keyed in the HSM, of kind || 0 || country || 0 || number: the same
     // document is found again without the number being kept (ra/registry.hpp).
-    std::optional<Bytes> document_hmac;
-    std::string mobile;  // E.164, "" when none
-    std::string email;   // "" when none
-    std::optional<std::int64_t> legal_representative_id;  // an organization's
-    std::string verification_method;  // "", "provider" or "officer": how the level was reached
-    std::optional<Clock::time_point> verified_at;
-    std::optional<Clock::time_point> deactivated_at;
-    Clock::time_point updated_at;
+    std::optional<Bytes> document_hmac{};
+    std::string mobile{};                                   // E.164, "" when none
+    std::string email{};                                    // "" when none
+    std::optional<std::int64_t> legal_representative_id{};  // an organization's
+    std::string verification_method{};  // "", "provider" or "officer": how the level was reached
+    std::optional<Clock::time_point> verified_at{};
+    std::optional<Clock::time_point> deactivated_at{};
+    Clock::time_point updated_at{};
 };
 
 // The rules a subject's values meet, checked when a subject is added or changed

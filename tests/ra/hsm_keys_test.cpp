@@ -2,9 +2,8 @@
 // the TOTP seeds' wrapping, and the identity documents' keyed hash.
 #include "ra/hsm_keys.hpp"
 
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 
 #include "tests/support/expect.hpp"
 #include "tests/support/softhsm.hpp"
@@ -72,7 +71,8 @@ BOOST_AUTO_TEST_CASE(a_missing_key_is_named_at_construction) {
 BOOST_AUTO_TEST_CASE(the_document_hmac_is_the_tokens_hmac_under_its_label) {
     Fixture f;
     const auto hmac = ra::document_hmac_function(f.token, "identity-hmac");
-    const std::string input = std::string("cn_resident_id") + '\0' + "CN" + '\0' + "11010519491231002X";
+    const std::string input =
+        std::string("cn_resident_id") + '\0' + "CN" + '\0' + "11010519491231002X";
     const Bytes digest = hmac(as_bytes(input));
     BOOST_CHECK_EQUAL(digest.size(), 32u);
     BOOST_CHECK(digest == f.token->hmac_sha256("identity-hmac", as_bytes(input)));

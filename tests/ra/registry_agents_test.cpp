@@ -35,8 +35,9 @@ BOOST_AUTO_TEST_CASE(a_granted_agent_may_act_until_the_grant_expires) {
     BOOST_CHECK_EQUAL(f.events().back().event.type, "organization.agent_granted");
     BOOST_CHECK_NO_THROW(f.registry->check_agent_may(f.organization.id, f.agent.id, "sign"));
     BOOST_CHECK_NO_THROW(f.registry->check_agent_may(f.organization.id, f.agent.id, "apply_seal"));
-    expect_error([&] { f.registry->check_agent_may(f.organization.id, f.agent.id, "approve_seal"); },
-                 Errc::failed_precondition, "is not an agent of organization");
+    expect_error(
+        [&] { f.registry->check_agent_may(f.organization.id, f.agent.id, "approve_seal"); },
+        Errc::failed_precondition, "is not an agent of organization");
     expect_error([&] { f.registry->check_agent_may(f.organization.id, f.agent.id, "delete"); },
                  Errc::invalid_argument, "'permission'");
     BOOST_CHECK_EQUAL(f.registry->agents(f.organization.id, false).size(), 1u);
@@ -115,8 +116,8 @@ BOOST_AUTO_TEST_CASE(deactivation_revokes_the_grants_of_and_to_a_subject) {
     f.registry->grant_agent(f.organization.id, g, "client:test");
     // Deactivating the organization revokes the grants it made.
     f.registry->deactivate(f.organization.id, "dissolved", "client:test");
-    BOOST_CHECK_EQUAL(
-        f.count("SELECT count(*) FROM organization_agents WHERE revoked_at IS NULL"), 0);
+    BOOST_CHECK_EQUAL(f.count("SELECT count(*) FROM organization_agents WHERE revoked_at IS NULL"),
+                      0);
     expect_error([&] { f.registry->check_agent_may(f.organization.id, other.id, "sign"); },
                  Errc::failed_precondition, "is deactivated");
 }

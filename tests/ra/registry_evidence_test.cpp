@@ -65,8 +65,9 @@ BOOST_AUTO_TEST_CASE(an_accepted_statement_raises_the_level_and_is_stored_minimi
     BOOST_CHECK_EQUAL(verified.verification_method, "provider");
     BOOST_CHECK(verified.verified_at.has_value());
 
-    const auto rows = f.database.with_connection(
-        [&](store::Connection& c) { return store::PostgresIdentityEvidence().of_subject(c, s.id); });
+    const auto rows = f.database.with_connection([&](store::Connection& c) {
+        return store::PostgresIdentityEvidence().of_subject(c, s.id);
+    });
     BOOST_REQUIRE_EQUAL(rows.size(), 1u);
     const auto& row = rows[0];
     BOOST_CHECK_EQUAL(row.method, "provider");
@@ -97,8 +98,8 @@ BOOST_AUTO_TEST_CASE(each_bad_statement_is_refused_with_its_own_reason_and_nothi
 
     const auto forger = ra::testing::make_ec_key();
     expect_refusal(f, s.id,
-                   submission(ra::testing::sign_jws(R"({"alg":"ES256","kid":"idv-1"})",
-                                                    good.dump(), forger.key.get())),
+                   submission(ra::testing::sign_jws(R"({"alg":"ES256","kid":"idv-1"})", good.dump(),
+                                                    forger.key.get())),
                    R::bad_signature);
     json c = good;
     c["exp"] = c["iat"].get<std::int64_t>() - 120;
@@ -198,13 +199,13 @@ BOOST_AUTO_TEST_CASE(an_officer_sets_the_level_with_a_reason) {
     auto weak_claims = f.claims("王芳", kWangFangId);
     weak_claims["method"] = {"id_registry"};
     weak_claims.erase("face_match_score");
-    const auto after = f.registry->attach_evidence(s.id, submission(f.statement(weak_claims)),
-                                                   "client:test");
+    const auto after =
+        f.registry->attach_evidence(s.id, submission(f.statement(weak_claims)), "client:test");
     BOOST_CHECK_EQUAL(after.assurance_level, 3);
     BOOST_CHECK_EQUAL(after.verification_method, "officer");
     // The officer may lower it.
-    const auto down = f.registry->verify_manually(s.id, {1, "document expired", kWangFangId},
-                                                  "client:officer-2");
+    const auto down =
+        f.registry->verify_manually(s.id, {1, "document expired", kWangFangId}, "client:officer-2");
     BOOST_CHECK_EQUAL(down.assurance_level, 1);
     const auto event = f.events().back().event;
     BOOST_CHECK_EQUAL(event.type, "subject.verified");
@@ -215,19 +216,36 @@ BOOST_AUTO_TEST_CASE(an_officer_sets_the_level_with_a_reason) {
                       1);
 
     const auto before = f.count("SELECT count(*) FROM identity_evidence");
-    expect_error([&] { f.registry->verify_manually(s.id, {4, "x", kWangFangId}, "c:o"); },
-                 Errc::invalid_argument, "'level' is 1 to 3");
-    expect_error([&] { f.registry->verify_manually(s.id, {0, "x", kWangFangId}, "c:o"); },
-                 Errc::invalid_argument, "'level'");
-    expect_error([&] { f.registry->verify_manually(s.id, {2, "", kWangFangId}, "c:o"); },
-                 Errc::invalid_argument, "'reason'");
-    expect_error([&] { f.registry->verify_manually(s.id, {2, std::string(501, 'r'), kWangFangId},
-                                                   "c:o"); },
-                 Errc::invalid_argument, "'reason'");
-    expect_error([&] { f.registry->verify_manually(s.id, {2, "tab\there", kWangFangId}, "c:o"); },
-                 Errc::invalid_argument, "'reason'");
-    expect_error([&] { f.registry->verify_manually(s.id, {2, "seen", kLiLeiId}, "c:o"); },
-                 Errc::invalid_argument, "'document_number' does not match");
+    expect_error(
+        [&] {
+            f.registry->verify_manually(s.id, {4, "x", kWangFangId}, "c:o");
+        },
+        Errc::invalid_argument, "'level' is 1 to 3");
+    expect_error(
+        [&] {
+            f.registry->verify_manually(s.id, {0, "x", kWangFangId}, "c:o");
+        },
+        Errc::invalid_argument, "'level'");
+    expect_error(
+        [&] {
+            f.registry->verify_manually(s.id, {2, "", kWangFangId}, "c:o");
+        },
+        Errc::invalid_argument, "'reason'");
+    expect_error(
+        [&] {
+            f.registry->verify_manually(s.id, {2, std::string(501, 'r'), kWangFangId}, "c:o");
+        },
+        Errc::invalid_argument, "'reason'");
+    expect_error(
+        [&] {
+            f.registry->verify_manually(s.id, {2, "tab\there", kWangFangId}, "c:o");
+        },
+        Errc::invalid_argument, "'reason'");
+    expect_error(
+        [&] {
+            f.registry->verify_manually(s.id, {2, "seen", kLiLeiId}, "c:o");
+        },
+        Errc::invalid_argument, "'document_number' does not match");
     BOOST_CHECK_EQUAL(f.count("SELECT count(*) FROM identity_evidence"), before);
 }
 

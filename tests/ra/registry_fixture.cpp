@@ -2,6 +2,7 @@
 
 #include "ca/ceremony.hpp"
 #include "ra/hsm_keys.hpp"
+#include "tests/ca/small_ca.hpp"
 
 namespace signet::testing {
 
@@ -28,34 +29,12 @@ ra::EvidencePolicy evidence_policy() {
     return p;
 }
 
-policy::CertificateProfile personal_profile() {
-    policy::CertificateProfile p;
-    p.issuer = "issuing";
-    p.key_types = {KeyType::ec_p256};
-    p.validity_days = 30;
-    p.key_usage = {"digitalSignature", "nonRepudiation"};
-    p.extended_key_usage = {"1.3.6.1.5.5.7.3.36"};
+// The CA's personal profile, with the masked number in the DN and level 2 required.
+policy::CertificateProfile registry_profile() {
+    policy::CertificateProfile p = personal_profile();
     p.subject_template = "CN={name},serialNumber={id_masked},C={country}";
     p.required_assurance = 2;
     return p;
-}
-
-policy::Ceremony small_ceremony(const std::filesystem::path& dir) {
-    policy::Ceremony c;
-    c.file = dir / "ceremony.yaml";
-    c.output_dir = dir / "out";
-    c.root.name = "root";
-    c.root.subject = "CN=Registry Test Root,C=CN";
-    c.root.validity_days = 3650;
-    c.root.key = {"root", KeyType::ec_p256};
-    policy::CeremonyCa issuing;
-    issuing.name = "issuing";
-    issuing.subject = "CN=Registry Test Issuing,C=CN";
-    issuing.validity_days = 365;
-    issuing.path_length = 0;
-    issuing.key = {"issuing", KeyType::ec_p256};
-    c.issuing_cas.push_back(issuing);
-    return c;
 }
 
 }  // namespace
@@ -66,8 +45,8 @@ const ra::testing::TestKey& provider_key() {
 }
 
 std::vector<std::string> numbers_used() {
-    return {kWangFangId,  kLiLeiId,    kZhangWeiId, kChenJingId,
-            kHuaweiUscc,  kTencentUscc, kPassport,  kOtherPassport};
+    return {kWangFangId, kLiLeiId,     kZhangWeiId, kChenJingId,
+            kHuaweiUscc, kTencentUscc, kPassport,   kOtherPassport};
 }
 
 RegistryFixture::RegistryFixture(const std::string& database_name)
@@ -79,7 +58,7 @@ RegistryFixture::RegistryFixture(const std::string& database_name)
     token->generate_kek("user-kek");
     ca::run_ceremony(small_ceremony(dir.path()), {}, *token, database, certificates, audit, clock,
                      "operator:test");
-    ca_settings.profiles.emplace("personal", personal_profile());
+    ca_settings.profiles.emplace("personal", registry_profile());
     authority = std::make_unique<ca::Authority>(ca::Authority::Dependencies{
         token, database, certificates, subjects, audit, clock, ca_settings});
     registry = std::make_unique<ra::Registry>(ra::RegistryDependencies{
@@ -98,11 +77,11 @@ RegistryFixture::RegistryFixture(const std::string& database_name)
         .revoke_certificates =
             [this](std::int64_t subject, bool superseded, const std::string& actor) {
                 revocations.emplace_back(subject, superseded);
-                return authority->revoke_subject(
-                    subject,
-                    superseded ? ca::RevocationReason::superseded
-                               : ca::RevocationReason::cessation_of_operation,
-                    actor);
+                return authority->revoke_subject(subject,
+                                                 superseded
+                                                     ? ca::RevocationReason::superseded
+                                                     : ca::RevocationReason::cessation_of_operation,
+                                                 actor);
             },
     });
 }
@@ -110,8 +89,7 @@ RegistryFixture::RegistryFixture(const std::string& database_name)
 RegistryFixture::~RegistryFixture() = default;
 
 ra::PersonInput RegistryFixture::person(const std::string& name, const std::string& number,
-                                        const std::string& kind,
-                                        const std::string& country) const {
+                                        const std::string& kind, const std::string& country) const {
     return ra::PersonInput{name, {kind, number, country}, "+8613800138000", std::nullopt, ""};
 }
 
@@ -136,10 +114,9 @@ store::Subject RegistryFixture::add_organization(const std::string& name,
 
 nlohmann::json RegistryFixture::claims(const std::string& name, const std::string& number,
                                        const std::string& jti, ra::DocumentKind kind) const {
-    const auto iat = std::chrono::duration_cast<std::chrono::seconds>(
-                         clock.now().time_since_epoch())
-                         .count() -
-                     5;
+    const auto iat =
+        std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count() -
+        5;
     return {{"iss", kProvider},
             {"jti", jti},
             {"iat", iat},
@@ -157,8 +134,8 @@ std::string RegistryFixture::statement(const nlohmann::json& claims,
 }
 
 ca::Issued RegistryFixture::issue(std::int64_t subject_id) {
-    return authority->issue({subject_id, "personal", std::nullopt, KeyType::ec_p256,
-                             "client:test"});
+    return authority->issue(
+        {subject_id, "personal", std::nullopt, KeyType::ec_p256, "client:test"});
 }
 
 std::int64_t RegistryFixture::count(const std::string& sql) {
@@ -171,8 +148,8 @@ std::string RegistryFixture::ra_tables() {
         std::string all;
         for (const char* table : {"subjects", "identity_evidence", "evidence_replay",
                                   "organization_agents", "audit_events"}) {
-            const auto rows = c.exec(std::string("SELECT row_to_json(t)::text FROM ") + table +
-                                     " t ORDER BY 1");
+            const auto rows =
+                c.exec(std::string("SELECT row_to_json(t)::text FROM ") + table + " t ORDER BY 1");
             for (std::size_t i = 0; i < rows.size(); ++i)
                 all += std::string(rows[i][0].text()) + "\n";
         }

@@ -76,12 +76,13 @@ BOOST_AUTO_TEST_CASE(no_document_number_is_stored_audited_or_echoed_anywhere) {
     attempt([&] { f.registry->attach_evidence(wang.id, {good, kWangFangId, {}, {}}, "c:t"); });
     attempt([&] { f.registry->attach_evidence(wang.id, {good, kLiLeiId, {}, {}}, "c:t"); });
     attempt([&] {
-        f.registry->attach_evidence(
-            traveller.id,
-            {f.statement(f.claims("John Smith", kOtherPassport, "privacy-2",
-                                  ra::DocumentKind::passport)),
-             kPassport, {}, {}},
-            "c:t");
+        f.registry->attach_evidence(traveller.id,
+                                    {f.statement(f.claims("John Smith", kOtherPassport, "privacy-2",
+                                                          ra::DocumentKind::passport)),
+                                     kPassport,
+                                     {},
+                                     {}},
+                                    "c:t");
     });
     f.registry->verify_manually(traveller.id, {2, "passport seen at the counter", "E12345678"},
                                 "client:officer");
@@ -97,9 +98,8 @@ BOOST_AUTO_TEST_CASE(no_document_number_is_stored_audited_or_echoed_anywhere) {
     ra::SubjectFilter filter;
     filter.document = ra::DocumentInput{"passport", kPassport, "GB"};
     BOOST_CHECK_EQUAL(f.registry->list(filter).size(), 1u);
-    f.registry->grant_agent(organization.id,
-                            {li.id, {"apply_seal"}, f.clock.now() + 1h, "LOA-7", std::nullopt},
-                            "c:t");
+    f.registry->grant_agent(
+        organization.id, {li.id, {"apply_seal"}, f.clock.now() + 1h, "LOA-7", std::nullopt}, "c:t");
     f.registry->deactivate(wang.id, "closed", "c:t");
     f.audit.drain();
 
@@ -111,10 +111,12 @@ BOOST_AUTO_TEST_CASE(no_document_number_is_stored_audited_or_echoed_anywhere) {
                                 "a message holds a document number: " << message);
 
     // Every database of the cluster: this test's and those of the suite's other tests.
-    store::Database admin({.dsn = TestCluster::instance().server().dsn("postgres"), .pool_size = 1});
+    store::Database admin(
+        {.dsn = TestCluster::instance().server().dsn("postgres"), .pool_size = 1});
     const auto names = admin.with_connection([](store::Connection& c) {
-        const auto rows = c.exec("SELECT datname FROM pg_database WHERE NOT datistemplate AND "
-                                 "datname <> 'postgres' ORDER BY 1");
+        const auto rows = c.exec(
+            "SELECT datname FROM pg_database WHERE NOT datistemplate AND "
+            "datname <> 'postgres' ORDER BY 1");
         std::vector<std::string> out;
         for (std::size_t i = 0; i < rows.size(); ++i)
             out.emplace_back(rows[i][0].text());

@@ -78,11 +78,17 @@ BOOST_AUTO_TEST_CASE(each_bad_field_is_named_and_nothing_is_stored) {
     p.email = "not an address";
     expect_refused(f, create(p), Errc::invalid_argument, "'email'");
     expect_refused(
-        f, [&] { f.registry->create_organization({"华为", "914403001922038217", 0}, "c:t"); },
+        f,
+        [&] {
+            f.registry->create_organization({"华为", "914403001922038217", 0}, "c:t");
+        },
         Errc::invalid_argument, "'credit_code'");
     const auto rep = f.add_person("王芳", kWangFangId);
     expect_refused(
-        f, [&] { f.registry->create_organization({"华为", kHuaweiUscc, rep.id + 100}, "c:t"); },
+        f,
+        [&] {
+            f.registry->create_organization({"华为", kHuaweiUscc, rep.id + 100}, "c:t");
+        },
         Errc::not_found, "'legal_representative_id'");
 }
 
@@ -211,8 +217,9 @@ BOOST_AUTO_TEST_CASE(a_contact_change_revokes_nothing) {
     BOOST_CHECK_EQUAL(f.registry->update(s.id, change, "client:test").subject.email, "");
     change = {};
     change.mobile = "+0123";
-    expect_refused(f, [&] { f.registry->update(s.id, change, "client:test"); },
-                   Errc::invalid_argument, "'mobile'");
+    expect_refused(
+        f, [&] { f.registry->update(s.id, change, "client:test"); }, Errc::invalid_argument,
+        "'mobile'");
     BOOST_CHECK_EQUAL(f.registry->find(s.id)->mobile, "+8613911112222");
 }
 
@@ -244,8 +251,8 @@ BOOST_AUTO_TEST_CASE(deactivation_revokes_every_certificate_and_the_ca_then_refu
                  Errc::failed_precondition, "is deactivated");
     expect_error([&] { f.registry->deactivate(s.id + 100, "x", "client:test"); }, Errc::not_found,
                  "no subject");
-    expect_error([&] { f.registry->deactivate(s.id, "", "client:test"); },
-                 Errc::invalid_argument, "'reason'");
+    expect_error([&] { f.registry->deactivate(s.id, "", "client:test"); }, Errc::invalid_argument,
+                 "'reason'");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
