@@ -1,10 +1,12 @@
 // signet.yaml's identity and otp sections as the RA's types (ra/settings.hpp).
 #include "ra/settings.hpp"
 
+#include <map>
 #include <string>
 
 #include "common/error.hpp"
 #include "common/secret.hpp"
+#include "ra/hsm_keys.hpp"
 
 namespace signet::ra {
 
@@ -65,6 +67,41 @@ std::optional<SmsGatewaySettings> sms_gateway_settings(const policy::OtpSettings
     out.backoff = gateway.backoff;
     check_sms_gateway_settings(out);
     return out;
+}
+
+
+RegistryDependencies registry_dependencies(const policy::Config& config,
+                                           std::shared_ptr<hsm::Token> token,
+                                           store::Database& database, audit::AuditLog& audit,
+                                           const Clock& clock, RevokeSubjectCertificates revoke) {
+    std::map<std::string, unsigned, std::less<>> levels;
+    for (const auto& [name, profile] : config.ca.profiles)
+        levels.emplace(name, profile.required_assurance);
+    return RegistryDependencies{
+        database,
+        audit,
+        clock,
+        document_hmac_function(std::move(token), config.identity.hmac_key_label),
+        evidence_policy(config.identity),
+        [levels = std::move(levels)](const std::string& profile) -> std::optional<unsigned> {
+            const auto found = levels.find(profile);
+            if (found == levels.end())
+                return std::nullopt;
+            return found->second;
+        },
+        config.identity.max_assurance_level,
+        std::move(revoke)};
+}
+
+std::string missing_ra_keys(const policy::Config& config, hsm::Token& token) {
+    std::string missing;
+    for (const std::string& label : {config.identity.hmac_key_label, config.otp.hmac_key_label}) {
+        if (token.has_hmac_key(label))
+            continue;
+        missing += (missing.empty() ? "" : "; ") + std::string("no HMAC key '") + label +
+                   "' in the HSM (signetctl hsm hmac-key --label " + label + ")";
+    }
+    return missing;
 }
 
 }  // namespace signet::ra

@@ -1,10 +1,19 @@
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
+#include "audit/log.hpp"
+#include "common/clock.hpp"
+#include "hsm/token.hpp"
 #include "policy/config.hpp"
 #include "ra/evidence.hpp"
 #include "ra/otp_limits.hpp"
+#include "ra/registry.hpp"
 #include "ra/sms_gateway.hpp"
 
 // The validated configuration (policy/config.hpp) mapped to the registration authority's own
@@ -25,5 +34,25 @@ OtpPolicy otp_policy(const policy::OtpSettings& otp);
 // so call it once, at startup); a source that cannot be read is Errc::not_found or
 // invalid_argument naming the header ('otp.sms_gateway.headers.NAME'), never the value.
 std::optional<SmsGatewaySettings> sms_gateway_settings(const policy::OtpSettings& otp);
+
+
+
+// Revokes every issued certificate of a subject (ca::Authority::revoke_subject in signetd and
+// signetctl; ra/ may not depend on ca/).
+using RevokeSubjectCertificates = std::function<std::vector<std::string>(
+    std::int64_t subject_id, bool superseded, const std::string& actor)>;
+
+// The registry's dependencies from signet.yaml: document numbers hashed in the HSM under
+// identity.hmac_key_label, the evidence policy, the level each ca.profiles entry requires.
+// A missing HMAC key is not refused here: each use is Errc::unavailable naming the label and
+// the command that makes it (signetctl hsm hmac-key), so a node without it serves the rest.
+RegistryDependencies registry_dependencies(const policy::Config& config,
+                                           std::shared_ptr<hsm::Token> token,
+                                           store::Database& database, audit::AuditLog& audit,
+                                           const Clock& clock, RevokeSubjectCertificates revoke);
+
+// Empty when the token holds the RA's two HMAC keys (identity.hmac_key_label and
+// otp.hmac_key_label); otherwise what is missing and how to make it, for /healthz and the log.
+std::string missing_ra_keys(const policy::Config& config, hsm::Token& token);
 
 }  // namespace signet::ra
