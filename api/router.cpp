@@ -50,15 +50,16 @@ bool match_segments(std::string_view pattern, std::string_view path,
                     std::vector<std::string_view>* values) {
     if (path.empty() || path.front() != '/' || pattern.empty() || pattern.front() != '/')
         return false;
+    // As many segments (so "/v1/subjects/42/" is not "/v1/subjects/{id}").
+    if (std::ranges::count(pattern, '/') != std::ranges::count(path, '/'))
+        return false;
     if (values != nullptr)
         values->clear();
     std::string_view want = pattern.substr(1);
     std::string_view have = path.substr(1);
-    // Both run out together, or the path is longer or shorter than the pattern.
     while (true) {
-        const bool want_more = !want.empty(), have_more = !have.empty();
-        if (!want_more || !have_more)
-            return want_more == have_more;
+        if (want.empty() || have.empty())
+            return want.empty() && have.empty();
         const std::string_view expected = next_segment(want);
         const std::string_view segment = next_segment(have);
         if (is_variable(expected)) {
