@@ -83,7 +83,11 @@ BOOST_AUTO_TEST_CASE(every_documented_operation_is_routed_with_its_scope) {
             }
         }
     }
-    BOOST_CHECK_GE(operations, 22u);
+    // One operation per /v1 route (a prefix route stands for one templated path here).
+    const auto v1_routes = std::ranges::count_if(
+        router.routes(), [](const Route& route) { return route.path.starts_with("/v1"); });
+    BOOST_CHECK_EQUAL(operations, static_cast<std::size_t>(v1_routes));
+    BOOST_CHECK_GE(operations, 21u);
 }
 
 BOOST_AUTO_TEST_CASE(every_v1_route_is_documented) {
@@ -107,7 +111,7 @@ BOOST_AUTO_TEST_CASE(every_v1_route_is_documented) {
             }
         }
     }
-    BOOST_CHECK_GE(checked, 22u);
+    BOOST_CHECK_GE(checked, 21u);
 }
 
 BOOST_AUTO_TEST_CASE(it_is_served_on_both_listeners) {

@@ -14,7 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-RaApi& api() {
+RaApi& ra_api() {
     return RaApi::instance();
 }
 
@@ -50,7 +50,7 @@ json problem(const ApiAnswer& answer, unsigned status, std::string_view slug) {
 }
 
 std::int64_t create_person(const std::string& name, const std::string& number) {
-    const auto created = api().call(http::verb::post, "/v1/subjects", person_body(name, number));
+    const auto created = ra_api().call(http::verb::post, "/v1/subjects", person_body(name, number));
     BOOST_REQUIRE_EQUAL(created.status, 201u);
     return created.body["id"].get<std::int64_t>();
 }
@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_SUITE(ra_routes)
 
 BOOST_AUTO_TEST_CASE(a_person_is_created_read_listed_and_found_by_document) {
     const auto created =
-        api().call(http::verb::post, "/v1/subjects", person_body("王芳", kWangFangId));
+        ra_api().call(http::verb::post, "/v1/subjects", person_body("王芳", kWangFangId));
     BOOST_REQUIRE_EQUAL(created.status, 201u);
     const auto id = created.body["id"].get<std::int64_t>();
     BOOST_CHECK_EQUAL(std::string(created.raw["Location"]), subject_path(id));
@@ -95,31 +95,32 @@ BOOST_AUTO_TEST_CASE(a_person_is_created_read_listed_and_found_by_document) {
           "verification_method", "verified_at", "created_at", "updated_at", "deactivated_at"})
         BOOST_CHECK_MESSAGE(created.body.contains(member), member);
 
-    const auto one = api().call(http::verb::get, subject_path(id), "", kReader);
+    const auto one = ra_api().call(http::verb::get, subject_path(id), "", kReader);
     BOOST_CHECK_EQUAL(one.status, 200u);
     BOOST_CHECK_EQUAL(one.body, created.body);
 
     const auto listed =
-        api().call(http::verb::get, "/v1/subjects?kind=person&limit=1", "", kReader);
+        ra_api().call(http::verb::get, "/v1/subjects?kind=person&limit=1", "", kReader);
     BOOST_REQUIRE_EQUAL(listed.status, 200u);
     BOOST_CHECK_EQUAL(listed.body["subjects"].size(), 1u);
     BOOST_CHECK(listed.body.contains("next_after"));
 
-    const auto found = api().call(
+    const auto found = ra_api().call(
         http::verb::post, "/v1/subjects/search",
         json{{"document", {{"kind", "cn_resident_id"}, {"number", kWangFangId}}}}.dump(), kReader);
     BOOST_REQUIRE_EQUAL(found.status, 200u);
     BOOST_REQUIRE_EQUAL(found.body["subjects"].size(), 1u);
     BOOST_CHECK_EQUAL(found.body["subjects"][0]["id"], id);
 
-    problem(api().call(http::verb::get, subject_path(999999), "", kReader), 404, "not-found");
-    problem(api().call(http::verb::get, "/v1/subjects/abc", "", kReader), 400, "invalid-argument");
+    problem(ra_api().call(http::verb::get, subject_path(999999), "", kReader), 404, "not-found");
+    problem(ra_api().call(http::verb::get, "/v1/subjects/abc", "", kReader), 400,
+            "invalid-argument");
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_member_is_named_in_invalid_params) {
     // The decoder's refusal.
     const auto missing = problem(
-        api().call(
+        ra_api().call(
             http::verb::post, "/v1/subjects",
             R"({"kind":"person","name":"A","mobile":"+8613800138000","document":{"kind":"cn_resident_id"}})"),
         400, "invalid-argument");
@@ -130,14 +131,15 @@ BOOST_AUTO_TEST_CASE(a_bad_member_is_named_in_invalid_params) {
     std::string wrong = kLiLeiId;
     wrong.back() = wrong.back() == '9' ? '0' : '9';
     const auto bad =
-        problem(api().call(http::verb::post, "/v1/subjects", person_body("李雷", wrong)), 400,
+        problem(ra_api().call(http::verb::post, "/v1/subjects", person_body("李雷", wrong)), 400,
                 "invalid-argument");
     BOOST_REQUIRE(bad.contains("invalid_params"));
     BOOST_TEST_MESSAGE("refused: " << bad.dump());
     BOOST_CHECK(bad.dump().find(wrong) == std::string::npos);
     BOOST_CHECK(bad.dump().find(kLiLeiId) == std::string::npos);
-    const auto unknown = problem(api().call(http::verb::patch, subject_path(1), R"({"colour":1})"),
-                                 400, "invalid-argument");
+    const auto unknown =
+        problem(ra_api().call(http::verb::patch, subject_path(1), R"({"colour":1})"), 400,
+                "invalid-argument");
     BOOST_CHECK_EQUAL(unknown["invalid_params"][0]["name"], "colour");
 }
 
@@ -147,41 +149,42 @@ BOOST_AUTO_TEST_CASE(each_route_wants_its_scope) {
         {"level", 2},
         {"reason", "seen at branch 12"},
         {"document_number", kZhangWeiId}}.dump();
-    problem(api().call(http::verb::post, subject_path(id, "/verification"), officer_body), 403,
+    problem(ra_api().call(http::verb::post, subject_path(id, "/verification"), officer_body), 403,
             "permission-denied");
-    problem(api().call(http::verb::post, "/v1/subjects", person_body("X", kChenJingId), kReader),
+    problem(ra_api().call(http::verb::post, "/v1/subjects", person_body("X", kChenJingId), kReader),
             403, "permission-denied");
-    problem(api().call(http::verb::get, subject_path(id), "", ""), 401, "unauthenticated");
-    problem(api().call(http::verb::post, subject_path(id, "/otp/unlock"), "", kFrontend), 403,
+    problem(ra_api().call(http::verb::get, subject_path(id), "", ""), 401, "unauthenticated");
+    problem(ra_api().call(http::verb::post, subject_path(id, "/otp/unlock"), "", kFrontend), 403,
             "permission-denied");
     // Plain HTTP serves no /v1 route but the OpenAPI document.
-    problem(api().plain_get(subject_path(id)), 404, "no-such-route");
+    problem(ra_api().plain_get(subject_path(id)), 404, "no-such-route");
 
     const auto verified =
-        api().call(http::verb::post, subject_path(id, "/verification"), officer_body, kOfficer);
+        ra_api().call(http::verb::post, subject_path(id, "/verification"), officer_body, kOfficer);
     BOOST_REQUIRE_EQUAL(verified.status, 200u);
     BOOST_CHECK_EQUAL(verified.body["assurance_level"], 2);
     BOOST_CHECK_EQUAL(verified.body["verification_method"], "officer");
 }
 
 BOOST_AUTO_TEST_CASE(evidence_raises_the_level_and_a_refusal_has_its_reason) {
-    auto& registry = api().registry;
+    auto& registry = ra_api().registry;
     const auto id = create_person("陈静", kChenJingId);
     const std::string statement = registry.statement(registry.claims("陈静", kChenJingId, "api-1"));
     const std::string body =
         json{{"statement", statement}, {"document_number", kChenJingId}, {"level", 3}}.dump();
-    const auto accepted = api().call(http::verb::post, subject_path(id, "/evidence"), body);
+    const auto accepted = ra_api().call(http::verb::post, subject_path(id, "/evidence"), body);
     BOOST_REQUIRE_EQUAL(accepted.status, 200u);
     BOOST_CHECK_EQUAL(accepted.body["assurance_level"], 3);
     BOOST_CHECK_EQUAL(accepted.body["verification_method"], "provider");
-    const auto replayed = problem(api().call(http::verb::post, subject_path(id, "/evidence"), body),
-                                  422, "evidence-refused");
+    const auto replayed =
+        problem(ra_api().call(http::verb::post, subject_path(id, "/evidence"), body), 422,
+                "evidence-refused");
     BOOST_CHECK_EQUAL(replayed["reason"], "evidence_replayed");
 
     // At creation: the subject exists, the refusal says where.
     const std::string wrongly_bound =
         registry.statement(registry.claims("Someone Else", kPassport, "api-2"));
-    const auto created = api().call(
+    const auto created = ra_api().call(
         http::verb::post, "/v1/subjects",
         json{{"kind", "person"},
              {"name", "Anna Schmidt"},
@@ -198,38 +201,40 @@ BOOST_AUTO_TEST_CASE(evidence_raises_the_level_and_a_refusal_has_its_reason) {
 
 BOOST_AUTO_TEST_CASE(an_update_and_a_deactivation_say_what_they_revoked) {
     const auto id = create_person("Li Lei", kLiLeiId);
-    const auto contact = api().call(http::verb::patch, subject_path(id),
-                                    R"({"email":"li@example.cn","mobile":"+8613900139000"})");
+    const auto contact = ra_api().call(http::verb::patch, subject_path(id),
+                                       R"({"email":"li@example.cn","mobile":"+8613900139000"})");
     BOOST_REQUIRE_EQUAL(contact.status, 200u);
     BOOST_CHECK_EQUAL(contact.body["reverification_required"], false);
     BOOST_CHECK_EQUAL(contact.body["subject"]["email"], "li@example.cn");
-    const auto renamed = api().call(http::verb::patch, subject_path(id), R"({"name":"Li Lei Jr"})");
+    const auto renamed =
+        ra_api().call(http::verb::patch, subject_path(id), R"({"name":"Li Lei Jr"})");
     BOOST_REQUIRE_EQUAL(renamed.status, 200u);
     BOOST_CHECK_EQUAL(renamed.body["reverification_required"], true);
     BOOST_CHECK(renamed.body["revoked_certificates"].is_array());
     const auto gone =
-        api().call(http::verb::post, subject_path(id, "/deactivate"), R"({"reason":"closed"})");
+        ra_api().call(http::verb::post, subject_path(id, "/deactivate"), R"({"reason":"closed"})");
     BOOST_REQUIRE_EQUAL(gone.status, 200u);
     BOOST_CHECK_EQUAL(gone.body["subject"]["status"], "deactivated");
-    problem(api().call(http::verb::post, subject_path(id, "/otp/challenges"), R"({"purpose":"x"})"),
-            409, "failed-precondition");
+    problem(
+        ra_api().call(http::verb::post, subject_path(id, "/otp/challenges"), R"({"purpose":"x"})"),
+        409, "failed-precondition");
 }
 
 BOOST_AUTO_TEST_CASE(agents_are_granted_listed_and_revoked) {
-    auto& registry = api().registry;
+    auto& registry = ra_api().registry;
     const auto representative = registry.add_verified_person("Huang Rep", kRepresentative);
     const auto agent_person = registry.add_verified_person("Zhou Agent", kAgent);
-    const auto organization = api().call(http::verb::post, "/v1/subjects",
-                                         json{{"kind", "organization"},
-                                              {"name", "Example Ltd"},
-                                              {"credit_code", kHuaweiUscc},
-                                              {"legal_representative_id", representative.id}}
-                                             .dump());
+    const auto organization = ra_api().call(http::verb::post, "/v1/subjects",
+                                            json{{"kind", "organization"},
+                                                 {"name", "Example Ltd"},
+                                                 {"credit_code", kHuaweiUscc},
+                                                 {"legal_representative_id", representative.id}}
+                                                .dump());
     BOOST_REQUIRE_EQUAL(organization.status, 201u);
     const std::string agents = "/v1/organizations/" +
                                std::to_string(organization.body["id"].get<std::int64_t>()) +
                                "/agents";
-    const auto granted = api().call(
+    const auto granted = ra_api().call(
         http::verb::post, agents,
         json{{"person_id", agent_person.id},
              {"permissions", {"sign", "apply_seal"}},
@@ -239,40 +244,41 @@ BOOST_AUTO_TEST_CASE(agents_are_granted_listed_and_revoked) {
     BOOST_REQUIRE_EQUAL(granted.status, 201u);
     BOOST_CHECK_EQUAL(granted.body["person_id"], agent_person.id);
     BOOST_CHECK_EQUAL(granted.body["granted_by"], "client:frontend");
-    const auto listed = api().call(http::verb::get, agents, "", kReader);
+    const auto listed = ra_api().call(http::verb::get, agents, "", kReader);
     BOOST_REQUIRE_EQUAL(listed.status, 200u);
     BOOST_CHECK_EQUAL(listed.body["agents"].size(), 1u);
-    const auto revoked = api().call(
+    const auto revoked = ra_api().call(
         http::verb::post,
         agents + "/" + std::to_string(granted.body["id"].get<std::int64_t>()) + "/revoke");
     BOOST_REQUIRE_EQUAL(revoked.status, 200u);
     BOOST_CHECK(revoked.body["revoked_at"].is_string());
-    BOOST_CHECK_EQUAL(api().call(http::verb::get, agents, "", kReader).body["agents"].size(), 0u);
-    BOOST_CHECK_EQUAL(api()
+    BOOST_CHECK_EQUAL(ra_api().call(http::verb::get, agents, "", kReader).body["agents"].size(),
+                      0u);
+    BOOST_CHECK_EQUAL(ra_api()
                           .call(http::verb::get, agents + "?include_inactive=true", "", kReader)
                           .body["agents"]
                           .size(),
                       1u);
-    problem(api().call(http::verb::post, agents, R"({"person_id":1,"permissions":"sign"})"), 400,
+    problem(ra_api().call(http::verb::post, agents, R"({"person_id":1,"permissions":"sign"})"), 400,
             "invalid-argument");
 }
 
 BOOST_AUTO_TEST_CASE(an_sms_code_is_sent_verified_once_and_rate_limited) {
     const auto id = create_person("Sun Li", kSunLi);
-    const auto number =
-        api().call(http::verb::put, subject_path(id, "/otp/sms"), R"({"mobile":"+8613700137000"})");
+    const auto number = ra_api().call(http::verb::put, subject_path(id, "/otp/sms"),
+                                      R"({"mobile":"+8613700137000"})");
     BOOST_REQUIRE_EQUAL(number.status, 200u);
     BOOST_CHECK_EQUAL(number.body["mobile"], "+8613700137000");
 
-    const auto sent =
-        api().call(http::verb::post, subject_path(id, "/otp/challenges"), R"({"purpose":"login"})");
+    const auto sent = ra_api().call(http::verb::post, subject_path(id, "/otp/challenges"),
+                                    R"({"purpose":"login"})");
     BOOST_REQUIRE_EQUAL(sent.status, 201u);
     const std::string challenge = sent.body["challenge_id"];
     BOOST_CHECK(sent.body["expires_at"].is_string());
-    const std::string code = last_sms_code(api().working_gateway);
+    const std::string code = last_sms_code(ra_api().working_gateway);
     codes_used().push_back(code);
     const auto answer = [&](const std::string& given) {
-        return api().call(
+        return ra_api().call(
             http::verb::post, subject_path(id, "/otp/verify"),
             json{{"challenge_id", challenge}, {"purpose", "login"}, {"code", given}}.dump());
     };
@@ -286,15 +292,15 @@ BOOST_AUTO_TEST_CASE(an_sms_code_is_sent_verified_once_and_rate_limited) {
     BOOST_CHECK_EQUAL(accepted.body, json::parse(R"({"verified":true})"));
     problem(answer(code), 409, "otp-already-used");
 
-    const auto limited =
-        api().call(http::verb::post, subject_path(id, "/otp/challenges"), R"({"purpose":"login"})");
+    const auto limited = ra_api().call(http::verb::post, subject_path(id, "/otp/challenges"),
+                                       R"({"purpose":"login"})");
     const auto too_soon = problem(limited, 429, "otp-rate-limited");
     BOOST_REQUIRE(too_soon.contains("retry_after"));
     BOOST_CHECK_GE(too_soon["retry_after"].get<int>(), 1);
     BOOST_CHECK_EQUAL(std::string(limited.raw["Retry-After"]),
                       std::to_string(too_soon["retry_after"].get<int>()));
     problem(
-        api().call(
+        ra_api().call(
             http::verb::post, subject_path(id, "/otp/verify"),
             json{{"challenge_id", std::string(32, 'a')}, {"purpose", "login"}, {"code", "123456"}}
                 .dump()),
@@ -303,10 +309,10 @@ BOOST_AUTO_TEST_CASE(an_sms_code_is_sent_verified_once_and_rate_limited) {
 
 BOOST_AUTO_TEST_CASE(wrong_codes_lock_and_an_officer_unlocks) {
     const auto id = create_person("Zhao Min", kZhaoMin);
-    const auto sent =
-        api().call(http::verb::post, subject_path(id, "/otp/challenges"), R"({"purpose":"sign"})");
+    const auto sent = ra_api().call(http::verb::post, subject_path(id, "/otp/challenges"),
+                                    R"({"purpose":"sign"})");
     BOOST_REQUIRE_EQUAL(sent.status, 201u);
-    const std::string code = last_sms_code(api().working_gateway);
+    const std::string code = last_sms_code(ra_api().working_gateway);
     codes_used().push_back(code);
     std::string wrong = code;
     wrong[1] = wrong[1] == '9' ? '0' : static_cast<char>(wrong[1] + 1);
@@ -314,18 +320,18 @@ BOOST_AUTO_TEST_CASE(wrong_codes_lock_and_an_officer_unlocks) {
         {"challenge_id", sent.body["challenge_id"]},
         {"purpose", "sign"},
         {"code", wrong}}.dump();
-    problem(api().call(http::verb::post, subject_path(id, "/otp/verify"), body), 403,
+    problem(ra_api().call(http::verb::post, subject_path(id, "/otp/verify"), body), 403,
             "otp-wrong-code");
-    problem(api().call(http::verb::post, subject_path(id, "/otp/verify"), body), 403,
+    problem(ra_api().call(http::verb::post, subject_path(id, "/otp/verify"), body), 403,
             "otp-wrong-code");
-    const auto locked = problem(api().call(http::verb::post, subject_path(id, "/otp/verify"), body),
-                                403, "otp-locked");
+    const auto locked = problem(
+        ra_api().call(http::verb::post, subject_path(id, "/otp/verify"), body), 403, "otp-locked");
     BOOST_CHECK(locked["locked_until"].is_string());
     const auto unlocked =
-        api().call(http::verb::post, subject_path(id, "/otp/unlock"), "", kOfficer);
+        ra_api().call(http::verb::post, subject_path(id, "/otp/unlock"), "", kOfficer);
     BOOST_REQUIRE_EQUAL(unlocked.status, 200u);
     BOOST_CHECK_EQUAL(unlocked.body["unlocked"], true);
-    BOOST_CHECK_EQUAL(api()
+    BOOST_CHECK_EQUAL(ra_api()
                           .call(http::verb::post, subject_path(id, "/otp/unlock"), "", kOfficer)
                           .body["unlocked"],
                       false);
@@ -333,34 +339,34 @@ BOOST_AUTO_TEST_CASE(wrong_codes_lock_and_an_officer_unlocks) {
 
 BOOST_AUTO_TEST_CASE(the_gateway_down_is_a_502_and_leaves_no_usable_code) {
     const auto id = create_person("Qian Yu", kQianYu);
-    api().sms.current = api().failing_sms.get();
-    const auto failed =
-        api().call(http::verb::post, subject_path(id, "/otp/challenges"), R"({"purpose":"login"})");
-    api().sms.current = api().working_sms.get();
+    ra_api().sms.current = ra_api().failing_sms.get();
+    const auto failed = ra_api().call(http::verb::post, subject_path(id, "/otp/challenges"),
+                                      R"({"purpose":"login"})");
+    ra_api().sms.current = ra_api().working_sms.get();
     const auto detail = problem(failed, 502, "sms-gateway-failed");
     BOOST_CHECK(detail["detail"].get<std::string>().find("HTTP 500") != std::string::npos);
     // The gateway received the message (and answered 500): its code is voided.
-    const std::string code = last_sms_code(api().failing_gateway);
+    const std::string code = last_sms_code(ra_api().failing_gateway);
     codes_used().push_back(code);
     BOOST_CHECK(failed.raw.body().find(code) == std::string::npos);
     BOOST_CHECK(failed.raw.body().find("+8613800138000") == std::string::npos);
-    const auto challenge = api().registry.count(
+    const auto challenge = ra_api().registry.count(
         "SELECT count(*) FROM otp_challenges WHERE subject_id = " + std::to_string(id) +
         " AND voided_at IS NULL");
     BOOST_CHECK_EQUAL(challenge, 0);
 
     // No gateway configured at all: 409, nothing sent.
-    RunningServer bare(test_options(), api().v1_router(nullptr),
-                       ServerContext{api().clients, {}, quiet_log(), {}, {}});
-    problem(api().call_port(bare.https_port(), http::verb::post,
-                            subject_path(id, "/otp/challenges"), R"({"purpose":"login"})"),
+    RunningServer bare(test_options(), ra_api().v1_router(nullptr),
+                       ServerContext{ra_api().clients, {}, quiet_log(), {}, {}});
+    problem(ra_api().call_port(bare.https_port(), http::verb::post,
+                               subject_path(id, "/otp/challenges"), R"({"purpose":"login"})"),
             409, "failed-precondition");
 }
 
 BOOST_AUTO_TEST_CASE(totp_is_enrolled_without_caching_and_verified_once) {
     const auto id = create_person("Wu Hao", kWuHao);
     const auto enrolled =
-        api().call(http::verb::post, subject_path(id, "/otp/totp"), R"({"account":"wu"})");
+        ra_api().call(http::verb::post, subject_path(id, "/otp/totp"), R"({"account":"wu"})");
     BOOST_REQUIRE_EQUAL(enrolled.status, 201u);
     BOOST_CHECK_EQUAL(std::string(enrolled.raw[http::field::cache_control]), "no-store");
     const std::string uri = enrolled.body["otpauth_uri"];
@@ -368,14 +374,14 @@ BOOST_AUTO_TEST_CASE(totp_is_enrolled_without_caching_and_verified_once) {
     const auto at = uri.find("secret=") + 7;
     const std::string seed = base32_decode(uri.substr(at, uri.find('&', at) - at));
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         api().registry.clock.now().time_since_epoch())
+                         ra_api().registry.clock.now().time_since_epoch())
                          .count();
     const std::string code = ra::totp_code(seed, now, std::chrono::seconds(30), 6);
     codes_used().push_back(code);
     const std::string body = json{{"method", "totp"}, {"code", code}}.dump();
-    const auto verified = api().call(http::verb::post, subject_path(id, "/otp/verify"), body);
+    const auto verified = ra_api().call(http::verb::post, subject_path(id, "/otp/verify"), body);
     BOOST_REQUIRE_EQUAL(verified.status, 200u);
-    problem(api().call(http::verb::post, subject_path(id, "/otp/verify"), body), 409,
+    problem(ra_api().call(http::verb::post, subject_path(id, "/otp/verify"), body), 409,
             "otp-already-used");
 }
 
@@ -384,7 +390,7 @@ BOOST_AUTO_TEST_CASE(totp_is_enrolled_without_caching_and_verified_once) {
 // match them by chance.
 BOOST_AUTO_TEST_CASE(no_log_holds_a_document_number_or_a_code) {
     std::string logs;
-    std::istringstream lines(api().logs());
+    std::istringstream lines(ra_api().logs());
     for (std::string line; std::getline(lines, line);) {
         json entry = json::parse(line);
         for (const char* own : {"time", "latency_ms", "request_id", "remote"})
