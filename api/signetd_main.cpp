@@ -16,6 +16,7 @@
 #include "api/openapi_route.hpp"
 #include "api/server.hpp"
 #include "api/signetd_ocsp.hpp"
+#include "api/signetd_ra.hpp"
 #include "api/signetd_wiring.hpp"
 #include "api/tsa_routes.hpp"
 #include "audit/log.hpp"
@@ -141,6 +142,11 @@ int serve(const std::string& config_path) {
     ca::Authority authority({token, db, certificates, subjects, audit, clock, config.ca});
     api::add_ca_routes(router, authority, certificates, clock);
     api::add_openapi_route(router);
+
+    // The registration authority: subjects, identity evidence, one-time passwords.
+    RaNode ra_node({config, token, db, audit, clock, authority, log});
+    ra_node.add_routes(router);
+
     // CRLs are made again on schedule (and after each revocation, by the Authority). The check
     // is cheap; publishing happens only when ca.crl.refresh_hours says so.
     std::jthread crl_refresher([&authority, log](std::stop_token stop) {
@@ -198,6 +204,7 @@ int serve(const std::string& config_path) {
     auto checks = health_checks(*token, db, clock);
     checks.push_back(api::tsa_health_check(tsa_responder, clock, tsa_unavailable));
     checks.push_back(ocsp_node.health_check());
+    checks.push_back(ra_node.health_check());
     api::ServerContext context{client_directory(config), metrics, log, access_log,
                                std::move(checks)};
     api::Server server(server_options(config, *token), std::move(router), std::move(context));

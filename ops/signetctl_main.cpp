@@ -351,6 +351,7 @@ int main(int argc, char** argv) {
             std::cout << kUsage << "\n"
                       << signet::ops::kCaUsage << "\n"
                       << signet::ops::kSubjectUsage << "\n"
+                      << signet::ops::kSubjectUsage << "\n"
                       << signet::ops::kTsaUsage << "\n"
                       << signet::ops::kOcspUsage << "\n"
                       << signet::exit_status_help();
