@@ -331,8 +331,8 @@ BOOST_AUTO_TEST_CASE(subjects_meet_the_same_rules_at_intake_and_at_issuance) {
         return c
             .exec(
                 "INSERT INTO subjects (kind, name, country, id_masked, assurance_level, "
-                "created_at) "
-                "VALUES ('person', $1, 'CN', '1101****1234', 3, now()) RETURNING id",
+                "created_at, updated_at) "
+                "VALUES ('person', $1, 'CN', '1101****1234', 3, now(), now()) RETURNING id",
                 {std::string(100, 'a')})
             .one()[0]
             .int64();
