@@ -1,9 +1,9 @@
 #include "api/ca_routes.hpp"
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "api/ca_requests.hpp"
+#include "api/query.hpp"
 #include "ca/crl.hpp"
 #include "ca/x509.hpp"
 #include "common/error.hpp"
@@ -67,42 +67,6 @@ json certificate_json(const store::CertificateRecord& r) {
     if (r.failure)
         j["failure"] = *r.failure;
     return j;
-}
-
-std::string actor_of(const Request& request) {
-    return request.client != nullptr ? "client:" + request.client->name : "anonymous";
-}
-
-// Query string "a=1&b=2" (values are hex, digits, names: no percent-decoding is needed, and a
-// '%' is refused rather than misread).
-std::map<std::string, std::string> query_parameters(std::string_view query) {
-    std::map<std::string, std::string> out;
-    while (!query.empty()) {
-        const auto amp = query.find('&');
-        const std::string_view pair = query.substr(0, amp);
-        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-        if (pair.empty())
-            continue;
-        const auto eq = pair.find('=');
-        const std::string key(pair.substr(0, eq));
-        const std::string value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-        if (value.find('%') != std::string::npos || key.find('%') != std::string::npos)
-            throw Error(Errc::invalid_argument, "percent-encoded query parameters are not used");
-        if (!out.emplace(key, value).second)
-            throw Error(Errc::invalid_argument,
-                        "query parameter " + quote_input(key) + " given twice");
-    }
-    return out;
-}
-
-std::int64_t parse_integer(const std::string& text, const char* what, std::int64_t min,
-                           std::int64_t max) {
-    std::int64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
-        throw Error(Errc::invalid_argument, std::string(what) + " must be an integer " +
-                                                std::to_string(min) + "-" + std::to_string(max));
-    return value;
 }
 
 Response json_response(const json& body, http::status status = http::status::ok) {
@@ -179,7 +143,7 @@ void add_ca_routes(Router& router, ca::Authority& authority, store::CertificateR
         store::CertificateQuery query;
         for (const auto& [key, value] : query_parameters(request.query)) {
             if (key == "subject_id")
-                query.subject_id = parse_integer(value, "subject_id", 1, INT64_MAX);
+                query.subject_id = query_integer(value, "subject_id", 1, INT64_MAX);
             else if (key == "status") {
                 if (value != "reserved" && value != "abandoned" && value != "issued" &&
                     value != "revoked")
@@ -193,7 +157,7 @@ void add_ca_routes(Router& router, ca::Authority& authority, store::CertificateR
             else if (key == "after")
                 query.after_serial = parse_serial(value);
             else if (key == "limit")
-                query.limit = static_cast<std::size_t>(parse_integer(value, "limit", 1, 1000));
+                query.limit = static_cast<std::size_t>(query_integer(value, "limit", 1, 1000));
             else
                 throw Error(Errc::invalid_argument, "unknown query parameter " + quote_input(key));
         }

@@ -51,4 +51,8 @@ std::string peer_address(std::string_view remote) {
     return std::string(colon == std::string_view::npos ? remote : remote.substr(0, colon));
 }
 
+std::string actor_of(const Request& request) {
+    return request.client != nullptr ? "client:" + request.client->name : "anonymous";
+}
+
 }  // namespace signet::api

@@ -87,9 +87,14 @@ bool has_media_type(std::string_view content_type, std::string_view media_type);
 // a service records it.
 std::string peer_address(std::string_view remote);
 
+// Who asked, as services record it (the audit log's actor): "client:NAME", or "anonymous".
+std::string actor_of(const Request& request);
+
 enum class PathMatch : std::uint8_t {
-    exact,   // the path equals the pattern
-    prefix,  // the path starts with the pattern (plain string prefix: end it with '/')
+    exact,     // the path equals the pattern
+    prefix,    // the path starts with the pattern (plain string prefix: end it with '/')
+    segments,  // segment by segment; a "{name}" segment takes any one non-empty segment:
+               // "/v1/subjects/{id}/evidence" (the OpenAPI path template, one scope per route)
 };
 
 // A route: method + path pattern -> handler, with where it is served and who may call it.

@@ -18,7 +18,7 @@ using nlohmann::json;
 // was given for. The first problem stops the parse and is kept in `problem`.
 class StrictSax {
   public:
-    explicit StrictSax(json& root) : root_(root) {}
+    StrictSax(json& root, InputEcho echo) : root_(root), echo_(echo) {}
 
     bool null() { return value(nullptr); }
     bool boolean(bool v) { return value(v); }
@@ -49,7 +49,7 @@ class StrictSax {
         if (error.id == 406)
             return refuse(
                 (levels_.empty() ? std::string("the number") : quote_input(current_path())) +
-                " is out of range: " + quote_input(last_token, 24));
+                " is out of range" + near(": ", last_token));
         std::string what = error.what();
         // "... syntax error while parsing value - invalid literal; last read: '...'": the
         // reason, without nlohmann's echo of the input (quoted short below instead).
@@ -58,7 +58,7 @@ class StrictSax {
         std::string reason =
             dash != std::string::npos ? what.substr(dash + 3, last - dash - 3) : "syntax error";
         return refuse("the body is not JSON: " + reason + " at byte " + std::to_string(position) +
-                      (last_token.empty() ? "" : " near " + quote_input(last_token, 24)));
+                      near(" near ", last_token));
     }
 
     std::optional<std::string> problem;
@@ -82,6 +82,13 @@ class StrictSax {
                 path += "[" + std::to_string(level.index - (i + 1 < levels_.size() ? 1 : 0)) + "]";
         }
         return path;
+    }
+
+    // The input around a syntax error, unless the body's values must never be echoed.
+    std::string near(std::string_view lead, const std::string& last_token) const {
+        if (last_token.empty() || echo_ == InputEcho::never)
+            return "";
+        return std::string(lead) + quote_input(last_token, 24);
     }
 
     bool refuse(std::string why) {
@@ -123,28 +130,29 @@ class StrictSax {
     }
 
     json& root_;
+    InputEcho echo_;
     std::vector<Level> levels_;
 };
 
-std::string integer_rule(std::string_view field, std::int64_t min, std::int64_t max) {
-    return "'" + std::string(field) + "' must be an integer from " + std::to_string(min) + " to " +
-           std::to_string(max) + " (JSON integer syntax: no fraction or exponent)";
+std::string integer_rule(std::int64_t min, std::int64_t max) {
+    return "must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+           " (JSON integer syntax: no fraction or exponent)";
 }
 
 }  // namespace
 
-JsonBody JsonBody::parse(std::string_view text) {
+JsonBody JsonBody::parse(std::string_view text, InputEcho echo) {
     json root;
-    StrictSax sax(root);
+    StrictSax sax(root, echo);
     const bool ok = json::sax_parse(text, &sax, json::input_format_t::json, true);
     if (!ok || sax.problem)
         throw Error(Errc::invalid_argument, sax.problem.value_or("the body is not JSON"));
     if (!root.is_object())
         throw Error(Errc::invalid_argument, "the body must be a JSON object");
-    return JsonBody(std::move(root));
+    return JsonBody(std::move(root), "");
 }
 
-JsonBody JsonBody::from_request(const Request& request) {
+JsonBody JsonBody::from_request(const Request& request, InputEcho echo) {
     // RFC 9110 §8.3.1: the media type is case-insensitive; parameters (charset) may follow.
     std::string type(request.header(http::field::content_type).substr(0, 64));
     type = type.substr(0, type.find(';'));
@@ -153,14 +161,22 @@ JsonBody JsonBody::from_request(const Request& request) {
     std::ranges::transform(type, type.begin(), [](unsigned char c) { return std::tolower(c); });
     if (type != "application/json")
         throw Error(Errc::invalid_argument, "the body must be application/json");
-    return parse(request.body);
+    return parse(request.body, echo);
 }
 
 void JsonBody::only(std::initializer_list<std::string_view> allowed) const {
     for (const auto& [name, value] : object_.items()) {
         if (std::ranges::find(allowed, name) == allowed.end())
-            throw Error(Errc::invalid_argument, "unknown member " + quote_input(name));
+            throw Error(Errc::invalid_argument, "unknown member " + quote_input(prefix_ + name));
     }
+}
+
+std::string JsonBody::path(std::string_view field) const {
+    return prefix_ + std::string(field);
+}
+
+void JsonBody::refuse(std::string_view field, std::string_view rule) const {
+    throw Error(Errc::invalid_argument, "'" + path(field) + "' " + std::string(rule));
 }
 
 const nlohmann::json* JsonBody::find(std::string_view field) const {
@@ -173,15 +189,52 @@ std::optional<std::string> JsonBody::optional_string(std::string_view field) con
     if (value == nullptr)
         return std::nullopt;
     if (!value->is_string())
-        throw Error(Errc::invalid_argument, "'" + std::string(field) + "' must be a string");
+        refuse(field, "must be a string");
     return value->get<std::string>();
 }
 
 std::string JsonBody::string(std::string_view field) const {
     auto value = optional_string(field);
     if (!value)
-        throw Error(Errc::invalid_argument, "'" + std::string(field) + "' is required");
+        refuse(field, "is required");
     return std::move(*value);
+}
+
+std::optional<JsonBody> JsonBody::optional_object(std::string_view field) const {
+    const json* value = find(field);
+    if (value == nullptr)
+        return std::nullopt;
+    if (!value->is_object())
+        refuse(field, "must be an object");
+    return JsonBody(*value, path(field) + ".");
+}
+
+JsonBody JsonBody::object(std::string_view field) const {
+    auto value = optional_object(field);
+    if (!value)
+        refuse(field, "is required");
+    return std::move(*value);
+}
+
+std::optional<bool> JsonBody::optional_boolean(std::string_view field) const {
+    const json* value = find(field);
+    if (value == nullptr)
+        return std::nullopt;
+    if (!value->is_boolean())
+        refuse(field, "must be true or false");
+    return value->get<bool>();
+}
+
+std::optional<std::vector<std::string>> JsonBody::optional_string_array(
+    std::string_view field, std::size_t max_items) const {
+    const json* value = find(field);
+    if (value == nullptr)
+        return std::nullopt;
+    const bool fits = value->is_array() && !value->empty() && value->size() <= max_items &&
+                      std::ranges::all_of(*value, [](const json& v) { return v.is_string(); });
+    if (!fits)
+        refuse(field, "must be an array of 1 to " + std::to_string(max_items) + " strings");
+    return value->get<std::vector<std::string>>();
 }
 
 std::optional<std::int64_t> JsonBody::optional_integer(std::string_view field, std::int64_t min,
@@ -201,13 +254,13 @@ std::optional<std::int64_t> JsonBody::optional_integer(std::string_view field, s
         if (v >= min && v <= max)
             return v;
     }
-    throw Error(Errc::invalid_argument, integer_rule(field, min, max));
+    refuse(field, integer_rule(min, max));
 }
 
 std::int64_t JsonBody::integer(std::string_view field, std::int64_t min, std::int64_t max) const {
     const auto value = optional_integer(field, min, max);
     if (!value)
-        throw Error(Errc::invalid_argument, "'" + std::string(field) + "' is required");
+        refuse(field, "is required");
     return *value;
 }
 

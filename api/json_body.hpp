@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http.hpp"
 
@@ -22,18 +23,41 @@ namespace signet::api {
 //     exponent, so 3.9, 3.0 and 3e0 are refused, not rounded) and only within the field's range
 //     (2^63 is refused, never wrapped); a number beyond a double's range (1e400) is refused
 //     naming the member it was given for.
-// A member given as null counts as absent.
+// A member given as null counts as absent. A nested object is read through object(), whose
+// refusals name the member by its path ("'document.number' is required").
 inline constexpr std::size_t kMaxJsonDepth = 32;
+
+// Whether a syntax error's message may quote the input near it. Bodies that carry personal data
+// or secrets (an identity document number, a one-time code) are read with `never`: a truncated
+// string would otherwise be echoed into the problem document and the client's logs.
+enum class InputEcho : bool { excerpt, never };
 
 class JsonBody {
   public:
     // Parses `text` as above.
-    static JsonBody parse(std::string_view text);
+    static JsonBody parse(std::string_view text, InputEcho echo = InputEcho::excerpt);
     // The request's body, which must be application/json.
-    static JsonBody from_request(const Request& request);
+    static JsonBody from_request(const Request& request, InputEcho echo = InputEcho::excerpt);
 
-    // Refuses a member not in `allowed`: "unknown member 'colour'".
+    // Refuses a member not in `allowed`: "unknown member 'colour'" ('document.colour' inside
+    // the object 'document').
     void only(std::initializer_list<std::string_view> allowed) const;
+
+    // Whether the member is present (and not null).
+    bool has(std::string_view field) const { return find(field) != nullptr; }
+    // The member's path as refusals name it: "number" inside 'document' is "document.number".
+    std::string path(std::string_view field) const;
+
+    // A nested object: "'document' must be an object".
+    std::optional<JsonBody> optional_object(std::string_view field) const;
+    JsonBody object(std::string_view field) const;  // required
+
+    // true or false: "'include_inactive' must be true or false".
+    std::optional<bool> optional_boolean(std::string_view field) const;
+
+    // An array of 1..max_items strings: "'permissions' must be an array of 1 to 8 strings".
+    std::optional<std::vector<std::string>> optional_string_array(std::string_view field,
+                                                                  std::size_t max_items) const;
 
     // A string member: "'profile' must be a string".
     std::optional<std::string> optional_string(std::string_view field) const;
@@ -46,10 +70,13 @@ class JsonBody {
     std::int64_t integer(std::string_view field, std::int64_t min, std::int64_t max) const;
 
   private:
-    explicit JsonBody(nlohmann::json object) : object_(std::move(object)) {}
+    JsonBody(nlohmann::json object, std::string prefix)
+        : object_(std::move(object)), prefix_(std::move(prefix)) {}
     const nlohmann::json* find(std::string_view field) const;
+    [[noreturn]] void refuse(std::string_view field, std::string_view rule) const;
 
     nlohmann::json object_;
+    std::string prefix_;  // "" at the top, "document." inside 'document'
 };
 
 }  // namespace signet::api

@@ -1,5 +1,7 @@
 #include "api/problem.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "common/log.hpp"
 
 namespace signet::api {
@@ -71,6 +73,23 @@ std::string problem_json(const ProblemType& type, std::string_view full_detail,
     return body;
 }
 
+std::string problem_json(const ProblemType& type, std::string_view detail,
+                         std::string_view request_id, const nlohmann::json& extensions) {
+    std::string body = problem_json(type, detail, request_id);
+    if (!extensions.is_object() || extensions.empty())
+        return body;
+    // The standard members' object, its closing brace replaced by the extension members.
+    body.pop_back();
+    for (const auto& [name, value] : extensions.items()) {
+        body += ',';
+        body += nlohmann::json(name).dump();
+        body += ':';
+        body += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    body += '}';
+    return body;
+}
+
 Response problem_response(const ProblemType& type, std::string_view detail,
                           std::string_view request_id) {
     Response response;
@@ -80,11 +99,78 @@ Response problem_response(const ProblemType& type, std::string_view detail,
     return response;
 }
 
+Response problem_response(const ProblemType& type, std::string_view detail,
+                          std::string_view request_id, const nlohmann::json& extensions) {
+    Response response = problem_response(type, detail, request_id);
+    response.body = problem_json(type, detail, request_id, extensions);
+    return response;
+}
+
+namespace {
+
+// A member name as the decoders write it: "document.number", "permissions[2]".
+bool is_member_path(std::string_view name) {
+    if (name.empty() || name.size() > 128)
+        return false;
+    for (const char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' || c == '[' ||
+                        c == ']';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+// "'name' rest" -> {name, rest}, when `text` starts with a quoted member path.
+std::optional<std::pair<std::string_view, std::string_view>> quoted_member(std::string_view text) {
+    if (text.size() < 3 || text.front() != '\'')
+        return std::nullopt;
+    const auto close = text.find('\'', 1);
+    if (close == std::string_view::npos || !is_member_path(text.substr(1, close - 1)))
+        return std::nullopt;
+    return std::pair{text.substr(1, close - 1), text.substr(close + 1)};
+}
+
+}  // namespace
+
+std::optional<InvalidParam> invalid_param_of(std::string_view message) {
+    for (const std::string_view lead : {"unknown member ", "duplicate member "}) {
+        if (message.starts_with(lead)) {
+            const auto member = quoted_member(message.substr(lead.size()));
+            if (!member)
+                return std::nullopt;
+            return InvalidParam{std::string(member->first),
+                                std::string(lead.substr(0, lead.size() - 1))};
+        }
+    }
+    const auto member = quoted_member(message);
+    if (!member)
+        return std::nullopt;
+    std::string_view reason = member->second;
+    while (!reason.empty() && (reason.front() == ':' || reason.front() == ' '))
+        reason.remove_prefix(1);
+    if (reason.empty())
+        return std::nullopt;
+    return InvalidParam{std::string(member->first), capped(reason)};
+}
+
 Response problem_response(const Error& error, std::string_view request_id) {
     const ProblemType& type = problem_type_for(error.code());
     if (&type == &problems::internal_error) {
         return problem_response(type, "the server failed; quote the request id to the operator",
                                 request_id);
+    }
+    if (error.code() == Errc::invalid_argument) {
+        if (auto param = invalid_param_of(error.what())) {
+            // RFC 9457 §3: the example "invalid-params" extension, named here as JSON members
+            // are elsewhere in this API (snake case).
+            const nlohmann::json extensions{
+                {"invalid_params",
+                 nlohmann::json::array(
+                     {{{"name", std::move(param->name)}, {"reason", std::move(param->reason)}}})}};
+            return problem_response(type, error.what(), request_id, extensions);
+        }
     }
     return problem_response(type, error.what(), request_id);
 }

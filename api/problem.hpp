@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -56,6 +58,30 @@ inline constexpr ProblemType failed_precondition{http::status::conflict, "failed
                                                  "Failed precondition"};
 inline constexpr ProblemType unavailable{http::status::service_unavailable, "unavailable",
                                          "Service unavailable"};
+// The registration authority's own refusals (api/ra_routes.hpp), each a type of its own so a
+// client can act on it without parsing the detail.
+// The SMS gateway did not take a one-time password (RFC 9110 §15.6.3: an upstream failed).
+inline constexpr ProblemType sms_gateway_failed{http::status::bad_gateway, "sms-gateway-failed",
+                                                "SMS gateway failed"};
+// A provider's identity statement refused ("reason": ra::EvidenceRefusal's stable code). 422:
+// the request is well-formed JSON, the statement in it cannot be accepted (RFC 9110 §15.5.21).
+inline constexpr ProblemType evidence_refused{http::status::unprocessable_entity,
+                                              "evidence-refused", "Identity evidence refused"};
+// One-time passwords (ra::OtpFailure).
+inline constexpr ProblemType otp_wrong_code{http::status::forbidden, "otp-wrong-code",
+                                            "Wrong one-time password"};
+inline constexpr ProblemType otp_locked{http::status::forbidden, "otp-locked",
+                                        "One-time passwords locked"};
+inline constexpr ProblemType otp_expired{http::status::conflict, "otp-expired",
+                                         "One-time password expired"};
+inline constexpr ProblemType otp_already_used{http::status::conflict, "otp-already-used",
+                                              "One-time password already used"};
+inline constexpr ProblemType otp_voided{http::status::conflict, "otp-voided",
+                                        "One-time password voided"};
+inline constexpr ProblemType otp_not_found{http::status::not_found, "otp-not-found",
+                                           "No such one-time password"};
+inline constexpr ProblemType otp_rate_limited{http::status::too_many_requests, "otp-rate-limited",
+                                              "Too many one-time passwords"};
 // Errc::hsm, crypto, io and internal: the server's own failure. The client cannot act on the
 // difference, and the detail could reveal internals, so they share one type and a generic
 // detail; the log has the real message under the same request id.
@@ -74,14 +100,30 @@ inline constexpr std::size_t kMaxProblemDetailBytes = 1024;
 
 // The problem+json body: {"type","title","status","detail","instance","request_id"}.
 // `instance` is "urn:uuid:<request id>", which names this occurrence (and the log lines about
-// it); `request_id` repeats the bare id for convenience.
+// it); `request_id` repeats the bare id for convenience. `extensions`, when given, is a JSON
+// object whose members are added (RFC 9457 §3.2 extension members: "attempts_left",
+// "invalid_params"...); it must not repeat a standard member.
 std::string problem_json(const ProblemType& type, std::string_view detail,
                          std::string_view request_id);
+std::string problem_json(const ProblemType& type, std::string_view detail,
+                         std::string_view request_id, const nlohmann::json& extensions);
 
 Response problem_response(const ProblemType& type, std::string_view detail,
                           std::string_view request_id);
+Response problem_response(const ProblemType& type, std::string_view detail,
+                          std::string_view request_id, const nlohmann::json& extensions);
 
-// A service's error as the client sees it. For the internal types the detail is generic.
+// The member an invalid_argument message names, when it starts with one quoted ("'name' is
+// required", "'document.number': not 18 characters") or says "unknown member 'x'" /
+// "duplicate member 'x'": {name, reason}, for RFC 9457 §3's "invalid_params" example extension.
+struct InvalidParam {
+    std::string name;
+    std::string reason;
+};
+std::optional<InvalidParam> invalid_param_of(std::string_view message);
+
+// A service's error as the client sees it. For the internal types the detail is generic; an
+// invalid_argument naming its member adds "invalid_params": [{"name", "reason"}].
 Response problem_response(const Error& error, std::string_view request_id);
 
 }  // namespace signet::api

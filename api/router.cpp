@@ -12,7 +12,66 @@ std::size_t listener_slot(ListenerKind kind) {
     return kind == ListenerKind::http ? 0 : 1;
 }
 
+// The next '/'-separated segment of `rest` (which starts after a '/'), removed from it.
+std::string_view next_segment(std::string_view& rest) {
+    const auto slash = rest.find('/');
+    const std::string_view segment = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    return segment;
+}
+
+bool is_variable(std::string_view segment) {
+    return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// The literal segments of a segment pattern, or nullopt when it has no whole "{name}" segment
+// or a brace elsewhere.
+std::optional<std::size_t> literal_segments(std::string_view pattern) {
+    std::string_view rest = pattern.substr(1);
+    std::size_t literals = 0;
+    bool variable = false;
+    while (!rest.empty()) {
+        const std::string_view segment = next_segment(rest);
+        if (is_variable(segment))
+            variable = true;
+        else if (segment.find_first_of("{}") != std::string_view::npos)
+            return std::nullopt;
+        else
+            ++literals;
+    }
+    if (!variable)
+        return std::nullopt;
+    return literals;
+}
+
 }  // namespace
+
+bool match_segments(std::string_view pattern, std::string_view path,
+                    std::vector<std::string_view>* values) {
+    if (path.empty() || path.front() != '/' || pattern.empty() || pattern.front() != '/')
+        return false;
+    // As many segments (so "/v1/subjects/42/" is not "/v1/subjects/{id}").
+    if (std::ranges::count(pattern, '/') != std::ranges::count(path, '/'))
+        return false;
+    if (values != nullptr)
+        values->clear();
+    std::string_view want = pattern.substr(1);
+    std::string_view have = path.substr(1);
+    while (true) {
+        if (want.empty() || have.empty())
+            return want.empty() && have.empty();
+        const std::string_view expected = next_segment(want);
+        const std::string_view segment = next_segment(have);
+        if (is_variable(expected)) {
+            if (segment.empty())
+                return false;
+            if (values != nullptr)
+                values->push_back(segment);
+        } else if (expected != segment) {
+            return false;
+        }
+    }
+}
 
 std::string_view to_string(ListenerKind kind) noexcept {
     return kind == ListenerKind::http ? "http" : "https";
@@ -32,6 +91,14 @@ Router& Router::add(Route route) {
     if (!route.scope.empty() && route.listeners.contains(ListenerKind::http)) {
         throw Error(Errc::invalid_argument,
                     "route " + where + ": a route with a scope is served on HTTPS only");
+    }
+    std::size_t literals = 0;
+    if (route.match == PathMatch::segments) {
+        const auto counted = literal_segments(route.path);
+        if (!counted)
+            throw Error(Errc::invalid_argument,
+                        "route " + where + ": a segment pattern needs a whole {name} segment");
+        literals = *counted;
     }
 
     std::size_t entry_index = entries_.size();
@@ -53,9 +120,15 @@ Router& Router::add(Route route) {
             }
         }
     } else {
-        entries_.push_back(PathEntry{route.path, route.match, {}, {}});
+        entries_.push_back(PathEntry{route.path, route.match, {}, {}, literals});
         if (route.match == PathMatch::exact) {
             exact_.emplace(route.path, entry_index);
+        } else if (route.match == PathMatch::segments) {
+            segment_patterns_.push_back(entry_index);
+            std::stable_sort(segment_patterns_.begin(), segment_patterns_.end(),
+                             [&](std::size_t a, std::size_t b) {
+                                 return entries_[a].literal_segments > entries_[b].literal_segments;
+                             });
         } else {
             prefixes_.push_back(entry_index);
             std::stable_sort(prefixes_.begin(), prefixes_.end(), [&](std::size_t a, std::size_t b) {
@@ -128,6 +201,10 @@ Router::Match Router::match(http::verb method, std::string_view path, ListenerKi
 
     if (const auto exact = exact_.find(path); exact != exact_.end()) {
         if (try_entry(entries_[exact->second]))
+            return result;
+    }
+    for (const std::size_t index : segment_patterns_) {
+        if (match_segments(entries_[index].pattern, path) && try_entry(entries_[index]))
             return result;
     }
     for (const std::size_t index : prefixes_) {

@@ -13,6 +13,7 @@
 
 #include "api/ca_routes.hpp"
 #include "api/ocsp_routes.hpp"
+#include "api/openapi_route.hpp"
 #include "api/server.hpp"
 #include "api/signetd_ocsp.hpp"
 #include "api/signetd_wiring.hpp"
@@ -139,6 +140,7 @@ int serve(const std::string& config_path) {
     store::PostgresSubjects subjects(db);
     ca::Authority authority({token, db, certificates, subjects, audit, clock, config.ca});
     api::add_ca_routes(router, authority, certificates, clock);
+    api::add_openapi_route(router);
     // CRLs are made again on schedule (and after each revocation, by the Authority). The check
     // is cheap; publishing happens only when ca.crl.refresh_hours says so.
     std::jthread crl_refresher([&authority, log](std::stop_token stop) {

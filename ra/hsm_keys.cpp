@@ -4,11 +4,19 @@ namespace signet::ra {
 
 namespace {
 
-void require_hmac_key(hsm::Token& token, const std::string& label) {
-    if (!token.has_hmac_key(label))
-        throw Error(Errc::not_found, "the HSM token holds no HMAC key '" + label +
-                                         "' (signetctl hsm hmac-key --label " + label +
-                                         " makes it)");
+// HMAC-SHA-256 under the token's key `label`. A missing key is the node's state, not the
+// caller's mistake: Errc::unavailable (503), naming the key and the command that makes it, so a
+// node started before the key was made serves the rest and recovers once it exists.
+Bytes keyed_hash_in(hsm::Token& token, const std::string& label, ByteView data) {
+    try {
+        return token.hmac_sha256(label, data);
+    } catch (const Error& e) {
+        if (e.code() != Errc::not_found)
+            throw;
+        throw Error(Errc::unavailable, "the HSM token holds no HMAC key '" + label +
+                                           "' (signetctl hsm hmac-key --label " + label +
+                                           " makes it)");
+    }
 }
 
 }  // namespace
@@ -20,7 +28,6 @@ HsmOtpCrypto::HsmOtpCrypto(std::shared_ptr<hsm::Token> token, std::string hmac_l
       kek_label_(std::move(kek_label)) {
     if (!token_)
         throw Error(Errc::invalid_argument, "HsmOtpCrypto needs a token");
-    require_hmac_key(*token_, hmac_label_);
 }
 
 Bytes HsmOtpCrypto::random(std::size_t n) {
@@ -28,7 +35,7 @@ Bytes HsmOtpCrypto::random(std::size_t n) {
 }
 
 Bytes HsmOtpCrypto::keyed_hash(ByteView data) {
-    return token_->hmac_sha256(hmac_label_, data);
+    return keyed_hash_in(*token_, hmac_label_, data);
 }
 
 Bytes HsmOtpCrypto::wrap_seed(ByteView seed) {
@@ -43,9 +50,8 @@ std::function<Bytes(ByteView)> document_hmac_function(std::shared_ptr<hsm::Token
                                                       std::string label) {
     if (!token)
         throw Error(Errc::invalid_argument, "document_hmac_function needs a token");
-    require_hmac_key(*token, label);
     return [token = std::move(token), label = std::move(label)](ByteView data) {
-        return token->hmac_sha256(label, data);
+        return keyed_hash_in(*token, label, data);
     };
 }
 

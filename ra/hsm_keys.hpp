@@ -14,9 +14,9 @@ namespace signet::ra {
 
 // OtpCrypto over a token: random bytes from C_GenerateRandom, the keyed hash of a code under
 // the HMAC key `hmac_label` (hsm::Token::hmac_sha256), TOTP seeds wrapped under the
-// key-encryption key `kek_label` (CKM_AES_KEY_WRAP_PAD). Errc::not_found at construction when
-// the token holds no HMAC key `hmac_label` (signetctl hsm hmac-key makes it); a missing KEK is
-// found out at the first wrap (Errc::not_found).
+// key-encryption key `kek_label` (CKM_AES_KEY_WRAP_PAD). A missing HMAC key `hmac_label` is
+// Errc::unavailable at each keyed hash, naming it and the command that makes it (signetctl hsm
+// hmac-key), so signetd serves the rest meanwhile; a missing KEK is Errc::not_found at a wrap.
 class HsmOtpCrypto final : public OtpCrypto {
   public:
     HsmOtpCrypto(std::shared_ptr<hsm::Token> token, std::string hmac_label, std::string kek_label);
@@ -34,8 +34,8 @@ class HsmOtpCrypto final : public OtpCrypto {
 };
 
 // The keyed hash of identity documents RegistryDependencies::document_hmac takes: HMAC-SHA-256
-// inside the token under the HMAC key `label` (identity.hmac_key_label). Errc::not_found at once
-// when the token holds no such key.
+// inside the token under the HMAC key `label` (identity.hmac_key_label); Errc::unavailable, as
+// above, while the token holds no such key.
 std::function<Bytes(ByteView)> document_hmac_function(std::shared_ptr<hsm::Token> token,
                                                       std::string label);
 

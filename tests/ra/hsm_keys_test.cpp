@@ -58,12 +58,18 @@ BOOST_AUTO_TEST_CASE(otp_crypto_hashes_wraps_and_draws_in_the_token) {
     BOOST_CHECK_THROW(crypto.unwrap_seed(tampered), Error);
 }
 
-BOOST_AUTO_TEST_CASE(a_missing_key_is_named_at_construction) {
+BOOST_AUTO_TEST_CASE(a_missing_key_is_unavailable_at_each_use_and_named) {
     Fixture f;
-    expect_error([&] { ra::HsmOtpCrypto(f.token, "no-such-key", "seed-kek"); }, Errc::not_found,
+    ra::HsmOtpCrypto missing_hmac(f.token, "no-such-key", "seed-kek");
+    expect_error([&] { missing_hmac.keyed_hash(as_bytes("x")); }, Errc::unavailable,
                  "no HMAC key 'no-such-key'");
-    expect_error([&] { ra::document_hmac_function(f.token, "no-such-key"); }, Errc::not_found,
+    const auto document_hmac = ra::document_hmac_function(f.token, "no-such-key");
+    expect_error([&] { document_hmac(as_bytes("x")); }, Errc::unavailable,
                  "signetctl hsm hmac-key --label no-such-key");
+    // Made later, the key is used from then on: the node recovers without a restart.
+    f.token->generate_hmac_key("no-such-key");
+    BOOST_CHECK_EQUAL(document_hmac(as_bytes("x")).size(), 32u);
+    BOOST_CHECK_EQUAL(missing_hmac.keyed_hash(as_bytes("x")).size(), 32u);
     ra::HsmOtpCrypto crypto(f.token, "otp-hmac", "no-such-kek");
     expect_error([&] { crypto.wrap_seed(Bytes(20, 1)); }, Errc::not_found, "no-such-kek");
 }

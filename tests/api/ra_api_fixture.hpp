@@ -1,0 +1,88 @@
+#pragma once
+
+// The registration authority's API on real parts, one per test process: the registry on a real
+// SoftHSM token, PostgreSQL and CA (tests/ra/registry_fixture.hpp), the OTP services with the
+// token's HMAC key and KEK (ra::HsmOtpCrypto), the SMS gateway client (ra::CurlSmsGateway)
+// posting to small gateways on loopback (tests/ra/fake_sms_gateway.hpp), and the real server
+// and router with the CA's, the RA's and the OpenAPI routes, its access log and server log in
+// files. Clients call it over TLS with bearer tokens.
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "api/ra_routes.hpp"
+#include "ra/hsm_keys.hpp"
+#include "ra/otp.hpp"
+#include "ra/sms_gateway.hpp"
+#include "ra/totp.hpp"
+#include "store/otp.hpp"
+#include "tests/api/server_kit.hpp"
+#include "tests/ra/fake_sms_gateway.hpp"
+#include "tests/ra/registry_fixture.hpp"
+
+namespace signet::testing {
+
+// The tokens of the API clients (scopes in the fixture).
+inline constexpr const char* kFrontend = "frontend-token-0123456789";  // subjects:*, otp
+inline constexpr const char* kOfficer = "officer-token-0123456789";    // ra:officer
+inline constexpr const char* kReader = "reader-token-0123456789";      // subjects:read
+
+// Sends to whichever gateway the test chose: the working one, or the one answering 500.
+class SwitchableSms final : public ra::SmsGateway {
+  public:
+    void send(const std::string& e164, const std::string& message) override {
+        current->send(e164, message);
+    }
+    ra::SmsGateway* current = nullptr;
+};
+
+struct ApiAnswer {
+    unsigned status = 0;
+    nlohmann::json body;
+    HttpResponse raw;
+};
+
+class RaApi {
+  public:
+    static RaApi& instance();
+
+    // The OTP limits the tests reach: 3 wrong codes lock a subject; one send a minute.
+    static ra::OtpPolicy otp_policy();
+
+    // Calls the server over TLS; `token` empty sends no credential.
+    ApiAnswer call(http::verb method, const std::string& target, const std::string& body = "",
+                   const std::string& token = kFrontend);
+    ApiAnswer call_port(std::uint16_t port, http::verb method, const std::string& target,
+                        const std::string& body = "", const std::string& token = kFrontend);
+    ApiAnswer plain_get(const std::string& target);
+
+    // The router signetd would build for /v1: the CA's, the RA's and the OpenAPI routes.
+    Router v1_router(ra::SmsGateway* sms);
+
+    // The access log and server log written so far.
+    std::string logs();
+
+    RegistryFixture registry{"ra_api"};
+    store::PostgresOtp otp_repository;
+    std::unique_ptr<ra::HsmOtpCrypto> otp_crypto;
+    std::unique_ptr<ra::OtpLockouts> lockouts;
+    std::unique_ptr<ra::OtpChallenges> challenges;
+    std::unique_ptr<ra::Totp> totp;
+    FakeSmsGateway working_gateway{{FakeSmsGateway::Reply::ok}};
+    FakeSmsGateway failing_gateway{{FakeSmsGateway::Reply::server_error}};
+    std::unique_ptr<ra::CurlSmsGateway> working_sms;
+    std::unique_ptr<ra::CurlSmsGateway> failing_sms;
+    SwitchableSms sms;
+    std::shared_ptr<const ClientDirectory> clients;
+    std::shared_ptr<Logger> access_log;
+    std::shared_ptr<Logger> server_log;
+    std::unique_ptr<RunningServer> server;
+
+  private:
+    RaApi();
+};
+
+// The code in the last message the working gateway received.
+std::string last_sms_code(const FakeSmsGateway& gateway);
+
+}  // namespace signet::testing
