@@ -335,10 +335,7 @@ ALTER TABLE subjects
     ADD CONSTRAINT subjects_deactivated_check
         CHECK ((status = 'deactivated') = (deactivated_at IS NOT NULL));
 UPDATE subjects SET updated_at = created_at;
--- Signet always writes its own clock's time; the default serves a writer that predates the
--- column (an older node during a rolling upgrade, a script).
-ALTER TABLE subjects ALTER COLUMN updated_at SET NOT NULL,
-    ALTER COLUMN updated_at SET DEFAULT now();
+ALTER TABLE subjects ALTER COLUMN updated_at SET NOT NULL;
 -- The same document cannot be two active subjects (a person registered twice would hold two
 -- sets of certificates under one identity); a deactivated subject's document may come back.
 CREATE UNIQUE INDEX subjects_active_document ON subjects (document_kind, document_hmac)
