@@ -2,6 +2,8 @@
 
 #include <openssl/x509.h>
 
+#include <set>
+
 #include "ca/csr.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
@@ -129,6 +131,9 @@ Issued Authority::issue(const IssueRequest& request) {
         throw Error(Errc::failed_precondition, "subject " + std::to_string(subject->id) +
                                                    " cannot be issued for: " + e.what());
     }
+    if (subject->status == "deactivated")
+        throw Error(Errc::failed_precondition,
+                    "subject " + std::to_string(subject->id) + " is deactivated");
     if (subject->assurance_level < static_cast<int>(profile.required_assurance)) {
         throw Error(Errc::failed_precondition,
                     "subject " + std::to_string(subject->id) + " has identity assurance level " +
@@ -199,6 +204,19 @@ Issued Authority::issue(const IssueRequest& request) {
 store::CertificateRecord Authority::revoke(ByteView serial, RevocationReason reason,
                                            std::optional<TimePoint> invalidity_date,
                                            const std::string& actor) {
+    const auto revoked = record_revocation(serial, reason, invalidity_date, actor);
+    // The revocation stands even if the CRL cannot be signed now (the HSM busy or away):
+    // refresh_crls publishes it on its next pass, since the CRL then lacks an entry.
+    try {
+        publish_crl(revoked.issuer_ca, actor);
+    } catch (const Error&) {
+    }
+    return revoked;
+}
+
+store::CertificateRecord Authority::record_revocation(ByteView serial, RevocationReason reason,
+                                                      std::optional<TimePoint> invalidity_date,
+                                                      const std::string& actor) {
     if (reason == RevocationReason::remove_from_crl)
         throw Error(Errc::invalid_argument,
                     "removeFromCRL is for delta CRLs, which Signet does "
@@ -208,7 +226,7 @@ store::CertificateRecord Authority::revoke(ByteView serial, RevocationReason rea
     // in the future.
     if (invalidity_date && *invalidity_date > now)
         throw Error(Errc::invalid_argument, "the invalidity date is in the future");
-    const auto revoked = deps_.database.transaction([&](store::Connection& tx) {
+    return deps_.database.transaction([&](store::Connection& tx) {
         auto record =
             deps_.certificates.revoke(tx, serial, static_cast<int>(reason), now, invalidity_date);
         nlohmann::json details{{"issuer_ca", record.issuer_ca},
@@ -222,13 +240,43 @@ store::CertificateRecord Authority::revoke(ByteView serial, RevocationReason rea
             tx, {"certificate.revoked", actor, "certificate:" + serial_hex(serial), details});
         return record;
     });
-    // The revocation stands even if the CRL cannot be signed now (the HSM busy or away):
-    // refresh_crls publishes it on its next pass, since the CRL then lacks an entry.
-    try {
-        publish_crl(revoked.issuer_ca, actor);
-    } catch (const Error&) {
+}
+
+std::vector<std::string> Authority::revoke_subject(std::int64_t subject_id, RevocationReason reason,
+                                                   const std::string& actor) {
+    if (reason == RevocationReason::remove_from_crl)
+        throw Error(Errc::invalid_argument,
+                    "removeFromCRL is for delta CRLs, which Signet does not issue");
+    std::vector<std::string> serials;
+    std::set<std::string> cas;
+    store::CertificateQuery query;
+    query.subject_id = subject_id;
+    query.status = "issued";
+    query.limit = 1000;
+    for (;;) {
+        const auto page = deps_.certificates.search(query);
+        for (const auto& certificate : page) {
+            try {
+                const auto revoked = record_revocation(certificate.serial, reason, {}, actor);
+                serials.push_back(serial_hex(revoked.serial));
+                cas.insert(revoked.issuer_ca);
+            } catch (const Error& e) {
+                // Revoked by another caller since the search: what was asked is done.
+                if (e.code() != Errc::failed_precondition)
+                    throw;
+            }
+        }
+        if (page.size() < query.limit)
+            break;
+        query.after_serial = page.back().serial;
     }
-    return revoked;
+    for (const auto& ca : cas) {
+        try {
+            publish_crl(ca, actor);
+        } catch (const Error&) {  // as in revoke(): refresh_crls makes it later
+        }
+    }
+    return serials;
 }
 
 store::CrlRecord Authority::publish_crl(const std::string& ca_name, const std::string& actor) {

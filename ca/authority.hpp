@@ -5,6 +5,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "audit/log.hpp"
 #include "ca/crl.hpp"
@@ -47,8 +48,8 @@ class Authority {
 
     // Errors, each changing nothing: Errc::not_found (subject, profile, the profile's CA);
     // invalid_argument (a bad CSR, a key type the profile does not allow); failed_precondition
-    // (the subject's assurance level is below the profile's, the DN template cannot be filled,
-    // lint findings).
+    // (a deactivated subject, the subject's assurance level is below the profile's, the DN
+    // template cannot be filled, lint findings).
     Issued issue(const IssueRequest& request);
 
     // 'issued' -> 'revoked', with RFC 5280 reason and invalidity date; then NOTIFY
@@ -59,6 +60,13 @@ class Authority {
     store::CertificateRecord revoke(ByteView serial, RevocationReason reason,
                                     std::optional<TimePoint> invalidity_date,
                                     const std::string& actor);
+
+    // Revokes every 'issued' certificate of the subject with `reason` (the RA: superseded when
+    // its identity changed, cessationOfOperation when it is deactivated), each as revoke() does,
+    // then one new CRL per CA concerned. Returns the serials revoked (hex); a certificate that
+    // another caller revoked meanwhile is skipped. Errc::invalid_argument for removeFromCRL.
+    std::vector<std::string> revoke_subject(std::int64_t subject_id, RevocationReason reason,
+                                            const std::string& actor);
 
     // Signs and stores the next full CRL of `ca_name`.
     store::CrlRecord publish_crl(const std::string& ca_name, const std::string& actor);
@@ -82,6 +90,10 @@ class Authority {
         EvpPkeyPtr key;  // a bridge key: signing happens in the HSM
     };
     std::shared_ptr<const LoadedCa> load_ca(const std::string& name);
+    // The revocation's transaction (row, NOTIFY, audit event), without the CRL.
+    store::CertificateRecord record_revocation(ByteView serial, RevocationReason reason,
+                                               std::optional<TimePoint> invalidity_date,
+                                               const std::string& actor);
     IssuanceContext context();
 
     Dependencies deps_;

@@ -1,8 +1,5 @@
 #include "ops/signetctl_ca.hpp"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -15,6 +12,7 @@
 #include "ca/crl.hpp"
 #include "ca/x509.hpp"
 #include "common/error.hpp"
+#include "ops/appliance.hpp"
 #include "ops/configured_store.hpp"
 #include "policy/ceremony.hpp"
 #include "policy/config.hpp"
@@ -29,12 +27,6 @@ const char* const kCaUsage =
     R"(CA commands (option --config FILE, or SIGNET_CONFIG; default signet.yaml: its hsm,
 database, state_dir and ca sections are used):
   ceremony FILE.yaml                     run a key ceremony (see ops/ceremony.example.yaml)
-  subject add --kind person|organization --name NAME --country CC
-              [--organization O] [--id-masked M] [--assurance LEVEL]
-                                         create a subject (until the RA verifies identities);
-                                         NAME and O at most 64 characters, M at most 64
-                                         PrintableString characters (mask digits with X)
-  subject list                           the subjects
   cert issue --subject ID --profile P [--csr FILE | --key-type T] [--out FILE]
                                          issue a certificate, from a CSR (PEM or DER) or with a
                                          key the HSM makes and keeps wrapped
@@ -49,60 +41,6 @@ database, state_dir and ca sections are used):
 )";
 
 namespace {
-
-std::string operator_actor() {
-    const passwd* pw = getpwuid(geteuid());
-    return "operator:" + std::string(pw != nullptr ? pw->pw_name : std::to_string(geteuid()));
-}
-
-// Everything a CA command works with, opened from signet.yaml.
-struct Appliance {
-    ConfiguredDatabase store;
-    policy::Config& config = store.config;
-    std::shared_ptr<hsm::Token> token;
-    std::unique_ptr<store::Database>& database = store.database;
-    SystemClock clock;
-    std::unique_ptr<audit::PostgresAuditLog> audit;
-    std::unique_ptr<store::PostgresCertificates> certificates;
-    std::unique_ptr<store::PostgresSubjects> subjects;
-
-    explicit Appliance(const Arguments& args) : store(args) {
-        token =
-            hsm::Token::open({config.hsm.module, config.hsm.token, config.hsm.pin, std::size_t{2}});
-        audit = std::make_unique<audit::PostgresAuditLog>(*database, clock);
-        certificates = std::make_unique<store::PostgresCertificates>(*database);
-        subjects = std::make_unique<store::PostgresSubjects>(*database);
-    }
-
-    // Deferred audit events (issuances) are moved into the log before the command ends.
-    ~Appliance() {
-        try {
-            while (audit && audit->drain(1000) > 0) {
-            }
-        } catch (const std::exception&) {
-            // A running signetd (or the next command) drains what is left.
-        }
-    }
-    Appliance(const Appliance&) = delete;
-    Appliance& operator=(const Appliance&) = delete;
-
-    ca::Authority authority() {
-        return ca::Authority(
-            {token, *database, *certificates, *subjects, *audit, clock, config.ca});
-    }
-};
-
-std::int64_t integer_option(const Arguments& args, const std::string& name) {
-    const std::string text = args.required(name);
-    try {
-        std::size_t end = 0;
-        const long long value = std::stoll(text, &end);
-        if (end == text.size())
-            return value;
-    } catch (const std::exception&) {
-    }
-    throw UsageError("--" + name + " must be an integer");
-}
 
 void print_certificate(const store::CertificateRecord& r) {
     std::cout << "serial:       " << ca::serial_hex(r.serial) << "\n"
@@ -149,53 +87,6 @@ int ceremony(const Arguments& args) {
                   << "  serial:  " << r.serial << "\n"
                   << "  SHA-256: " << r.fingerprint_sha256 << "\n"
                   << "  PEM:     " << r.pem.string() << "\n";
-    }
-    return 0;
-}
-
-int subject_add(const Arguments& args) {
-    args.allow({"config", "kind", "name", "country", "organization", "id-masked", "assurance"});
-    store::Subject subject;
-    subject.kind = args.required("kind");
-    subject.name = args.required("name");
-    subject.country = args.required("country");
-    subject.organization = args.option("organization", nullptr, "");
-    subject.id_masked = args.option("id-masked", nullptr, "");
-    subject.assurance_level = args.options.contains("assurance")
-                                  ? static_cast<int>(integer_option(args, "assurance"))
-                                  : 0;
-    Appliance appliance(args);
-    subject.created_at = appliance.clock.now();
-    const auto id = appliance.database->transaction([&](store::Connection& tx) {
-        const auto new_id = appliance.subjects->add(tx, subject);
-        appliance.audit->record(
-            tx, {"subject.created",
-                 operator_actor(),
-                 "subject:" + std::to_string(new_id),
-                 {{"kind", subject.kind}, {"assurance_level", subject.assurance_level}}});
-        return new_id;
-    });
-    std::cout << "subject " << id << " created\n";
-    return 0;
-}
-
-int subject_list(const Arguments& args) {
-    args.allow({"config"});
-    Appliance appliance(args);
-    std::cout << std::left << std::setw(8) << "ID" << std::setw(14) << "KIND" << std::setw(10)
-              << "ASSURANCE" << std::setw(9) << "COUNTRY"
-              << "NAME\n";
-    std::int64_t after = 0;
-    for (;;) {
-        const auto page = appliance.subjects->list(after, 500);
-        for (const auto& s : page) {
-            std::cout << std::left << std::setw(8) << s.id << std::setw(14) << s.kind
-                      << std::setw(10) << s.assurance_level << std::setw(9) << s.country << s.name
-                      << "\n";
-        }
-        if (page.size() < 500)
-            break;
-        after = page.back().id;
     }
     return 0;
 }
@@ -327,10 +218,6 @@ std::optional<int> run_ca_command(const Arguments& args) {
         return crl(args);
     if (w.size() >= 2) {
         const std::string pair = w[0] + " " + w[1];
-        if (pair == "subject add" && w.size() == 2)
-            return subject_add(args);
-        if (pair == "subject list" && w.size() == 2)
-            return subject_list(args);
         if (pair == "cert issue" && w.size() == 2)
             return cert_issue(args);
         if (pair == "cert show")

@@ -25,6 +25,7 @@
 #include "ops/cli.hpp"
 #include "ops/signetctl_ca.hpp"
 #include "ops/signetctl_ocsp.hpp"
+#include "ops/signetctl_subject.hpp"
 #include "ops/signetctl_tsa.hpp"
 #include "policy/config.hpp"
 #include "signet/version.hpp"
@@ -332,6 +333,8 @@ int run(const Arguments& args) {
         return db_migrate(args);
     if (const auto code = signet::ops::run_ca_command(args))
         return *code;
+    if (const auto code = signet::ops::run_subject_command(args))
+        return *code;
     if (const auto code = signet::ops::run_tsa_command(args))
         return *code;
     if (const auto code = signet::ops::run_ocsp_command(args))
@@ -347,6 +350,7 @@ int main(int argc, char** argv) {
         if (word == "--help" || word == "-h" || word == "help") {
             std::cout << kUsage << "\n"
                       << signet::ops::kCaUsage << "\n"
+                      << signet::ops::kSubjectUsage << "\n"
                       << signet::ops::kTsaUsage << "\n"
                       << signet::ops::kOcspUsage << "\n"
                       << signet::exit_status_help();

@@ -1,6 +1,6 @@
 // Loading signet.yaml (policy/config.hpp): the file read within its bound, the sections read in
-// turn (their readers: config_node.cpp, config_services.cpp), every problem reported at once;
-// the checks of single values services share (is_valid_oid, precision_step).
+// turn (their readers: config_node.cpp, config_services.cpp, config_ra.cpp), every problem
+// reported at once; the checks of single values services share (is_valid_oid, precision_step).
 #include "policy/config.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -63,10 +63,7 @@ Config parse(const YAML::Node& root, const fs::path& source, Problems& problems)
     section(top, "logging", [&](Map& m) { read_logging(m, base, config.logging); });
     read_api_clients(top, config.api_clients);
     // identity before ca: a profile's required_assurance is bounded by the identity levels.
-    section(top, "identity", [&](Map& m) {
-        read_unsigned(m, "max_assurance_level", config.identity.max_assurance_level, 1, 10,
-                      "an assurance level");
-    });
+    section(top, "identity", [&](Map& m) { read_identity(m, base, config.identity); });
     section(top, "ca", [&](Map& m) { read_ca(m, config.identity.max_assurance_level, config.ca); });
     section(top, "tsa", [&](Map& m) { read_tsa(m, config.tsa); });
     section(top, "ocsp", [&](Map& m) { read_ocsp(m, config.ocsp); });
@@ -74,7 +71,8 @@ Config parse(const YAML::Node& root, const fs::path& source, Problems& problems)
         read_unsigned(m, "max_document_bytes", config.signing.max_document_bytes, 1,
                       1024ull * 1024 * 1024, "a size");
     });
-    section(top, "otp", [&](Map& m) { read_otp(m, config.otp); });
+    // otp after ca: TOTP seeds are wrapped by ca.user_key_kek unless otp names another key.
+    section(top, "otp", [&](Map& m) { read_otp(m, base, config.ca.user_key_kek, config.otp); });
     top.finish();
     return config;
 }

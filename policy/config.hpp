@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/algorithms.hpp"
@@ -97,6 +98,8 @@ inline const std::vector<std::string> kKnownScopes{
     "certificates:read",
     "certificates:revoke",
     "metrics",
+    "otp",
+    "ra:officer",
     "sign",
     "subjects:read",
     "subjects:write",
@@ -185,16 +188,78 @@ struct SigningSettings {
     std::size_t max_document_bytes = 32 * 1024 * 1024;
 };
 
-// otp (the RA and signing issues use it).
+// otp.totp: RFC 6238 authenticator apps.
+struct TotpSettings {
+    unsigned digits = 6;              // 6-8 (RFC 6238 §4)
+    std::chrono::seconds period{30};  // period_seconds: 30 or 60 (RFC 6238 §5.2 recommends 30)
+    unsigned window = 1;              // 0-2 periods accepted either side of now
+    std::string issuer = "Signet";    // the otpauth:// issuer: 1-64 bytes without ':'
+};
+
+// otp.sms_gateway: where signetd POSTs a challenge's message (ra/sms_gateway.hpp).
+struct SmsGatewayConfig {
+    std::string url;  // http:// or https://; never repeated in a message (it may hold a key)
+    std::string body_template;  // JSON; some string value holds {{message}}, any may hold {{phone}}
+    // headers: NAME: "env:VARIABLE" or "file:PATH" (resolved): the values are secrets (an API
+    // key), read when signetd starts (ra::sms_gateway_settings), never here, never printed.
+    std::vector<std::pair<std::string, SecretSource>> headers;
+    Milliseconds connect_timeout{3'000};  // connect_timeout_ms: 1-600000
+    Milliseconds timeout{10'000};         // timeout_ms: 1-600000, each try, connection included
+    unsigned retries = 2;                 // 0-5, after a failed connection or a 5xx only
+    Milliseconds backoff{200};            // backoff_ms: 0-10000, doubled before each next retry
+};
+
+// otp (the RA and signing issues use it). Ranges: ra/otp_limits.hpp's ra::validate.
 struct OtpSettings {
-    unsigned digits = 6;
-    std::chrono::seconds period{30};  // period_seconds
-    unsigned window = 1;              // periods accepted either side of now
+    unsigned digits = 6;                         // challenge codes: 6-8
+    std::chrono::seconds lifetime{300};          // lifetime_seconds: 30-3600
+    unsigned max_attempts = 5;                   // wrong codes voiding a challenge: 1-20
+    unsigned max_failures = 10;                  // wrong codes per subject that lock it: 2-100
+    std::chrono::seconds failure_window{3600};   // failure_window_seconds: 60-604800
+    std::chrono::seconds lockout{1800};          // lockout_seconds: 60-2592000
+    std::chrono::seconds min_send_interval{60};  // min_send_interval_seconds: 0-3600
+    unsigned max_sends_per_hour = 10;            // per subject: 1-1000
+    unsigned max_client_sends_per_minute = 60;   // per API client: 1-100000
+    // At most 300 bytes, "{code}" exactly once, "{minutes}" optionally.
+    std::string message = "Signet code {code}, valid for {minutes} minutes. Never share it.";
+    std::string hmac_key_label = "signet-otp";  // the HSM HMAC key hashing challenge codes
+    // The HSM AES key wrapping TOTP seeds; default: ca.user_key_kek.
+    std::string seed_kek_label = "user-kek";
+    TotpSettings totp;
+    std::optional<SmsGatewayConfig> sms_gateway;  // absent: SMS challenges are refused
+};
+
+// identity.evidence.providers[]: an identity-verification provider whose statements are trusted.
+struct EvidenceProviderSettings {
+    std::string issuer;                // its `iss`, unique with key_id
+    std::string key_id;                // its JWS `kid`; empty: it sends none
+    std::filesystem::path public_key;  // the PEM file (resolved)
+    std::string public_key_pem;        // its text, read at load: EC P-256 or RSA >= 2048 bits
+};
+
+// identity.evidence.levels.N: what a statement must show to reach level N.
+struct AssuranceLevelSettings {
+    std::vector<std::string> methods;  // at least one: [a-z0-9_]{1,32} each, e.g. face_match
+    std::optional<double> min_face_match_score;  // 0..1
+    std::optional<double> min_liveness_score;    // 0..1
+};
+
+// identity.evidence (ra/evidence.hpp's EvidencePolicy).
+struct EvidenceSettings {
+    std::string audience;                     // our name in a statement's `aud`; empty: none
+    std::chrono::seconds max_age{600};        // max_age_seconds: 30-86400
+    std::chrono::seconds clock_skew{60};      // clock_skew_seconds: 0-600
+    std::size_t max_token_bytes = 16 * 1024;  // 1024-65536
+    std::vector<EvidenceProviderSettings> providers;  // empty: only RA officers verify
+    // By level, 1..max_assurance_level; each level asks at least what the one below does.
+    std::map<unsigned, AssuranceLevelSettings> levels;
 };
 
 // identity (the RA issue uses it).
 struct IdentitySettings {
-    unsigned max_assurance_level = 3;
+    unsigned max_assurance_level = 3;                // 1-10
+    std::string hmac_key_label = "signet-identity";  // the HSM HMAC key hashing document numbers
+    EvidenceSettings evidence;
 };
 
 // signet.yaml, validated. Relative paths are resolved against the file's directory.

@@ -29,22 +29,6 @@ bool is_ip_address(const std::string& text) {
            inet_pton(AF_INET6, address.c_str(), &buffer) == 1;
 }
 
-// An environment variable's name as a shell would accept it.
-bool is_variable_name(std::string_view name) {
-    if (name.empty() || (name[0] >= '0' && name[0] <= '9'))
-        return false;
-    return std::ranges::all_of(name, [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-               c == '_';
-    });
-}
-
-std::string lowercase(std::string_view text) {
-    std::string lower(text);
-    std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    return lower;
-}
-
 // Does a libpq connection string carry a password? Keyword form (password=...) or URI form
 // (postgresql://user:secret@host, ...?password=...), as libpq parses them.
 bool dsn_has_password(std::string_view dsn) {
@@ -152,31 +136,8 @@ void read_hsm(Map& map, const fs::path& base, HsmSettings& out) {
                                " does not exist; name the PKCS#11 module");
     }
     read_string(map, "token", out.token, true);
-    std::string pin;
-    if (read_string(map, "pin", pin, true)) {
-        // No message below repeats the value: it may be a PIN typed where its source belongs
-        // (DESIGN.md invariant 6).
-        try {
-            SecretSource source = SecretSource::parse(pin);
-            if (source.kind == SecretSource::Kind::file) {
-                source.location = resolve(base, source.location).string();
-                if (!is_existing_file(source.location))
-                    map.add("pin", "file " + source.location + " does not exist");
-                else
-                    out.pin = std::move(source);
-            } else if (!is_variable_name(source.location)) {
-                map.add("pin",
-                        "env: needs an environment variable's name (letters, digits and _, not "
-                        "starting with a digit); the value is not shown");
-            } else {
-                out.pin = std::move(source);
-            }
-        } catch (const Error&) {
-            map.add("pin",
-                    "must be file:PATH or env:VARIABLE (a PIN itself is never accepted; the "
-                    "value is not shown)");
-        }
-    }
+    if (!read_secret_source(map, "pin", base, "a PIN", out.pin) && !present(map.take("pin")))
+        map.missing("pin");
     read_unsigned(map, "pool_size", out.pool_size, 1, 1024, "a session count");
     read_duration(map, "session_wait_ms", out.session_wait, 1, 600'000);
     read_duration(map, "retry_interval_ms", out.retry_interval, 10, 600'000);

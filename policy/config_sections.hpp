@@ -2,8 +2,8 @@
 
 // The readers of signet.yaml's sections, one per section, which config.cpp's parse calls in
 // turn (internal to policy/): the node's own sections in config_node.cpp, the services' in
-// config_services.cpp. Each adds what is wrong to the map's Problems, which parse_config turns
-// into one error when any is there.
+// config_services.cpp, the registration authority's in config_ra.cpp. Each adds what is wrong to
+// the map's Problems, which parse_config turns into one error when any is there.
 
 #include <filesystem>
 #include <string>
@@ -23,11 +23,16 @@ void read_database(yaml::Map& map, DatabaseSettings& out);
 void read_logging(yaml::Map& map, const std::filesystem::path& base, LoggingSettings& out);
 void read_api_clients(yaml::Map& root, std::vector<ApiClient>& out);
 
-// config_services.cpp: ca (its profiles and CRLs), tsa, ocsp, otp.
+// config_services.cpp: ca (its profiles and CRLs), tsa, ocsp.
 void read_ca(yaml::Map& map, unsigned max_assurance, CaSettings& out);
 void read_tsa(yaml::Map& map, TsaSettings& out);
 void read_ocsp(yaml::Map& map, OcspSettings& out);
-void read_otp(yaml::Map& map, OtpSettings& out);
+
+// config_ra.cpp: identity (its evidence providers and levels), otp (TOTP, the SMS gateway).
+// An otp.seed_kek_label not given is `default_seed_kek` (ca.user_key_kek).
+void read_identity(yaml::Map& map, const std::filesystem::path& base, IdentitySettings& out);
+void read_otp(yaml::Map& map, const std::filesystem::path& base,
+              const std::string& default_seed_kek, OtpSettings& out);
 
 // The words as a list for a message: "a, b, c".
 inline std::string joined(const std::vector<std::string>& words) {

@@ -1,6 +1,6 @@
 // The services' sections of signet.yaml (policy/config_sections.hpp): ca (the CRL schedule, the
 // key-encryption key, the certificate profiles with their key types, usages, policies and
-// URLs), tsa (policies, digests, accuracy and precision), ocsp and otp.
+// URLs), tsa (policies, digests, accuracy and precision) and ocsp.
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -127,29 +127,16 @@ void read_ca(Map& map, unsigned max_assurance, CaSettings& out) {
         crl.finish();
     }
     read_nonempty_string(map, "user_key_kek", out.user_key_kek);
-    YAML::Node profiles = map.take("profiles");
-    if (!present(profiles))
-        return;
-    if (!profiles.IsMap()) {
-        map.add("profiles", "expected a mapping of profile names");
-        return;
-    }
-    report_odd_keys(profiles, map.key_path("profiles"), map.problems());
-    for (const auto& entry : profiles) {
-        if (!entry.first.IsScalar())
-            continue;
-        const std::string name = entry.first.as<std::string>();
-        const std::string path = map.key_path("profiles") + "." + name;
-        if (!is_profile_name(name)) {
-            map.problems().add(entry.first.Mark(), path,
-                               "is not a profile name (letters, digits, '-' and '_')");
-        }
-        Map profile(entry.second, path, map.problems(), entry.first.Mark());
-        CertificateProfile p;
-        read_profile(profile, max_assurance, p);
-        profile.finish();
-        out.profiles.emplace(name, std::move(p));
-    }
+    read_named_mappings(map, "profiles", "expected a mapping of profile names",
+                        [&](const std::string& name, Map& profile) {
+                            if (!is_profile_name(name))
+                                profile.problems().add(
+                                    profile.mark(), profile.path(),
+                                    "is not a profile name (letters, digits, '-' and '_')");
+                            CertificateProfile p;
+                            read_profile(profile, max_assurance, p);
+                            out.profiles.emplace(name, std::move(p));
+                        });
 }
 
 void read_tsa(Map& map, TsaSettings& out) {
@@ -252,13 +239,6 @@ void read_ocsp(Map& map, OcspSettings& out) {
     if (out.responder_renew_before >= out.responder_validity)
         map.add("responder_renew_before_days",
                 "is not shorter than responder_validity_days: every certificate would be renewed at once");
-}
-
-void read_otp(Map& map, OtpSettings& out) {
-    // RFC 6238 §5.2 and RFC 4226 §5.3: 6 to 8 digits; 30 s steps; a small resynchronisation window.
-    read_unsigned(map, "digits", out.digits, 6, 8, "a digit count");
-    read_duration(map, "period_seconds", out.period, 15, 300);
-    read_unsigned(map, "window", out.window, 0, 10, "a number of periods");
 }
 
 }  // namespace signet::policy::sections

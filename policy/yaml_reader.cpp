@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/eventhandler.h>
 
+#include <cctype>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -28,6 +29,12 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
         }
     }
     return row[b.size()];
+}
+
+std::string lowercase(std::string_view text) {
+    std::string lower(text);
+    std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    return lower;
 }
 
 std::string element_path(const std::string& path, std::size_t index) {
@@ -168,6 +175,66 @@ bool read_path(Map& map, const std::string& key, const fs::path& base, fs::path&
         return false;
     }
     out = p;
+    return true;
+}
+
+namespace {
+
+// An environment variable's name as a shell would accept it.
+bool is_variable_name(std::string_view name) {
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9'))
+        return false;
+    return std::ranges::all_of(name, [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '_';
+    });
+}
+
+}  // namespace
+
+bool read_secret_source(Map& map, const std::string& key, const fs::path& base,
+                        std::string_view what, SecretSource& out) {
+    std::string text;
+    if (!read_string(map, key, text, false))
+        return false;
+    SecretSource source;
+    try {
+        source = SecretSource::parse(text);
+    } catch (const Error&) {
+        map.add(key, "must be file:PATH or env:VARIABLE (" + std::string(what) +
+                         " itself is never accepted; the value is not shown)");
+        return false;
+    }
+    if (source.kind == SecretSource::Kind::file) {
+        source.location = resolve(base, source.location).string();
+        if (!is_existing_file(source.location)) {
+            map.add(key, "file " + source.location + " does not exist");
+            return false;
+        }
+    } else if (!is_variable_name(source.location)) {
+        map.add(key,
+                "env: needs an environment variable's name (letters, digits and _, not starting "
+                "with a digit); the value is not shown");
+        return false;
+    }
+    out = std::move(source);
+    return true;
+}
+
+bool read_fraction(Map& map, const std::string& key, double& out) {
+    YAML::Node n = map.take(key);
+    if (!present(n))
+        return false;
+    const std::string text = n.IsScalar() ? n.as<std::string>() : "";
+    // Plain decimals only ("0.9", "1"): not yaml-cpp's .inf, .nan or hexadecimal.
+    double value = 0;
+    if (!n.IsScalar() || text.empty() ||
+        text.find_first_not_of("0123456789.") != std::string::npos ||
+        !YAML::convert<double>::decode(n, value) || value < 0 || value > 1) {
+        map.add(key, "'" + text + "' is not a number from 0 to 1");
+        return false;
+    }
+    out = value;
     return true;
 }
 

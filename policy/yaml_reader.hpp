@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/secret.hpp"
 
 namespace signet::policy::yaml {
 
@@ -88,6 +89,9 @@ std::string did_you_mean(std::string_view word, const auto& candidates) {
 }
 
 std::string element_path(const std::string& path, std::size_t index);
+
+// ASCII letters in lower case (header names, DSN keywords compare so).
+std::string lowercase(std::string_view text);
 
 // yaml-cpp keeps every copy of a repeated key and lookups see only the first, so a second
 // "port:" further down would be silently ignored; an operator must hear about it.
@@ -167,6 +171,30 @@ class Map {
 
 bool present(const YAML::Node& n);
 
+// A mapping of names to mappings under `key` (ca.profiles, identity.evidence.levels): each entry
+// read by `read(name, entry)`, its Map anchored at the name, then its unknown keys reported.
+// `expected` is the message when the value is not a mapping.
+template <class Read>
+void read_named_mappings(Map& map, const std::string& key, const std::string& expected,
+                         Read&& read) {
+    YAML::Node entries = map.take(key);
+    if (!present(entries))
+        return;
+    if (!entries.IsMap()) {
+        map.add(key, expected);
+        return;
+    }
+    report_odd_keys(entries, map.key_path(key), map.problems());
+    for (const auto& entry : entries) {
+        if (!entry.first.IsScalar())
+            continue;  // reported by report_odd_keys
+        const std::string name = entry.first.as<std::string>();
+        Map child(entry.second, map.key_path(key) + "." + name, map.problems(), entry.first.Mark());
+        read(name, child);
+        child.finish();
+    }
+}
+
 // Scalar readers: each leaves `out` untouched when the key is absent, and reports a problem
 // (leaving it untouched too) when the value is of the wrong kind or out of range.
 bool read_string(Map& map, const std::string& key, std::string& out, bool required = false);
@@ -225,6 +253,15 @@ bool is_existing_file(const fs::path& p);
 // existing file.
 bool read_path(Map& map, const std::string& key, const fs::path& base, fs::path& out, bool required,
                bool must_exist);
+
+// A secret's source (common/secret.hpp): "file:PATH" (resolved; the file must exist) or
+// "env:VARIABLE". `what` names the secret in messages ("a PIN"). No message repeats the value: it
+// may be the secret itself, typed where its source belongs (DESIGN.md invariant 6).
+bool read_secret_source(Map& map, const std::string& key, const fs::path& base,
+                        std::string_view what, SecretSource& out);
+
+// A decimal number from 0 to 1 (a score).
+bool read_fraction(Map& map, const std::string& key, double& out);
 
 bool read_oid(Map& map, const std::string& key, std::string& out);
 

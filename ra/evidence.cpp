@@ -137,7 +137,12 @@ struct EvidenceVerifier::LoadedProvider {
 
 EvidenceVerifier::EvidenceVerifier(EvidencePolicy policy, const Clock& clock,
                                    EvidenceReplayGuard& replay)
-    : policy_(std::move(policy)), clock_(clock), replay_(replay) {
+    : EvidenceVerifier(std::move(policy), clock) {
+    replay_ = &replay;
+}
+
+EvidenceVerifier::EvidenceVerifier(EvidencePolicy policy, const Clock& clock)
+    : policy_(std::move(policy)), clock_(clock), replay_(nullptr) {
     if (policy_.max_age <= std::chrono::seconds::zero() ||
         policy_.clock_skew < std::chrono::seconds::zero())
         throw Error(Errc::invalid_argument,
@@ -177,6 +182,13 @@ EvidenceVerifier::EvidenceVerifier(EvidencePolicy policy, const Clock& clock,
 EvidenceVerifier::~EvidenceVerifier() = default;
 
 EvidenceRecord EvidenceVerifier::verify(const EvidenceRequest& request) const {
+    if (replay_ == nullptr)
+        throw Error(Errc::internal, "this evidence verifier has no replay guard of its own");
+    return verify(request, *replay_);
+}
+
+EvidenceRecord EvidenceVerifier::verify(const EvidenceRequest& request,
+                                        EvidenceReplayGuard& replay) const {
     const std::string_view token = request.token;
     if (token.size() > policy_.max_token_bytes)
         refuse(EvidenceRefusal::oversized, "the statement is longer than " +
@@ -251,7 +263,7 @@ EvidenceRecord EvidenceVerifier::verify(const EvidenceRequest& request) const {
     record.statement_sha256 = sha256_of(token);
 
     // Last: a statement refused for any other reason must not use up its jti.
-    if (!replay_.accept_once(record.issuer, record.jti, checked.issued_at + policy_.max_age))
+    if (!replay.accept_once(record.issuer, record.jti, checked.issued_at + policy_.max_age))
         refuse(EvidenceRefusal::replayed, "claim 'jti' was accepted before from this provider");
     return record;
 }

@@ -70,7 +70,8 @@ struct EvidenceRecord {
 };
 
 // Remembers every accepted (iss, jti) until `keep_until` (after which the statement is refused as
-// stale anyway). The lead's implementation is a UNIQUE column in PostgreSQL.
+// stale anyway). In signetd: ra::TransactionReplayGuard (ra/evidence_replay.hpp), a row of
+// evidence_replay written in the transaction that stores the evidence.
 class EvidenceReplayGuard {
   public:
     virtual ~EvidenceReplayGuard() = default;
@@ -108,6 +109,9 @@ class EvidenceVerifier {
     // (by its position and issuer) for an unreadable key, a key of another type or size, an empty
     // issuer or a duplicate (issuer, key id).
     EvidenceVerifier(EvidencePolicy policy, const Clock& clock, EvidenceReplayGuard& replay);
+    // Without a guard of its own: every verify() is given one (the registry's, which records
+    // the statement in the transaction that stores its evidence).
+    EvidenceVerifier(EvidencePolicy policy, const Clock& clock);
     ~EvidenceVerifier();
     EvidenceVerifier(const EvidenceVerifier&) = delete;
     EvidenceVerifier& operator=(const EvidenceVerifier&) = delete;
@@ -115,14 +119,19 @@ class EvidenceVerifier {
     // Accepts the statement once, or throws EvidenceError with the first rule it breaks. Every
     // rule is checked before the replay guard records the (iss, jti): a refused statement
     // consumes nothing.
+    // With the guard given at construction (Errc::internal when there was none).
     EvidenceRecord verify(const EvidenceRequest& request) const;
+    // The same with `replay` as the guard.
+    EvidenceRecord verify(const EvidenceRequest& request, EvidenceReplayGuard& replay) const;
+
+    const EvidencePolicy& policy() const noexcept { return policy_; }
 
     struct LoadedProvider;
 
   private:
     EvidencePolicy policy_;
     const Clock& clock_;
-    EvidenceReplayGuard& replay_;
+    EvidenceReplayGuard* replay_;  // may be null
     std::vector<std::unique_ptr<LoadedProvider>> providers_;
 };
 

@@ -14,7 +14,8 @@
 
 namespace signet::ra {
 
-// The OTP rules (ra/README.md "One-time passwords"); the lead fills them from the policy YAML.
+// The OTP rules (ra/README.md "One-time passwords"); ra::otp_policy (ra/settings.hpp) fills them
+// from signet.yaml's otp section.
 struct OtpPolicy {
     // Challenges (codes sent by SMS...).
     int digits = 6;                          // 6-8

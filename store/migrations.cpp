@@ -307,6 +307,109 @@ CREATE TABLE otp_subjects (
 );
 )sql";
 
+constexpr std::string_view kRegistry = R"sql(
+-- The registration authority (ra/registry.hpp, issue 12). A subject's identity document is kept
+-- only as document_hmac, an HMAC-SHA-256 under a key that never leaves the HSM, of
+-- kind || 0x00 || country || 0x00 || number (DESIGN.md invariant 6): the same document is found
+-- again, and a dump of the table reveals no number. id_masked is the only readable form.
+ALTER TABLE subjects
+    ADD COLUMN status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deactivated')),
+    ADD COLUMN document_kind text NOT NULL DEFAULT ''
+        CHECK (document_kind IN ('', 'cn_resident_id', 'cn_uscc', 'passport')),
+    ADD COLUMN document_hmac bytea CHECK (octet_length(document_hmac) = 32),
+    -- ITU-T E.164: the SMS channel of one-time passwords.
+    ADD COLUMN mobile text NOT NULL DEFAULT '' CHECK (mobile = '' OR mobile ~ '^\+[1-9][0-9]{7,14}$'),
+    -- RFC 5321 §4.5.3.1: a path of 256 octets less its angle brackets.
+    ADD COLUMN email text NOT NULL DEFAULT '' CHECK (length(email) <= 254),
+    ADD COLUMN legal_representative_id bigint REFERENCES subjects (id),
+    ADD COLUMN verification_method text NOT NULL DEFAULT ''
+        CHECK (verification_method IN ('', 'provider', 'officer')),
+    ADD COLUMN verified_at timestamptz,
+    ADD COLUMN deactivated_at timestamptz,
+    ADD COLUMN updated_at timestamptz,
+    -- Subjects added before the RA (signetctl subject add) have no document on record.
+    ADD CONSTRAINT subjects_document_check CHECK ((document_kind = '') = (document_hmac IS NULL)),
+    ADD CONSTRAINT subjects_representative_check
+        CHECK (legal_representative_id IS NULL OR (kind = 'organization' AND legal_representative_id <> id)),
+    ADD CONSTRAINT subjects_verified_check CHECK ((verification_method = '') = (verified_at IS NULL)),
+    ADD CONSTRAINT subjects_deactivated_check
+        CHECK ((status = 'deactivated') = (deactivated_at IS NOT NULL));
+UPDATE subjects SET updated_at = created_at;
+ALTER TABLE subjects ALTER COLUMN updated_at SET NOT NULL;
+-- The same document cannot be two active subjects (a person registered twice would hold two
+-- sets of certificates under one identity); a deactivated subject's document may come back.
+CREATE UNIQUE INDEX subjects_active_document ON subjects (document_kind, document_hmac)
+    WHERE status = 'active' AND document_hmac IS NOT NULL;
+-- Finding a document again among deactivated subjects too (the list's document filter).
+CREATE INDEX subjects_document ON subjects (document_hmac) WHERE document_hmac IS NOT NULL;
+
+-- Identity evidence behind a subject's assurance level, minimized: never the provider's
+-- statement (it may carry a photo's score, the name, the number), never the subject binding,
+-- never a number. A provider's statement is known by its issuer, jti and SHA-256; an officer's
+-- verification by the officer and the reason. superseded_at: the identity it attested changed.
+CREATE TABLE identity_evidence (
+    id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    subject_id       bigint NOT NULL REFERENCES subjects (id),
+    method           text NOT NULL CHECK (method IN ('provider', 'officer')),
+    level            integer NOT NULL CHECK (level BETWEEN 1 AND 10),
+    issuer           text CHECK (issuer <> '' AND length(issuer) <= 500),
+    jti              text CHECK (jti <> '' AND length(jti) <= 128),
+    key_id           text CHECK (length(key_id) <= 200),
+    algorithm        text CHECK (algorithm IN ('ES256', 'RS256')),
+    issued_at        timestamptz,
+    methods          text[] NOT NULL DEFAULT '{}' CHECK (array_position(methods, NULL) IS NULL),
+    face_match_score double precision CHECK (face_match_score BETWEEN 0 AND 1),
+    liveness_score   double precision CHECK (liveness_score BETWEEN 0 AND 1),
+    statement_sha256 bytea CHECK (octet_length(statement_sha256) = 32),
+    officer          text CHECK (officer <> '' AND length(officer) <= 512),
+    reason           text CHECK (reason <> '' AND length(reason) <= 500),
+    recorded_at      timestamptz NOT NULL,
+    superseded_at    timestamptz,
+    CHECK ((method = 'provider') = (issuer IS NOT NULL AND jti IS NOT NULL AND
+                                    algorithm IS NOT NULL AND issued_at IS NOT NULL AND
+                                    statement_sha256 IS NOT NULL)),
+    CHECK ((method = 'officer') = (officer IS NOT NULL AND reason IS NOT NULL))
+);
+CREATE INDEX identity_evidence_subject ON identity_evidence (subject_id, id);
+
+-- Each provider statement is accepted once (replay): its (iss, jti) is inserted in the same
+-- transaction as the evidence row, so a statement is used up only when its evidence commits.
+-- After keep_until the statement is refused as stale anyway and the row may go.
+CREATE TABLE evidence_replay (
+    issuer     text NOT NULL CHECK (issuer <> '' AND length(issuer) <= 500),
+    jti        text NOT NULL CHECK (jti <> '' AND length(jti) <= 128),
+    keep_until timestamptz NOT NULL,
+    PRIMARY KEY (issuer, jti)
+);
+CREATE INDEX evidence_replay_keep_until ON evidence_replay (keep_until);
+
+-- Who may act for an organization (a verified person), doing what, until when, on which
+-- written authorization (its reference and, when given, its SHA-256; the document itself is
+-- not kept here). A grant is revoked, never deleted: it is the record of who could act when.
+CREATE TABLE organization_agents (
+    id                      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organization_id         bigint NOT NULL REFERENCES subjects (id),
+    person_id               bigint NOT NULL REFERENCES subjects (id),
+    permissions             text[] NOT NULL
+                            CHECK (cardinality(permissions) >= 1 AND
+                                   array_position(permissions, NULL) IS NULL AND
+                                   permissions <@ ARRAY['sign', 'apply_seal', 'approve_seal']),
+    valid_until             timestamptz NOT NULL,
+    authorization_reference text NOT NULL
+                            CHECK (authorization_reference <> '' AND
+                                   length(authorization_reference) <= 200),
+    authorization_sha256    bytea CHECK (octet_length(authorization_sha256) = 32),
+    granted_by              text NOT NULL CHECK (granted_by <> ''),
+    granted_at              timestamptz NOT NULL,
+    revoked_at              timestamptz,
+    revoked_by              text,
+    CHECK (organization_id <> person_id),
+    CHECK ((revoked_at IS NULL) = (revoked_by IS NULL))
+);
+CREATE INDEX organization_agents_organization ON organization_agents (organization_id, person_id);
+CREATE INDEX organization_agents_person ON organization_agents (person_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
@@ -315,6 +418,8 @@ constexpr Migration kMigrations[] = {
     {5, "tls-server certificates", kTlsServerCertificates},
     {6, "ocsp_responses and ocsp_pending", kOcspResponses},
     {7, "otp_challenges, otp_totp and otp_subjects", kOtp},
+    {8, "subjects' identity, identity_evidence, organization_agents and evidence_replay",
+     kRegistry},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

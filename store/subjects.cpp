@@ -2,23 +2,46 @@
 
 #include <algorithm>
 
-#include "common/text.hpp"
-
 namespace signet::store {
 
 namespace {
 
-#define SIGNET_SUBJECT_COLUMNS \
-    "id, kind, name, organization, country, id_masked, assurance_level, created_at"
+#define SIGNET_SUBJECT_COLUMNS                                                                    \
+    "id, kind, name, organization, country, id_masked, assurance_level, created_at, status, "     \
+    "document_kind, document_hmac, mobile, email, legal_representative_id, verification_method, " \
+    "verified_at, deactivated_at, updated_at"
 
 constexpr Statement kFind{"subjects.find",
                           "SELECT " SIGNET_SUBJECT_COLUMNS " FROM subjects WHERE id = $1"};
+constexpr Statement kLock{
+    "subjects.lock", "SELECT " SIGNET_SUBJECT_COLUMNS " FROM subjects WHERE id = $1 FOR UPDATE"};
 constexpr Statement kList{"subjects.list", "SELECT " SIGNET_SUBJECT_COLUMNS
                                            " FROM subjects WHERE id > $1 ORDER BY id LIMIT $2"};
+constexpr Statement kFindByDocument{
+    "subjects.find_active_by_document",
+    "SELECT " SIGNET_SUBJECT_COLUMNS
+    " FROM subjects WHERE document_kind = $1 AND document_hmac = $2::bytea AND status = 'active'"};
+constexpr Statement kSearch{
+    "subjects.search",
+    "SELECT " SIGNET_SUBJECT_COLUMNS
+    " FROM subjects WHERE id > $1 AND ($2::text IS NULL OR kind = $2) AND "
+    "($3::text IS NULL OR status = $3) AND ($4::integer IS NULL OR assurance_level >= $4) AND "
+    "($5::text IS NULL OR document_kind = $5) AND "
+    "($6::bytea IS NULL OR document_hmac = $6::bytea) ORDER BY id LIMIT $7"};
 constexpr Statement kInsert{
     "subjects.insert",
     "INSERT INTO subjects (kind, name, organization, country, id_masked, assurance_level, "
-    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) RETURNING id"};
+    "created_at, status, document_kind, document_hmac, mobile, email, legal_representative_id, "
+    "verification_method, verified_at, deactivated_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
+    "$6, $7::timestamptz, $8, $9, $10::bytea, $11, $12, $13, $14, $15::timestamptz, "
+    "$16::timestamptz, $17::timestamptz) RETURNING id"};
+constexpr Statement kUpdate{
+    "subjects.update",
+    "UPDATE subjects SET name = $2, organization = $3, country = $4, id_masked = $5, "
+    "assurance_level = $6, status = $7, document_kind = $8, document_hmac = $9::bytea, "
+    "mobile = $10, email = $11, legal_representative_id = $12, verification_method = $13, "
+    "verified_at = $14::timestamptz, deactivated_at = $15::timestamptz, "
+    "updated_at = $16::timestamptz WHERE id = $1"};
 
 #undef SIGNET_SUBJECT_COLUMNS
 
@@ -32,86 +55,102 @@ Subject from_row(const Row& row) {
     s.id_masked = row["id_masked"].as<std::string>();
     s.assurance_level = row["assurance_level"].as<int>();
     s.created_at = row["created_at"].time();
+    s.status = row["status"].as<std::string>();
+    s.document_kind = row["document_kind"].as<std::string>();
+    s.document_hmac = row["document_hmac"].optional<Bytes>();
+    s.mobile = row["mobile"].as<std::string>();
+    s.email = row["email"].as<std::string>();
+    s.legal_representative_id = row["legal_representative_id"].optional<std::int64_t>();
+    s.verification_method = row["verification_method"].as<std::string>();
+    s.verified_at = row["verified_at"].optional<Clock::time_point>();
+    s.deactivated_at = row["deactivated_at"].optional<Clock::time_point>();
+    s.updated_at = row["updated_at"].time();
     return s;
 }
 
-// A name a person reads, of 1 to `max` characters (an empty optional one is fine).
-void check_name_text(std::string_view field, const std::string& value, std::size_t max,
-                     bool required, std::string_view bound) {
-    const std::string quoted = "'" + std::string(field) + "'";
-    if (value.empty()) {
-        if (required)
-            throw Error(Errc::invalid_argument, quoted + " is required");
-        return;
+std::vector<Subject> all_of(const Result& rows) {
+    std::vector<Subject> out;
+    out.reserve(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        out.push_back(from_row(rows[i]));
+    return out;
+}
+
+std::optional<Subject> first_of(const Result& rows) {
+    if (rows.empty())
+        return std::nullopt;
+    return from_row(rows.one());
+}
+
+// The unique index subjects_active_document: the registry checks first and names the holder;
+// this is the race two concurrent intakes of one document end in.
+template <class F>
+auto refusing_duplicate_document(F&& write) {
+    try {
+        return write();
+    } catch (const DatabaseError& e) {
+        if (e.sqlstate() == "23505")
+            throw Error(Errc::already_exists, "an active subject already holds this document");
+        throw;
     }
-    if (const auto problem = name_text_problem(value))
-        throw Error(Errc::invalid_argument, quoted + " " + *problem);
-    if (std::ranges::all_of(value, [](char c) { return c == ' '; }))
-        throw Error(Errc::invalid_argument, quoted + " is blank");
-    const std::size_t length = utf8_length(value).value_or(0);
-    if (length > max)
-        throw Error(Errc::invalid_argument,
-                    quoted + " has " + std::to_string(length) + " characters; at most " +
-                        std::to_string(max) + " (RFC 5280 Appendix A " + std::string(bound) + ")");
 }
 
 }  // namespace
 
-void validate_subject(const Subject& s) {
-    if (s.kind != "person" && s.kind != "organization")
-        throw Error(Errc::invalid_argument,
-                    "'kind' is 'person' or 'organization', not " + quote_input(s.kind));
-    check_name_text("name", s.name, 64, true, "ub-common-name: it becomes a CN or an O");
-    check_name_text("organization", s.organization, 64, false, "ub-organization-name");
-    if (s.country.size() != 2 ||
-        !std::ranges::all_of(s.country, [](char c) { return c >= 'A' && c <= 'Z'; }))
-        throw Error(
-            Errc::invalid_argument,
-            "'country' is two capital letters (ISO 3166-1 alpha-2), not " + quote_input(s.country));
-    if (s.id_masked.size() > 64)
-        throw Error(Errc::invalid_argument,
-                    "'id_masked' has " + std::to_string(s.id_masked.size()) +
-                        " characters; at most 64 (RFC 5280 Appendix A ub-serial-number)");
-    // The value itself is not echoed: it is (part of) an identity number (DESIGN.md
-    // invariant 6); the first character that does not fit is.
-    const auto bad = std::ranges::find_if(
-        s.id_masked, [](char c) { return !is_printable_string(std::string_view(&c, 1)); });
-    if (bad != s.id_masked.end())
-        throw Error(Errc::invalid_argument,
-                    "'id_masked' has " + quote_input(std::string_view(&*bad, 1), 1) +
-                        ", which is no PrintableString character (A-Z a-z 0-9 space ' ( ) + , - "
-                        ". / : = ?): it may become the DN's serialNumber (X.520); mask digits "
-                        "with 'X', not '*'");
-    if (s.assurance_level < 0 || s.assurance_level > 10)
-        throw Error(Errc::invalid_argument, "'assurance_level' is 0 to 10");
-}
-
 std::optional<Subject> PostgresSubjects::find(std::int64_t id) {
-    return database_.with_connection([&](Connection& c) -> std::optional<Subject> {
-        const Result rows = c.exec(kFind, {id});
-        if (rows.empty())
-            return std::nullopt;
-        return from_row(rows.one());
-    });
+    return database_.with_connection([&](Connection& c) { return first_of(c.exec(kFind, {id})); });
 }
 
 std::vector<Subject> PostgresSubjects::list(std::int64_t after_id, std::size_t limit) {
     return database_.with_connection([&](Connection& c) {
-        const Result rows = c.exec(kList, {after_id, limit});
-        std::vector<Subject> out;
-        for (std::size_t i = 0; i < rows.size(); ++i)
-            out.push_back(from_row(rows[i]));
-        return out;
+        return all_of(c.exec(kList, {after_id, limit}));
+    });
+}
+
+std::vector<Subject> PostgresSubjects::search(const SubjectQuery& q) {
+    return database_.with_connection([&](Connection& c) {
+        return all_of(c.exec(kSearch, {q.after_id, q.kind, q.status, q.min_level, q.document_kind,
+                                       q.document_hmac, std::min<std::size_t>(q.limit, 1000)}));
     });
 }
 
 std::int64_t PostgresSubjects::add(Connection& transaction, const Subject& s) {
     validate_subject(s);
-    return transaction
-        .exec(kInsert, {s.kind, s.name, s.organization, s.country, s.id_masked, s.assurance_level,
-                        s.created_at})
-        .one()["id"]
-        .int64();
+    const Clock::time_point updated_at =
+        s.updated_at == Clock::time_point{} ? s.created_at : s.updated_at;
+    return refusing_duplicate_document([&] {
+        return transaction
+            .exec(kInsert, {s.kind, s.name, s.organization, s.country, s.id_masked,
+                            s.assurance_level, s.created_at, s.status, s.document_kind,
+                            s.document_hmac, s.mobile, s.email, s.legal_representative_id,
+                            s.verification_method, s.verified_at, s.deactivated_at, updated_at})
+            .one()["id"]
+            .int64();
+    });
+}
+
+std::optional<Subject> PostgresSubjects::lock(Connection& transaction, std::int64_t id) {
+    return first_of(transaction.exec(kLock, {id}));
+}
+
+void PostgresSubjects::update(Connection& transaction, const Subject& s) {
+    validate_subject(s);
+    const auto updated = refusing_duplicate_document([&] {
+        return transaction
+            .exec(kUpdate, {s.id, s.name, s.organization, s.country, s.id_masked, s.assurance_level,
+                            s.status, s.document_kind, s.document_hmac, s.mobile, s.email,
+                            s.legal_representative_id, s.verification_method, s.verified_at,
+                            s.deactivated_at, s.updated_at})
+            .affected_rows();
+    });
+    if (updated == 0)
+        throw Error(Errc::not_found, "no subject with id " + std::to_string(s.id));
+}
+
+std::optional<Subject> PostgresSubjects::find_active_by_document(Connection& transaction,
+                                                                 std::string_view document_kind,
+                                                                 ByteView document_hmac) {
+    return first_of(transaction.exec(kFindByDocument, {document_kind, document_hmac}));
 }
 
 }  // namespace signet::store

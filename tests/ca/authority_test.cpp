@@ -12,6 +12,7 @@
 
 #include "ca/ceremony.hpp"
 #include "common/error.hpp"
+#include "tests/ca/small_ca.hpp"
 #include "tests/store/test_cluster.hpp"
 #include "tests/support/expect.hpp"
 #include "tests/support/softhsm.hpp"
@@ -24,35 +25,6 @@ namespace {
 struct InjectedCrash : std::runtime_error {
     InjectedCrash() : std::runtime_error("injected crash") {}
 };
-
-policy::CertificateProfile personal_profile() {
-    policy::CertificateProfile p;
-    p.issuer = "issuing";
-    p.key_types = {KeyType::ec_p256};
-    p.validity_days = 30;
-    p.key_usage = {"digitalSignature", "nonRepudiation"};
-    p.extended_key_usage = {"1.3.6.1.5.5.7.3.36"};
-    p.subject_template = "CN={name},O={organization},C={country}";
-    return p;
-}
-
-policy::Ceremony small_ceremony(const std::filesystem::path& dir) {
-    policy::Ceremony c;
-    c.file = dir / "ceremony.yaml";
-    c.output_dir = dir / "out";
-    c.root.name = "root";
-    c.root.subject = "CN=Test Root,O=Signet Tests,C=CN";
-    c.root.validity_days = 3650;
-    c.root.key = {"root", KeyType::ec_p256};
-    policy::CeremonyCa issuing;
-    issuing.name = "issuing";
-    issuing.subject = "CN=Test Issuing,O=Signet Tests,C=CN";
-    issuing.validity_days = 365;
-    issuing.path_length = 0;
-    issuing.key = {"issuing", KeyType::ec_p256};
-    c.issuing_cas.push_back(issuing);
-    return c;
-}
 
 struct Fixture {
     TempDir dir;
@@ -239,6 +211,67 @@ BOOST_AUTO_TEST_CASE(revocation_publishes_a_crl) {
                                 std::nullopt, "operator:test");
         },
         Errc::failed_precondition, "already revoked");
+}
+
+// The RA's revocations (ra/registry.hpp): every issued certificate of one subject, one CRL.
+BOOST_AUTO_TEST_CASE(revoking_a_subject_revokes_each_issued_certificate_and_only_its_own) {
+    Fixture f;
+    const auto first = f.authority->issue(f.request());
+    const auto second = f.authority->issue(f.request());
+    const auto other_subject = f.database.transaction([&](store::Connection& tx) {
+        return f.subjects.add(tx, {.kind = "person",
+                                   .name = "Li Lei",
+                                   .country = "CN",
+                                   .assurance_level = 2,
+                                   .created_at = f.clock.now()});
+    });
+    auto other_request = f.request();
+    other_request.subject_id = other_subject;
+    const auto other = f.authority->issue(other_request);
+    // One already revoked: not again, not counted.
+    f.authority->revoke(second.record.serial, ca::RevocationReason::key_compromise, std::nullopt,
+                        "operator:test");
+    const auto crls_before = f.certificates.latest_crl("issuing")->number;
+
+    const auto serials =
+        f.authority->revoke_subject(f.subject_id, ca::RevocationReason::superseded, "client:ra");
+    BOOST_REQUIRE_EQUAL(serials.size(), 1u);
+    BOOST_CHECK_EQUAL(serials[0], ca::serial_hex(first.record.serial));
+    const auto revoked = f.certificates.find(first.record.serial);
+    BOOST_CHECK_EQUAL(revoked->status, "revoked");
+    BOOST_CHECK_EQUAL(revoked->revocation_reason.value_or(-1),
+                      static_cast<int>(ca::RevocationReason::superseded));
+    BOOST_CHECK_EQUAL(f.certificates.find(second.record.serial)->revocation_reason.value_or(-1),
+                      static_cast<int>(ca::RevocationReason::key_compromise));
+    BOOST_CHECK_EQUAL(f.certificates.find(other.record.serial)->status, "issued");
+    const auto crl = f.certificates.latest_crl("issuing");
+    BOOST_CHECK_EQUAL(crl->number, crls_before + 1);
+    BOOST_CHECK_EQUAL(crl->entries, 2);
+    // Nothing left: nothing revoked, no CRL.
+    BOOST_CHECK(
+        f.authority->revoke_subject(f.subject_id, ca::RevocationReason::superseded, "client:ra")
+            .empty());
+    BOOST_CHECK_EQUAL(f.certificates.latest_crl("issuing")->number, crls_before + 1);
+    expect_error(
+        [&] {
+            f.authority->revoke_subject(f.subject_id, ca::RevocationReason::remove_from_crl,
+                                        "client:ra");
+        },
+        Errc::invalid_argument, "removeFromCRL");
+}
+
+BOOST_AUTO_TEST_CASE(a_deactivated_subject_gets_no_certificate) {
+    Fixture f;
+    f.database.transaction([&](store::Connection& tx) {
+        auto subject = *f.subjects.lock(tx, f.subject_id);
+        subject.status = "deactivated";
+        subject.deactivated_at = f.clock.now();
+        f.subjects.update(tx, subject);
+    });
+    const auto reserved = f.count_sql("SELECT count(*) FROM certificates");
+    expect_error([&] { f.authority->issue(f.request()); }, Errc::failed_precondition,
+                 "subject " + std::to_string(f.subject_id) + " is deactivated");
+    BOOST_CHECK_EQUAL(f.count_sql("SELECT count(*) FROM certificates"), reserved);
 }
 
 BOOST_AUTO_TEST_CASE(the_ceremony_refuses_existing_keys_and_bad_names_and_changes_nothing) {

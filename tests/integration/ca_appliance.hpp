@@ -85,10 +85,11 @@ class Appliance {
     std::uint16_t https_port() const { return https_port_; }
 
     CommandResult signetctl(std::vector<std::string> args) {
-        args.insert(args.begin(), binary("ops/signetctl"));
-        args.push_back("--config");
-        args.push_back(node_->config_file().string());
-        return run_command(args);
+        return run_command(signetctl_argv(std::move(args)));
+    }
+    // With `input` on its standard input (a document number: never on the command line).
+    CommandResult signetctl(std::vector<std::string> args, const std::string& input) {
+        return run_command(signetctl_argv(std::move(args)), input + "\n");
     }
 
     // curl over HTTPS with the bearer token; returns {status, body}.
@@ -117,13 +118,34 @@ class Appliance {
         return r.status;
     }
 
-    // `signetctl subject add ARGS...`; its id.
-    std::int64_t add_subject(std::vector<std::string> args) {
+    // `signetctl subject add ARGS...` with the document number (or credit code) on standard
+    // input; the new subject's id.
+    std::int64_t add_subject(std::vector<std::string> args, const std::string& number) {
         args.insert(args.begin(), {"subject", "add"});
-        const auto r = signetctl(args);
+        const auto r = signetctl(args, number);
         BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
-        return std::stoll(r.output.substr(std::string("subject ").size()));
+        BOOST_REQUIRE_MESSAGE(r.output.starts_with("id:"), r.output);
+        return std::stoll(r.output.substr(3));
     }
+    // A person with the resident identity number `number`, verified by an officer (signetctl
+    // subject verify) to `level`.
+    std::int64_t add_verified_person(const std::string& name, const std::string& number,
+                                     int level) {
+        const auto id = add_subject({"--kind", "person", "--name", name, "--document-kind",
+                                     "cn_resident_id", "--mobile", "+8613800138000"},
+                                    number);
+        const auto verified =
+            signetctl({"subject", "verify", std::to_string(id), "--level", std::to_string(level),
+                       "--reason", "documents seen in person"},
+                      number);
+        BOOST_REQUIRE_MESSAGE(verified.exit_code == 0, verified.output);
+        return id;
+    }
+
+    // Valid GB 11643 resident identity numbers (distinct: one active subject per document).
+    static constexpr const char* kResidentIds[] = {
+        "11010519491231002X", "110105198001010075", "110105198001020142", "11010519800103021X",
+        "110105198001040282", "11010519800105035X", "110105198001060427", "11010519800107049X"};
 
     std::string ceremony_output;
     std::int64_t person = 0;       // assurance 3
@@ -131,6 +153,13 @@ class Appliance {
     std::int64_t organization = 0;
 
   private:
+    std::vector<std::string> signetctl_argv(std::vector<std::string> args) const {
+        args.insert(args.begin(), binary("ops/signetctl"));
+        args.push_back("--config");
+        args.push_back(node_->config_file().string());
+        return args;
+    }
+
     Appliance() : https_port_(free_port()) {
         node_ = std::make_unique<SignetdProcess>(
             config_yaml(), "  https:\n    enabled: true\n    address: 127.0.0.1\n    port: " +
@@ -148,13 +177,21 @@ class Appliance {
         const auto run = signetctl({"ceremony", (dir() / "ceremony.yaml").string()});
         BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.output);
         ceremony_output = run.output;
-        person = add_subject({"--kind", "person", "--name", "Zhang, Wei", "--country", "CN",
-                              "--id-masked", "1101XXXXXXXXXX1234", "--assurance", "3"});
-        weak_person = add_subject(
-            {"--kind", "person", "--name", "Li Na", "--country", "CN", "--assurance", "1"});
-        organization =
-            add_subject({"--kind", "organization", "--name", "Example Contracts Ltd", "--country",
-                         "CN", "--id-masked", "91310000MA1KXXXX8X", "--assurance", "3"});
+        for (const char* label : {"signet-identity", "signet-otp"}) {
+            const auto made = run_command({binary("ops/signetctl"), "hsm", "hmac-key", "--label",
+                                           label, "--token", node_->token_label(), "--pin",
+                                           "file:" + SoftHsm::instance().pin_file().string()});
+            BOOST_REQUIRE_MESSAGE(made.exit_code == 0, made.output);
+        }
+        person = add_verified_person("Zhang, Wei", kResidentIds[0], 3);
+        weak_person = add_verified_person("Li Na", kResidentIds[1], 1);
+        organization = add_subject({"--kind", "organization", "--name", "Example Contracts Ltd",
+                                    "--legal-representative", std::to_string(person)},
+                                   "914403001922038216");
+        const auto verified = signetctl({"subject", "verify", std::to_string(organization),
+                                         "--level", "3", "--reason", "business licence seen"},
+                                        "914403001922038216");
+        BOOST_REQUIRE_MESSAGE(verified.exit_code == 0, verified.output);
         node_->start();
     }
 

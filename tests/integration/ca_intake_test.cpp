@@ -144,10 +144,11 @@ BOOST_AUTO_TEST_CASE(subjects_no_certificate_could_be_issued_for_are_refused_at_
          "'organization' has 65 characters; at most 64"},
     };
     for (const auto& [values, needle] : cases) {
-        std::vector<std::string> args{"subject",   "add", "--kind",      "person",
-                                      "--country", "CN",  "--assurance", "3"};
+        std::vector<std::string> args{"subject",         "add",          "--kind",
+                                      "person",          "--document-kind", "cn_resident_id",
+                                      "--mobile",        "+8613800138000"};
         args.insert(args.end(), values.begin(), values.end());
-        const auto r = a.signetctl(args);
+        const auto r = a.signetctl(args, Appliance::kResidentIds[2]);
         BOOST_CHECK_EQUAL(r.exit_code, 2);
         BOOST_CHECK_MESSAGE(r.output.find(needle) != std::string::npos,
                             "expected '" << needle << "' in " << r.output);
@@ -158,8 +159,7 @@ BOOST_AUTO_TEST_CASE(subjects_no_certificate_could_be_issued_for_are_refused_at_
 BOOST_AUTO_TEST_CASE(a_name_with_rfc4514_specials_is_verbatim_in_the_certificate) {
     auto& a = Appliance::instance();
     const std::string name = "  O'Brien, \"Jr\"+\\<>;=# ";
-    const auto id = a.add_subject({"--kind", "person", "--name", name, "--country", "CN",
-                                   "--id-masked", "1101XXXXXXXXXX9999", "--assurance", "3"});
+    const auto id = a.add_verified_person(name, Appliance::kResidentIds[3], 3);
     const json issued =
         issue(a, {{"subject_id", id}, {"profile", "personal"}, {"key_type", "ec-p256"}});
     write_file(a.dir() / "specials.pem", issued["certificate_pem"].get<std::string>());

@@ -43,11 +43,11 @@ class Cluster {
         return "http://127.0.0.1:" + std::to_string(node.http_port()) + "/ocsp";
     }
 
-    CommandResult signetctl(std::vector<std::string> args) {
+    CommandResult signetctl(std::vector<std::string> args, const std::string* input = nullptr) {
         args.insert(args.begin(), built_file("ops/signetctl").string());
         args.push_back("--config");
         args.push_back(a_->config_file().string());
-        return run_command(args);
+        return input != nullptr ? run_command(args, *input + "\n") : run_command(args);
     }
 
     // A certificate for the person, from a fresh P-256 key, by signetctl (a third process:
@@ -123,10 +123,24 @@ class Cluster {
         write_file(dir() / "ceremony.yaml", ceremony);
         const auto run = signetctl({"ceremony", (dir() / "ceremony.yaml").string()});
         BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.output);
+        // A person verified by an officer; the registry hashes the number under the HSM key.
+        const auto key = run_command({built_file("ops/signetctl").string(), "hsm", "hmac-key",
+                                      "--label", "signet-identity", "--token",
+                                      token_.token_label, "--pin",
+                                      "file:" + SoftHsm::instance().pin_file().string()});
+        BOOST_REQUIRE_MESSAGE(key.exit_code == 0, key.output);
+        const std::string number = "11010519491231002X";
         const auto subject = signetctl({"subject", "add", "--kind", "person", "--name", "Wang Fang",
-                                        "--country", "CN", "--assurance", "3"});
-        BOOST_REQUIRE_MESSAGE(subject.exit_code == 0, subject.output);
-        person_ = std::stoll(subject.output.substr(std::string("subject ").size()));
+                                        "--document-kind", "cn_resident_id", "--mobile",
+                                        "+8613800138000"},
+                                       &number);
+        BOOST_REQUIRE_MESSAGE(subject.exit_code == 0 && subject.output.starts_with("id:"),
+                              subject.output);
+        person_ = std::stoll(subject.output.substr(3));
+        const auto verified = signetctl({"subject", "verify", std::to_string(person_), "--level",
+                                         "3", "--reason", "documents seen in person"},
+                                        &number);
+        BOOST_REQUIRE_MESSAGE(verified.exit_code == 0, verified.output);
         a_->start();
         b_->start();
     }

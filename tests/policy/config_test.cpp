@@ -6,81 +6,16 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "tests/policy/config_fixture.hpp"
 #include "tests/support/expect.hpp"
-#include "tests/support/process.hpp"
 
 using namespace signet;
 using namespace signet::policy;
+using namespace signet::policy::testing;
 using signet::testing::expect_error;
 using signet::testing::read_file;
 using signet::testing::run_command;
-using signet::testing::TempDir;
 using signet::testing::write_file;
-
-namespace {
-
-// Writes configurations into a fresh directory that holds a PIN file, and loads them.
-struct Fixture {
-    TempDir dir;
-    Fixture() { write_file(dir / "pin", "1234\n"); }
-
-    // The smallest valid configuration (4 lines); tests append sections from line 5 on.
-    static std::string base() {
-        return "state_dir: var\n"
-               "hsm:\n"
-               "  token: signet-dev\n"
-               "  pin: file:pin\n";
-    }
-    std::filesystem::path file() const { return dir / "signet.yaml"; }
-    Config load(const std::string& yaml) const {
-        write_file(file(), yaml);
-        return load_config(file());
-    }
-    // The error's message for `yaml`, which must be refused with Errc::invalid_argument.
-    std::string error(const std::string& yaml) const {
-        try {
-            load(yaml);
-        } catch (const Error& e) {
-            BOOST_CHECK_EQUAL(to_string(e.code()), to_string(Errc::invalid_argument));
-            BOOST_TEST_MESSAGE(e.what());
-            return e.what();
-        }
-        BOOST_ERROR("the configuration was accepted:\n" << yaml);
-        return "";
-    }
-    // "FILE:LINE:COLUMN: " as the messages start, 1-based like an editor.
-    std::string at(int line, int column) const {
-        return file().string() + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
-    }
-};
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        lines.push_back(line);
-    return lines;
-}
-
-// Checks that `message` has exactly the line `expected` (a whole problem, not a fragment).
-void check_line(const std::string& message, const std::string& expected) {
-    const auto lines = lines_of(message);
-    BOOST_CHECK_MESSAGE(std::ranges::find(lines, expected) != lines.end(),
-                        "no line\n  " << expected << "\nin\n"
-                                      << message);
-}
-
-bool contains(const std::string& text, const std::string& needle) {
-    return text.find(needle) != std::string::npos;
-}
-
-std::string source_dir() {
-    const char* source = std::getenv("SIGNET_SOURCE_DIR");
-    BOOST_REQUIRE_MESSAGE(source != nullptr, "SIGNET_SOURCE_DIR is not set (run through ctest)");
-    return source;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(config)
 
@@ -181,7 +116,7 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
                             "include_tsa_name: false, signing_digest: sha512}\n"
                             "ocsp: {response_validity_seconds: 600, max_certificates_per_request: 4,"
                             " presign_hashes: [sha256], live_signing: {burst: 5}}\n"
-                            "otp: {digits: 8, period_seconds: 60, window: 0}\n"
+                            "otp: {digits: 8, totp: {period_seconds: 60, window: 0}}\n"
                             "signing: {max_document_bytes: 1000}\n"
                             "identity: {max_assurance_level: 4}\n");
     BOOST_CHECK(!c.http.enabled);
@@ -212,7 +147,8 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
     BOOST_CHECK_EQUAL(c.ocsp.live_burst, 5u);
     BOOST_CHECK_EQUAL(c.ocsp.live_per_client_per_second, 10u);
     BOOST_CHECK_EQUAL(c.otp.digits, 8u);
-    BOOST_CHECK_EQUAL(c.otp.period.count(), 60);
+    BOOST_CHECK_EQUAL(c.otp.totp.period.count(), 60);
+    BOOST_CHECK_EQUAL(c.otp.totp.window, 0u);
     BOOST_CHECK_EQUAL(c.signing.max_document_bytes, 1000u);
     BOOST_CHECK_EQUAL(c.identity.max_assurance_level, 4u);
 }
@@ -228,8 +164,12 @@ BOOST_AUTO_TEST_CASE(the_example_configuration_loads) {
     BOOST_CHECK_EQUAL(c.state_dir, f.dir.path() / "var");
     BOOST_CHECK_EQUAL(c.hsm.token, "signet-dev");
     BOOST_CHECK(!c.https.enabled);
-    BOOST_CHECK_EQUAL(c.api_clients.size(), 1u);
+    BOOST_CHECK_EQUAL(c.api_clients.size(), 2u);
     BOOST_CHECK_EQUAL(c.ca.profiles.size(), 2u);
+    BOOST_CHECK_EQUAL(c.identity.evidence.levels.size(), 2u);
+    BOOST_CHECK_EQUAL(c.otp.seed_kek_label, c.ca.user_key_kek);
+    BOOST_REQUIRE(c.otp.sms_gateway);
+    BOOST_CHECK_EQUAL(c.otp.sms_gateway->headers.at(0).second.location, "SMS_API_KEY");
     BOOST_CHECK_EQUAL(c.ca.profiles.at("personal").extended_key_usage.front(),
                       "1.3.6.1.5.5.7.3.36");
     BOOST_CHECK_EQUAL(c.ca.profiles.at("e-seal").required_assurance, 3u);

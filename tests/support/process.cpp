@@ -34,7 +34,20 @@ std::filesystem::path source_file(const std::string& relative) {
     return under("SIGNET_SOURCE_DIR", relative);
 }
 
-CommandResult run_command(const std::vector<std::string>& argv) {
+namespace {
+
+CommandResult run(const std::vector<std::string>& argv, const std::string* input) {
+    int input_fds[2] = {-1, -1};
+    if (input != nullptr) {
+        if (pipe2(input_fds, O_CLOEXEC) != 0)
+            throw std::runtime_error("pipe failed");
+        // Written whole before the child starts (small inputs fit the pipe's buffer), while this
+        // process holds the read end: a child that exits without reading cannot SIGPIPE us.
+        if (!input->empty() && write(input_fds[1], input->data(), input->size()) !=
+                                   static_cast<ssize_t>(input->size()))
+            throw std::runtime_error("cannot write the command's input");
+        close(input_fds[1]);
+    }
     int pipe_fds[2];
     // Close-on-exec: only the dup2'd copies reach the child, so a daemon it leaves behind (pg_ctl
     // start) does not hold the pipe open and the read below ends when the child exits.
@@ -44,7 +57,10 @@ CommandResult run_command(const std::vector<std::string>& argv) {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
     posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (input != nullptr)
+        posix_spawn_file_actions_adddup2(&actions, input_fds[0], 0);
+    else
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     std::vector<char*> args;
     for (const auto& a : argv)
         args.push_back(const_cast<char*>(a.c_str()));
@@ -53,6 +69,8 @@ CommandResult run_command(const std::vector<std::string>& argv) {
     int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     close(pipe_fds[1]);
+    if (input != nullptr)
+        close(input_fds[0]);
     CommandResult result;
     if (rc != 0) {
         close(pipe_fds[0]);
@@ -69,6 +87,16 @@ CommandResult run_command(const std::vector<std::string>& argv) {
     waitpid(pid, &status, 0);
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;
+}
+
+}  // namespace
+
+CommandResult run_command(const std::vector<std::string>& argv) {
+    return run(argv, nullptr);
+}
+
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& input) {
+    return run(argv, &input);
 }
 
 TempDir::TempDir(const std::string& prefix) {

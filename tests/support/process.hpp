@@ -11,8 +11,10 @@ struct CommandResult {
     std::string output;  // stdout and stderr, interleaved
 };
 
-// Runs a program (no shell: arguments are passed as they are) and captures its output.
+// Runs a program (no shell: arguments are passed as they are) and captures its output. Its
+// standard input is /dev/null, or `input` when given (at most a pipe's buffer, 64 KiB).
 CommandResult run_command(const std::vector<std::string>& argv);
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& input);
 
 // A directory under the system's temporary directory, removed with everything in it at the end.
 class TempDir {
