@@ -81,6 +81,17 @@ store::Subject existing(ra::Registry& registry, std::int64_t id) {
     return std::move(*subject);
 }
 
+// An action on one subject (/v1/subjects/{id}...): the body decoded by `decode`, then
+// `act(registry, id, decoded, actor)`, whose JSON is the answer.
+template <class Decoded, class Act>
+Handler subject_action(ra::Registry& registry, Decoded (*decode)(const JsonBody&), Act act) {
+    return [&registry, decode, act](const Request& request) {
+        const auto id = path_id(request, 0, "id");
+        const Decoded decoded = decode(ra_body(request));
+        return json_response(act(registry, id, decoded, actor_of(request)));
+    };
+}
+
 }  // namespace
 
 void add_subject_routes(Router& router, RaServices services) {
@@ -112,36 +123,35 @@ void add_subject_routes(Router& router, RaServices services) {
                         }));
 
     router.add(ra_route(http::verb::patch, "/v1/subjects/{id}", "subjects:write", kSmallBodyBytes,
-                        [&registry](const Request& request) {
-                            const auto id = path_id(request, 0, "id");
-                            const auto update = decode_subject_update(ra_body(request));
-                            return json_response(
-                                changed_json(registry.update(id, update, actor_of(request))));
-                        }));
+                        subject_action(registry, decode_subject_update,
+                                       [](ra::Registry& r, std::int64_t id, const auto& update,
+                                          const std::string& actor) {
+                                           return changed_json(r.update(id, update, actor));
+                                       })));
 
-    router.add(ra_route(http::verb::post, "/v1/subjects/{id}/evidence", "subjects:write",
-                        kEvidenceBodyBytes, [&registry](const Request& request) {
-                            const auto id = path_id(request, 0, "id");
-                            const auto evidence = decode_evidence(ra_body(request));
-                            return json_response(subject_json(
-                                registry.attach_evidence(id, evidence, actor_of(request))));
-                        }));
+    router.add(ra_route(
+        http::verb::post, "/v1/subjects/{id}/evidence", "subjects:write", kEvidenceBodyBytes,
+        subject_action(
+            registry, decode_evidence,
+            [](ra::Registry& r, std::int64_t id, const auto& evidence, const std::string& actor) {
+                return subject_json(r.attach_evidence(id, evidence, actor));
+            })));
 
-    router.add(ra_route(http::verb::post, "/v1/subjects/{id}/verification", "ra:officer",
-                        kSmallBodyBytes, [&registry](const Request& request) {
-                            const auto id = path_id(request, 0, "id");
-                            const auto verification = decode_verification(ra_body(request));
-                            return json_response(subject_json(
-                                registry.verify_manually(id, verification, actor_of(request))));
-                        }));
+    router.add(
+        ra_route(http::verb::post, "/v1/subjects/{id}/verification", "ra:officer", kSmallBodyBytes,
+                 subject_action(registry, decode_verification,
+                                [](ra::Registry& r, std::int64_t id, const auto& verification,
+                                   const std::string& actor) {
+                                    return subject_json(r.verify_manually(id, verification, actor));
+                                })));
 
     router.add(ra_route(http::verb::post, "/v1/subjects/{id}/deactivate", "subjects:write",
-                        kSmallBodyBytes, [&registry](const Request& request) {
-                            const auto id = path_id(request, 0, "id");
-                            const auto reason = decode_deactivation(ra_body(request));
-                            return json_response(
-                                changed_json(registry.deactivate(id, reason, actor_of(request))));
-                        }));
+                        kSmallBodyBytes,
+                        subject_action(registry, decode_deactivation,
+                                       [](ra::Registry& r, std::int64_t id,
+                                          const std::string& reason, const std::string& actor) {
+                                           return changed_json(r.deactivate(id, reason, actor));
+                                       })));
 }
 
 }  // namespace signet::api::detail
