@@ -82,6 +82,21 @@ void check_free_text(std::string_view field, const std::string& text, std::size_
              quoted + " has more than " + std::to_string(max) + " characters");
 }
 
+void check_reason(std::string_view field, const std::string& text) {
+    check_free_text(field, text, 500);
+    // A reason is stored and audited as written: an officer's "checked 11010519491231002X" would
+    // put the number where DESIGN.md invariant 6 says none may be. No identity number kind has
+    // fewer than 5 digits in a row, and a reason needs none.
+    std::size_t run = 0;
+    for (const char c : text) {
+        run = (c >= '0' && c <= '9') ? run + 1 : 0;
+        if (run >= 5)
+            fail(Errc::invalid_argument, "'" + std::string(field) +
+                                             "' holds a run of 5 or more digits: write no "
+                                             "identity or document number in it");
+    }
+}
+
 RegistryCore::RegistryCore(RegistryDependencies dependencies)
     : deps((check_levels(dependencies), std::move(dependencies))),
       subjects(deps.database),

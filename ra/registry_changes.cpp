@@ -134,7 +134,7 @@ Registry::Changed Registry::update(std::int64_t subject_id, const SubjectUpdate&
 
 Registry::Changed Registry::deactivate(std::int64_t subject_id, const std::string& reason,
                                        const std::string& actor) {
-    check_free_text("reason", reason, 500);
+    check_reason("reason", reason);
     store::Subject subject = impl_->deps.database.transaction([&](store::Connection& tx) {
         auto s = impl_->subjects.lock(tx, subject_id);
         if (!s)

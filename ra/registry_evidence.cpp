@@ -122,7 +122,7 @@ store::Subject Registry::verify_manually(std::int64_t subject_id,
     const unsigned max = impl_->deps.max_assurance_level;
     if (verification.level < 1 || verification.level > max)
         fail(Errc::invalid_argument, "'level' is 1 to " + std::to_string(max));
-    check_free_text("reason", verification.reason, 500);
+    check_reason("reason", verification.reason);
     return impl_->deps.database.transaction([&](store::Connection& tx) {
         store::Subject s = impl_->lock_active(tx, subject_id);
         impl_->confirm_document(s, verification.document_number);

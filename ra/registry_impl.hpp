@@ -39,6 +39,8 @@ struct CheckedDocument {
 
 // Text a person wrote (a reason, a reference): 1..max characters of name text.
 void check_free_text(std::string_view field, const std::string& text, std::size_t max);
+// An officer's reason: free text of at most 500 characters, without a run of 5 or more digits.
+void check_reason(std::string_view field, const std::string& text);
 
 // The registry's state and shared steps (Registry::Impl is this; a class of its own so that the
 // files' helper functions can take it).

@@ -336,6 +336,9 @@ ALTER TABLE subjects
         CHECK ((status = 'deactivated') = (deactivated_at IS NOT NULL));
 UPDATE subjects SET updated_at = created_at;
 ALTER TABLE subjects ALTER COLUMN updated_at SET NOT NULL;
+-- Levels set by hand before the RA (signetctl subject add --assurance) rest on no evidence: the
+-- CA issues only on a level that verification reached, so those subjects start again from 0.
+UPDATE subjects SET assurance_level = 0 WHERE verification_method = '';
 -- The same document cannot be two active subjects (a person registered twice would hold two
 -- sets of certificates under one identity); a deactivated subject's document may come back.
 CREATE UNIQUE INDEX subjects_active_document ON subjects (document_kind, document_hmac)

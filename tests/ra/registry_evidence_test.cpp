@@ -236,6 +236,19 @@ BOOST_AUTO_TEST_CASE(an_officer_sets_the_level_with_a_reason) {
             f.registry->verify_manually(s.id, {2, std::string(501, 'r'), kWangFangId}, "c:o");
         },
         Errc::invalid_argument, "'reason'");
+    // A reason is stored and audited as written: a number in it is refused, never echoed.
+    const std::string careless = std::string("checked card ") + kWangFangId;
+    try {
+        f.registry->verify_manually(s.id, {2, careless, kWangFangId}, "c:o");
+        BOOST_ERROR("a reason holding the number was accepted");
+    } catch (const Error& e) {
+        BOOST_CHECK(e.code() == Errc::invalid_argument);
+        const std::string detail = e.what();
+        BOOST_CHECK_MESSAGE(detail.find("'reason' holds a run of 5 or more digits") !=
+                                std::string::npos,
+                            detail);
+        BOOST_CHECK(detail.find("0519491231") == std::string::npos);
+    }
     expect_error(
         [&] {
             f.registry->verify_manually(s.id, {2, "tab\there", kWangFangId}, "c:o");

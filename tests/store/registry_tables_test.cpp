@@ -57,7 +57,7 @@ struct Fixture {
 
 BOOST_AUTO_TEST_SUITE(registry_tables)
 
-BOOST_AUTO_TEST_CASE(migration_8_keeps_existing_subjects_as_active_and_unverified) {
+BOOST_AUTO_TEST_CASE(migration_8_keeps_existing_subjects_active_and_drops_hand_set_levels) {
     const std::string dsn = TestCluster::instance().fresh_database("registry_migration");
     Database database({.dsn = dsn, .pool_size = 1});
     // The schema as migration 7 left it, with a subject signetctl added then.
@@ -83,7 +83,9 @@ BOOST_AUTO_TEST_CASE(migration_8_keeps_existing_subjects_as_active_and_unverifie
     const auto old = subjects.list(0, 10);
     BOOST_REQUIRE_EQUAL(old.size(), 1u);
     BOOST_CHECK_EQUAL(old[0].status, "active");
-    BOOST_CHECK_EQUAL(old[0].assurance_level, 2);
+    // The level an operator typed rests on no evidence: the CA must not issue on it.
+    BOOST_CHECK_EQUAL(old[0].assurance_level, 0);
+    BOOST_CHECK_EQUAL(old[0].verification_method, "");
     BOOST_CHECK_EQUAL(old[0].document_kind, "");
     BOOST_CHECK(!old[0].document_hmac.has_value());
     BOOST_CHECK(old[0].updated_at == kNow);
