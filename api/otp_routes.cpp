@@ -110,8 +110,11 @@ void add_otp_routes(Router& router, RaServices services) {
         ra_route(http::verb::post, "/v1/subjects/{id}/otp/totp", "otp", kSmallBodyBytes,
                  [services](const Request& request) { return enrol_totp(services, request); }));
 
-    router.add(ra_route(http::verb::put, "/v1/subjects/{id}/otp/sms", "otp", kSmallBodyBytes,
-                        [services](const Request& request) {
+    // Where codes go is the subject's contact: changing it takes subjects:write, as PATCH
+    // does, not the otp scope that sends and verifies (which could otherwise redirect a
+    // subject's codes to a number of its choosing).
+    router.add(ra_route(http::verb::put, "/v1/subjects/{id}/otp/sms", "subjects:write",
+                        kSmallBodyBytes, [services](const Request& request) {
                             const auto id = path_id(request, 0, "id");
                             ra::SubjectUpdate update;
                             update.mobile = decode_sms_number(otp_body(request));

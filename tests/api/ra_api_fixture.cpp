@@ -32,6 +32,7 @@ std::shared_ptr<const ClientDirectory> ra_clients() {
                        sha256_of(std::string_view(kOfficer))});
     entries.push_back(
         {{"reader", {"subjects:read"}}, std::nullopt, sha256_of(std::string_view(kReader))});
+    entries.push_back({{"sender", {"otp"}}, std::nullopt, sha256_of(std::string_view(kSender))});
     return std::make_shared<StaticClientDirectory>(std::move(entries));
 }
 

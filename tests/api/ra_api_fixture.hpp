@@ -26,6 +26,7 @@ namespace signet::testing {
 inline constexpr const char* kFrontend = "frontend-token-0123456789";  // subjects:*, otp
 inline constexpr const char* kOfficer = "officer-token-0123456789";    // ra:officer
 inline constexpr const char* kReader = "reader-token-0123456789";      // subjects:read
+inline constexpr const char* kSender = "sender-token-0123456789";      // otp only
 
 // Sends to whichever gateway the test chose: the working one, or the one answering 500.
 class SwitchableSms final : public ra::SmsGateway {

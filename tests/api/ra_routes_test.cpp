@@ -265,6 +265,10 @@ BOOST_AUTO_TEST_CASE(agents_are_granted_listed_and_revoked) {
 
 BOOST_AUTO_TEST_CASE(an_sms_code_is_sent_verified_once_and_rate_limited) {
     const auto id = create_person("Sun Li", kSunLi);
+    // A client that only sends and verifies codes cannot redirect them to another number.
+    problem(ra_api().call(http::verb::put, subject_path(id, "/otp/sms"),
+                          R"({"mobile":"+8613900139000"})", kSender),
+            403, "permission-denied");
     const auto number = ra_api().call(http::verb::put, subject_path(id, "/otp/sms"),
                                       R"({"mobile":"+8613700137000"})");
     BOOST_REQUIRE_EQUAL(number.status, 200u);
