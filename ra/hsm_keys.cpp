@@ -13,9 +13,7 @@ Bytes keyed_hash_in(hsm::Token& token, const std::string& label, ByteView data) 
     } catch (const Error& e) {
         if (e.code() != Errc::not_found)
             throw;
-        throw Error(Errc::unavailable, "the HSM token holds no HMAC key '" + label +
-                                           "' (signetctl hsm hmac-key --label " + label +
-                                           " makes it)");
+        throw Error(Errc::unavailable, missing_hmac_key(label));
     }
 }
 
@@ -44,6 +42,11 @@ Bytes HsmOtpCrypto::wrap_seed(ByteView seed) {
 
 Secret HsmOtpCrypto::unwrap_seed(ByteView blob) {
     return token_->unwrap_secret(kek_label_, blob);
+}
+
+std::string missing_hmac_key(const std::string& label) {
+    return "the HSM token holds no HMAC key '" + label + "' (signetctl hsm hmac-key --label " +
+           label + " makes it)";
 }
 
 std::function<Bytes(ByteView)> document_hmac_function(std::shared_ptr<hsm::Token> token,

@@ -36,6 +36,10 @@ class HsmOtpCrypto final : public OtpCrypto {
 // The keyed hash of identity documents RegistryDependencies::document_hmac takes: HMAC-SHA-256
 // inside the token under the HMAC key `label` (identity.hmac_key_label); Errc::unavailable, as
 // above, while the token holds no such key.
+// "the HSM token holds no HMAC key 'L' (signetctl hsm hmac-key --label L makes it)": the one
+// wording of a missing RA key, in errors and in /healthz.
+std::string missing_hmac_key(const std::string& label);
+
 std::function<Bytes(ByteView)> document_hmac_function(std::shared_ptr<hsm::Token> token,
                                                       std::string label);
 

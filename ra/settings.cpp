@@ -98,8 +98,7 @@ std::string missing_ra_keys(const policy::Config& config, hsm::Token& token) {
     for (const std::string& label : {config.identity.hmac_key_label, config.otp.hmac_key_label}) {
         if (token.has_hmac_key(label))
             continue;
-        missing += (missing.empty() ? "" : "; ") + std::string("no HMAC key '") + label +
-                   "' in the HSM (signetctl hsm hmac-key --label " + label + ")";
+        missing += (missing.empty() ? "" : "; ") + missing_hmac_key(label);
     }
     return missing;
 }
