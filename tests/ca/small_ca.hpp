@@ -1,8 +1,8 @@
 #pragma once
 
-// A small CA for the tests that need one on a real token (tests/ca/authority_test.cpp, the RA's
-// registry tests): a root and one issuing CA "issuing" (365 days), EC P-256 keys, and a personal
-// certificate profile issued by it.
+// A small CA for the tests that need one on a real token (tests/ca/authority_test.cpp, the OCSP
+// responder renewal test, the RA's registry tests): a root and one issuing CA "issuing" (365
+// days), EC P-256 keys, and a personal certificate profile issued by it.
 #include <filesystem>
 
 #include "policy/ceremony.hpp"

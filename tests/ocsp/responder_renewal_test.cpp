@@ -13,6 +13,7 @@
 #include "ca/ceremony.hpp"
 #include "ca/x509.hpp"
 #include "ocsp/health.hpp"
+#include "tests/ca/small_ca.hpp"
 #include "tests/store/test_cluster.hpp"
 #include "tests/support/softhsm.hpp"
 
@@ -25,22 +26,11 @@ namespace {
 // A root and two issuing CAs; "issuing" has a responder valid 20 days (inside the default
 // 30-day renewal window), "bare" none.
 policy::Ceremony ceremony(const std::filesystem::path& dir) {
-    policy::Ceremony c;
-    c.file = dir / "ceremony.yaml";
-    c.output_dir = dir / "out";
-    c.root.name = "root";
-    c.root.subject = "CN=Test Root,O=Signet Tests,C=CN";
-    c.root.validity_days = 3650;
-    c.root.key = {"root", KeyType::ec_p256};
-    policy::CeremonyCa issuing;
-    issuing.name = "issuing";
-    issuing.subject = "CN=Test Issuing,O=Signet Tests,C=CN";
+    policy::Ceremony c = small_ceremony(dir);
+    policy::CeremonyCa& issuing = c.issuing_cas.front();
     issuing.validity_days = 200;
-    issuing.path_length = 0;
-    issuing.key = {"issuing", KeyType::ec_p256};
     issuing.ocsp_responder = policy::CeremonyCertificate{
         "CN=Test Issuing OCSP,O=Signet Tests,C=CN", 20, {"ocsp-issuing", KeyType::ec_p256}};
-    c.issuing_cas.push_back(issuing);
     policy::CeremonyCa bare = issuing;
     bare.name = "bare";
     bare.subject = "CN=Test Bare,O=Signet Tests,C=CN";
