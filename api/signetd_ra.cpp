@@ -35,16 +35,7 @@ struct RaNode::Parts {
           totp(d.database, otp_store, crypto, lockouts, d.audit, d.clock),
           registry(ra::registry_dependencies(
               d.config, d.token, d.database, d.audit, d.clock,
-              [&authority = d.authority](std::int64_t subject_id, bool superseded,
-                                         const std::string& actor) {
-                  // RFC 5280 §5.3.1: superseded when the identity the certificate names
-                  // changed; cessationOfOperation when the subject is gone.
-                  return authority.revoke_subject(
-                      subject_id,
-                      superseded ? ca::RevocationReason::superseded
-                                 : ca::RevocationReason::cessation_of_operation,
-                      actor);
-              })) {
+              ca::subject_revoker(d.authority))) {
         if (auto settings = ra::sms_gateway_settings(d.config.otp))
             sms = std::make_unique<ra::CurlSmsGateway>(std::move(*settings), d.log);
     }

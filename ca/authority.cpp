@@ -32,6 +32,16 @@ const policy::CertificateProfile& profile_of(const policy::CaSettings& settings,
 
 }  // namespace
 
+std::function<std::vector<std::string>(std::int64_t, bool, const std::string&)> subject_revoker(
+    Authority& authority) {
+    return [&authority](std::int64_t subject_id, bool superseded, const std::string& actor) {
+        return authority.revoke_subject(subject_id,
+                                        superseded ? RevocationReason::superseded
+                                                   : RevocationReason::cessation_of_operation,
+                                        actor);
+    };
+}
+
 DistinguishedName subject_dn(const std::string& subject_template, const store::Subject& subject) {
     const std::map<std::string, std::string, std::less<>> values{
         {"name", subject.name},

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -111,5 +112,12 @@ class Authority {
 // whose value is empty after the replacement is left out. Errc::failed_precondition for a
 // template that does not parse, an unknown {variable}, or a DN with no attribute left.
 DistinguishedName subject_dn(const std::string& subject_template, const store::Subject& subject);
+
+// What the registration authority revokes with (ra::RevokeSubjectCertificates): every issued
+// certificate of a subject, with RFC 5280 §5.3.1's superseded when its identity changed and
+// cessationOfOperation when it was deactivated. `authority` must outlive the function.
+std::function<std::vector<std::string>(std::int64_t subject_id, bool superseded,
+                                       const std::string& actor)>
+subject_revoker(Authority& authority);
 
 }  // namespace signet::ca

@@ -78,13 +78,7 @@ struct Ra {
           registry(ra::registry_dependencies(
               appliance.config, appliance.token, *appliance.database, *appliance.audit,
               appliance.clock,
-              [this](std::int64_t subject_id, bool superseded, const std::string& actor) {
-                  return authority.revoke_subject(
-                      subject_id,
-                      superseded ? ca::RevocationReason::superseded
-                                 : ca::RevocationReason::cessation_of_operation,
-                      actor);
-              })) {}
+              ca::subject_revoker(authority))) {}
 };
 
 void print_subject(const store::Subject& s) {
