@@ -413,6 +413,18 @@ CREATE INDEX organization_agents_organization ON organization_agents (organizati
 CREATE INDEX organization_agents_person ON organization_agents (person_id);
 )sql";
 
+constexpr std::string_view kOtpSubjectLifecycle = R"sql(
+-- A deactivated subject's open challenges are voided ('deactivated'), and so are a subject's
+-- open challenges when the SMS number they were sent to changes ('mobile_changed'): a code on
+-- its way to a number that is no longer the subject's must not be usable (issue 12, review).
+ALTER TABLE otp_challenges DROP CONSTRAINT otp_challenges_voided_reason_check;
+ALTER TABLE otp_challenges ADD CONSTRAINT otp_challenges_voided_reason_check
+    CHECK (voided_reason IN ('attempts', 'transport', 'deactivated', 'mobile_changed'));
+-- The open challenges of a subject, found without reading its history.
+CREATE INDEX otp_challenges_open ON otp_challenges (subject_id)
+    WHERE consumed_at IS NULL AND voided_at IS NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
@@ -423,6 +435,8 @@ constexpr Migration kMigrations[] = {
     {7, "otp_challenges, otp_totp and otp_subjects", kOtp},
     {8, "subjects' identity, identity_evidence, organization_agents and evidence_replay",
      kRegistry},
+    {9, "otp_challenges voided on deactivation and on a change of mobile number",
+     kOtpSubjectLifecycle},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

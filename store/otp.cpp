@@ -83,6 +83,11 @@ constexpr Statement kPutTotp{
     "VALUES ($1, $2::bytea, $3, NULL, $4::timestamptz) ON CONFLICT (subject_id) DO UPDATE SET "
     "wrapped_seed = EXCLUDED.wrapped_seed, kek_label = EXCLUDED.kek_label, last_step = NULL, "
     "created_at = EXCLUDED.created_at"};
+constexpr Statement kVoidSubjectChallenges{
+    "otp.void_subject_challenges",
+    "UPDATE otp_challenges SET voided_at = $2::timestamptz, voided_reason = $3 "
+    "WHERE subject_id = $1 AND consumed_at IS NULL AND voided_at IS NULL"};
+constexpr Statement kDeleteTotp{"otp.delete_totp", "DELETE FROM otp_totp WHERE subject_id = $1"};
 constexpr Statement kFindTotp{
     "otp.find_totp",
     "SELECT subject_id, wrapped_seed, kek_label, last_step, created_at FROM otp_totp "
@@ -160,6 +165,12 @@ bool PostgresOtp::void_challenge(Connection& tx, std::string_view id, Clock::tim
     return tx.exec(kVoid, {id, now, reason}).affected_rows() == 1;
 }
 
+std::int64_t PostgresOtp::void_subject_challenges(Connection& tx, std::int64_t subject_id,
+                                                  Clock::time_point now, std::string_view reason) {
+    return static_cast<std::int64_t>(
+        tx.exec(kVoidSubjectChallenges, {subject_id, now, reason}).affected_rows());
+}
+
 OtpSubjectState PostgresOtp::lock_subject(Connection& tx, std::int64_t subject_id,
                                           Clock::time_point now) {
     tx.exec(kEnsureSubject, {subject_id, now});
@@ -209,6 +220,10 @@ std::optional<TotpEnrolmentRecord> PostgresOtp::find_totp(Connection& tx,
                                row["kek_label"].as<std::string>(),
                                row["last_step"].optional<std::int64_t>(),
                                row["created_at"].time()};
+}
+
+bool PostgresOtp::delete_totp(Connection& tx, std::int64_t subject_id) {
+    return tx.exec(kDeleteTotp, {subject_id}).affected_rows() == 1;
 }
 
 bool PostgresOtp::advance_totp_step(Connection& tx, std::int64_t subject_id, std::int64_t step) {

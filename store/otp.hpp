@@ -24,7 +24,7 @@ struct OtpChallengeRecord {
     int attempts = 0;  // wrong codes so far
     std::optional<Clock::time_point> consumed_at;
     std::optional<Clock::time_point> voided_at;
-    std::string voided_reason;  // "attempts", "transport" or empty
+    std::string voided_reason;  // "attempts", "transport", "deactivated", "mobile_changed" or empty
     Clock::time_point created_at;
 };
 
@@ -81,6 +81,11 @@ class OtpRepository {
     // Voids an open challenge (reason "transport" or "attempts"); false when it was not open.
     virtual bool void_challenge(Connection& tx, std::string_view id, Clock::time_point now,
                                 std::string_view reason) = 0;
+    // Voids every open challenge of the subject (reason "deactivated" or "mobile_changed");
+    // how many were open.
+    virtual std::int64_t void_subject_challenges(Connection& tx, std::int64_t subject_id,
+                                                 Clock::time_point now,
+                                                 std::string_view reason) = 0;
 
     // The subject's row, created (no failures) when missing, and locked FOR UPDATE until the
     // transaction ends: issuing takes it, so the rate limits count without a race.
@@ -108,6 +113,8 @@ class OtpRepository {
     virtual void put_totp(Connection& tx, const TotpEnrolmentRecord& enrolment) = 0;
     virtual std::optional<TotpEnrolmentRecord> find_totp(Connection& tx,
                                                          std::int64_t subject_id) = 0;
+    // Removes the subject's enrolment (its wrapped seed with it); false when there was none.
+    virtual bool delete_totp(Connection& tx, std::int64_t subject_id) = 0;
     // Records `step` as accepted if it is later than the last accepted one; false otherwise
     // (a replay, or a concurrent caller accepted it or a later one first).
     virtual bool advance_totp_step(Connection& tx, std::int64_t subject_id, std::int64_t step) = 0;
@@ -122,6 +129,8 @@ class PostgresOtp final : public OtpRepository {
                                         int max_attempts) override;
     bool void_challenge(Connection& tx, std::string_view id, Clock::time_point now,
                         std::string_view reason) override;
+    std::int64_t void_subject_challenges(Connection& tx, std::int64_t subject_id,
+                                         Clock::time_point now, std::string_view reason) override;
     OtpSubjectState lock_subject(Connection& tx, std::int64_t subject_id,
                                  Clock::time_point now) override;
     OtpSubjectState subject_state(Connection& tx, std::int64_t subject_id) override;
@@ -135,6 +144,7 @@ class PostgresOtp final : public OtpRepository {
                             Clock::time_point since) override;
     void put_totp(Connection& tx, const TotpEnrolmentRecord& enrolment) override;
     std::optional<TotpEnrolmentRecord> find_totp(Connection& tx, std::int64_t subject_id) override;
+    bool delete_totp(Connection& tx, std::int64_t subject_id) override;
     bool advance_totp_step(Connection& tx, std::int64_t subject_id, std::int64_t step) override;
 };
 
