@@ -87,6 +87,11 @@ class OtpRepository {
                                                  Clock::time_point now,
                                                  std::string_view reason) = 0;
 
+    // The subject's status ("active" or "deactivated"; nullopt when there is no such subject),
+    // its subjects row held FOR SHARE to the commit: a deactivation waits for this transaction,
+    // and this transaction sees a deactivation that committed first.
+    virtual std::optional<std::string> hold_subject_status(Connection& tx,
+                                                           std::int64_t subject_id) = 0;
     // The subject's row, created (no failures) when missing, and locked FOR UPDATE until the
     // transaction ends: issuing takes it, so the rate limits count without a race.
     virtual OtpSubjectState lock_subject(Connection& tx, std::int64_t subject_id,
@@ -109,8 +114,9 @@ class OtpRepository {
     virtual SendWindow client_sends(Connection& tx, std::string_view client,
                                     Clock::time_point since) = 0;
 
-    // Inserts or replaces the subject's enrolment (last_step starts again at none).
-    virtual void put_totp(Connection& tx, const TotpEnrolmentRecord& enrolment) = 0;
+    // Inserts the subject's enrolment; with `replace`, replaces one that exists (last_step starts
+    // again at none). False when there was one and `replace` was not given (nothing changed).
+    virtual bool put_totp(Connection& tx, const TotpEnrolmentRecord& enrolment, bool replace) = 0;
     virtual std::optional<TotpEnrolmentRecord> find_totp(Connection& tx,
                                                          std::int64_t subject_id) = 0;
     // Removes the subject's enrolment (its wrapped seed with it); false when there was none.
@@ -131,6 +137,8 @@ class PostgresOtp final : public OtpRepository {
                         std::string_view reason) override;
     std::int64_t void_subject_challenges(Connection& tx, std::int64_t subject_id,
                                          Clock::time_point now, std::string_view reason) override;
+    std::optional<std::string> hold_subject_status(Connection& tx,
+                                                   std::int64_t subject_id) override;
     OtpSubjectState lock_subject(Connection& tx, std::int64_t subject_id,
                                  Clock::time_point now) override;
     OtpSubjectState subject_state(Connection& tx, std::int64_t subject_id) override;
@@ -142,7 +150,7 @@ class PostgresOtp final : public OtpRepository {
                              Clock::time_point since) override;
     SendWindow client_sends(Connection& tx, std::string_view client,
                             Clock::time_point since) override;
-    void put_totp(Connection& tx, const TotpEnrolmentRecord& enrolment) override;
+    bool put_totp(Connection& tx, const TotpEnrolmentRecord& enrolment, bool replace) override;
     std::optional<TotpEnrolmentRecord> find_totp(Connection& tx, std::int64_t subject_id) override;
     bool delete_totp(Connection& tx, std::int64_t subject_id) override;
     bool advance_totp_step(Connection& tx, std::int64_t subject_id, std::int64_t step) override;
