@@ -106,7 +106,8 @@ struct VerifyReport {
 
 struct VerifyOptions {
     std::vector<X509Ptr> trust_anchors;  // none: the chains are reported, not trusted
-    Clock::time_point now;               // the validation time without a usable time-stamp
+    // The validation time when a signature has no usable time-stamp: the injected clock's now.
+    Clock::time_point now;
 };
 
 // Verifies every SignerInfo of a detached CMS (`cms_der`: a ContentInfo of SignedData, DER or
