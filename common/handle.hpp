@@ -6,6 +6,7 @@
 #include <openssl/bn.h>
 #include <openssl/cms.h>
 #include <openssl/ec.h>
+#include <openssl/ess.h>
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
 #include <openssl/param_build.h>
@@ -74,6 +75,8 @@ using CrlDistPointsPtr = handle<CRL_DIST_POINTS, CRL_DIST_POINTS_free>;
 using CurlPtr = handle<CURL, curl_easy_cleanup>;  // the RA's SMS gateway
 using CurlSlistPtr = handle<curl_slist, curl_slist_free_all>;
 using EcdsaSigPtr = handle<ECDSA_SIG, ECDSA_SIG_free>;
+using EssSigningCertPtr = handle<ESS_SIGNING_CERT, ESS_SIGNING_CERT_free>;
+using EssSigningCertV2Ptr = handle<ESS_SIGNING_CERT_V2, ESS_SIGNING_CERT_V2_free>;
 using EvpCipherCtxPtr = handle<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
 using EvpCipherPtr = handle<EVP_CIPHER, EVP_CIPHER_free>;
 using EvpMdCtxPtr = handle<EVP_MD_CTX, EVP_MD_CTX_free>;
@@ -101,6 +104,7 @@ using TsRespPtr = handle<TS_RESP, TS_RESP_free>;
 using TsTstInfoPtr = handle<TS_TST_INFO, TS_TST_INFO_free>;
 using TsVerifyCtxPtr = handle<TS_VERIFY_CTX, TS_VERIFY_CTX_free>;
 using X509AlgorPtr = handle<X509_ALGOR, X509_ALGOR_free>;
+using X509AttributePtr = handle<X509_ATTRIBUTE, X509_ATTRIBUTE_free>;
 using X509CrlPtr = handle<X509_CRL, X509_CRL_free>;
 using X509ExtensionPtr = handle<X509_EXTENSION, X509_EXTENSION_free>;
 using X509NamePtr = handle<X509_NAME, X509_NAME_free>;
@@ -108,6 +112,7 @@ using X509PubkeyPtr = handle<X509_PUBKEY, X509_PUBKEY_free>;
 using X509Ptr = handle<X509, X509_free>;
 using X509ReqPtr = handle<X509_REQ, X509_REQ_free>;
 using X509RevokedPtr = handle<X509_REVOKED, X509_REVOKED_free>;
+using X509StoreCtxPtr = handle<X509_STORE_CTX, X509_STORE_CTX_free>;
 using X509StorePtr = handle<X509_STORE, X509_STORE_free>;
 using X509StackPtr = handle<STACK_OF(X509), detail::free_x509_stack>;
 
