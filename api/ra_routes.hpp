@@ -30,6 +30,7 @@ struct RaServices {
 //   POST  /v1/subjects/{id}/verification                officer's decision  (ra:officer)
 //   POST  /v1/subjects/{id}/deactivate                  deactivate          (subjects:write)
 //   POST  /v1/subjects/{id}/otp/totp                    enrol TOTP          (otp)
+//   PUT   /v1/subjects/{id}/otp/totp                    replace the seed    (subjects:write)
 //   PUT   /v1/subjects/{id}/otp/sms                     set the SMS number  (subjects:write)
 //   POST  /v1/subjects/{id}/otp/challenges              send a code         (otp)
 //   POST  /v1/subjects/{id}/otp/verify                  verify a code       (otp)

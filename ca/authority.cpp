@@ -153,6 +153,18 @@ void check_issuable(const store::Subject& subject, const policy::CertificateProf
     }
 }
 
+// Whether what a certificate of the subject says, and what allows it, is the same in `before`
+// and `after`: the attributes a DN template may use, the identity behind them and its level.
+// Fields are compared rather than updated_at, which the injected clock may leave unchanged.
+bool same_certified_attributes(const store::Subject& before, const store::Subject& after) {
+    return before.kind == after.kind && before.name == after.name &&
+           before.organization == after.organization && before.country == after.country &&
+           before.id_masked == after.id_masked && before.document_kind == after.document_kind &&
+           before.document_hmac == after.document_hmac &&
+           before.legal_representative_id == after.legal_representative_id &&
+           before.assurance_level == after.assurance_level && before.status == after.status;
+}
+
 }  // namespace
 
 Issued Authority::issue(const IssueRequest& request) {
@@ -174,13 +186,13 @@ Issued Authority::issue(const IssueRequest& request) {
     // before the reservation committed. Read once more after it: a change that committed before
     // this read is seen here, and one that commits after it finds the row reserved (or issued)
     // when revoke_subject runs, and abandons (or revokes) it.
-    draft.still_allowed = [this, &profile, &request, seen = subject->updated_at] {
+    draft.still_allowed = [this, &profile, &request, seen = *subject] {
         const auto now = deps_.subjects.find(request.subject_id);
         if (!now)
             throw Error(Errc::failed_precondition,
                         "subject " + std::to_string(request.subject_id) + " is gone");
         check_issuable(*now, profile, request.profile);
-        if (now->updated_at != seen)
+        if (!same_certified_attributes(seen, *now))
             throw Error(Errc::failed_precondition,
                         "subject " + std::to_string(request.subject_id) +
                             " changed while its certificate was being issued; ask again");

@@ -177,7 +177,13 @@ IssuedChallenge OtpChallenges::issue(const ChallengeRequest& r, const OtpTranspo
     record.code_hash = code_hash(r.subject_id, r.purpose, record.id, code.text);
 
     database_.transaction([&](store::Connection& tx) {
-        require_active_subject(repository_, tx, r.subject_id);
+        const store::HeldSubject subject = require_active_subject(repository_, tx, r.subject_id);
+        // The caller read the number before this transaction; a new one may have committed since
+        // (and voided the challenges open then, not this one): send nothing to the old number.
+        if (r.channel == "sms" && r.destination != subject.mobile)
+            throw Error(Errc::failed_precondition,
+                        "the mobile number of subject " + std::to_string(r.subject_id) +
+                            " changed while the code was being sent; ask again");
         // The subject's row stays locked to the commit: concurrent issues for one subject
         // take turns, so the limits are counted without a race.
         repository_.lock_subject(tx, r.subject_id, now);

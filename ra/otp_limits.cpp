@@ -86,15 +86,16 @@ Errc errc_for(OtpFailure failure) noexcept {
 OtpError::OtpError(OtpFailure failure, const std::string& message, Details details)
     : Error(errc_for(failure), message), failure_(failure), details_(details) {}
 
-void require_active_subject(store::OtpRepository& repository, store::Connection& tx,
-                            std::int64_t subject_id) {
-    const auto status = repository.hold_subject_status(tx, subject_id);
-    if (!status)
+store::HeldSubject require_active_subject(store::OtpRepository& repository, store::Connection& tx,
+                                          std::int64_t subject_id) {
+    auto subject = repository.hold_subject(tx, subject_id);
+    if (!subject)
         throw OtpError(OtpFailure::not_found,
                        "subject " + std::to_string(subject_id) + " does not exist");
-    if (*status != "active")
+    if (subject->status != "active")
         throw Error(Errc::failed_precondition,
                     "subject " + std::to_string(subject_id) + " is deactivated");
+    return std::move(*subject);
 }
 
 void check_code_format(std::string_view code, int digits) {

@@ -1,7 +1,8 @@
 // The registry's changes of a subject (ra/registry.hpp): attributes, and deactivation. A change
 // of identity (name, document, credit code, legal representative) makes the evidence behind the
-// level obsolete: level 0, evidence superseded, certificates revoked (RFC 5280 §5.3.1
-// superseded) once the change has committed. Contact details change nothing else.
+// level obsolete: level 0, evidence superseded, agent grants revoked, open codes void,
+// certificates revoked (RFC 5280 §5.3.1 superseded) once the change has committed. Contact
+// details revoke nothing; a new mobile number voids the codes sent to the old one.
 #include "common/text.hpp"
 #include "ra/registry_impl.hpp"
 
@@ -119,10 +120,18 @@ Registry::Changed Registry::update(std::int64_t subject_id, const SubjectUpdate&
         s.updated_at = now;
         impl_->subjects.update(tx, s);
         nlohmann::json details = {{"fields", fields}, {"reverification_required", identity}};
-        // A code on its way to the old number must not be usable.
-        if (s.mobile != before.mobile)
+        if (identity) {
+            // The grants were given to, or by, the old identity (a letter of authorization names
+            // it): a subject verified again, perhaps as another person or company, starts
+            // without them. What codes asked of the old identity is void too.
+            details["agent_grants_revoked"] = impl_->agents.revoke_all_of(tx, s.id, now, actor);
+            details["otp_challenges_voided"] =
+                impl_->otp.void_subject_challenges(tx, s.id, now, "identity_changed");
+        } else if (s.mobile != before.mobile) {
+            // A code on its way to the old number must not be usable.
             details["otp_challenges_voided"] =
                 impl_->otp.void_subject_challenges(tx, s.id, now, "mobile_changed");
+        }
         // The names of the fields only: a value may be (part of) a document.
         impl_->audit(tx, "subject.updated", actor, s.id, std::move(details));
         return Outcome{s, identity};

@@ -126,6 +126,8 @@ Secret Totp::enrol(std::int64_t subject_id, std::string_view account, const std:
     const bool replace = mode == TotpEnrolment::replace;
     database_.transaction([&](store::Connection& tx) {
         require_active_subject(repository_, tx, subject_id);
+        // What happened, for the audit event: a seed replaced, or a first one.
+        const bool replaced = replace && repository_.find_totp(tx, subject_id).has_value();
         if (!repository_.put_totp(tx, record, replace))
             throw Error(Errc::already_exists,
                         "subject " + std::to_string(subject_id) +
@@ -137,7 +139,7 @@ Secret Totp::enrol(std::int64_t subject_id, std::string_view account, const std:
                            .details = {{"kek_label", record.kek_label},
                                        {"digits", p.totp_digits},
                                        {"period_seconds", p.totp_period.count()},
-                                       {"replaced", replace}}});
+                                       {"replaced", replaced}}});
     });
 
     const std::string issuer = percent_encode(p.issuer);

@@ -33,7 +33,7 @@ std::string percent_encode(std::string_view text);
 
 // Whether an enrolment may replace the subject's seed. Replacing is the more privileged act: a
 // client that may only send and check codes must not be able to take a subject's authenticator
-// over (the API gives `replace` to subjects:write and ra:officer clients only).
+// over (the API gives `replace` to subjects:write clients only).
 enum class TotpEnrolment { first, replace };
 
 // TOTP enrolment and verification for subjects. The seed is 20 random bytes (160 bits, RFC 4226

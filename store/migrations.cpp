@@ -414,15 +414,21 @@ CREATE INDEX organization_agents_person ON organization_agents (person_id);
 )sql";
 
 constexpr std::string_view kOtpSubjectLifecycle = R"sql(
--- A deactivated subject's open challenges are voided ('deactivated'), and so are a subject's
--- open challenges when the SMS number they were sent to changes ('mobile_changed'): a code on
--- its way to a number that is no longer the subject's must not be usable (issue 12, review).
+-- A subject's open challenges are voided when it is deactivated ('deactivated'), when the SMS
+-- number they were sent to changes ('mobile_changed': a code on its way to a number that is no
+-- longer the subject's must not be usable) and when its identity changes ('identity_changed':
+-- what was asked of the old identity is not asked of the new one) (issue 12, review).
 ALTER TABLE otp_challenges DROP CONSTRAINT otp_challenges_voided_reason_check;
 ALTER TABLE otp_challenges ADD CONSTRAINT otp_challenges_voided_reason_check
-    CHECK (voided_reason IN ('attempts', 'transport', 'deactivated', 'mobile_changed'));
--- The open challenges of a subject, found without reading its history.
-CREATE INDEX otp_challenges_open ON otp_challenges (subject_id)
-    WHERE consumed_at IS NULL AND voided_at IS NULL;
+    CHECK (voided_reason IN ('attempts', 'transport', 'deactivated', 'mobile_changed',
+                             'identity_changed'));
+-- Subjects deactivated before this migration: as a deactivation does from now on, their open
+-- challenges are void and their TOTP seeds gone.
+UPDATE otp_challenges c SET voided_at = now(), voided_reason = 'deactivated'
+    FROM subjects s
+    WHERE s.id = c.subject_id AND s.status = 'deactivated'
+      AND c.consumed_at IS NULL AND c.voided_at IS NULL AND c.expires_at > now();
+DELETE FROM otp_totp t USING subjects s WHERE s.id = t.subject_id AND s.status = 'deactivated';
 )sql";
 
 constexpr std::string_view kDocuments = R"sql(
@@ -473,7 +479,7 @@ constexpr Migration kMigrations[] = {
     {7, "otp_challenges, otp_totp and otp_subjects", kOtp},
     {8, "subjects' identity, identity_evidence, organization_agents and evidence_replay",
      kRegistry},
-    {9, "otp_challenges voided on deactivation and on a change of mobile number",
+    {9, "otp_challenges voided on deactivation, a new mobile number or an identity change",
      kOtpSubjectLifecycle},
     {10, "documents and document_chunks, encrypted at rest", kDocuments},
 };

@@ -40,8 +40,8 @@ constexpr Statement kEnsureSubject{
     "otp.ensure_subject",
     "INSERT INTO otp_subjects (subject_id, window_started_at) VALUES ($1, $2::timestamptz) "
     "ON CONFLICT (subject_id) DO NOTHING"};
-constexpr Statement kHoldSubjectStatus{
-    "otp.hold_subject_status", "SELECT status FROM subjects WHERE id = $1 FOR SHARE"};
+constexpr Statement kHoldSubject{
+    "otp.hold_subject", "SELECT status, mobile FROM subjects WHERE id = $1 FOR SHARE"};
 constexpr Statement kLockSubject{
     "otp.lock_subject", "SELECT " SIGNET_SUBJECT_STATE_COLUMNS
                         " FROM otp_subjects WHERE subject_id = $1 FOR UPDATE"};
@@ -92,7 +92,8 @@ constexpr Statement kReplaceTotp{
 constexpr Statement kVoidSubjectChallenges{
     "otp.void_subject_challenges",
     "UPDATE otp_challenges SET voided_at = $2::timestamptz, voided_reason = $3 "
-    "WHERE subject_id = $1 AND consumed_at IS NULL AND voided_at IS NULL"};
+    "WHERE subject_id = $1 AND consumed_at IS NULL AND voided_at IS NULL "
+    "AND expires_at > $2::timestamptz"};
 constexpr Statement kDeleteTotp{"otp.delete_totp", "DELETE FROM otp_totp WHERE subject_id = $1"};
 constexpr Statement kFindTotp{
     "otp.find_totp",
@@ -177,12 +178,12 @@ std::int64_t PostgresOtp::void_subject_challenges(Connection& tx, std::int64_t s
         tx.exec(kVoidSubjectChallenges, {subject_id, now, reason}).affected_rows());
 }
 
-std::optional<std::string> PostgresOtp::hold_subject_status(Connection& tx,
-                                                            std::int64_t subject_id) {
-    const Result rows = tx.exec(kHoldSubjectStatus, {subject_id});
+std::optional<HeldSubject> PostgresOtp::hold_subject(Connection& tx, std::int64_t subject_id) {
+    const Result rows = tx.exec(kHoldSubject, {subject_id});
     if (rows.empty())
         return std::nullopt;
-    return rows.one()["status"].as<std::string>();
+    const Row row = rows.one();
+    return HeldSubject{row["status"].as<std::string>(), row["mobile"].as<std::string>()};
 }
 
 OtpSubjectState PostgresOtp::lock_subject(Connection& tx, std::int64_t subject_id,

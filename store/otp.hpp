@@ -24,7 +24,8 @@ struct OtpChallengeRecord {
     int attempts = 0;  // wrong codes so far
     std::optional<Clock::time_point> consumed_at;
     std::optional<Clock::time_point> voided_at;
-    std::string voided_reason;  // "attempts", "transport", "deactivated", "mobile_changed" or empty
+    // "attempts", "transport", "deactivated", "mobile_changed", "identity_changed" or empty
+    std::string voided_reason;
     Clock::time_point created_at;
 };
 
@@ -50,6 +51,12 @@ struct SubjectFailure {
     int failures = 0;  // in the window, after this one (0 when this one locked the subject)
     std::optional<Clock::time_point> locked_until;
     bool locked_now = false;  // this failure reached the limit and set the lockout
+};
+
+// What the OTP services need of a subject, read under its row lock.
+struct HeldSubject {
+    std::string status;  // "active" or "deactivated"
+    std::string mobile;  // E.164, or empty
 };
 
 // Recent challenges of a subject or a client, for the sending rate limits.
@@ -81,17 +88,16 @@ class OtpRepository {
     // Voids an open challenge (reason "transport" or "attempts"); false when it was not open.
     virtual bool void_challenge(Connection& tx, std::string_view id, Clock::time_point now,
                                 std::string_view reason) = 0;
-    // Voids every open challenge of the subject (reason "deactivated" or "mobile_changed");
-    // how many were open.
+    // Voids every open challenge of the subject (neither used, void nor expired at `now`), with
+    // reason "deactivated", "mobile_changed" or "identity_changed"; how many were open.
     virtual std::int64_t void_subject_challenges(Connection& tx, std::int64_t subject_id,
                                                  Clock::time_point now,
                                                  std::string_view reason) = 0;
 
-    // The subject's status ("active" or "deactivated"; nullopt when there is no such subject),
-    // its subjects row held FOR SHARE to the commit: a deactivation waits for this transaction,
-    // and this transaction sees a deactivation that committed first.
-    virtual std::optional<std::string> hold_subject_status(Connection& tx,
-                                                           std::int64_t subject_id) = 0;
+    // The subject's status and mobile number (nullopt when there is no such subject), its
+    // subjects row held FOR SHARE to the commit: a deactivation or a new number waits for this
+    // transaction, and this transaction sees one that committed first.
+    virtual std::optional<HeldSubject> hold_subject(Connection& tx, std::int64_t subject_id) = 0;
     // The subject's row, created (no failures) when missing, and locked FOR UPDATE until the
     // transaction ends: issuing takes it, so the rate limits count without a race.
     virtual OtpSubjectState lock_subject(Connection& tx, std::int64_t subject_id,
@@ -137,8 +143,7 @@ class PostgresOtp final : public OtpRepository {
                         std::string_view reason) override;
     std::int64_t void_subject_challenges(Connection& tx, std::int64_t subject_id,
                                          Clock::time_point now, std::string_view reason) override;
-    std::optional<std::string> hold_subject_status(Connection& tx,
-                                                   std::int64_t subject_id) override;
+    std::optional<HeldSubject> hold_subject(Connection& tx, std::int64_t subject_id) override;
     OtpSubjectState lock_subject(Connection& tx, std::int64_t subject_id,
                                  Clock::time_point now) override;
     OtpSubjectState subject_state(Connection& tx, std::int64_t subject_id) override;

@@ -231,6 +231,10 @@ BOOST_AUTO_TEST_CASE(an_update_and_a_deactivation_say_what_they_revoked) {
     problem(
         ra_api().call(http::verb::post, subject_path(id, "/otp/challenges"), R"({"purpose":"x"})"),
         409, "failed-precondition");
+    // Nothing is verified for it either (and nothing counted: the code is not even looked at).
+    problem(ra_api().call(http::verb::post, subject_path(id, "/otp/verify"),
+                          R"({"method":"totp","code":"123456"})"),
+            409, "failed-precondition");
 }
 
 BOOST_AUTO_TEST_CASE(agents_are_granted_listed_and_revoked) {

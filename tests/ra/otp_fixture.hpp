@@ -33,7 +33,8 @@ struct OtpFixture {
                                      .organization = "",
                                      .country = "CN",
                                      .id_masked = "",
-                                     .created_at = clock.now()});
+                                     .created_at = clock.now(),
+                                     .mobile = "+8613800000000"});
         });
     }
 
