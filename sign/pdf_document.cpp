@@ -1,11 +1,10 @@
 #include "sign/pdf_document.hpp"
 
-#include <qpdf/QPDF.hh>
-#include <qpdf/QPDFExc.hh>
-
 #include <algorithm>
 #include <charconv>
 #include <exception>
+#include <qpdf/QPDF.hh>
+#include <qpdf/QPDFExc.hh>
 #include <string_view>
 
 #include "common/error.hpp"

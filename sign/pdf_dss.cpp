@@ -1,10 +1,9 @@
 #include "sign/pdf_dss.hpp"
 
+#include <algorithm>
 #include <qpdf/Pipeline.hh>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFObjectHandle.hh>
-
-#include <algorithm>
 
 #include "common/error.hpp"
 #include "sign/pdf_form.hpp"
@@ -24,8 +23,8 @@ class BoundedSink final : public Pipeline {
     explicit BoundedSink(std::size_t limit) : Pipeline("bounded sink", nullptr), limit_(limit) {}
     void write(unsigned char const* data, size_t len) override {
         if (len > limit_ - bytes.size())
-            throw Error(Errc::invalid_argument, "a /DSS stream decodes to more than " +
-                                                    std::to_string(limit_) + " bytes");
+            throw Error(Errc::invalid_argument,
+                        "a /DSS stream decodes to more than " + std::to_string(limit_) + " bytes");
         bytes.insert(bytes.end(), data, data + len);
     }
     void finish() override {}
@@ -61,12 +60,12 @@ std::vector<Bytes> read_kind(QPDFObjectHandle dss, const char* key, std::size_t 
 
 void check_kind(const std::vector<Bytes>& blobs, const char* what) {
     if (blobs.size() > kMaxEntries)
-        throw Error(Errc::invalid_argument, std::string("more than ") +
-                                                std::to_string(kMaxEntries) + " " + what);
+        throw Error(Errc::invalid_argument,
+                    std::string("more than ") + std::to_string(kMaxEntries) + " " + what);
     for (const Bytes& blob : blobs)
         if (blob.empty() || blob.size() > kMaxBlobBytes)
-            throw Error(Errc::invalid_argument, std::string("one of the ") + what +
-                                                    " is empty or larger than 1 MiB");
+            throw Error(Errc::invalid_argument,
+                        std::string("one of the ") + what + " is empty or larger than 1 MiB");
 }
 
 // The array text for one kind: the existing entries (references as they are), then a new stream
@@ -95,9 +94,7 @@ std::string merged_array(IncrementalUpdate& update, QPDFObjectHandle existing_ar
     return text + "]";
 }
 
-}  // namespace
-
-ValidationData read_dss(const PdfDocument& doc) {
+ValidationData read_store(const PdfDocument& doc) {
     ValidationData data;
     QPDFObjectHandle dss = entry(doc.qpdf().getRoot(), "/DSS");
     if (!dss.isDictionary())
@@ -109,11 +106,11 @@ ValidationData read_dss(const PdfDocument& doc) {
     return data;
 }
 
-Bytes prepare_dss_update(const PdfDocument& doc, const ValidationData& data) {
+Bytes write_update(const PdfDocument& doc, const ValidationData& data) {
     check_kind(data.certificates, "certificates");
     check_kind(data.ocsp_responses, "OCSP responses");
     check_kind(data.crls, "CRLs");
-    const ValidationData existing = read_dss(doc);
+    const ValidationData existing = read_store(doc);
     QPDFObjectHandle catalog = doc.qpdf().getRoot();
     QPDFObjectHandle dss = entry(catalog, "/DSS");
 
@@ -121,9 +118,8 @@ Bytes prepare_dss_update(const PdfDocument& doc, const ValidationData& data) {
     std::size_t new_streams = 0;
     const std::string certs = merged_array(update, entry(dss, "/Certs"), existing.certificates,
                                            data.certificates, new_streams);
-    const std::string ocsps = merged_array(update, entry(dss, "/OCSPs"),
-                                           existing.ocsp_responses, data.ocsp_responses,
-                                           new_streams);
+    const std::string ocsps = merged_array(update, entry(dss, "/OCSPs"), existing.ocsp_responses,
+                                           data.ocsp_responses, new_streams);
     const std::string crls =
         merged_array(update, entry(dss, "/CRLs"), existing.crls, data.crls, new_streams);
     if (new_streams == 0)
@@ -143,6 +139,16 @@ Bytes prepare_dss_update(const PdfDocument& doc, const ValidationData& data) {
                         dictionary_with(catalog, {{"DSS", pdf_reference(number)}}));
     update.finish();
     return std::move(update.bytes());
+}
+
+}  // namespace
+
+ValidationData read_dss(const PdfDocument& doc) {
+    return reading_pdf("reading the PDF's /DSS", [&] { return read_store(doc); });
+}
+
+Bytes prepare_dss_update(const PdfDocument& doc, const ValidationData& data) {
+    return reading_pdf("adding to the PDF's /DSS", [&] { return write_update(doc, data); });
 }
 
 }  // namespace signet::sign

@@ -1,8 +1,7 @@
 #include "sign/pdf_form.hpp"
 
-#include <qpdf/QPDF.hh>
-
 #include <algorithm>
+#include <qpdf/QPDF.hh>
 #include <set>
 
 #include "common/error.hpp"
@@ -96,9 +95,8 @@ std::string choose_field_name(const PdfDocument& doc, const std::string& request
     }
     // §12.7.3.2: a partial name holds no period; printable ASCII keeps it one PDFDocEncoding
     // string that every reader shows the same way.
-    if (requested.size() > 64 || std::ranges::any_of(requested, [](char c) {
-            return c < 0x20 || c > 0x7E || c == '.';
-        }))
+    if (requested.size() > 64 ||
+        std::ranges::any_of(requested, [](char c) { return c < 0x20 || c > 0x7E || c == '.'; }))
         throw Error(Errc::invalid_argument,
                     "a signature field name is 1 to 64 printable ASCII characters without '.'");
     if (taken.contains(requested))

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <exception>
+#include <new>
 #include <qpdf/QPDFObjectHandle.hh>
-
 #include <string>
 #include <vector>
 
+#include "common/error.hpp"
 #include "sign/pdf_document.hpp"
 #include "sign/pdf_update.hpp"
 
@@ -17,6 +19,22 @@ namespace signet::sign {
 // type warning.
 inline QPDFObjectHandle entry(QPDFObjectHandle dict, const char* key) {
     return dict.isDictionary() ? dict.getKey(key) : QPDFObjectHandle::newNull();
+}
+
+// Runs `f`; anything qpdf throws while reading the document (an object of an unexpected type, a
+// stream that does not decode) becomes Errc::invalid_argument beginning with `what`. The public
+// functions of the PDF layer run their bodies in it, so a caller only ever meets signet::Error.
+template <class F>
+decltype(auto) reading_pdf(const char* what, F&& f) {
+    try {
+        return f();
+    } catch (const Error&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error(Errc::invalid_argument, std::string(what) + ": " + e.what());
+    }
 }
 
 // Errc::failed_precondition when a certification signature forbids any change (§12.8.2.2:

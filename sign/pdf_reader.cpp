@@ -1,9 +1,8 @@
 #include "sign/pdf_reader.hpp"
 
+#include <map>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFObjectHandle.hh>
-
-#include <map>
 #include <string_view>
 
 #include "common/error.hpp"
@@ -85,7 +84,8 @@ PdfSignature read_one(const XrefTable& xref, const FormField& field, QPDFObjectH
         if (!item.isInteger() || item.getIntValue() < 0 ||
             static_cast<std::uint64_t>(item.getIntValue()) > file.size())
             malformed(field.name, "/ByteRange holds a value that is not an offset in the file");
-        sig.byte_range[static_cast<std::size_t>(i)] = static_cast<std::uint64_t>(item.getIntValue());
+        sig.byte_range[static_cast<std::size_t>(i)] =
+            static_cast<std::uint64_t>(item.getIntValue());
     }
     const auto [start, a, b, c] = sig.byte_range;
     if (a > b || b + c > file.size())
@@ -116,9 +116,7 @@ PdfSignature read_one(const XrefTable& xref, const FormField& field, QPDFObjectH
     return sig;
 }
 
-}  // namespace
-
-PdfSignatures read_signatures(const PdfDocument& doc) {
+PdfSignatures read_all(const PdfDocument& doc) {
     const std::string_view file(reinterpret_cast<const char*>(doc.bytes().data()),
                                 doc.bytes().size());
     PdfSignatures out;
@@ -155,8 +153,13 @@ PdfSignatures read_signatures(const PdfDocument& doc) {
     return out;
 }
 
-std::array<ByteView, 2> byte_range_parts(ByteView file,
-                                         const std::array<std::uint64_t, 4>& range) {
+}  // namespace
+
+PdfSignatures read_signatures(const PdfDocument& doc) {
+    return reading_pdf("reading the PDF's signatures", [&] { return read_all(doc); });
+}
+
+std::array<ByteView, 2> byte_range_parts(ByteView file, const std::array<std::uint64_t, 4>& range) {
     const auto [start, length1, offset2, length2] = range;
     if (start > file.size() || length1 > file.size() - start || offset2 < start + length1 ||
         offset2 > file.size() || length2 > file.size() - offset2)

@@ -16,9 +16,9 @@
 namespace signet::sign {
 
 struct PdfSignature {
-    std::string field_name;   // fully qualified (§12.7.3.2)
-    std::string type;         // the dictionary's /Type: "Sig", "DocTimeStamp", or empty
-    std::string sub_filter;   // e.g. "ETSI.CAdES.detached", "ETSI.RFC3161", "adbe.pkcs7.detached"
+    std::string field_name;  // fully qualified (§12.7.3.2)
+    std::string type;        // the dictionary's /Type: "Sig", "DocTimeStamp", or empty
+    std::string sub_filter;  // e.g. "ETSI.CAdES.detached", "ETSI.RFC3161", "adbe.pkcs7.detached"
     std::optional<std::string> signing_time;  // /M as written (a PDF date, §7.9.4)
     std::array<std::uint64_t, 4> byte_range{};
     Bytes contents;  // the CMS SignedData or TimeStampToken DER, the zero padding removed
@@ -29,7 +29,7 @@ struct PdfSignature {
     // signature dictionary inside the first range, and b + c the end of a revision (just after
     // a %%EOF marker and its end of line): the whole revision is signed but for /Contents.
     bool covers_revision = false;
-    std::string coverage_problem;  // why not, when it does not
+    std::string coverage_problem;    // why not, when it does not
     bool covers_whole_file = false;  // covers_revision and revision_end is the file's size
 
     // Whether every revision after this one only added signature fields and their widgets, the

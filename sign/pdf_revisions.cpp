@@ -1,9 +1,8 @@
 #include "sign/pdf_revisions.hpp"
 
+#include <algorithm>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFObjectHandle.hh>
-
-#include <algorithm>
 #include <set>
 
 #include "sign/pdf_form.hpp"
@@ -49,8 +48,8 @@ class Comparison {
             note(where, "is no longer an array");
             return;
         }
-        auto old_items = before.isArray() ? before.getArrayAsVector()
-                                                : std::vector<QPDFObjectHandle>{};
+        auto old_items =
+            before.isArray() ? before.getArrayAsVector() : std::vector<QPDFObjectHandle>{};
         auto new_items = after.getArrayAsVector();
         if (new_items.size() < old_items.size()) {
             note(where, "entries were removed");
@@ -85,9 +84,9 @@ class Comparison {
                 continue;
             }
             if (key == "/AcroForm" && depth == 0 && new_value.isDictionary()) {
-                compare_dictionaries(old_value.isDictionary() ? old_value
-                                                              : QPDFObjectHandle::newDictionary(),
-                                     new_value, where + " /AcroForm", depth + 1);
+                compare_dictionaries(
+                    old_value.isDictionary() ? old_value : QPDFObjectHandle::newDictionary(),
+                    new_value, where + " /AcroForm", depth + 1);
                 continue;
             }
             note(where, key + " changed");

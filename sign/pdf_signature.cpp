@@ -1,13 +1,12 @@
 #include "sign/pdf_signature.hpp"
 
-#include <qpdf/QPDF.hh>
-#include <qpdf/QPDFObjectHandle.hh>
-
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <qpdf/QPDF.hh>
+#include <qpdf/QPDFObjectHandle.hh>
 
 #include "common/error.hpp"
 #include "common/handle.hpp"
@@ -77,9 +76,9 @@ PreparedSignature SignatureWriter::write(const PdfDocument& doc, const Revision&
     const auto& pages = qpdf.getAllPages();
     const int page_number = revision.visible ? revision.visible->page : 1;
     if (page_number < 1 || static_cast<std::size_t>(page_number) > pages.size())
-        throw Error(Errc::invalid_argument,
-                    "page " + std::to_string(page_number) + " does not exist (the document has " +
-                        std::to_string(pages.size()) + ")");
+        throw Error(Errc::invalid_argument, "page " + std::to_string(page_number) +
+                                                " does not exist (the document has " +
+                                                std::to_string(pages.size()) + ")");
     QPDFObjectHandle page = pages[static_cast<std::size_t>(page_number - 1)];
     if (revision.visible)
         check_rectangle(*revision.visible);
@@ -95,8 +94,8 @@ PreparedSignature SignatureWriter::write(const PdfDocument& doc, const Revision&
     if (const auto& v = revision.visible) {
         const int appearance = update.new_object();
         const int font = update.new_object();
-        widget += " /Rect " + rectangle_text(v->left, v->bottom, v->right, v->top) +
-                  " /AP << /N " + pdf_reference(appearance) + " >>";
+        widget += " /Rect " + rectangle_text(v->left, v->bottom, v->right, v->top) + " /AP << /N " +
+                  pdf_reference(appearance) + " >>";
         const double width = v->right - v->left;
         const double height = v->top - v->bottom;
         const std::string content = signature_appearance_content(width, height, v->lines);
@@ -133,8 +132,8 @@ PreparedSignature SignatureWriter::write(const PdfDocument& doc, const Revision&
     const std::uint64_t b = base + out.contents_offset_ + 2 * revision.contents_size + 1;
     const std::uint64_t total = base + out.update_.size();
     out.byte_range_ = {0, a, b, total - b};
-    std::string range = "[0 " + std::to_string(a) + " " + std::to_string(b) + " " +
-                        std::to_string(total - b);
+    std::string range =
+        "[0 " + std::to_string(a) + " " + std::to_string(b) + " " + std::to_string(total - b);
     // §12.8.1: ByteRange [offset1 length1 offset2 length2]: here 0, a, b, and c = total - b.
     range.resize(kByteRangeWidth, ' ');
     std::memcpy(out.update_.data() + body_offset + head.size(), range.data(), range.size());
@@ -153,9 +152,8 @@ void PreparedSignature::embed(ByteView der) {
         throw Error(Errc::invalid_argument, "the signature to embed is empty");
     if (der.size() > contents_size_)
         throw Error(Errc::invalid_argument,
-                    "the signature of " + std::to_string(der.size()) +
-                        " bytes does not fit the " + std::to_string(contents_size_) +
-                        " bytes reserved for /Contents");
+                    "the signature of " + std::to_string(der.size()) + " bytes does not fit the " +
+                        std::to_string(contents_size_) + " bytes reserved for /Contents");
     std::string hex = to_hex(der);
     hex.resize(2 * contents_size_, '0');
     std::memcpy(update_.data() + contents_offset_, hex.data(), hex.size());
@@ -173,13 +171,15 @@ PreparedSignature prepare_signature(const PdfDocument& doc, const SignatureReque
     // EN 319 142-1 §5.3 (PAdES baseline): /SubFilter ETSI.CAdES.detached, /M present; /Filter is
     // the customary Adobe.PPKLite (§12.8.1: a preferred handler, any conforming one may verify).
     Revision revision;
-    revision.signature_entries = "/Type /Sig /Filter /Adobe.PPKLite /SubFilter "
-                                 "/ETSI.CAdES.detached /M " +
-                                 pdf_date(request.signing_time);
+    revision.signature_entries =
+        "/Type /Sig /Filter /Adobe.PPKLite /SubFilter "
+        "/ETSI.CAdES.detached /M " +
+        pdf_date(request.signing_time);
     revision.field_name = request.field_name;
     revision.contents_size = request.contents_size;
     revision.visible = request.visible;
-    return SignatureWriter::write(doc, revision);
+    return reading_pdf("preparing the PDF revision",
+                       [&] { return SignatureWriter::write(doc, revision); });
 }
 
 PreparedSignature prepare_document_timestamp(const PdfDocument& doc,
@@ -191,7 +191,8 @@ PreparedSignature prepare_document_timestamp(const PdfDocument& doc,
         "/Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161";
     revision.field_name = request.field_name;
     revision.contents_size = request.contents_size;
-    return SignatureWriter::write(doc, revision);
+    return reading_pdf("preparing the PDF revision",
+                       [&] { return SignatureWriter::write(doc, revision); });
 }
 
 }  // namespace signet::sign

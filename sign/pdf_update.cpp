@@ -1,11 +1,10 @@
 #include "sign/pdf_update.hpp"
 
-#include <qpdf/QPDF.hh>
-#include <qpdf/QPDFObjectHandle.hh>
-
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <qpdf/QPDF.hh>
+#include <qpdf/QPDFObjectHandle.hh>
 
 #include "common/digest.hpp"
 #include "common/error.hpp"
@@ -40,8 +39,8 @@ std::size_t IncrementalUpdate::write_object(int number, int generation, std::str
 void IncrementalUpdate::write_stream(int number, std::string_view dictionary_entries,
                                      ByteView data) {
     entries_.push_back({number, 0, base_ + out_.size()});
-    append(std::to_string(number) + " 0 obj\n<< " + std::string(dictionary_entries) +
-           " /Length " + std::to_string(data.size()) + " >>\nstream\n");
+    append(std::to_string(number) + " 0 obj\n<< " + std::string(dictionary_entries) + " /Length " +
+           std::to_string(data.size()) + " >>\nstream\n");
     out_.insert(out_.end(), data.begin(), data.end());
     append("\nendstream\nendobj\n");
 }
@@ -120,10 +119,9 @@ void IncrementalUpdate::write_xref_stream(const std::string& trailer_entries) {
         }
         i += run;
     }
-    append(std::to_string(number) + " 0 obj\n<< /Type /XRef /Size " +
-           std::to_string(next_object_) + " /Index [" + index.substr(1) + "] /W [1 " +
-           std::to_string(width) + " 2]" + trailer_entries + " /Length " +
-           std::to_string(data.size()) + " >>\nstream\n");
+    append(std::to_string(number) + " 0 obj\n<< /Type /XRef /Size " + std::to_string(next_object_) +
+           " /Index [" + index.substr(1) + "] /W [1 " + std::to_string(width) + " 2]" +
+           trailer_entries + " /Length " + std::to_string(data.size()) + " >>\nstream\n");
     out_.insert(out_.end(), data.begin(), data.end());
     append("\nendstream\nendobj\nstartxref\n" + std::to_string(xref_offset) + "\n%%EOF\n");
 }
@@ -157,8 +155,8 @@ std::string dictionary_with(QPDFObjectHandle dict,
         const bool replaced = std::ranges::any_of(
             changed, [&](const auto& entry) { return "/" + entry.first == key; });
         if (!replaced)
-            text += " " + QPDFObjectHandle::newName(key).unparse() + " " +
-                    dict.getKey(key).unparse();
+            text +=
+                " " + QPDFObjectHandle::newName(key).unparse() + " " + dict.getKey(key).unparse();
     }
     for (const auto& [key, value] : changed)
         text += " " + pdf_name(key) + " " + value;

@@ -1,11 +1,10 @@
 // PDF intake and the guards of the signing and reading layers: what is accepted (every
 // producer's form of cross-reference), what is refused and with which words, and that a refusal
 // leaves the caller's bytes as they were.
-#include <qpdf/QPDF.hh>
-#include <qpdf/QPDFObjectHandle.hh>
-
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <qpdf/QPDF.hh>
+#include <qpdf/QPDFObjectHandle.hh>
 #include <sstream>
 
 #include "common/error.hpp"
@@ -37,8 +36,7 @@ Error error_of(F&& f) {
     throw std::logic_error("unreachable");
 }
 
-void check_refused(const Bytes& pdf, const std::string& words,
-                   const sign::PdfLimits& limits = {}) {
+void check_refused(const Bytes& pdf, const std::string& words, const sign::PdfLimits& limits = {}) {
     const Bytes copy = pdf;
     const Error e = error_of([&] { (void)sign::PdfDocument::open(pdf, limits); });
     BOOST_CHECK(e.code() == Errc::invalid_argument);
@@ -85,8 +83,8 @@ BOOST_AUTO_TEST_CASE(encrypted_pdfs_are_refused) {
     TempDir dir("signet-pdf-intake");
     // With a user password (unreadable without it), and with only an owner password.
     for (const std::string user : {"user-secret", ""}) {
-        const Bytes encrypted = qpdf_rewrite(
-            dir, small_pdf(), {"--encrypt", user, "owner-secret", "256", "--"});
+        const Bytes encrypted =
+            qpdf_rewrite(dir, small_pdf(), {"--encrypt", user, "owner-secret", "256", "--"});
         check_refused(encrypted, "encrypted");
     }
 }
@@ -145,9 +143,8 @@ BOOST_AUTO_TEST_CASE(bad_signature_requests_are_refused_and_change_nothing) {
     auto prepared = sign::prepare_signature(doc, request);
     const Bytes before = prepared.update();
     const Error big = error_of([&] { prepared.embed(Bytes(17, 0x30)); });
-    BOOST_CHECK_MESSAGE(std::string(big.what()).find("does not fit the 16 bytes") !=
-                            std::string::npos,
-                        big.what());
+    BOOST_CHECK_MESSAGE(
+        std::string(big.what()).find("does not fit the 16 bytes") != std::string::npos, big.what());
     BOOST_CHECK(prepared.update() == before);
 }
 
@@ -156,9 +153,9 @@ BOOST_AUTO_TEST_CASE(a_field_name_is_never_used_twice) {
     const Bytes once = sign_pdf(small_pdf(), pki.person, request_at("Alice"));
     const auto doc = sign::PdfDocument::open(once);
     const Error e = error_of([&] { (void)sign::prepare_signature(doc, request_at("Alice")); });
-    BOOST_CHECK_MESSAGE(std::string(e.what()).find("already has a field named 'Alice'") !=
-                            std::string::npos,
-                        e.what());
+    BOOST_CHECK_MESSAGE(
+        std::string(e.what()).find("already has a field named 'Alice'") != std::string::npos,
+        e.what());
     // The default name skips the names in use.
     const Bytes twice = sign_pdf(once, pki.seal, request_at());
     const auto read = sign::read_signatures(sign::PdfDocument::open(twice));
@@ -178,11 +175,12 @@ BOOST_AUTO_TEST_CASE(validation_data_already_in_the_dss_is_not_added_again) {
     const auto with_dss = sign::PdfDocument::open(pdf);
     BOOST_CHECK_EQUAL(sign::read_dss(with_dss).certificates.size(), 1u);
     const Error e = error_of([&] { (void)sign::prepare_dss_update(with_dss, data); });
-    BOOST_CHECK_MESSAGE(std::string(e.what()).find("already in the document's /DSS") !=
-                            std::string::npos,
-                        e.what());
-    BOOST_CHECK(error_of([&] { (void)sign::prepare_dss_update(with_dss, {{Bytes{}}, {}, {}}); })
-                    .code() == Errc::invalid_argument);
+    BOOST_CHECK_MESSAGE(
+        std::string(e.what()).find("already in the document's /DSS") != std::string::npos,
+        e.what());
+    BOOST_CHECK(error_of([&] {
+                    (void)sign::prepare_dss_update(with_dss, {{Bytes{}}, {}, {}});
+                }).code() == Errc::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(a_later_revision_that_changes_signed_content_is_reported) {
@@ -240,9 +238,10 @@ BOOST_AUTO_TEST_CASE(a_certification_that_permits_no_changes_is_respected) {
                         "<< /Type /Sig /Reference [<< /Type /SigRef /TransformMethod /DocMDP "
                         "/TransformParams << /Type /TransformParams /P 1 /V /1.2 >> >>] >>");
     QPDFObjectHandle catalog = doc.qpdf().getRoot();
-    update.write_object(catalog.getObjectID(), catalog.getGeneration(),
-                        sign::dictionary_with(
-                            catalog, {{"Perms", "<< /DocMDP " + sign::pdf_reference(sig) + " >>"}}));
+    update.write_object(
+        catalog.getObjectID(), catalog.getGeneration(),
+        sign::dictionary_with(catalog,
+                              {{"Perms", "<< /DocMDP " + sign::pdf_reference(sig) + " >>"}}));
     update.finish();
     Bytes certified = small_pdf();
     certified.insert(certified.end(), update.bytes().begin(), update.bytes().end());

@@ -156,14 +156,15 @@ Bytes read_bytes(const std::filesystem::path& path) {
 
 Bytes ghostscript_pdf(const TempDir& dir) {
     write_file(dir / "contract.ps", kPostScript);
-    const auto gs = run_command({"gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pdfwrite",
-                                 "-sOutputFile=" + (dir / "gs.pdf").string(),
-                                 (dir / "contract.ps").string()});
+    const auto gs =
+        run_command({"gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pdfwrite",
+                     "-sOutputFile=" + (dir / "gs.pdf").string(), (dir / "contract.ps").string()});
     BOOST_REQUIRE_MESSAGE(gs.exit_code == 0, gs.output);
     return read_bytes(dir / "gs.pdf");
 }
 
-Bytes qpdf_rewrite(const TempDir& dir, const Bytes& input, const std::vector<std::string>& options) {
+Bytes qpdf_rewrite(const TempDir& dir, const Bytes& input,
+                   const std::vector<std::string>& options) {
     write_bytes(dir / "qpdf-in.pdf", input);
     std::vector<std::string> argv = {"qpdf"};
     argv.insert(argv.end(), options.begin(), options.end());
@@ -241,9 +242,10 @@ Bytes timestamp_token(const Sha256Digest& digest) {
     BOOST_REQUIRE(request && imprint && algorithm);
     X509_ALGOR_set_md(algorithm.get(), EVP_sha256());
     BOOST_REQUIRE_EQUAL(TS_MSG_IMPRINT_set_algo(imprint.get(), algorithm.get()), 1);
-    BOOST_REQUIRE_EQUAL(TS_MSG_IMPRINT_set_msg(imprint.get(), const_cast<std::uint8_t*>(digest.data()),
-                                               static_cast<int>(digest.size())),
-                        1);
+    BOOST_REQUIRE_EQUAL(
+        TS_MSG_IMPRINT_set_msg(imprint.get(), const_cast<std::uint8_t*>(digest.data()),
+                               static_cast<int>(digest.size())),
+        1);
     BOOST_REQUIRE_EQUAL(TS_REQ_set_version(request.get(), 1), 1);
     BOOST_REQUIRE_EQUAL(TS_REQ_set_msg_imprint(request.get(), imprint.get()), 1);
     BOOST_REQUIRE_EQUAL(TS_REQ_set_cert_req(request.get(), 1), 1);
@@ -262,9 +264,8 @@ Bytes timestamp_token(const Sha256Digest& digest) {
     BOOST_REQUIRE_EQUAL(TS_RESP_CTX_set_certs(ctx.get(), chain.get()), 1);
     TsRespPtr response(TS_RESP_create_response(ctx.get(), query.get()));
     BOOST_REQUIRE(response);
-    BOOST_REQUIRE_EQUAL(ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(
-                            TS_RESP_get_status_info(response.get()))),
-                        0);
+    BOOST_REQUIRE_EQUAL(
+        ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(response.get()))), 0);
     unsigned char* out = nullptr;
     const int length = i2d_PKCS7(TS_RESP_get_token(response.get()), &out);
     BOOST_REQUIRE(length > 0);
@@ -289,14 +290,15 @@ Bytes add_document_timestamp(const Bytes& pdf) {
 std::filesystem::path nss_database(const TempDir& dir) {
     const auto db = dir / "nssdb";
     std::filesystem::create_directories(db);
-    const auto init = run_command({"certutil", "-N", "-d", "sql:" + db.string(), "--empty-password"});
+    const auto init =
+        run_command({"certutil", "-N", "-d", "sql:" + db.string(), "--empty-password"});
     BOOST_REQUIRE_MESSAGE(init.exit_code == 0, init.output);
     BioPtr pem(BIO_new_file((dir / "root.pem").c_str(), "w"));
     BOOST_REQUIRE(pem);
     BOOST_REQUIRE_EQUAL(PEM_write_bio_X509(pem.get(), TestPki::instance().root.get()), 1);
     pem.reset();
-    const auto add = run_command({"certutil", "-A", "-d", "sql:" + db.string(), "-n", "root",
-                                  "-t", "C,C,C", "-i", (dir / "root.pem").string()});
+    const auto add = run_command({"certutil", "-A", "-d", "sql:" + db.string(), "-n", "root", "-t",
+                                  "C,C,C", "-i", (dir / "root.pem").string()});
     BOOST_REQUIRE_MESSAGE(add.exit_code == 0, add.output);
     return db;
 }
@@ -305,8 +307,8 @@ PdfsigReport pdfsig(const TempDir& dir, const std::filesystem::path& db, const B
                     const std::string& name) {
     write_bytes(dir / name, pdf);
     PdfsigReport report;
-    report.result = run_command(
-        {"pdfsig", "-nssdir", "sql:" + db.string(), "-no-ocsp", (dir / name).string()});
+    report.result =
+        run_command({"pdfsig", "-nssdir", "sql:" + db.string(), "-no-ocsp", (dir / name).string()});
     const std::string& out = report.result.output;
     for (std::size_t at = out.find("Signature #"); at != std::string::npos;) {
         const std::size_t next = out.find("Signature #", at + 1);

@@ -72,10 +72,10 @@ Bytes add_document_timestamp(const Bytes& pdf);
 std::filesystem::path nss_database(const TempDir& dir);
 
 struct PdfsigSignature {
-    std::string text;  // pdfsig's lines for this signature
-    bool valid = false;            // "Signature Validation: Signature is Valid."
-    bool trusted = false;          // "Certificate Validation: Certificate is Trusted."
-    bool total_document = false;   // "Total document signed"
+    std::string text;             // pdfsig's lines for this signature
+    bool valid = false;           // "Signature Validation: Signature is Valid."
+    bool trusted = false;         // "Certificate Validation: Certificate is Trusted."
+    bool total_document = false;  // "Total document signed"
 };
 struct PdfsigReport {
     CommandResult result;

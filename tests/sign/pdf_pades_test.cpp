@@ -77,10 +77,9 @@ Bytes sign_all_revisions(const Bytes& original) {
     Bytes pdf = sign_pdf(original, pki.person, invisible());
     pdf = sign_pdf(pdf, pki.seal, visible_on_page(1));
     sign::ValidationData validation;
-    validation.certificates = {der_of(pki.root.get()), der_of(pki.issuing.get()),
-                               der_of(pki.person.certificate.get()),
-                               der_of(pki.seal.certificate.get()),
-                               der_of(pki.tsa.certificate.get())};
+    validation.certificates = {
+        der_of(pki.root.get()), der_of(pki.issuing.get()), der_of(pki.person.certificate.get()),
+        der_of(pki.seal.certificate.get()), der_of(pki.tsa.certificate.get())};
     validation.crls = {der_of(pki.crl.get())};
     {
         const auto doc = sign::PdfDocument::open(pdf);
@@ -105,10 +104,10 @@ BOOST_AUTO_TEST_CASE(every_producer_signed_twice_with_dss_and_document_timestamp
             BOOST_CHECK(std::equal(original.begin(), original.end(), pdf.begin()));
 
             const auto check = qpdf_check(dir, pdf, "checked.pdf");
-            BOOST_CHECK_MESSAGE(check.exit_code == 0 &&
-                                    check.output.find("No syntax or stream encoding errors") !=
-                                        std::string::npos,
-                                check.output);
+            BOOST_CHECK_MESSAGE(
+                check.exit_code == 0 &&
+                    check.output.find("No syntax or stream encoding errors") != std::string::npos,
+                check.output);
 
             const auto report = pdfsig(dir, db, pdf, "signed.pdf");
             BOOST_REQUIRE_MESSAGE(report.signatures.size() == 3, report.result.output);
@@ -120,9 +119,9 @@ BOOST_AUTO_TEST_CASE(every_producer_signed_twice_with_dss_and_document_timestamp
             // time-stamp ("Signature Type: unknown") without judging it; openssl ts does below.
             BOOST_CHECK_MESSAGE(report.signatures[0].valid, report.signatures[0].text);
             BOOST_CHECK_MESSAGE(report.signatures[1].valid, report.signatures[1].text);
-            BOOST_CHECK_MESSAGE(report.signatures[2].text.find("Common Name: PDF Test TSA") !=
-                                    std::string::npos,
-                                report.signatures[2].text);
+            BOOST_CHECK_MESSAGE(
+                report.signatures[2].text.find("Common Name: PDF Test TSA") != std::string::npos,
+                report.signatures[2].text);
             // The two CAdES signatures' chains are trusted through the root alone.
             BOOST_CHECK_MESSAGE(report.signatures[0].trusted, report.signatures[0].text);
             BOOST_CHECK_MESSAGE(report.signatures[1].trusted, report.signatures[1].text);
@@ -140,9 +139,9 @@ BOOST_AUTO_TEST_CASE(every_producer_signed_twice_with_dss_and_document_timestamp
                     BOOST_CHECK(cms_intact(pdf, sig));
             }
             const auto ts = openssl_ts_verify(dir, pdf, read.signatures[2]);
-            BOOST_CHECK_MESSAGE(ts.exit_code == 0 && ts.output.find("Verification: OK") !=
-                                                         std::string::npos,
-                                ts.output);
+            BOOST_CHECK_MESSAGE(
+                ts.exit_code == 0 && ts.output.find("Verification: OK") != std::string::npos,
+                ts.output);
             BOOST_CHECK_EQUAL(read.signatures[0].field_name, "Signature1");
             BOOST_CHECK_EQUAL(read.signatures[1].field_name, "Seal");
             BOOST_CHECK_EQUAL(read.signatures[0].sub_filter, "ETSI.CAdES.detached");
@@ -152,6 +151,50 @@ BOOST_AUTO_TEST_CASE(every_producer_signed_twice_with_dss_and_document_timestamp
             BOOST_CHECK_EQUAL(read.dss.crls.size(), 1u);
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(one_changed_byte_is_caught_by_pdfsig_and_by_the_reader) {
+    TempDir dir("signet-pades");
+    const auto db = nss_database(dir);
+    const Bytes pdf = sign_all_revisions(ghostscript_pdf(dir));
+    const auto intact = sign::read_signatures(sign::PdfDocument::open(pdf));
+    BOOST_REQUIRE_EQUAL(intact.signatures.size(), 3u);
+
+    // A byte of the second signer's revision (its visible text): the first signature does not
+    // cover it and stays valid; the second and the document time-stamp do.
+    std::string text(pdf.begin(), pdf.end());
+    const std::size_t at = text.find("(Example Contracts Ltd)");
+    BOOST_REQUIRE(at != std::string::npos);
+    BOOST_REQUIRE(at > intact.signatures[0].revision_end && at < intact.signatures[1].revision_end);
+    Bytes changed = pdf;
+    changed[at + 1] = 'F';
+
+    const auto report = pdfsig(dir, db, changed, "changed.pdf");
+    BOOST_REQUIRE_MESSAGE(report.signatures.size() == 3, report.result.output);
+    BOOST_CHECK_MESSAGE(report.signatures[0].valid, report.signatures[0].text);
+    BOOST_CHECK_MESSAGE(!report.signatures[1].valid, report.signatures[1].text);
+    BOOST_CHECK_MESSAGE(report.signatures[1].text.find("Digest Mismatch") != std::string::npos,
+                        report.signatures[1].text);
+
+    const auto read = sign::read_signatures(sign::PdfDocument::open(changed));
+    BOOST_REQUIRE_EQUAL(read.signatures.size(), 3u);
+    BOOST_CHECK(cms_intact(changed, read.signatures[0]));
+    BOOST_CHECK(!cms_intact(changed, read.signatures[1]));
+    BOOST_CHECK(openssl_ts_verify(dir, changed, read.signatures[2]).exit_code != 0);
+
+    // A byte of the original document (in the binary comment after the header, §7.5.2, so the
+    // file still parses): every signature breaks.
+    Bytes original_changed = pdf;
+    const std::size_t comment = text.find("\n%", 0) + 2;
+    BOOST_REQUIRE(comment < 20 && static_cast<unsigned char>(text[comment]) >= 0x80);
+    original_changed[comment] ^= 0x01;
+    const auto report2 = pdfsig(dir, db, original_changed, "changed2.pdf");
+    BOOST_REQUIRE_EQUAL(report2.signatures.size(), 3u);
+    BOOST_CHECK(!report2.signatures[0].valid);
+    BOOST_CHECK(!report2.signatures[1].valid);
+    const auto read2 = sign::read_signatures(sign::PdfDocument::open(original_changed));
+    BOOST_CHECK(!cms_intact(original_changed, read2.signatures[0]));
+    BOOST_CHECK(!cms_intact(original_changed, read2.signatures[1]));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
