@@ -17,8 +17,10 @@ class QPDF;
 namespace signet::sign {
 
 struct PdfLimits {
-    // The contract size bound of the policy (100 MiB by default, issue 13).
-    std::size_t max_bytes = 100u * 1024 * 1024;
+    // A parser's bound, above the policy's contract size (100 MiB by default, issue 13, checked
+    // when a contract is submitted): the revisions signing adds (each signature's /Contents, the
+    // /DSS) make a signed contract larger than the document submitted.
+    std::size_t max_bytes = 128u * 1024 * 1024;
     // Indirect objects (qpdf keeps every parsed object in memory while the document is open).
     std::size_t max_objects = 500'000;
     // Decoded bytes read from any one stream this layer reads itself (DSS entries).

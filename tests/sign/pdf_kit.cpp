@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "ca/lint.hpp"
+#include "common/der.hpp"
 #include "ca/x509.hpp"
 #include "policy/config.hpp"
 
@@ -202,19 +203,11 @@ const TestPki& TestPki::instance() {
 }
 
 Bytes der_of(const X509* certificate) {
-    unsigned char* out = nullptr;
-    const int length = i2d_X509(certificate, &out);
-    BOOST_REQUIRE(length > 0);
-    OpensslBytesPtr owner(out);
-    return Bytes(out, out + length);
+    return to_der(i2d_X509, certificate);
 }
 
 Bytes der_of(const X509_CRL* crl) {
-    unsigned char* out = nullptr;
-    const int length = i2d_X509_CRL(crl, &out);
-    BOOST_REQUIRE(length > 0);
-    OpensslBytesPtr owner(out);
-    return Bytes(out, out + length);
+    return to_der(i2d_X509_CRL, crl);
 }
 
 Bytes cms_signature(const sign::PreparedSignature& prepared, const TestSigner& signer) {
@@ -227,11 +220,7 @@ Bytes cms_signature(const sign::PreparedSignature& prepared, const TestSigner& s
     CmsPtr cms(CMS_sign(signer.certificate.get(), signer.key.get(), chain.get(), data.get(),
                         CMS_DETACHED | CMS_BINARY | CMS_CADES | CMS_NOSMIMECAP));
     BOOST_REQUIRE(cms);
-    unsigned char* out = nullptr;
-    const int length = i2d_CMS_ContentInfo(cms.get(), &out);
-    BOOST_REQUIRE(length > 0);
-    OpensslBytesPtr owner(out);
-    return Bytes(out, out + length);
+    return to_der(i2d_CMS_ContentInfo, static_cast<const CMS_ContentInfo*>(cms.get()));
 }
 
 Bytes timestamp_token(const Sha256Digest& digest) {
@@ -266,11 +255,7 @@ Bytes timestamp_token(const Sha256Digest& digest) {
     BOOST_REQUIRE(response);
     BOOST_REQUIRE_EQUAL(
         ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(response.get()))), 0);
-    unsigned char* out = nullptr;
-    const int length = i2d_PKCS7(TS_RESP_get_token(response.get()), &out);
-    BOOST_REQUIRE(length > 0);
-    OpensslBytesPtr owner(out);
-    return Bytes(out, out + length);
+    return to_der(i2d_PKCS7, static_cast<const PKCS7*>(TS_RESP_get_token(response.get())));
 }
 
 Bytes sign_pdf(const Bytes& pdf, const TestSigner& signer, const sign::SignatureRequest& request) {
