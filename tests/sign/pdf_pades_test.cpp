@@ -102,6 +102,13 @@ BOOST_AUTO_TEST_CASE(every_producer_signed_twice_with_dss_and_document_timestamp
             // The original bytes are never rewritten.
             BOOST_REQUIRE(pdf.size() > original.size());
             BOOST_CHECK(std::equal(original.begin(), original.end(), pdf.begin()));
+            // Each update's cross-reference section has the form of the newest one before it.
+            const std::string appended(pdf.begin() + static_cast<std::ptrdiff_t>(original.size()),
+                                       pdf.end());
+            const bool streams =
+                sign::PdfDocument::open(original).xref_form() == sign::XrefForm::stream;
+            BOOST_CHECK_EQUAL(appended.find("/Type /XRef") != std::string::npos, streams);
+            BOOST_CHECK_EQUAL(appended.find("\ntrailer\n") != std::string::npos, !streams);
 
             const auto check = qpdf_check(dir, pdf, "checked.pdf");
             BOOST_CHECK_MESSAGE(
