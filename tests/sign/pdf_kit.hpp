@@ -66,7 +66,8 @@ Bytes der_of(const X509_CRL* crl);
 Bytes sign_pdf(const Bytes& pdf, const TestSigner& signer, const sign::SignatureRequest& request);
 Bytes add_document_timestamp(const Bytes& pdf);
 
-// --- Judges --------------------------------------------------------------------------------------
+// --- Judges (pdf_judges.cpp)
+// ----------------------------------------------------------------------
 
 // An NSS database (sql:) in `dir` that trusts the test root for every use.
 std::filesystem::path nss_database(const TempDir& dir);
