@@ -89,13 +89,13 @@ Response verify(const RaServices& services, const Request& request) {
     return json_response(json{{"verified", true}});
 }
 
-Response enrol_totp(const RaServices& services, const Request& request) {
+Response enrol_totp(const RaServices& services, const Request& request, ra::TotpEnrolment mode) {
     const auto id = path_id(request, 0, "id");
     // An empty body is {}: the account is optional.
     const auto account =
         request.body.empty() ? std::nullopt : decode_totp_enrolment(otp_body(request));
     const Secret uri = services.totp.enrol(id, account.value_or("subject-" + std::to_string(id)),
-                                           actor_of(request));
+                                           actor_of(request), mode);
     Response response =
         json_response(json{{"otpauth_uri", std::string(uri.view())}}, http::status::created);
     // It holds the seed: no cache may keep it (RFC 9111 §5.2.2.5).
@@ -106,9 +106,16 @@ Response enrol_totp(const RaServices& services, const Request& request) {
 }  // namespace
 
 void add_otp_routes(Router& router, RaServices services) {
-    router.add(
-        ra_route(http::verb::post, "/v1/subjects/{id}/otp/totp", "otp", kSmallBodyBytes,
-                 [services](const Request& request) { return enrol_totp(services, request); }));
+    router.add(ra_route(http::verb::post, "/v1/subjects/{id}/otp/totp", "otp", kSmallBodyBytes,
+                        [services](const Request& request) {
+                            return enrol_totp(services, request, ra::TotpEnrolment::first);
+                        }));
+    // Replacing a seed hands the subject's authenticator to whoever scans the new one: it takes
+    // subjects:write (as a new SMS number does), not the otp scope of the first enrolment.
+    router.add(ra_route(http::verb::put, "/v1/subjects/{id}/otp/totp", "subjects:write",
+                        kSmallBodyBytes, [services](const Request& request) {
+                            return enrol_totp(services, request, ra::TotpEnrolment::replace);
+                        }));
 
     // Where codes go is the subject's contact: changing it takes subjects:write, as PATCH
     // does, not the otp scope that sends and verifies (which could otherwise redirect a

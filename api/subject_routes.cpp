@@ -53,6 +53,11 @@ Response created(const store::Subject& subject) {
 Response create_subject(ra::Registry& registry, const Request& request) {
     const CreateSubjectRequest decoded = decode_create_subject(ra_body(request));
     const std::string actor = actor_of(request);
+    // A profile or level no evidence could meet is the request's error: refused before the
+    // subject exists, so nothing changes.
+    if (decoded.evidence)
+        registry.check_evidence_target(
+            {decoded.evidence->statement, {}, decoded.evidence->profile, decoded.evidence->level});
     auto [subject, document_number] = create(registry, decoded, actor);
     if (!decoded.evidence)
         return created(subject);

@@ -128,28 +128,39 @@ std::shared_ptr<const Authority::LoadedCa> Authority::load_ca(const std::string&
     return cas_.emplace(name, std::move(ca)).first->second;
 }
 
+namespace {
+
+// Whether the CA may issue for `subject` under `profile` (issue 12): a subject that is active,
+// meets intake's rules and the profile's assurance level.
+void check_issuable(const store::Subject& subject, const policy::CertificateProfile& profile,
+                    const std::string& profile_name) {
+    // The rules intake applied (store::validate_subject): a subject stored before them, or
+    // written around them, is refused here rather than found out by lint.
+    try {
+        store::validate_subject(subject);
+    } catch (const Error& e) {
+        throw Error(Errc::failed_precondition, "subject " + std::to_string(subject.id) +
+                                                   " cannot be issued for: " + e.what());
+    }
+    if (subject.status == "deactivated")
+        throw Error(Errc::failed_precondition,
+                    "subject " + std::to_string(subject.id) + " is deactivated");
+    if (subject.assurance_level < static_cast<int>(profile.required_assurance)) {
+        throw Error(Errc::failed_precondition,
+                    "subject " + std::to_string(subject.id) + " has identity assurance level " +
+                        std::to_string(subject.assurance_level) + "; profile '" + profile_name +
+                        "' requires " + std::to_string(profile.required_assurance));
+    }
+}
+
+}  // namespace
+
 Issued Authority::issue(const IssueRequest& request) {
     const auto& profile = profile_of(deps_.settings, request.profile);
     const auto subject = deps_.subjects.find(request.subject_id);
     if (!subject)
         throw Error(Errc::not_found, "no subject with id " + std::to_string(request.subject_id));
-    // The rules intake applied (store::validate_subject): a subject stored before them, or
-    // written around them, is refused here rather than found out by lint.
-    try {
-        store::validate_subject(*subject);
-    } catch (const Error& e) {
-        throw Error(Errc::failed_precondition, "subject " + std::to_string(subject->id) +
-                                                   " cannot be issued for: " + e.what());
-    }
-    if (subject->status == "deactivated")
-        throw Error(Errc::failed_precondition,
-                    "subject " + std::to_string(subject->id) + " is deactivated");
-    if (subject->assurance_level < static_cast<int>(profile.required_assurance)) {
-        throw Error(Errc::failed_precondition,
-                    "subject " + std::to_string(subject->id) + " has identity assurance level " +
-                        std::to_string(subject->assurance_level) + "; profile '" + request.profile +
-                        "' requires " + std::to_string(profile.required_assurance));
-    }
+    check_issuable(*subject, profile, request.profile);
     DistinguishedName dn = subject_dn(
         profile.subject_template.empty() ? "CN={name}" : profile.subject_template, *subject);
     const auto issuer = load_ca(profile.issuer);
@@ -159,6 +170,21 @@ Issued Authority::issue(const IssueRequest& request) {
     draft.record.purpose = "subject";
     draft.record.profile = request.profile;
     draft.record.subject_id = subject->id;
+    // The subject as read above may have been deactivated or changed (its identity, its level)
+    // before the reservation committed. Read once more after it: a change that committed before
+    // this read is seen here, and one that commits after it finds the row reserved (or issued)
+    // when revoke_subject runs, and abandons (or revokes) it.
+    draft.still_allowed = [this, &profile, &request, seen = subject->updated_at] {
+        const auto now = deps_.subjects.find(request.subject_id);
+        if (!now)
+            throw Error(Errc::failed_precondition,
+                        "subject " + std::to_string(request.subject_id) + " is gone");
+        check_issuable(*now, profile, request.profile);
+        if (now->updated_at != seen)
+            throw Error(Errc::failed_precondition,
+                        "subject " + std::to_string(request.subject_id) +
+                            " changed while its certificate was being issued; ask again");
+    };
 
     EvpPkeyPtr subject_key;
     if (request.csr) {
@@ -252,11 +278,41 @@ store::CertificateRecord Authority::record_revocation(ByteView serial, Revocatio
     });
 }
 
+void Authority::abandon_reserved(std::int64_t subject_id, const std::string& actor) {
+    store::CertificateQuery query;
+    query.subject_id = subject_id;
+    query.status = "reserved";
+    query.limit = 1000;
+    const std::string failure =
+        "the subject's certificates were revoked while this one was being issued";
+    for (;;) {
+        const auto page = deps_.certificates.search(query);
+        for (const auto& certificate : page) {
+            deps_.database.transaction([&](store::Connection& tx) {
+                if (!deps_.certificates.mark_abandoned(tx, certificate.serial, failure))
+                    return;  // completed or abandoned meanwhile
+                deps_.audit.record(tx, {"certificate.abandoned",
+                                        actor,
+                                        "certificate:" + serial_hex(certificate.serial),
+                                        {{"issuer_ca", certificate.issuer_ca},
+                                         {"failure", failure}}});
+            });
+        }
+        if (page.size() < query.limit)
+            break;
+        query.after_serial = page.back().serial;
+    }
+}
+
 std::vector<std::string> Authority::revoke_subject(std::int64_t subject_id, RevocationReason reason,
                                                    const std::string& actor) {
     if (reason == RevocationReason::remove_from_crl)
         throw Error(Errc::invalid_argument,
                     "removeFromCRL is for delta CRLs, which Signet does not issue");
+    // Reserved rows first: an issuance under way for the subject's old state must not complete
+    // (the row is no longer 'reserved', so its completion fails and the certificate is
+    // dropped). A row that completed meanwhile is found by the search for issued ones below.
+    abandon_reserved(subject_id, actor);
     std::vector<std::string> serials;
     std::set<std::string> cas;
     store::CertificateQuery query;

@@ -64,8 +64,10 @@ class Authority {
 
     // Revokes every 'issued' certificate of the subject with `reason` (the RA: superseded when
     // its identity changed, cessationOfOperation when it is deactivated), each as revoke() does,
-    // then one new CRL per CA concerned. Returns the serials revoked (hex); a certificate that
-    // another caller revoked meanwhile is skipped. Errc::invalid_argument for removeFromCRL.
+    // then one new CRL per CA concerned. First abandons the subject's 'reserved' rows (audit
+    // "certificate.abandoned"), so an issuance under way for the old state fails. Returns the
+    // serials revoked (hex); a certificate that another caller revoked meanwhile is skipped.
+    // Errc::invalid_argument for removeFromCRL.
     std::vector<std::string> revoke_subject(std::int64_t subject_id, RevocationReason reason,
                                             const std::string& actor);
 
@@ -84,6 +86,8 @@ class Authority {
     void set_after_reservation(std::function<void(const store::CertificateRecord&)> hook);
 
   private:
+    void abandon_reserved(std::int64_t subject_id, const std::string& actor);
+
     struct LoadedCa {
         store::CaRecord record;
         X509Ptr certificate;

@@ -22,7 +22,8 @@ void abandon(IssuanceContext& context, const store::CertificateRecord& record,
              const std::string& actor, const std::string& failure) {
     try {
         context.database.transaction([&](store::Connection& tx) {
-            context.certificates.mark_abandoned(tx, record.serial, failure);
+            if (!context.certificates.mark_abandoned(tx, record.serial, failure))
+                return;  // abandoned by another (Authority::revoke_subject) meanwhile
             context.audit.record(tx, {"certificate.abandoned",
                                       actor,
                                       "certificate:" + serial_hex(record.serial),
@@ -88,6 +89,14 @@ Issued issue_certificate(IssuanceContext& context, const Issuer& issuer, Issuanc
     }
     if (context.after_reservation)
         context.after_reservation(record);
+    if (draft.still_allowed) {
+        try {
+            draft.still_allowed();
+        } catch (const Error& e) {
+            abandon(context, record, draft.actor, e.what());
+            throw;
+        }
+    }
 
     // 4: the HSM signs; the signed TBS must be the linted one.
     sign_certificate(certificate.get(), issuer.key);

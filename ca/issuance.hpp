@@ -59,6 +59,12 @@ struct IssuanceDraft {
     nlohmann::json audit_details = nlohmann::json::object();  // added to certificate.issued
     // Further writes that must commit with the certificate (the ceremony's CA rows).
     std::function<void(store::Connection&, const store::CertificateRecord&)> also;
+    // Checked once the reservation is durable, before the HSM signs: throws signet::Error when
+    // what allowed the issuance no longer holds (the subject was deactivated or changed since it
+    // was read), and the row is abandoned. With Authority::revoke_subject abandoning the
+    // subject's reserved rows after such a change commits, no certificate is issued for a
+    // subject on the strength of a state it has left (see Authority::issue).
+    std::function<void()> still_allowed;
 };
 
 struct Issued {

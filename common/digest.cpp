@@ -33,4 +33,37 @@ Sha256Digest sha256_of(ByteView data) {
     return sha256_of(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
 }
 
+struct Sha256Stream::Context {
+    EvpMdCtxPtr md_ctx{EVP_MD_CTX_new()};
+};
+
+Sha256Stream::Sha256Stream() : context_(std::make_unique<Context>()) {
+    const EVP_MD* md = sha256_md();
+    check_openssl(md != nullptr && context_->md_ctx != nullptr &&
+                      EVP_DigestInit_ex2(context_->md_ctx.get(), md, nullptr),
+                  "SHA-256 init");
+}
+
+Sha256Stream::Sha256Stream(Sha256Stream&&) noexcept = default;
+Sha256Stream& Sha256Stream::operator=(Sha256Stream&&) noexcept = default;
+Sha256Stream::~Sha256Stream() = default;
+
+void Sha256Stream::update(ByteView piece) {
+    if (!context_)
+        throw Error(Errc::failed_precondition, "SHA-256 stream used after finish");
+    check_openssl(EVP_DigestUpdate(context_->md_ctx.get(), piece.data(), piece.size()),
+                  "SHA-256 update");
+}
+
+Sha256Digest Sha256Stream::finish() {
+    if (!context_)
+        throw Error(Errc::failed_precondition, "SHA-256 stream used after finish");
+    Sha256Digest digest{};
+    unsigned int size = 0;
+    const int ok = EVP_DigestFinal_ex(context_->md_ctx.get(), digest.data(), &size);
+    context_.reset();
+    check_openssl(ok, "SHA-256 final");
+    return digest;
+}
+
 }  // namespace signet

@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 document.number) {
             std::abort();  // normalizing twice changes nothing
         }
-        (void)subject_binding_hash("Wang Fang", document.kind, document.number);
+        (void)subject_binding_hash("Wang Fang", document.kind, document.country, document.number);
     } catch (const signet::Error& e) {
         check_refusal(e, number);
     }
@@ -60,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check_refusal(e, number);
     }
     try {
-        (void)subject_binding_hash(number, DocumentKind::passport, "E12345678");
+        (void)subject_binding_hash(number, DocumentKind::passport, "GB", "E12345678");
     } catch (const signet::Error& e) {
         check_refusal(e, number);
     }

@@ -185,7 +185,10 @@ struct OcspSettings {
 
 // signing (the signing issue uses it).
 struct SigningSettings {
-    std::size_t max_document_bytes = 32 * 1024 * 1024;
+    std::size_t max_document_bytes = 100 * 1024 * 1024;  // 1 B - 1 GiB (issue 13: 100 MiB)
+    // The HSM AES key wrapping each document's data key (sign/document_vault.hpp);
+    // `signetctl hsm kek --label signet-documents` makes it.
+    std::string documents_key_label = "signet-documents";
 };
 
 // otp.totp: RFC 6238 authenticator apps.

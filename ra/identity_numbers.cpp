@@ -255,8 +255,12 @@ IdentityDocument parse_identity_document(std::string_view kind, std::string_view
     return document;
 }
 
-std::string subject_binding_hash(std::string_view name, DocumentKind kind,
+std::string subject_binding_hash(std::string_view name, DocumentKind kind, std::string_view country,
                                  std::string_view normalized_number) {
+    // Two countries may issue the same passport number: the country is part of what is bound.
+    if (country.size() != 2 ||
+        !std::ranges::all_of(country, [](char c) { return c >= 'A' && c <= 'Z'; }))
+        refuse("issuing_country", "is two upper-case letters (ISO 3166-1 alpha-2)");
     const auto collapsed = collapse_white_space(name);
     if (!collapsed)
         refuse("name", "is not UTF-8");
@@ -268,6 +272,8 @@ std::string subject_binding_hash(std::string_view name, DocumentKind kind,
     std::string input = *normal;
     input += '\0';
     input += to_string(kind);
+    input += '\0';
+    input += country;
     input += '\0';
     input += normalized_number;
     const Sha256Digest digest = sha256_of(input);

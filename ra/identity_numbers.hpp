@@ -66,11 +66,13 @@ std::string normalize_email(std::string_view email);
 
 // The hash a provider's signed statement carries to bind it to this subject (an external
 // contract, documented in ra/README.md): base64url without padding (RFC 4648 §5) of
-//   SHA-256( UTF-8( NFC( collapse(name) ) ) || 0x00 || kind || 0x00 || number )
+//   SHA-256( UTF-8( NFC( collapse(name) ) ) || 0x00 || kind || 0x00 || country || 0x00 || number )
 // where collapse removes leading and trailing white space and replaces each inner run of white
-// space (Unicode White_Space) with one U+0020, `kind` is to_string(kind) and `number` the
-// normalized number. Errc::invalid_argument naming 'name' when it is empty or not UTF-8.
+// space (Unicode White_Space) with one U+0020, `kind` is to_string(kind), `country` the issuing
+// country (ISO 3166-1 alpha-2, upper case; CN for the PRC documents) and `number` the normalized
+// number, as parse_identity_document gives them. Errc::invalid_argument naming 'name' when it is
+// empty or not UTF-8, 'issuing_country' when it is not two upper-case letters.
 std::string subject_binding_hash(std::string_view name, DocumentKind kind,
-                                 std::string_view normalized_number);
+                                 std::string_view country, std::string_view normalized_number);
 
 }  // namespace signet::ra

@@ -68,17 +68,24 @@ seconds retry_after(Clock::time_point at, Clock::time_point now) {
                    OtpRefusalDetails::retry(wait));
 }
 
+// The reasons of store migrations 7 and 9, as the refusal tells them.
+std::string void_cause(std::string_view reason) {
+    if (reason == "attempts")
+        return "after too many wrong codes; request a new code";
+    if (reason == "mobile_changed")
+        return "(the subject's mobile number changed after it was sent); request a new code";
+    if (reason == "deactivated")
+        return "(the subject was deactivated)";
+    return "(its code could not be sent); request a new code";
+}
+
 // Why a challenge that is not (or no longer) open refuses a code.
 std::optional<Refusal> closed(const store::OtpChallengeRecord& c, Clock::time_point now) {
     if (c.consumed_at)
         return Refusal{OtpFailure::already_used, "the code of this challenge was already used",
                        OtpRefusalDetails()};
     if (c.voided_at)
-        return Refusal{OtpFailure::voided,
-                       c.voided_reason == "attempts"
-                           ? "this challenge is void after too many wrong codes; request a new code"
-                           : "this challenge is void (its code could not be sent); request a new "
-                             "code",
+        return Refusal{OtpFailure::voided, "this challenge is void " + void_cause(c.voided_reason),
                        OtpRefusalDetails()};
     if (c.expires_at <= now)
         return Refusal{OtpFailure::expired,
@@ -169,22 +176,16 @@ IssuedChallenge OtpChallenges::issue(const ChallengeRequest& r, const OtpTranspo
     const Wiped code{make_code(p.digits)};
     record.code_hash = code_hash(r.subject_id, r.purpose, record.id, code.text);
 
-    try {
-        database_.transaction([&](store::Connection& tx) {
-            // The subject's row stays locked to the commit: concurrent issues for one subject
-            // take turns, so the limits are counted without a race.
-            repository_.lock_subject(tx, r.subject_id, now);
-            if (auto refusal = lockouts_.refuse_if_locked(tx, r.subject_id, now))
-                refusal->raise();
-            check_send_limits(tx, r, now);
-            repository_.insert_challenge(tx, record);
-        });
-    } catch (const store::DatabaseError& e) {
-        if (e.sqlstate() == "23503")  // foreign_key_violation: no such subject
-            throw OtpError(OtpFailure::not_found,
-                           "subject " + std::to_string(r.subject_id) + " does not exist");
-        throw;
-    }
+    database_.transaction([&](store::Connection& tx) {
+        require_active_subject(repository_, tx, r.subject_id);
+        // The subject's row stays locked to the commit: concurrent issues for one subject
+        // take turns, so the limits are counted without a race.
+        repository_.lock_subject(tx, r.subject_id, now);
+        if (auto refusal = lockouts_.refuse_if_locked(tx, r.subject_id, now))
+            refusal->raise();
+        check_send_limits(tx, r, now);
+        repository_.insert_challenge(tx, record);
+    });
 
     Wiped message{p.message};
     message.text.reserve(p.message.size() + 16);
@@ -221,6 +222,7 @@ void OtpChallenges::verify(std::string_view id, std::int64_t subject_id, std::st
             auto c = repository_.find_challenge(tx, id);
             if (!c || c->subject_id != subject_id || c->purpose != purpose)
                 return not_found;
+            require_active_subject(repository_, tx, subject_id);
             if (auto locked = lockouts_.refuse_if_locked(tx, subject_id, now))
                 return locked;
             if (auto why = closed(*c, now))

@@ -86,6 +86,17 @@ Errc errc_for(OtpFailure failure) noexcept {
 OtpError::OtpError(OtpFailure failure, const std::string& message, Details details)
     : Error(errc_for(failure), message), failure_(failure), details_(details) {}
 
+void require_active_subject(store::OtpRepository& repository, store::Connection& tx,
+                            std::int64_t subject_id) {
+    const auto status = repository.hold_subject_status(tx, subject_id);
+    if (!status)
+        throw OtpError(OtpFailure::not_found,
+                       "subject " + std::to_string(subject_id) + " does not exist");
+    if (*status != "active")
+        throw Error(Errc::failed_precondition,
+                    "subject " + std::to_string(subject_id) + " is deactivated");
+}
+
 void check_code_format(std::string_view code, int digits) {
     const bool ok = code.size() == static_cast<std::size_t>(digits) &&
                     std::ranges::all_of(code, [](char c) { return c >= '0' && c <= '9'; });

@@ -100,6 +100,13 @@ struct Refusal {
     [[noreturn]] void raise() const { throw OtpError(failure, message, details); }
 };
 
+// Codes are only for active subjects: throws OtpError not_found when the subject does not exist
+// and Errc::failed_precondition when it is deactivated. Holds the subject's row to the commit
+// (OtpRepository::hold_subject_status), so no code is sent, enrolled or accepted for a subject
+// whose deactivation committed first, and a deactivation waits for a verification under way.
+void require_active_subject(store::OtpRepository& repository, store::Connection& tx,
+                            std::int64_t subject_id);
+
 // The per-subject attempt limit and lockout, shared by challenges and TOTP.
 class OtpLockouts {
   public:

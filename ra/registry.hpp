@@ -154,6 +154,10 @@ class Registry {
     // minimized record and raises the subject's level to the level reached (never lowers it).
     // Audit "subject.verified" (method provider, issuer, level). A refused statement throws
     // EvidenceError and stores nothing (the replay guard included).
+    // The errors attach_evidence gives for the profile or level asked (invalid_argument naming
+    // 'profile' or 'level', failed_precondition when no policy level reaches it), without
+    // touching anything: POST /v1/subjects checks them before it creates the subject.
+    void check_evidence_target(const EvidenceSubmission& evidence) const;
     store::Subject attach_evidence(std::int64_t subject_id, const EvidenceSubmission& evidence,
                                    const std::string& actor);
     // An officer's decision: sets the level (up or down). Audit "subject.verified" (method

@@ -62,6 +62,11 @@ Agent Registry::grant_agent(std::int64_t organization_id, const AgentGrant& gran
         if (organization.kind != "organization")
             fail(Errc::failed_precondition,
                  subject_ref(organization_id) + " is a person, not an organization");
+        // Who acts for an organization is only as sure as the organization itself.
+        if (organization.assurance_level < 1)
+            fail(Errc::failed_precondition,
+                 "organization " + std::to_string(organization_id) +
+                     " is not verified (assurance level 0); it must be before it has agents");
         const store::Subject person =
             impl_->lock_related(tx, grant.person_id, "person", "person_id");
         if (person.assurance_level < 1)
@@ -131,6 +136,11 @@ void Registry::check_agent_may(std::int64_t organization_id, std::int64_t person
     if (organization.status != "active")
         fail(Errc::failed_precondition,
              "organization " + std::to_string(organization_id) + " is deactivated");
+    // A changed identity (name, credit code, representative) took it back to level 0: no one
+    // acts for it until it is verified again.
+    if (organization.assurance_level < 1)
+        fail(Errc::failed_precondition, "organization " + std::to_string(organization_id) +
+                                            " is not verified (assurance level 0)");
     const auto person = impl_->subjects.find(person_id);
     if (!person)
         fail(Errc::not_found, "no subject with id " + std::to_string(person_id));

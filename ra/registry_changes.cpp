@@ -118,9 +118,13 @@ Registry::Changed Registry::update(std::int64_t subject_id, const SubjectUpdate&
         }
         s.updated_at = now;
         impl_->subjects.update(tx, s);
+        nlohmann::json details = {{"fields", fields}, {"reverification_required", identity}};
+        // A code on its way to the old number must not be usable.
+        if (s.mobile != before.mobile)
+            details["otp_challenges_voided"] =
+                impl_->otp.void_subject_challenges(tx, s.id, now, "mobile_changed");
         // The names of the fields only: a value may be (part of) a document.
-        impl_->audit(tx, "subject.updated", actor, s.id,
-                     {{"fields", fields}, {"reverification_required", identity}});
+        impl_->audit(tx, "subject.updated", actor, s.id, std::move(details));
         return Outcome{s, identity};
     });
     Changed result{outcome.subject, {}, outcome.identity_changed};
@@ -148,8 +152,15 @@ Registry::Changed Registry::deactivate(std::int64_t subject_id, const std::strin
         s->updated_at = now;
         impl_->subjects.update(tx, *s);
         const auto grants = impl_->agents.revoke_all_of(tx, s->id, now, actor);
+        // Nothing may be authorized in the subject's name any more: its open codes are void and
+        // its authenticator's seed is gone (ra/otp_limits.hpp refuses new ones).
+        const auto voided = impl_->otp.void_subject_challenges(tx, s->id, now, "deactivated");
+        const bool totp_removed = impl_->otp.delete_totp(tx, s->id);
         impl_->audit(tx, "subject.deactivated", actor, s->id,
-                     {{"reason", reason}, {"agent_grants_revoked", grants}});
+                     {{"reason", reason},
+                      {"agent_grants_revoked", grants},
+                      {"otp_challenges_voided", voided},
+                      {"totp_enrolment_removed", totp_removed}});
         return std::move(*s);
     });
     Changed result{std::move(subject), {}, false};

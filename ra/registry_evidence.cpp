@@ -95,6 +95,10 @@ store::Subject record_verification(RegistryCore& core, store::Connection& tx, st
 
 }  // namespace
 
+void Registry::check_evidence_target(const EvidenceSubmission& evidence) const {
+    requirement(impl_->deps, evidence);
+}
+
 store::Subject Registry::attach_evidence(std::int64_t subject_id,
                                          const EvidenceSubmission& evidence,
                                          const std::string& actor) {
@@ -102,9 +106,10 @@ store::Subject Registry::attach_evidence(std::int64_t subject_id,
     return impl_->deps.database.transaction([&](store::Connection& tx) {
         store::Subject s = impl_->lock_active(tx, subject_id);
         const IdentityDocument document = impl_->confirm_document(s, evidence.document_number);
-        const EvidenceRequest request{evidence.statement,
-                                      subject_binding_hash(s.name, document.kind, document.number),
-                                      s.document_kind, required};
+        const EvidenceRequest request{
+            evidence.statement,
+            subject_binding_hash(s.name, document.kind, document.country, document.number),
+            s.document_kind, required};
         // Refused: EvidenceError, and the transaction (the replay record with it) rolls back.
         TransactionReplayGuard guard(tx, impl_->evidence, impl_->deps.clock);
         const EvidenceRecord record = impl_->verifier.verify(request, guard);

@@ -13,6 +13,7 @@
 #include "ra/registry.hpp"
 #include "store/identity_evidence.hpp"
 #include "store/organization_agents.hpp"
+#include "store/otp.hpp"
 
 namespace signet::ra {
 
@@ -51,6 +52,7 @@ struct RegistryCore {
     store::PostgresSubjects subjects;
     store::PostgresIdentityEvidence evidence;
     store::PostgresOrganizationAgents agents;
+    store::PostgresOtp otp;  // deactivation and a new mobile number void open codes
     EvidenceVerifier verifier;
 
     Date today() const;

@@ -107,7 +107,8 @@ Totp::Totp(store::Database& database, store::OtpRepository& repository, OtpCrypt
     init_oath();
 }
 
-Secret Totp::enrol(std::int64_t subject_id, std::string_view account, const std::string& actor) {
+Secret Totp::enrol(std::int64_t subject_id, std::string_view account, const std::string& actor,
+                   TotpEnrolment mode) {
     if (subject_id <= 0)
         throw Error(Errc::invalid_argument, "'subject_id' is a positive integer");
     if (const auto problem = name_text_problem(account))
@@ -122,22 +123,22 @@ Secret Totp::enrol(std::int64_t subject_id, std::string_view account, const std:
     OPENSSL_cleanse(raw.data(), raw.size());
     const store::TotpEnrolmentRecord record{subject_id, crypto_.wrap_seed(bytes_of(seed)),
                                             crypto_.kek_label(), std::nullopt, clock_.now()};
-    try {
-        database_.transaction([&](store::Connection& tx) {
-            repository_.put_totp(tx, record);
-            audit_.record(tx, {.type = "otp.totp_enrolled",
-                               .actor = actor,
-                               .object = "subject:" + std::to_string(subject_id),
-                               .details = {{"kek_label", record.kek_label},
-                                           {"digits", p.totp_digits},
-                                           {"period_seconds", p.totp_period.count()}}});
-        });
-    } catch (const store::DatabaseError& e) {
-        if (e.sqlstate() == "23503")  // foreign_key_violation: no such subject
-            throw OtpError(OtpFailure::not_found,
-                           "subject " + std::to_string(subject_id) + " does not exist");
-        throw;
-    }
+    const bool replace = mode == TotpEnrolment::replace;
+    database_.transaction([&](store::Connection& tx) {
+        require_active_subject(repository_, tx, subject_id);
+        if (!repository_.put_totp(tx, record, replace))
+            throw Error(Errc::already_exists,
+                        "subject " + std::to_string(subject_id) +
+                            " is already enrolled for TOTP; replacing its seed is a separate, "
+                            "more privileged request");
+        audit_.record(tx, {.type = "otp.totp_enrolled",
+                           .actor = actor,
+                           .object = "subject:" + std::to_string(subject_id),
+                           .details = {{"kek_label", record.kek_label},
+                                       {"digits", p.totp_digits},
+                                       {"period_seconds", p.totp_period.count()},
+                                       {"replaced", replace}}});
+    });
 
     const std::string issuer = percent_encode(p.issuer);
     std::string uri = "otpauth://totp/" + issuer + ":" + percent_encode(account) + "?secret=";
@@ -160,6 +161,7 @@ void Totp::verify(std::int64_t subject_id, std::string_view code) {
     const std::int64_t step = unix_time / p.totp_period.count();
     const std::optional<Refusal> refusal =
         database_.transaction([&](store::Connection& tx) -> std::optional<Refusal> {
+            require_active_subject(repository_, tx, subject_id);
             if (auto locked = lockouts_.refuse_if_locked(tx, subject_id, now))
                 return locked;
             const auto enrolment = repository_.find_totp(tx, subject_id);

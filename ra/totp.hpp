@@ -31,6 +31,11 @@ std::string base32(ByteView bytes);
 // Percent-encodes all but RFC 3986 §2.3's unreserved characters (for the otpauth label).
 std::string percent_encode(std::string_view text);
 
+// Whether an enrolment may replace the subject's seed. Replacing is the more privileged act: a
+// client that may only send and check codes must not be able to take a subject's authenticator
+// over (the API gives `replace` to subjects:write and ra:officer clients only).
+enum class TotpEnrolment { first, replace };
+
 // TOTP enrolment and verification for subjects. The seed is 20 random bytes (160 bits, RFC 4226
 // §4 R6 recommends it) from the HSM, stored only wrapped by the HSM's key-encryption key; the
 // last accepted time step is stored, so each code is accepted once. Wrong codes count against
@@ -40,12 +45,15 @@ class Totp {
     Totp(store::Database& database, store::OtpRepository& repository, OtpCrypto& crypto,
          OtpLockouts& lockouts, audit::AuditLog& audit, const Clock& clock);
 
-    // Enrols (or enrols again, replacing the seed) the subject and returns the otpauth:// URI
+    // Enrols the subject and returns the otpauth:// URI
     // for its authenticator app (Key Uri Format: otpauth://totp/ISSUER:ACCOUNT?secret=BASE32
     // &issuer=ISSUER&algorithm=SHA1&digits=6&period=30), in secure memory: it holds the seed.
     // `account` names the subject in the app (1-64 characters of name text). Audit event
-    // "otp.totp_enrolled" by `actor`. OtpError not_found when the subject does not exist.
-    Secret enrol(std::int64_t subject_id, std::string_view account, const std::string& actor);
+    // "otp.totp_enrolled" by `actor` (detail "replaced"). OtpError not_found when the subject
+    // does not exist, Errc::failed_precondition when it is deactivated, Errc::already_exists when
+    // it is enrolled and `mode` is first (nothing changed).
+    Secret enrol(std::int64_t subject_id, std::string_view account, const std::string& actor,
+                 TotpEnrolment mode = TotpEnrolment::first);
 
     // Accepts a code of the current time step or of totp_window steps either side, once: a
     // code of a step at or before the last accepted one is already_used (a replay). OtpError

@@ -352,9 +352,9 @@ std::vector<bool> PostgresCertificates::mark_issued_many(Connection& tx,
     return went_in(updated, serial);
 }
 
-void PostgresCertificates::mark_abandoned(Connection& tx, ByteView serial,
+bool PostgresCertificates::mark_abandoned(Connection& tx, ByteView serial,
                                           const std::string& failure) {
-    tx.exec(kMarkAbandoned, {serial, failure});
+    return tx.exec(kMarkAbandoned, {serial, failure}).affected_rows() == 1;
 }
 
 CertificateRecord PostgresCertificates::revoke(Connection& tx, ByteView serial, int reason,

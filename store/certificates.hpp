@@ -122,8 +122,9 @@ class CertificateRepository : public CertificateReader {
                                            std::span<const CertificateRecord* const> records) = 0;
     virtual std::vector<bool> mark_issued_many(Connection& transaction,
                                                std::span<const IssuedCertificate> rows) = 0;
-    // Lint or TBS check failed: 'reserved' -> 'abandoned', with the reason.
-    virtual void mark_abandoned(Connection& transaction, ByteView serial,
+    // Lint or TBS check failed, or the subject changed meanwhile: 'reserved' -> 'abandoned', with
+    // the reason. False when the row was not 'reserved' (nothing changed).
+    virtual bool mark_abandoned(Connection& transaction, ByteView serial,
                                 const std::string& failure) = 0;
     // 'issued' -> 'revoked'. Errc::not_found, or failed_precondition when it is not issued
     // (already revoked, or never signed). Locks the row.
@@ -168,7 +169,7 @@ class PostgresCertificates final : public CertificateRepository {
                                    std::span<const CertificateRecord* const> records) override;
     std::vector<bool> mark_issued_many(Connection& transaction,
                                        std::span<const IssuedCertificate> rows) override;
-    void mark_abandoned(Connection& transaction, ByteView serial,
+    bool mark_abandoned(Connection& transaction, ByteView serial,
                         const std::string& failure) override;
     CertificateRecord revoke(Connection& transaction, ByteView serial, int reason,
                              Clock::time_point revoked_at,

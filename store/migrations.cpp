@@ -413,6 +413,56 @@ CREATE INDEX organization_agents_organization ON organization_agents (organizati
 CREATE INDEX organization_agents_person ON organization_agents (person_id);
 )sql";
 
+constexpr std::string_view kOtpSubjectLifecycle = R"sql(
+-- A deactivated subject's open challenges are voided ('deactivated'), and so are a subject's
+-- open challenges when the SMS number they were sent to changes ('mobile_changed'): a code on
+-- its way to a number that is no longer the subject's must not be usable (issue 12, review).
+ALTER TABLE otp_challenges DROP CONSTRAINT otp_challenges_voided_reason_check;
+ALTER TABLE otp_challenges ADD CONSTRAINT otp_challenges_voided_reason_check
+    CHECK (voided_reason IN ('attempts', 'transport', 'deactivated', 'mobile_changed'));
+-- The open challenges of a subject, found without reading its history.
+CREATE INDEX otp_challenges_open ON otp_challenges (subject_id)
+    WHERE consumed_at IS NULL AND voided_at IS NULL;
+)sql";
+
+constexpr std::string_view kDocuments = R"sql(
+-- Contract documents, encrypted at rest (sign/document_vault.hpp, issue 13): AES-256-GCM under a
+-- fresh data key per document, kept here only wrapped (RFC 5649) by the HSM key key_label, so a
+-- dump, a base backup or a replica of the database reveals nothing without the HSM. In
+-- PostgreSQL rather than files so that one backup and one replication stream cover documents
+-- too (DESIGN.md "Durability and disaster recovery"). sha256 and size are the plaintext's.
+CREATE TABLE documents (
+    id          text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{32}$'),
+    size        bigint NOT NULL CHECK (size >= 0),
+    sha256      bytea NOT NULL CHECK (octet_length(sha256) = 32),
+    -- RFC 5649 output: the padded key in whole 8-byte semiblocks plus the integrity block.
+    wrapped_key bytea NOT NULL CHECK (octet_length(wrapped_key) BETWEEN 24 AND 256
+                                      AND octet_length(wrapped_key) % 8 = 0),
+    key_label   text NOT NULL CHECK (key_label <> '' AND length(key_label) <= 200),
+    chunk_size  integer NOT NULL CHECK (chunk_size BETWEEN 1024 AND 67108864),
+    -- Every document has at least one chunk, the last one, even when empty: the GCM tag of an
+    -- empty last chunk is what tells an empty document from one whose chunks were all removed.
+    chunk_count bigint NOT NULL
+                CHECK (chunk_count = greatest(1, (size + chunk_size - 1) / chunk_size)),
+    created_at  timestamptz NOT NULL
+);
+
+-- A document's chunks: each chunk_size bytes of plaintext (the last one fewer) sealed on its own,
+-- ciphertext followed by its 16-byte GCM tag. The writer streams the chunks first and records
+-- the document last (its size and SHA-256 are known only then), in one transaction: hence the
+-- foreign key checked at COMMIT. A document removed takes its chunks with it.
+CREATE TABLE document_chunks (
+    document_id text NOT NULL
+                REFERENCES documents (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    chunk_index bigint NOT NULL CHECK (chunk_index >= 0),
+    ciphertext  bytea NOT NULL CHECK (octet_length(ciphertext) >= 16),
+    PRIMARY KEY (document_id, chunk_index)
+);
+-- Ciphertext does not compress: stored out of line (TOAST) without PostgreSQL trying pglz on
+-- every megabyte first.
+ALTER TABLE document_chunks ALTER COLUMN ciphertext SET STORAGE EXTERNAL;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
@@ -423,6 +473,9 @@ constexpr Migration kMigrations[] = {
     {7, "otp_challenges, otp_totp and otp_subjects", kOtp},
     {8, "subjects' identity, identity_evidence, organization_agents and evidence_replay",
      kRegistry},
+    {9, "otp_challenges voided on deactivation and on a change of mobile number",
+     kOtpSubjectLifecycle},
+    {10, "documents and document_chunks, encrypted at rest", kDocuments},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

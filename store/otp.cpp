@@ -40,6 +40,8 @@ constexpr Statement kEnsureSubject{
     "otp.ensure_subject",
     "INSERT INTO otp_subjects (subject_id, window_started_at) VALUES ($1, $2::timestamptz) "
     "ON CONFLICT (subject_id) DO NOTHING"};
+constexpr Statement kHoldSubjectStatus{
+    "otp.hold_subject_status", "SELECT status FROM subjects WHERE id = $1 FOR SHARE"};
 constexpr Statement kLockSubject{
     "otp.lock_subject", "SELECT " SIGNET_SUBJECT_STATE_COLUMNS
                         " FROM otp_subjects WHERE subject_id = $1 FOR UPDATE"};
@@ -77,12 +79,21 @@ constexpr Statement kClientSends{
     "SELECT count(*), min(created_at), max(created_at) FROM otp_challenges "
     "WHERE client = $1 AND created_at > $2::timestamptz"};
 
-constexpr Statement kPutTotp{
-    "otp.put_totp",
-    "INSERT INTO otp_totp (subject_id, wrapped_seed, kek_label, last_step, created_at) "
-    "VALUES ($1, $2::bytea, $3, NULL, $4::timestamptz) ON CONFLICT (subject_id) DO UPDATE SET "
-    "wrapped_seed = EXCLUDED.wrapped_seed, kek_label = EXCLUDED.kek_label, last_step = NULL, "
-    "created_at = EXCLUDED.created_at"};
+#define SIGNET_INSERT_TOTP                                                                 \
+    "INSERT INTO otp_totp (subject_id, wrapped_seed, kek_label, last_step, created_at) "   \
+    "VALUES ($1, $2::bytea, $3, NULL, $4::timestamptz) ON CONFLICT (subject_id) "
+constexpr Statement kAddTotp{"otp.add_totp", SIGNET_INSERT_TOTP "DO NOTHING"};
+constexpr Statement kReplaceTotp{
+    "otp.replace_totp",
+    SIGNET_INSERT_TOTP "DO UPDATE SET wrapped_seed = EXCLUDED.wrapped_seed, "
+                       "kek_label = EXCLUDED.kek_label, last_step = NULL, "
+                       "created_at = EXCLUDED.created_at"};
+#undef SIGNET_INSERT_TOTP
+constexpr Statement kVoidSubjectChallenges{
+    "otp.void_subject_challenges",
+    "UPDATE otp_challenges SET voided_at = $2::timestamptz, voided_reason = $3 "
+    "WHERE subject_id = $1 AND consumed_at IS NULL AND voided_at IS NULL"};
+constexpr Statement kDeleteTotp{"otp.delete_totp", "DELETE FROM otp_totp WHERE subject_id = $1"};
 constexpr Statement kFindTotp{
     "otp.find_totp",
     "SELECT subject_id, wrapped_seed, kek_label, last_step, created_at FROM otp_totp "
@@ -160,6 +171,20 @@ bool PostgresOtp::void_challenge(Connection& tx, std::string_view id, Clock::tim
     return tx.exec(kVoid, {id, now, reason}).affected_rows() == 1;
 }
 
+std::int64_t PostgresOtp::void_subject_challenges(Connection& tx, std::int64_t subject_id,
+                                                  Clock::time_point now, std::string_view reason) {
+    return static_cast<std::int64_t>(
+        tx.exec(kVoidSubjectChallenges, {subject_id, now, reason}).affected_rows());
+}
+
+std::optional<std::string> PostgresOtp::hold_subject_status(Connection& tx,
+                                                            std::int64_t subject_id) {
+    const Result rows = tx.exec(kHoldSubjectStatus, {subject_id});
+    if (rows.empty())
+        return std::nullopt;
+    return rows.one()["status"].as<std::string>();
+}
+
 OtpSubjectState PostgresOtp::lock_subject(Connection& tx, std::int64_t subject_id,
                                           Clock::time_point now) {
     tx.exec(kEnsureSubject, {subject_id, now});
@@ -195,8 +220,10 @@ SendWindow PostgresOtp::client_sends(Connection& tx, std::string_view client,
     return window_from(tx.exec(kClientSends, {client, since}));
 }
 
-void PostgresOtp::put_totp(Connection& tx, const TotpEnrolmentRecord& e) {
-    tx.exec(kPutTotp, {e.subject_id, e.wrapped_seed, e.kek_label, e.created_at});
+bool PostgresOtp::put_totp(Connection& tx, const TotpEnrolmentRecord& e, bool replace) {
+    return tx.exec(replace ? kReplaceTotp : kAddTotp,
+                   {e.subject_id, e.wrapped_seed, e.kek_label, e.created_at})
+               .affected_rows() == 1;
 }
 
 std::optional<TotpEnrolmentRecord> PostgresOtp::find_totp(Connection& tx,
@@ -209,6 +236,10 @@ std::optional<TotpEnrolmentRecord> PostgresOtp::find_totp(Connection& tx,
                                row["kek_label"].as<std::string>(),
                                row["last_step"].optional<std::int64_t>(),
                                row["created_at"].time()};
+}
+
+bool PostgresOtp::delete_totp(Connection& tx, std::int64_t subject_id) {
+    return tx.exec(kDeleteTotp, {subject_id}).affected_rows() == 1;
 }
 
 bool PostgresOtp::advance_totp_step(Connection& tx, std::int64_t subject_id, std::int64_t step) {

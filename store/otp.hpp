@@ -24,7 +24,7 @@ struct OtpChallengeRecord {
     int attempts = 0;  // wrong codes so far
     std::optional<Clock::time_point> consumed_at;
     std::optional<Clock::time_point> voided_at;
-    std::string voided_reason;  // "attempts", "transport" or empty
+    std::string voided_reason;  // "attempts", "transport", "deactivated", "mobile_changed" or empty
     Clock::time_point created_at;
 };
 
@@ -81,7 +81,17 @@ class OtpRepository {
     // Voids an open challenge (reason "transport" or "attempts"); false when it was not open.
     virtual bool void_challenge(Connection& tx, std::string_view id, Clock::time_point now,
                                 std::string_view reason) = 0;
+    // Voids every open challenge of the subject (reason "deactivated" or "mobile_changed");
+    // how many were open.
+    virtual std::int64_t void_subject_challenges(Connection& tx, std::int64_t subject_id,
+                                                 Clock::time_point now,
+                                                 std::string_view reason) = 0;
 
+    // The subject's status ("active" or "deactivated"; nullopt when there is no such subject),
+    // its subjects row held FOR SHARE to the commit: a deactivation waits for this transaction,
+    // and this transaction sees a deactivation that committed first.
+    virtual std::optional<std::string> hold_subject_status(Connection& tx,
+                                                           std::int64_t subject_id) = 0;
     // The subject's row, created (no failures) when missing, and locked FOR UPDATE until the
     // transaction ends: issuing takes it, so the rate limits count without a race.
     virtual OtpSubjectState lock_subject(Connection& tx, std::int64_t subject_id,
@@ -104,10 +114,13 @@ class OtpRepository {
     virtual SendWindow client_sends(Connection& tx, std::string_view client,
                                     Clock::time_point since) = 0;
 
-    // Inserts or replaces the subject's enrolment (last_step starts again at none).
-    virtual void put_totp(Connection& tx, const TotpEnrolmentRecord& enrolment) = 0;
+    // Inserts the subject's enrolment; with `replace`, replaces one that exists (last_step starts
+    // again at none). False when there was one and `replace` was not given (nothing changed).
+    virtual bool put_totp(Connection& tx, const TotpEnrolmentRecord& enrolment, bool replace) = 0;
     virtual std::optional<TotpEnrolmentRecord> find_totp(Connection& tx,
                                                          std::int64_t subject_id) = 0;
+    // Removes the subject's enrolment (its wrapped seed with it); false when there was none.
+    virtual bool delete_totp(Connection& tx, std::int64_t subject_id) = 0;
     // Records `step` as accepted if it is later than the last accepted one; false otherwise
     // (a replay, or a concurrent caller accepted it or a later one first).
     virtual bool advance_totp_step(Connection& tx, std::int64_t subject_id, std::int64_t step) = 0;
@@ -122,6 +135,10 @@ class PostgresOtp final : public OtpRepository {
                                         int max_attempts) override;
     bool void_challenge(Connection& tx, std::string_view id, Clock::time_point now,
                         std::string_view reason) override;
+    std::int64_t void_subject_challenges(Connection& tx, std::int64_t subject_id,
+                                         Clock::time_point now, std::string_view reason) override;
+    std::optional<std::string> hold_subject_status(Connection& tx,
+                                                   std::int64_t subject_id) override;
     OtpSubjectState lock_subject(Connection& tx, std::int64_t subject_id,
                                  Clock::time_point now) override;
     OtpSubjectState subject_state(Connection& tx, std::int64_t subject_id) override;
@@ -133,8 +150,9 @@ class PostgresOtp final : public OtpRepository {
                              Clock::time_point since) override;
     SendWindow client_sends(Connection& tx, std::string_view client,
                             Clock::time_point since) override;
-    void put_totp(Connection& tx, const TotpEnrolmentRecord& enrolment) override;
+    bool put_totp(Connection& tx, const TotpEnrolmentRecord& enrolment, bool replace) override;
     std::optional<TotpEnrolmentRecord> find_totp(Connection& tx, std::int64_t subject_id) override;
+    bool delete_totp(Connection& tx, std::int64_t subject_id) override;
     bool advance_totp_step(Connection& tx, std::int64_t subject_id, std::int64_t step) override;
 };
 

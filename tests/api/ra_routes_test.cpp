@@ -197,6 +197,19 @@ BOOST_AUTO_TEST_CASE(evidence_raises_the_level_and_a_refusal_has_its_reason) {
     BOOST_REQUIRE(refused.contains("subject_id"));
     BOOST_CHECK_EQUAL(std::string(created.raw["Location"]),
                       subject_path(refused["subject_id"].get<std::int64_t>()));
+
+    // A profile no evidence could meet is the request's error: no subject is created.
+    const auto subjects_before = registry.count("SELECT count(*) FROM subjects");
+    const auto unknown_profile = ra_api().call(
+        http::verb::post, "/v1/subjects",
+        json{{"kind", "person"},
+             {"name", "Karl Weber"},
+             {"document", {{"kind", "passport"}, {"number", kOtherPassport}, {"country", "DE"}}},
+             {"evidence", {{"statement", wrongly_bound}, {"profile", "no-such-profile"}}}}
+            .dump());
+    const auto invalid = problem(unknown_profile, 400, "invalid-argument");
+    BOOST_CHECK(!invalid.contains("subject_id"));
+    BOOST_CHECK_EQUAL(registry.count("SELECT count(*) FROM subjects"), subjects_before);
 }
 
 BOOST_AUTO_TEST_CASE(an_update_and_a_deactivation_say_what_they_revoked) {
@@ -231,16 +244,29 @@ BOOST_AUTO_TEST_CASE(agents_are_granted_listed_and_revoked) {
                                                  {"legal_representative_id", representative.id}}
                                                 .dump());
     BOOST_REQUIRE_EQUAL(organization.status, 201u);
+    // Agents act for a verified organization only.
+    const auto organization_id = organization.body["id"].get<std::int64_t>();
+    const std::string grant_body = json{
+        {"person_id", agent_person.id},
+        {"permissions", {"sign", "apply_seal"}},
+        {"valid_until", format_utc(registry.clock.now() + std::chrono::hours(24 * 30))},
+        {"authorization_reference",
+         "LoA-2026-17"}}.dump();
+    problem(ra_api().call(http::verb::post,
+                          "/v1/organizations/" + std::to_string(organization_id) + "/agents",
+                          grant_body),
+            409, "failed-precondition");
+    const auto verified = ra_api().call(
+        http::verb::post, subject_path(organization_id, "/verification"),
+        json{
+            {"level", 2}, {"reason", "licence seen at branch 12"}, {"document_number", kHuaweiUscc}}
+            .dump(),
+        kOfficer);
+    BOOST_REQUIRE_EQUAL(verified.status, 200u);
     const std::string agents = "/v1/organizations/" +
                                std::to_string(organization.body["id"].get<std::int64_t>()) +
                                "/agents";
-    const auto granted = ra_api().call(
-        http::verb::post, agents,
-        json{{"person_id", agent_person.id},
-             {"permissions", {"sign", "apply_seal"}},
-             {"valid_until", format_utc(registry.clock.now() + std::chrono::hours(24 * 30))},
-             {"authorization_reference", "LoA-2026-17"}}
-            .dump());
+    const auto granted = ra_api().call(http::verb::post, agents, grant_body);
     BOOST_REQUIRE_EQUAL(granted.status, 201u);
     BOOST_CHECK_EQUAL(granted.body["person_id"], agent_person.id);
     BOOST_CHECK_EQUAL(granted.body["granted_by"], "client:frontend");
@@ -387,6 +413,17 @@ BOOST_AUTO_TEST_CASE(totp_is_enrolled_without_caching_and_verified_once) {
     BOOST_REQUIRE_EQUAL(verified.status, 200u);
     problem(ra_api().call(http::verb::post, subject_path(id, "/otp/verify"), body), 409,
             "otp-already-used");
+
+    // Enrolling again replaces the seed: a subjects:write client's act, asked for with PUT.
+    problem(ra_api().call(http::verb::post, subject_path(id, "/otp/totp"), R"({"account":"wu"})"),
+            409, "already-exists");
+    problem(ra_api().call(http::verb::put, subject_path(id, "/otp/totp"), R"({"account":"wu"})",
+                          kSender),
+            403, "permission-denied");
+    const auto replaced =
+        ra_api().call(http::verb::put, subject_path(id, "/otp/totp"), R"({"account":"wu"})");
+    BOOST_REQUIRE_EQUAL(replaced.status, 201u);
+    BOOST_CHECK_NE(replaced.body["otpauth_uri"], uri);
 }
 
 // Last: everything above went through both logs. The fields that hold digit runs of their own

@@ -67,6 +67,9 @@ tls=$(s_client -verify_hostname localhost) || fail "openssl s_client does not ve
 grep -q "key: hsm:tls-server" "$SIGNET_STATE_DIR/signet.yaml" || fail "the TLS key is not hsm:tls-server"
 (source "$SIGNET_STATE_DIR/env.sh" && "$build_dir/ops/signetctl" hsm list) | grep -q "^tls-server " ||
   fail "the HSM holds no key tls-server"
+# The key that wraps contract documents' data keys (sign/document_vault.hpp).
+(source "$SIGNET_STATE_DIR/env.sh" && "$build_dir/ops/signetctl" hsm list) |
+  grep -q "^signet-documents .*secret-key *aes-256" || fail "the HSM holds no AES key signet-documents"
 
 echo "--- running again reports the running signetd"
 again=$(quickstart --detach 2>&1)

@@ -49,6 +49,8 @@ BOOST_AUTO_TEST_CASE(minimal_configuration_gets_defaults) {
     BOOST_CHECK_EQUAL(c.logging.access_log, "stdout");
     BOOST_CHECK(c.api_clients.empty());
     BOOST_CHECK(c.ca.profiles.empty());
+    BOOST_CHECK_EQUAL(c.signing.max_document_bytes, 100u * 1024 * 1024);
+    BOOST_CHECK_EQUAL(c.signing.documents_key_label, "signet-documents");
     BOOST_CHECK_EQUAL(c.tsa.policy_oid, "1.3.6.1.4.1.99999.1.1");
     BOOST_CHECK_EQUAL(c.tsa.digests.size(), 3u);
     BOOST_CHECK_EQUAL(c.tsa.accuracy.count(), 1000);
@@ -117,7 +119,7 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
                             "ocsp: {response_validity_seconds: 600, max_certificates_per_request: 4,"
                             " presign_hashes: [sha256], live_signing: {burst: 5}}\n"
                             "otp: {digits: 8, totp: {period_seconds: 60, window: 0}}\n"
-                            "signing: {max_document_bytes: 1000}\n"
+                            "signing: {max_document_bytes: 1000, documents_key_label: docs-2027}\n"
                             "identity: {max_assurance_level: 4}\n");
     BOOST_CHECK(!c.http.enabled);
     BOOST_CHECK_EQUAL(c.http.address, "::");
@@ -150,6 +152,7 @@ BOOST_AUTO_TEST_CASE(every_section_read) {
     BOOST_CHECK_EQUAL(c.otp.totp.period.count(), 60);
     BOOST_CHECK_EQUAL(c.otp.totp.window, 0u);
     BOOST_CHECK_EQUAL(c.signing.max_document_bytes, 1000u);
+    BOOST_CHECK_EQUAL(c.signing.documents_key_label, "docs-2027");
     BOOST_CHECK_EQUAL(c.identity.max_assurance_level, 4u);
 }
 

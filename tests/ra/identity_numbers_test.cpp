@@ -258,27 +258,38 @@ BOOST_AUTO_TEST_CASE(email_addresses) {
 }
 
 BOOST_AUTO_TEST_CASE(subject_binding_hash_is_the_documented_contract) {
-    // SHA-256("王芳" || 0x00 || "cn_resident_id" || 0x00 || "11010519491231002X"), computed
+    // SHA-256(name || 0x00 || kind || 0x00 || country || 0x00 || number), computed
     // independently with Python's hashlib and base64.urlsafe_b64encode, '=' stripped.
-    const std::string expected = subject_binding_hash("王芳", DocumentKind::cn_resident_id,
+    const std::string expected = subject_binding_hash("王芳", DocumentKind::cn_resident_id, "CN",
                                                       kStandardIdNumber);
     BOOST_CHECK_EQUAL(expected.size(), 43u);
     BOOST_CHECK(expected.find_first_of("+/=") == std::string::npos);
-    BOOST_CHECK_EQUAL(expected, "1gVe6KCbb-fM4brUB7MwyBjnyp62iKD7pYwF-0MQW7A");
+    BOOST_CHECK_EQUAL(expected, "-j-e5eA05q3uLnxeZ_nfUQ01Bp3iIxwh34UUmH76N30");
+    BOOST_CHECK_EQUAL(subject_binding_hash("John Smith", DocumentKind::passport, "GB", "E12345678"),
+                      "pUpvun5NFxJ8p5nIIYjh4yWBBUnU12cfIGKNu61pQ3A");
+    // Two countries may issue the same passport number: two different bindings.
+    BOOST_CHECK_NE(subject_binding_hash("John Smith", DocumentKind::passport, "GB", "E12345678"),
+                   subject_binding_hash("John Smith", DocumentKind::passport, "FR", "E12345678"));
     // White space trimmed and collapsed (U+3000 IDEOGRAPHIC SPACE, TAB, NBSP too), and NFC.
-    BOOST_CHECK_EQUAL(subject_binding_hash("Zoë  Ångström", DocumentKind::passport, "E12345678"),
-                      subject_binding_hash("\u3000Zoe\u0308\t\u00a0A\u030angstro\u0308m ",
-                                           DocumentKind::passport, "E12345678"));
-    BOOST_CHECK_NE(subject_binding_hash("Zoë Ångström", DocumentKind::passport, "E12345678"),
-                   subject_binding_hash("ZoëÅngström", DocumentKind::passport, "E12345678"));
-    BOOST_CHECK_NE(subject_binding_hash("王芳", DocumentKind::passport, kStandardIdNumber),
+    BOOST_CHECK_EQUAL(
+        subject_binding_hash("Zoë  Ångström", DocumentKind::passport, "SE", "E12345678"),
+        subject_binding_hash("\u3000Zoe\u0308\t\u00a0A\u030angstro\u0308m ", DocumentKind::passport,
+                             "SE", "E12345678"));
+    BOOST_CHECK_NE(subject_binding_hash("Zoë Ångström", DocumentKind::passport, "SE", "E12345678"),
+                   subject_binding_hash("ZoëÅngström", DocumentKind::passport, "SE", "E12345678"));
+    BOOST_CHECK_NE(subject_binding_hash("王芳", DocumentKind::passport, "CN", kStandardIdNumber),
                    expected);
-    BOOST_CHECK_NE(subject_binding_hash("王芳", DocumentKind::cn_resident_id, "11010519491231003X"),
-                   expected);
-    expect_error([] { subject_binding_hash(" \t", DocumentKind::passport, "E12345678"); },
+    BOOST_CHECK_NE(
+        subject_binding_hash("王芳", DocumentKind::cn_resident_id, "CN", "11010519491231003X"),
+        expected);
+    expect_error([] { subject_binding_hash(" \t", DocumentKind::passport, "GB", "E12345678"); },
                  Errc::invalid_argument, "'name': is empty");
-    expect_error([] { subject_binding_hash("\xff", DocumentKind::passport, "E12345678"); },
+    expect_error([] { subject_binding_hash("\xff", DocumentKind::passport, "GB", "E12345678"); },
                  Errc::invalid_argument, "'name': is not UTF-8");
+    for (const char* country : {"", "gb", "GBR", "G1"})
+        expect_error(
+            [&] { subject_binding_hash("John Smith", DocumentKind::passport, country, "E12345678"); },
+            Errc::invalid_argument, "'issuing_country'");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -14,6 +14,9 @@ struct AgentsFixture : RegistryFixture {
     AgentsFixture() : RegistryFixture("registry_agents") {
         representative = add_verified_person("李雷", kLiLeiId);
         organization = add_organization("华为技术有限公司", kHuaweiUscc, representative.id);
+        // Only a verified organization has agents (Registry::grant_agent).
+        organization = registry->verify_manually(
+            organization.id, {2, "licence seen at branch 12", kHuaweiUscc}, "client:officer");
         agent = add_verified_person("王芳", kWangFangId);
     }
     ra::AgentGrant grant(std::vector<std::string> permissions = {"sign", "apply_seal"}) const {

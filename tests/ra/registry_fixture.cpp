@@ -113,7 +113,8 @@ store::Subject RegistryFixture::add_organization(const std::string& name,
 }
 
 nlohmann::json RegistryFixture::claims(const std::string& name, const std::string& number,
-                                       const std::string& jti, ra::DocumentKind kind) const {
+                                       const std::string& jti, ra::DocumentKind kind,
+                                       const std::string& country) const {
     const auto iat =
         std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count() -
         5;
@@ -121,7 +122,7 @@ nlohmann::json RegistryFixture::claims(const std::string& name, const std::strin
             {"jti", jti},
             {"iat", iat},
             {"aud", "signet-tests"},
-            {"subject_binding", ra::subject_binding_hash(name, kind, number)},
+            {"subject_binding", ra::subject_binding_hash(name, kind, country, number)},
             {"document_kind", std::string(ra::to_string(kind))},
             {"method", {"id_registry", "face_match", "liveness"}},
             {"face_match_score", 0.97},

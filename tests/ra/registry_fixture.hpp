@@ -55,10 +55,12 @@ struct RegistryFixture {
     store::Subject add_organization(const std::string& name, const std::string& credit_code,
                                     std::int64_t legal_representative_id);
 
-    // The claims of a statement that meets level 3, bound to (name, kind, number), issued now.
+    // The claims of a statement that meets level 3, bound to (name, kind, country, number),
+    // issued now.
     nlohmann::json claims(const std::string& name, const std::string& number,
                           const std::string& jti = "stmt-1",
-                          ra::DocumentKind kind = ra::DocumentKind::cn_resident_id) const;
+                          ra::DocumentKind kind = ra::DocumentKind::cn_resident_id,
+                          const std::string& country = "CN") const;
     // Signed by the provider's key (ES256) unless another header or key is given.
     std::string statement(const nlohmann::json& claims,
                           const std::string& header = R"({"alg":"ES256","kid":"idv-1"})") const;

@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(no_document_number_is_stored_audited_or_echoed_anywhere) {
     attempt([&] {
         f.registry->attach_evidence(traveller.id,
                                     {f.statement(f.claims("John Smith", kOtherPassport, "privacy-2",
-                                                          ra::DocumentKind::passport)),
+                                                          ra::DocumentKind::passport, "GB")),
                                      kPassport,
                                      {},
                                      {}},
@@ -98,6 +98,7 @@ BOOST_AUTO_TEST_CASE(no_document_number_is_stored_audited_or_echoed_anywhere) {
     ra::SubjectFilter filter;
     filter.document = ra::DocumentInput{"passport", kPassport, "GB"};
     BOOST_CHECK_EQUAL(f.registry->list(filter).size(), 1u);
+    f.registry->verify_manually(organization.id, {2, "licence seen", kHuaweiUscc}, "c:officer");
     f.registry->grant_agent(
         organization.id, {li.id, {"apply_seal"}, f.clock.now() + 1h, "LOA-7", std::nullopt}, "c:t");
     f.registry->deactivate(wang.id, "closed", "c:t");

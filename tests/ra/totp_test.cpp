@@ -28,9 +28,10 @@ Secret stored_seed(OtpFixture& f, std::int64_t subject) {
 // Enrols with a seed of 20 octets `fill`, so that the codes (at the fixed clock) are known not
 // to collide by chance in the tests that depend on it.
 Secret enrol(OtpFixture& f, std::int64_t subject, std::uint8_t fill,
-             std::string_view account = "alice") {
+             std::string_view account = "alice",
+             ra::TotpEnrolment mode = ra::TotpEnrolment::first) {
     f.crypto.script(Bytes(20, fill));
-    return f.totp.enrol(subject, account, "officer:alice");
+    return f.totp.enrol(subject, account, "officer:alice", mode);
 }
 
 std::string code_at(const Secret& seed, Clock::time_point t) {
@@ -174,7 +175,7 @@ BOOST_AUTO_TEST_CASE(verify_refuses_without_enrolment_and_after_re_enrolment) {
                  "'code' is 6 ASCII digits");
     enrol(f, subject, 0x14);
     const Secret old_seed = stored_seed(f, subject);
-    enrol(f, subject, 0x15);
+    enrol(f, subject, 0x15, "alice", ra::TotpEnrolment::replace);
     expect_otp_error([&] { f.totp.verify(subject, code_at(old_seed, f.clock.now())); },
                      OtpFailure::wrong_code);
     f.totp.verify(subject, code_at(stored_seed(f, subject), f.clock.now()));
