@@ -82,8 +82,8 @@ ContractSubmission decode_contract_submission(std::string_view content_type,
     const std::string_view expected =
         submission.draft.format == "pdf" ? "application/pdf" : "application/octet-stream";
     if (!has_media_type(document->content_type, expected))
-        throw Error(Errc::invalid_argument, "the part 'document' must be " +
-                                                std::string(expected) + " for format '" +
+        throw Error(Errc::invalid_argument, "the part 'document' must be " + std::string(expected) +
+                                                " for format '" +
                                                 submission.draft.format.substr(0, 16) + "'");
     submission.document = document->data;
     return submission;
@@ -154,12 +154,13 @@ json contract_json(const sign::Contract& contract) {
     out["signers"] = std::move(signers);
     json revisions = json::array();
     for (const auto& r : contract.revisions)
-        revisions.push_back({{"number", r.number},
-                             {"kind", r.kind},
-                             {"sha256", to_hex(r.sha256)},
-                             {"size", r.size},
-                             {"signer", r.signer_position ? json(*r.signer_position) : json(nullptr)},
-                             {"created_at", format_utc(r.created_at)}});
+        revisions.push_back(
+            {{"number", r.number},
+             {"kind", r.kind},
+             {"sha256", to_hex(r.sha256)},
+             {"size", r.size},
+             {"signer", r.signer_position ? json(*r.signer_position) : json(nullptr)},
+             {"created_at", format_utc(r.created_at)}});
     out["revisions"] = std::move(revisions);
     json events = json::array();
     for (const auto& e : contract.events)

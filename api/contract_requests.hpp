@@ -28,8 +28,7 @@ struct ContractSubmission {
     sign::ContractDraft draft;
     std::string_view document;  // a view into the request's body
 };
-ContractSubmission decode_contract_submission(std::string_view content_type,
-                                              std::string_view body);
+ContractSubmission decode_contract_submission(std::string_view content_type, std::string_view body);
 
 // POST /v1/contracts/{id}/approvals: {"position": n, "approver_id": id}.
 struct ApprovalRequest {

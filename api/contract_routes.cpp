@@ -82,28 +82,26 @@ void add_contract_routes(Router& router, ContractServices services) {
         http::verb::post, "/v1/contracts", services.max_document_bytes + kContractFormOverhead,
         [&contracts](const Request& request) {
             const ContractSubmission submission =
-                decode_contract_submission(request.header(http::field::content_type),
-                                           request.body);
-            return json_answer(contract_json(contracts.create(submission.draft,
-                                                              as_bytes(submission.document),
-                                                              caller_of(request))),
-                               http::status::created);
+                decode_contract_submission(request.header(http::field::content_type), request.body);
+            return json_answer(
+                contract_json(contracts.create(submission.draft, as_bytes(submission.document),
+                                               caller_of(request))),
+                http::status::created);
         }));
 
-    router.add(contract_route(http::verb::get, "/v1/contracts", 0,
-                              [&contracts](const Request& request) {
-                                  json items = json::array();
-                                  for (const auto& c : contracts.list(list_query(request.query),
-                                                                      caller_of(request)))
-                                      items.push_back(contract_summary_json(c));
-                                  return json_answer(json{{"contracts", std::move(items)}});
-                              }));
+    router.add(
+        contract_route(http::verb::get, "/v1/contracts", 0, [&contracts](const Request& request) {
+            json items = json::array();
+            for (const auto& c : contracts.list(list_query(request.query), caller_of(request)))
+                items.push_back(contract_summary_json(c));
+            return json_answer(json{{"contracts", std::move(items)}});
+        }));
 
-    router.add(contract_route(http::verb::get, "/v1/contracts/{id}", 0,
-                              [&contracts](const Request& request) {
-                                  return json_answer(contract_json(
-                                      contracts.find(path_contract(request), caller_of(request))));
-                              }));
+    router.add(contract_route(
+        http::verb::get, "/v1/contracts/{id}", 0, [&contracts](const Request& request) {
+            return json_answer(
+                contract_json(contracts.find(path_contract(request), caller_of(request))));
+        }));
 
     router.add(contract_route(
         http::verb::get, "/v1/contracts/{id}/document", 0, [&contracts](const Request& request) {
@@ -118,9 +116,9 @@ void add_contract_routes(Router& router, ContractServices services) {
             body.reserve(reader.document().size);
             while (auto piece = reader.next())
                 body.append(reinterpret_cast<const char*>(piece->data()), piece->size());
-            Response response = Response::bytes(
-                std::move(body),
-                contract.record.format == "pdf" ? "application/pdf" : "application/octet-stream");
+            Response response = Response::bytes(std::move(body), contract.record.format == "pdf"
+                                                                     ? "application/pdf"
+                                                                     : "application/octet-stream");
             // RFC 9530 §2: the SHA-256 of the representation, as a structured byte sequence.
             response.headers.emplace_back("Repr-Digest",
                                           "sha-256=:" + to_base64(reader.document().sha256) + ":");
@@ -129,18 +127,18 @@ void add_contract_routes(Router& router, ContractServices services) {
 
     router.add(contract_route(http::verb::post, "/v1/contracts/{id}/send", kSmallBodyBytes,
                               [&contracts](const Request& request) {
-                                  return json_answer(contract_json(contracts.send(
-                                      path_contract(request), caller_of(request))));
+                                  return json_answer(contract_json(
+                                      contracts.send(path_contract(request), caller_of(request))));
                               }));
 
-    router.add(contract_route(
-        http::verb::post, "/v1/contracts/{id}/approvals", kSmallBodyBytes,
-        [&contracts](const Request& request) {
-            const ApprovalRequest approval = decode_approval(JsonBody::from_request(request));
-            return json_answer(contract_json(
-                contracts.record_approval(path_contract(request), approval.position,
-                                          approval.approver_id, caller_of(request))));
-        }));
+    router.add(contract_route(http::verb::post, "/v1/contracts/{id}/approvals", kSmallBodyBytes,
+                              [&contracts](const Request& request) {
+                                  const ApprovalRequest approval =
+                                      decode_approval(JsonBody::from_request(request));
+                                  return json_answer(contract_json(contracts.record_approval(
+                                      path_contract(request), approval.position,
+                                      approval.approver_id, caller_of(request))));
+                              }));
 
     router.add(contract_route(http::verb::post, "/v1/contracts/{id}/cancel", kSmallBodyBytes,
                               [&contracts](const Request& request) {

@@ -56,9 +56,9 @@ struct ContractsNode::Parts {
               .stamp = stamper(d.tsa, d.tsa_unavailable),
               // The notify work's outbox plugs in here (sign/contract_hooks.hpp).
               .notifier = nullptr,
-              .options = sign::contracts_options(d.config.signing,
-                                                 profile_level(d.config, kPersonProfile),
-                                                 profile_level(d.config, kSealProfile)),
+              .options =
+                  sign::contracts_options(d.config.signing, profile_level(d.config, kPersonProfile),
+                                          profile_level(d.config, kSealProfile)),
           }),
           max_document_bytes(d.config.signing.max_document_bytes),
           tsa_ready(d.tsa != nullptr),
@@ -70,7 +70,9 @@ struct ContractsNode::Parts {
 ContractsNode::ContractsNode(Dependencies dependencies)
     : parts_(std::make_unique<Parts>(dependencies)) {}
 
-ContractsNode::~ContractsNode() { stop(); }
+ContractsNode::~ContractsNode() {
+    stop();
+}
 
 void ContractsNode::add_routes(api::Router& router) {
     api::add_contract_routes(router, {parts_->service, parts_->max_document_bytes});
@@ -108,9 +110,9 @@ api::HealthCheck ContractsNode::health_check() const {
                 if (const auto missing = parts->vault.missing_key(); !missing.empty())
                     return api::HealthResult{api::HealthStatus::degraded, missing};
                 if (!parts->tsa_ready)
-                    return api::HealthResult{api::HealthStatus::degraded,
-                                             "contracts cannot change state: " +
-                                                 parts->tsa_unavailable};
+                    return api::HealthResult{
+                        api::HealthStatus::degraded,
+                        "contracts cannot change state: " + parts->tsa_unavailable};
                 return api::HealthResult{api::HealthStatus::ok,
                                          "documents key present, TSA time-stamping events"};
             }};

@@ -13,8 +13,7 @@ namespace {
 
 bool is_policy_word(const std::string& word) {
     return !word.empty() && word.size() <= 64 && std::ranges::all_of(word, [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-               c == '-';
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
     });
 }
 

@@ -9,9 +9,8 @@
 
 namespace signet::sign {
 
-std::string event_canonical(const store::ContractRecord& contract, int seq,
-                            const std::string& type, Clock::time_point at,
-                            const store::ContractRevisionRecord& revision,
+std::string event_canonical(const store::ContractRecord& contract, int seq, const std::string& type,
+                            Clock::time_point at, const store::ContractRevisionRecord& revision,
                             const nlohmann::json& details) {
     // nlohmann::json's object is a std::map: keys come out sorted by their bytes, and dump()
     // without an indent writes no whitespace; integers only, so one form per value.
@@ -30,9 +29,8 @@ Clock::time_point Contracts::Impl::now() const {
     return std::chrono::time_point_cast<std::chrono::microseconds>(deps.clock.now());
 }
 
-void Contracts::Impl::Events::append(const store::ContractRecord& contract,
-                                     const std::string& type, std::optional<int> position,
-                                     nlohmann::json details) {
+void Contracts::Impl::Events::append(const store::ContractRecord& contract, const std::string& type,
+                                     std::optional<int> position, nlohmann::json details) {
     auto& repository = impl_.deps.contracts;
     if (!next_seq_)
         next_seq_ = static_cast<int>(repository.events(tx_, contract.id).size()) + 1;
@@ -63,9 +61,9 @@ void Contracts::Impl::Events::append(const store::ContractRecord& contract,
                         type + "' event: " + e.what());
     }
     if (event.timestamp_token.empty())
-        throw Error(Errc::unavailable,
-                    "the time-stamp authority gave no token for the contract's '" + type +
-                        "' event");
+        throw Error(
+            Errc::unavailable,
+            "the time-stamp authority gave no token for the contract's '" + type + "' event");
     repository.insert_event(tx_, event);
 
     nlohmann::json audit_details = details;
@@ -73,8 +71,8 @@ void Contracts::Impl::Events::append(const store::ContractRecord& contract,
     audit_details["event_sha256"] = to_hex(event.event_sha256);
     audit_details["state"] = contract.state;
     audit_details["revision"] = contract.current_revision;
-    audit_.push_back(audit::AuditEvent{"contract." + type, caller_.actor,
-                                       "contract:" + contract.id, std::move(audit_details)});
+    audit_.push_back(audit::AuditEvent{"contract." + type, caller_.actor, "contract:" + contract.id,
+                                       std::move(audit_details)});
 }
 
 void Contracts::Impl::Events::finish() {

@@ -95,8 +95,8 @@ EventStamper responder_stamper(std::shared_ptr<tsa::Responder> responder) {
     if (!responder)
         throw Error(Errc::internal, "responder_stamper needs a responder");
     return [responder = std::move(responder)](ByteView sha256) {
-        const tsa::Reply reply =
-            responder->respond(timestamp_request(sha256), tsa::Requester{"contracts", "in-process"});
+        const tsa::Reply reply = responder->respond(timestamp_request(sha256),
+                                                    tsa::Requester{"contracts", "in-process"});
         if (reply.failure)
             throw Error(Errc::unavailable,
                         "the time-stamp authority refused the event's time-stamp: " +

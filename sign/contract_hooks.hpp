@@ -47,8 +47,7 @@ class ContractNotifier {
                                     const store::ContractRecord& contract) = 0;
     virtual void contract_cancelled(store::Connection& tx,
                                     const store::ContractRecord& contract) = 0;
-    virtual void contract_expired(store::Connection& tx,
-                                  const store::ContractRecord& contract) = 0;
+    virtual void contract_expired(store::Connection& tx, const store::ContractRecord& contract) = 0;
 };
 
 // Checks a document of a format as it streams in ("validate the document"): write() each piece,

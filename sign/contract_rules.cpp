@@ -15,7 +15,8 @@ namespace {
 }
 
 bool is_currency(std::string_view code) {
-    return code.size() == 3 && std::ranges::all_of(code, [](char c) { return c >= 'A' && c <= 'Z'; });
+    return code.size() == 3 &&
+           std::ranges::all_of(code, [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
 bool is_policy_word(std::string_view word) {
@@ -29,7 +30,8 @@ void check_amount(const Amount& amount, const std::string& field) {
     if (amount.minor_units < 0 || amount.minor_units > kMaxAmount)
         refuse(field + ".minor_units", "must be 0 to 10^15");
     if (!is_currency(amount.currency))
-        refuse(field + ".currency", "must be an ISO 4217 alphabetic code (three capitals, e.g. CNY)");
+        refuse(field + ".currency",
+               "must be an ISO 4217 alphabetic code (three capitals, e.g. CNY)");
 }
 
 void check_signers(const std::vector<SignerInput>& signers) {
@@ -130,11 +132,12 @@ Clock::time_point check_draft(const ContractDraft& draft, Clock::time_point now,
     if (deadline <= now)
         refuse("expires_at", "must be in the future");
     if (deadline > now + options.max_validity)
-        refuse("expires_at", "is further away than the policy allows (" +
-                                 std::to_string(std::chrono::duration_cast<std::chrono::days>(
-                                                    options.max_validity)
-                                                    .count()) +
-                                 " days)");
+        refuse(
+            "expires_at",
+            "is further away than the policy allows (" +
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::days>(options.max_validity).count()) +
+                " days)");
     return deadline;
 }
 

@@ -8,8 +8,9 @@
 
 namespace signet::sign::rules {
 
-inline constexpr std::size_t kMaxTitle = 200;           // characters
-inline constexpr std::size_t kMaxMetadataBytes = 8192;  // compact JSON; jsonb's text (the table's bound, 16 KiB) adds spaces
+inline constexpr std::size_t kMaxTitle = 200;  // characters
+// Compact JSON; jsonb's text, which the table bounds at 16 KiB, adds spaces.
+inline constexpr std::size_t kMaxMetadataBytes = 8192;
 inline constexpr std::size_t kMaxSigners = 50;
 inline constexpr std::int64_t kMaxAmount = 1'000'000'000'000'000;  // 10^15 minor units
 

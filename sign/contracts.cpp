@@ -67,7 +67,8 @@ void Contracts::Impl::check_signer(const SignerInput& signer, const std::string&
     const auto subject = deps.registry.find(signer.subject_id);
     const std::string id = std::to_string(signer.subject_id);
     if (!subject)
-        throw Error(Errc::invalid_argument, "'" + field + ".subject_id' names no subject (" + id + ")");
+        throw Error(Errc::invalid_argument,
+                    "'" + field + ".subject_id' names no subject (" + id + ")");
     const bool seal = signer.kind == "seal";
     if (subject->kind != (seal ? "organization" : "person"))
         throw Error(Errc::invalid_argument, "'" + field + ".subject_id' (" + id + ") is not " +
@@ -75,8 +76,7 @@ void Contracts::Impl::check_signer(const SignerInput& signer, const std::string&
     if (subject->status != "active")
         refuse_signer(field + ".subject_id", "(" + id + ") is deactivated");
     const unsigned level = seal ? deps.options.organization_level : deps.options.person_level;
-    if (subject->verification_method.empty() ||
-        subject->assurance_level < static_cast<int>(level))
+    if (subject->verification_method.empty() || subject->assurance_level < static_cast<int>(level))
         refuse_signer(field + ".subject_id", "(" + id + ") is not verified to level " +
                                                  std::to_string(level) + " (it is at " +
                                                  std::to_string(subject->assurance_level) + ")");
@@ -188,9 +188,9 @@ Contract ContractUpload::finish() {
                 impl.deps.contracts.insert_signer(tx, signer);
             }
             impl.deps.contracts.insert_revision(
-                tx, {record.id, 0, document.id,
-                     Bytes(document.sha256.begin(), document.sha256.end()),
-                     static_cast<std::int64_t>(document.size), "original", std::nullopt, now});
+                tx,
+                {record.id, 0, document.id, Bytes(document.sha256.begin(), document.sha256.end()),
+                 static_cast<std::int64_t>(document.size), "original", std::nullopt, now});
             Contracts::Impl::Events events(impl, tx, s.caller);
             events.append(record, "created", std::nullopt,
                           {{"format", record.format},
@@ -223,11 +223,11 @@ std::vector<store::ContractRecord> Contracts::list(store::ContractQuery query,
 
 VaultReader Contracts::document(std::string_view id, int revision, const ContractCaller& caller) {
     const Contract contract = find(id, caller);
-    const auto it = std::ranges::find(contract.revisions, revision,
-                                      &store::ContractRevisionRecord::number);
+    const auto it =
+        std::ranges::find(contract.revisions, revision, &store::ContractRevisionRecord::number);
     if (it == contract.revisions.end())
-        throw Error(Errc::not_found, "contract " + std::string(id) + " has no revision " +
-                                         std::to_string(revision));
+        throw Error(Errc::not_found,
+                    "contract " + std::string(id) + " has no revision " + std::to_string(revision));
     return impl_->deps.vault.read(it->document_id);
 }
 

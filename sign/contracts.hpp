@@ -42,17 +42,18 @@ struct Amount {
 };
 
 struct SignerInput {
-    std::string kind;             // "person" or "seal"
-    std::int64_t subject_id = 0;  // the person, or the organization whose seal it is
+    std::string kind;                      // "person" or "seal"
+    std::int64_t subject_id = 0;           // the person, or the organization whose seal it is
     std::optional<std::int64_t> agent_id;  // a seal's: the person who applies it
 };
 
 struct ContractDraft {
     std::string title;  // 1-200 characters of name text
-    nlohmann::json metadata = nlohmann::json::object();  // a JSON object, at most 8 KiB as compact JSON
-    std::string contract_type;  // [a-z0-9_.-]{0,64}: a word signing.seal_approvals may name
+    nlohmann::json metadata =
+        nlohmann::json::object();  // a JSON object, at most 8 KiB as compact JSON
+    std::string contract_type;     // [a-z0-9_.-]{0,64}: a word signing.seal_approvals may name
     std::optional<Amount> amount;
-    std::string format;  // "pdf" or "bytes"
+    std::string format;                // "pdf" or "bytes"
     std::vector<SignerInput> signers;  // 1-50, in signing order
     // The deadline; nullopt: now + ContractsOptions::default_validity.
     std::optional<Clock::time_point> expires_at;

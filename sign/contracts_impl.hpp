@@ -57,9 +57,8 @@ struct Contracts::Impl {
 // with keys sorted at every level, no whitespace, "at" RFC 3339 UTC with six fractional digits,
 // the revision the contract is at (the document the event concerns) with its SHA-256 in
 // lowercase hex. No document byte and no personal data: ids, positions, serials.
-std::string event_canonical(const store::ContractRecord& contract, int seq,
-                            const std::string& type, Clock::time_point at,
-                            const store::ContractRevisionRecord& revision,
+std::string event_canonical(const store::ContractRecord& contract, int seq, const std::string& type,
+                            Clock::time_point at, const store::ContractRevisionRecord& revision,
                             const nlohmann::json& details);
 
 }  // namespace signet::sign

@@ -6,9 +6,9 @@ namespace signet::store {
 
 namespace {
 
-#define CONTRACT_COLUMNS                                                                        \
-    "id, title, metadata::text AS metadata, contract_type, amount_minor, currency, format, "    \
-    "client, state, signer_count, current_revision, expires_at, created_at, sent_at, "          \
+#define CONTRACT_COLUMNS                                                                     \
+    "id, title, metadata::text AS metadata, contract_type, amount_minor, currency, format, " \
+    "client, state, signer_count, current_revision, expires_at, created_at, sent_at, "       \
     "completed_at, cancelled_at, expired_at"
 
 constexpr Statement kInsert{
@@ -67,14 +67,14 @@ constexpr Statement kEvents{
 // Newest first; `before` pages by (created_at, id) of the last contract of the previous page.
 constexpr Statement kList{
     "contracts.list",
-    "SELECT " CONTRACT_COLUMNS " FROM contracts c WHERE ($1::text IS NULL OR client = $1) "
+    "SELECT " CONTRACT_COLUMNS
+    " FROM contracts c WHERE ($1::text IS NULL OR client = $1) "
     "AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR (created_at, id) < "
     "(SELECT created_at, id FROM contracts WHERE id = $3)) "
     "ORDER BY created_at DESC, id DESC LIMIT $4"};
-constexpr Statement kDue{
-    "contracts.due_for_expiry",
-    "SELECT id FROM contracts WHERE state IN ('sent', 'partially_signed') "
-    "AND expires_at <= $1::timestamptz ORDER BY expires_at, id LIMIT $2"};
+constexpr Statement kDue{"contracts.due_for_expiry",
+                         "SELECT id FROM contracts WHERE state IN ('sent', 'partially_signed') "
+                         "AND expires_at <= $1::timestamptz ORDER BY expires_at, id LIMIT $2"};
 
 #undef CONTRACT_COLUMNS
 
@@ -109,9 +109,9 @@ std::optional<ContractRecord> one_contract(const Result& rows) {
 }  // namespace
 
 void PostgresContracts::insert(Connection& tx, const ContractRecord& c) {
-    tx.exec(kInsert, {c.id, c.title, c.metadata, c.contract_type, c.amount_minor, c.currency,
-                      c.format, c.client, c.state, c.signer_count, c.current_revision,
-                      c.expires_at, c.created_at});
+    tx.exec(kInsert,
+            {c.id, c.title, c.metadata, c.contract_type, c.amount_minor, c.currency, c.format,
+             c.client, c.state, c.signer_count, c.current_revision, c.expires_at, c.created_at});
 }
 
 void PostgresContracts::insert_signer(Connection& tx, const ContractSignerRecord& s) {
@@ -152,12 +152,11 @@ void PostgresContracts::update_signer(Connection& tx, const ContractSignerRecord
     const Result done = tx.exec(kUpdateSigner, {s.contract_id, s.position, s.state, s.signed_at,
                                                 s.certificate_serial, s.revision});
     if (done.affected_rows() != 1)
-        throw Error(Errc::not_found, "contract " + s.contract_id + " has no signer " +
-                                         std::to_string(s.position));
+        throw Error(Errc::not_found,
+                    "contract " + s.contract_id + " has no signer " + std::to_string(s.position));
 }
 
-std::vector<ContractSignerRecord> PostgresContracts::signers(Connection& tx,
-                                                             std::string_view id) {
+std::vector<ContractSignerRecord> PostgresContracts::signers(Connection& tx, std::string_view id) {
     std::vector<ContractSignerRecord> out;
     const Result rows = tx.exec(kSigners, {id});
     for (std::size_t i = 0; i < rows.size(); ++i) {

@@ -15,10 +15,10 @@ namespace signet::store {
 // A contract (store migration 11, table contracts). The rules a state implies are the table's
 // CHECKs; the state machine is sign/contracts.hpp's.
 struct ContractRecord {
-    std::string id;        // 32 lowercase hex digits (128 random bits)
-    std::string title;     // 1-200 characters
-    std::string metadata;  // a JSON object, as text
-    std::string contract_type;               // a policy word, or ""
+    std::string id;                            // 32 lowercase hex digits (128 random bits)
+    std::string title;                         // 1-200 characters
+    std::string metadata;                      // a JSON object, as text
+    std::string contract_type;                 // a policy word, or ""
     std::optional<std::int64_t> amount_minor;  // with currency, or neither
     std::optional<std::string> currency;       // ISO 4217 alphabetic code
     std::string format;                        // "pdf" or "bytes"
@@ -33,9 +33,9 @@ struct ContractRecord {
 
 struct ContractSignerRecord {
     std::string contract_id;
-    int position = 0;          // 1..n, the signing order
-    std::string kind;          // "person" or "seal"
-    std::int64_t subject_id = 0;  // the person, or the organization whose seal it is
+    int position = 0;                      // 1..n, the signing order
+    std::string kind;                      // "person" or "seal"
+    std::int64_t subject_id = 0;           // the person, or the organization whose seal it is
     std::optional<std::int64_t> agent_id;  // a seal's: the person who applies it
     int approvals_required = 0;            // a seal's, fixed at creation
     std::string state = "waiting";         // "waiting" or "signed"
@@ -50,7 +50,7 @@ struct ContractRevisionRecord {
     std::string document_id;
     Bytes sha256;
     std::int64_t size = 0;
-    std::string kind;  // original, signature, validation_data, document_timestamp
+    std::string kind;                    // original, signature, validation_data, document_timestamp
     std::optional<int> signer_position;  // a signature's signer
     Clock::time_point created_at;
 };
