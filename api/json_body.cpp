@@ -216,6 +216,30 @@ JsonBody JsonBody::object(std::string_view field) const {
     return std::move(*value);
 }
 
+std::vector<JsonBody> JsonBody::object_array(std::string_view field,
+                                             std::size_t max_items) const {
+    const json* value = find(field);
+    if (value == nullptr)
+        refuse(field, "is required");
+    const bool fits = value->is_array() && !value->empty() && value->size() <= max_items &&
+                      std::ranges::all_of(*value, [](const json& v) { return v.is_object(); });
+    if (!fits)
+        refuse(field, "must be an array of 1 to " + std::to_string(max_items) + " objects");
+    std::vector<JsonBody> out;
+    for (std::size_t i = 0; i < value->size(); ++i)
+        out.push_back(JsonBody((*value)[i], path(field) + "[" + std::to_string(i) + "]."));
+    return out;
+}
+
+std::optional<nlohmann::json> JsonBody::optional_raw_object(std::string_view field) const {
+    const json* value = find(field);
+    if (value == nullptr)
+        return std::nullopt;
+    if (!value->is_object())
+        refuse(field, "must be an object");
+    return *value;
+}
+
 std::optional<bool> JsonBody::optional_boolean(std::string_view field) const {
     const json* value = find(field);
     if (value == nullptr)

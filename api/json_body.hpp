@@ -52,6 +52,11 @@ class JsonBody {
     std::optional<JsonBody> optional_object(std::string_view field) const;
     JsonBody object(std::string_view field) const;  // required
 
+    // An array of 1..max_items objects, each read as a nested object named "field[i]":
+    // "'signers' must be an array of 1 to 50 objects", "'signers[1].kind' is required".
+    std::vector<JsonBody> object_array(std::string_view field, std::size_t max_items) const;
+    // An object member kept as JSON (free-form data such as a contract's metadata).
+    std::optional<nlohmann::json> optional_raw_object(std::string_view field) const;
     // true or false: "'include_inactive' must be true or false".
     std::optional<bool> optional_boolean(std::string_view field) const;
 

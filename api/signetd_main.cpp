@@ -16,6 +16,7 @@
 #include "api/openapi_route.hpp"
 #include "api/server.hpp"
 #include "api/signetd_ocsp.hpp"
+#include "api/signetd_contracts.hpp"
 #include "api/signetd_ra.hpp"
 #include "api/signetd_wiring.hpp"
 #include "api/tsa_routes.hpp"
@@ -194,6 +195,13 @@ int serve(const std::string& config_path) {
     }
     api::add_tsa_routes(router, tsa_responder, tsa_unavailable);
 
+    // Contracts (issue 13): documents encrypted in the vault, every transition time-stamped by
+    // the TSA above; contracts past their deadline expired once a minute.
+    ContractsNode contracts_node({config, token, db, audit, clock, ra_node.registry(),
+                                  tsa_responder, tsa_unavailable, log});
+    contracts_node.add_routes(router);
+    contracts_node.start();
+
     // OCSP (RFC 6960, RFC 5019): every certificate's response pre-signed and kept in memory,
     // re-signed on revocation at any node (LISTEN), the responder certificates renewed ahead.
     OcspNode ocsp_node({config, token, db, dsn, certificates, audit, clock, log, *metrics});
@@ -205,6 +213,7 @@ int serve(const std::string& config_path) {
     checks.push_back(api::tsa_health_check(tsa_responder, clock, tsa_unavailable));
     checks.push_back(ocsp_node.health_check());
     checks.push_back(ra_node.health_check());
+    checks.push_back(contracts_node.health_check());
     api::ServerContext context{client_directory(config), metrics, log, access_log,
                                std::move(checks)};
     api::Server server(server_options(config, *token), std::move(router), std::move(context));
@@ -231,6 +240,7 @@ int serve(const std::string& config_path) {
     }
 
     ocsp_node.stop();
+    contracts_node.stop();
     crl_refresher.request_stop();
     crl_refresher.join();
     audit_drainer.request_stop();

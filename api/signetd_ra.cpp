@@ -54,6 +54,8 @@ void RaNode::add_routes(api::Router& router) {
                                 parts_->lockouts, parts_->sms.get()});
 }
 
+ra::Registry& RaNode::registry() { return parts_->registry; }
+
 api::HealthCheck RaNode::health_check() const {
     return {"ra", [parts = parts_.get()] {
                 const auto missing = ra::missing_ra_keys(parts->config, *parts->token);

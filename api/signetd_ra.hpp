@@ -13,6 +13,7 @@
 #include "common/log.hpp"
 #include "hsm/token.hpp"
 #include "policy/config.hpp"
+#include "ra/registry.hpp"
 #include "store/database.hpp"
 
 namespace signet::signetd {
@@ -35,6 +36,8 @@ class RaNode {
     RaNode& operator=(const RaNode&) = delete;
 
     void add_routes(api::Router& router);
+    // The registry, for the contracts (their signers are checked against it).
+    ra::Registry& registry();
     // /healthz's "ra" check: degraded while the HSM lacks one of the RA's HMAC keys (its routes
     // answer 503 naming the key meanwhile) or no SMS gateway is configured.
     api::HealthCheck health_check() const;

@@ -97,6 +97,7 @@ inline const std::vector<std::string> kKnownScopes{
     "certificates:issue",
     "certificates:read",
     "certificates:revoke",
+    "contracts",
     "metrics",
     "otp",
     "ra:officer",
@@ -183,12 +184,27 @@ struct OcspSettings {
     std::chrono::days responder_validity{365};           // responder_validity_days
 };
 
+// signing.seal_approvals[i]: a seal on a contract this rule matches needs `approvals`
+// approvals before it is applied (issue 13: "by amount, contract type, or always"). No
+// condition: always; both: both must hold; the most demanding matching rule wins.
+struct SealApprovalPolicy {
+    std::optional<std::string> contract_type;  // [a-z0-9_.-]{1,64}
+    // min_amount: {minor_units, currency}: an amount in that ISO 4217 currency at least this.
+    std::optional<std::int64_t> min_amount_minor;  // 0..10^15
+    std::string min_amount_currency;               // three capitals, with min_amount only
+    unsigned approvals = 1;                        // 1-10
+};
+
 // signing (the signing issue uses it).
 struct SigningSettings {
     std::size_t max_document_bytes = 100 * 1024 * 1024;  // 1 B - 1 GiB (issue 13: 100 MiB)
     // The HSM AES key wrapping each document's data key (sign/document_vault.hpp);
     // `signetctl hsm kek --label signet-documents` makes it.
     std::string documents_key_label = "signet-documents";
+    // A contract's deadline when its creator gives none, and the furthest one allowed.
+    unsigned contract_validity_days = 30;       // 1..max_contract_validity_days
+    unsigned max_contract_validity_days = 366;  // 1..3660
+    std::vector<SealApprovalPolicy> seal_approvals;
 };
 
 // otp.totp: RFC 6238 authenticator apps.

@@ -34,6 +34,9 @@ void read_identity(yaml::Map& map, const std::filesystem::path& base, IdentitySe
 void read_otp(yaml::Map& map, const std::filesystem::path& base,
               const std::string& default_seed_kek, OtpSettings& out);
 
+// config_signing.cpp: signing (documents, contracts' deadlines, seal approvals).
+void read_signing(yaml::Map& map, SigningSettings& out);
+
 // The words as a list for a message: "a, b, c".
 inline std::string joined(const std::vector<std::string>& words) {
     std::string all;

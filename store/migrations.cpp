@@ -469,6 +469,139 @@ CREATE TABLE document_chunks (
 ALTER TABLE document_chunks ALTER COLUMN ciphertext SET STORAGE EXTERNAL;
 )sql";
 
+constexpr std::string_view kContracts = R"sql(
+-- Contracts (sign/contracts.hpp, issue 13 "Contracts"): a document signed by parties in turn.
+-- Every column a state implies is checked against the state, so a row cannot say "completed"
+-- without a completion time, or "signed" without the certificate and the revision it produced.
+CREATE TABLE contracts (
+    id               text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{32}$'),
+    title            text NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+    -- The front end's own keys and values, bounded so a contract row stays small.
+    metadata         jsonb NOT NULL DEFAULT '{}'
+                     CHECK (jsonb_typeof(metadata) = 'object' AND
+                            octet_length(metadata::text) <= 16384),
+    -- A policy word (signing.seal_approvals may name it), or '' for none.
+    contract_type    text NOT NULL DEFAULT '' CHECK (contract_type ~ '^[a-z0-9_.-]{0,64}$'),
+    -- An amount in minor units (cents, fen) and its ISO 4217 alphabetic code, both or neither.
+    amount_minor     bigint CHECK (amount_minor >= 0),
+    currency         text CHECK (currency ~ '^[A-Z]{3}$'),
+    format           text NOT NULL CHECK (format IN ('pdf', 'bytes')),
+    client           text NOT NULL CHECK (client <> '' AND length(client) <= 200),
+    state            text NOT NULL CHECK (state IN ('draft', 'sent', 'partially_signed',
+                                                    'completed', 'cancelled', 'expired')),
+    signer_count     integer NOT NULL CHECK (signer_count BETWEEN 1 AND 50),
+    current_revision integer NOT NULL DEFAULT 0 CHECK (current_revision >= 0),
+    expires_at       timestamptz NOT NULL,
+    created_at       timestamptz NOT NULL,
+    sent_at          timestamptz,
+    completed_at     timestamptz,
+    cancelled_at     timestamptz,
+    expired_at       timestamptz,
+    CHECK ((amount_minor IS NULL) = (currency IS NULL)),
+    CHECK (expires_at > created_at),
+    -- A draft was never sent; everything past a draft was, except a draft that was cancelled.
+    CHECK (state <> 'draft' OR sent_at IS NULL),
+    CHECK (state IN ('draft', 'cancelled') OR sent_at IS NOT NULL),
+    CHECK ((state = 'completed') = (completed_at IS NOT NULL)),
+    CHECK ((state = 'cancelled') = (cancelled_at IS NOT NULL)),
+    CHECK ((state = 'expired') = (expired_at IS NOT NULL)),
+    -- Only a signature adds a revision, and nobody signs before the contract is sent.
+    CHECK (state IN ('partially_signed', 'completed', 'cancelled', 'expired')
+           OR current_revision = 0)
+);
+CREATE INDEX contracts_client ON contracts (client, created_at DESC, id);
+-- The periodic expiry scan looks only at open contracts.
+CREATE INDEX contracts_open_expiry ON contracts (expires_at)
+    WHERE state IN ('sent', 'partially_signed');
+
+-- The parties in signing order. A seal is an organization's, applied by its agent (a person);
+-- approvals_required is fixed when the contract is created (signing.seal_approvals), so a later
+-- policy change does not move the bar under a contract already sent.
+CREATE TABLE contract_signers (
+    contract_id        text NOT NULL REFERENCES contracts (id),
+    position           integer NOT NULL CHECK (position BETWEEN 1 AND 50),
+    kind               text NOT NULL CHECK (kind IN ('person', 'seal')),
+    subject_id         bigint NOT NULL REFERENCES subjects (id),
+    agent_id           bigint REFERENCES subjects (id),
+    approvals_required integer NOT NULL DEFAULT 0 CHECK (approvals_required BETWEEN 0 AND 10),
+    state              text NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'signed')),
+    signed_at          timestamptz,
+    certificate_serial text CHECK (certificate_serial ~ '^[0-9a-f]{2,40}$'),
+    revision           integer CHECK (revision >= 1),
+    PRIMARY KEY (contract_id, position),
+    CHECK ((kind = 'seal') = (agent_id IS NOT NULL)),
+    CHECK (agent_id <> subject_id),
+    CHECK (kind = 'seal' OR approvals_required = 0),
+    CHECK ((state = 'signed') = (signed_at IS NOT NULL AND certificate_serial IS NOT NULL AND
+                                 revision IS NOT NULL)),
+    CHECK (state = 'signed' OR (signed_at IS NULL AND certificate_serial IS NULL AND
+                                revision IS NULL))
+);
+
+-- Each version of the document: revision 0 is the one submitted, each later one adds to it (a
+-- signature, validation data, a document time-stamp). The bytes are in documents (encrypted);
+-- sha256 and size are recorded here too, as the contract's own record of what was signed.
+CREATE TABLE contract_revisions (
+    contract_id     text NOT NULL REFERENCES contracts (id),
+    number          integer NOT NULL CHECK (number >= 0),
+    document_id     text NOT NULL UNIQUE REFERENCES documents (id),
+    sha256          bytea NOT NULL CHECK (octet_length(sha256) = 32),
+    size            bigint NOT NULL CHECK (size >= 0),
+    kind            text NOT NULL CHECK (kind IN ('original', 'signature', 'validation_data',
+                                                  'document_timestamp')),
+    signer_position integer,
+    created_at      timestamptz NOT NULL,
+    PRIMARY KEY (contract_id, number),
+    FOREIGN KEY (contract_id, signer_position) REFERENCES contract_signers (contract_id, position),
+    CHECK ((number = 0) = (kind = 'original')),
+    CHECK ((kind = 'signature') = (signer_position IS NOT NULL))
+);
+-- A signer's revision exists: checked at COMMIT, as the signer row and its revision are
+-- written in one transaction and each names the other.
+ALTER TABLE contract_signers ADD FOREIGN KEY (contract_id, revision)
+    REFERENCES contract_revisions (contract_id, number) DEFERRABLE INITIALLY DEFERRED;
+
+-- Approvals of a seal (issue 13: "only after the approvals policy requires are recorded"): one
+-- per approver and seal, by a person allowed to approve_seal for the organization.
+CREATE TABLE contract_approvals (
+    contract_id text NOT NULL,
+    position    integer NOT NULL,
+    approver_id bigint NOT NULL REFERENCES subjects (id),
+    approved_at timestamptz NOT NULL,
+    PRIMARY KEY (contract_id, position, approver_id),
+    FOREIGN KEY (contract_id, position) REFERENCES contract_signers (contract_id, position)
+);
+
+-- Every transition of a contract, time-stamped by our own TSA (issue 13: "every transition is
+-- an audit event carrying an RFC 3161 token from our own TSA over the event"). canonical is the
+-- event's exact bytes (sign/contract_events.hpp), event_sha256 their SHA-256 (checked here, so a
+-- row cannot claim a hash of other bytes) and timestamp_token a TimeStampToken (DER) whose
+-- messageImprint is that hash: anyone can check the time without trusting this database.
+CREATE TABLE contract_events (
+    contract_id     text NOT NULL REFERENCES contracts (id),
+    seq             integer NOT NULL CHECK (seq >= 1),
+    type            text NOT NULL CHECK (type IN ('created', 'sent', 'approved', 'signed',
+                                                  'completed', 'cancelled', 'expired')),
+    at              timestamptz NOT NULL,
+    signer_position integer,
+    canonical       text NOT NULL CHECK (octet_length(canonical) BETWEEN 2 AND 4096),
+    event_sha256    bytea NOT NULL
+                    CHECK (event_sha256 = sha256(convert_to(canonical, 'UTF8'))),
+    timestamp_token bytea NOT NULL CHECK (octet_length(timestamp_token) BETWEEN 16 AND 65536),
+    PRIMARY KEY (contract_id, seq),
+    CHECK ((type IN ('approved', 'signed')) = (signer_position IS NOT NULL))
+);
+-- Evidence, like audit_events: never changed or removed.
+CREATE FUNCTION contract_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'contract_events is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER contract_events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON contract_events
+    FOR EACH STATEMENT EXECUTE FUNCTION contract_events_refuse_change();
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
@@ -482,6 +615,8 @@ constexpr Migration kMigrations[] = {
     {9, "otp_challenges voided on deactivation, a new mobile number or an identity change",
      kOtpSubjectLifecycle},
     {10, "documents and document_chunks, encrypted at rest", kDocuments},
+    {11, "contracts, contract_signers, contract_revisions, contract_approvals and contract_events",
+     kContracts},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "api/ca_routes.hpp"
+#include "api/contract_routes.hpp"
 #include "api/openapi_route.hpp"
 
 namespace signet::testing {
@@ -60,6 +61,21 @@ RaApi::RaApi() {
                                                      *lockouts, registry.clock);
     totp = std::make_unique<ra::Totp>(registry.database, otp_repository, *otp_crypto, *lockouts,
                                       registry.audit, registry.clock);
+    vault = std::make_unique<sign::DocumentVault>(registry.database, documents, registry.token,
+                                                  registry.clock);
+    contracts = std::make_unique<sign::Contracts>(sign::ContractsDependencies{
+        .database = registry.database,
+        .contracts = contract_repository,
+        .documents = documents,
+        .vault = *vault,
+        .registry = *registry.registry,
+        .audit = registry.audit,
+        .clock = registry.clock,
+        .stamp = [](ByteView) -> Bytes {
+            throw Error(Errc::unavailable, "no TSA in the RA's API tests");
+        },
+        .notifier = nullptr,
+    });
     server_log = std::make_shared<Logger>(LogDestination::file(registry.dir / "server.log"));
     access_log = std::make_shared<Logger>(LogDestination::file(registry.dir / "access.log"));
     working_sms =
@@ -79,6 +95,7 @@ Router RaApi::v1_router(ra::SmsGateway* gateway) {
     Router router;
     api::add_ca_routes(router, *registry.authority, registry.certificates, registry.clock);
     api::add_ra_routes(router, {*registry.registry, *challenges, *totp, *lockouts, gateway});
+    api::add_contract_routes(router, {*contracts, 1024 * 1024});
     api::add_openapi_route(router);
     return router;
 }

@@ -11,6 +11,9 @@
 #include <string>
 
 #include "api/ra_routes.hpp"
+#include "sign/contracts.hpp"
+#include "store/contracts.hpp"
+#include "store/documents.hpp"
 #include "ra/hsm_keys.hpp"
 #include "ra/otp.hpp"
 #include "ra/sms_gateway.hpp"
@@ -57,13 +60,20 @@ class RaApi {
                         const std::string& body = "", const std::string& token = kFrontend);
     ApiAnswer plain_get(const std::string& target);
 
-    // The router signetd would build for /v1: the CA's, the RA's and the OpenAPI routes.
+    // The router signetd would build for /v1: the CA's, the RA's, the contracts' and the OpenAPI
+    // routes.
     Router v1_router(ra::SmsGateway* sms);
 
     // The access log and server log written so far.
     std::string logs();
 
     RegistryFixture registry{"ra_api"};
+    // The contract routes, for the OpenAPI document's checks (tests/api/contract_routes_test.cpp
+    // calls them with a TSA): a vault and a service whose time-stamps are unavailable.
+    store::PostgresDocuments documents;
+    store::PostgresContracts contract_repository;
+    std::unique_ptr<sign::DocumentVault> vault;
+    std::unique_ptr<sign::Contracts> contracts;
     store::PostgresOtp otp_repository;
     std::unique_ptr<ra::HsmOtpCrypto> otp_crypto;
     std::unique_ptr<ra::OtpLockouts> lockouts;

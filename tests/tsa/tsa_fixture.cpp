@@ -175,7 +175,7 @@ ParsedReply parse_reply(const Bytes& der) {
 }
 
 TsaFixture::TsaFixture(TsaFixtureOptions o) : options(std::move(o)) {
-    token_config = SoftHsm::instance().new_token("tsa");
+    token_config = options.token ? *options.token : SoftHsm::instance().new_token("tsa");
     token_config.pool_size = 16;
     token = hsm::Token::open(token_config);
     signer = token->generate_key(options.key_type, "tsa");

@@ -76,6 +76,10 @@ struct TsaFixtureOptions {
     policy::TsaSettings settings{};
     std::string database = "tsa";  // a fresh database of the test cluster by this name
     bool start = true;             // make the responder at once
+    // A token made beforehand (SoftHsm::new_token) instead of a new one: a process sees only
+    // the tokens that existed when it initialized the module, so a test holding another token
+    // open makes the TSA's first.
+    std::optional<hsm::TokenConfig> token{};
 };
 
 // A token with the TSA key, the PKI, a database, the group-commit journal, a ManualClock (now)

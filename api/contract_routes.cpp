@@ -1,0 +1,150 @@
+#include "api/contract_routes.hpp"
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "api/contract_requests.hpp"
+#include "api/json_body.hpp"
+#include "api/query.hpp"
+#include "common/error.hpp"
+#include "common/text.hpp"
+
+namespace signet::api {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kSmallBodyBytes = 8 * 1024;
+constexpr std::string_view kScope = "contracts";
+
+Route contract_route(http::verb method, std::string path, std::size_t max_body_bytes,
+                     Handler handler) {
+    Route route;
+    route.method = method;
+    route.match = path.find('{') != std::string::npos ? PathMatch::segments : PathMatch::exact;
+    route.path = std::move(path);
+    route.scope = std::string(kScope);
+    route.max_body_bytes = max_body_bytes;
+    route.handler = std::move(handler);
+    return route;
+}
+
+// The API client's own contracts, as "client:NAME".
+sign::ContractCaller caller_of(const Request& request) {
+    if (request.client == nullptr)
+        throw Error(Errc::internal, "a contract route without an authenticated client");
+    return {actor_of(request), request.client->name};
+}
+
+std::string path_contract(const Request& request) {
+    std::vector<std::string_view> values;
+    if (!match_segments(request.route, request.path, &values) || values.empty())
+        throw Error(Errc::internal, "the route's pattern does not give the contract's id");
+    return contract_id(values[0]);
+}
+
+Response json_answer(const json& body, http::status status = http::status::ok) {
+    return Response::json(body.dump() + "\n", status);
+}
+
+store::ContractQuery list_query(std::string_view query_text) {
+    store::ContractQuery query;
+    for (const auto& [key, value] : query_parameters(query_text)) {
+        if (key == "state")
+            query.state = value;
+        else if (key == "before")
+            query.before_id = contract_id(value);
+        else if (key == "limit")
+            query.limit = static_cast<std::size_t>(query_integer(value, "limit", 1, 1000));
+        else
+            throw Error(Errc::invalid_argument, "unknown query parameter " + quote_input(key));
+    }
+    return query;
+}
+
+std::optional<int> revision_query(std::string_view query_text) {
+    std::optional<int> revision;
+    for (const auto& [key, value] : query_parameters(query_text)) {
+        if (key != "revision")
+            throw Error(Errc::invalid_argument, "unknown query parameter " + quote_input(key));
+        revision = static_cast<int>(query_integer(value, "revision", 0, 1000));
+    }
+    return revision;
+}
+
+}  // namespace
+
+void add_contract_routes(Router& router, ContractServices services) {
+    sign::Contracts& contracts = services.contracts;
+
+    router.add(contract_route(
+        http::verb::post, "/v1/contracts", services.max_document_bytes + kContractFormOverhead,
+        [&contracts](const Request& request) {
+            const ContractSubmission submission =
+                decode_contract_submission(request.header(http::field::content_type), request.body);
+            return json_answer(
+                contract_json(contracts.create(submission.draft, as_bytes(submission.document),
+                                               caller_of(request))),
+                http::status::created);
+        }));
+
+    router.add(
+        contract_route(http::verb::get, "/v1/contracts", 0, [&contracts](const Request& request) {
+            json items = json::array();
+            for (const auto& c : contracts.list(list_query(request.query), caller_of(request)))
+                items.push_back(contract_summary_json(c));
+            return json_answer(json{{"contracts", std::move(items)}});
+        }));
+
+    router.add(contract_route(
+        http::verb::get, "/v1/contracts/{id}", 0, [&contracts](const Request& request) {
+            return json_answer(
+                contract_json(contracts.find(path_contract(request), caller_of(request))));
+        }));
+
+    router.add(contract_route(
+        http::verb::get, "/v1/contracts/{id}/document", 0, [&contracts](const Request& request) {
+            const std::string id = path_contract(request);
+            const sign::ContractCaller caller = caller_of(request);
+            const sign::Contract contract = contracts.find(id, caller);
+            const int revision =
+                revision_query(request.query).value_or(contract.record.current_revision);
+            // The HTTP layer answers with a whole body: the vault's verified chunks are joined.
+            sign::VaultReader reader = contracts.document(id, revision, caller);
+            std::string body;
+            body.reserve(reader.document().size);
+            while (auto piece = reader.next())
+                body.append(reinterpret_cast<const char*>(piece->data()), piece->size());
+            Response response = Response::bytes(std::move(body), contract.record.format == "pdf"
+                                                                     ? "application/pdf"
+                                                                     : "application/octet-stream");
+            // RFC 9530 §2: the SHA-256 of the representation, as a structured byte sequence.
+            response.headers.emplace_back("Repr-Digest",
+                                          "sha-256=:" + to_base64(reader.document().sha256) + ":");
+            return response;
+        }));
+
+    router.add(contract_route(http::verb::post, "/v1/contracts/{id}/send", kSmallBodyBytes,
+                              [&contracts](const Request& request) {
+                                  return json_answer(contract_json(
+                                      contracts.send(path_contract(request), caller_of(request))));
+                              }));
+
+    router.add(contract_route(http::verb::post, "/v1/contracts/{id}/approvals", kSmallBodyBytes,
+                              [&contracts](const Request& request) {
+                                  const ApprovalRequest approval =
+                                      decode_approval(JsonBody::from_request(request));
+                                  return json_answer(contract_json(contracts.record_approval(
+                                      path_contract(request), approval.position,
+                                      approval.approver_id, caller_of(request))));
+                              }));
+
+    router.add(contract_route(http::verb::post, "/v1/contracts/{id}/cancel", kSmallBodyBytes,
+                              [&contracts](const Request& request) {
+                                  return json_answer(contract_json(contracts.cancel(
+                                      path_contract(request), caller_of(request))));
+                              }));
+}
+
+}  // namespace signet::api

@@ -1,0 +1,121 @@
+// signetd's contracts (api/signetd_contracts.hpp).
+#include "api/signetd_contracts.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "api/contract_routes.hpp"
+#include "common/error.hpp"
+#include "sign/contracts.hpp"
+#include "sign/document_vault.hpp"
+#include "store/contracts.hpp"
+#include "store/documents.hpp"
+
+namespace signet::signetd {
+
+namespace {
+
+unsigned profile_level(const policy::Config& config, const char* profile) {
+    const auto it = config.ca.profiles.find(profile);
+    return it == config.ca.profiles.end() ? 1u : it->second.required_assurance;
+}
+
+sign::EventStamper stamper(const std::shared_ptr<tsa::Responder>& responder,
+                           const std::string& unavailable) {
+    if (responder)
+        return sign::responder_stamper(responder);
+    return [unavailable](ByteView) -> Bytes { throw Error(Errc::unavailable, unavailable); };
+}
+
+}  // namespace
+
+struct ContractsNode::Parts {
+    store::PostgresDocuments documents;
+    store::PostgresContracts contracts;
+    sign::DocumentVault vault;
+    sign::Contracts service;
+    std::size_t max_document_bytes;
+    bool tsa_ready;
+    std::string tsa_unavailable;
+    std::shared_ptr<Logger> log;
+    const Clock& clock;
+    std::jthread expirer;
+
+    explicit Parts(const Dependencies& d)
+        : vault(d.database, documents, d.token, d.clock,
+                {d.config.signing.documents_key_label, d.config.signing.max_document_bytes}),
+          service(sign::ContractsDependencies{
+              .database = d.database,
+              .contracts = contracts,
+              .documents = documents,
+              .vault = vault,
+              .registry = d.registry,
+              .audit = d.audit,
+              .clock = d.clock,
+              .stamp = stamper(d.tsa, d.tsa_unavailable),
+              // The notify work's outbox plugs in here (sign/contract_hooks.hpp).
+              .notifier = nullptr,
+              .options =
+                  sign::contracts_options(d.config.signing, profile_level(d.config, kPersonProfile),
+                                          profile_level(d.config, kSealProfile)),
+          }),
+          max_document_bytes(d.config.signing.max_document_bytes),
+          tsa_ready(d.tsa != nullptr),
+          tsa_unavailable(d.tsa_unavailable),
+          log(d.log),
+          clock(d.clock) {}
+};
+
+ContractsNode::ContractsNode(Dependencies dependencies)
+    : parts_(std::make_unique<Parts>(dependencies)) {}
+
+ContractsNode::~ContractsNode() {
+    stop();
+}
+
+void ContractsNode::add_routes(api::Router& router) {
+    api::add_contract_routes(router, {parts_->service, parts_->max_document_bytes});
+}
+
+void ContractsNode::start() {
+    parts_->expirer = std::jthread([parts = parts_.get()](std::stop_token stop) {
+        std::mutex mutex;
+        std::condition_variable_any wake;
+        while (!stop.stop_requested()) {
+            try {
+                // Several nodes may run this at once: each expiry locks its contract and
+                // checks again.
+                const std::size_t expired = parts->service.expire_due(parts->clock.now(), 100);
+                if (expired > 0)
+                    parts->log->info("contracts expired", {{"count", expired}});
+            } catch (const std::exception& e) {
+                parts->log->warn("contract expiry failed", {{"error", e.what()}});
+            }
+            std::unique_lock lock(mutex);
+            wake.wait_for(lock, stop, std::chrono::minutes(1), [] { return false; });
+        }
+    });
+}
+
+void ContractsNode::stop() {
+    if (parts_ && parts_->expirer.joinable()) {
+        parts_->expirer.request_stop();
+        parts_->expirer.join();
+    }
+}
+
+api::HealthCheck ContractsNode::health_check() const {
+    return {"contracts", [parts = parts_.get()] {
+                if (const auto missing = parts->vault.missing_key(); !missing.empty())
+                    return api::HealthResult{api::HealthStatus::degraded, missing};
+                if (!parts->tsa_ready)
+                    return api::HealthResult{
+                        api::HealthStatus::degraded,
+                        "contracts cannot change state: " + parts->tsa_unavailable};
+                return api::HealthResult{api::HealthStatus::ok,
+                                         "documents key present, TSA time-stamping events"};
+            }};
+}
+
+}  // namespace signet::signetd

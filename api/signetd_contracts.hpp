@@ -1,0 +1,60 @@
+#pragma once
+// signetd's contracts (issue 13): the document vault, the contract service with our TSA
+// time-stamping every event, its routes, and the periodic expiry of contracts past their
+// deadline. Part of the signetd executable, like signetd_ra: it wires, it decides nothing.
+
+#include <memory>
+#include <string>
+
+#include "api/health.hpp"
+#include "api/router.hpp"
+#include "audit/log.hpp"
+#include "common/clock.hpp"
+#include "common/log.hpp"
+#include "hsm/token.hpp"
+#include "policy/config.hpp"
+#include "ra/registry.hpp"
+#include "store/database.hpp"
+#include "tsa/responder.hpp"
+
+namespace signet::signetd {
+
+// The certificate profiles whose required_assurance a person signer and a seal's organization
+// must reach (ops/signet.example.yaml's names); a profile not configured asks for level 1.
+inline constexpr const char* kPersonProfile = "personal";
+inline constexpr const char* kSealProfile = "e-seal";
+
+class ContractsNode {
+  public:
+    struct Dependencies {
+        const policy::Config& config;
+        std::shared_ptr<hsm::Token> token;
+        store::Database& database;
+        audit::AuditLog& audit;
+        const Clock& clock;
+        ra::Registry& registry;
+        // nullptr when the TSA cannot sign: every contract transition is then refused (503)
+        // with `tsa_unavailable`.
+        std::shared_ptr<tsa::Responder> tsa;
+        std::string tsa_unavailable;
+        std::shared_ptr<Logger> log;
+    };
+    explicit ContractsNode(Dependencies dependencies);
+    ~ContractsNode();
+    ContractsNode(const ContractsNode&) = delete;
+    ContractsNode& operator=(const ContractsNode&) = delete;
+
+    void add_routes(api::Router& router);
+    // Expires contracts past their deadline once a minute until stop().
+    void start();
+    void stop();
+    // /healthz's "contracts" check: degraded while the HSM lacks the documents key or the TSA
+    // cannot time-stamp (contracts cannot be created or change state meanwhile).
+    api::HealthCheck health_check() const;
+
+  private:
+    struct Parts;
+    std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace signet::signetd
