@@ -162,7 +162,7 @@ BOOST_AUTO_TEST_CASE(the_database_alone_reveals_nothing) {
 // The caller's rows commit with the document, or neither does.
 BOOST_AUTO_TEST_CASE(before_commit_runs_in_the_writer_transaction) {
     VaultFixture f("vault_before_commit", {.chunk_size = kKiB});
-    f.exec("CREATE TABLE contracts (document_id text REFERENCES documents (id))");
+    f.exec("CREATE TABLE test_document_links (document_id text REFERENCES documents (id))");
     const Bytes data = random_bytes(3000, 5);
 
     sign::VaultWriter writer = f.vault.write();
@@ -172,9 +172,9 @@ BOOST_AUTO_TEST_CASE(before_commit_runs_in_the_writer_transaction) {
         BOOST_CHECK_EQUAL(
             tx.exec("SELECT count(*) FROM documents WHERE id = $1", {d.id}).one()[0].int64(), 1);
         BOOST_CHECK_EQUAL(f.documents(), 0);
-        tx.exec("INSERT INTO contracts VALUES ($1)", {d.id});
+        tx.exec("INSERT INTO test_document_links VALUES ($1)", {d.id});
     });
-    BOOST_CHECK_EQUAL(f.count("SELECT count(*) FROM contracts"), 1);
+    BOOST_CHECK_EQUAL(f.count("SELECT count(*) FROM test_document_links"), 1);
     BOOST_CHECK(f.vault.read_all(stored.id) == data);
 
     sign::VaultWriter failing = f.vault.write();
