@@ -34,9 +34,18 @@ store::Subject sms_recipient(ra::Registry& registry, std::int64_t id) {
     return std::move(*subject);
 }
 
+// Codes that sign contracts are the signing routes' own (api/signing_routes.hpp).
+void refuse_signing_purpose(std::string_view purpose) {
+    if (purpose.starts_with(ra::kContractSigningPurpose))
+        throw Error(Errc::invalid_argument,
+                    "'purpose': purposes beginning '" + std::string(ra::kContractSigningPurpose) +
+                        "' are issued and checked by the contract signing routes only");
+}
+
 Response send_challenge(const RaServices& services, const Request& request) {
     const auto id = path_id(request, 0, "id");
     const ChallengeBody body = decode_challenge(otp_body(request));
+    refuse_signing_purpose(body.purpose);
     if (services.sms == nullptr)
         throw Error(Errc::failed_precondition, "no SMS gateway is configured (otp.sms_gateway)");
     const store::Subject subject = sms_recipient(services.registry, id);
@@ -81,10 +90,11 @@ Response send_challenge(const RaServices& services, const Request& request) {
 Response verify(const RaServices& services, const Request& request) {
     const auto id = path_id(request, 0, "id");
     const OtpAnswer answer = decode_otp_verify(otp_body(request));
-    if (const auto* challenge = std::get_if<ChallengeAnswer>(&answer))
+    if (const auto* challenge = std::get_if<ChallengeAnswer>(&answer)) {
+        refuse_signing_purpose(challenge->purpose);
         services.challenges.verify(challenge->challenge_id, id, challenge->purpose,
                                    challenge->code);
-    else
+    } else
         services.totp.verify(id, std::get<TotpAnswer>(answer).code);
     return json_response(json{{"verified", true}});
 }

@@ -34,6 +34,9 @@ void check_request(const ChallengeRequest& r) {
         throw Error(Errc::invalid_argument, "'destination' is 1 to 200 bytes");
     if (r.client && (r.client->empty() || r.client->size() > 200))
         throw Error(Errc::invalid_argument, "'client' is 1 to 200 bytes when given");
+    if (r.message && (r.message->size() > 480 || r.message->find("{code}") == std::string::npos))
+        throw Error(Errc::invalid_argument,
+                    "'message' holds {code} and is at most 480 bytes when given");
 }
 
 void check_id(std::string_view id) {
@@ -193,8 +196,8 @@ IssuedChallenge OtpChallenges::issue(const ChallengeRequest& r, const OtpTranspo
         repository_.insert_challenge(tx, record);
     });
 
-    Wiped message{p.message};
-    message.text.reserve(p.message.size() + 16);
+    Wiped message{r.message.value_or(p.message)};
+    message.text.reserve(message.text.size() + 16);
     message.text.replace(message.text.find("{code}"), 6, code.text);
     if (const auto at = message.text.find("{minutes}"); at != std::string::npos)
         message.text.replace(at, 9, std::to_string((p.lifetime.count() + 59) / 60));

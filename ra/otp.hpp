@@ -19,12 +19,21 @@ namespace signet::ra {
 using OtpTransport =
     std::function<void(const std::string& destination, const std::string& message)>;
 
+// The purposes of codes that sign a contract revision (sign/contract_signing.hpp) begin so. Only
+// the signing routes issue and check them: the RA's generic OTP routes refuse such a purpose, so
+// no code that signs reaches a signer in a message that does not name the contract.
+inline constexpr std::string_view kContractSigningPurpose = "contract-sign:";
+
 struct ChallengeRequest {
     std::int64_t subject_id = 0;
     std::string purpose{};                // what the code authorizes: 1-200 printable ASCII
     std::string channel = "sms";          // [a-z0-9_-]{1,32}
     std::string destination{};            // e.g. the subject's E.164 number; not stored here
     std::optional<std::string> client{};  // the API client asking, for its rate limit
+    // The message instead of the policy's (otp.message): the contract signing's names the
+    // contract and the revision the code signs. Holds "{code}" once, before any text a caller
+    // filled in (the code replaces the first "{code}"), may hold "{minutes}"; at most 480 bytes.
+    std::optional<std::string> message{};
 };
 
 struct IssuedChallenge {

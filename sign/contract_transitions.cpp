@@ -33,15 +33,23 @@ void require_before_deadline(const store::ContractRecord& c, Clock::time_point n
         refuse(c, "passed its deadline at " + format_utc(c.expires_at));
 }
 
+// A transition in the caller's transaction `tx` (the signing work's: the signed revision's
+// document and its record commit together).
+template <class Change>
+Contract transition_in(Impl& impl, store::Connection& tx, std::string_view id,
+                       const ContractCaller& caller, Change&& change) {
+    store::ContractRecord record = impl.lock(tx, id, caller);
+    Impl::Events events(impl, tx, caller);
+    change(tx, record, events);
+    events.finish();  // the audit events last: the log's append lock is held to COMMIT
+    return impl.load(tx, record);
+}
+
 template <class Change>
 Contract transition(Impl& impl, std::string_view id, const ContractCaller& caller,
                     Change&& change) {
     return impl.deps.database.transaction([&](store::Connection& tx) {
-        store::ContractRecord record = impl.lock(tx, id, caller);
-        Impl::Events events(impl, tx, caller);
-        change(tx, record, events);
-        events.finish();  // the audit events last: the log's append lock is held to COMMIT
-        return impl.load(tx, record);
+        return transition_in(impl, tx, id, caller, change);
     });
 }
 
@@ -154,9 +162,18 @@ Contract Contracts::record_signature(std::string_view id, int position,
                                      const RevisionInput& revision,
                                      std::string_view certificate_serial,
                                      const ContractCaller& caller) {
+    return impl_->deps.database.transaction([&](store::Connection& tx) {
+        return record_signature(tx, id, position, revision, certificate_serial, caller);
+    });
+}
+
+Contract Contracts::record_signature(store::Connection& outer, std::string_view id, int position,
+                                     const RevisionInput& revision,
+                                     std::string_view certificate_serial,
+                                     const ContractCaller& caller) {
     rules::check_serial(certificate_serial);
-    return transition(
-        *impl_, id, caller,
+    return transition_in(
+        *impl_, outer, id, caller,
         [&](store::Connection& tx, store::ContractRecord& c, Impl::Events& events) {
             auto& repository = impl_->deps.contracts;
             require_state(c, {"sent", "partially_signed"}, "it is not open for signatures");

@@ -165,6 +165,11 @@ class Contracts {
     // signer (events "signed" and then "completed").
     Contract record_signature(std::string_view id, int position, const RevisionInput& revision,
                               std::string_view certificate_serial, const ContractCaller& caller);
+    // The same in the caller's transaction `tx` (the vault writer's before_commit: the signed
+    // revision's document and its record commit together, or neither).
+    Contract record_signature(store::Connection& tx, std::string_view id, int position,
+                              const RevisionInput& revision, std::string_view certificate_serial,
+                              const ContractCaller& caller);
 
     // Errc::not_found when there is no such contract or it is another client's.
     Contract find(std::string_view id, const ContractCaller& caller);
