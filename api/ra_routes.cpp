@@ -38,6 +38,8 @@ const ProblemType& otp_problem_type(ra::OtpFailure failure) {
     return problems::otp_not_found;
 }
 
+}  // namespace
+
 // What a client needs to act on the refusal, as extension members (RFC 9457 §3.2).
 Response otp_problem(const ra::OtpError& error, std::string_view request_id) {
     json extensions = json::object();
@@ -67,6 +69,8 @@ Response otp_problem(const ra::OtpError& error, std::string_view request_id) {
         response.headers.emplace_back("Retry-After", retry_after);
     return response;
 }
+
+namespace {
 
 Response evidence_problem(const ra::EvidenceError& error, std::string_view request_id) {
     return problem_response(problems::evidence_refused, error.what(), request_id,

@@ -2,6 +2,7 @@
 
 #include "api/router.hpp"
 #include "ra/otp.hpp"
+#include "ra/otp_limits.hpp"
 #include "ra/registry.hpp"
 #include "ra/sms_gateway.hpp"
 #include "ra/totp.hpp"
@@ -42,5 +43,9 @@ struct RaServices {
 // otp-* type ({"attempts_left"}, {"locked_until"}, 429 with Retry-After and {"retry_after"});
 // the SMS gateway failing -> 502 sms-gateway-failed. The services outlive the router.
 void add_ra_routes(Router& router, RaServices services);
+
+// ra::OtpError as its otp-* problem, with its extension members and Retry-After (the RA's
+// routes and the contract signing routes answer a code's refusal alike).
+Response otp_problem(const ra::OtpError& error, std::string_view request_id);
 
 }  // namespace signet::api

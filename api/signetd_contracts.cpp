@@ -6,6 +6,11 @@
 #include <thread>
 
 #include "api/contract_routes.hpp"
+#include "api/signing_routes.hpp"
+#include "sign/contract_signing.hpp"
+#include "sign/pdf_inspector.hpp"
+#include "sign/tsa_time_stamper.hpp"
+#include "sign/validation_source.hpp"
 #include "common/error.hpp"
 #include "sign/contracts.hpp"
 #include "sign/document_vault.hpp"
@@ -28,6 +33,16 @@ sign::EventStamper stamper(const std::shared_ptr<tsa::Responder>& responder,
     return [unavailable](ByteView) -> Bytes { throw Error(Errc::unavailable, unavailable); };
 }
 
+// A party's signature's time-stamp (B-T) and the document time-stamp (B-LTA), from our TSA.
+sign::TimeStamper signature_stamper(const std::shared_ptr<tsa::Responder>& responder,
+                                    const std::string& unavailable) {
+    if (responder)
+        return sign::tsa_time_stamper(*responder, {std::nullopt, "signet-signing"});
+    return [unavailable](Digest, ByteView) -> Bytes {
+        throw Error(Errc::unavailable, unavailable);
+    };
+}
+
 }  // namespace
 
 struct ContractsNode::Parts {
@@ -35,6 +50,8 @@ struct ContractsNode::Parts {
     store::PostgresContracts contracts;
     sign::DocumentVault vault;
     sign::Contracts service;
+    std::unique_ptr<sign::ValidationSource> validation;
+    sign::ContractSigning signing;
     std::size_t max_document_bytes;
     bool tsa_ready;
     std::string tsa_unavailable;
@@ -56,9 +73,25 @@ struct ContractsNode::Parts {
               .stamp = stamper(d.tsa, d.tsa_unavailable),
               // The notify work's outbox plugs in here (sign/contract_hooks.hpp).
               .notifier = nullptr,
+              .inspect = sign::pdf_document_inspector(),
               .options =
                   sign::contracts_options(d.config.signing, profile_level(d.config, kPersonProfile),
                                           profile_level(d.config, kSealProfile)),
+          }),
+          validation(sign::signet_validation_source(d.ocsp, d.certificates, d.clock)),
+          signing(sign::ContractSigningDependencies{
+              .contracts = service,
+              .registry = d.registry,
+              .challenges = d.challenges,
+              .totp = d.totp,
+              .sms = d.sms,
+              .certificates = d.certificates,
+              .token = d.token,
+              .vault = vault,
+              .time_stamper = signature_stamper(d.tsa, d.tsa_unavailable),
+              .validation = *validation,
+              .clock = d.clock,
+              .options = {kPersonProfile, kSealProfile},
           }),
           max_document_bytes(d.config.signing.max_document_bytes),
           tsa_ready(d.tsa != nullptr),
@@ -76,6 +109,7 @@ ContractsNode::~ContractsNode() {
 
 void ContractsNode::add_routes(api::Router& router) {
     api::add_contract_routes(router, {parts_->service, parts_->max_document_bytes});
+    api::add_signing_routes(router, {parts_->signing});
 }
 
 void ContractsNode::start() {

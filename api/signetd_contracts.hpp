@@ -13,7 +13,11 @@
 #include "common/log.hpp"
 #include "hsm/token.hpp"
 #include "policy/config.hpp"
+#include "ocsp/responder.hpp"
+#include "ra/otp.hpp"
 #include "ra/registry.hpp"
+#include "ra/totp.hpp"
+#include "store/certificates.hpp"
 #include "store/database.hpp"
 #include "tsa/responder.hpp"
 
@@ -33,6 +37,13 @@ class ContractsNode {
         audit::AuditLog& audit;
         const Clock& clock;
         ra::Registry& registry;
+        // Sole control (sign/contract_signing.hpp): the RA's codes, the CA's records, and our
+        // OCSP responder for the validation data of each signature.
+        ra::OtpChallenges& challenges;
+        ra::Totp& totp;
+        ra::OtpTransport sms;  // empty: no SMS gateway, only TOTP signs
+        store::CertificateReader& certificates;
+        std::shared_ptr<ocsp::Responder> ocsp;
         // nullptr when the TSA cannot sign: every contract transition is then refused (503)
         // with `tsa_unavailable`.
         std::shared_ptr<tsa::Responder> tsa;

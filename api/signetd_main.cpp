@@ -195,18 +195,21 @@ int serve(const std::string& config_path) {
     }
     api::add_tsa_routes(router, tsa_responder, tsa_unavailable);
 
-    // Contracts (issue 13): documents encrypted in the vault, every transition time-stamped by
-    // the TSA above; contracts past their deadline expired once a minute.
-    ContractsNode contracts_node({config, token, db, audit, clock, ra_node.registry(),
-                                  tsa_responder, tsa_unavailable, log});
-    contracts_node.add_routes(router);
-    contracts_node.start();
-
     // OCSP (RFC 6960, RFC 5019): every certificate's response pre-signed and kept in memory,
     // re-signed on revocation at any node (LISTEN), the responder certificates renewed ahead.
     OcspNode ocsp_node({config, token, db, dsn, certificates, audit, clock, log, *metrics});
     ocsp_node.start();
     api::add_ocsp_routes(router, ocsp_node.responder(), config.ocsp.max_request_bytes, clock);
+
+    // Contracts (issue 13): documents encrypted in the vault, every transition time-stamped by
+    // the TSA above; contracts past their deadline expired once a minute; each party's
+    // signature authorized by its one-time password, its validation data from the OCSP node.
+    ContractsNode contracts_node({config, token, db, audit, clock, ra_node.registry(),
+                                  ra_node.challenges(), ra_node.totp(), ra_node.sms_transport(),
+                                  certificates, ocsp_node.responder(), tsa_responder,
+                                  tsa_unavailable, log});
+    contracts_node.add_routes(router);
+    contracts_node.start();
 
     register_metrics(*metrics, *token, db, clock);
     auto checks = health_checks(*token, db, clock);

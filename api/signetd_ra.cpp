@@ -55,6 +55,16 @@ void RaNode::add_routes(api::Router& router) {
 }
 
 ra::Registry& RaNode::registry() { return parts_->registry; }
+ra::OtpChallenges& RaNode::challenges() { return parts_->challenges; }
+ra::Totp& RaNode::totp() { return parts_->totp; }
+
+ra::OtpTransport RaNode::sms_transport() {
+    if (!parts_->sms)
+        return {};
+    return [sms = parts_->sms.get()](const std::string& destination, const std::string& message) {
+        sms->send(destination, message);
+    };
+}
 
 api::HealthCheck RaNode::health_check() const {
     return {"ra", [parts = parts_.get()] {

@@ -13,7 +13,9 @@
 #include "common/log.hpp"
 #include "hsm/token.hpp"
 #include "policy/config.hpp"
+#include "ra/otp.hpp"
 #include "ra/registry.hpp"
+#include "ra/totp.hpp"
 #include "store/database.hpp"
 
 namespace signet::signetd {
@@ -38,6 +40,11 @@ class RaNode {
     void add_routes(api::Router& router);
     // The registry, for the contracts (their signers are checked against it).
     ra::Registry& registry();
+    // The one-time passwords, for the contract signing (sole control): the challenges, TOTP,
+    // and the SMS gateway as a transport (empty when none is configured).
+    ra::OtpChallenges& challenges();
+    ra::Totp& totp();
+    ra::OtpTransport sms_transport();
     // /healthz's "ra" check: degraded while the HSM lacks one of the RA's HMAC keys (its routes
     // answer 503 naming the key meanwhile) or no SMS gateway is configured.
     api::HealthCheck health_check() const;

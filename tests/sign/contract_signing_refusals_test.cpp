@@ -8,6 +8,7 @@
 #include "ca/crl.hpp"
 #include "common/error.hpp"
 #include "ra/otp_limits.hpp"
+#include "tests/sign/pdf_kit.hpp"
 #include "tests/sign/signing_fixture.hpp"
 
 using namespace signet;
@@ -238,6 +239,25 @@ BOOST_AUTO_TEST_CASE(failures_while_signing_leave_nothing_behind) {
     refused_unchanged(
         f, [&] { f.signing->sign(c.record.id, 1, f.request(c, sms), f.caller); },
         Errc::failed_precondition, "the signer's certificate was revoked");
+}
+
+BOOST_AUTO_TEST_CASE(a_pdf_the_intake_refuses_is_never_stored) {
+    SigningFixture f("signing_intake");
+    const std::string before = contract_tables(f);
+    Bytes cut(f.pdf.begin(), f.pdf.begin() + static_cast<std::ptrdiff_t>(f.pdf.size() / 2));
+    const Bytes encrypted = qpdf_rewrite(f.dir, f.pdf, {"--encrypt", "", "owner", "256", "--"});
+    for (const Bytes* document : std::initializer_list<const Bytes*>{&cut, &encrypted}) {
+        try {
+            f.create(f.draft("pdf"), *document);
+            BOOST_ERROR("a broken PDF was accepted");
+        } catch (const Error& e) {
+            BOOST_TEST(static_cast<int>(e.code()) == static_cast<int>(Errc::invalid_argument));
+            BOOST_TEST(std::string(e.what()).find("the document is not a PDF Signet can sign") !=
+                           std::string::npos,
+                       e.what());
+        }
+    }
+    BOOST_TEST(contract_tables(f) == before);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -34,7 +34,8 @@ sign::ContractsOptions ContractsFixture::default_options() {
 }
 
 ContractsFixture::ContractsFixture(const std::string& database_name,
-                                   sign::ContractsOptions options)
+                                   sign::ContractsOptions options,
+                                   sign::DocumentInspectorFactory inspect)
     : RegistryFixture(database_name),
       tsa(TsaFixtureOptions{.database = database_name + "_tsa", .token = tsa_token}),
       document(random_document()) {
@@ -58,6 +59,7 @@ ContractsFixture::ContractsFixture(const std::string& database_name,
                 return stamper(digest);
             },
         .notifier = notifier,
+        .inspect = std::move(inspect),
         .options = std::move(options),
     });
 

@@ -36,7 +36,9 @@ struct TsaTokenFirst {
 
 struct ContractsFixture : TsaTokenFirst, RegistryFixture {
     explicit ContractsFixture(const std::string& database_name,
-                              sign::ContractsOptions options = default_options());
+                              sign::ContractsOptions options = default_options(),
+                              sign::DocumentInspectorFactory inspect =
+                                  sign::default_document_inspector);
     static sign::ContractsOptions default_options();
     static Bytes random_document();  // 200 KiB, several vault chunks
 

@@ -7,6 +7,7 @@
 #include "ca/x509.hpp"
 #include "common/error.hpp"
 #include "ra/totp.hpp"
+#include "sign/pdf_inspector.hpp"
 #include "sign/tsa_time_stamper.hpp"
 #include "tests/sign/pdf_kit.hpp"
 #include "tests/support/process.hpp"
@@ -70,7 +71,7 @@ sign::ValidationData FixtureValidation::status_of(const X509* certificate, const
 }
 
 SigningFixture::SigningFixture(const std::string& database_name)
-    : ContractsFixture(database_name) {
+    : ContractsFixture(database_name, default_options(), sign::pdf_document_inspector()) {
     // The persons' certificates and the organization's e-seal, both for wrapped HSM keys.
     ca_settings.profiles["personal"] = for_pdf_readers(ca_settings.profiles.at("personal"));
     policy::CertificateProfile seal = ca_settings.profiles.at("personal");
