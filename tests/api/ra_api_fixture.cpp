@@ -5,6 +5,7 @@
 #include "api/ca_routes.hpp"
 #include "api/contract_routes.hpp"
 #include "api/openapi_route.hpp"
+#include "api/signing_routes.hpp"
 
 namespace signet::testing {
 
@@ -76,6 +77,22 @@ RaApi::RaApi() {
         },
         .notifier = nullptr,
     });
+    validation = sign::signet_validation_source(nullptr, registry.certificates, registry.clock);
+    signing = std::make_unique<sign::ContractSigning>(sign::ContractSigningDependencies{
+        .contracts = *contracts,
+        .registry = *registry.registry,
+        .challenges = *challenges,
+        .totp = *totp,
+        .sms = {},
+        .certificates = registry.certificates,
+        .token = registry.token,
+        .vault = *vault,
+        .time_stamper = [](Digest, ByteView) -> Bytes {
+            throw Error(Errc::unavailable, "no TSA in the RA's API tests");
+        },
+        .validation = *validation,
+        .clock = registry.clock,
+    });
     server_log = std::make_shared<Logger>(LogDestination::file(registry.dir / "server.log"));
     access_log = std::make_shared<Logger>(LogDestination::file(registry.dir / "access.log"));
     working_sms =
@@ -96,6 +113,7 @@ Router RaApi::v1_router(ra::SmsGateway* gateway) {
     api::add_ca_routes(router, *registry.authority, registry.certificates, registry.clock);
     api::add_ra_routes(router, {*registry.registry, *challenges, *totp, *lockouts, gateway});
     api::add_contract_routes(router, {*contracts, 1024 * 1024});
+    api::add_signing_routes(router, {*signing});
     api::add_openapi_route(router);
     return router;
 }

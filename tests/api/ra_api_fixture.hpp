@@ -11,7 +11,9 @@
 #include <string>
 
 #include "api/ra_routes.hpp"
+#include "sign/contract_signing.hpp"
 #include "sign/contracts.hpp"
+#include "sign/validation_source.hpp"
 #include "store/contracts.hpp"
 #include "store/documents.hpp"
 #include "ra/hsm_keys.hpp"
@@ -74,6 +76,9 @@ class RaApi {
     store::PostgresContracts contract_repository;
     std::unique_ptr<sign::DocumentVault> vault;
     std::unique_ptr<sign::Contracts> contracts;
+    // The signing routes, likewise (tests/api/signing_routes_test.cpp signs through them).
+    std::unique_ptr<sign::ValidationSource> validation;
+    std::unique_ptr<sign::ContractSigning> signing;
     store::PostgresOtp otp_repository;
     std::unique_ptr<ra::HsmOtpCrypto> otp_crypto;
     std::unique_ptr<ra::OtpLockouts> lockouts;
