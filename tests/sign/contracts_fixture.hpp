@@ -49,6 +49,12 @@ struct ContractsFixture : TsaTokenFirst, RegistryFixture {
     // A second vault document standing for signer `position`'s signed revision of `contract`.
     sign::RevisionInput revision_after(const sign::Contract& contract, int position);
     sign::Contract sign_as(const sign::Contract& contract, int position);
+    // The audit log once its outbox is drained: the contracts defer their events
+    // (sign/contract_events.cpp), and signetd's drainer moves them.
+    std::vector<audit::RecordedEvent> events() {
+        audit.drain();
+        return RegistryFixture::events();
+    }
     // Every row of the contract tables, documents, chunks and the audit log, as one text: what
     // a refused operation must leave as it was.
     std::string tables();
