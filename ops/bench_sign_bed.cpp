@@ -76,6 +76,13 @@ policy::CertificateProfile personal_profile() {
     return p;
 }
 
+sign::ContractsOptions bench_contract_options() {
+    sign::ContractsOptions options;
+    options.person_level = 2;  // the personal profile's required_assurance
+    options.organization_level = 2;
+    return options;
+}
+
 }  // namespace
 
 Bytes synthetic_pdf(std::size_t size) {
@@ -198,7 +205,9 @@ SignBed::SignBed(int threads) {
     // What signetd's OCSP node keeps pre-signed, and the root's CRL.
     ocsp::ResponderKeys responder_keys(token, certificates, clock);
     ocsp::HsmResponseSigner ocsp_signer(responder_keys, 24h);
-    for (const auto& record : certificates.search({.limit = 1000})) {
+    store::CertificateQuery all;
+    all.limit = 1000;
+    for (const auto& record : certificates.search(all)) {
         if (record.der && record.issuer_ca == "issuing")
             validation.ocsp_by_certificate[*record.der] =
                 ocsp_signer.sign(record, ocsp::CertIdHash::sha1, clock.now()).der;
@@ -227,7 +236,7 @@ SignBed::SignBed(int threads) {
         .clock = clock,
         .stamp = sign::responder_stamper(tsa),
         .notifier = nullptr,
-        .options = {.person_level = 2, .organization_level = 2},
+        .options = bench_contract_options(),
     });
     signing = std::make_unique<sign::ContractSigning>(sign::ContractSigningDependencies{
         .contracts = *service,
