@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "api/contract_requests.hpp"
+#include "api/signing_requests.hpp"
 #include "api/json_body.hpp"
 #include "api/ra_routes.hpp"
 #include "common/bytes.hpp"
@@ -16,9 +17,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kBodyBytes = 8 * 1024;
-// A page is at most 14,400 units on a side (ISO 32000-1 annex C.2: 200 inches at 72 per inch).
-constexpr std::int64_t kMaxPoint = 14'400;
-
 struct SignerPath {
     std::string contract;
     int position = 0;
@@ -63,38 +61,6 @@ Route signing_route(std::string path, Handler handler) {
     return route;
 }
 
-Bytes sha256_member(const JsonBody& body) {
-    const std::string hex = body.string("revision_sha256");
-    const bool ok = hex.size() == 64 && std::ranges::all_of(hex, [](char c) {
-                        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-                    });
-    if (!ok)
-        throw Error(Errc::invalid_argument, "'revision_sha256' is 64 lowercase hex digits");
-    return from_hex(hex);
-}
-
-sign::SigningRequest decode_signing(const JsonBody& body) {
-    body.only({"revision_sha256", "challenge_id", "code", "appearance"});
-    sign::SigningRequest request;
-    request.authorization.revision_sha256 = sha256_member(body);
-    request.authorization.challenge_id = body.optional_string("challenge_id");
-    request.authorization.code = body.string("code");
-    if (const auto a = body.optional_object("appearance")) {
-        a->only({"page", "left", "bottom", "right", "top"});
-        sign::SignatureAppearance appearance;
-        appearance.page = static_cast<int>(a->integer("page", 1, 100'000));
-        appearance.left = static_cast<double>(a->integer("left", 0, kMaxPoint));
-        appearance.bottom = static_cast<double>(a->integer("bottom", 0, kMaxPoint));
-        appearance.right = static_cast<double>(a->integer("right", 0, kMaxPoint));
-        appearance.top = static_cast<double>(a->integer("top", 0, kMaxPoint));
-        if (appearance.right <= appearance.left || appearance.top <= appearance.bottom)
-            throw Error(Errc::invalid_argument,
-                        "'appearance' needs right > left and top > bottom");
-        request.appearance = appearance;
-    }
-    return request;
-}
-
 json challenge_json(const sign::SigningChallenge& c) {
     json out{{"channel", c.channel},
              {"revision", c.revision},
@@ -114,11 +80,10 @@ void add_signing_routes(Router& router, SigningServices services) {
     router.add(signing_route(
         "/v1/contracts/{id}/signers/{n}/challenge", [&signing](const Request& request) {
             const SignerPath path = signer_path(request);
-            const JsonBody body = JsonBody::from_request(request);
-            body.only({"channel"});
+            const std::string channel =
+                decode_signing_channel(JsonBody::from_request(request));
             const auto challenge =
-                signing.challenge(path.contract, path.position, body.string("channel"),
-                                  caller_of(request));
+                signing.challenge(path.contract, path.position, channel, caller_of(request));
             return Response::json(challenge_json(challenge).dump() + "\n",
                                   http::status::created);
         }));
@@ -128,7 +93,7 @@ void add_signing_routes(Router& router, SigningServices services) {
             // The code is a secret: a refusal never echoes the body.
             const JsonBody body = JsonBody::from_request(request, InputEcho::never);
             const sign::Contract contract = signing.sign(
-                path.contract, path.position, decode_signing(body), caller_of(request));
+                path.contract, path.position, decode_signing_request(body), caller_of(request));
             return Response::json(contract_json(contract).dump() + "\n");
         }));
 }

@@ -2,13 +2,15 @@
 // split (api/multipart.hpp) and the contract's JSON decoded on the strict reader. The first line
 // of the input is the Content-Type, the rest the body. Bad input must end in
 // Errc::invalid_argument (a 400), never in another error, a crash or a leak; a part the parser
-// gives back must lie inside the body.
+// gives back must lie inside the body. The body is also given, as JSON, to the signing routes'
+// decoders (api/signing_requests.hpp).
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "api/contract_requests.hpp"
 #include "api/multipart.hpp"
+#include "api/signing_requests.hpp"
 #include "common/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -32,6 +34,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (submission.document.data() < body.data() ||
             submission.document.data() + submission.document.size() > body.data() + body.size())
             std::abort();
+    } catch (const signet::Error& e) {
+        if (e.code() != signet::Errc::invalid_argument)
+            std::abort();
+    }
+    try {
+        const auto json = signet::api::JsonBody::parse(body, signet::api::InputEcho::never);
+        try {
+            (void)signet::api::decode_signing_request(json);
+        } catch (const signet::Error& e) {
+            if (e.code() != signet::Errc::invalid_argument)
+                std::abort();
+        }
+        (void)signet::api::decode_signing_channel(json);
     } catch (const signet::Error& e) {
         if (e.code() != signet::Errc::invalid_argument)
             std::abort();
