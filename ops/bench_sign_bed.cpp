@@ -88,6 +88,9 @@ sign::ContractsOptions bench_contract_options() {
 Bytes synthetic_pdf(std::size_t size) {
     constexpr std::size_t kPageBytes = 1024 * 1024;
     const std::size_t pages = std::max<std::size_t>(1, size / kPageBytes);
+    // Each page's text a little under its share, so that with the objects around it the file
+    // stays within `size` (a 100 MiB document is the policy's limit, not above it).
+    const std::size_t page_text = std::max<std::size_t>(1024, (size - 16 * 1024) / pages - 512);
     std::string pdf = "%PDF-1.7\n%\xE2\xE3\xCF\xD3\n";
     std::vector<std::size_t> offsets;
     const auto object = [&](const std::string& body) {
@@ -106,7 +109,7 @@ Bytes synthetic_pdf(std::size_t size) {
                "3 0 R >> >> /Contents " +
                std::to_string(5 + 2 * i) + " 0 R >>");
         std::string text;
-        for (std::size_t line = 0; text.size() < kPageBytes; ++line)
+        for (std::size_t line = 0; text.size() + 100 < page_text; ++line)
             text += "BT /F1 9 Tf 40 " + std::to_string(800 - (line % 80) * 10) +
                     " Td (Clause " + std::to_string(line) +
                     ": the parties agree to the terms set out in this contract.) Tj ET\n";
