@@ -3,6 +3,9 @@
 #include <openssl/cms.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
 
 #include "common/error.hpp"
 #include "sign/pdf_dss.hpp"
@@ -144,11 +147,15 @@ SignatureCheck check_pdf_signature(ByteView file, const PdfSignature& sig,
 // signature's verification alone: still B-LT means the time-stamp protects its validation data.
 void mark_archival(ByteView file, const PdfSignatures& read, DocumentReport& report,
                    VerifyOptions& cms, const PdfLimits& limits) {
+    // Fields may share one signature dictionary: each revision is looked at once, so a crafted
+    // file's work stays (revisions with a valid time-stamp) x (signatures).
+    std::set<std::uint64_t> seen;
     for (std::size_t t = 0; t < read.signatures.size(); ++t) {
         const SignatureCheck& stamp = report.signatures[t];
-        if (stamp.kind != SignatureKind::document_timestamp || !stamp.valid)
-            continue;
         const std::uint64_t end = read.signatures[t].revision_end;
+        if (stamp.kind != SignatureKind::document_timestamp || !stamp.valid ||
+            !seen.insert(end).second)
+            continue;
         cms.external = end == file.size() ? read.dss
                                           : read_dss(PdfDocument::open(
                                                 file.first(static_cast<std::size_t>(end)), limits));
@@ -208,8 +215,22 @@ DocumentReport verify_pdf(ByteView bytes, const DocumentVerifyOptions& options) 
     cms.external = read.dss;
     DocumentReport report;
     report.format = DocumentFormat::pdf;
-    for (const PdfSignature& sig : read.signatures)
+    // Fields may share one signature dictionary (a crafted file: many fields, one large
+    // ByteRange); its bytes are hashed and its CMS verified once.
+    std::map<std::tuple<std::array<std::uint64_t, 4>, Bytes, std::string>, std::size_t> checked;
+    for (const PdfSignature& sig : read.signatures) {
+        const auto key = std::make_tuple(sig.byte_range, sig.contents, sig.sub_filter);
+        if (const auto it = checked.find(key); it != checked.end()) {
+            SignatureCheck copy = report.signatures[it->second];
+            copy.field_name = sig.field_name;
+            copy.claimed_time = sig.signing_time;
+            copy.coverage = coverage_of(sig);
+            report.signatures.push_back(std::move(copy));
+            continue;
+        }
+        checked.emplace(key, report.signatures.size());
         report.signatures.push_back(check_pdf_signature(bytes, sig, cms));
+    }
     mark_archival(bytes, read, report, cms, options.pdf);
     judge(report);
     return report;
