@@ -201,6 +201,7 @@ int serve(const std::string& config_path) {
                                   tsa_responder, tsa_unavailable, log});
     contracts_node.add_routes(router);
     contracts_node.start();
+    add_verify_route(router, config, certificates, clock);
 
     // OCSP (RFC 6960, RFC 5019): every certificate's response pre-signed and kept in memory,
     // re-signed on revocation at any node (LISTEN), the responder certificates renewed ahead.

@@ -5,6 +5,7 @@
 #include "api/ca_routes.hpp"
 #include "api/contract_routes.hpp"
 #include "api/openapi_route.hpp"
+#include "api/verify_routes.hpp"
 
 namespace signet::testing {
 
@@ -96,6 +97,7 @@ Router RaApi::v1_router(ra::SmsGateway* gateway) {
     api::add_ca_routes(router, *registry.authority, registry.certificates, registry.clock);
     api::add_ra_routes(router, {*registry.registry, *challenges, *totp, *lockouts, gateway});
     api::add_contract_routes(router, {*contracts, 1024 * 1024});
+    api::add_verify_routes(router, {1024 * 1024, nullptr, registry.clock});
     api::add_openapi_route(router);
     return router;
 }
