@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "sign/verify_document.hpp"
 
@@ -34,6 +35,11 @@ namespace signet::sign {
 //         "this_update", "next_update", "revoked_at" (RFC 3339 or null), "reason" (RFC 5280
 //         CRLReason or null), "problem"}], "complete", "trusted", "problem"}
 nlohmann::json report_json(const DocumentReport& report);
+
+// `text` as it is rendered: a PDF's field names, /M and the changes found come from the file, so
+// bytes that are not UTF-8 become U+FFFD (JSON must be UTF-8, RFC 8259 §8.1) and so do control
+// characters (a terminal would act on them).
+std::string printable(std::string_view text);
 
 // A few lines per signature: kind, field, verdict and level, signer, proved time, coverage,
 // the chain with each certificate's revocation status, problems; the verdict first.

@@ -1,18 +1,27 @@
 #include "sign/verify_report.hpp"
 
+#include "common/text.hpp"
+
 namespace signet::sign {
 
 namespace {
 
 using nlohmann::json;
 
+json texts(const std::vector<std::string>& items) {
+    json out = json::array();
+    for (const std::string& item : items)
+        out.push_back(printable(item));
+    return out;
+}
+
 json time_json(const std::optional<Clock::time_point>& t) {
     return t ? json(format_utc(*t)) : json(nullptr);
 }
 
 json certificate_json(const CertificateSummary& c) {
-    return {{"subject", c.subject},
-            {"issuer", c.issuer},
+    return {{"subject", printable(c.subject)},
+            {"issuer", printable(c.issuer)},
             {"serial", c.serial},
             {"not_before", format_utc(c.not_before)},
             {"not_after", format_utc(c.not_after)}};
@@ -25,7 +34,7 @@ json revocation_json(const RevocationReport& r) {
             {"next_update", time_json(r.next_update)},
             {"revoked_at", time_json(r.revoked_at)},
             {"reason", r.reason ? json(*r.reason) : json(nullptr)},
-            {"problem", r.problem}};
+            {"problem", printable(r.problem)}};
 }
 
 json chain_json(const ChainReport& chain) {
@@ -38,7 +47,7 @@ json chain_json(const ChainReport& chain) {
     return {{"certificates", std::move(certificates)},
             {"complete", chain.complete},
             {"trusted", chain.trusted},
-            {"problem", chain.problem}};
+            {"problem", printable(chain.problem)}};
 }
 
 json leaf_json(const ChainReport& chain) {
@@ -51,27 +60,27 @@ json time_stamp_json(const TimeStampReport& ts) {
             {"signature_valid", ts.signature_valid},
             {"imprint_matches", ts.imprint_matches},
             {"time", time_json(ts.time)},
-            {"policy", ts.policy},
+            {"policy", printable(ts.policy)},
             {"tsa", chain_json(ts.tsa)},
-            {"problem", ts.problem}};
+            {"problem", printable(ts.problem)}};
 }
 
 json coverage_json(const PdfCoverage& c) {
     return {{"byte_range", c.byte_range},
             {"revision_end", c.revision_end},
             {"covers_revision", c.covers_revision},
-            {"problem", c.problem},
+            {"problem", printable(c.problem)},
             {"covers_whole_file", c.covers_whole_file},
             {"later_changes_permitted", c.later_changes_permitted},
-            {"later_changes", c.later_changes}};
+            {"later_changes", texts(c.later_changes)}};
 }
 
 json signature_json(const SignatureCheck& check, DocumentFormat format) {
     json out = {{"kind", to_string(check.kind)}};
     if (format == DocumentFormat::pdf) {
-        out["field"] = check.field_name;
-        out["sub_filter"] = check.sub_filter;
-        out["claimed_time"] = check.claimed_time ? json(*check.claimed_time) : json(nullptr);
+        out["field"] = printable(check.field_name);
+        out["sub_filter"] = printable(check.sub_filter);
+        out["claimed_time"] = check.claimed_time ? json(printable(*check.claimed_time)) : json(nullptr);
     }
     out["valid"] = check.valid;
     out["intact"] = check.intact;
@@ -82,7 +91,7 @@ json signature_json(const SignatureCheck& check, DocumentFormat format) {
         const SignerReport& s = *check.signer;
         out["signer"] = leaf_json(s.chain);
         out["chain"] = chain_json(s.chain);
-        out["cms"] = {{"digest_algorithm", s.digest_algorithm},
+        out["cms"] = {{"digest_algorithm", printable(s.digest_algorithm)},
                       {"signature_valid", s.signature_valid},
                       {"digest_matches", s.digest_matches},
                       {"signing_certificate_matches", s.signing_certificate_matches},
@@ -98,7 +107,7 @@ json signature_json(const SignatureCheck& check, DocumentFormat format) {
     }
     if (check.coverage)
         out["coverage"] = coverage_json(*check.coverage);
-    out["problems"] = check.problems;
+    out["problems"] = texts(check.problems);
     return out;
 }
 
@@ -110,8 +119,27 @@ nlohmann::json report_json(const DocumentReport& report) {
         signatures.push_back(signature_json(check, report.format));
     return {{"format", to_string(report.format)},
             {"valid", report.valid},
-            {"problems", report.problems},
+            {"problems", texts(report.problems)},
             {"signatures", std::move(signatures)}};
+}
+
+std::string printable(std::string_view text) {
+    std::string valid(text);
+    if (!utf8_length(text)) {
+        // nlohmann's own replacement of each ill-formed sequence by U+FFFD.
+        valid = json::parse(json(valid).dump(-1, ' ', false, json::error_handler_t::replace))
+                    .get<std::string>();
+    }
+    std::string out;
+    out.reserve(valid.size());
+    for (const char c : valid) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f)
+            out += "\xEF\xBF\xBD";  // U+FFFD
+        else
+            out += c;
+    }
+    return out;
 }
 
 }  // namespace signet::sign

@@ -17,7 +17,7 @@ std::string revocation_text(const RevocationReport& r) {
     if (r.revoked_at)
         text += ", revoked at " + format_utc(*r.revoked_at);
     if (!r.problem.empty())
-        text += ": " + r.problem;
+        text += ": " + printable(r.problem);
     return text;
 }
 
@@ -25,17 +25,17 @@ void chain_text(std::ostream& out, const ChainReport& chain, const char* label) 
     out << "    " << label << (chain.complete ? "complete" : "incomplete") << ", "
         << (chain.trusted ? "trusted" : "not trusted") << "\n";
     for (const ChainEntry& e : chain.certificates) {
-        out << "      " << e.certificate.subject << " [serial " << e.certificate.serial
+        out << "      " << printable(e.certificate.subject) << " [serial " << e.certificate.serial
             << "]: " << revocation_text(e.revocation) << "\n";
     }
     if (!chain.problem.empty())
-        out << "      " << chain.problem << "\n";
+        out << "      " << printable(chain.problem) << "\n";
 }
 
 void coverage_text(std::ostream& out, const PdfCoverage& c) {
     out << "    covers:     ";
     if (!c.covers_revision) {
-        out << "not its revision: " << c.problem << "\n";
+        out << "not its revision: " << printable(c.problem) << "\n";
         return;
     }
     if (c.covers_whole_file) {
@@ -47,7 +47,7 @@ void coverage_text(std::ostream& out, const PdfCoverage& c) {
                                       : "NOT PERMITTED")
         << "\n";
     for (const std::string& change : c.later_changes)
-        out << "      " << change << "\n";
+        out << "      " << printable(change) << "\n";
 }
 
 void signature_text(std::ostream& out, std::size_t n, const SignatureCheck& check) {
@@ -55,7 +55,7 @@ void signature_text(std::ostream& out, std::size_t n, const SignatureCheck& chec
         << (check.kind == SignatureKind::document_timestamp ? "document time-stamp"
                                                             : "signature");
     if (!check.field_name.empty())
-        out << " '" << check.field_name << "' (" << check.sub_filter << ")";
+        out << " '" << printable(check.field_name) << "' (" << printable(check.sub_filter) << ")";
     out << ": " << (check.valid ? "valid" : "NOT VALID");
     if (check.kind == SignatureKind::signature)
         out << ", level " << to_string(check.level);
@@ -65,8 +65,8 @@ void signature_text(std::ostream& out, std::size_t n, const SignatureCheck& chec
                                                   : nullptr;
     if (chain != nullptr && !chain->certificates.empty()) {
         const CertificateSummary& leaf = chain->certificates.front().certificate;
-        out << "    " << (check.signer ? "signer:     " : "TSA:        ") << leaf.subject
-            << "\n                serial " << leaf.serial << ", issued by " << leaf.issuer << "\n";
+        out << "    " << (check.signer ? "signer:     " : "TSA:        ") << printable(leaf.subject)
+            << "\n                serial " << leaf.serial << ", issued by " << printable(leaf.issuer) << "\n";
     }
     out << "    time:       "
         << (check.time ? format_utc(*check.time) + (check.signer ? " (signature time-stamp)"
@@ -74,7 +74,7 @@ void signature_text(std::ostream& out, std::size_t n, const SignatureCheck& chec
                        : std::string("none proved"))
         << "\n";
     if (check.claimed_time)
-        out << "    claimed:    " << *check.claimed_time << " (/M, not proved)\n";
+        out << "    claimed:    " << printable(*check.claimed_time) << " (/M, not proved)\n";
     out << "    intact:     " << yes_no(check.intact) << "\n";
     if (check.coverage)
         coverage_text(out, *check.coverage);
@@ -83,7 +83,7 @@ void signature_text(std::ostream& out, std::size_t n, const SignatureCheck& chec
     if (check.signer && check.signer->time_stamp.present)
         chain_text(out, check.signer->time_stamp.tsa, "TSA chain:  ");
     for (const std::string& problem : check.problems)
-        out << "    problem:    " << problem << "\n";
+        out << "    problem:    " << printable(problem) << "\n";
 }
 
 }  // namespace
@@ -95,7 +95,7 @@ std::string report_text(const DocumentReport& report) {
         << (report.signatures.size() == 1 ? " signature" : " signatures") << ": "
         << (report.valid ? "VALID" : "NOT VALID") << "\n";
     for (const std::string& problem : report.problems)
-        out << "  " << problem << "\n";
+        out << "  " << printable(problem) << "\n";
     for (std::size_t i = 0; i < report.signatures.size(); ++i)
         signature_text(out, i + 1, report.signatures[i]);
     return out.str();

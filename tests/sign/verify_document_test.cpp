@@ -284,6 +284,9 @@ BOOST_AUTO_TEST_CASE(the_json_report_has_its_documented_shape) {
     BOOST_CHECK(!stamp.contains("level"));
     BOOST_CHECK_EQUAL(stamp["coverage"]["covers_whole_file"], true);
     BOOST_CHECK(stamp["signer"]["subject"].get<std::string>().find("TSA") != std::string::npos);
+    // What a file names is rendered as UTF-8 without control characters (RFC 8259 §8.1).
+    BOOST_CHECK_EQUAL(sign::printable("Sig\xff\x1b[2J"), "Sig\xEF\xBF\xBD\xEF\xBF\xBD[2J");
+    BOOST_CHECK_EQUAL(sign::printable("签名"), "签名");
     const std::string text = sign::report_text(sign::verify_document(pdf, trusting_root(f)));
     BOOST_CHECK_MESSAGE(text.starts_with("PDF, 2 signatures: VALID"), text);
 }
