@@ -19,6 +19,7 @@ namespace {
 constexpr std::string_view kToken = "verify-frontend-token";
 constexpr std::string_view kReaderToken = "verify-reader-token";
 constexpr std::string_view kBoundary = "----signet-verify-5e1f";
+constexpr std::size_t kMaxDocument = 1024 * 1024;
 
 std::shared_ptr<const ClientDirectory> clients() {
     std::vector<StaticClientDirectory::Entry> entries;
@@ -36,7 +37,7 @@ struct Answer {
 struct VerifyApi : SignFixture {
     explicit VerifyApi(const std::string& database_name) : SignFixture(database_name) {
         Router router;
-        api::VerifyServices services{1024 * 1024, nullptr, *clock};
+        api::VerifyServices services{kMaxDocument, nullptr, *clock};
         services.trust_anchors = [this] {
             std::vector<X509Ptr> roots;
             roots.push_back(ca::certificate_from_der(ca::certificate_der(root.get())));
@@ -138,6 +139,18 @@ BOOST_AUTO_TEST_CASE(pdf_cms_form_problems_and_scopes) {
     check_problem(f.post_form({{"signature", cms}, {"colour", "red"}}), 400, "not 'colour'");
     check_problem(f.post("%PDF-1.7\n", "application/pdf"), 400, "the body: ");
     check_problem(f.post(text(pdf), "text/plain"), 415, "application/pdf");
+
+    // Over signing.max_document_bytes and the overhead: refused on its Content-Length, before a
+    // byte of the body is read.
+    {
+        TlsClient client(f.server->https_port(), {});
+        BOOST_REQUIRE(!client.handshake());
+        client.send_raw("POST /v1/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                        std::string(kToken) + "\r\nContent-Type: application/pdf\r\n" +
+                        "Content-Length: " + std::to_string(kMaxDocument + api::kVerifyOverhead + 1) +
+                        "\r\n\r\n");
+        BOOST_CHECK_EQUAL(client.read_response().result_int(), 413u);
+    }
 
     // Scopes: none, the wrong one.
     BOOST_CHECK_EQUAL(f.post(text(pdf), "application/pdf", "").status, 401u);
