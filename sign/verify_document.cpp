@@ -156,19 +156,28 @@ void mark_archival(ByteView file, const PdfSignatures& read, DocumentReport& rep
         if (stamp.kind != SignatureKind::document_timestamp || !stamp.valid ||
             !seen.insert(end).second)
             continue;
-        cms.external = end == file.size() ? read.dss
-                                          : read_dss(PdfDocument::open(
-                                                file.first(static_cast<std::size_t>(end)), limits));
-        for (std::size_t s = 0; s < read.signatures.size(); ++s) {
-            SignatureCheck& check = report.signatures[s];
-            const PdfSignature& sig = read.signatures[s];
-            if (check.kind != SignatureKind::signature || check.level != Level::b_lt ||
-                sig.revision_end >= end)
-                continue;
-            const auto parts = byte_range_parts(file, sig.byte_range);
-            const VerifyReport again = verify_detached(sig.contents, parts, cms);
-            if (again.signers.size() == 1 && again.signers.front().level == Level::b_lt)
-                check.level = Level::b_lta;
+        try {
+            cms.external = end == file.size()
+                               ? read.dss
+                               : read_dss(PdfDocument::open(
+                                     file.first(static_cast<std::size_t>(end)), limits));
+            for (std::size_t s = 0; s < read.signatures.size(); ++s) {
+                SignatureCheck& check = report.signatures[s];
+                const PdfSignature& sig = read.signatures[s];
+                if (check.kind != SignatureKind::signature || check.level != Level::b_lt ||
+                    sig.revision_end >= end)
+                    continue;
+                const auto parts = byte_range_parts(file, sig.byte_range);
+                const VerifyReport again = verify_detached(sig.contents, parts, cms);
+                if (again.signers.size() == 1 && again.signers.front().level == Level::b_lt)
+                    check.level = Level::b_lta;
+            }
+        } catch (const Error& e) {
+            // That revision's /DSS does not read: it protects nothing; the levels stay B-LT.
+            if (e.code() != Errc::invalid_argument)
+                throw;
+            report.problems.push_back("the /DSS under the document time-stamp '" +
+                                      read.signatures[t].field_name + "': " + e.what());
         }
     }
 }
