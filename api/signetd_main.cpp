@@ -210,6 +210,7 @@ int serve(const std::string& config_path) {
                                   tsa_unavailable, log});
     contracts_node.add_routes(router);
     contracts_node.start();
+    add_verify_route(router, config, certificates, clock);
 
     register_metrics(*metrics, *token, db, clock);
     auto checks = health_checks(*token, db, clock);

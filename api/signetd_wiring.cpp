@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "api/verify_routes.hpp"
 #include "common/error.hpp"
 #include "hsm/bridge.hpp"
 #include "store/api_clients.hpp"
@@ -209,6 +210,25 @@ void sync_api_clients(const policy::Config& config, store::Database& db, audit::
                               {}});
         });
     }
+}
+
+void add_verify_route(api::Router& router, const policy::Config& config,
+                      store::CertificateReader& certificates, const Clock& clock) {
+    api::VerifyServices services{config.signing.max_document_bytes, nullptr, clock};
+    services.trust_anchors = [&certificates] {
+        std::vector<X509Ptr> roots;
+        for (const store::CaRecord& ca : certificates.list_cas()) {
+            if (ca.role != "root")
+                continue;
+            const unsigned char* cursor = ca.certificate.data();
+            X509Ptr root(d2i_X509(nullptr, &cursor, static_cast<long>(ca.certificate.size())));
+            if (!root)
+                throw_openssl_error("cannot decode the root CA certificate '" + ca.name + "'");
+            roots.push_back(std::move(root));
+        }
+        return roots;
+    };
+    api::add_verify_routes(router, std::move(services));
 }
 
 }  // namespace signet::signetd

@@ -13,6 +13,7 @@
 
 #include "api/auth.hpp"
 #include "api/health.hpp"
+#include "api/router.hpp"
 #include "api/server.hpp"
 #include "audit/log.hpp"
 #include "common/clock.hpp"
@@ -43,5 +44,11 @@ void register_metrics(MetricsRegistry& metrics, hsm::Token& token, store::Databa
 // signet.yaml is the source of truth for the API clients; the api_clients table mirrors it so
 // that every change of who may call the API is an audit event (DESIGN.md invariant 3).
 void sync_api_clients(const policy::Config& config, store::Database& db, audit::AuditLog& audit);
+
+// POST /v1/verify (api/verify_routes.hpp): bounded by signing.max_document_bytes, chains
+// trusted when they lead to one of this appliance's root CAs (read from `certificates` per
+// request). `certificates` and `clock` outlive the router.
+void add_verify_route(api::Router& router, const policy::Config& config,
+                      store::CertificateReader& certificates, const Clock& clock);
 
 }  // namespace signet::signetd

@@ -51,9 +51,9 @@ struct Arguments {
 };
 
 // Options that are switches: they never take the next word as their value (so `cert show
-// SERIAL --pem` and `tsa verify FILE --offline` work at the end of the line); present means
-// "true".
-inline const std::set<std::string> kFlagOptions{"pem", "offline"};
+// SERIAL --pem`, `tsa verify FILE --offline` and `verify FILE --json` work at the end of the
+// line); present means "true".
+inline const std::set<std::string> kFlagOptions{"pem", "offline", "json"};
 
 inline Arguments parse(int argc, char** argv) {
     Arguments args;

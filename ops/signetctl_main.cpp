@@ -27,6 +27,7 @@
 #include "ops/signetctl_ocsp.hpp"
 #include "ops/signetctl_subject.hpp"
 #include "ops/signetctl_tsa.hpp"
+#include "ops/signetctl_verify.hpp"
 #include "policy/config.hpp"
 #include "signet/version.hpp"
 #include "store/database.hpp"
@@ -339,6 +340,8 @@ int run(const Arguments& args) {
         return *code;
     if (const auto code = signet::ops::run_ocsp_command(args))
         return *code;
+    if (const auto code = signet::ops::run_verify_command(args))
+        return *code;
     throw UsageError(command.empty() ? "no command given" : "unknown command '" + command + "'");
 }
 
@@ -354,6 +357,7 @@ int main(int argc, char** argv) {
                       << signet::ops::kSubjectUsage << "\n"
                       << signet::ops::kTsaUsage << "\n"
                       << signet::ops::kOcspUsage << "\n"
+                      << signet::ops::kVerifyUsage << "\n"
                       << signet::exit_status_help();
             return 0;
         }

@@ -165,7 +165,7 @@ SignerReport verify_signer(CMS_ContentInfo* cms, CMS_SignerInfo* si, const Evide
 
 VerifyReport verify(ByteView cms_der, const DigestSource& content, const VerifyOptions& options) {
     const CmsPtr cms = parse(cms_der);
-    const Evidence evidence = read_evidence(cms.get(), options.trust_anchors);
+    const Evidence evidence = read_evidence(cms.get(), options);
     VerifyReport report;
     STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
     for (int i = 0; i < sk_CMS_SignerInfo_num(infos); ++i) {
@@ -187,6 +187,8 @@ std::string_view to_string(Level level) noexcept {
             return "B-T";
         case Level::b_lt:
             return "B-LT";
+        case Level::b_lta:
+            return "B-LTA";
     }
     return "none";
 }
@@ -210,6 +212,19 @@ std::string_view to_string(RevocationStatus status) noexcept {
 VerifyReport verify_detached(ByteView cms_der, ByteView content, const VerifyOptions& options) {
     return verify(
         cms_der, [content](Digest d) -> std::optional<Bytes> { return hash(d, content); }, options);
+}
+
+VerifyReport verify_detached(ByteView cms_der, std::span<const ByteView> content,
+                             const VerifyOptions& options) {
+    return verify(
+        cms_der,
+        [content](Digest d) -> std::optional<Bytes> {
+            ContentHasher hasher(d);
+            for (ByteView part : content)
+                hasher.update(part);
+            return hasher.finish().value;
+        },
+        options);
 }
 
 VerifyReport verify_detached(ByteView cms_der, const ContentDigest& content,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,16 +10,18 @@
 #include "common/clock.hpp"
 #include "common/handle.hpp"
 #include "sign/cms_signature.hpp"
+#include "sign/validation_data.hpp"
 
 // Verification of detached CMS / CAdES signatures from their bytes alone (offline): what
 // `POST /v1/verify` and `signetctl verify` report for a CMS, and what the PDF layer reports for
 // each /Contents. The result is plain data, for the API to render.
 namespace signet::sign {
 
-// CAdES baseline levels (EN 319 122-1 §6) a signature reaches; B-LTA is the PDF layer's
-// document time-stamp.
-enum class Level { none, b_b, b_t, b_lt };
-std::string_view to_string(Level level) noexcept;  // "none", "B-B", "B-T", "B-LT"
+// CAdES baseline levels (EN 319 122-1 §6) a signature reaches. verify_detached never returns
+// b_lta: B-LTA is a PDF's document time-stamp over the validation data (EN 319 142-1 §6.3),
+// judged by sign/verify_document.hpp.
+enum class Level { none, b_b, b_t, b_lt, b_lta };
+std::string_view to_string(Level level) noexcept;  // "none", "B-B", "B-T", "B-LT", "B-LTA"
 
 struct CertificateSummary {
     std::string subject;  // RFC 2253 text
@@ -108,7 +111,16 @@ struct VerifyOptions {
     std::vector<X509Ptr> trust_anchors;  // none: the chains are reported, not trusted
     // The validation time when a signature has no usable time-stamp: the injected clock's now.
     Clock::time_point now;
+    // Validation data kept beside the CMS rather than in it: a PDF's /DSS (EN 319 142-1
+    // §5.4.2), where PAdES B-LT puts it. Used as if embedded: certificates to build chains
+    // with, OCSP responses and CRLs as revocation evidence. At most kMaxExternalValidationItems
+    // of each kind; an item that does not decode (an OCSP response not successful) is
+    // Errc::invalid_argument naming it.
+    ValidationData external;
 };
+
+// A /DSS may gather the data of many signatures (pdf_dss.hpp bounds each kind at 1000).
+inline constexpr std::size_t kMaxExternalValidationItems = 1000;
 
 // Verifies every SignerInfo of a detached CMS (`cms_der`: a ContentInfo of SignedData, DER or
 // BER) over `content`, or over the content whose digest is given (PAdES: the ByteRange's hash;
@@ -125,5 +137,19 @@ struct VerifyOptions {
 VerifyReport verify_detached(ByteView cms_der, ByteView content, const VerifyOptions& options);
 VerifyReport verify_detached(ByteView cms_der, const ContentDigest& content,
                              const VerifyOptions& options);
+// The content in pieces (a PDF's ByteRange: two views), hashed in each SignerInfo's algorithm.
+VerifyReport verify_detached(ByteView cms_der, std::span<const ByteView> content,
+                             const VerifyOptions& options);
+
+// An RFC 3161 TimeStampToken over `content` (the concatenation of its parts): a PDF's document
+// time-stamp (/DocTimeStamp, ETSI.RFC3161, EN 319 142-1 §5.4.3) over its ByteRange. The report
+// says whether the token's signature verifies (TimeStampReport's rules), whether its imprint
+// is the content's digest in the token's algorithm (SHA-2), its genTime and policy, and the TSA's
+// chain at genTime with each certificate's revocation status from the token's certificates and
+// `options.external`, trusted when `options.trust_anchors` are given. Failures are reported, not
+// thrown; Errc::invalid_argument for bytes that are not a CMS ContentInfo of SignedData (over
+// kMaxCmsBytes) and for undecodable `options.external` items.
+TimeStampReport verify_time_stamp_token(ByteView token_der, std::span<const ByteView> content,
+                                        const VerifyOptions& options);
 
 }  // namespace signet::sign

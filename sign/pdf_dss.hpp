@@ -4,12 +4,15 @@
 
 #include "common/bytes.hpp"
 #include "sign/pdf_document.hpp"
-// The one ValidationData (a plain struct: no link to signet_sign is needed for it).
 #include "sign/validation_data.hpp"
 
 // The Document Security Store (ETSI EN 319 142-1 §5.4.2, PAdES B-LT): the certificates, OCSP
 // responses and CRLs a verifier needs, kept in the document's catalog as /DSS.
 namespace signet::sign {
+
+// The DSS holds what a CMS's SignedData.certificates and .crls hold for B-LT
+// (sign/validation_data.hpp's ValidationData, a plain struct: no link to signet_sign), so one
+// type carries it between the two layers and to the verifier.
 
 // An incremental update that adds `data` to /DSS: a new DSS dictionary holding the existing
 // entries (/Certs, /OCSPs, /CRLs, and /VRI as it was) and one stream per new blob not already

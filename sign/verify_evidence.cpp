@@ -24,44 +24,79 @@ std::string name_text(const X509_NAME* name) {
     return std::string(memory->data, memory->length);
 }
 
-[[noreturn]] void undecodable(const std::string& what) {
+// Where evidence comes from, for error messages: "the CMS embeds" or the external data's words.
+constexpr const char* kEmbedded = "the CMS embeds ";
+constexpr const char* kExternal = "the validation data beside the CMS (a PDF's /DSS) holds ";
+
+[[noreturn]] void undecodable(const char* where, const std::string& what) {
     clear_openssl_errors();
-    throw Error(Errc::invalid_argument, "the CMS embeds " + what + " that does not decode");
+    throw Error(Errc::invalid_argument, where + what + " that does not decode");
 }
 
-OcspBasicRespPtr read_ocsp(ByteView der, std::size_t n) {
+OcspBasicRespPtr read_ocsp(ByteView der, std::size_t n, const char* where) {
     const std::string what = "OCSP response " + std::to_string(n);
     const unsigned char* cursor = der.data();
     const OcspResponsePtr response(
         d2i_OCSP_RESPONSE(nullptr, &cursor, static_cast<long>(der.size())));
     if (!response || cursor != der.data() + der.size())
-        undecodable(what);
+        undecodable(where, what);
     if (OCSP_response_status(response.get()) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
         throw Error(Errc::invalid_argument,
-                    "the CMS embeds " + what + ", which is not a successful response");
+                    where + what + ", which is not a successful response");
     }
     OcspBasicRespPtr basic(OCSP_response_get1_basic(response.get()));
     if (!basic)
-        undecodable(what + "'s BasicOCSPResponse");
+        undecodable(where, what + "'s BasicOCSPResponse");
     return basic;
+}
+
+X509CrlPtr read_crl(ByteView der, std::size_t n, const char* where) {
+    const unsigned char* cursor = der.data();
+    X509CrlPtr crl(d2i_X509_CRL(nullptr, &cursor, static_cast<long>(der.size())));
+    if (!crl || cursor != der.data() + der.size())
+        undecodable(where, "CRL " + std::to_string(n));
+    return crl;
+}
+
+// options.external: a PDF's /DSS, used as if the CMS embedded it (EN 319 142-1 §5.4.2).
+void read_external(Evidence& evidence, const ValidationData& external) {
+    const auto bounded = [](const std::vector<Bytes>& items, const char* kind) {
+        if (items.size() > kMaxExternalValidationItems)
+            throw Error(Errc::invalid_argument, std::string(kExternal) + "more than " +
+                                                    std::to_string(kMaxExternalValidationItems) +
+                                                    " " + kind);
+    };
+    bounded(external.certificates, "certificates");
+    bounded(external.crls, "CRLs");
+    bounded(external.ocsp_responses, "OCSP responses");
+    for (std::size_t i = 0; i < external.certificates.size(); ++i) {
+        const Bytes& der = external.certificates[i];
+        const unsigned char* cursor = der.data();
+        X509Ptr certificate(d2i_X509(nullptr, &cursor, static_cast<long>(der.size())));
+        if (!certificate || cursor != der.data() + der.size())
+            undecodable(kExternal, "certificate " + std::to_string(i + 1));
+        if (sk_X509_push(evidence.certificates.get(), certificate.get()) <= 0)
+            throw_openssl_error("cannot list certificates");
+        certificate.release();  // the stack owns it now
+    }
+    for (std::size_t i = 0; i < external.crls.size(); ++i)
+        evidence.crls.push_back(read_crl(external.crls[i], i + 1, kExternal));
+    for (std::size_t i = 0; i < external.ocsp_responses.size(); ++i)
+        evidence.ocsp.push_back(read_ocsp(external.ocsp_responses[i], i + 1, kExternal));
 }
 
 void read_revocations(Evidence& evidence, ByteView crls) {
     for (const der::Element& choice :
          der::read_all(crls, 2 * kMaxValidationItems, "SignedData.crls")) {
         if (choice.tag == der::kSequence) {  // RevocationInfoChoice crl: a CertificateList
-            const unsigned char* cursor = choice.encoding.data();
-            X509CrlPtr crl(
-                d2i_X509_CRL(nullptr, &cursor, static_cast<long>(choice.encoding.size())));
-            if (!crl)
-                undecodable("CRL " + std::to_string(evidence.crls.size() + 1));
-            evidence.crls.push_back(std::move(crl));
+            evidence.crls.push_back(
+                read_crl(choice.encoding, evidence.crls.size() + 1, kEmbedded));
         } else if (choice.tag == der::kContext1) {  // other: OtherRevocationInfoFormat
             ByteView rest = choice.content;
             const der::Element format = der::read(rest, "an OtherRevocationInfoFormat");
             if (std::equal(format.encoding.begin(), format.encoding.end(),
                            std::begin(der::kIdRiOcspResponse), std::end(der::kIdRiOcspResponse)))
-                evidence.ocsp.push_back(read_ocsp(rest, evidence.ocsp.size() + 1));
+                evidence.ocsp.push_back(read_ocsp(rest, evidence.ocsp.size() + 1, kEmbedded));
             // Other formats (SCVP responses, RFC 5940) are not read: they count for nothing.
         }
         if (evidence.crls.size() > kMaxValidationItems ||
@@ -81,7 +116,7 @@ std::vector<X509*> Evidence::pool() const {
     return all;
 }
 
-Evidence read_evidence(CMS_ContentInfo* cms, const std::vector<X509Ptr>& anchors) {
+Evidence read_evidence(CMS_ContentInfo* cms, const VerifyOptions& options) {
     Evidence evidence;
     evidence.certificates.reset(CMS_get1_certs(cms));
     if (!evidence.certificates) {
@@ -94,7 +129,7 @@ Evidence read_evidence(CMS_ContentInfo* cms, const std::vector<X509Ptr>& anchors
         throw Error(
             Errc::invalid_argument,
             "the CMS embeds more than " + std::to_string(kMaxValidationItems) + " certificates");
-    for (const X509Ptr& anchor : anchors) {
+    for (const X509Ptr& anchor : options.trust_anchors) {
         if (!anchor)
             throw Error(Errc::invalid_argument, "an empty trust anchor");
         evidence.anchors.push_back(anchor.get());
@@ -103,6 +138,7 @@ Evidence read_evidence(CMS_ContentInfo* cms, const std::vector<X509Ptr>& anchors
     const der::SignedDataFields fields = der::split_signed_data(reencoded);
     if (fields.crls)
         read_revocations(evidence, fields.crls->content);
+    read_external(evidence, options.external);
     return evidence;
 }
 

@@ -24,11 +24,12 @@ struct Evidence {
 };
 
 // Reads SignedData.certificates (at most kMaxValidationItems) and SignedData.crls (at most
-// kMaxValidationItems CRLs and as many OCSP responses) of `cms`. OpenSSL has no accessor for a
-// RevocationInfoChoice of type other: they are read from OpenSSL's own DER encoding of the
-// parsed CMS. Errc::invalid_argument when there are more, or an embedded CRL or OCSP response
+// kMaxValidationItems CRLs and as many OCSP responses) of `cms`, then options.external (at most
+// kMaxExternalValidationItems of each kind), and options.trust_anchors. OpenSSL has no accessor
+// for a RevocationInfoChoice of type other: they are read from OpenSSL's own DER encoding of the
+// parsed CMS. Errc::invalid_argument when there are more, or a certificate, CRL or OCSP response
 // (id-ri-ocsp-response, status successful, a BasicOCSPResponse) does not decode.
-Evidence read_evidence(CMS_ContentInfo* cms, const std::vector<X509Ptr>& anchors);
+Evidence read_evidence(CMS_ContentInfo* cms, const VerifyOptions& options);
 
 // An ASN1_TIME as a time point; nullopt when it cannot be one.
 std::optional<Clock::time_point> time_of(const ASN1_TIME* time);

@@ -1,7 +1,10 @@
-// The signature-time-stamp attribute of a SignerInfo (RFC 3161 appendix A, EN 319 122-1 §5.3):
-// the token's own signature, what it is over, and the TSA's chain at its genTime.
+// The signature-time-stamp attribute of a SignerInfo (RFC 3161 appendix A, EN 319 122-1 §5.3)
+// and a PDF's document time-stamp (EN 319 142-1 §5.4.3): the token's own signature, what it is
+// over, and the TSA's chain at its genTime.
 #include <openssl/cms.h>
 #include <openssl/x509v3.h>
+
+#include <functional>
 
 #include "common/error.hpp"
 #include "sign/cms_algorithms.hpp"
@@ -25,16 +28,19 @@ ByteView token_bytes(CMS_SignerInfo* si, int index, std::string& problem) {
                     static_cast<std::size_t>(ASN1_STRING_length(value->value.sequence)));
 }
 
-bool imprint_matches(const tsa::TokenSummary& summary, CMS_SignerInfo* si, std::string& problem) {
-    std::optional<Digest> algorithm;
+std::optional<Digest> imprint_digest(const tsa::TokenSummary& summary, std::string& problem) {
     for (Digest d : {Digest::sha256, Digest::sha384, Digest::sha512}) {
         if (summary.imprint_algorithm == lowercase_name(d))
-            algorithm = d;
+            return d;
     }
-    if (!algorithm) {
-        problem = "the token's imprint algorithm " + summary.imprint_algorithm + " is not SHA-2";
+    problem = "the token's imprint algorithm " + summary.imprint_algorithm + " is not SHA-2";
+    return std::nullopt;
+}
+
+bool imprint_matches(const tsa::TokenSummary& summary, CMS_SignerInfo* si, std::string& problem) {
+    const std::optional<Digest> algorithm = imprint_digest(summary, problem);
+    if (!algorithm)
         return false;
-    }
     const ASN1_OCTET_STRING* signature = CMS_SignerInfo_get0_signature(si);
     const Bytes expected =
         hash(*algorithm, ByteView(ASN1_STRING_get0_data(signature),
@@ -88,17 +94,15 @@ X509* check_token_signature(CMS_ContentInfo* token, const Evidence& evidence,
     return certificate;
 }
 
-}  // namespace
+// What a token's imprint must be: true when it is, else false with `problem` set.
+using ImprintCheck = std::function<bool(const tsa::TokenSummary&, std::string& problem)>;
 
-TimeStampReport time_stamp_report(CMS_SignerInfo* si, const Evidence& evidence) {
+// The token in `bytes`: its TSTInfo, its signature with the TSA's certificate
+// (check_token_signature), its imprint (`imprint_ok`), and the TSA's chain at its genTime.
+TimeStampReport token_report(ByteView bytes, const ImprintCheck& imprint_ok,
+                             const Evidence& evidence) {
     TimeStampReport report;
-    const int index = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
-    if (index < 0)
-        return report;
     report.present = true;
-    const ByteView bytes = token_bytes(si, index, report.problem);
-    if (bytes.empty())
-        return report;
     try {
         const tsa::ParsedToken parsed = tsa::parse_token(bytes);
         if (parsed.from_response)
@@ -106,9 +110,9 @@ TimeStampReport time_stamp_report(CMS_SignerInfo* si, const Evidence& evidence) 
         const tsa::TokenSummary summary = tsa::summarize(parsed);
         report.time = summary.gen_time_utc;
         report.policy = summary.policy;
-        report.imprint_matches = imprint_matches(summary, si, report.problem);
+        report.imprint_matches = imprint_ok(summary, report.problem);
     } catch (const Error& e) {
-        report.problem = std::string("the signature-time-stamp is not a token: ") + e.what();
+        report.problem = std::string("the time-stamp is not a token: ") + e.what();
         return report;
     }
     const unsigned char* cursor = bytes.data();
@@ -132,10 +136,69 @@ TimeStampReport time_stamp_report(CMS_SignerInfo* si, const Evidence& evidence) 
         report.tsa = chain_report(tsa_certificate, pool, evidence, *report.time,
                                   X509_PURPOSE_TIMESTAMP_SIGN);
     }
+    return report;
+}
+
+}  // namespace
+
+TimeStampReport time_stamp_report(CMS_SignerInfo* si, const Evidence& evidence) {
+    const int index = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
+    if (index < 0)
+        return {};
+    std::string problem;
+    const ByteView bytes = token_bytes(si, index, problem);
+    if (bytes.empty()) {
+        TimeStampReport report;
+        report.present = true;
+        report.problem = problem;
+        return report;
+    }
+    TimeStampReport report = token_report(
+        bytes,
+        [si](const tsa::TokenSummary& summary, std::string& why) {
+            return imprint_matches(summary, si, why);
+        },
+        evidence);
     if (report.problem.empty() &&
         CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, index) >= 0)
         report.problem = "more than one signature time-stamp; the first one is checked";
     return report;
+}
+
+TimeStampReport verify_time_stamp_token(ByteView token_der, std::span<const ByteView> content,
+                                        const VerifyOptions& options) {
+    if (token_der.empty() || token_der.size() > kMaxCmsBytes)
+        throw Error(Errc::invalid_argument, "a time-stamp token is between 1 byte and " +
+                                                std::to_string(kMaxCmsBytes) + " bytes");
+    const unsigned char* cursor = token_der.data();
+    const CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &cursor, static_cast<long>(token_der.size())));
+    if (!cms || cursor != token_der.data() + token_der.size() ||
+        OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
+        clear_openssl_errors();
+        throw Error(Errc::invalid_argument,
+                    "not a TimeStampToken (RFC 3161 section 2.4.2: a CMS ContentInfo of "
+                    "SignedData), or bytes after it");
+    }
+    const Evidence evidence = read_evidence(cms.get(), options);
+    return token_report(
+        token_der,
+        [content](const tsa::TokenSummary& summary, std::string& problem) {
+            const std::optional<Digest> algorithm = imprint_digest(summary, problem);
+            if (!algorithm)
+                return false;
+            ContentHasher hasher(*algorithm);
+            for (ByteView part : content)
+                hasher.update(part);
+            const Bytes digest = hasher.finish().value;
+            if (summary.imprint != digest) {
+                problem =
+                    "the token's imprint is not the digest of the time-stamped bytes: they "
+                    "were changed";
+                return false;
+            }
+            return true;
+        },
+        evidence);
 }
 
 }  // namespace signet::sign

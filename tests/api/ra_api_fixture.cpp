@@ -6,6 +6,7 @@
 #include "api/contract_routes.hpp"
 #include "api/openapi_route.hpp"
 #include "api/signing_routes.hpp"
+#include "api/verify_routes.hpp"
 
 namespace signet::testing {
 
@@ -114,6 +115,7 @@ Router RaApi::v1_router(ra::SmsGateway* gateway) {
     api::add_ra_routes(router, {*registry.registry, *challenges, *totp, *lockouts, gateway});
     api::add_contract_routes(router, {*contracts, 1024 * 1024});
     api::add_signing_routes(router, {*signing});
+    api::add_verify_routes(router, {1024 * 1024, nullptr, registry.clock});
     api::add_openapi_route(router);
     return router;
 }

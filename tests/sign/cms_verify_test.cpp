@@ -219,7 +219,7 @@ BOOST_AUTO_TEST_CASE(malformed_input_is_refused_clearly) {
     SignFixture f("verify_malformed");
     const Person person = f.issue_person(KeyType::ec_p256);
     const Bytes cms = f.sign(person, as_bytes(kContent));
-    const sign::VerifyOptions options{{}, f.clock->now()};
+    const sign::VerifyOptions options{{}, f.clock->now(), {}};
     const auto refused = [&](const Bytes& input, const std::string& needle) {
         expect_error([&] { sign::verify_detached(input, as_bytes(kContent), options); },
                      Errc::invalid_argument, needle);
