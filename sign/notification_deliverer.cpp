@@ -109,8 +109,11 @@ std::vector<NotificationDeliverer::Job> NotificationDeliverer::claim(Clock::time
         std::vector<Job> jobs;
         for (auto& row : deps_.outbox.claim_due(tx, now, settings_.batch, now + lease_)) {
             jobs.push_back({std::move(row), std::nullopt, {}});
-            if (jobs.back().row.kind == "email")
-                prepare_email(tx, jobs.back(), now);
+            Job& job = jobs.back();
+            if (job.row.kind == "email")
+                prepare_email(tx, job, now);
+            else if (!settings_.webhooks.contains(job.row.target))
+                job.refusal = "no webhook is configured for the client";
         }
         return jobs;
     });
@@ -152,10 +155,7 @@ SendResult NotificationDeliverer::send(const Job& job, Clock::time_point now) {
         return {false, std::nullopt, job.refusal};
     if (job.row.kind == "email")
         return deps_.email.send(*settings_.email, *job.email, now);
-    const auto endpoint = settings_.webhooks.find(job.row.target);
-    if (endpoint == settings_.webhooks.end())
-        return {false, std::nullopt, "no webhook is configured for the client"};
-    return deps_.webhooks.post(endpoint->second, job.row.payload, job.row.event,
+    return deps_.webhooks.post(settings_.webhooks.at(job.row.target), job.row.payload, job.row.event,
                                std::to_string(job.row.id), now);
 }
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/error.hpp"
+#include "tests/support/process.hpp"
 
 extern char** environ;
 
@@ -89,6 +90,20 @@ std::unique_ptr<sign::NotificationDeliverer> NotifyFixture::deliverer(
         sign::DelivererDependencies{database, outbox, contracts, links, webhook_sender,
                                     email_sender, clock, nullptr},
         std::move(settings));
+}
+
+std::unique_ptr<ChildProcess> NotifyFixture::start_webhook_receiver(
+    std::uint16_t port, const std::string& secret, const std::filesystem::path& out) {
+    std::filesystem::create_directories(out);
+    const auto secret_file = out / "secret";
+    const auto ready = out / "ready";
+    write_file(secret_file, secret + "\n");
+    std::filesystem::remove(ready);
+    auto child = std::make_unique<ChildProcess>(std::vector<std::string>{
+        "/usr/bin/python3", source_file("tests/notify/webhook_receiver.py").string(),
+        std::to_string(port), secret_file.string(), out.string(), ready.string()});
+    wait_for_file(ready);
+    return child;
 }
 
 sign::DelivererSettings NotifyFixture::settings_for_webhook(std::uint16_t port) {

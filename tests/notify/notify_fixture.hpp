@@ -53,6 +53,12 @@ struct NotifyFixture : ContractsFixture {
     std::unique_ptr<sign::NotificationDeliverer> deliverer(sign::DelivererSettings settings);
     static sign::DelivererSettings settings_for_webhook(std::uint16_t port);
 
+    // tests/notify/webhook_receiver.py on 127.0.0.1:`port`, checking signatures under `secret`
+    // and writing each request to `out` (request-N.json); returns once it listens.
+    std::unique_ptr<ChildProcess> start_webhook_receiver(std::uint16_t port,
+                                                         const std::string& secret,
+                                                         const std::filesystem::path& out);
+
     store::PostgresContractNotifications outbox;
     store::PostgresSigningLinks link_rows;
     sign::SigningLinks links{database, link_rows, clock};
