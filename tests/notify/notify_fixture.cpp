@@ -32,13 +32,14 @@ ChildProcess::~ChildProcess() {
     }
 }
 
-void wait_for_file(const std::filesystem::path& file, std::chrono::seconds bound) {
+std::string wait_for_file(const std::filesystem::path& file, std::chrono::seconds bound) {
     const auto until = std::chrono::steady_clock::now() + bound;
     while (!std::filesystem::exists(file)) {
         if (std::chrono::steady_clock::now() > until)
             throw Error(Errc::unavailable, "no " + file.string() + " after the bound");
         std::this_thread::sleep_for(20ms);
     }
+    return read_file(file);
 }
 
 NotifyFixture::NotifyFixture(const std::string& database_name) : ContractsFixture(database_name) {
@@ -93,7 +94,7 @@ std::unique_ptr<sign::NotificationDeliverer> NotifyFixture::deliverer(
 }
 
 std::unique_ptr<ChildProcess> NotifyFixture::start_webhook_receiver(
-    std::uint16_t port, const std::string& secret, const std::filesystem::path& out) {
+    std::uint16_t& port, const std::string& secret, const std::filesystem::path& out) {
     std::filesystem::create_directories(out);
     const auto secret_file = out / "secret";
     const auto ready = out / "ready";
@@ -102,7 +103,7 @@ std::unique_ptr<ChildProcess> NotifyFixture::start_webhook_receiver(
     auto child = std::make_unique<ChildProcess>(std::vector<std::string>{
         "/usr/bin/python3", source_file("tests/notify/webhook_receiver.py").string(),
         std::to_string(port), secret_file.string(), out.string(), ready.string()});
-    wait_for_file(ready);
+    port = static_cast<std::uint16_t>(std::stoi(wait_for_file(ready)));
     return child;
 }
 
@@ -110,7 +111,7 @@ sign::DelivererSettings NotifyFixture::settings_for_webhook(std::uint16_t port) 
     sign::DelivererSettings s;
     s.webhooks.emplace("frontend-1",
                        sign::WebhookEndpoint{"http://127.0.0.1:" + std::to_string(port) + "/hook",
-                                             Secret(kWebhookSecret), 5000ms});
+                                             Secret(kWebhookSecret), 30000ms});
     s.max_attempts = 4;
     return s;
 }

@@ -34,9 +34,9 @@ class ChildProcess {
     pid_t pid_ = -1;
 };
 
-// Waits (polling, generously bounded: no timing threshold) until `file` exists.
-void wait_for_file(const std::filesystem::path& file,
-                   std::chrono::seconds bound = std::chrono::seconds(60));
+// Waits (polling, generously bounded: no timing threshold) until `file` exists; its content.
+std::string wait_for_file(const std::filesystem::path& file,
+                          std::chrono::seconds bound = std::chrono::seconds(60));
 
 struct NotifyFixture : ContractsFixture {
     explicit NotifyFixture(const std::string& database_name);
@@ -53,9 +53,10 @@ struct NotifyFixture : ContractsFixture {
     std::unique_ptr<sign::NotificationDeliverer> deliverer(sign::DelivererSettings settings);
     static sign::DelivererSettings settings_for_webhook(std::uint16_t port);
 
-    // tests/notify/webhook_receiver.py on 127.0.0.1:`port`, checking signatures under `secret`
-    // and writing each request to `out` (request-N.json); returns once it listens.
-    std::unique_ptr<ChildProcess> start_webhook_receiver(std::uint16_t port,
+    // tests/notify/webhook_receiver.py on 127.0.0.1:`port` (0: a free one, set in `port`),
+    // checking signatures under `secret` and writing each request to `out` (request-N.json);
+    // returns once it listens.
+    std::unique_ptr<ChildProcess> start_webhook_receiver(std::uint16_t& port,
                                                          const std::string& secret,
                                                          const std::filesystem::path& out);
 

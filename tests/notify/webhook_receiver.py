@@ -2,7 +2,8 @@
 """A webhook receiver for the tests, written as docs/signing.md tells a receiver to verify:
 HMAC-SHA256 under the shared secret of "<Signet-Timestamp>.<body>", compared in constant time
 with Signet-Signature's v1 value, and a timestamp within the replay window. Answers 204 when
-the signature holds, 401 otherwise; every request is written to OUT_DIR as JSON.
+the signature holds, 401 otherwise; every request is written to OUT_DIR as JSON. PORT 0: any
+free port; the port it listens on is written to READY_FILE once it serves.
 
 usage: webhook_receiver.py PORT SECRET_FILE OUT_DIR READY_FILE
 """
@@ -52,6 +53,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 server = HTTPServer(("127.0.0.1", port), Handler)
-with open(ready_file, "w") as f:
-    f.write("ready\n")
+with open(ready_file + ".tmp", "w") as f:
+    f.write("%d\n" % server.server_port)
+os.rename(ready_file + ".tmp", ready_file)
 server.serve_forever()
