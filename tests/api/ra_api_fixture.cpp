@@ -5,6 +5,7 @@
 #include "api/ca_routes.hpp"
 #include "api/contract_routes.hpp"
 #include "api/openapi_route.hpp"
+#include "api/signing_link_routes.hpp"
 
 namespace signet::testing {
 
@@ -76,6 +77,7 @@ RaApi::RaApi() {
         },
         .notifier = nullptr,
     });
+    links = std::make_unique<sign::SigningLinks>(registry.database, link_rows, registry.clock);
     server_log = std::make_shared<Logger>(LogDestination::file(registry.dir / "server.log"));
     access_log = std::make_shared<Logger>(LogDestination::file(registry.dir / "access.log"));
     working_sms =
@@ -96,6 +98,7 @@ Router RaApi::v1_router(ra::SmsGateway* gateway) {
     api::add_ca_routes(router, *registry.authority, registry.certificates, registry.clock);
     api::add_ra_routes(router, {*registry.registry, *challenges, *totp, *lockouts, gateway});
     api::add_contract_routes(router, {*contracts, 1024 * 1024});
+    api::add_signing_link_routes(router, {*links, *contracts});
     api::add_openapi_route(router);
     return router;
 }

@@ -12,6 +12,8 @@
 
 #include "api/ra_routes.hpp"
 #include "sign/contracts.hpp"
+#include "sign/signing_links.hpp"
+#include "store/contract_notifications.hpp"
 #include "store/contracts.hpp"
 #include "store/documents.hpp"
 #include "ra/hsm_keys.hpp"
@@ -60,8 +62,8 @@ class RaApi {
                         const std::string& body = "", const std::string& token = kFrontend);
     ApiAnswer plain_get(const std::string& target);
 
-    // The router signetd would build for /v1: the CA's, the RA's, the contracts' and the OpenAPI
-    // routes.
+    // The router signetd would build for /v1: the CA's, the RA's, the contracts', the signing
+    // link's and the OpenAPI routes.
     Router v1_router(ra::SmsGateway* sms);
 
     // The access log and server log written so far.
@@ -74,6 +76,8 @@ class RaApi {
     store::PostgresContracts contract_repository;
     std::unique_ptr<sign::DocumentVault> vault;
     std::unique_ptr<sign::Contracts> contracts;
+    store::PostgresSigningLinks link_rows;
+    std::unique_ptr<sign::SigningLinks> links;
     store::PostgresOtp otp_repository;
     std::unique_ptr<ra::HsmOtpCrypto> otp_crypto;
     std::unique_ptr<ra::OtpLockouts> lockouts;
