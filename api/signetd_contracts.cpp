@@ -11,9 +11,14 @@
 #include "sign/pdf_inspector.hpp"
 #include "sign/tsa_time_stamper.hpp"
 #include "sign/validation_source.hpp"
+#include "api/signing_link_routes.hpp"
 #include "common/error.hpp"
 #include "sign/contracts.hpp"
 #include "sign/document_vault.hpp"
+#include "sign/notification_deliverer.hpp"
+#include "sign/outbox_notifier.hpp"
+#include "sign/signing_links.hpp"
+#include "store/contract_notifications.hpp"
 #include "store/contracts.hpp"
 #include "store/documents.hpp"
 
@@ -48,6 +53,13 @@ sign::TimeStamper signature_stamper(const std::shared_ptr<tsa::Responder>& respo
 struct ContractsNode::Parts {
     store::PostgresDocuments documents;
     store::PostgresContracts contracts;
+    // Telling the next party (sign/outbox_notifier.hpp, sign/notification_deliverer.hpp).
+    store::PostgresContractNotifications outbox;
+    store::PostgresSigningLinks link_rows;
+    sign::SigningLinks links;
+    std::shared_ptr<sign::OutboxNotifier> notifier;
+    sign::CurlWebhookSender webhook_sender;
+    sign::CurlEmailSender email_sender;
     sign::DocumentVault vault;
     sign::Contracts service;
     std::unique_ptr<sign::ValidationSource> validation;
@@ -57,10 +69,15 @@ struct ContractsNode::Parts {
     std::string tsa_unavailable;
     std::shared_ptr<Logger> log;
     const Clock& clock;
+    sign::NotificationDeliverer deliverer;
     std::jthread expirer;
 
     explicit Parts(const Dependencies& d)
-        : vault(d.database, documents, d.token, d.clock,
+        : links(d.database, link_rows, d.clock),
+          notifier(std::make_shared<sign::OutboxNotifier>(
+              outbox, contracts, d.clock,
+              sign::outbox_notifier_options(d.config.signing.notifications))),
+          vault(d.database, documents, d.token, d.clock,
                 {d.config.signing.documents_key_label, d.config.signing.max_document_bytes}),
           service(sign::ContractsDependencies{
               .database = d.database,
@@ -71,8 +88,8 @@ struct ContractsNode::Parts {
               .audit = d.audit,
               .clock = d.clock,
               .stamp = stamper(d.tsa, d.tsa_unavailable),
-              // The notify work's outbox plugs in here (sign/contract_hooks.hpp).
-              .notifier = nullptr,
+              // The outbox, written in each transition's transaction; the deliverer sends.
+              .notifier = notifier,
               .inspect = sign::pdf_document_inspector(),
               .options =
                   sign::contracts_options(d.config.signing, profile_level(d.config, kPersonProfile),
@@ -97,7 +114,12 @@ struct ContractsNode::Parts {
           tsa_ready(d.tsa != nullptr),
           tsa_unavailable(d.tsa_unavailable),
           log(d.log),
-          clock(d.clock) {}
+          clock(d.clock),
+          // Reads the webhook secrets and the SMTP password from their sources (an env:
+          // variable once per process): a missing one stops signetd at start.
+          deliverer(sign::DelivererDependencies{d.database, outbox, contracts, links,
+                                                webhook_sender, email_sender, d.clock, d.log},
+                    sign::deliverer_settings(d.config.signing.notifications)) {}
 };
 
 ContractsNode::ContractsNode(Dependencies dependencies)
@@ -110,9 +132,11 @@ ContractsNode::~ContractsNode() {
 void ContractsNode::add_routes(api::Router& router) {
     api::add_contract_routes(router, {parts_->service, parts_->max_document_bytes});
     api::add_signing_routes(router, {parts_->signing});
+    api::add_signing_link_routes(router, {parts_->links, parts_->service});
 }
 
 void ContractsNode::start() {
+    parts_->deliverer.start();
     parts_->expirer = std::jthread([parts = parts_.get()](std::stop_token stop) {
         std::mutex mutex;
         std::condition_variable_any wake;
@@ -133,10 +157,13 @@ void ContractsNode::start() {
 }
 
 void ContractsNode::stop() {
-    if (parts_ && parts_->expirer.joinable()) {
+    if (!parts_)
+        return;
+    if (parts_->expirer.joinable()) {
         parts_->expirer.request_stop();
         parts_->expirer.join();
     }
+    parts_->deliverer.stop();
 }
 
 api::HealthCheck ContractsNode::health_check() const {

@@ -1,7 +1,7 @@
 #pragma once
 // signetd's contracts (issue 13): the document vault, the contract service with our TSA
-// time-stamping every event, its routes, and the periodic expiry of contracts past their
-// deadline. Part of the signetd executable, like signetd_ra: it wires, it decides nothing.
+// time-stamping every event and its outbox notifier, its routes and GET /v1/signing/{token},
+// the periodic expiry of contracts past their deadline, and the notification deliverer. Part of the signetd executable, like signetd_ra: it wires, it decides nothing.
 
 #include <memory>
 #include <string>
@@ -56,7 +56,8 @@ class ContractsNode {
     ContractsNode& operator=(const ContractsNode&) = delete;
 
     void add_routes(api::Router& router);
-    // Expires contracts past their deadline once a minute until stop().
+    // Expires contracts past their deadline once a minute, and delivers the notifications
+    // (sign/notification_deliverer.hpp), until stop().
     void start();
     void stop();
     // /healthz's "contracts" check: degraded while the HSM lacks the documents key or the TSA

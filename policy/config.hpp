@@ -195,6 +195,40 @@ struct SealApprovalPolicy {
     unsigned approvals = 1;                        // 1-10
 };
 
+// signing.notifications.webhooks.<client>: where the contracts an API client created are
+// reported (sign/notification_deliverer.hpp): a POST of the event's JSON, signed with
+// HMAC-SHA256 under `secret` (headers Signet-Timestamp and Signet-Signature, docs/signing.md).
+struct WebhookConfig {
+    std::string url;  // http:// or https://; never repeated in a message (it may hold a key)
+    SecretSource secret;              // "env:VARIABLE" or "file:PATH" (resolved); never printed
+    Milliseconds timeout{10'000};     // timeout_ms: 1-600000, each try, connection included
+};
+
+// signing.notifications.email: the e-mail to a due signer with its signing link, sent over
+// SMTP with STARTTLS required (libcurl; RFC 3207).
+struct EmailConfig {
+    std::string url;   // smtp://HOST[:PORT] (STARTTLS required) or smtps://HOST[:PORT]
+    std::string from;  // the From address: local@domain, printable ASCII
+    std::string from_name = "Signet";  // from_name: the From display name
+    std::optional<std::filesystem::path> ca_file;  // PEM CAs for the server's certificate
+    std::string username;                          // "" = no SMTP AUTH
+    std::optional<SecretSource> password;          // with username only
+    Milliseconds timeout{30'000};                  // timeout_ms: 1-600000
+};
+
+// signing.notifications (issue 13 "Telling the next party"). Absent: nobody is told.
+struct NotificationSettings {
+    std::map<std::string, WebhookConfig> webhooks;  // by API client name
+    std::optional<EmailConfig> email;               // absent: no e-mail
+    // The signing page's address; the e-mail's link is link_base + token. Required with email.
+    std::string link_base;
+    std::chrono::hours link_validity{7 * 24};  // link_validity_hours: 1-2160 (and the deadline)
+    unsigned max_attempts = 12;                 // 1-50 tries before a message is failed
+    std::chrono::seconds initial_backoff{5};    // initial_backoff_seconds: 1-3600
+    std::chrono::seconds max_backoff{3600};     // max_backoff_seconds: initial-86400
+    Milliseconds poll_interval{1'000};          // poll_interval_ms: 100-60000
+};
+
 // signing (the signing issue uses it).
 struct SigningSettings {
     std::size_t max_document_bytes = 100 * 1024 * 1024;  // 1 B - 1 GiB (issue 13: 100 MiB)
@@ -205,6 +239,7 @@ struct SigningSettings {
     unsigned contract_validity_days = 30;       // 1..max_contract_validity_days
     unsigned max_contract_validity_days = 366;  // 1..3660
     std::vector<SealApprovalPolicy> seal_approvals;
+    NotificationSettings notifications;
 };
 
 // otp.totp: RFC 6238 authenticator apps.

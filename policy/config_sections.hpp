@@ -35,7 +35,12 @@ void read_otp(yaml::Map& map, const std::filesystem::path& base,
               const std::string& default_seed_kek, OtpSettings& out);
 
 // config_signing.cpp: signing (documents, contracts' deadlines, seal approvals).
-void read_signing(yaml::Map& map, SigningSettings& out);
+// config_notifications.cpp: signing.notifications (webhooks, e-mail, links, retries); a
+// webhook must name one of `clients`.
+void read_signing(yaml::Map& map, const std::filesystem::path& base,
+                  const std::vector<ApiClient>& clients, SigningSettings& out);
+void read_notifications(yaml::Map& map, const std::filesystem::path& base,
+                        const std::vector<ApiClient>& clients, NotificationSettings& out);
 
 // The words as a list for a message: "a, b, c".
 inline std::string joined(const std::vector<std::string>& words) {

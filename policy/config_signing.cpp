@@ -70,7 +70,8 @@ void read_seal_approvals(Map& map, std::vector<SealApprovalPolicy>& out) {
 
 }  // namespace
 
-void read_signing(Map& m, SigningSettings& out) {
+void read_signing(Map& m, const fs::path& base, const std::vector<ApiClient>& clients,
+                  SigningSettings& out) {
     read_unsigned(m, "max_document_bytes", out.max_document_bytes, 1, 1024ull * 1024 * 1024,
                   "a size");
     read_nonempty_string(m, "documents_key_label", out.documents_key_label);
@@ -82,6 +83,9 @@ void read_signing(Map& m, SigningSettings& out) {
         m.add("contract_validity_days", "must be at most max_contract_validity_days (" +
                                             std::to_string(out.max_contract_validity_days) + ")");
     read_seal_approvals(m, out.seal_approvals);
+    Map notifications = m.section("notifications");
+    read_notifications(notifications, base, clients, out.notifications);
+    notifications.finish();
 }
 
 }  // namespace signet::policy::sections

@@ -602,6 +602,65 @@ CREATE TRIGGER contract_events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE O
     FOR EACH STATEMENT EXECUTE FUNCTION contract_events_refuse_change();
 )sql";
 
+// Telling the next party (issue 13, store migration 12): the outbox the contract transitions
+// write in their own transaction (sign/outbox_notifier.hpp), every delivery attempt, and the
+// signing links' single-use capability tokens (sign/signing_links.hpp).
+constexpr std::string_view kContractNotifications = R"sql(
+-- One row per message to deliver. target names the recipient without holding an address: a
+-- webhook's API client name, or an e-mail's subject id (the address is read from subjects when
+-- the message is sent, so no e-mail address is copied into this table or its errors).
+CREATE TABLE contract_notifications (
+    id              bigserial PRIMARY KEY,
+    contract_id     text NOT NULL REFERENCES contracts (id),
+    kind            text NOT NULL CHECK (kind IN ('webhook', 'email')),
+    event           text NOT NULL CHECK (event IN ('signer_due', 'contract_completed',
+                                                   'contract_cancelled', 'contract_expired')),
+    target          text NOT NULL CHECK (octet_length(target) BETWEEN 1 AND 128),
+    signer_position integer CHECK (signer_position >= 1),
+    payload         jsonb NOT NULL CHECK (jsonb_typeof(payload) = 'object'),
+    state           text NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts        integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at timestamptz NOT NULL,
+    last_error      text CHECK (octet_length(last_error) <= 300),
+    delivered_at    timestamptz,
+    created_at      timestamptz NOT NULL,
+    CHECK ((state = 'delivered') = (delivered_at IS NOT NULL)),
+    -- an e-mail goes to the due signer: its position says which link to issue
+    CHECK (kind <> 'email' OR (event = 'signer_due' AND signer_position IS NOT NULL))
+);
+-- The deliverers' queue: pending rows by due time.
+CREATE INDEX contract_notifications_due ON contract_notifications (next_attempt_at, id)
+    WHERE state = 'pending';
+CREATE INDEX contract_notifications_contract ON contract_notifications (contract_id, id);
+
+-- Every delivery attempt ("delivery recorded"): when, the result, and the receiver's answer
+-- (an HTTP status or an SMTP reply code; NULL when none came, e.g. no connection).
+CREATE TABLE contract_notification_attempts (
+    notification_id bigint NOT NULL REFERENCES contract_notifications (id),
+    attempt         integer NOT NULL CHECK (attempt >= 1),
+    at              timestamptz NOT NULL,
+    outcome         text NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed')),
+    reply_code      integer CHECK (reply_code BETWEEN 0 AND 999),
+    error           text CHECK (octet_length(error) <= 300),
+    PRIMARY KEY (notification_id, attempt)
+);
+
+-- A signing link's capability token: only its SHA-256 is kept, so the table alone opens
+-- nothing. Single use: used_at is set once (sign/signing_links.hpp consume).
+CREATE TABLE signing_links (
+    token_sha256 bytea PRIMARY KEY CHECK (octet_length(token_sha256) = 32),
+    contract_id  text NOT NULL,
+    position     integer NOT NULL,
+    expires_at   timestamptz NOT NULL,
+    created_at   timestamptz NOT NULL,
+    used_at      timestamptz,
+    FOREIGN KEY (contract_id, position) REFERENCES contract_signers (contract_id, position),
+    CHECK (expires_at > created_at)
+);
+CREATE INDEX signing_links_signer ON signing_links (contract_id, position);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
@@ -617,6 +676,8 @@ constexpr Migration kMigrations[] = {
     {10, "documents and document_chunks, encrypted at rest", kDocuments},
     {11, "contracts, contract_signers, contract_revisions, contract_approvals and contract_events",
      kContracts},
+    {12, "contract_notifications, contract_notification_attempts and signing_links",
+     kContractNotifications},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

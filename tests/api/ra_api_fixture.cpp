@@ -7,6 +7,7 @@
 #include "api/openapi_route.hpp"
 #include "api/signing_routes.hpp"
 #include "api/verify_routes.hpp"
+#include "api/signing_link_routes.hpp"
 
 namespace signet::testing {
 
@@ -94,6 +95,7 @@ RaApi::RaApi() {
         .validation = *validation,
         .clock = registry.clock,
     });
+    links = std::make_unique<sign::SigningLinks>(registry.database, link_rows, registry.clock);
     server_log = std::make_shared<Logger>(LogDestination::file(registry.dir / "server.log"));
     access_log = std::make_shared<Logger>(LogDestination::file(registry.dir / "access.log"));
     working_sms =
@@ -116,6 +118,7 @@ Router RaApi::v1_router(ra::SmsGateway* gateway) {
     api::add_contract_routes(router, {*contracts, 1024 * 1024});
     api::add_signing_routes(router, {*signing});
     api::add_verify_routes(router, {1024 * 1024, nullptr, registry.clock});
+    api::add_signing_link_routes(router, {*links, *contracts});
     api::add_openapi_route(router);
     return router;
 }

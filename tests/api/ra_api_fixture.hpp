@@ -14,6 +14,8 @@
 #include "sign/contract_signing.hpp"
 #include "sign/contracts.hpp"
 #include "sign/validation_source.hpp"
+#include "sign/signing_links.hpp"
+#include "store/contract_notifications.hpp"
 #include "store/contracts.hpp"
 #include "store/documents.hpp"
 #include "ra/hsm_keys.hpp"
@@ -62,8 +64,8 @@ class RaApi {
                         const std::string& body = "", const std::string& token = kFrontend);
     ApiAnswer plain_get(const std::string& target);
 
-    // The router signetd would build for /v1: the CA's, the RA's, the contracts' and the OpenAPI
-    // routes.
+    // The router signetd would build for /v1: the CA's, the RA's, the contracts', the signing
+    // link's and the OpenAPI routes.
     Router v1_router(ra::SmsGateway* sms);
 
     // The access log and server log written so far.
@@ -79,6 +81,8 @@ class RaApi {
     // The signing routes, likewise (tests/api/signing_routes_test.cpp signs through them).
     std::unique_ptr<sign::ValidationSource> validation;
     std::unique_ptr<sign::ContractSigning> signing;
+    store::PostgresSigningLinks link_rows;
+    std::unique_ptr<sign::SigningLinks> links;
     store::PostgresOtp otp_repository;
     std::unique_ptr<ra::HsmOtpCrypto> otp_crypto;
     std::unique_ptr<ra::OtpLockouts> lockouts;
