@@ -48,6 +48,14 @@ sign::TimeStamper signature_stamper(const std::shared_ptr<tsa::Responder>& respo
     };
 }
 
+sign::ContractSigningOptions signing_options(const policy::Config& config) {
+    sign::ContractSigningOptions options;
+    options.person_profile = kPersonProfile;
+    options.seal_profile = kSealProfile;
+    options.totp_signs = config.signing.totp_signs;
+    return options;
+}
+
 }  // namespace
 
 struct ContractsNode::Parts {
@@ -108,7 +116,7 @@ struct ContractsNode::Parts {
               .time_stamper = signature_stamper(d.tsa, d.tsa_unavailable),
               .validation = *validation,
               .clock = d.clock,
-              .options = {kPersonProfile, kSealProfile},
+              .options = signing_options(d.config),
           }),
           max_document_bytes(d.config.signing.max_document_bytes),
           tsa_ready(d.tsa != nullptr),
@@ -131,7 +139,7 @@ ContractsNode::~ContractsNode() {
 
 void ContractsNode::add_routes(api::Router& router) {
     api::add_contract_routes(router, {parts_->service, parts_->max_document_bytes});
-    api::add_signing_routes(router, {parts_->signing});
+    api::add_signing_routes(router, {parts_->signing, &parts_->links});
     api::add_signing_link_routes(router, {parts_->links, parts_->service});
 }
 

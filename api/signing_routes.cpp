@@ -73,6 +73,35 @@ json challenge_json(const sign::SigningChallenge& c) {
     return out;
 }
 
+// The signer a link names; 404 as for no contract when it is unknown, used or expired.
+struct LinkTarget {
+    std::string token;
+    sign::SigningLinkTarget target;
+};
+
+LinkTarget link_of(const sign::SigningLinks& links, const Request& request) {
+    std::vector<std::string_view> values;
+    if (!match_segments(request.route, request.path, &values) || values.size() != 1)
+        throw Error(Errc::internal, "the route's pattern does not give the token");
+    auto target = const_cast<sign::SigningLinks&>(links).resolve(values[0]);
+    if (!target)
+        throw Error(Errc::not_found, "no such signing link (unknown, used or expired)");
+    return {std::string(values[0]), std::move(*target)};
+}
+
+// The token, not an API client, grants the contract: no client filter; the audit log names the
+// link by its position only (the token is a secret).
+sign::ContractCaller link_caller(const LinkTarget& link) {
+    return {"signing-link:" + link.target.contract_id + "/" + std::to_string(link.target.position),
+            std::nullopt};
+}
+
+Route link_route(std::string path, Handler handler) {
+    Route route = signing_route(std::move(path), std::move(handler));
+    route.scope.clear();
+    return route;
+}
+
 }  // namespace
 
 void add_signing_routes(Router& router, SigningServices services) {
@@ -96,6 +125,34 @@ void add_signing_routes(Router& router, SigningServices services) {
                 path.contract, path.position, decode_signing_request(body), caller_of(request));
             return Response::json(contract_json(contract).dump() + "\n");
         }));
+    if (services.links == nullptr)
+        return;
+    sign::SigningLinks& links = *services.links;
+    router.add(link_route("/v1/signing/{token}/challenge", [&signing, &links](const Request& request) {
+        const LinkTarget link = link_of(links, request);
+        const std::string channel = decode_signing_channel(JsonBody::from_request(request));
+        const auto challenge = signing.challenge(link.target.contract_id, link.target.position,
+                                                 channel, link_caller(link));
+        Response response =
+            Response::json(challenge_json(challenge).dump() + "\n", http::status::created);
+        response.headers.emplace_back("Cache-Control", "no-store");
+        return response;
+    }));
+    router.add(link_route("/v1/signing/{token}/sign", [&signing, &links](const Request& request) {
+        const LinkTarget link = link_of(links, request);
+        const JsonBody body = JsonBody::from_request(request, InputEcho::never);
+        const sign::Contract contract = signing.sign(
+            link.target.contract_id, link.target.position, decode_signing_request(body),
+            link_caller(link), [&](store::Connection& tx) {
+                // Single use: consumed with the signature, so a second request with the same
+                // link (or a concurrent one) finds it used and signs nothing.
+                if (!links.consume(tx, link.token))
+                    throw Error(Errc::not_found, "no such signing link (unknown, used or expired)");
+            });
+        Response response = Response::json(contract_json(contract).dump() + "\n");
+        response.headers.emplace_back("Cache-Control", "no-store");
+        return response;
+    }));
 }
 
 }  // namespace signet::api

@@ -239,6 +239,9 @@ struct SigningSettings {
     unsigned contract_validity_days = 30;       // 1..max_contract_validity_days
     unsigned max_contract_validity_days = 366;  // 1..3660
     std::vector<SealApprovalPolicy> seal_approvals;
+    // Whether a TOTP code may authorize a contract signature (sign/contract_signing.hpp: a TOTP
+    // code is not linked to the document it signs, an SMS code is). Off by default.
+    bool totp_signs = false;
     NotificationSettings notifications;
 };
 

@@ -83,6 +83,7 @@ void read_signing(Map& m, const fs::path& base, const std::vector<ApiClient>& cl
         m.add("contract_validity_days", "must be at most max_contract_validity_days (" +
                                             std::to_string(out.max_contract_validity_days) + ")");
     read_seal_approvals(m, out.seal_approvals);
+    read_bool(m, "totp_signs", out.totp_signs);
     Map notifications = m.section("notifications");
     read_notifications(notifications, base, clients, out.notifications);
     notifications.finish();

@@ -5,6 +5,7 @@
 
 #include "common/error.hpp"
 #include "sign/pades_signing.hpp"
+#include "sign/pdf_document.hpp"
 #include "sign/signing_credentials.hpp"
 
 namespace signet::sign {
@@ -12,6 +13,9 @@ namespace signet::sign {
 namespace {
 
 constexpr std::size_t kTitleInMessage = 40;
+// What one party's signature may add to a revision: the signature's /Contents (twice the CMS's
+// size in hex), the DSS, the document time-stamp, with room to spare.
+constexpr std::uint64_t kSignatureAllowance = 1024 * 1024;
 
 [[noreturn]] void refuse(const store::ContractRecord& c, const std::string& why) {
     throw Error(Errc::failed_precondition, "contract " + c.id + " " + why);
@@ -156,8 +160,13 @@ SigningChallenge ContractSigning::challenge(std::string_view id, int position,
     // The certificate is checked now too: a signer who cannot sign is told before a code is sent.
     (void)signing_credentials(impl_->deps.certificates, *impl_->deps.token, t.key_subject,
                               t.profile, impl_->deps.clock.now());
-    if (channel == "totp")
+    if (channel == "totp") {
+        if (!impl_->deps.options.totp_signs)
+            throw Error(Errc::failed_precondition,
+                        "a TOTP code does not sign contracts here (signing.totp_signs is off): "
+                        "ask for an SMS code, which names the contract and the revision");
         return out;
+    }
     if (channel != "sms")
         throw Error(Errc::invalid_argument, "'channel' is \"sms\" or \"totp\"");
     if (!impl_->deps.sms)
@@ -197,30 +206,25 @@ Contract ContractSigning::sign(std::string_view id, int position, const SigningR
                    ": 'revision_sha256' names another one (the signer must see the current one)");
     if (request.appearance && t.contract.record.format != "pdf")
         throw Error(Errc::invalid_argument, "'appearance' is for PDF contracts only");
+    if (!authorization.challenge_id && !impl.deps.options.totp_signs)
+        throw Error(Errc::failed_precondition,
+                    "a TOTP code does not sign contracts here (signing.totp_signs is off): ask "
+                    "for an SMS code, which names the contract and the revision");
     const Clock::time_point now = impl.deps.clock.now();
     SigningCredentials credentials = signing_credentials(
         impl.deps.certificates, *impl.deps.token, t.key_subject, t.profile, now);
-
-    // Sole control: the code last, once everything else would let the signature through, so a
-    // refusal above costs the signer no code.
-    if (authorization.challenge_id)
-        impl.deps.challenges.verify(
-            *authorization.challenge_id, t.otp_subject,
-            signing_purpose(t.contract.record.id, position, t.current.sha256), authorization.code);
-    else
-        impl.deps.totp.verify(t.otp_subject, authorization.code);
-
     const std::vector<X509Ptr> tsa =
         impl.deps.tsa_chain ? impl.deps.tsa_chain() : tsa_chain(impl.deps.certificates);
     SigningParties parties{credentials.signer, impl.deps.time_stamper, impl.deps.validation, {}};
     for (const X509Ptr& certificate : tsa)
         parties.tsa_chain.push_back(certificate.get());
 
+    const bool pdf = t.contract.record.format == "pdf";
     const bool last = position == t.contract.signers.back().position;
     Bytes revision;
-    if (t.contract.record.format == "pdf") {
+    PadesOptions options;
+    if (pdf) {
         revision = impl.read(id, t.current.number, kPadesReserve, caller);
-        PadesOptions options;
         options.signature.field_name = "Signet-" + std::to_string(position);
         options.signature.signing_time = now;
         if (request.appearance) {
@@ -232,9 +236,27 @@ Contract ContractSigning::sign(std::string_view id, int position, const SigningR
         }
         // Issue 13: "When the last party has signed, a document time-stamp seals it (B-LTA)".
         options.document_timestamp = last;
+        // What the PDF itself would refuse (a page that does not exist, a certification that
+        // forbids changes, a field name taken), found now rather than after the code is spent.
+        (void)prepare_signature(PdfDocument::open(revision), options.signature);
+    }
+
+    // Sole control: the code last, once everything else would let the signature through, so a
+    // refusal above costs the signer no code.
+    if (authorization.challenge_id)
+        impl.deps.challenges.verify(
+            *authorization.challenge_id, t.otp_subject,
+            signing_purpose(t.contract.record.id, position, t.current.sha256), authorization.code);
+    else
+        impl.deps.totp.verify(t.otp_subject, authorization.code);
+
+    if (pdf) {
         sign_pades(revision, parties, options);
     } else {
-        revision = sign_cades(impl.digest_of(id, 0, caller), parties);
+        // EN 319 122-1 §6.3 lists signing-time for CAdES baseline signatures (PAdES forbids it).
+        CmsSignOptions cms;
+        cms.signing_time = now;
+        revision = sign_cades(impl.digest_of(id, 0, caller), parties, cms);
     }
 
     // A revocation while the signature was being made: the certificate must still stand when
@@ -244,7 +266,11 @@ Contract ContractSigning::sign(std::string_view id, int position, const SigningR
     if (!still || still->status != "issued")
         refuse(t.contract.record, "cannot be signed: the signer's certificate was revoked");
 
-    VaultWriter writer = impl.deps.vault.write();
+    // A signed revision is the submitted document (at most the vault's bound) and what each
+    // signature appended: its own bound grows with the signer's position.
+    VaultWriter writer = impl.deps.vault.write(impl.deps.vault.options().max_size +
+                                               static_cast<std::uint64_t>(position) *
+                                                   kSignatureAllowance);
     constexpr std::size_t kPiece = 1024 * 1024;
     for (std::size_t at = 0; at < revision.size(); at += kPiece)
         writer.write(ByteView(revision).subspan(at, std::min(kPiece, revision.size() - at)));

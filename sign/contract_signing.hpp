@@ -28,6 +28,12 @@ struct ContractSigningOptions {
     // (ca.profiles names; signetd: "personal" and "e-seal").
     std::string person_profile = "personal";
     std::string seal_profile = "e-seal";
+    // Whether a TOTP code may authorize a signature. Off by default: a TOTP code is the same for
+    // every purpose during its time step (RFC 6238), so it is not linked to the contract and
+    // revision it signs as an SMS code is (whose purpose is bound into the code's hash); a code
+    // the signer typed for anything else could sign. A deployment whose front end shows the
+    // document and asks for the code in the same step may turn it on (signing.totp_signs).
+    bool totp_signs = false;
     // The SMS: {code} and {minutes} as otp.message, {title} (the contract's, up to 40
     // characters) and {fingerprint} (the revision's, see revision_fingerprint) — so the signer
     // sees what the code signs.

@@ -82,6 +82,10 @@ DocumentVault::DocumentVault(store::Database& database, store::DocumentRepositor
 }
 
 VaultWriter DocumentVault::write() {
+    return write(options_.max_size);
+}
+
+VaultWriter DocumentVault::write(std::uint64_t max_size) {
     store::DocumentRecord record;
     record.id = to_hex(token_->random(kIdBytes));
     record.key_label = options_.key_label;
@@ -99,7 +103,7 @@ VaultWriter DocumentVault::write() {
         .repository = repository_,
         .cipher = std::move(cipher),
         .record = std::move(record),
-        .max_size = options_.max_size,
+        .max_size = max_size,
     }));
 }
 

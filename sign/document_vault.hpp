@@ -109,6 +109,9 @@ class DocumentVault {
     // A fresh data key from the HSM's generator, wrapped at once under the documents key, and a
     // transaction begun: an HSM without the key fails here, before any byte is taken.
     VaultWriter write();
+    // The same with its own bound instead of options().max_size: a signed revision is the
+    // submitted document (at most max_size) plus what the signatures append.
+    VaultWriter write(std::uint64_t max_size);
     // Errc::not_found when there is no such document; Errc::invalid_argument for an id that is
     // not 32 lowercase hex digits.
     VaultReader read(std::string_view id);

@@ -57,8 +57,9 @@ PadesRevisions sign_pades(Bytes& pdf, const SigningParties& parties, const Pades
         revisions.signature_end = pdf.size();
     }
     {
-        // Collected after the signature, so the responses are at least as new as its time-stamp
-        // (EN 319 102-1 §5.6.2.5: revocation data issued after the signature's time).
+        // Collected after the signature: the status the source knows at its time-stamp. Whether
+        // it was issued after that time depends on the source (signetd's OCSP responses are
+        // pre-signed, so they were not; see docs/signing.md "The signatures").
         const ValidationData data = validation_of(parties);
         const PdfDocument doc = PdfDocument::open(pdf);
         append(pdf, prepare_dss_update(doc, data));

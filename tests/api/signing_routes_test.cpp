@@ -7,6 +7,8 @@
 #include "api/contract_routes.hpp"
 #include "api/signing_routes.hpp"
 #include "common/digest.hpp"
+#include "sign/signing_links.hpp"
+#include "store/contract_notifications.hpp"
 #include "tests/api/server_kit.hpp"
 #include "tests/sign/signing_fixture.hpp"
 
@@ -37,7 +39,7 @@ struct SigningApi : SigningFixture {
     explicit SigningApi(const std::string& database_name) : SigningFixture(database_name) {
         Router router;
         api::add_contract_routes(router, {*service, 1024 * 1024});
-        api::add_signing_routes(router, {*signing});
+        api::add_signing_routes(router, {*signing, &links});
         ServerContext context = quiet_context();
         context.clients = clients();
         server = std::make_unique<RunningServer>(test_options(), std::move(router),
@@ -46,15 +48,29 @@ struct SigningApi : SigningFixture {
 
     Answer post(const std::string& target, const json& body,
                 std::string_view bearer = kFrontendToken) {
+        return post_as(target, body, std::string(bearer));
+    }
+    // `bearer` empty: no credential (a signing link's routes).
+    Answer post_as(const std::string& target, const json& body, const std::string& bearer) {
         TlsClient client(server->https_port(), {});
         BOOST_REQUIRE(!client.handshake());
         auto request = make_request(http::verb::post, target, body.dump());
         request.set(http::field::content_type, "application/json");
-        request.set(http::field::authorization, "Bearer " + std::string(bearer));
+        if (!bearer.empty())
+            request.set(http::field::authorization, "Bearer " + bearer);
         const auto raw = client.request(request);
         return {raw.result_int(), json::parse(raw.body(), nullptr, false)};
     }
 
+    // A signing link for signer `position`, as the e-mail carries it.
+    std::string link(const sign::Contract& c, int position) {
+        return database.transaction([&](store::Connection& tx) {
+            return links.issue(tx, c.record.id, position, clock.now() + std::chrono::hours(1));
+        });
+    }
+
+    store::PostgresSigningLinks link_rows;
+    sign::SigningLinks links{database, link_rows, clock};
     std::unique_ptr<RunningServer> server;
 };
 
@@ -80,14 +96,16 @@ BOOST_AUTO_TEST_CASE(a_code_asked_for_and_given_through_the_api_signs) {
     const std::string code = message.substr(message.find("code ") + 5, 6);
 
     // A wrong code: the otp problem with the attempts left; nothing signed.
+    const std::string wrong_code = code == "000000" ? "111111" : "000000";
     json sign_body{{"revision_sha256", to_hex(c.revisions[0].sha256)},
                    {"challenge_id", challenge.body["challenge_id"]},
-                   {"code", code == "000000" ? "111111" : "000000"}};
+                   {"code", wrong_code}};
     const Answer wrong = f.post(signer_path(c, 1, "sign"), sign_body);
     BOOST_TEST(wrong.status == 403u, wrong.body.dump());
     BOOST_TEST(wrong.body["type"].get<std::string>().find("otp-wrong-code") != std::string::npos);
     BOOST_TEST(wrong.body["attempts_left"] == 4);
-    BOOST_TEST(wrong.body.dump().find(code) == std::string::npos);
+    // The code sent is never echoed.
+    BOOST_TEST(wrong.body.dump().find(wrong_code) == std::string::npos);
 
     sign_body["code"] = code;
     sign_body["appearance"] = {{"page", 1}, {"left", 40}, {"bottom", 40}, {"right", 240},
@@ -136,6 +154,34 @@ BOOST_AUTO_TEST_CASE(bad_requests_other_clients_and_scopes_are_refused) {
     const Answer scope = f.post(signer_path(c, 1, "challenge"), {{"channel", "sms"}}, kReaderToken);
     BOOST_TEST(scope.status == 403u, scope.body.dump());
     BOOST_TEST(f.messages.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_signing_link_signs_once_without_a_credential) {
+    SigningApi f("api_signing_link");
+    const sign::Contract c = f.sent_contract("bytes");
+    const std::string token = f.link(c, 1);
+    const std::string base = "/v1/signing/" + token;
+
+    const Answer challenge = f.post_as(base + "/challenge", {{"channel", "sms"}}, "");
+    BOOST_TEST_REQUIRE(challenge.status == 201u, challenge.body.dump());
+    const std::string message = f.messages.back();
+    const json sign_body{{"revision_sha256", challenge.body["revision_sha256"]},
+                         {"challenge_id", challenge.body["challenge_id"]},
+                         {"code", message.substr(message.find("code ") + 5, 6)}};
+    const Answer signed_now = f.post_as(base + "/sign", sign_body, "");
+    BOOST_TEST_REQUIRE(signed_now.status == 200u, signed_now.body.dump());
+    BOOST_TEST(signed_now.body["signers"][0]["state"] == "signed");
+
+    // Used up with the signature: the link answers nothing any more.
+    const Answer again = f.post_as(base + "/challenge", {{"channel", "sms"}}, "");
+    BOOST_TEST(again.status == 404u, again.body.dump());
+    BOOST_TEST(f.post_as("/v1/signing/not-a-token/challenge", {{"channel", "sms"}}, "").status ==
+               404u);
+    // A link of bob's signs only as bob: his turn now, an SMS to him.
+    const std::string bobs = f.link(c, 2);
+    const Answer bob = f.post_as("/v1/signing/" + bobs + "/challenge", {{"channel", "sms"}}, "");
+    BOOST_TEST(bob.status == 201u, bob.body.dump());
+    BOOST_TEST(bob.body["revision"] == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

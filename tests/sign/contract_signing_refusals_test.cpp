@@ -126,6 +126,59 @@ BOOST_AUTO_TEST_CASE(wrong_expired_and_replayed_codes_sign_nothing) {
 
 }
 
+BOOST_AUTO_TEST_CASE(the_code_hash_binds_the_position_and_the_revision) {
+    // The same subject, challenge and code: only the purpose it was issued for accepts it.
+    SigningFixture f("signing_purpose");
+    const sign::Contract c = f.sent_contract("bytes");
+    const auto sms = f.sms(c, 1);
+    const Bytes sha = c.revisions[0].sha256;
+    Bytes other_sha = sha;
+    other_sha[31] ^= 0x01;
+    BOOST_TEST(sign::signing_purpose(c.record.id, 1, sha) ==
+               "contract-sign:" + c.record.id + ":1:" + to_hex(sha));
+    for (const std::string& purpose : {sign::signing_purpose(c.record.id, 2, sha),
+                                       sign::signing_purpose(c.record.id, 1, other_sha)}) {
+        try {
+            f.challenges->verify(*sms.challenge.challenge_id, f.alice.id, purpose, sms.code);
+            BOOST_ERROR("accepted for " << purpose);
+        } catch (const ra::OtpError& e) {
+            BOOST_TEST(static_cast<int>(e.failure()) == static_cast<int>(ra::OtpFailure::not_found));
+        }
+    }
+    BOOST_TEST(f.signing->sign(c.record.id, 1, f.request(c, sms), f.caller).record.state ==
+               "partially_signed");
+}
+
+BOOST_AUTO_TEST_CASE(a_totp_code_signs_only_where_the_policy_allows_it) {
+    SigningFixture f("signing_totp_policy");
+    const sign::Contract c = f.sign_with_sms(f.sent_contract("bytes"), 1);
+    const auto by_default = f.signing_with(sign::ContractSigningOptions{});
+    refused_unchanged(
+        f, [&] { by_default->challenge(c.record.id, 2, "totp", f.caller); },
+        Errc::failed_precondition, "signing.totp_signs is off");
+    sign::SigningRequest bob;
+    bob.authorization.code = f.totp_now(f.bob.id);
+    bob.authorization.revision_sha256 = c.revisions.back().sha256;
+    refused_unchanged(
+        f, [&] { by_default->sign(c.record.id, 2, bob, f.caller); }, Errc::failed_precondition,
+        "signing.totp_signs is off");
+    // The code was not spent: where the policy allows TOTP, it signs.
+    BOOST_TEST(f.signing->sign(c.record.id, 2, bob, f.caller).signers[1].state == "signed");
+}
+
+BOOST_AUTO_TEST_CASE(a_page_that_does_not_exist_is_refused_before_the_code_is_spent) {
+    SigningFixture f("signing_page");
+    const sign::Contract c = f.sent_contract("pdf");
+    const auto sms = f.sms(c, 1);
+    sign::SigningRequest far = f.request(c, sms);
+    far.appearance = sign::SignatureAppearance{99, 10, 10, 100, 50};
+    refused_unchanged(
+        f, [&] { f.signing->sign(c.record.id, 1, far, f.caller); }, Errc::invalid_argument,
+        "page");
+    BOOST_TEST(f.signing->sign(c.record.id, 1, f.request(c, sms), f.caller).record.state ==
+               "partially_signed");
+}
+
 BOOST_AUTO_TEST_CASE(a_totp_code_signs_once) {
     SigningFixture f("signing_totp");
     const sign::Contract first = f.sign_with_sms(f.sent_contract("bytes"), 1);

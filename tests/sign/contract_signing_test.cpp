@@ -14,6 +14,7 @@
 #include "sign/cms_verify.hpp"
 #include "sign/pdf_document.hpp"
 #include "sign/pdf_reader.hpp"
+#include "sign/verify_document.hpp"
 #include "tests/sign/pdf_kit.hpp"
 #include "tests/sign/signing_fixture.hpp"
 #include "tests/support/process.hpp"
@@ -157,9 +158,23 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_a_pdf_in_turn_and_every_signatu
         BOOST_TEST(verified.signers[0].valid);
         BOOST_TEST(sign::to_string(verified.signers[0].level) == "B-T");
     }
-    // The DSS holds the chains' certificates and a CRL for each CA certificate issued.
-    BOOST_TEST(signatures.dss.certificates.size() >= 6u);
-    BOOST_TEST(signatures.dss.crls.size() >= 3u);
+    // Long-term validation, judged by the offline verifier from the file alone: after bob,
+    // alice's and bob's signatures are B-LT (their DSS revisions hold the status of every
+    // certificate of both chains); the final file's document time-stamp makes all three B-LTA.
+    sign::DocumentVerifyOptions offline;
+    offline.trust_anchors = f.anchors();
+    offline.now = f.clock.now();
+    const auto middle = sign::verify_document(after_bob, offline);
+    BOOST_TEST(middle.valid);
+    BOOST_REQUIRE_EQUAL(middle.signatures.size(), 2u);
+    for (const auto& check : middle.signatures)
+        BOOST_TEST(sign::to_string(check.level) == "B-LT", check.field_name);
+    const auto final_report = sign::verify_document(final_pdf, offline);
+    BOOST_TEST(final_report.valid);
+    BOOST_REQUIRE_EQUAL(final_report.signatures.size(), 4u);
+    for (int i = 0; i < 3; ++i)
+        BOOST_TEST(sign::to_string(final_report.signatures[static_cast<std::size_t>(i)].level) ==
+                   "B-LTA");
 
     // The document time-stamp covers the whole file: openssl ts -verify over its ByteRange.
     const auto& stamp = signatures.signatures.back();

@@ -47,6 +47,12 @@ policy::CertificateProfile for_pdf_readers(policy::CertificateProfile p) {
     return p;
 }
 
+sign::ContractSigningOptions signing_options() {
+    sign::ContractSigningOptions options;
+    options.totp_signs = true;
+    return options;
+}
+
 }  // namespace
 
 FixtureValidation::FixtureValidation(std::unique_ptr<sign::ValidationSource> signet,
@@ -100,8 +106,13 @@ SigningFixture::SigningFixture(const std::string& database_name)
 
     validation = std::make_unique<FixtureValidation>(
         sign::signet_validation_source(nullptr, certificates, clock), tsa, clock);
-    const sign::TimeStamper stamper = sign::tsa_time_stamper(*tsa.responder, kRequester);
-    signing = std::make_unique<sign::ContractSigning>(sign::ContractSigningDependencies{
+    stamper = sign::tsa_time_stamper(*tsa.responder, kRequester);
+    signing = signing_with(signing_options());
+    pdf = ghostscript_pdf(dir);
+}
+
+sign::ContractSigningDependencies SigningFixture::dependencies(sign::ContractSigningOptions options) {
+    return sign::ContractSigningDependencies{
         .contracts = *service,
         .registry = *registry,
         .challenges = *challenges,
@@ -113,7 +124,7 @@ SigningFixture::SigningFixture(const std::string& database_name)
         .token = token,
         .vault = *vault,
         .time_stamper =
-            [this, stamper](Digest algorithm, ByteView imprint) {
+            [this](Digest algorithm, ByteView imprint) {
                 if (signing_tsa_down)
                     throw Error(Errc::unavailable, "the test's TSA is down");
                 return stamper(algorithm, imprint);
@@ -129,8 +140,13 @@ SigningFixture::SigningFixture(const std::string& database_name)
                 }
                 return chain;
             },
-    });
-    pdf = ghostscript_pdf(dir);
+        .options = std::move(options),
+    };
+}
+
+std::unique_ptr<sign::ContractSigning> SigningFixture::signing_with(
+    sign::ContractSigningOptions options) {
+    return std::make_unique<sign::ContractSigning>(dependencies(std::move(options)));
 }
 
 sign::Contract SigningFixture::sent_contract(const std::string& format) {

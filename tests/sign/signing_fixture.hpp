@@ -43,7 +43,7 @@ class FixtureValidation final : public sign::ValidationSource {
 struct SigningFixture : ContractsFixture {
     explicit SigningFixture(const std::string& database_name);
 
-    // A PDF contract (LibreOffice's) or a bytes one, created and sent.
+    // A PDF contract (Ghostscript's) or a bytes one, created and sent.
     sign::Contract sent_contract(const std::string& format);
     // The due signer's SMS challenge and the code the captured message holds.
     struct Sms {
@@ -77,6 +77,11 @@ struct SigningFixture : ContractsFixture {
     std::atomic<bool> signing_tsa_down{false};
     std::unique_ptr<sign::ContractSigning> signing;
     Bytes pdf;
+
+    // A signing service on the same parts with other options.
+    std::unique_ptr<sign::ContractSigning> signing_with(sign::ContractSigningOptions options);
+    sign::ContractSigningDependencies dependencies(sign::ContractSigningOptions options);
+    sign::TimeStamper stamper;
 };
 
 }  // namespace signet::testing
