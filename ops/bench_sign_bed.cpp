@@ -257,8 +257,13 @@ SignBed::SignBed(int threads) {
     // The audit outbox drained as signetd does, in the same process, so its cost is counted.
     drainer = std::thread([this] {
         while (!stop_drainer) {
-            if (audit->drain(1000) < 1000)
+            try {
+                if (audit->drain(1000) < 1000)
+                    std::this_thread::sleep_for(100ms);
+            } catch (const std::exception&) {
+                // As signetd's drainer: the outbox waits for the next round.
                 std::this_thread::sleep_for(100ms);
+            }
         }
     });
 }

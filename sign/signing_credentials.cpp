@@ -24,10 +24,17 @@ constexpr int kMaxChain = 8;
 SigningCredentials signing_credentials(store::CertificateReader& certificates, hsm::Token& token,
                                        std::int64_t subject_id, const std::string& profile,
                                        Clock::time_point now) {
+    // The issued ones first (a subject renewed many times has many revoked ones), then, only to
+    // say why there is none, every one.
     store::CertificateQuery query;
     query.subject_id = subject_id;
+    query.status = "issued";
     query.limit = 1000;
-    const auto all = certificates.search(query);
+    auto all = certificates.search(query);
+    if (std::ranges::none_of(all, [&](const auto& r) { return r.profile == profile; })) {
+        query.status.reset();
+        all = certificates.search(query);
+    }
     std::vector<const store::CertificateRecord*> of_profile;
     for (const auto& record : all)
         if (record.profile == profile)

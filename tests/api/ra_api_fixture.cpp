@@ -116,7 +116,7 @@ Router RaApi::v1_router(ra::SmsGateway* gateway) {
     api::add_ca_routes(router, *registry.authority, registry.certificates, registry.clock);
     api::add_ra_routes(router, {*registry.registry, *challenges, *totp, *lockouts, gateway});
     api::add_contract_routes(router, {*contracts, 1024 * 1024});
-    api::add_signing_routes(router, {*signing});
+    api::add_signing_routes(router, {*signing, links.get()});
     api::add_verify_routes(router, {1024 * 1024, nullptr, registry.clock});
     api::add_signing_link_routes(router, {*links, *contracts});
     api::add_openapi_route(router);
