@@ -5,6 +5,10 @@
 // certificate that fails while the signature is being made.
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "ca/crl.hpp"
 #include "common/error.hpp"
 #include "ra/otp_limits.hpp"
@@ -292,6 +296,51 @@ BOOST_AUTO_TEST_CASE(failures_while_signing_leave_nothing_behind) {
     refused_unchanged(
         f, [&] { f.signing->sign(c.record.id, 1, f.request(c, sms), f.caller); },
         Errc::failed_precondition, "the signer's certificate was revoked");
+}
+
+BOOST_AUTO_TEST_CASE(a_failure_inside_the_signature_transaction_leaves_no_document) {
+    // The revision's document, its record and the caller's step commit together or not at all:
+    // a step that throws at the end (a signing link found used) rolls the document back too.
+    SigningFixture f("signing_atomic");
+    const sign::Contract c = f.sent_contract("pdf");
+    const auto sms = f.sms(c, 1);
+    refused_unchanged(
+        f,
+        [&] {
+            f.signing->sign(c.record.id, 1, f.request(c, sms), f.caller, [](store::Connection&) {
+                throw Error(Errc::not_found, "the test's link was used");
+            });
+        },
+        Errc::not_found, "the test's link was used");
+}
+
+BOOST_AUTO_TEST_CASE(two_signatures_of_one_turn_at_once_record_one) {
+    SigningFixture f("signing_race");
+    const sign::Contract c = f.sent_contract("bytes");
+    // Two codes for the same turn, used at the same time: one signature is recorded, the other
+    // refused with nothing of it left.
+    const auto first = f.sms(c, 1);
+    const auto second = f.sms(c, 1);
+    std::atomic<int> signed_count{0}, refused{0};
+    std::vector<std::thread> threads;
+    for (const auto* sms : {&first, &second}) {
+        threads.emplace_back([&, sms] {
+            try {
+                f.signing->sign(c.record.id, 1, f.request(c, *sms), f.caller);
+                ++signed_count;
+            } catch (const Error&) {
+                ++refused;
+            }
+        });
+    }
+    for (auto& t : threads)
+        t.join();
+    BOOST_TEST(signed_count == 1);
+    BOOST_TEST(refused == 1);
+    const auto after = f.service->find(c.record.id, f.caller);
+    BOOST_TEST(after.revisions.size() == 2u);
+    // Documents: the original and the one signature (the refused one's was rolled back).
+    BOOST_TEST(f.count("SELECT count(*) FROM documents") == 2);
 }
 
 BOOST_AUTO_TEST_CASE(a_pdf_the_intake_refuses_is_never_stored) {
