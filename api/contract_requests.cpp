@@ -95,6 +95,12 @@ ApprovalRequest decode_approval(const JsonBody& body) {
             body.integer("approver_id", 1, kMaxId)};
 }
 
+sign::ContractCaller contract_caller(const Request& request) {
+    if (request.client == nullptr)
+        throw Error(Errc::internal, "a contract route without an authenticated client");
+    return {actor_of(request), request.client->name};
+}
+
 std::string contract_id(std::string_view segment) {
     const bool hex = segment.size() == 32 && std::ranges::all_of(segment, [](char c) {
                          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');

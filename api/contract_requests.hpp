@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/http.hpp"
 #include "api/json_body.hpp"
 #include "api/multipart.hpp"
 #include "sign/contracts.hpp"
@@ -36,6 +37,10 @@ struct ApprovalRequest {
     std::int64_t approver_id = 0;
 };
 ApprovalRequest decode_approval(const JsonBody& body);
+
+// The API client of a scoped contract route as the service's caller ("client:NAME", its own
+// contracts only). Errc::internal on a route without an authenticated client.
+sign::ContractCaller contract_caller(const Request& request);
 
 // A contract id in a path: 32 lowercase hex digits, else Errc::not_found (no such contract).
 std::string contract_id(std::string_view segment);

@@ -30,13 +30,6 @@ Route contract_route(http::verb method, std::string path, std::size_t max_body_b
     return route;
 }
 
-// The API client's own contracts, as "client:NAME".
-sign::ContractCaller caller_of(const Request& request) {
-    if (request.client == nullptr)
-        throw Error(Errc::internal, "a contract route without an authenticated client");
-    return {actor_of(request), request.client->name};
-}
-
 std::string path_contract(const Request& request) {
     std::vector<std::string_view> values;
     if (!match_segments(request.route, request.path, &values) || values.empty())
@@ -85,14 +78,14 @@ void add_contract_routes(Router& router, ContractServices services) {
                 decode_contract_submission(request.header(http::field::content_type), request.body);
             return json_answer(
                 contract_json(contracts.create(submission.draft, as_bytes(submission.document),
-                                               caller_of(request))),
+                                               contract_caller(request))),
                 http::status::created);
         }));
 
     router.add(
         contract_route(http::verb::get, "/v1/contracts", 0, [&contracts](const Request& request) {
             json items = json::array();
-            for (const auto& c : contracts.list(list_query(request.query), caller_of(request)))
+            for (const auto& c : contracts.list(list_query(request.query), contract_caller(request)))
                 items.push_back(contract_summary_json(c));
             return json_answer(json{{"contracts", std::move(items)}});
         }));
@@ -100,13 +93,13 @@ void add_contract_routes(Router& router, ContractServices services) {
     router.add(contract_route(
         http::verb::get, "/v1/contracts/{id}", 0, [&contracts](const Request& request) {
             return json_answer(
-                contract_json(contracts.find(path_contract(request), caller_of(request))));
+                contract_json(contracts.find(path_contract(request), contract_caller(request))));
         }));
 
     router.add(contract_route(
         http::verb::get, "/v1/contracts/{id}/document", 0, [&contracts](const Request& request) {
             const std::string id = path_contract(request);
-            const sign::ContractCaller caller = caller_of(request);
+            const sign::ContractCaller caller = contract_caller(request);
             const sign::Contract contract = contracts.find(id, caller);
             const int revision =
                 revision_query(request.query).value_or(contract.record.current_revision);
@@ -128,7 +121,7 @@ void add_contract_routes(Router& router, ContractServices services) {
     router.add(contract_route(http::verb::post, "/v1/contracts/{id}/send", kSmallBodyBytes,
                               [&contracts](const Request& request) {
                                   return json_answer(contract_json(
-                                      contracts.send(path_contract(request), caller_of(request))));
+                                      contracts.send(path_contract(request), contract_caller(request))));
                               }));
 
     router.add(contract_route(http::verb::post, "/v1/contracts/{id}/approvals", kSmallBodyBytes,
@@ -137,13 +130,13 @@ void add_contract_routes(Router& router, ContractServices services) {
                                       decode_approval(JsonBody::from_request(request));
                                   return json_answer(contract_json(contracts.record_approval(
                                       path_contract(request), approval.position,
-                                      approval.approver_id, caller_of(request))));
+                                      approval.approver_id, contract_caller(request))));
                               }));
 
     router.add(contract_route(http::verb::post, "/v1/contracts/{id}/cancel", kSmallBodyBytes,
                               [&contracts](const Request& request) {
                                   return json_answer(contract_json(contracts.cancel(
-                                      path_contract(request), caller_of(request))));
+                                      path_contract(request), contract_caller(request))));
                               }));
 }
 

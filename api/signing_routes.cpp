@@ -38,12 +38,6 @@ SignerPath signer_path(const Request& request) {
     return {contract_id(values[0]), position};
 }
 
-sign::ContractCaller caller_of(const Request& request) {
-    if (request.client == nullptr)
-        throw Error(Errc::internal, "a signing route without an authenticated client");
-    return {actor_of(request), request.client->name};
-}
-
 Route signing_route(std::string path, Handler handler) {
     Route route;
     route.method = http::verb::post;
@@ -112,7 +106,7 @@ void add_signing_routes(Router& router, SigningServices services) {
             const std::string channel =
                 decode_signing_channel(JsonBody::from_request(request));
             const auto challenge =
-                signing.challenge(path.contract, path.position, channel, caller_of(request));
+                signing.challenge(path.contract, path.position, channel, contract_caller(request));
             return Response::json(challenge_json(challenge).dump() + "\n",
                                   http::status::created);
         }));
@@ -122,7 +116,7 @@ void add_signing_routes(Router& router, SigningServices services) {
             // The code is a secret: a refusal never echoes the body.
             const JsonBody body = JsonBody::from_request(request, InputEcho::never);
             const sign::Contract contract = signing.sign(
-                path.contract, path.position, decode_signing_request(body), caller_of(request));
+                path.contract, path.position, decode_signing_request(body), contract_caller(request));
             return Response::json(contract_json(contract).dump() + "\n");
         }));
     if (services.links == nullptr)

@@ -55,20 +55,6 @@ struct SignBenchOptions {
     std::size_t rss_mib = 100;
 };
 
-std::vector<int> int_list(const std::string& option, const std::string& text) {
-    std::vector<int> out;
-    std::stringstream in(text);
-    for (std::string item; std::getline(in, item, ',');) {
-        const int n = std::atoi(item.c_str());
-        if (n < 1 || n > 64)
-            throw Error(Errc::invalid_argument, option + " '" + item + "' is not 1..64");
-        out.push_back(n);
-    }
-    if (out.empty())
-        throw Error(Errc::invalid_argument, option + " needs a list like 1,2,4");
-    return out;
-}
-
 SignBenchOptions parse(int argc, char** argv) {
     SignBenchOptions o;
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -89,7 +75,7 @@ SignBenchOptions parse(int argc, char** argv) {
             if (!(o.seconds > 0 && o.seconds <= 600))
                 throw Error(Errc::invalid_argument, "--seconds must be in (0, 600]");
         } else if (arg == "--threads") {
-            o.threads = int_list(arg, value());
+            o.threads = parse_list(arg, value(), 64);
         } else if (arg == "--signatures") {
             o.signatures = std::atoi(value().c_str());
             if (o.signatures < 2 || o.signatures > 10'000)

@@ -20,6 +20,23 @@
 
 namespace signet::bench {
 
+std::vector<int> parse_list(const std::string& option, const std::string& list, int max) {
+    std::vector<int> values;
+    std::stringstream in(list);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        const int n = std::atoi(item.c_str());
+        if (n < 1 || n > max) {
+            throw Error(Errc::invalid_argument,
+                        option + " '" + item + "' is not 1.." + std::to_string(max));
+        }
+        values.push_back(n);
+    }
+    if (values.empty())
+        throw Error(Errc::invalid_argument, option + " needs a list like 1,2,4");
+    return values;
+}
+
 using Clock = std::chrono::steady_clock;
 using hsm::check_rv;
 using hsm::is_ec;

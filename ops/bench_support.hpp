@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "hsm/token.hpp"
 
@@ -20,6 +21,9 @@ double measure(int threads, double seconds,
                const std::function<std::function<void()>()>& make_worker,
                double* cpu_seconds_per_op = nullptr,
                const std::function<double()>& cpu_seconds = nullptr);
+
+// A command-line list "1,2,4" of whole numbers 1..max; Errc::invalid_argument naming `option`.
+std::vector<int> parse_list(const std::string& option, const std::string& list, int max);
 
 // User + system CPU seconds this process has used.
 double process_cpu_seconds();

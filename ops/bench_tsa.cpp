@@ -104,23 +104,6 @@ struct TsaBenchOptions {
     int client_threads = 1;
 };
 
-std::vector<int> parse_list(const std::string& option, const std::string& list, int max) {
-    std::vector<int> values;
-    std::stringstream in(list);
-    std::string item;
-    while (std::getline(in, item, ',')) {
-        const int n = std::atoi(item.c_str());
-        if (n < 1 || n > max) {
-            throw Error(Errc::invalid_argument,
-                        option + " '" + item + "' is not 1.." + std::to_string(max));
-        }
-        values.push_back(n);
-    }
-    if (values.empty())
-        throw Error(Errc::invalid_argument, option + " needs a list like 1,2,4");
-    return values;
-}
-
 TsaBenchOptions parse_options(int argc, char** argv) {
     TsaBenchOptions options;
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
