@@ -161,7 +161,7 @@ BOOST_AUTO_TEST_CASE(a_changed_content_byte_fails_openssl_and_our_verifier) {
         openssl_cms_verify(f, f.save("tamper.p7s", cms), f.save("changed.txt", as_bytes(changed)));
     BOOST_CHECK_MESSAGE(verdict.exit_code != 0 && contains(verdict.output, "content verify error"),
                         verdict.output);
-    const auto report = sign::verify_detached(cms, as_bytes(changed), {{}, f.clock->now()});
+    const auto report = sign::verify_detached(cms, as_bytes(changed), {{}, f.clock->now(), {}});
     BOOST_REQUIRE_EQUAL(report.signers.size(), 1u);
     BOOST_CHECK(!report.signers[0].digest_matches);
     BOOST_CHECK(report.signers[0].level == sign::Level::none);
