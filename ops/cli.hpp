@@ -53,7 +53,7 @@ struct Arguments {
 // Options that are switches: they never take the next word as their value (so `cert show
 // SERIAL --pem`, `tsa verify FILE --offline` and `verify FILE --json` work at the end of the
 // line); present means "true".
-inline const std::set<std::string> kFlagOptions{"pem", "offline", "json"};
+inline const std::set<std::string> kFlagOptions{"pem", "offline", "json", "latest"};
 
 inline Arguments parse(int argc, char** argv) {
     Arguments args;

@@ -23,6 +23,7 @@
 #include "hsm/module.hpp"
 #include "hsm/token.hpp"
 #include "ops/cli.hpp"
+#include "ops/signetctl_backup.hpp"
 #include "ops/signetctl_ca.hpp"
 #include "ops/signetctl_ocsp.hpp"
 #include "ops/signetctl_subject.hpp"
@@ -342,6 +343,8 @@ int run(const Arguments& args) {
         return *code;
     if (const auto code = signet::ops::run_verify_command(args))
         return *code;
+    if (const auto code = signet::ops::run_backup_command(args))
+        return *code;
     throw UsageError(command.empty() ? "no command given" : "unknown command '" + command + "'");
 }
 
@@ -358,6 +361,7 @@ int main(int argc, char** argv) {
                       << signet::ops::kTsaUsage << "\n"
                       << signet::ops::kOcspUsage << "\n"
                       << signet::ops::kVerifyUsage << "\n"
+                      << signet::ops::kBackupUsage << "\n"
                       << signet::exit_status_help();
             return 0;
         }

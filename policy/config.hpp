@@ -319,6 +319,42 @@ struct IdentitySettings {
     EvidenceSettings evidence;
 };
 
+// backup.repositories[i]: one pgBackRest repository (repoN-* options, pgBackRest's user guide
+// "Repository"). Only posix is exercised by the tests; the object stores' options are checked
+// for presence here and passed through as they are (docs/evidence.md "Backup, restore and
+// standby").
+enum class BackupRepositoryType { posix, s3, azure, gcs };
+
+struct BackupRepository {
+    BackupRepositoryType type = BackupRepositoryType::posix;
+    // posix: the directory (resolved; made if missing); object stores: the prefix inside the
+    // bucket or container (repoN-path, default "/signet").
+    std::filesystem::path path;
+    // s3: bucket, endpoint, region, uri_style (host|path); azure: account, container, key_type
+    // (shared|sas), endpoint; gcs: bucket, key_type (service|auto|token), endpoint. Keys are
+    // pgBackRest's option names after "repoN-TYPE-" ("s3-bucket" -> "bucket").
+    std::map<std::string, std::string> options;
+    // s3: key and key_secret; azure: key; gcs (key_type service|token): key, a file path for
+    // service. Where each comes from, never the value (DESIGN.md invariant 6).
+    std::map<std::string, SecretSource> secrets;
+    bool verify_tls = true;  // repoN-storage-verify-tls
+    // retention.full / retention.diff: backups of each kind kept in this repository (repoN-
+    // retention-full / -diff, counts); older ones and the WAL only they need are expired.
+    unsigned retention_full = 2;                 // 1-9999999
+    std::optional<unsigned> retention_diff;      // 1-9999999; absent: kept with their full
+};
+
+// backup: pgBackRest (signetctl backup / restore). Absent: backups are not configured.
+struct BackupSettings {
+    std::string stanza = "signet";  // [A-Za-z0-9_.-]{1,64}: the cluster's name in the repositories
+    std::vector<BackupRepository> repositories;  // 1-4 (pgBackRest's repo1..repo256; we take 4)
+    // archive_timeout_seconds: PostgreSQL's archive_timeout, the longest a committed transaction
+    // waits in a WAL segment not yet archived (the RPO without a standby); 0: off. 0-86400.
+    std::chrono::seconds archive_timeout{60};
+    // process_max: pgBackRest's parallel compression/transfer processes, 1-64.
+    unsigned process_max = 1;
+};
+
 // signet.yaml, validated. Relative paths are resolved against the file's directory.
 struct Config {
     std::filesystem::path file;                           // the file loaded, absolute
@@ -336,6 +372,7 @@ struct Config {
     SigningSettings signing;
     OtpSettings otp;
     IdentitySettings identity;
+    std::optional<BackupSettings> backup;
 };
 
 // Loads and validates the file. Every problem found is reported at once, one per line in file

@@ -42,6 +42,9 @@ void read_signing(yaml::Map& map, const std::filesystem::path& base,
 void read_notifications(yaml::Map& map, const std::filesystem::path& base,
                         const std::vector<ApiClient>& clients, NotificationSettings& out);
 
+// config_backup.cpp: backup (pgBackRest's stanza, repositories, retention).
+void read_backup(yaml::Map& map, const std::filesystem::path& base, BackupSettings& out);
+
 // The words as a list for a message: "a, b, c".
 inline std::string joined(const std::vector<std::string>& words) {
     std::string all;

@@ -119,7 +119,9 @@ EmbeddedPostgres::EmbeddedPostgres(EmbeddedPostgresOptions options) : options_(s
     try {
         choose_server_user();
         prepare_directories();
-        if (!fs::exists(data_dir() / "PG_VERSION")) {
+        if (!options_.start_server) {
+            // Restore: the data directory is the caller's to make.
+        } else if (!fs::exists(data_dir() / "PG_VERSION")) {
             initdb();
         } else {
             const std::string cluster_major = read_first_line(data_dir() / "PG_VERSION");
@@ -134,7 +136,8 @@ EmbeddedPostgres::EmbeddedPostgres(EmbeddedPostgresOptions options) : options_(s
                         cluster_major);
             }
         }
-        start();
+        if (options_.start_server)
+            start();
     } catch (...) {
         close(lock_fd_);
         lock_fd_ = -1;

@@ -5,7 +5,10 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <optional>
 #include <vector>
+
+#include "store/postgres_programs.hpp"
 
 namespace signet::store {
 
@@ -21,6 +24,9 @@ struct EmbeddedPostgresOptions {
     // the machine may then corrupt the cluster.
     bool unsafe_fast = false;
     std::chrono::seconds start_timeout{60};
+    // false: lock the state directory and choose the server's user, but neither initdb nor
+    // start; start() later. For `signetctl restore`, which makes the data directory itself.
+    bool start_server = true;
     // Where to say what happened (initdb, an orphaned server stopped); nothing if empty.
     std::function<void(std::string_view)> log{};
 };
@@ -57,6 +63,10 @@ class EmbeddedPostgres {
     // server possibly stuck (signetd after abandoning a request). Never throws.
     void stop_without_waiting() noexcept;
     bool running() const noexcept { return running_; }
+
+    // Whom the server's programs run as when this process is root (nullopt otherwise): tools
+    // that work on the data directory or are run by the server (pgBackRest) run as that user.
+    std::optional<Identity> server_identity() const;
 
     // A libpq connection string for the database (or another one in the cluster).
     std::string dsn() const { return dsn_for(state_dir_, options_.database); }

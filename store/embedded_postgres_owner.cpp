@@ -178,4 +178,75 @@ void EmbeddedPostgres::prepare_directories() {
     }
 }
 
+std::optional<Identity> EmbeddedPostgres::server_identity() const {
+    if (!drop_privileges_)
+        return std::nullopt;
+    return Identity{run_uid_, run_gid_, std::vector<gid_t>(run_groups_.begin(), run_groups_.end())};
+}
+
+namespace {
+
+Identity identity_of(const struct passwd& user) {
+    int count = 64;
+    std::vector<gid_t> groups(static_cast<std::size_t>(count));
+    if (getgrouplist(user.pw_name, user.pw_gid, groups.data(), &count) < 0) {
+        groups.resize(static_cast<std::size_t>(count));
+        getgrouplist(user.pw_name, user.pw_gid, groups.data(), &count);
+    }
+    groups.resize(static_cast<std::size_t>(std::max(count, 0)));
+    return Identity{user.pw_uid, user.pw_gid, groups};
+}
+
+}  // namespace
+
+std::optional<Identity> cluster_user(const fs::path& data_dir) {
+    if (geteuid() != 0)
+        return std::nullopt;
+    std::vector<char> buffer(16384);
+    struct passwd entry {};
+    struct passwd* found = nullptr;
+    struct stat st {};
+    if (stat(data_dir.c_str(), &st) == 0) {
+        if (st.st_uid == 0)
+            throw Error(Errc::failed_precondition,
+                        data_dir.string() + " belongs to root, and PostgreSQL cannot run as root");
+        getpwuid_r(st.st_uid, &entry, buffer.data(), buffer.size(), &found);
+        if (found == nullptr)
+            return Identity{st.st_uid, st.st_gid, {st.st_gid}};
+    } else {
+        getpwnam_r("postgres", &entry, buffer.data(), buffer.size(), &found);
+        if (found == nullptr)
+            throw Error(Errc::failed_precondition,
+                        "running as root, PostgreSQL's tools need an unprivileged user and there "
+                        "is no 'postgres' user: install Debian's postgresql package");
+    }
+    return identity_of(*found);
+}
+
+void make_directory_for(const fs::path& dir, const std::optional<Identity>& as) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
+        throw Error(Errc::io, "cannot create " + dir.string() + ": " + ec.message());
+    if (as && chown(dir.c_str(), as->uid, as->gid) != 0)
+        throw_system(Errc::io, "cannot chown " + dir.string(), errno);
+    if (chmod(dir.c_str(), 0700) != 0)
+        throw_system(Errc::io, "cannot chmod " + dir.string(), errno);
+    if (!as)
+        return;
+    const fs::path absolute = fs::absolute(dir).lexically_normal();
+    for (fs::path parent = absolute.parent_path();; parent = parent.parent_path()) {
+        struct stat st {};
+        if (stat(parent.c_str(), &st) == 0 && !searchable_by(st, as->uid, as->gid, as->groups)) {
+            throw Error(Errc::failed_precondition,
+                        "PostgreSQL's tools run as uid " + std::to_string(as->uid) +
+                            " and cannot reach " + absolute.string() + ": " + parent.string() +
+                            " is not searchable by that user; chmod o+x it or choose another "
+                            "directory");
+        }
+        if (parent == parent.root_path() || parent.empty())
+            break;
+    }
+}
+
 }  // namespace signet::store

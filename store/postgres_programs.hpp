@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,16 @@ struct Identity {
     gid_t gid;
     std::vector<gid_t> groups;
 };
+
+// When this process is root, whom PostgreSQL's programs for the cluster in `data_dir` run as:
+// its owner (with the owner's groups), else the `postgres` user when it does not exist yet;
+// nullopt when not root. Errc::failed_precondition when it belongs to root or no user fits.
+// (`signetctl backup` and `restore` run pgBackRest so; EmbeddedPostgres chooses alike.)
+std::optional<Identity> cluster_user(const std::filesystem::path& data_dir);
+
+// Makes `dir` and its missing parents, mode 0700, handed to `as` when given, which must then be
+// able to reach it (Errc::failed_precondition naming the first parent it cannot search).
+void make_directory_for(const std::filesystem::path& dir, const std::optional<Identity>& as);
 
 // Runs a program without a shell and collects its output. With `identity` the child becomes
 // that user first (PostgreSQL's programs refuse to run as root). The child starts with an

@@ -1,0 +1,155 @@
+// The restore drill (issue 14, docs/evidence.md "Backup, restore and standby"): a signetd node
+// on its embedded cluster, WAL archived into two pgBackRest repositories standing for two
+// sites; a full backup, then tokens and audit events, a differential backup while signetd
+// runs, more tokens and events; the data directory destroyed; `signetctl restore --latest
+// --repo 2`; and every acknowledged token and event is back, the audit log verifying whole.
+#include <sys/stat.h>
+
+#include <boost/test/unit_test.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "audit/log.hpp"
+#include "common/clock.hpp"
+#include "store/database.hpp"
+#include "store/embedded_postgres.hpp"
+#include "tests/integration/tsa_client.hpp"
+#include "tests/support/signetd.hpp"
+#include "tests/support/softhsm.hpp"
+
+using namespace signet::testing;
+
+namespace {
+
+// `count` tokens from the node; the serials of those granted (200 and a token).
+std::vector<std::string> issue_tokens(const SignetdProcess& node, int count) {
+    std::vector<std::string> serials;
+    for (int i = 0; i < count; ++i) {
+        const auto reply = http_request(node.http_port(), "POST", "/tsa", tsa_query(),
+                                        "application/timestamp-query");
+        BOOST_REQUIRE_EQUAL(reply.status, 200);
+        const std::string serial = tsa_serial_hex(reply.body);
+        BOOST_REQUIRE(!serial.empty());
+        serials.push_back(serial);
+    }
+    return serials;
+}
+
+// Events recorded (committed) through the log's own interface, as a service would.
+void record_events(const std::filesystem::path& state_dir, const std::string& what, int count) {
+    signet::store::Database db({.dsn = signet::store::EmbeddedPostgres::dsn_for(state_dir),
+                                .pool_size = 1});
+    signet::SystemClock clock;
+    signet::audit::PostgresAuditLog log(db, clock);
+    for (int i = 0; i < count; ++i)
+        log.record({.type = "drill." + what, .actor = "operator:drill",
+                    .object = "drill:" + std::to_string(i), .details = {{"n", i}}});
+}
+
+CommandResult signetctl(const SignetdProcess& node, std::vector<std::string> words) {
+    std::vector<std::string> argv{built_file("ops/signetctl").string()};
+    argv.insert(argv.end(), words.begin(), words.end());
+    argv.insert(argv.end(), {"--config", node.config_file().string()});
+    return run_command(argv);
+}
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(backup_drill)
+
+BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
+    // Two repositories, two "sites": directories PostgreSQL's user (root runs it as postgres)
+    // can reach.
+    TempDir sites("signet-sites");
+    std::filesystem::permissions(sites.path(), std::filesystem::perms::others_exec,
+                                 std::filesystem::perm_options::add);
+    SignetdProcess node(SignetdOptions{
+        .extra_yaml = "tsa:\n  allow_unsynchronized_clock: true\n"
+                      "backup:\n  stanza: drill\n  repositories:\n"
+                      "    - {type: posix, path: " + (sites / "site-a").string() + "}\n"
+                      "    - {type: posix, path: " + (sites / "site-b").string() + "}\n"});
+    write_file(node.dir() / "ceremony.yaml", read_file(source_file("ops/ceremony.example.yaml")));
+    const auto ceremony = signetctl(node, {"ceremony", (node.dir() / "ceremony.yaml").string()});
+    BOOST_REQUIRE_MESSAGE(ceremony.exit_code == 0, ceremony.output);
+
+    // The first backup, signetd stopped: signetctl runs the cluster, turns archiving on
+    // (a restart, once), creates the stanza and backs up into both repositories.
+    const auto full = signetctl(node, {"backup"});
+    BOOST_REQUIRE_MESSAGE(full.exit_code == 0, full.output);
+    BOOST_CHECK_MESSAGE(contains(full.output, "restarting the embedded PostgreSQL"), full.output);
+    BOOST_CHECK(contains(full.output, "repository 1: full backup... done"));
+    BOOST_CHECK(contains(full.output, "repository 2: full backup... done"));
+
+    node.start();
+    std::vector<std::string> acknowledged = issue_tokens(node, 10);
+    record_events(node.state_dir(), "after_full", 5);
+
+    // A differential backup while signetd runs the cluster (through its socket).
+    const auto diff = signetctl(node, {"backup", "--type", "diff"});
+    BOOST_REQUIRE_MESSAGE(diff.exit_code == 0, diff.output);
+    BOOST_CHECK(contains(diff.output, "repository 2: diff backup... done"));
+
+    const auto more = issue_tokens(node, 10);
+    acknowledged.insert(acknowledged.end(), more.begin(), more.end());
+    record_events(node.state_dir(), "after_diff", 5);
+
+    // What the log holds now: its size and last leaf.
+    std::int64_t size_before = 0;
+    signet::audit::LeafHash last_before{};
+    {
+        signet::store::Database db(
+            {.dsn = signet::store::EmbeddedPostgres::dsn_for(node.state_dir()), .pool_size = 1});
+        signet::SystemClock clock;
+        signet::audit::PostgresAuditLog log(db, clock);
+        size_before = log.size();
+        last_before = log.read(size_before, size_before).at(0).leaf_hash;
+    }
+    BOOST_REQUIRE_GT(size_before, 10);
+
+    // A clean stop archives the last WAL segment (PostgreSQL switches segments at shutdown when
+    // archiving); then the disaster: the data directory is gone.
+    BOOST_REQUIRE_EQUAL(node.stop(), 0);
+    std::filesystem::remove_all(node.state_dir() / "postgres");
+
+    const auto restore = signetctl(node, {"restore", "--latest", "--repo", "2"});
+    BOOST_REQUIRE_MESSAGE(restore.exit_code == 0, restore.output);
+    BOOST_TEST_MESSAGE(restore.output);
+    BOOST_CHECK(contains(restore.output, "restoring from repository 2"));
+    BOOST_CHECK(contains(restore.output, "audit log: " + std::to_string(size_before) + " events"));
+    BOOST_CHECK(contains(restore.output, "audit log verified"));
+
+    // Every acknowledged token and event is on the restored cluster, the log verifies whole.
+    {
+        signet::store::EmbeddedPostgres cluster({.state_dir = node.state_dir()});
+        signet::store::Database db({.dsn = cluster.dsn(), .pool_size = 1});
+        std::set<std::string> stored;
+        db.with_connection([&](signet::store::Connection& c) {
+            const auto rows = c.exec("SELECT encode(serial, 'hex') AS serial FROM tsa_tokens");
+            for (std::size_t i = 0; i < rows.size(); ++i)
+                stored.insert(rows[i]["serial"].as<std::string>());
+        });
+        for (const auto& serial : acknowledged)
+            BOOST_CHECK_MESSAGE(stored.contains(serial), "token " << serial << " was lost");
+        signet::SystemClock clock;
+        signet::audit::PostgresAuditLog log(db, clock);
+        BOOST_CHECK_EQUAL(log.size(), size_before);
+        BOOST_CHECK(log.read(size_before, size_before).at(0).leaf_hash == last_before);
+        BOOST_CHECK(signet::audit::verify(log).ok());
+    }
+
+    // The restored node serves again, and the new timeline is archived and backed up.
+    node.start();
+    issue_tokens(node, 1);
+    BOOST_REQUIRE_EQUAL(node.stop(), 0);
+    const auto after = signetctl(node, {"backup", "--type", "incr"});
+    BOOST_CHECK_MESSAGE(after.exit_code == 0, after.output);
+    const auto info = signetctl(node, {"backup", "info"});
+    BOOST_CHECK_MESSAGE(info.exit_code == 0 && contains(info.output, "stanza: drill"), info.output);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,238 @@
+// A hot standby promoted under load (issue 14, docs/evidence.md "Backup, restore and standby"):
+// a primary and a streaming standby from Debian's PostgreSQL 15 (initdb, pg_basebackup -R),
+// synchronous replication; signetd on the libpq multi-host DSN with
+// target_session_attrs=read-write; client threads asking /tsa for tokens all along; the primary
+// stopped hard (pg_ctl stop -m immediate) and the standby promoted in the middle. Then: signetd
+// reconnected to the new primary by itself and issues again, every token a client received is
+// in the promoted cluster's tsa_tokens, and every other answer was a clear refusal (RFC 3161
+// rejection, systemFailure: the TSA's way of saying 503, DESIGN.md invariant 5), never a wrong
+// answer.
+#include <openssl/ts.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "store/database.hpp"
+#include "store/postgres_programs.hpp"
+#include "tests/integration/tsa_client.hpp"
+#include "tests/support/signetd.hpp"
+#include "tests/support/softhsm.hpp"
+
+using namespace signet::testing;
+namespace store = signet::store;
+namespace fs = std::filesystem;
+
+namespace {
+
+// One PostgreSQL server of the pair: its data directory under `base`, TCP on 127.0.0.1:port.
+struct Server {
+    fs::path data;
+    std::uint16_t port;
+};
+
+class ReplicaSet {
+  public:
+    ReplicaSet() {
+        fs::permissions(base_.path(), fs::perms::others_exec, fs::perm_options::add);
+        primary_ = {base_ / "primary", free_port()};
+        standby_ = {base_ / "standby", free_port()};
+        store::make_directory_for(primary_.data, as_);
+        run({bin("initdb"), "-D", primary_.data.string(), "-U", "signet", "--auth=trust",
+             "--encoding=UTF8", "--no-locale", "--no-sync", "--no-instructions"});
+        // Synchronous replication (PostgreSQL 15 §27.2.8): a COMMIT returns once the standby
+        // has flushed it, so whatever signetd acknowledged survives the primary's loss.
+        append(primary_, "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\n"
+                         "synchronous_standby_names = '*'\nsynchronous_commit = on\n"
+                         // a process crash keeps the page cache; the machine is not crashed here
+                         "fsync = off\n");
+        start(primary_);
+        exec(primary_, "CREATE DATABASE signet");
+        store::make_directory_for(standby_.data, as_);
+        run({bin("pg_basebackup"), "-h", "127.0.0.1", "-p", std::to_string(primary_.port), "-U",
+             "signet", "-D", standby_.data.string(), "-R", "-X", "stream", "--checkpoint=fast"});
+        append(standby_, "");  // its own port and socket directory
+        start(standby_);
+        // Until the standby streams synchronously, the primary's commits would wait or not be
+        // covered.
+        for (int i = 0; i < 600 && query(primary_, "SELECT sync_state FROM pg_stat_replication") !=
+                                       "sync";
+             ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        BOOST_REQUIRE_EQUAL(query(primary_, "SELECT sync_state FROM pg_stat_replication"), "sync");
+    }
+    ~ReplicaSet() {
+        for (const Server* s : {&standby_, &primary_})
+            store::run_program({bin("pg_ctl"), "stop", "-D", s->data.string(), "-m", "immediate"},
+                               identity());
+    }
+
+    // The multi-host DSN: libpq tries the hosts in order and keeps the one that takes writes.
+    std::string dsn() const {
+        return "host=127.0.0.1,127.0.0.1 port=" + std::to_string(primary_.port) + "," +
+               std::to_string(standby_.port) +
+               " dbname=signet user=signet target_session_attrs=read-write";
+    }
+    std::string standby_dsn() const {
+        return "host=127.0.0.1 port=" + std::to_string(standby_.port) + " dbname=signet user=signet";
+    }
+    // The failover: the primary stopped hard (no shutdown checkpoint, sessions cut), the
+    // standby promoted and waited for.
+    void fail_over() {
+        run({bin("pg_ctl"), "stop", "-D", primary_.data.string(), "-m", "immediate", "-w"});
+        run({bin("pg_ctl"), "promote", "-D", standby_.data.string(), "-w"});
+    }
+
+  private:
+    std::string bin(const char* program) const { return (bin_dir_ / program).string(); }
+    const store::Identity* identity() const { return as_ ? &*as_ : nullptr; }
+    void run(const std::vector<std::string>& argv) const {
+        const auto result = store::run_program(argv, identity());
+        BOOST_REQUIRE_MESSAGE(result.exit_code == 0, argv[0] << ": " << result.output);
+    }
+    void append(const Server& s, const std::string& settings) const {
+        const fs::path run_dir = base_ / (s.data.filename().string() + "-run");
+        store::make_directory_for(run_dir, as_);
+        std::ofstream conf(s.data / "postgresql.conf", std::ios::app);
+        conf << "\nlisten_addresses = '127.0.0.1'\nport = " << s.port
+             << "\nunix_socket_directories = '" << run_dir.string() << "'\n"
+             << settings;
+    }
+    void start(const Server& s) const {
+        run({bin("pg_ctl"), "start", "-D", s.data.string(), "-l",
+             (base_ / (s.data.filename().string() + ".log")).string(), "-w", "-t", "120"});
+    }
+    std::string query(const Server& s, const std::string& sql) const {
+        store::Database db({.dsn = "host=127.0.0.1 port=" + std::to_string(s.port) +
+                                   " dbname=postgres user=signet",
+                            .pool_size = 1});
+        return db.with_connection([&](store::Connection& c) {
+            const auto rows = c.exec(sql);
+            return rows.empty() ? std::string() : std::string(rows[0][0].text());
+        });
+    }
+    void exec(const Server& s, const std::string& sql) const { query(s, sql); }
+
+    TempDir base_{"signet-replicas"};
+    fs::path bin_dir_ = store::find_bin_dir({});
+    std::optional<store::Identity> as_ = store::cluster_user(base_ / "primary");
+    Server primary_{};
+    Server standby_{};
+};
+
+// What one reply was.
+enum class Outcome { granted, refused, other };
+
+Outcome judge(const HttpResponse& reply, std::string& serial) {
+    if (reply.status != 200)
+        return Outcome::other;
+    serial = tsa_serial_hex(reply.body);
+    if (!serial.empty())
+        return Outcome::granted;
+    const auto* p = reinterpret_cast<const unsigned char*>(reply.body.data());
+    signet::TsRespPtr response(d2i_TS_RESP(nullptr, &p, static_cast<long>(reply.body.size())));
+    if (!response)
+        return Outcome::other;
+    const TS_STATUS_INFO* status = TS_RESP_get_status_info(response.get());
+    const ASN1_BIT_STRING* failure = TS_STATUS_INFO_get0_failure_info(status);
+    // RFC 3161 §2.4.2: status rejection (2), failInfo systemFailure (25).
+    return ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(status)) == 2 && failure != nullptr &&
+                   ASN1_BIT_STRING_get_bit(failure, 25) == 1
+               ? Outcome::refused
+               : Outcome::other;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(standby)
+
+BOOST_AUTO_TEST_CASE(promotion_under_load_keeps_every_acknowledged_token) {
+    ReplicaSet replicas;
+    SignetdProcess node(SignetdOptions{
+        .extra_yaml = "tsa:\n  allow_unsynchronized_clock: true\n"
+                      // short waits: a request during the switch is refused promptly
+                      "database:\n  dsn: \"" + replicas.dsn() + "\"\n  wait_ms: 2000\n"
+                      "  connect_timeout_ms: 2000\n",
+        .database_dsn = ""});
+    write_file(node.dir() / "ceremony.yaml", read_file(source_file("ops/ceremony.example.yaml")));
+    const auto ceremony =
+        run_command({built_file("ops/signetctl").string(), "ceremony",
+                     (node.dir() / "ceremony.yaml").string(), "--config", node.config_file().string()});
+    BOOST_REQUIRE_MESSAGE(ceremony.exit_code == 0, ceremony.output);
+    node.start();
+
+    std::mutex mutex;
+    std::vector<std::string> granted;
+    std::size_t refused = 0;
+    std::vector<std::string> wrong;
+    std::atomic<bool> promoted{false};
+    std::atomic<int> granted_after{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 4; ++t) {
+        clients.emplace_back([&] {
+            while (!stop) {
+                const bool after = promoted;
+                const auto reply = http_request(node.http_port(), "POST", "/tsa", tsa_query(),
+                                                "application/timestamp-query");
+                std::string serial;
+                const Outcome outcome = judge(reply, serial);
+                std::lock_guard lock(mutex);
+                if (outcome == Outcome::granted) {
+                    granted.push_back(serial);
+                    if (after)
+                        ++granted_after;
+                } else if (outcome == Outcome::refused) {
+                    ++refused;
+                } else {
+                    wrong.push_back("HTTP " + std::to_string(reply.status) + ": " +
+                                    reply.body.substr(0, 200));
+                }
+            }
+        });
+    }
+    auto wait_for = [&](auto condition) {
+        for (int i = 0; i < 1200 && !condition(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    };
+    wait_for([&] {
+        std::lock_guard lock(mutex);
+        return granted.size() >= 100;
+    });
+    replicas.fail_over();
+    promoted = true;
+    // signetd finds the new primary by itself: tokens again, from every client.
+    wait_for([&] { return granted_after >= 100; });
+    stop = true;
+    for (auto& client : clients)
+        client.join();
+
+    BOOST_TEST_MESSAGE(granted.size() << " tokens granted (" << granted_after
+                                      << " after the promotion), " << refused << " refused");
+    BOOST_CHECK_GE(granted_after.load(), 100);
+    for (const auto& answer : wrong)
+        BOOST_ERROR("neither a token nor a clear refusal: " << answer);
+
+    std::set<std::string> stored;
+    store::Database promoted_db({.dsn = replicas.standby_dsn(), .pool_size = 1});
+    promoted_db.with_connection([&](store::Connection& c) {
+        const auto recovering = c.exec("SELECT pg_is_in_recovery()::text AS r");
+        BOOST_CHECK_EQUAL(recovering[0]["r"].as<std::string>(), "false");
+        const auto rows = c.exec("SELECT encode(serial, 'hex') AS serial FROM tsa_tokens");
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            stored.insert(rows[i]["serial"].as<std::string>());
+    });
+    std::size_t lost = 0;
+    for (const auto& serial : granted)
+        lost += stored.contains(serial) ? 0 : 1;
+    BOOST_CHECK_MESSAGE(lost == 0, lost << " acknowledged tokens are not on the promoted side");
+    BOOST_CHECK_EQUAL(node.stop(), 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
