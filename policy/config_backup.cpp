@@ -51,7 +51,7 @@ void read_option(Map& repo, const std::string& key, BackupRepository& out, bool 
 void read_secret(Map& repo, const fs::path& base, const std::string& key, std::string_view what,
                  BackupRepository& out, bool required) {
     SecretSource source;
-    if (read_secret_source(repo, base, key, what, source))
+    if (read_secret_source(repo, key, base, what, source))
         out.secrets[key] = std::move(source);
     else if (required && !present(repo.take(key)))
         repo.missing(key);

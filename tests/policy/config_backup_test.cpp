@@ -61,8 +61,8 @@ BOOST_AUTO_TEST_CASE(two_sites_and_an_object_store_are_read) {
     const ops::BackupPaths paths("/var/lib/signet");
     const std::string conf =
         ops::pgbackrest_conf(b, {"/var/lib/signet/postgres", "/var/lib/signet/run", 5432, "signet"}, paths);
-    for (const std::string line :
-         {"repo1-type=posix", "repo1-path=" + (f.dir.path() / "site-a").string(),
+    for (const std::string& line : std::vector<std::string>{
+             "repo1-type=posix", "repo1-path=" + (f.dir.path() / "site-a").string(),
           "repo1-retention-full=3", "repo1-retention-diff=7", "repo2-path=/srv/site-b",
           "repo3-type=s3", "repo3-s3-bucket=signet-backups", "repo3-s3-region=eu-central-1",
           "repo4-gcs-key=" + (f.dir / "gcs.json").string(), "repo4-storage-verify-tls=n",
