@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audit/log.hpp"
@@ -45,6 +47,27 @@ void record_events(const std::filesystem::path& state_dir, const std::string& wh
     for (int i = 0; i < count; ++i)
         log.record({.type = "drill." + what, .actor = "operator:drill",
                     .object = "drill:" + std::to_string(i), .details = {{"n", i}}});
+}
+
+// The audit log's size on the embedded cluster signetd runs.
+std::int64_t audit_size(const std::filesystem::path& state_dir) {
+    signet::store::Database db({.dsn = signet::store::EmbeddedPostgres::dsn_for(state_dir),
+                                .pool_size = 1});
+    signet::SystemClock clock;
+    return signet::audit::PostgresAuditLog(db, clock).size();
+}
+
+// The serials in tsa_tokens of the embedded cluster under `state_dir`, started for the query.
+std::set<std::string> token_serials(const std::filesystem::path& state_dir) {
+    signet::store::EmbeddedPostgres cluster({.state_dir = state_dir});
+    signet::store::Database db({.dsn = cluster.dsn(), .pool_size = 1});
+    std::set<std::string> stored;
+    db.with_connection([&](signet::store::Connection& c) {
+        const auto rows = c.exec("SELECT encode(serial, 'hex') AS serial FROM tsa_tokens");
+        for (std::size_t i = 0; i < rows.size(); ++i)
+            stored.insert(rows[i]["serial"].as<std::string>());
+    });
+    return stored;
 }
 
 CommandResult signetctl(const SignetdProcess& node, std::vector<std::string> words) {
@@ -88,6 +111,20 @@ BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
     node.start();
     std::vector<std::string> acknowledged = issue_tokens(node, 10);
     record_events(node.state_dir(), "after_full", 5);
+    const std::vector<std::string> before_mid = acknowledged;
+    const std::int64_t size_at_mid = audit_size(node.state_dir());
+    // A point in time between the two batches, a second clear of both (commit times and the
+    // recovery target compare at microseconds; the second is for the clocks' reading).
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    const std::string mid = signet::format_utc(signet::SystemClock().now());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+
+    // Restore is refused while signetd runs on the cluster, and changes nothing.
+    const auto refused = signetctl(node, {"restore", "--latest"});
+    BOOST_CHECK_EQUAL(refused.exit_code, 7);
+    BOOST_CHECK_MESSAGE(contains(refused.output, "is in use by another Signet process"),
+                        refused.output);
+    BOOST_CHECK(std::filesystem::exists(node.state_dir() / "postgres" / "PG_VERSION"));
 
     // A differential backup while signetd runs the cluster (through its socket).
     const auto diff = signetctl(node, {"backup", "--type", "diff"});
@@ -98,12 +135,15 @@ BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
     acknowledged.insert(acknowledged.end(), more.begin(), more.end());
     record_events(node.state_dir(), "after_diff", 5);
 
-    // What the log holds now: its size and last leaf.
+    // A clean stop archives the last WAL segment (PostgreSQL switches segments at shutdown when
+    // archiving). What the log holds then, signetd's own last events included: its size and
+    // last leaf.
+    BOOST_REQUIRE_EQUAL(node.stop(), 0);
     std::int64_t size_before = 0;
     signet::audit::LeafHash last_before{};
     {
-        signet::store::Database db(
-            {.dsn = signet::store::EmbeddedPostgres::dsn_for(node.state_dir()), .pool_size = 1});
+        signet::store::EmbeddedPostgres cluster({.state_dir = node.state_dir()});
+        signet::store::Database db({.dsn = cluster.dsn(), .pool_size = 1});
         signet::SystemClock clock;
         signet::audit::PostgresAuditLog log(db, clock);
         size_before = log.size();
@@ -111,9 +151,7 @@ BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
     }
     BOOST_REQUIRE_GT(size_before, 10);
 
-    // A clean stop archives the last WAL segment (PostgreSQL switches segments at shutdown when
-    // archiving); then the disaster: the data directory is gone.
-    BOOST_REQUIRE_EQUAL(node.stop(), 0);
+    // The disaster: the data directory is gone.
     std::filesystem::remove_all(node.state_dir() / "postgres");
 
     const auto restore = signetctl(node, {"restore", "--latest", "--repo", "2"});
@@ -124,17 +162,12 @@ BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
     BOOST_CHECK(contains(restore.output, "audit log verified"));
 
     // Every acknowledged token and event is on the restored cluster, the log verifies whole.
+    const std::set<std::string> stored = token_serials(node.state_dir());
+    for (const auto& serial : acknowledged)
+        BOOST_CHECK_MESSAGE(stored.contains(serial), "token " << serial << " was lost");
     {
         signet::store::EmbeddedPostgres cluster({.state_dir = node.state_dir()});
         signet::store::Database db({.dsn = cluster.dsn(), .pool_size = 1});
-        std::set<std::string> stored;
-        db.with_connection([&](signet::store::Connection& c) {
-            const auto rows = c.exec("SELECT encode(serial, 'hex') AS serial FROM tsa_tokens");
-            for (std::size_t i = 0; i < rows.size(); ++i)
-                stored.insert(rows[i]["serial"].as<std::string>());
-        });
-        for (const auto& serial : acknowledged)
-            BOOST_CHECK_MESSAGE(stored.contains(serial), "token " << serial << " was lost");
         signet::SystemClock clock;
         signet::audit::PostgresAuditLog log(db, clock);
         BOOST_CHECK_EQUAL(log.size(), size_before);
@@ -150,6 +183,17 @@ BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
     BOOST_CHECK_MESSAGE(after.exit_code == 0, after.output);
     const auto info = signetctl(node, {"backup", "info"});
     BOOST_CHECK_MESSAGE(info.exit_code == 0 && contains(info.output, "stanza: drill"), info.output);
+
+    // Point-in-time: back to `mid`, from the first site: the first batch is there, the second
+    // is not, and the log is the one of that moment.
+    const auto pitr = signetctl(node, {"restore", "--target-time", mid, "--repo", "1"});
+    BOOST_REQUIRE_MESSAGE(pitr.exit_code == 0, pitr.output);
+    BOOST_CHECK(contains(pitr.output, "audit log: " + std::to_string(size_at_mid) + " events"));
+    const std::set<std::string> at_mid = token_serials(node.state_dir());
+    for (const auto& serial : before_mid)
+        BOOST_CHECK_MESSAGE(at_mid.contains(serial), "token " << serial << " is missing at " << mid);
+    for (const auto& serial : more)
+        BOOST_CHECK_MESSAGE(!at_mid.contains(serial), "token " << serial << " is from after " << mid);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

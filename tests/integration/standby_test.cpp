@@ -57,7 +57,10 @@ class ReplicaSet {
         store::make_directory_for(standby_.data, as_);
         run({bin("pg_basebackup"), "-h", "127.0.0.1", "-p", std::to_string(primary_.port), "-U",
              "signet", "-D", standby_.data.string(), "-R", "-X", "stream", "--checkpoint=fast"});
-        append(standby_, "");  // its own port and socket directory
+        // Its own port and socket directory; and, once promoted, no standby of its own to wait
+        // for (the primary's synchronous_standby_names came along in the base backup: it would
+        // hold every commit of the new primary).
+        append(standby_, "synchronous_standby_names = ''\n");
         start(standby_);
         // Until the standby streams synchronously, the primary's commits would wait or not be
         // covered.
@@ -97,16 +100,17 @@ class ReplicaSet {
         BOOST_REQUIRE_MESSAGE(result.exit_code == 0, argv[0] << ": " << result.output);
     }
     void append(const Server& s, const std::string& settings) const {
-        const fs::path run_dir = base_ / (s.data.filename().string() + "-run");
-        store::make_directory_for(run_dir, as_);
+        store::make_directory_for(run_dir(s), as_);
         std::ofstream conf(s.data / "postgresql.conf", std::ios::app);
         conf << "\nlisten_addresses = '127.0.0.1'\nport = " << s.port
-             << "\nunix_socket_directories = '" << run_dir.string() << "'\n"
+             << "\nunix_socket_directories = '" << run_dir(s).string() << "'\n"
              << settings;
     }
+    // The server's socket and log: a directory of the server's user (the base is root's).
+    fs::path run_dir(const Server& s) const { return base_ / (s.data.filename().string() + "-run"); }
     void start(const Server& s) const {
         run({bin("pg_ctl"), "start", "-D", s.data.string(), "-l",
-             (base_ / (s.data.filename().string() + ".log")).string(), "-w", "-t", "120"});
+             (run_dir(s) / "server.log").string(), "-w", "-t", "120"});
     }
     std::string query(const Server& s, const std::string& sql) const {
         store::Database db({.dsn = "host=127.0.0.1 port=" + std::to_string(s.port) +
