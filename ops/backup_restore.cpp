@@ -255,12 +255,25 @@ int restore_embedded(const Arguments& args) {
                         .database = nullptr,
                         .as = embedded.server_identity()};
     write_backup_files(target);
-    if (fs::exists(embedded.data_dir()))
-        std::cout << "moved the data directory aside to " << move_aside(embedded.data_dir()).string()
-                  << "\n";
+    std::optional<fs::path> aside;
+    if (fs::exists(embedded.data_dir())) {
+        aside = move_aside(embedded.data_dir());
+        std::cout << "moved the data directory aside to " << aside->string() << "\n";
+    }
     store::make_directory_for(embedded.data_dir(), target.as);
     std::cout << "restoring from " << from << " to " << to << "...\n" << std::flush;
-    run_pgbackrest(target, restore_args);
+    try {
+        run_pgbackrest(target, restore_args);
+    } catch (const Error& e) {
+        // Nothing restored (no backup for that time, a repository unreachable): the data
+        // directory as it was goes back in place, and what pgBackRest wrote goes.
+        std::error_code ec;
+        fs::remove_all(embedded.data_dir(), ec);
+        if (aside)
+            fs::rename(*aside, embedded.data_dir(), ec);
+        throw Error(e.code(), std::string(e.what()) +
+                                  (aside && !ec ? "; the data directory was put back" : ""));
+    }
     embedded.start();
     store::Database database({.dsn = embedded.dsn(), .pool_size = 1});
     wait_for_promotion(database);

@@ -46,10 +46,8 @@ class ReplicaSet {
         store::make_directory_for(primary_.data, as_);
         run({bin("initdb"), "-D", primary_.data.string(), "-U", "signet", "--auth=trust",
              "--encoding=UTF8", "--no-locale", "--no-sync", "--no-instructions"});
-        // Synchronous replication (PostgreSQL 15 §27.2.8): a COMMIT returns once the standby
-        // has flushed it, so whatever signetd acknowledged survives the primary's loss.
         append(primary_, "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\n"
-                         "synchronous_standby_names = '*'\nsynchronous_commit = on\n"
+                         "synchronous_commit = on\n"
                          // a process crash keeps the page cache; the machine is not crashed here
                          "fsync = off\n");
         start(primary_);
@@ -57,11 +55,15 @@ class ReplicaSet {
         store::make_directory_for(standby_.data, as_);
         run({bin("pg_basebackup"), "-h", "127.0.0.1", "-p", std::to_string(primary_.port), "-U",
              "signet", "-D", standby_.data.string(), "-R", "-X", "stream", "--checkpoint=fast"});
-        // Its own port and socket directory; and, once promoted, no standby of its own to wait
-        // for (the primary's synchronous_standby_names came along in the base backup: it would
-        // hold every commit of the new primary).
+        // Its own port and socket directory; once promoted, it has no standby of its own to
+        // wait for.
         append(standby_, "synchronous_standby_names = ''\n");
         start(standby_);
+        // Synchronous replication (PostgreSQL 15 §27.2.8), once there is a standby (before, every
+        // commit would wait): a COMMIT returns when the standby has flushed it, so whatever
+        // signetd acknowledged survives the primary's loss.
+        exec(primary_, "ALTER SYSTEM SET synchronous_standby_names = '*'");
+        exec(primary_, "SELECT pg_reload_conf()");
         // Until the standby streams synchronously, the primary's commits would wait or not be
         // covered.
         for (int i = 0; i < 600 && query(primary_, "SELECT sync_state FROM pg_stat_replication") !=

@@ -20,6 +20,9 @@ inline std::string tsa_query() {
     unsigned char nonce_bytes[8];
     RAND_bytes(imprint, sizeof imprint);
     RAND_bytes(nonce_bytes, sizeof nonce_bytes);
+    // The INTEGER's content is these bytes as they are: a leading zero octet would make it
+    // non-minimal DER, which the TSA rightly refuses.
+    nonce_bytes[0] |= 0x01;
     TS_REQ* req = TS_REQ_new();
     TS_MSG_IMPRINT* message = TS_MSG_IMPRINT_new();
     X509_ALGOR* algorithm = X509_ALGOR_new();
