@@ -55,6 +55,32 @@ BOOST_AUTO_TEST_CASE(a_second_owner_of_the_state_directory_is_refused) {
     BOOST_CHECK(!EmbeddedPostgres::in_use(unused.path()));
 }
 
+// signetctl restore: the state directory held, nothing made or started, the data directory
+// left to the caller; directories for the server's user (pgBackRest's) made reachable or refused.
+BOOST_AUTO_TEST_CASE(holding_the_state_directory_without_a_server) {
+    TempDir dir("signet-pg-hold");
+    std::filesystem::permissions(dir.path(), std::filesystem::perms::others_exec,
+                                 std::filesystem::perm_options::add);
+    EmbeddedPostgres held({.state_dir = dir.path(), .start_server = false});
+    BOOST_CHECK(EmbeddedPostgres::in_use(dir.path()));
+    BOOST_CHECK(!held.running());
+    BOOST_CHECK(!std::filesystem::exists(held.data_dir()));
+    const auto as = held.server_identity();
+    BOOST_CHECK_EQUAL(as.has_value(), geteuid() == 0);
+
+    make_directory_for(dir.path() / "pgbackrest" / "log", as);
+    struct stat st {};
+    BOOST_REQUIRE_EQUAL(stat((dir.path() / "pgbackrest" / "log").c_str(), &st), 0);
+    BOOST_CHECK_EQUAL(st.st_mode & 0777, 0700u);
+    BOOST_CHECK_EQUAL(st.st_uid, as ? as->uid : geteuid());
+    if (as) {
+        // A directory its user could not reach is refused, naming the parent in the way.
+        TempDir closed("signet-pg-closed");  // 0700, root's
+        expect_error([&] { make_directory_for(closed.path() / "repo", as); },
+                     Errc::failed_precondition, closed.path().string() + " is not searchable");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_state_directory_too_long_for_a_socket_is_refused) {
     TempDir dir("signet-pg-long");
     const auto deep = dir.path() / std::string(100, 'd');
