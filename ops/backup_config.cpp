@@ -32,9 +32,8 @@ const char* type_name(BackupRepositoryType type) {
 
 // pgBackRest reads `key=value` lines: a value must not end the line early.
 std::string one_line_value(const std::string& key, const std::string& value) {
-    if (value.empty() || std::ranges::any_of(value, [](char c) {
-            return c == '\n' || c == '\r' || c == '\0';
-        })) {
+    if (value.empty() ||
+        std::ranges::any_of(value, [](char c) { return c == '\n' || c == '\r' || c == '\0'; })) {
         throw Error(Errc::invalid_argument,
                     "pgBackRest option " + key + ": the value is empty or holds a line break");
     }
@@ -80,9 +79,10 @@ std::string pgbackrest_conf(const policy::BackupSettings& backup, const ClusterL
         const auto& repo = backup.repositories[i];
         const std::string prefix = "repo" + std::to_string(i + 1) + "-";
         const std::string type = type_name(repo.type);
-        conf << "\n" << one_line_value(prefix + "type", type)
-             << one_line_value(prefix + "path", repo.path.string())
-             << prefix << "retention-full-type=count\n"
+        conf << "\n"
+             << one_line_value(prefix + "type", type)
+             << one_line_value(prefix + "path", repo.path.string()) << prefix
+             << "retention-full-type=count\n"
              << prefix << "retention-full=" << repo.retention_full << "\n";
         if (repo.retention_diff)
             conf << prefix << "retention-diff=" << *repo.retention_diff << "\n";
@@ -106,8 +106,8 @@ std::string secrets_conf(const policy::BackupSettings& backup) {
     for (std::size_t i = 0; i < backup.repositories.size(); ++i) {
         const auto& repo = backup.repositories[i];
         for (const auto& [key, source] : repo.secrets) {
-            const std::string option = "repo" + std::to_string(i + 1) + "-" +
-                                       type_name(repo.type) + "-" + option_name(key);
+            const std::string option = "repo" + std::to_string(i + 1) + "-" + type_name(repo.type) +
+                                       "-" + option_name(key);
             const Secret secret = read_secret(source);
             if (std::ranges::any_of(secret.view(), [](char c) { return c == '\r' || c == '\0'; }))
                 throw Error(Errc::invalid_argument,

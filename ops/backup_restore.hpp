@@ -2,7 +2,7 @@
 
 // What `signetctl backup` and `restore` share (ops/backup_restore.cpp): the cluster the
 // configuration names, the files pgBackRest reads, running it as the cluster's user; and the
-// restore of the embedded cluster.
+// restore of the embedded cluster (ops/signetctl_restore.cpp).
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,7 +25,7 @@ struct BackupTarget {
     // The embedded cluster when this command started it (nobody held the state directory).
     std::unique_ptr<store::EmbeddedPostgres> embedded;
     std::unique_ptr<store::Database> database;  // set when opened with `connect`
-    std::optional<store::Identity> as;          // whom pgBackRest runs as (root: the cluster's user)
+    std::optional<store::Identity> as;  // whom pgBackRest runs as (root: the cluster's user)
 };
 
 // signet.yaml (--config, SIGNET_CONFIG, signet.yaml) and its cluster: with `connect`, a
@@ -43,7 +43,7 @@ void write_backup_files(const BackupTarget& target);
 // output. Errc::unavailable naming the command and quoting pgBackRest's message when it fails.
 std::string run_pgbackrest(const BackupTarget& target, const std::vector<std::string>& arguments);
 
-// signetctl restore (the embedded cluster only).
+// signetctl restore (the embedded cluster only; ops/signetctl_restore.cpp).
 int restore_embedded(const Arguments& args);
 
 }  // namespace signet::ops

@@ -1,9 +1,10 @@
 // signetctl backup, backup info, restore (ops/signetctl_backup.hpp): pgBackRest does the work;
 // this file writes its configuration into the state directory, makes sure PostgreSQL archives
 // its WAL there, and runs it as the cluster's user. The restore of the embedded cluster and the
-// audit log check after it are restore.cpp's.
+// audit log check after it are signetctl_restore.cpp's.
 #include "ops/signetctl_backup.hpp"
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -84,7 +85,8 @@ void ensure_archiving(BackupTarget& target) {
                   << "  archive_timeout = " << timeout << "\n";
         throw Error(Errc::failed_precondition,
                     "the database server does not archive its WAL into the backup repositories "
-                    "yet (wal_level " + now.wal_level + ", archive_mode " + now.archive_mode +
+                    "yet (wal_level " +
+                        now.wal_level + ", archive_mode " + now.archive_mode +
                         "): set what is printed above, restart it, and run backup again");
     }
     if (command_ok && mode_ok)
@@ -140,7 +142,11 @@ int backup_run(const Arguments& args) {
 int backup_info(const Arguments& args) {
     args.allow({"config", "json"});
     BackupTarget target = open_backup_target(args, false);
-    std::cout << run_pgbackrest(target, {args.options.contains("json") ? "--output=json" : "--output=text", "info"});
+    if (!std::filesystem::exists(target.paths.config()))
+        throw Error(Errc::failed_precondition,
+                    "no " + target.paths.config().string() + " yet: run signetctl backup first");
+    std::cout << run_pgbackrest(
+        target, {args.options.contains("json") ? "--output=json" : "--output=text", "info"});
     return 0;
 }
 

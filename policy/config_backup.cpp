@@ -71,7 +71,8 @@ void read_object_store(Map& repo, const fs::path& base, BackupRepository& out) {
             read_option(repo, "uri_style", out, false, {"host", "path"});
             read_option(repo, "key_type", out, false, {"shared", "auto", "web-id"});
             // shared (pgBackRest's default): an access key pair; auto/web-id: the instance's role.
-            const bool shared = !out.options.contains("key_type") || out.options["key_type"] == "shared";
+            const bool shared =
+                !out.options.contains("key_type") || out.options["key_type"] == "shared";
             read_secret(repo, base, "key", "an S3 access key", out, shared);
             read_secret(repo, base, "key_secret", "an S3 secret key", out, shared);
             break;
@@ -89,7 +90,8 @@ void read_object_store(Map& repo, const fs::path& base, BackupRepository& out) {
             read_option(repo, "key_type", out, false, {"service", "auto"});
             // service (the default): the service account's JSON key file, which pgBackRest reads
             // itself; the file is the secret's source, so only its path is kept.
-            const bool service = !out.options.contains("key_type") || out.options["key_type"] == "service";
+            const bool service =
+                !out.options.contains("key_type") || out.options["key_type"] == "service";
             fs::path key_file;
             if (read_path(repo, "key_file", base, key_file, service, true))
                 out.options["key_file"] = key_file.string();

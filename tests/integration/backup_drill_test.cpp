@@ -40,19 +40,21 @@ std::vector<std::string> issue_tokens(const SignetdProcess& node, int count) {
 
 // Events recorded (committed) through the log's own interface, as a service would.
 void record_events(const std::filesystem::path& state_dir, const std::string& what, int count) {
-    signet::store::Database db({.dsn = signet::store::EmbeddedPostgres::dsn_for(state_dir),
-                                .pool_size = 1});
+    signet::store::Database db(
+        {.dsn = signet::store::EmbeddedPostgres::dsn_for(state_dir), .pool_size = 1});
     signet::SystemClock clock;
     signet::audit::PostgresAuditLog log(db, clock);
     for (int i = 0; i < count; ++i)
-        log.record({.type = "drill." + what, .actor = "operator:drill",
-                    .object = "drill:" + std::to_string(i), .details = {{"n", i}}});
+        log.record({.type = "drill." + what,
+                    .actor = "operator:drill",
+                    .object = "drill:" + std::to_string(i),
+                    .details = {{"n", i}}});
 }
 
 // The audit log's size on the embedded cluster signetd runs.
 std::int64_t audit_size(const std::filesystem::path& state_dir) {
-    signet::store::Database db({.dsn = signet::store::EmbeddedPostgres::dsn_for(state_dir),
-                                .pool_size = 1});
+    signet::store::Database db(
+        {.dsn = signet::store::EmbeddedPostgres::dsn_for(state_dir), .pool_size = 1});
     signet::SystemClock clock;
     return signet::audit::PostgresAuditLog(db, clock).size();
 }
@@ -91,11 +93,13 @@ BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
     TempDir sites("signet-sites");
     std::filesystem::permissions(sites.path(), std::filesystem::perms::others_exec,
                                  std::filesystem::perm_options::add);
-    SignetdProcess node(SignetdOptions{
-        .extra_yaml = "tsa:\n  allow_unsynchronized_clock: true\n"
-                      "backup:\n  stanza: drill\n  repositories:\n"
-                      "    - {type: posix, path: " + (sites / "site-a").string() + "}\n"
-                      "    - {type: posix, path: " + (sites / "site-b").string() + "}\n"});
+    SignetdProcess node(SignetdOptions{.extra_yaml = "tsa:\n  allow_unsynchronized_clock: true\n"
+                                                     "backup:\n  stanza: drill\n  repositories:\n"
+                                                     "    - {type: posix, path: " +
+                                                     (sites / "site-a").string() +
+                                                     "}\n"
+                                                     "    - {type: posix, path: " +
+                                                     (sites / "site-b").string() + "}\n"});
     write_file(node.dir() / "ceremony.yaml", read_file(source_file("ops/ceremony.example.yaml")));
     const auto ceremony = signetctl(node, {"ceremony", (node.dir() / "ceremony.yaml").string()});
     BOOST_REQUIRE_MESSAGE(ceremony.exit_code == 0, ceremony.output);
@@ -191,9 +195,11 @@ BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
     BOOST_CHECK(contains(pitr.output, "audit log: " + std::to_string(size_at_mid) + " events"));
     const std::set<std::string> at_mid = token_serials(node.state_dir());
     for (const auto& serial : before_mid)
-        BOOST_CHECK_MESSAGE(at_mid.contains(serial), "token " << serial << " is missing at " << mid);
+        BOOST_CHECK_MESSAGE(at_mid.contains(serial),
+                            "token " << serial << " is missing at " << mid);
     for (const auto& serial : more)
-        BOOST_CHECK_MESSAGE(!at_mid.contains(serial), "token " << serial << " is from after " << mid);
+        BOOST_CHECK_MESSAGE(!at_mid.contains(serial),
+                            "token " << serial << " is from after " << mid);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -46,10 +46,11 @@ class ReplicaSet {
         store::make_directory_for(primary_.data, as_);
         run({bin("initdb"), "-D", primary_.data.string(), "-U", "signet", "--auth=trust",
              "--encoding=UTF8", "--no-locale", "--no-sync", "--no-instructions"});
-        append(primary_, "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\n"
-                         "synchronous_commit = on\n"
-                         // a process crash keeps the page cache; the machine is not crashed here
-                         "fsync = off\n");
+        append(primary_,
+               "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\n"
+               "synchronous_commit = on\n"
+               // a process crash keeps the page cache; the machine is not crashed here
+               "fsync = off\n");
         start(primary_);
         exec(primary_, "CREATE DATABASE signet");
         store::make_directory_for(standby_.data, as_);
@@ -66,8 +67,8 @@ class ReplicaSet {
         exec(primary_, "SELECT pg_reload_conf()");
         // Until the standby streams synchronously, the primary's commits would wait or not be
         // covered.
-        for (int i = 0; i < 600 && query(primary_, "SELECT sync_state FROM pg_stat_replication") !=
-                                       "sync";
+        for (int i = 0;
+             i < 600 && query(primary_, "SELECT sync_state FROM pg_stat_replication") != "sync";
              ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         BOOST_REQUIRE_EQUAL(query(primary_, "SELECT sync_state FROM pg_stat_replication"), "sync");
@@ -85,7 +86,8 @@ class ReplicaSet {
                " dbname=signet user=signet target_session_attrs=read-write";
     }
     std::string standby_dsn() const {
-        return "host=127.0.0.1 port=" + std::to_string(standby_.port) + " dbname=signet user=signet";
+        return "host=127.0.0.1 port=" + std::to_string(standby_.port) +
+               " dbname=signet user=signet";
     }
     // The failover: the primary stopped hard (no shutdown checkpoint, sessions cut), the
     // standby promoted and waited for.
@@ -109,7 +111,9 @@ class ReplicaSet {
              << settings;
     }
     // The server's socket and log: a directory of the server's user (the base is root's).
-    fs::path run_dir(const Server& s) const { return base_ / (s.data.filename().string() + "-run"); }
+    fs::path run_dir(const Server& s) const {
+        return base_ / (s.data.filename().string() + "-run");
+    }
     void start(const Server& s) const {
         run({bin("pg_ctl"), "start", "-D", s.data.string(), "-l",
              (run_dir(s) / "server.log").string(), "-w", "-t", "120"});
@@ -160,16 +164,18 @@ BOOST_AUTO_TEST_SUITE(standby)
 
 BOOST_AUTO_TEST_CASE(promotion_under_load_keeps_every_acknowledged_token) {
     ReplicaSet replicas;
-    SignetdProcess node(SignetdOptions{
-        .extra_yaml = "tsa:\n  allow_unsynchronized_clock: true\n"
-                      // short waits: a request during the switch is refused promptly
-                      "database:\n  dsn: \"" + replicas.dsn() + "\"\n  wait_ms: 2000\n"
-                      "  connect_timeout_ms: 2000\n",
-        .database_dsn = ""});
+    SignetdProcess node(
+        SignetdOptions{.extra_yaml = "tsa:\n  allow_unsynchronized_clock: true\n"
+                                     // short waits: a request during the switch is refused promptly
+                                     "database:\n  dsn: \"" +
+                                     replicas.dsn() +
+                                     "\"\n  wait_ms: 2000\n"
+                                     "  connect_timeout_ms: 2000\n",
+                       .database_dsn = ""});
     write_file(node.dir() / "ceremony.yaml", read_file(source_file("ops/ceremony.example.yaml")));
-    const auto ceremony =
-        run_command({built_file("ops/signetctl").string(), "ceremony",
-                     (node.dir() / "ceremony.yaml").string(), "--config", node.config_file().string()});
+    const auto ceremony = run_command({built_file("ops/signetctl").string(), "ceremony",
+                                       (node.dir() / "ceremony.yaml").string(), "--config",
+                                       node.config_file().string()});
     BOOST_REQUIRE_MESSAGE(ceremony.exit_code == 0, ceremony.output);
     node.start();
 

@@ -21,20 +21,21 @@ BOOST_AUTO_TEST_CASE(absent_section_means_no_backup) {
 BOOST_AUTO_TEST_CASE(two_sites_and_an_object_store_are_read) {
     Fixture f;
     write_file(f.dir / "gcs.json", "{}\n");
-    const Config c = f.load(Fixture::base() +
-                            "backup:\n"
-                            "  stanza: prod-1\n"
-                            "  archive_timeout_seconds: 30\n"
-                            "  repositories:\n"
-                            "    - {type: posix, path: site-a, retention: {full: 3, diff: 7}}\n"
-                            "    - {type: posix, path: /srv/site-b}\n"
-                            "    - type: s3\n"
-                            "      bucket: signet-backups\n"
-                            "      endpoint: s3.eu-central-1.amazonaws.com\n"
-                            "      region: eu-central-1\n"
-                            "      key: env:S3_KEY\n"
-                            "      key_secret: file:pin\n"
-                            "    - {type: gcs, bucket: b, key_file: gcs.json, verify_tls: false}\n");
+    const Config c =
+        f.load(Fixture::base() +
+               "backup:\n"
+               "  stanza: prod-1\n"
+               "  archive_timeout_seconds: 30\n"
+               "  repositories:\n"
+               "    - {type: posix, path: site-a, retention: {full: 3, diff: 7}}\n"
+               "    - {type: posix, path: /srv/site-b}\n"
+               "    - type: s3\n"
+               "      bucket: signet-backups\n"
+               "      endpoint: s3.eu-central-1.amazonaws.com\n"
+               "      region: eu-central-1\n"
+               "      key: env:S3_KEY\n"
+               "      key_secret: file:pin\n"
+               "    - {type: gcs, bucket: b, key_file: gcs.json, verify_tls: false}\n");
     BOOST_REQUIRE(c.backup);
     const auto& b = *c.backup;
     BOOST_CHECK_EQUAL(b.stanza, "prod-1");
@@ -59,24 +60,24 @@ BOOST_AUTO_TEST_CASE(two_sites_and_an_object_store_are_read) {
     // pgbackrest.conf: repoN in the order listed, pass-through options under pgBackRest's
     // names, the cluster under the stanza, and no secret; those go to secrets_conf.
     const ops::BackupPaths paths("/var/lib/signet");
-    const std::string conf =
-        ops::pgbackrest_conf(b, {"/var/lib/signet/postgres", "/var/lib/signet/run", 5432, "signet"}, paths);
+    const std::string conf = ops::pgbackrest_conf(
+        b, {"/var/lib/signet/postgres", "/var/lib/signet/run", 5432, "signet"}, paths);
     for (const std::string& line : std::vector<std::string>{
              "repo1-type=posix", "repo1-path=" + (f.dir.path() / "site-a").string(),
-          "repo1-retention-full=3", "repo1-retention-diff=7", "repo2-path=/srv/site-b",
-          "repo3-type=s3", "repo3-s3-bucket=signet-backups", "repo3-s3-region=eu-central-1",
-          "repo4-gcs-key=" + (f.dir / "gcs.json").string(), "repo4-storage-verify-tls=n",
-          "[prod-1]", "pg1-path=/var/lib/signet/postgres", "pg1-socket-path=/var/lib/signet/run",
-          "lock-path=/var/lib/signet/pgbackrest/lock"}) {
+             "repo1-retention-full=3", "repo1-retention-diff=7", "repo2-path=/srv/site-b",
+             "repo3-type=s3", "repo3-s3-bucket=signet-backups", "repo3-s3-region=eu-central-1",
+             "repo4-gcs-key=" + (f.dir / "gcs.json").string(), "repo4-storage-verify-tls=n",
+             "[prod-1]", "pg1-path=/var/lib/signet/postgres", "pg1-socket-path=/var/lib/signet/run",
+             "lock-path=/var/lib/signet/pgbackrest/lock"}) {
         BOOST_CHECK_MESSAGE(conf.find("\n" + line + "\n") != std::string::npos,
-                            "no line " << line << " in\n" << conf);
+                            "no line " << line << " in\n"
+                                       << conf);
     }
     BOOST_CHECK(conf.find("s3-key") == std::string::npos);
     setenv("S3_KEY", "AKIAEXAMPLE", 1);
     write_file(f.dir / "pin", "s3cr3t\n");
     const std::string secrets = ops::secrets_conf(b);
-    BOOST_CHECK_EQUAL(secrets,
-                      "[global]\nrepo3-s3-key=AKIAEXAMPLE\nrepo3-s3-key-secret=s3cr3t\n");
+    BOOST_CHECK_EQUAL(secrets, "[global]\nrepo3-s3-key=AKIAEXAMPLE\nrepo3-s3-key-secret=s3cr3t\n");
     BOOST_CHECK_EQUAL(ops::archive_command(b, paths),
                       "'pgbackrest' '--config=/var/lib/signet/pgbackrest/pgbackrest.conf' "
                       "'--config-include-path=/var/lib/signet/pgbackrest/conf.d' "
@@ -85,14 +86,15 @@ BOOST_AUTO_TEST_CASE(two_sites_and_an_object_store_are_read) {
 
 BOOST_AUTO_TEST_CASE(mistakes_are_reported_where_they_are) {
     Fixture f;
-    const std::string yaml = Fixture::base() +
-                             "backup:\n"
-                             "  stanza: 'bad name'\n"
-                             "  repositories:\n"
-                             "    - {type: posix, path: site-a}\n"
-                             "    - {type: posix, path: ./site-a}\n"
-                             "    - {type: ftp, path: x}\n"
-                             "    - {type: s3, bucket: b, key: AKIAEXAMPLE, retention: {full: 0}}\n";
+    const std::string yaml =
+        Fixture::base() +
+        "backup:\n"
+        "  stanza: 'bad name'\n"
+        "  repositories:\n"
+        "    - {type: posix, path: site-a}\n"
+        "    - {type: posix, path: ./site-a}\n"
+        "    - {type: ftp, path: x}\n"
+        "    - {type: s3, bucket: b, key: AKIAEXAMPLE, retention: {full: 0}}\n";
     const std::string message = f.error(yaml);
     BOOST_CHECK(message.find("AKIAEXAMPLE") == std::string::npos);  // a secret typed in place
     check_line(message, place(f, yaml, "'bad name'", "'bad name'") +
