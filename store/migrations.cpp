@@ -688,6 +688,18 @@ CREATE TABLE audit_checkpoints (
     made_by          text NOT NULL CHECK (octet_length(made_by) BETWEEN 1 AND 200)
 );
 
+-- The checkpoint signer's certificate, made by the key ceremony (its audit_checkpoint section):
+-- purpose and service role 'audit-checkpoint'.
+ALTER TABLE certificates
+    DROP CONSTRAINT certificates_purpose_check,
+    ADD CONSTRAINT certificates_purpose_check
+        CHECK (purpose IN ('root', 'ca', 'subject', 'tsa', 'ocsp', 'tls-server',
+                           'audit-checkpoint'));
+ALTER TABLE service_certificates
+    DROP CONSTRAINT service_certificates_role_check,
+    ADD CONSTRAINT service_certificates_role_check
+        CHECK (role ~ '^(tsa|tls-server|audit-checkpoint|ocsp:[A-Za-z0-9_-]{1,64})$');
+
 -- Both append-only, like audit_events (a superuser can disable the triggers; signetctl audit
 -- verify then finds the change).
 CREATE FUNCTION audit_tree_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
