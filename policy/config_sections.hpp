@@ -42,6 +42,9 @@ void read_signing(yaml::Map& map, const std::filesystem::path& base,
 void read_notifications(yaml::Map& map, const std::filesystem::path& base,
                         const std::vector<ApiClient>& clients, NotificationSettings& out);
 
+// config_audit.cpp: audit (the log's name, the checkpoint interval, the witness).
+void read_audit(yaml::Map& map, const std::filesystem::path& base, AuditSettings& out);
+
 // The words as a list for a message: "a, b, c".
 inline std::string joined(const std::vector<std::string>& words) {
     std::string all;

@@ -34,7 +34,9 @@ struct CheckpointFixture {
     std::string issuing_pem() const { return (dir.path() / "out/issuing.pem").string(); }
 
     TempDir dir{"signet-checkpoint-test"};
+    hsm::TokenConfig token_config;
     std::shared_ptr<hsm::Token> token;
+    std::string dsn;
     std::unique_ptr<store::Database> database;
     std::shared_ptr<ManualClock> clock;
     std::unique_ptr<audit::PostgresAuditLog> audit;
