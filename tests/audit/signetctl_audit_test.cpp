@@ -34,7 +34,9 @@ struct CliFixture : CheckpointFixture {
                                "\nhsm:\n  token: " + token_config.token_label +
                                "\n  pin: file:" + SoftHsm::instance().pin_file().string() +
                                "\ndatabase:\n  dsn: '" + quoted_dsn +
-                               "'\naudit:\n  log_name: test.signet/log\n");
+                               "'\naudit:\n  log_name: test.signet/log\n"
+                               // This machine's clock may be unsynchronised (the TSA refuses).
+                               "tsa:\n  allow_unsynchronized_clock: true\n");
     }
 
     CommandResult ctl(std::vector<std::string> args) {
