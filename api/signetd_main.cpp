@@ -15,6 +15,7 @@
 #include "api/ocsp_routes.hpp"
 #include "api/openapi_route.hpp"
 #include "api/server.hpp"
+#include "api/signetd_audit.hpp"
 #include "api/signetd_ocsp.hpp"
 #include "api/signetd_contracts.hpp"
 #include "api/signetd_ra.hpp"
@@ -212,6 +213,12 @@ int serve(const std::string& config_path) {
     contracts_node.start();
     add_verify_route(router, config, certificates, clock);
 
+    // The tamper-evident log (issue 14): GET /v1/audit/..., and signed, time-stamped checkpoints
+    // on the interval and at shutdown when the ceremony made the checkpoint key.
+    AuditNode audit_node({config, token, db, audit, clock, certificates, tsa_responder, node, log});
+    audit_node.add_routes(router);
+    audit_node.start();
+
     register_metrics(*metrics, *token, db, clock);
     auto checks = health_checks(*token, db, clock);
     checks.push_back(api::tsa_health_check(tsa_responder, clock, tsa_unavailable));
@@ -261,6 +268,8 @@ int serve(const std::string& config_path) {
     } catch (const Error& e) {
         log->warn("could not record the stop in the audit log", {{"error", e.what()}});
     }
+    // Last: the shutdown checkpoint covers every event of this run, the stop included.
+    audit_node.stop();
     return 0;
 }
 

@@ -34,6 +34,7 @@
 #include "hsm/bridge.hpp"
 #include "hsm/token.hpp"
 #include "ops/bench_ocsp.hpp"
+#include "ops/bench_evidence.hpp"
 #include "ops/bench_sign.hpp"
 #include "ops/bench_support.hpp"
 #include "ops/bench_tsa.hpp"
@@ -600,7 +601,7 @@ int bench_issue(Options options) {
 int main(int argc, char** argv) {
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
         std::cout << kUsage << signet::bench::kTsaUsage << signet::bench::kOcspUsage
-                  << signet::bench::kSignUsage;
+                  << signet::bench::kSignUsage << signet::bench::kEvidenceUsage;
         return argc < 2 ? 2 : 0;
     }
     // As signetd does: OpenSSL's private keys (and SoftHSM's, in-process) in the secure heap.
@@ -617,9 +618,12 @@ int main(int argc, char** argv) {
             return signet::bench::bench_ocsp_presign(argc, argv);
         if (what == "sign")
             return signet::bench::bench_sign(argc, argv);
+        if (what == "evidence")
+            return signet::bench::bench_evidence(argc, argv);
         throw Error(
             Errc::invalid_argument,
-            "unknown benchmark '" + what + "' (this build has: hsm, issue, tsa, ocsp-presign, sign)");
+            "unknown benchmark '" + what +
+                "' (this build has: hsm, issue, tsa, ocsp-presign, sign, evidence)");
     } catch (const Error& e) {
         std::cerr << "signet-bench: " << e.what() << "\n";
         return e.code() == Errc::invalid_argument ? 2 : 1;

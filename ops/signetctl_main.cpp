@@ -28,6 +28,7 @@
 #include "ops/signetctl_ocsp.hpp"
 #include "ops/signetctl_subject.hpp"
 #include "ops/signetctl_tsa.hpp"
+#include "ops/signetctl_audit.hpp"
 #include "ops/signetctl_verify.hpp"
 #include "policy/config.hpp"
 #include "signet/version.hpp"
@@ -345,6 +346,8 @@ int run(const Arguments& args) {
         return *code;
     if (const auto code = signet::ops::run_backup_command(args))
         return *code;
+    if (const auto code = signet::ops::run_audit_command(args))
+        return *code;
     throw UsageError(command.empty() ? "no command given" : "unknown command '" + command + "'");
 }
 
@@ -362,6 +365,7 @@ int main(int argc, char** argv) {
                       << signet::ops::kOcspUsage << "\n"
                       << signet::ops::kVerifyUsage << "\n"
                       << signet::ops::kBackupUsage << "\n"
+                      << signet::ops::kAuditUsage << "\n"
                       << signet::exit_status_help();
             return 0;
         }

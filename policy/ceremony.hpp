@@ -13,8 +13,8 @@ namespace signet::policy {
 // The key ceremony file that `signetctl ceremony FILE.yaml` carries out (after Boulder's
 // ceremony tool: one reviewed file says everything the ceremony will create). It creates, in
 // the HSM, the root CA key and its self-signed certificate, the issuing CAs signed by the root,
-// an OCSP responder certificate for each issuing CA that asks for one, the TSA certificate, and
-// the HTTPS listener's certificate.
+// an OCSP responder certificate for each issuing CA that asks for one, the TSA certificate, the
+// audit log's checkpoint certificate, and the HTTPS listener's certificate.
 
 struct CeremonyKey {
     std::string label;  // the HSM object's label; must not exist yet
@@ -50,6 +50,11 @@ struct CeremonyTsa : CeremonyCertificate {
     std::string issuer;  // an issuing CA of this ceremony
 };
 
+// The key that signs the audit log's checkpoints (audit/checkpoint.hpp), optional.
+struct CeremonyAuditCheckpoint : CeremonyCertificate {
+    std::string issuer;  // an issuing CA of this ceremony
+};
+
 // CA/Browser Forum Baseline Requirements §6.3.2: a TLS server certificate is valid for at most
 // 398 days.
 inline constexpr unsigned kMaxTlsServerValidityDays = 398;
@@ -68,13 +73,14 @@ struct Ceremony {
     CeremonyCa root;
     std::vector<CeremonyCa> issuing_cas;
     std::optional<CeremonyTsa> tsa;
+    std::optional<CeremonyAuditCheckpoint> audit_checkpoint;
     std::optional<CeremonyTlsServer> tls_server;
 };
 
 // Reads and validates a ceremony file. Every problem is reported at once, each as
 // FILE:LINE:COLUMN: key: message (Errc::invalid_argument): unknown keys, missing ones, bad key
-// types, validities, URLs, duplicate CA names or key labels, a TSA or TLS server issuer that is
-// not an issuing CA of the file, a TLS server's validity over 398 days, DNS names and IP addresses
+// types, validities, URLs, duplicate CA names or key labels, a TSA, audit checkpoint or TLS
+// server issuer that is not an issuing CA of the file, a TLS server's validity over 398 days, DNS names and IP addresses
 // a subjectAltName cannot carry (each at its own place), a name listed twice, or neither list.
 // Distinguished names are checked when the ceremony runs, before any key is made.
 Ceremony load_ceremony(const std::filesystem::path& file);

@@ -355,6 +355,20 @@ struct BackupSettings {
     unsigned process_max = 1;
 };
 
+// audit: the tamper-evident log's checkpoints (audit/checkpoint.hpp, docs/evidence.md). signetd
+// makes them only when the ceremony made the checkpoint key (service role "audit-checkpoint").
+struct AuditSettings {
+    // The checkpoint's origin line: the log's name, [A-Za-z0-9._:/-]{1,128}.
+    std::string log_name = "signet";
+    // A checkpoint every this often (checkpoint_interval, seconds, 0-86400; 0 = never), and one
+    // at shutdown.
+    std::chrono::seconds checkpoint_interval{300};
+    // witness: {file: PATH} appends each new checkpoint to PATH as a JSON line; {url: URL} POSTs
+    // it there (https://, or http:// for a local witness). At most one of the two.
+    std::filesystem::path witness_file;
+    std::string witness_url;
+};
+
 // signet.yaml, validated. Relative paths are resolved against the file's directory.
 struct Config {
     std::filesystem::path file;                           // the file loaded, absolute
@@ -373,6 +387,7 @@ struct Config {
     OtpSettings otp;
     IdentitySettings identity;
     std::optional<BackupSettings> backup;
+    AuditSettings audit;
 };
 
 // Loads and validates the file. Every problem found is reported at once, one per line in file

@@ -44,6 +44,8 @@ void read_notifications(yaml::Map& map, const std::filesystem::path& base,
 
 // config_backup.cpp: backup (pgBackRest's stanza, repositories, retention).
 void read_backup(yaml::Map& map, const std::filesystem::path& base, BackupSettings& out);
+// config_audit.cpp: audit (the log's name, the checkpoint interval, the witness).
+void read_audit(yaml::Map& map, const std::filesystem::path& base, AuditSettings& out);
 
 // The words as a list for a message: "a, b, c".
 inline std::string joined(const std::vector<std::string>& words) {

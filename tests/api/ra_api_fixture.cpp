@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "api/audit_routes.hpp"
 #include "api/ca_routes.hpp"
 #include "api/contract_routes.hpp"
 #include "api/openapi_route.hpp"
@@ -37,6 +38,8 @@ std::shared_ptr<const ClientDirectory> ra_clients() {
     entries.push_back(
         {{"reader", {"subjects:read"}}, std::nullopt, sha256_of(std::string_view(kReader))});
     entries.push_back({{"sender", {"otp"}}, std::nullopt, sha256_of(std::string_view(kSender))});
+    entries.push_back(
+        {{"auditor", {"audit"}}, std::nullopt, sha256_of(std::string_view(kAuditor))});
     return std::make_shared<StaticClientDirectory>(std::move(entries));
 }
 
@@ -96,6 +99,7 @@ RaApi::RaApi() {
         .clock = registry.clock,
     });
     links = std::make_unique<sign::SigningLinks>(registry.database, link_rows, registry.clock);
+    checkpoints = std::make_unique<audit::PostgresCheckpoints>(registry.database);
     server_log = std::make_shared<Logger>(LogDestination::file(registry.dir / "server.log"));
     access_log = std::make_shared<Logger>(LogDestination::file(registry.dir / "access.log"));
     working_sms =
@@ -119,6 +123,7 @@ Router RaApi::v1_router(ra::SmsGateway* gateway) {
     api::add_signing_routes(router, {*signing, links.get()});
     api::add_verify_routes(router, {1024 * 1024, nullptr, registry.clock});
     api::add_signing_link_routes(router, {*links, *contracts});
+    api::add_audit_routes(router, *checkpoints, registry.audit);
     api::add_openapi_route(router);
     return router;
 }

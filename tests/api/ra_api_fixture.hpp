@@ -11,6 +11,7 @@
 #include <string>
 
 #include "api/ra_routes.hpp"
+#include "audit/checkpoints.hpp"
 #include "sign/contract_signing.hpp"
 #include "sign/contracts.hpp"
 #include "sign/validation_source.hpp"
@@ -34,6 +35,7 @@ inline constexpr const char* kFrontend = "frontend-token-0123456789";  // subjec
 inline constexpr const char* kOfficer = "officer-token-0123456789";    // ra:officer
 inline constexpr const char* kReader = "reader-token-0123456789";      // subjects:read
 inline constexpr const char* kSender = "sender-token-0123456789";      // otp only
+inline constexpr const char* kAuditor = "auditor-token-0123456789";    // audit
 
 // Sends to whichever gateway the test chose: the working one, or the one answering 500.
 class SwitchableSms final : public ra::SmsGateway {
@@ -83,6 +85,8 @@ class RaApi {
     std::unique_ptr<sign::ContractSigning> signing;
     store::PostgresSigningLinks link_rows;
     std::unique_ptr<sign::SigningLinks> links;
+    // The audit routes over the registry's log (no checkpointer: the tests write checkpoints).
+    std::unique_ptr<audit::PostgresCheckpoints> checkpoints;
     store::PostgresOtp otp_repository;
     std::unique_ptr<ra::HsmOtpCrypto> otp_crypto;
     std::unique_ptr<ra::OtpLockouts> lockouts;
