@@ -17,7 +17,7 @@ namespace signet::ca {
 // One certificate the ceremony made.
 struct CeremonyResult {
     std::string name;  // the CA's name, "ocsp-{ca}", "tsa" or "tls-server"
-    std::string role;  // "root", "issuing", "ocsp", "tsa", "tls-server"
+    std::string role;  // "root", "issuing", "ocsp", "tsa", "tls-server", "evidence-seal"
     std::string subject;
     std::string serial;  // hex
     std::string fingerprint_sha256;

@@ -13,8 +13,8 @@ namespace signet::policy {
 // The key ceremony file that `signetctl ceremony FILE.yaml` carries out (after Boulder's
 // ceremony tool: one reviewed file says everything the ceremony will create). It creates, in
 // the HSM, the root CA key and its self-signed certificate, the issuing CAs signed by the root,
-// an OCSP responder certificate for each issuing CA that asks for one, the TSA certificate, and
-// the HTTPS listener's certificate.
+// an OCSP responder certificate for each issuing CA that asks for one, the TSA certificate, the
+// HTTPS listener's certificate and the platform's evidence seal.
 
 struct CeremonyKey {
     std::string label;  // the HSM object's label; must not exist yet
@@ -50,6 +50,13 @@ struct CeremonyTsa : CeremonyCertificate {
     std::string issuer;  // an issuing CA of this ceremony
 };
 
+// The platform's e-seal (service role "evidence-seal"): the organization seal of the appliance's
+// operator that signs evidence packages (evidence/README.md) — the evidence certificate PDF and
+// the package manifest.
+struct CeremonyEvidenceSeal : CeremonyCertificate {
+    std::string issuer;  // an issuing CA of this ceremony
+};
+
 // CA/Browser Forum Baseline Requirements §6.3.2: a TLS server certificate is valid for at most
 // 398 days.
 inline constexpr unsigned kMaxTlsServerValidityDays = 398;
@@ -69,6 +76,7 @@ struct Ceremony {
     std::vector<CeremonyCa> issuing_cas;
     std::optional<CeremonyTsa> tsa;
     std::optional<CeremonyTlsServer> tls_server;
+    std::optional<CeremonyEvidenceSeal> evidence_seal;
 };
 
 // Reads and validates a ceremony file. Every problem is reported at once, each as
