@@ -1,7 +1,5 @@
 #pragma once
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <curl/curl.h>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -117,12 +115,6 @@ using X509RevokedPtr = handle<X509_REVOKED, X509_REVOKED_free>;
 using X509StoreCtxPtr = handle<X509_STORE_CTX, X509_STORE_CTX_free>;
 using X509StorePtr = handle<X509_STORE, X509_STORE_free>;
 using X509StackPtr = handle<STACK_OF(X509), detail::free_x509_stack>;
-
-// libarchive's (evidence packages, evidence/zip.cpp): a writer and a reader are both `archive`,
-// each freed by its own function.
-using ArchiveEntryPtr = handle<archive_entry, archive_entry_free>;
-using ArchiveReadPtr = handle<archive, archive_read_free>;
-using ArchiveWritePtr = handle<archive, archive_write_free>;
 
 // libjwt's (the RA's identity evidence, ra/evidence.cpp).
 using JwtPtr = handle<jwt_t, jwt_free>;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/digest.hpp"
+#include "common/der.hpp"
 #include "common/error.hpp"
 #include "evidence/certificate_pdf.hpp"
 #include "evidence/manifest.hpp"

@@ -99,7 +99,7 @@ X509Ptr parse_certificate(ByteView der) {
     const unsigned char* p = der.data();
     X509Ptr certificate(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
     if (!certificate || p != der.data() + der.size()) {
-        ERR_clear_error();
+        clear_openssl_errors();
         return nullptr;
     }
     return certificate;
@@ -108,7 +108,7 @@ X509Ptr parse_certificate(ByteView der) {
 bool self_signed(const X509* certificate) {
     const bool result = X509_check_issued(const_cast<X509*>(certificate),
                                           const_cast<X509*>(certificate)) == X509_V_OK;
-    ERR_clear_error();
+    clear_openssl_errors();
     return result;
 }
 
@@ -125,13 +125,13 @@ std::optional<Clock::time_point> time_stamp_time(ByteView token_der) {
     const unsigned char* p = token_der.data();
     Pkcs7Ptr token(d2i_PKCS7(nullptr, &p, static_cast<long>(token_der.size())));
     if (!token) {
-        ERR_clear_error();
+        clear_openssl_errors();
         return std::nullopt;
     }
     TsTstInfoPtr info(PKCS7_to_TS_TST_INFO(token.get()));
     std::tm tm{};
     if (!info || ASN1_TIME_to_tm(TS_TST_INFO_get_time(info.get()), &tm) != 1) {
-        ERR_clear_error();
+        clear_openssl_errors();
         return std::nullopt;
     }
     return from_unix_seconds(timegm(&tm));

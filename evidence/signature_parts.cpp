@@ -60,7 +60,7 @@ bool decodes_as(ByteView der) {
     T* parsed = Decode(nullptr, &p, static_cast<long>(der.size()));
     const bool whole = parsed != nullptr && p == der.data() + der.size();
     Free(parsed);
-    ERR_clear_error();
+    clear_openssl_errors();
     return whole;
 }
 

@@ -37,14 +37,19 @@ bool signature_verifies(X509* certificate, std::string_view body, const Bytes& s
                     EVP_DigestVerify(context.get(), signature.data(), signature.size(),
                                      reinterpret_cast<const unsigned char*>(body.data()),
                                      body.size()) == 1;
-    ERR_clear_error();
+    clear_openssl_errors();
     return ok;
 }
 
 // An RFC 3161 token over `content`, verifying, its TSA chained to a root, nothing revoked.
 std::string token_problem(Verification& v, const Bytes& token, ByteView content) {
     const ByteView parts[] = {content};
-    const sign::TimeStampReport r = sign::verify_time_stamp_token(token, parts, v.verify_options());
+    sign::TimeStampReport r;
+    try {
+        r = sign::verify_time_stamp_token(token, parts, v.verify_options());
+    } catch (const Error& e) {
+        return e.what();
+    }
     if (!r.signature_valid)
         return "its signature does not verify: " + r.problem;
     if (!r.imprint_matches)

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "common/digest.hpp"
+#include "common/der.hpp"
 #include "common/error.hpp"
 #include "evidence/manifest.hpp"
 #include "evidence/package_parts.hpp"
@@ -163,7 +164,7 @@ std::string Verification::chain_problem(X509* leaf, Clock::time_point at) const 
     // The stack does not own the pool's certificates.
     while (sk_X509_num(untrusted.get()) > 0)
         sk_X509_pop(untrusted.get());
-    ERR_clear_error();
+    clear_openssl_errors();
     return ok ? "" : X509_verify_cert_error_string(error);
 }
 

@@ -17,6 +17,19 @@
 #include "common/clock.hpp"
 #include "common/handle.hpp"
 
+#include <archive.h>
+#include <archive_entry.h>
+
+namespace signet {
+// libarchive's owners, after common/handle.hpp's pattern (a writer and a reader are both
+// `archive`, each freed by its own function). Kept here rather than in common/handle.hpp so that
+// libarchive's headers reach only the code that uses them: handle.hpp is included by nearly
+// every file, and a change there rebuilds the tree.
+using ArchiveEntryPtr = handle<archive_entry, archive_entry_free>;
+using ArchiveReadPtr = handle<archive, archive_read_free>;
+using ArchiveWritePtr = handle<archive, archive_write_free>;
+}  // namespace signet
+
 namespace signet::evidence {
 
 // Where the archive's bytes go, in order, as they are made (an HTTP response, a file, memory).

@@ -27,6 +27,7 @@
 #include "ops/signetctl_ocsp.hpp"
 #include "ops/signetctl_subject.hpp"
 #include "ops/signetctl_tsa.hpp"
+#include "ops/signetctl_evidence.hpp"
 #include "ops/signetctl_verify.hpp"
 #include "policy/config.hpp"
 #include "signet/version.hpp"
@@ -342,6 +343,8 @@ int run(const Arguments& args) {
         return *code;
     if (const auto code = signet::ops::run_verify_command(args))
         return *code;
+    if (const auto code = signet::ops::run_evidence_command(args))
+        return *code;
     throw UsageError(command.empty() ? "no command given" : "unknown command '" + command + "'");
 }
 
@@ -358,6 +361,7 @@ int main(int argc, char** argv) {
                       << signet::ops::kTsaUsage << "\n"
                       << signet::ops::kOcspUsage << "\n"
                       << signet::ops::kVerifyUsage << "\n"
+                      << signet::ops::kEvidenceUsage << "\n"
                       << signet::exit_status_help();
             return 0;
         }
