@@ -20,6 +20,8 @@ const std::string kServerAuth = "1.3.6.1.5.5.7.3.1";    // RFC 5280 §4.2.1.12
 const std::string kAnyPolicy = "2.5.29.32.0";           // RFC 5280 §4.2.1.4
 // The TLS server certificate's service role, purpose and PEM file name.
 const std::string kTlsServer = "tls-server";
+// The audit checkpoint signer's (audit/checkpoint.hpp; signetd and signetctl find it by it).
+const std::string kAuditCheckpoint = "audit-checkpoint";
 // The evidence seal's service role, purpose and PEM file name.
 const std::string kEvidenceSeal = "evidence-seal";
 // RFC 9336 §3 id-kp-documentSigning, and id-kp-emailProtection (RFC 5280 §4.2.1.12).
@@ -125,6 +127,19 @@ class CeremonyRun {
                     problems.push_back("tsa.validity_days: outlasts its issuer '" + ca.name + "'");
             }
         }
+        if (c_.audit_checkpoint) {
+            const auto& spec = *c_.audit_checkpoint;
+            check_dn("audit_checkpoint", spec.subject);
+            check_label("audit_checkpoint", spec.key.label);
+            check_file(kAuditCheckpoint);
+            if (certificates_.find_service(kAuditCheckpoint))
+                problems.push_back("audit_checkpoint: an audit checkpoint certificate already exists");
+            for (const auto& ca : c_.issuing_cas) {
+                if (ca.name == spec.issuer && spec.validity_days > ca.validity_days)
+                    problems.push_back("audit_checkpoint.validity_days: outlasts its issuer '" +
+                                       ca.name + "'");
+            }
+        }
         if (c_.tls_server) {
             const auto& tls = *c_.tls_server;
             if (check_dn("tls_server", tls.subject))
@@ -178,6 +193,8 @@ class CeremonyRun {
                 make_responder(ca, issuing);
             if (c_.tsa && c_.tsa->issuer == ca.name)
                 make_tsa(ca, issuing);
+            if (c_.audit_checkpoint && c_.audit_checkpoint->issuer == ca.name)
+                make_audit_checkpoint(ca, issuing);
             if (c_.tls_server && c_.tls_server->issuer == ca.name)
                 make_tls_server(ca, issuing);
             if (c_.evidence_seal && c_.evidence_seal->issuer == ca.name)
@@ -367,6 +384,17 @@ class CeremonyRun {
         const auto& spec = *c_.evidence_seal;
         finish(kEvidenceSeal, kEvidenceSeal,
                make_service(ca, issuing, spec, kEvidenceSeal, std::move(tmpl)));
+    }
+
+    // The audit log's checkpoint signer (audit/checkpoint.hpp): KU digitalSignature alone and no
+    // EKU. It signs a plain text body (a checkpoint), which no registered key purpose names, and
+    // Signet has no OID arc of its own (no IANA Private Enterprise Number) to mint a private-use
+    // one under; a made-up OID would squat on someone else's. What binds the key to its one job
+    // is the service role, the subject and the documentation (docs/evidence.md); the key is made
+    // for it alone in the HSM and signs nothing else.
+    void make_audit_checkpoint(const policy::CeremonyCa& ca, const Made& issuing) {
+        finish(kAuditCheckpoint, kAuditCheckpoint,
+               make_service(ca, issuing, *c_.audit_checkpoint, kAuditCheckpoint, {}));
     }
 
     // The HTTPS listener's certificate: id-kp-serverAuth alone (RFC 5280 §4.2.1.12), the hosts

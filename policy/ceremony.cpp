@@ -169,7 +169,7 @@ Ceremony parse(const YAML::Node& root, const std::filesystem::path& source, Prob
     if (!root.IsDefined() || root.IsNull() || !root.IsMap()) {
         problems.add(root.IsDefined() ? root.Mark() : YAML::Mark::null_mark(), "",
                      "a ceremony file is a YAML mapping with output_dir, root, issuing_cas, tsa, "
-                     "tls_server and evidence_seal");
+                     "audit_checkpoint, tls_server and evidence_seal");
         return ceremony;
     }
     Map top(root, "", problems, root.Mark());
@@ -211,6 +211,15 @@ Ceremony parse(const YAML::Node& root, const std::filesystem::path& source, Prob
         ceremony.tsa = std::move(out);
     }
     tsa.finish();
+
+    Map checkpoint = top.section("audit_checkpoint");
+    if (checkpoint.present()) {
+        CeremonyAuditCheckpoint out;
+        read_certificate(checkpoint, uniques, out);
+        read_issuer(checkpoint, ceremony, out.issuer);
+        ceremony.audit_checkpoint = std::move(out);
+    }
+    checkpoint.finish();
 
     Map tls_server = top.section("tls_server");
     if (tls_server.present()) {

@@ -14,7 +14,8 @@ namespace signet::policy {
 // ceremony tool: one reviewed file says everything the ceremony will create). It creates, in
 // the HSM, the root CA key and its self-signed certificate, the issuing CAs signed by the root,
 // an OCSP responder certificate for each issuing CA that asks for one, the TSA certificate, the
-// HTTPS listener's certificate and the platform's evidence seal.
+// audit log's checkpoint certificate, the HTTPS listener's certificate and the platform's
+// evidence seal.
 
 struct CeremonyKey {
     std::string label;  // the HSM object's label; must not exist yet
@@ -50,6 +51,11 @@ struct CeremonyTsa : CeremonyCertificate {
     std::string issuer;  // an issuing CA of this ceremony
 };
 
+// The key that signs the audit log's checkpoints (audit/checkpoint.hpp), optional.
+struct CeremonyAuditCheckpoint : CeremonyCertificate {
+    std::string issuer;  // an issuing CA of this ceremony
+};
+
 // The platform's e-seal (service role "evidence-seal"): the organization seal of the appliance's
 // operator that signs evidence packages (evidence/README.md) — the evidence certificate PDF and
 // the package manifest.
@@ -75,14 +81,15 @@ struct Ceremony {
     CeremonyCa root;
     std::vector<CeremonyCa> issuing_cas;
     std::optional<CeremonyTsa> tsa;
+    std::optional<CeremonyAuditCheckpoint> audit_checkpoint;
     std::optional<CeremonyTlsServer> tls_server;
     std::optional<CeremonyEvidenceSeal> evidence_seal;
 };
 
 // Reads and validates a ceremony file. Every problem is reported at once, each as
 // FILE:LINE:COLUMN: key: message (Errc::invalid_argument): unknown keys, missing ones, bad key
-// types, validities, URLs, duplicate CA names or key labels, a TSA or TLS server issuer that is
-// not an issuing CA of the file, a TLS server's validity over 398 days, DNS names and IP addresses
+// types, validities, URLs, duplicate CA names or key labels, a TSA, audit checkpoint or TLS
+// server issuer that is not an issuing CA of the file, a TLS server's validity over 398 days, DNS names and IP addresses
 // a subjectAltName cannot carry (each at its own place), a name listed twice, or neither list.
 // Distinguished names are checked when the ceremony runs, before any key is made.
 Ceremony load_ceremony(const std::filesystem::path& file);

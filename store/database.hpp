@@ -78,6 +78,10 @@ inline constexpr std::int64_t kAuditAppend = 0x5349474e45540002;  // "SIGNET" 00
 inline constexpr std::int64_t kOcspResponderRenewal = 0x5349474e45540003;  // "SIGNET" 0003
 // Writes of pre-signed OCSP responses, one at a time (store/ocsp_responses.cpp).
 inline constexpr std::int64_t kOcspResponseWrites = 0x5349474e45540004;  // "SIGNET" 0004
+// One extender of the audit log's stored subtree hashes at a time (audit/tree_store.cpp).
+inline constexpr std::int64_t kAuditTree = 0x5349474e45540005;  // "SIGNET" 0005
+// One checkpoint maker at a time across the nodes (audit/checkpoints.cpp).
+inline constexpr std::int64_t kAuditCheckpoint = 0x5349474e45540006;  // "SIGNET" 0006
 }  // namespace advisory_lock
 
 // One query parameter. Text parameters go in PostgreSQL's text format; bytes go in binary

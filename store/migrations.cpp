@@ -661,6 +661,60 @@ CREATE TABLE signing_links (
 CREATE INDEX signing_links_signer ON signing_links (contract_id, position);
 )sql";
 
+// The tamper-evident log (issue 14, audit/tree_store.hpp and audit/checkpoints.hpp): stored
+// subtree hashes of the Merkle tree over audit_events.leaf_hash, and the signed checkpoints.
+constexpr std::string_view kAuditTree = R"sql(
+-- The hash of every complete aligned subtree of 2^level leaves at levels >= 4 (RFC 9162 §2.1.1
+-- MTH of leaves idx * 2^level .. (idx + 1) * 2^level - 1, 0-based; leaf i is event seq i + 1).
+-- Smaller subtrees are computed from at most 15 leaf hashes, so a proof reads O(log n) rows.
+-- Rows are added when their subtree is complete and never change.
+CREATE TABLE audit_tree (
+    level smallint NOT NULL CHECK (level BETWEEN 4 AND 63),
+    idx   bigint NOT NULL CHECK (idx >= 0),
+    hash  bytea NOT NULL CHECK (octet_length(hash) = 32),
+    PRIMARY KEY (level, idx)
+);
+
+-- Checkpoints (signed tree heads): body is audit/checkpoint.hpp checkpoint_body, byte for byte
+-- what was signed; time_stamp_token an RFC 3161 token over SHA-256(body); made_by the node.
+CREATE TABLE audit_checkpoints (
+    size             bigint PRIMARY KEY CHECK (size >= 0),
+    root             bytea NOT NULL CHECK (octet_length(root) = 32),
+    time             timestamptz NOT NULL,
+    body             text NOT NULL,
+    signature        bytea NOT NULL,
+    certificate      bytea NOT NULL,
+    time_stamp_token bytea NOT NULL,
+    made_by          text NOT NULL CHECK (octet_length(made_by) BETWEEN 1 AND 200)
+);
+
+-- The checkpoint signer's certificate, made by the key ceremony (its audit_checkpoint section):
+-- purpose and service role 'audit-checkpoint'.
+ALTER TABLE certificates
+    DROP CONSTRAINT certificates_purpose_check,
+    ADD CONSTRAINT certificates_purpose_check
+        CHECK (purpose IN ('root', 'ca', 'subject', 'tsa', 'ocsp', 'tls-server',
+                           'audit-checkpoint'));
+ALTER TABLE service_certificates
+    DROP CONSTRAINT service_certificates_role_check,
+    ADD CONSTRAINT service_certificates_role_check
+        CHECK (role ~ '^(tsa|tls-server|audit-checkpoint|ocsp:[A-Za-z0-9_-]{1,64})$');
+
+-- Both append-only, like audit_events (a superuser can disable the triggers; signetctl audit
+-- verify then finds the change).
+CREATE FUNCTION audit_tree_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER audit_tree_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_tree
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_tree_refuse_change();
+CREATE TRIGGER audit_checkpoints_append_only
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_tree_refuse_change();
+)sql";
+
 constexpr std::string_view kEvidencePackages = R"sql(
 -- Evidence packages (evidence/README.md): the platform's e-seal made by the key ceremony (its
 -- evidence_seal section), a certificate of purpose 'evidence-seal' recorded as the service
@@ -669,11 +723,12 @@ constexpr std::string_view kEvidencePackages = R"sql(
 ALTER TABLE certificates
     DROP CONSTRAINT certificates_purpose_check,
     ADD CONSTRAINT certificates_purpose_check
-        CHECK (purpose IN ('root', 'ca', 'subject', 'tsa', 'ocsp', 'tls-server', 'evidence-seal'));
+        CHECK (purpose IN ('root', 'ca', 'subject', 'tsa', 'ocsp', 'tls-server',
+                           'audit-checkpoint', 'evidence-seal'));
 ALTER TABLE service_certificates
     DROP CONSTRAINT service_certificates_role_check,
     ADD CONSTRAINT service_certificates_role_check
-        CHECK (role ~ '^(tsa|tls-server|evidence-seal|ocsp:[A-Za-z0-9_-]{1,64})$');
+        CHECK (role ~ '^(tsa|tls-server|audit-checkpoint|evidence-seal|ocsp:[A-Za-z0-9_-]{1,64})$');
 CREATE INDEX audit_events_object ON audit_events (object, seq);
 )sql";
 
@@ -694,7 +749,9 @@ constexpr Migration kMigrations[] = {
      kContracts},
     {12, "contract_notifications, contract_notification_attempts and signing_links",
      kContractNotifications},
-    {13, "evidence-seal certificates and audit_events by object", kEvidencePackages},
+    {13, "audit_tree and audit_checkpoints: the Merkle tree's subtree hashes and checkpoints",
+     kAuditTree},
+    {14, "evidence-seal certificates and audit_events by object", kEvidencePackages},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

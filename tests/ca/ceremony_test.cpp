@@ -196,6 +196,55 @@ BOOST_AUTO_TEST_CASE(the_tls_server_certificate_serves_its_hosts_with_its_issuer
     BOOST_CHECK_MESSAGE(client.exit_code != 0, "verified as a TLS client: " << client.output);
 }
 
+// The audit checkpoint signer: KU digitalSignature (critical), no EKU, its issuer's AIA and CRL
+// DP, recorded as service "audit-checkpoint"; openssl verifies its chain to the root; a second
+// ceremony with one is refused.
+BOOST_AUTO_TEST_CASE(the_audit_checkpoint_certificate_signs_and_has_no_eku) {
+    Fixture f;
+    auto ceremony = ceremony_with_tls_server(f.dir.path(), "-cp");
+    ceremony.tls_server.reset();
+    policy::CeremonyAuditCheckpoint checkpoint;
+    checkpoint.issuer = ceremony.issuing_cas[0].name;
+    checkpoint.subject = "CN=Test Audit Checkpoints,O=Signet Tests,C=CN";
+    checkpoint.validity_days = 365;
+    checkpoint.key = {"audit-checkpoint-cp", KeyType::ec_p256};
+    ceremony.audit_checkpoint = checkpoint;
+    const auto results = f.run(ceremony);
+    BOOST_REQUIRE_EQUAL(results.size(), 3u);
+    const auto& made = results.back();
+    BOOST_CHECK_EQUAL(made.role, "audit-checkpoint");
+    BOOST_CHECK_EQUAL(made.pem, ceremony.output_dir / "audit-checkpoint.pem");
+    const auto chain = read_pem_chain(made.pem);
+    BOOST_REQUIRE_EQUAL(chain.size(), 1u);
+    X509* leaf = chain[0].get();
+    BOOST_CHECK_EQUAL(extension_text(leaf, NID_key_usage), "critical Digital Signature");
+    BOOST_CHECK_EQUAL(extension_text(leaf, NID_ext_key_usage), "(absent)");
+    BOOST_CHECK_EQUAL(extension_text(leaf, NID_crl_distribution_points),
+                      "Full Name:\n  URI:http://127.0.0.1:8080/crl/issuing.crl");
+    BOOST_CHECK_EQUAL(extension_text(leaf, NID_info_access),
+                      "CA Issuers - URI:http://127.0.0.1:8080/ca/issuing.crt");
+    const auto record = f.certificates.find_service("audit-checkpoint");
+    BOOST_REQUIRE(record.has_value());
+    BOOST_CHECK(record->der.value_or(Bytes{}) == ca::certificate_der(leaf));
+    BOOST_CHECK_EQUAL(record->key_label.value_or(""), "audit-checkpoint-cp");
+    const auto v = run_command({"openssl", "verify", "-x509_strict", "-CAfile",
+                                (ceremony.output_dir / "root-cp.pem").string(), "-untrusted",
+                                (ceremony.output_dir / "issuing-cp.pem").string(),
+                                made.pem.string()});
+    BOOST_CHECK_MESSAGE(v.exit_code == 0, v.output);
+
+    auto again = ceremony;
+    again.root.key.label = "root-cp2";
+    again.root.name = "root-cp2";
+    again.issuing_cas[0].name = "issuing-cp2";
+    again.issuing_cas[0].key.label = "issuing-cp2";
+    again.audit_checkpoint->issuer = "issuing-cp2";
+    again.audit_checkpoint->key.label = "audit-checkpoint-cp2";
+    again.output_dir = f.dir / "out-cp2";
+    expect_error([&] { f.run(again); }, Errc::already_exists,
+                 "audit_checkpoint: an audit checkpoint certificate already exists");
+}
+
 BOOST_AUTO_TEST_CASE(an_existing_label_file_or_service_is_refused_and_nothing_made) {
     Fixture f;
     f.run(ceremony_with_tls_server(f.dir.path()));

@@ -51,6 +51,10 @@ BOOST_AUTO_TEST_CASE(the_example_ceremony_parses) {
     BOOST_CHECK_EQUAL(c.issuing_cas[0].ocsp_responder->key.label, "ocsp-issuing-ca");
     BOOST_REQUIRE(c.tsa.has_value());
     BOOST_CHECK_EQUAL(c.tsa->issuer, "issuing-ca");
+    BOOST_REQUIRE(c.audit_checkpoint.has_value());
+    BOOST_CHECK_EQUAL(c.audit_checkpoint->issuer, "issuing-ca");
+    BOOST_CHECK_EQUAL(c.audit_checkpoint->key.label, "audit-checkpoint");
+    BOOST_CHECK_EQUAL(c.audit_checkpoint->validity_days, 1825u);
     BOOST_REQUIRE(c.tls_server.has_value());
     BOOST_CHECK_EQUAL(c.tls_server->issuer, "issuing-ca");
     BOOST_CHECK_EQUAL(c.tls_server->key.label, "tls-server");
@@ -94,6 +98,34 @@ BOOST_AUTO_TEST_CASE(mistakes_are_named_with_their_place) {
     BOOST_CHECK(has_line(message, f + ":15:11: tsa.issuer: 'nobody' is not an issuing CA of this "
                                       "ceremony"));
     BOOST_CHECK(has_line(message, f + ":15:3: tsa.key: is required"));
+}
+
+BOOST_AUTO_TEST_CASE(audit_checkpoint_mistakes_are_named_with_their_place) {
+    TempDir dir;
+    const std::string f = (dir / "ceremony.yaml").string();
+    const std::string message = refusal(dir,
+                                        "output_dir: out\n"                        // 1
+                                        "root:\n"                                  // 2
+                                        "  name: root\n"                           // 3
+                                        "  subject: CN=Root\n"                     // 4
+                                        "  validity_days: 100\n"                   // 5
+                                        "  key: {label: k1, type: ec-p256}\n"      // 6
+                                        "issuing_cas:\n"                           // 7
+                                        "  - name: ca\n"                           // 8
+                                        "    subject: CN=Issuing\n"                // 9
+                                        "    validity_days: 10\n"                  // 10
+                                        "    key: {label: k2, type: ec-p256}\n"    // 11
+                                        "audit_checkpoint:\n"                      // 12
+                                        "  issuer: nobody\n"                       // 13
+                                        "  subject: CN=Checkpoints\n"              // 14
+                                        "  validity_days: 10\n"                    // 15
+                                        "  key: {label: k2, type: ec-p256}\n"      // 16
+                                        "  eku: none\n");                          // 17
+    BOOST_CHECK(has_line(message, f + ":13:11: audit_checkpoint.issuer: 'nobody' is not an "
+                                      "issuing CA of this ceremony"));
+    BOOST_CHECK(has_line(message, f + ":16:16: audit_checkpoint.key.label: 'k2' is also "
+                                      "issuing_cas[0].key's label"));
+    BOOST_CHECK(has_line(message, f + ":17:3: audit_checkpoint.eku: unknown key"));
 }
 
 BOOST_AUTO_TEST_CASE(a_ceremony_needs_a_root_and_an_issuing_ca) {
