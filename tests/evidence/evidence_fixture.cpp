@@ -2,7 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "audit/merkle.hpp"
+#include "sign/checkpoint_signing.hpp"
 #include "common/digest.hpp"
 #include "common/der.hpp"
 #include "common/error.hpp"
@@ -19,6 +19,12 @@ void add_evidence_seal(policy::Ceremony& ceremony) {
     seal.validity_days = 300;
     seal.key = {"evidence-seal", KeyType::ec_p256};
     ceremony.evidence_seal = seal;
+    policy::CeremonyAuditCheckpoint checkpoint;
+    checkpoint.issuer = "issuing";
+    checkpoint.subject = "CN=Signet Test Audit Checkpoints,O=Signet Tests,C=CN";
+    checkpoint.validity_days = 300;
+    checkpoint.key = {"audit-checkpoint", KeyType::ec_p256};
+    ceremony.audit_checkpoint = checkpoint;
     // As a production ceremony's issuing CA (ops/ceremony.example.yaml): its URLs go into the
     // seal's certificate, where poppler's pdfsig (NSS) looks for them.
     ceremony.issuing_cas.front().crl_distribution_point = "http://127.0.0.1:8080/crl/issuing.crl";
@@ -27,72 +33,16 @@ void add_evidence_seal(policy::Ceremony& ceremony) {
 
 }  // namespace
 
-MemoryCheckpoints::MemoryCheckpoints(audit::PostgresAuditLog& log, const Clock& clock,
-                                     const sign::CmsSigner& signer, sign::TimeStamper stamper)
-    : log_(log), clock_(clock), signer_(signer), stamper_(std::move(stamper)) {}
-
-std::vector<audit::Hash> MemoryCheckpoints::leaves() {
-    std::vector<audit::Hash> out;
-    const std::int64_t size = log_.size();
-    for (std::int64_t first = 1; first <= size; first += 10000)
-        for (const auto& e : log_.read(first, std::min(size, first + 9999)))
-            out.push_back(e.leaf_hash);
-    return out;
-}
-
-std::optional<audit::SignedCheckpoint> MemoryCheckpoints::latest() {
-    if (checkpoints_.empty())
-        return std::nullopt;
-    return checkpoints_.back();
-}
-
-audit::SignedCheckpoint MemoryCheckpoints::at_size(std::uint64_t size) {
-    for (const auto& c : checkpoints_)
-        if (c.checkpoint.size == size)
-            return c;
-    throw Error(Errc::not_found, "no checkpoint of that size");
-}
-
-std::vector<audit::Hash> MemoryCheckpoints::inclusion(std::int64_t seq, std::uint64_t tree_size) {
-    const auto all = leaves();
-    return audit::inclusion_proof(static_cast<std::uint64_t>(seq - 1), tree_size,
-                                  [&](std::uint64_t start, std::uint64_t size) {
-                                      return audit::tree_root(
-                                          std::span(all).subspan(start, size));
-                                  });
-}
-
-std::vector<audit::Hash> MemoryCheckpoints::consistency(std::uint64_t first, std::uint64_t second) {
-    const auto all = leaves();
-    return audit::consistency_proof(first, second, [&](std::uint64_t start, std::uint64_t size) {
-        return audit::tree_root(std::span(all).subspan(start, size));
-    });
-}
-
-audit::SignedCheckpoint MemoryCheckpoints::checkpoint_now() {
-    log_.drain();
-    const auto all = leaves();
-    audit::SignedCheckpoint s;
-    s.checkpoint.origin = "signet.test/audit";
-    s.checkpoint.size = all.size();
-    s.checkpoint.root = audit::tree_root(all);
-    s.checkpoint.time = std::chrono::time_point_cast<std::chrono::microseconds>(clock_.now());
-    s.body = audit::checkpoint_body(s.checkpoint);
-    const Sha256Digest digest = sha256_of(s.body);
-    s.signature = signer_.key->sign_digest(Digest::sha256, hsm::Padding::ecdsa, digest);
-    s.certificate_der = to_der(i2d_X509, signer_.certificate.get());
-    s.time_stamp_token = stamper_(Digest::sha256, digest);
-    checkpoints_.push_back(s);
-    ++made;
-    return s;
-}
-
 EvidenceFixture::EvidenceFixture(const std::string& database_name)
     : SigningFixture(database_name, add_evidence_seal) {
     auto loaded = evidence::load_evidence_seal(certificates, *token);
     BOOST_REQUIRE(loaded.has_value());
     seal = std::move(*loaded);
-    checkpoints = std::make_unique<MemoryCheckpoints>(audit, clock, seal, stamper);
+    auto signing = sign::checkpoint_signing(certificates, *token, *tsa.responder,
+                                            "signet.test/audit", "node:evidence-test");
+    BOOST_REQUIRE(signing.has_value());
+    checkpoints = std::make_unique<audit::PostgresCheckpoints>(database, audit, clock,
+                                                               std::move(*signing));
     for (const X509Ptr* c : {&tsa.tsa_certificate, &tsa.issuing, &tsa.root})
         tsa_chain.push_back(c->get());
     builder = std::make_unique<evidence::PackageBuilder>(evidence::PackageDependencies{
@@ -107,6 +57,10 @@ EvidenceFixture::EvidenceFixture(const std::string& database_name)
         .seal = sign::SigningParties{seal, stamper, *validation, tsa_chain},
         .clock = clock,
     });
+}
+
+std::size_t EvidenceFixture::checkpoints_made() {
+    return static_cast<std::size_t>(count("SELECT count(*) FROM audit_checkpoints"));
 }
 
 sign::Contract EvidenceFixture::two_party_contract(const std::string& format) {
