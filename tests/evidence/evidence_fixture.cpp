@@ -38,11 +38,11 @@ EvidenceFixture::EvidenceFixture(const std::string& database_name)
     auto loaded = evidence::load_evidence_seal(certificates, *token);
     BOOST_REQUIRE(loaded.has_value());
     seal = std::move(*loaded);
-    auto signing = sign::checkpoint_signing(certificates, *token, *tsa.responder,
+    auto checkpoint_key = sign::checkpoint_signing(certificates, *token, *tsa.responder,
                                             "signet.test/audit", "node:evidence-test");
-    BOOST_REQUIRE(signing.has_value());
+    BOOST_REQUIRE(checkpoint_key.has_value());
     checkpoints = std::make_unique<audit::PostgresCheckpoints>(database, audit, clock,
-                                                               std::move(*signing));
+                                                               std::move(*checkpoint_key));
     for (const X509Ptr* c : {&tsa.tsa_certificate, &tsa.issuing, &tsa.root})
         tsa_chain.push_back(c->get());
     builder = std::make_unique<evidence::PackageBuilder>(evidence::PackageDependencies{
