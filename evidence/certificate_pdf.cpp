@@ -1,13 +1,12 @@
 #include "evidence/certificate_pdf.hpp"
 
+#include <algorithm>
 #include <qpdf/Buffer.hh>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFObjectHandle.hh>
 #include <qpdf/QPDFPageDocumentHelper.hh>
 #include <qpdf/QPDFPageObjectHelper.hh>
 #include <qpdf/QPDFWriter.hh>
-
-#include <algorithm>
 #include <sstream>
 
 #include "common/error.hpp"
@@ -38,7 +37,8 @@ std::string latin1(std::string_view utf8) {
         }
         std::size_t length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
         if (length == 2 && i + 1 < utf8.size()) {
-            const unsigned code = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3Fu);
+            const unsigned code =
+                ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3Fu);
             out += code >= 0xA0 && code <= 0xFF ? static_cast<char>(code) : '?';
         } else {
             out += '?';
@@ -69,12 +69,14 @@ std::vector<Line> lines_of(const CertificateContent& c) {
     lines.push_back({"", 10});
     lines.push_back({"Contract " + c.contract_id + " (" + c.state + ")", 10});
     lines.push_back({"Title: " + c.title, 10});
-    lines.push_back({std::string("Signed document (") + (c.format == "pdf" ? "PDF, PAdES" : "data, CAdES") +
-                         ") SHA-256:", 10});
+    lines.push_back({std::string("Signed document (") +
+                         (c.format == "pdf" ? "PDF, PAdES" : "data, CAdES") + ") SHA-256:",
+                     10});
     lines.push_back({"    " + c.document_sha256, 9});
     lines.push_back({"", 10});
     for (const CertificateSigner& s : c.signers) {
-        lines.push_back({"Signer " + std::to_string(s.position) + " (" + s.kind + "): " + s.name, 10});
+        lines.push_back(
+            {"Signer " + std::to_string(s.position) + " (" + s.kind + "): " + s.name, 10});
         lines.push_back({"    signed at " + time_text(s.signed_at) + " (time-stamp)", 9});
         lines.push_back({"    certificate serial " + s.certificate_serial, 9});
         lines.push_back({"    issuer " + s.certificate_issuer, 9});
@@ -87,9 +89,10 @@ std::vector<Line> lines_of(const CertificateContent& c) {
                      10});
     lines.push_back({"    " + c.checkpoint_root, 9});
     lines.push_back({"", 10});
-    lines.push_back({"Package made " + format_utc(c.made_at) +
-                         ". Its manifest.json lists every file with its SHA-256; manifest.p7s seals it.",
-                     9});
+    lines.push_back(
+        {"Package made " + format_utc(c.made_at) +
+             ". Its manifest.json lists every file with its SHA-256; manifest.p7s seals it.",
+         9});
     lines.push_back({"Verify offline: signetctl evidence verify PACKAGE.zip --root ROOT.pem", 9});
     return lines;
 }

@@ -18,9 +18,9 @@ struct CertificateSigner {
     std::string kind;  // "person" or "seal"
     std::string name;
     std::optional<Clock::time_point> signed_at;  // the genTime of its "signed" event's time-stamp
-    std::string certificate_serial;               // lowercase hex
-    std::string certificate_issuer;               // RFC 2253
-    std::string certificate_sha256;               // lowercase hex of the DER's SHA-256
+    std::string certificate_serial;              // lowercase hex
+    std::string certificate_issuer;              // RFC 2253
+    std::string certificate_sha256;              // lowercase hex of the DER's SHA-256
 };
 
 struct CertificateContent {

@@ -16,7 +16,8 @@ constexpr std::size_t kMaxFiles = 4096;
     throw Error(Errc::invalid_argument, "manifest.json: " + message);
 }
 
-const nlohmann::json& member(const nlohmann::json& object, const char* key, std::string_view where) {
+const nlohmann::json& member(const nlohmann::json& object, const char* key,
+                             std::string_view where) {
     const auto it = object.find(key);
     if (it == object.end())
         invalid(std::string(where) + " has no '" + key + "'");

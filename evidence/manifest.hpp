@@ -27,7 +27,8 @@ struct Manifest {
     std::string format{kPackageFormat};
     std::string contract_id;
     Clock::time_point created_at;
-    std::vector<ManifestFile> files;  // every file of the package but the manifest and its signature
+    std::vector<ManifestFile>
+        files;  // every file of the package but the manifest and its signature
 };
 
 // Compact JSON, keys in a fixed order, one line:

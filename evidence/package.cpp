@@ -3,8 +3,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "common/digest.hpp"
 #include "common/der.hpp"
+#include "common/digest.hpp"
 #include "common/error.hpp"
 #include "evidence/certificate_pdf.hpp"
 #include "evidence/manifest.hpp"
@@ -171,7 +171,8 @@ void PackageBuilder::build(std::string_view contract_id, const sign::ContractCal
     content.title = contract.record.title;
     content.format = contract.record.format;
     content.state = contract.record.state;
-    content.document_sha256 = to_hex(pdf ? final_revision.sha256 : contract.revisions.front().sha256);
+    content.document_sha256 =
+        to_hex(pdf ? final_revision.sha256 : contract.revisions.front().sha256);
     content.signers = certificate_signers(contract, deps_.subjects, deps_.certificates);
     content.checkpoint_origin = checkpoint->checkpoint.origin;
     content.checkpoint_size = tree_size;
@@ -232,9 +233,9 @@ void PackageBuilder::build(std::string_view contract_id, const sign::ContractCal
         out.add(path, der);
 
     const std::string manifest_text = manifest_json(manifest);
-    const Bytes signature = sign::sign_detached(
-        sign::digest_content(Digest::sha256, as_bytes(manifest_text)), deps_.seal.signer,
-        deps_.seal.time_stamper);
+    const Bytes signature =
+        sign::sign_detached(sign::digest_content(Digest::sha256, as_bytes(manifest_text)),
+                            deps_.seal.signer, deps_.seal.time_stamper);
     out.zip().add(std::string(kManifestPath), as_bytes(manifest_text));
     out.zip().add(std::string(kManifestSignaturePath), signature);
     out.zip().finish();

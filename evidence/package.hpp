@@ -23,7 +23,7 @@ struct PackageDependencies {
     store::Database& database;   // identity evidence; audit events by object
     store::CertificateReader& certificates;
     store::SubjectReader& subjects;
-    audit::AuditLog& audit_log;        // drained first, so the latest events are in the tree
+    audit::AuditLog& audit_log;  // drained first, so the latest events are in the tree
     audit::AuditReader& audit_reader;
     audit::CheckpointReader& checkpoints;
     audit::Checkpointer& checkpointer;  // when the latest checkpoint does not cover the events

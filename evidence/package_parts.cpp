@@ -69,9 +69,8 @@ nlohmann::json evidence_json(const std::vector<store::IdentityEvidenceRecord>& r
     for (const auto& r : records) {
         if (r.superseded_at)
             continue;
-        nlohmann::json e = {{"method", r.method},
-                            {"level", r.level},
-                            {"recorded_at", format_utc(r.recorded_at)}};
+        nlohmann::json e = {
+            {"method", r.method}, {"level", r.level}, {"recorded_at", format_utc(r.recorded_at)}};
         if (r.issuer)
             e["provider"] = *r.issuer;
         if (!r.methods.empty())
@@ -157,7 +156,8 @@ std::vector<audit::RecordedEvent> events_about(store::Database& database,
     for (const std::int64_t seq : seqs) {
         auto read = reader.read(seq, seq);
         if (read.size() != 1)
-            throw Error(Errc::internal, "audit event " + std::to_string(seq) + " did not read back");
+            throw Error(Errc::internal,
+                        "audit event " + std::to_string(seq) + " did not read back");
         events.push_back(std::move(read.front()));
     }
     return events;

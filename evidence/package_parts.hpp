@@ -32,7 +32,7 @@ inline const std::string kSignedPdf = "document/contract.pdf";
 inline const std::string kData = "document/data.bin";
 std::string cades_signature(int position);  // document/signer-N.p7s
 std::string validation(int position, const std::string& kind, std::size_t index);
-std::string identity(int position);  // identity/signer-N.json
+std::string identity(int position);         // identity/signer-N.json
 std::string audit_event(std::int64_t seq);  // audit/events/SEQ.json
 std::string audit_proof(std::int64_t seq);  // audit/proofs/SEQ.json
 inline const std::string kCheckpointBody = "audit/checkpoint/body.txt";
@@ -43,8 +43,8 @@ std::string contract_event(const store::ContractEventRecord& event, const char* 
 std::string certificate(ByteView der);  // certificates/<first 16 hex of SHA-256>.der
 }  // namespace layout
 
-X509Ptr parse_certificate(ByteView der);     // nullptr when it is not one
-bool self_signed(const X509* certificate);   // subject == issuer and its own key verifies it
+X509Ptr parse_certificate(ByteView der);       // nullptr when it is not one
+bool self_signed(const X509* certificate);     // subject == issuer and its own key verifies it
 std::string name_text(const X509_NAME* name);  // RFC 2253
 // A TimeStampToken's genTime; nullopt when the bytes are not one.
 std::optional<Clock::time_point> time_stamp_time(ByteView token_der);

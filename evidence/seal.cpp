@@ -25,9 +25,9 @@ std::optional<sign::CmsSigner> load_evidence_seal(store::CertificateReader& cert
     if (!record || !record->der)
         return std::nullopt;
     if (record->status != "issued")
-        throw Error(Errc::failed_precondition,
-                    "the evidence seal certificate " + to_hex(record->serial) + " is " +
-                        record->status);
+        throw Error(
+            Errc::failed_precondition,
+            "the evidence seal certificate " + to_hex(record->serial) + " is " + record->status);
     if (!record->key_label)
         throw Error(Errc::failed_precondition,
                     "the evidence seal certificate names no HSM key label");

@@ -32,11 +32,11 @@ audit::Hash hash_from_hex(const nlohmann::json& value) {
 bool signature_verifies(X509* certificate, std::string_view body, const Bytes& signature) {
     EVP_PKEY* key = X509_get0_pubkey(certificate);
     EvpMdCtxPtr context(EVP_MD_CTX_new());
-    const bool ok = key != nullptr && context &&
-                    EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
-                    EVP_DigestVerify(context.get(), signature.data(), signature.size(),
-                                     reinterpret_cast<const unsigned char*>(body.data()),
-                                     body.size()) == 1;
+    const bool ok =
+        key != nullptr && context &&
+        EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
+        EVP_DigestVerify(context.get(), signature.data(), signature.size(),
+                         reinterpret_cast<const unsigned char*>(body.data()), body.size()) == 1;
     clear_openssl_errors();
     return ok;
 }
@@ -69,8 +69,9 @@ std::optional<audit::Checkpoint> verify_checkpoint(Verification& v) {
     const Bytes* certificate_der = v.file(layout::kCheckpointCertificate);
     const Bytes* token = v.file(layout::kCheckpointTimeStamp);
     if (!body || !signature || !certificate_der || !token) {
-        v.fail("checkpoint", "audit/checkpoint/ lacks body.txt, signature.der, certificate.der "
-                             "or timestamp.tst");
+        v.fail("checkpoint",
+               "audit/checkpoint/ lacks body.txt, signature.der, certificate.der "
+               "or timestamp.tst");
         return std::nullopt;
     }
     audit::Checkpoint checkpoint;
@@ -92,7 +93,8 @@ std::optional<audit::Checkpoint> verify_checkpoint(Verification& v) {
         ok = false;
     }
     if (const std::string p = v.chain_problem(certificate.get(), checkpoint.time); !p.empty()) {
-        v.fail(layout::kCheckpointCertificate, "does not chain to a root at the checkpoint's time: " + p);
+        v.fail(layout::kCheckpointCertificate,
+               "does not chain to a root at the checkpoint's time: " + p);
         ok = false;
     }
     if (const std::string p = token_problem(v, *token, *body); !p.empty()) {
@@ -167,7 +169,8 @@ void verify_contract_event(Verification& v, const std::string& path, const Bytes
         return;
     }
     const auto doc = nlohmann::json::parse(canonical.begin(), canonical.end(), nullptr, false);
-    if (doc.is_discarded() || !doc.is_object() || doc.value("contract", "") != v.report.contract_id) {
+    if (doc.is_discarded() || !doc.is_object() ||
+        doc.value("contract", "") != v.report.contract_id) {
         v.fail(path, "not an event of contract " + v.report.contract_id);
         return;
     }

@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "common/digest.hpp"
 #include "common/der.hpp"
+#include "common/digest.hpp"
 #include "common/error.hpp"
 #include "evidence/manifest.hpp"
 #include "evidence/package_parts.hpp"
@@ -20,7 +20,8 @@ std::string first_problem(const sign::DocumentReport& report) {
     for (const sign::SignatureCheck& s : report.signatures) {
         if (s.valid)
             continue;
-        const std::string who = s.field_name.empty() ? "the signature" : "signature " + s.field_name;
+        const std::string who =
+            s.field_name.empty() ? "the signature" : "signature " + s.field_name;
         if (!s.problems.empty())
             return who + ": " + s.problems.front();
         if (s.signer && !s.signer->problems.empty())
@@ -90,8 +91,9 @@ void verify_manifest(Verification& v) {
         const std::string signer =
             s.chain.certificates.empty() ? "?" : s.chain.certificates.front().certificate.subject;
         if (s.signature_valid && !s.digest_matches)
-            v.fail(std::string(kManifestPath), "changed after it was sealed: manifest.p7s's "
-                                               "message-digest is not its hash");
+            v.fail(std::string(kManifestPath),
+                   "changed after it was sealed: manifest.p7s's "
+                   "message-digest is not its hash");
         else if (!s.valid || !s.chain.trusted)
             v.fail(std::string(kManifestSignaturePath),
                    "does not verify over manifest.json: " +

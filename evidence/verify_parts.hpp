@@ -14,7 +14,8 @@ namespace signet::evidence {
 
 struct Verification {
     std::map<std::string, Bytes> files;
-    std::vector<X509Ptr> pool;  // every certificate the package carries (certificates/, validation/)
+    std::vector<X509Ptr>
+        pool;  // every certificate the package carries (certificates/, validation/)
     const PackageVerifyOptions& options;
     PackageReport report;
 

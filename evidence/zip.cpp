@@ -85,7 +85,8 @@ la_ssize_t ZipWriter::on_write(archive*, void* self, const void* data, size_t si
 void ZipWriter::fail(const std::string& what) {
     if (sink_error_)
         std::rethrow_exception(std::exchange(sink_error_, nullptr));
-    throw Error(Errc::internal, "evidence package: " + what + ": " + archive_message(archive_.get()));
+    throw Error(Errc::internal,
+                "evidence package: " + what + ": " + archive_message(archive_.get()));
 }
 
 void ZipWriter::begin_entry(const std::string& path, std::uint64_t size) {
@@ -108,7 +109,8 @@ void ZipWriter::begin_entry(const std::string& path, std::uint64_t size) {
 
 void ZipWriter::write(ByteView piece) {
     if (!in_entry_ || written_ + piece.size() > expected_)
-        throw Error(Errc::failed_precondition, "evidence package: more bytes than the entry's size");
+        throw Error(Errc::failed_precondition,
+                    "evidence package: more bytes than the entry's size");
     if (piece.empty())
         return;
     const la_ssize_t n = archive_write_data(archive_.get(), piece.data(), piece.size());
@@ -119,7 +121,8 @@ void ZipWriter::write(ByteView piece) {
 
 void ZipWriter::end_entry() {
     if (!in_entry_ || written_ != expected_)
-        throw Error(Errc::failed_precondition, "evidence package: an entry ended short of its size");
+        throw Error(Errc::failed_precondition,
+                    "evidence package: an entry ended short of its size");
     if (archive_write_finish_entry(archive_.get()) != ARCHIVE_OK)
         fail("cannot finish an entry");
     in_entry_ = false;

@@ -5,6 +5,9 @@
 // deflated data, then a data descriptor, §4.3.9), so a 100 MiB document passes through a
 // bounded buffer and never lands in a file; read back from memory with every bound a hostile
 // archive could abuse.
+#include <archive.h>
+#include <archive_entry.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -16,9 +19,6 @@
 #include "common/bytes.hpp"
 #include "common/clock.hpp"
 #include "common/handle.hpp"
-
-#include <archive.h>
-#include <archive_entry.h>
 
 namespace signet {
 // libarchive's owners, after common/handle.hpp's pattern (a writer and a reader are both
@@ -70,8 +70,8 @@ class ZipWriter {
 struct ZipLimits {
     std::size_t max_archive_bytes = 512u * 1024 * 1024;
     std::size_t max_entries = 4096;
-    std::size_t max_entry_bytes = 256u * 1024 * 1024;   // above the largest signed document
-    std::size_t max_total_bytes = 512u * 1024 * 1024;   // all entries, uncompressed
+    std::size_t max_entry_bytes = 256u * 1024 * 1024;  // above the largest signed document
+    std::size_t max_total_bytes = 512u * 1024 * 1024;  // all entries, uncompressed
     // A compression bomb: more than this many bytes out per byte of archive in, once the
     // output passes bomb_floor_bytes (JSON deflates ~10:1, a PDF ~1:1; 100:1 is no package).
     std::size_t max_ratio = 100;

@@ -2,11 +2,11 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "sign/checkpoint_signing.hpp"
-#include "common/digest.hpp"
 #include "common/der.hpp"
+#include "common/digest.hpp"
 #include "common/error.hpp"
 #include "evidence/seal.hpp"
+#include "sign/checkpoint_signing.hpp"
 
 namespace signet::testing {
 
@@ -39,7 +39,7 @@ EvidenceFixture::EvidenceFixture(const std::string& database_name)
     BOOST_REQUIRE(loaded.has_value());
     seal = std::move(*loaded);
     auto checkpoint_key = sign::checkpoint_signing(certificates, *token, *tsa.responder,
-                                            "signet.test/audit", "node:evidence-test");
+                                                   "signet.test/audit", "node:evidence-test");
     BOOST_REQUIRE(checkpoint_key.has_value());
     checkpoints = std::make_unique<audit::PostgresCheckpoints>(database, audit, clock,
                                                                std::move(*checkpoint_key));
@@ -94,8 +94,9 @@ std::vector<evidence::ZipEntry> entries_of(ByteView package) {
 
 Bytes zip_of(const std::vector<evidence::ZipEntry>& entries) {
     Bytes out;
-    evidence::ZipWriter zip([&](ByteView piece) { out.insert(out.end(), piece.begin(), piece.end()); },
-                            std::chrono::system_clock::now());
+    evidence::ZipWriter zip(
+        [&](ByteView piece) { out.insert(out.end(), piece.begin(), piece.end()); },
+        std::chrono::system_clock::now());
     for (const auto& e : entries)
         zip.add(e.path, e.content);
     zip.finish();

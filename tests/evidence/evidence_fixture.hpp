@@ -1,9 +1,9 @@
 #pragma once
 
 // Evidence packages on real parts: the signing fixture (SoftHSM, PostgreSQL, a real ceremony —
-// here with the evidence seal and the audit checkpoint key —, the CA, the vault, the TSA in process, contracts signed by
-// their parties) plus the package builder, and helpers that take a package apart and put it
-// back together with one thing changed.
+// here with the evidence seal and the audit checkpoint key —, the CA, the vault, the TSA in
+// process, contracts signed by their parties) plus the package builder, and helpers that take a
+// package apart and put it back together with one thing changed.
 #include <memory>
 #include <string>
 #include <vector>

@@ -112,8 +112,9 @@ BOOST_AUTO_TEST_CASE(a_two_party_pdf_contracts_package_verifies_and_every_change
     const TempDir nss_dir("signet-evidence-nss");
     const auto db = nss_dir.path() / "nssdb";
     std::filesystem::create_directories(db);
-    BOOST_REQUIRE(run_command({"certutil", "-N", "-d", "sql:" + db.string(), "--empty-password"})
-                      .exit_code == 0);
+    BOOST_REQUIRE(
+        run_command({"certutil", "-N", "-d", "sql:" + db.string(), "--empty-password"}).exit_code ==
+        0);
     BOOST_REQUIRE(run_command({"certutil", "-A", "-d", "sql:" + db.string(), "-n", "root", "-t",
                                "C,C,C", "-i", f.save("evidence-root.der", root->certificate)})
                       .exit_code == 0);
@@ -126,12 +127,12 @@ BOOST_AUTO_TEST_CASE(a_two_party_pdf_contracts_package_verifies_and_every_change
     const std::string json = f.save("manifest.json", entry(entries, "manifest.json").content);
     const std::string p7s = f.save("manifest.p7s", entry(entries, "manifest.p7s").content);
     const std::string root_pem = f.save("root-for-cms.der", root->certificate);
-    const auto pem = run_command({"openssl", "x509", "-inform", "DER", "-in", root_pem, "-out",
-                                  root_pem + ".pem"});
+    const auto pem = run_command(
+        {"openssl", "x509", "-inform", "DER", "-in", root_pem, "-out", root_pem + ".pem"});
     BOOST_REQUIRE(pem.exit_code == 0);
-    const auto cms = run_command({"openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
-                                  p7s, "-content", json, "-CAfile", root_pem + ".pem", "-out",
-                                  "/dev/null"});
+    const auto cms =
+        run_command({"openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", p7s,
+                     "-content", json, "-CAfile", root_pem + ".pem", "-out", "/dev/null"});
     BOOST_TEST(cms.exit_code == 0, cms.output);
 
     // The fuzz target's seed (fuzz/evidence_package_fuzz.cpp) and, for the by-hand steps of
@@ -277,10 +278,10 @@ BOOST_AUTO_TEST_CASE(a_package_of_a_100_mib_document_is_built_in_bounded_memory)
     const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
     const auto peak = status("VmHWM");
     const double extra_mib = static_cast<double>(peak - std::min(peak, before)) / (1024.0 * 1024.0);
-    BOOST_TEST_MESSAGE("package of a 100 MiB document: " << written << " bytes in "
-                       << seconds.count() << " s; VmRSS before " << before / (1024 * 1024)
-                       << " MiB, VmHWM during " << peak / (1024 * 1024) << " MiB: "
-                       << extra_mib << " MiB above");
+    BOOST_TEST_MESSAGE("package of a 100 MiB document: "
+                       << written << " bytes in " << seconds.count() << " s; VmRSS before "
+                       << before / (1024 * 1024) << " MiB, VmHWM during " << peak / (1024 * 1024)
+                       << " MiB: " << extra_mib << " MiB above");
     BOOST_TEST(extra_mib < 64.0);
 
     // And the package holds that document and verifies.
