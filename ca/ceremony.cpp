@@ -22,6 +22,11 @@ const std::string kAnyPolicy = "2.5.29.32.0";           // RFC 5280 §4.2.1.4
 const std::string kTlsServer = "tls-server";
 // The audit checkpoint signer's (audit/checkpoint.hpp; signetd and signetctl find it by it).
 const std::string kAuditCheckpoint = "audit-checkpoint";
+// The evidence seal's service role, purpose and PEM file name.
+const std::string kEvidenceSeal = "evidence-seal";
+// RFC 9336 §3 id-kp-documentSigning, and id-kp-emailProtection (RFC 5280 §4.2.1.12).
+const std::string kDocumentSigning = "1.3.6.1.5.5.7.3.36";
+const std::string kEmailProtection = "1.3.6.1.5.5.7.3.4";
 
 TimePoint whole_seconds(Clock::time_point t) {
     return std::chrono::time_point_cast<std::chrono::seconds>(t);
@@ -149,6 +154,19 @@ class CeremonyRun {
                                        "'");
             }
         }
+        if (c_.evidence_seal) {
+            const auto& seal = *c_.evidence_seal;
+            check_dn("evidence_seal", seal.subject);
+            check_label("evidence_seal", seal.key.label);
+            check_file(kEvidenceSeal);
+            if (certificates_.find_service(kEvidenceSeal))
+                problems.push_back("evidence_seal: an evidence seal certificate already exists");
+            for (const auto& ca : c_.issuing_cas) {
+                if (ca.name == seal.issuer && seal.validity_days > ca.validity_days)
+                    problems.push_back("evidence_seal.validity_days: outlasts its issuer '" +
+                                       ca.name + "'");
+            }
+        }
         if (!problems.empty()) {
             std::string text = c_.file.string() + ": the ceremony cannot run; nothing was made:";
             for (const auto& p : problems)
@@ -179,6 +197,8 @@ class CeremonyRun {
                 make_audit_checkpoint(ca, issuing);
             if (c_.tls_server && c_.tls_server->issuer == ca.name)
                 make_tls_server(ca, issuing);
+            if (c_.evidence_seal && c_.evidence_seal->issuer == ca.name)
+                make_evidence_seal(ca, issuing);
         }
         audit_.record({"ceremony.completed",
                        actor_,
@@ -316,8 +336,9 @@ class CeremonyRun {
     }
 
     // A service certificate signed by issuing CA `ca`, its key made in the HSM: `tmpl` says
-    // what is particular to it, the rest is common to services (KU digitalSignature; the AIA
-    // and CRL DP of its issuer, for a relying party to check it); recorded under `role`.
+    // what is particular to it, the rest is common to services (KU digitalSignature unless
+    // `tmpl` names its own; the AIA and CRL DP of its issuer, for a relying party to check it);
+    // recorded under `role`.
     Issued make_service(const policy::CeremonyCa& ca, const Made& issuing,
                         const policy::CeremonyCertificate& spec, const std::string& role,
                         CertificateTemplate tmpl) {
@@ -328,7 +349,8 @@ class CeremonyRun {
         draft.tmpl = std::move(tmpl);
         draft.tmpl.subject = parse_distinguished_name(spec.subject);
         set_validity(draft.tmpl, now_, spec.validity_days);
-        draft.tmpl.key_usage = {"digitalSignature"};
+        if (draft.tmpl.key_usage.empty())
+            draft.tmpl.key_usage = {"digitalSignature"};
         draft.tmpl.crl_distribution_point = ca.crl_distribution_point;
         draft.tmpl.ca_issuers_url = ca.ca_issuers_url;
         draft.tmpl.ocsp_url = ca.ocsp_url;
@@ -346,6 +368,22 @@ class CeremonyRun {
         tmpl.extended_key_usage = {kTimeStamping};
         tmpl.eku_critical = true;
         finish("tsa", "tsa", make_service(ca, issuing, *c_.tsa, "tsa", std::move(tmpl)));
+    }
+
+    // The platform's e-seal (evidence/README.md): it signs what the operator attests, the
+    // evidence certificate and the package manifest, so nonRepudiation (contentCommitment) with
+    // digitalSignature (RFC 5280 §4.2.1.3; EN 319 412-3 §4.2: a seal's key usage). EKU
+    // id-kp-documentSigning (RFC 9336) limits it to documents; id-kp-emailProtection beside it
+    // because NSS (poppler's pdfsig) checks a PDF signer as an e-mail signer and refuses a
+    // certificate whose EKU lacks it — the e-seal profiles of signet.yaml carry the same pair.
+    // Not critical: RFC 9336 §3 lets a relying party that does not know documentSigning go on.
+    void make_evidence_seal(const policy::CeremonyCa& ca, const Made& issuing) {
+        CertificateTemplate tmpl;
+        tmpl.key_usage = {"digitalSignature", "nonRepudiation"};
+        tmpl.extended_key_usage = {kDocumentSigning, kEmailProtection};
+        const auto& spec = *c_.evidence_seal;
+        finish(kEvidenceSeal, kEvidenceSeal,
+               make_service(ca, issuing, spec, kEvidenceSeal, std::move(tmpl)));
     }
 
     // The audit log's checkpoint signer (audit/checkpoint.hpp): KU digitalSignature alone and no

@@ -16,8 +16,10 @@ namespace signet::ca {
 
 // One certificate the ceremony made.
 struct CeremonyResult {
-    std::string name;  // the CA's name, "ocsp-{ca}", "tsa", "audit-checkpoint" or "tls-server"
-    std::string role;  // "root", "issuing", "ocsp", "tsa", "audit-checkpoint", "tls-server"
+    std::string name;  // the CA's name, "ocsp-{ca}", "tsa", "audit-checkpoint", "tls-server" or
+                       // "evidence-seal"
+    std::string role;  // "root", "issuing", "ocsp", "tsa", "audit-checkpoint", "tls-server",
+                       // "evidence-seal"
     std::string subject;
     std::string serial;  // hex
     std::string fingerprint_sha256;

@@ -29,6 +29,7 @@
 #include "ops/signetctl_subject.hpp"
 #include "ops/signetctl_tsa.hpp"
 #include "ops/signetctl_audit.hpp"
+#include "ops/signetctl_evidence.hpp"
 #include "ops/signetctl_verify.hpp"
 #include "policy/config.hpp"
 #include "signet/version.hpp"
@@ -348,6 +349,8 @@ int run(const Arguments& args) {
         return *code;
     if (const auto code = signet::ops::run_audit_command(args))
         return *code;
+    if (const auto code = signet::ops::run_evidence_command(args))
+        return *code;
     throw UsageError(command.empty() ? "no command given" : "unknown command '" + command + "'");
 }
 
@@ -360,12 +363,12 @@ int main(int argc, char** argv) {
             std::cout << kUsage << "\n"
                       << signet::ops::kCaUsage << "\n"
                       << signet::ops::kSubjectUsage << "\n"
-                      << signet::ops::kSubjectUsage << "\n"
                       << signet::ops::kTsaUsage << "\n"
                       << signet::ops::kOcspUsage << "\n"
                       << signet::ops::kVerifyUsage << "\n"
                       << signet::ops::kBackupUsage << "\n"
                       << signet::ops::kAuditUsage << "\n"
+                      << signet::ops::kEvidenceUsage << "\n"
                       << signet::exit_status_help();
             return 0;
         }

@@ -169,7 +169,7 @@ Ceremony parse(const YAML::Node& root, const std::filesystem::path& source, Prob
     if (!root.IsDefined() || root.IsNull() || !root.IsMap()) {
         problems.add(root.IsDefined() ? root.Mark() : YAML::Mark::null_mark(), "",
                      "a ceremony file is a YAML mapping with output_dir, root, issuing_cas, tsa, "
-                     "audit_checkpoint and tls_server");
+                     "audit_checkpoint, tls_server and evidence_seal");
         return ceremony;
     }
     Map top(root, "", problems, root.Mark());
@@ -231,6 +231,15 @@ Ceremony parse(const YAML::Node& root, const std::filesystem::path& source, Prob
         ceremony.tls_server = std::move(out);
     }
     tls_server.finish();
+
+    Map evidence_seal = top.section("evidence_seal");
+    if (evidence_seal.present()) {
+        CeremonyEvidenceSeal out;
+        read_certificate(evidence_seal, uniques, out);
+        read_issuer(evidence_seal, ceremony, out.issuer);
+        ceremony.evidence_seal = std::move(out);
+    }
+    evidence_seal.finish();
     top.finish();
     return ceremony;
 }

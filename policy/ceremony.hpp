@@ -14,7 +14,8 @@ namespace signet::policy {
 // ceremony tool: one reviewed file says everything the ceremony will create). It creates, in
 // the HSM, the root CA key and its self-signed certificate, the issuing CAs signed by the root,
 // an OCSP responder certificate for each issuing CA that asks for one, the TSA certificate, the
-// audit log's checkpoint certificate, and the HTTPS listener's certificate.
+// audit log's checkpoint certificate, the HTTPS listener's certificate and the platform's
+// evidence seal.
 
 struct CeremonyKey {
     std::string label;  // the HSM object's label; must not exist yet
@@ -55,6 +56,13 @@ struct CeremonyAuditCheckpoint : CeremonyCertificate {
     std::string issuer;  // an issuing CA of this ceremony
 };
 
+// The platform's e-seal (service role "evidence-seal"): the organization seal of the appliance's
+// operator that signs evidence packages (evidence/README.md) — the evidence certificate PDF and
+// the package manifest.
+struct CeremonyEvidenceSeal : CeremonyCertificate {
+    std::string issuer;  // an issuing CA of this ceremony
+};
+
 // CA/Browser Forum Baseline Requirements §6.3.2: a TLS server certificate is valid for at most
 // 398 days.
 inline constexpr unsigned kMaxTlsServerValidityDays = 398;
@@ -75,6 +83,7 @@ struct Ceremony {
     std::optional<CeremonyTsa> tsa;
     std::optional<CeremonyAuditCheckpoint> audit_checkpoint;
     std::optional<CeremonyTlsServer> tls_server;
+    std::optional<CeremonyEvidenceSeal> evidence_seal;
 };
 
 // Reads and validates a ceremony file. Every problem is reported at once, each as

@@ -715,6 +715,23 @@ CREATE TRIGGER audit_checkpoints_append_only
     FOR EACH STATEMENT EXECUTE FUNCTION audit_tree_refuse_change();
 )sql";
 
+constexpr std::string_view kEvidencePackages = R"sql(
+-- Evidence packages (evidence/README.md): the platform's e-seal made by the key ceremony (its
+-- evidence_seal section), a certificate of purpose 'evidence-seal' recorded as the service
+-- certificate of that role; and the audit events of one object (a contract's, a certificate's)
+-- found without reading the whole log.
+ALTER TABLE certificates
+    DROP CONSTRAINT certificates_purpose_check,
+    ADD CONSTRAINT certificates_purpose_check
+        CHECK (purpose IN ('root', 'ca', 'subject', 'tsa', 'ocsp', 'tls-server',
+                           'audit-checkpoint', 'evidence-seal'));
+ALTER TABLE service_certificates
+    DROP CONSTRAINT service_certificates_role_check,
+    ADD CONSTRAINT service_certificates_role_check
+        CHECK (role ~ '^(tsa|tls-server|audit-checkpoint|evidence-seal|ocsp:[A-Za-z0-9_-]{1,64})$');
+CREATE INDEX audit_events_object ON audit_events (object, seq);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
@@ -734,6 +751,7 @@ constexpr Migration kMigrations[] = {
      kContractNotifications},
     {13, "audit_tree and audit_checkpoints: the Merkle tree's subtree hashes and checkpoints",
      kAuditTree},
+    {14, "evidence-seal certificates and audit_events by object", kEvidencePackages},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

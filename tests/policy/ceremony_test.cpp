@@ -62,6 +62,10 @@ BOOST_AUTO_TEST_CASE(the_example_ceremony_parses) {
     BOOST_CHECK_EQUAL(c.tls_server->validity_days, 398u);
     BOOST_CHECK((c.tls_server->dns_names == std::vector<std::string>{"localhost"}));
     BOOST_CHECK((c.tls_server->ip_addresses == std::vector<std::string>{"127.0.0.1"}));
+    BOOST_REQUIRE(c.evidence_seal.has_value());
+    BOOST_CHECK_EQUAL(c.evidence_seal->issuer, "issuing-ca");
+    BOOST_CHECK_EQUAL(c.evidence_seal->key.label, "evidence-seal");
+    BOOST_CHECK_EQUAL(c.evidence_seal->validity_days, 1825u);
 }
 
 BOOST_AUTO_TEST_CASE(mistakes_are_named_with_their_place) {

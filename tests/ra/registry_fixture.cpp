@@ -49,15 +49,18 @@ std::vector<std::string> numbers_used() {
             kHuaweiUscc, kTencentUscc, kPassport,   kOtherPassport};
 }
 
-RegistryFixture::RegistryFixture(const std::string& database_name)
+RegistryFixture::RegistryFixture(const std::string& database_name,
+                                 const std::function<void(policy::Ceremony&)>& adjust_ceremony)
     : token(SoftHsm::instance().open_new_token("ra")),
       database({.dsn = TestCluster::instance().migrated_database(database_name), .pool_size = 4}),
       // Whole seconds: the CA's certificates and the statements' iat count in seconds.
       clock(std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())) {
     token->generate_hmac_key(kHmacLabel);
     token->generate_kek("user-kek");
-    ca::run_ceremony(small_ceremony(dir.path()), {}, *token, database, certificates, audit, clock,
-                     "operator:test");
+    policy::Ceremony ceremony = small_ceremony(dir.path());
+    if (adjust_ceremony)
+        adjust_ceremony(ceremony);
+    ca::run_ceremony(ceremony, {}, *token, database, certificates, audit, clock, "operator:test");
     ca_settings.profiles.emplace("personal", registry_profile());
     authority = std::make_unique<ca::Authority>(ca::Authority::Dependencies{
         token, database, certificates, subjects, audit, clock, ca_settings});

@@ -5,6 +5,7 @@
 // ca::Authority behind revoke_certificates. Provider statements are signed by a test key
 // (tests/ra/evidence_kit.hpp).
 #include <boost/test/unit_test.hpp>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "audit/log.hpp"
 #include "ca/authority.hpp"
+#include "policy/ceremony.hpp"
 #include "ra/identity_numbers.hpp"
 #include "ra/registry.hpp"
 #include "store/certificates.hpp"
@@ -40,7 +42,11 @@ inline constexpr const char* kOtherPassport = "K98765432";
 std::vector<std::string> numbers_used();
 
 struct RegistryFixture {
-    explicit RegistryFixture(const std::string& database_name);
+    // `adjust_ceremony` may add to the small ceremony (tests/ca/small_ca.hpp) before it runs
+    // (the evidence tests add the evidence seal).
+    explicit RegistryFixture(
+        const std::string& database_name,
+        const std::function<void(policy::Ceremony&)>& adjust_ceremony = {});
     ~RegistryFixture();
 
     ra::PersonInput person(const std::string& name, const std::string& number,

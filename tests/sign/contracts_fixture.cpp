@@ -35,8 +35,9 @@ sign::ContractsOptions ContractsFixture::default_options() {
 
 ContractsFixture::ContractsFixture(const std::string& database_name,
                                    sign::ContractsOptions options,
-                                   sign::DocumentInspectorFactory inspect)
-    : RegistryFixture(database_name),
+                                   sign::DocumentInspectorFactory inspect,
+                                   const std::function<void(policy::Ceremony&)>& adjust_ceremony)
+    : RegistryFixture(database_name, adjust_ceremony),
       tsa(TsaFixtureOptions{.database = database_name + "_tsa", .token = tsa_token}),
       document(random_document()) {
     token->generate_kek(std::string(sign::kDefaultDocumentsKey));

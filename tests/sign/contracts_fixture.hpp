@@ -38,7 +38,8 @@ struct ContractsFixture : TsaTokenFirst, RegistryFixture {
     explicit ContractsFixture(const std::string& database_name,
                               sign::ContractsOptions options = default_options(),
                               sign::DocumentInspectorFactory inspect =
-                                  sign::default_document_inspector);
+                                  sign::default_document_inspector,
+                              const std::function<void(policy::Ceremony&)>& adjust_ceremony = {});
     static sign::ContractsOptions default_options();
     static Bytes random_document();  // 200 KiB, several vault chunks
 

@@ -76,8 +76,10 @@ sign::ValidationData FixtureValidation::status_of(const X509* certificate, const
     return signet_->status_of(certificate, issuer);
 }
 
-SigningFixture::SigningFixture(const std::string& database_name)
-    : ContractsFixture(database_name, default_options(), sign::pdf_document_inspector()) {
+SigningFixture::SigningFixture(const std::string& database_name,
+                               const std::function<void(policy::Ceremony&)>& adjust_ceremony)
+    : ContractsFixture(database_name, default_options(), sign::pdf_document_inspector(),
+                       adjust_ceremony) {
     // The persons' certificates and the organization's e-seal, both for wrapped HSM keys.
     ca_settings.profiles["personal"] = for_pdf_readers(ca_settings.profiles.at("personal"));
     policy::CertificateProfile seal = ca_settings.profiles.at("personal");

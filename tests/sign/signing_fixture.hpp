@@ -41,7 +41,8 @@ class FixtureValidation final : public sign::ValidationSource {
 };
 
 struct SigningFixture : ContractsFixture {
-    explicit SigningFixture(const std::string& database_name);
+    explicit SigningFixture(const std::string& database_name,
+                            const std::function<void(policy::Ceremony&)>& adjust_ceremony = {});
 
     // A PDF contract (Ghostscript's) or a bytes one, created and sent.
     sign::Contract sent_contract(const std::string& format);
