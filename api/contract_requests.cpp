@@ -131,6 +131,7 @@ json contract_summary_json(const store::ContractRecord& c) {
         {"completed_at", optional_time(c.completed_at)},
         {"cancelled_at", optional_time(c.cancelled_at)},
         {"expired_at", optional_time(c.expired_at)},
+        {"shredded_at", optional_time(c.shredded_at)},
     };
 }
 

@@ -1,10 +1,13 @@
 #include "api/contract_routes.hpp"
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "api/contract_requests.hpp"
+#include "api/contract_search.hpp"
 #include "api/json_body.hpp"
+#include "api/problem.hpp"
 #include "api/query.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
@@ -17,6 +20,8 @@ using nlohmann::json;
 
 constexpr std::size_t kSmallBodyBytes = 8 * 1024;
 constexpr std::string_view kScope = "contracts";
+// Destroying documents is not what a front end does day to day: a scope of its own.
+constexpr std::string_view kAdminScope = "contracts-admin";
 
 Route contract_route(http::verb method, std::string path, std::size_t max_body_bytes,
                      Handler handler) {
@@ -39,21 +44,6 @@ std::string path_contract(const Request& request) {
 
 Response json_answer(const json& body, http::status status = http::status::ok) {
     return Response::json(body.dump() + "\n", status);
-}
-
-store::ContractQuery list_query(std::string_view query_text) {
-    store::ContractQuery query;
-    for (const auto& [key, value] : query_parameters(query_text)) {
-        if (key == "state")
-            query.state = value;
-        else if (key == "before")
-            query.before_id = contract_id(value);
-        else if (key == "limit")
-            query.limit = static_cast<std::size_t>(query_integer(value, "limit", 1, 1000));
-        else
-            throw Error(Errc::invalid_argument, "unknown query parameter " + quote_input(key));
-    }
-    return query;
 }
 
 std::optional<int> revision_query(std::string_view query_text) {
@@ -84,10 +74,20 @@ void add_contract_routes(Router& router, ContractServices services) {
 
     router.add(
         contract_route(http::verb::get, "/v1/contracts", 0, [&contracts](const Request& request) {
+            store::ContractQuery query = decode_contract_search(request.query);
+            const std::size_t page = query.limit;
+            ++query.limit;  // one more than the page: whether another page follows
+            std::vector<store::ContractRecord> found =
+                contracts.list(std::move(query), contract_caller(request));
+            json next_cursor = nullptr;
+            if (found.size() > page) {
+                found.resize(page);
+                next_cursor = contract_cursor({found.back().created_at, found.back().id});
+            }
             json items = json::array();
-            for (const auto& c : contracts.list(list_query(request.query), contract_caller(request)))
+            for (const auto& c : found)
                 items.push_back(contract_summary_json(c));
-            return json_answer(json{{"contracts", std::move(items)}});
+            return json_answer(json{{"items", std::move(items)}, {"next_cursor", next_cursor}});
         }));
 
     router.add(contract_route(
@@ -101,27 +101,38 @@ void add_contract_routes(Router& router, ContractServices services) {
             const std::string id = path_contract(request);
             const sign::ContractCaller caller = contract_caller(request);
             const sign::Contract contract = contracts.find(id, caller);
+            if (contract.record.shredded_at) {
+                return problem_response(
+                    problems::document_shredded,
+                    "the documents of contract " + id + " were crypto-shredded at " +
+                        format_utc(*contract.record.shredded_at) +
+                        " after their retention period; its record, hashes and events remain",
+                    request.request_id);
+            }
             const int revision =
                 revision_query(request.query).value_or(contract.record.current_revision);
-            // The HTTP layer answers with a whole body: the vault's verified chunks are joined.
-            sign::VaultReader reader = contracts.document(id, revision, caller);
-            std::string body;
-            body.reserve(reader.document().size);
-            while (auto piece = reader.next())
-                body.append(reinterpret_cast<const char*>(piece->data()), piece->size());
-            Response response = Response::bytes(std::move(body), contract.record.format == "pdf"
-                                                                     ? "application/pdf"
-                                                                     : "application/octet-stream");
+            // Streamed a vault chunk at a time (each verified before it is handed out, the
+            // whole document's SHA-256 before its last chunk): the document is never held whole.
+            // A chunk that fails verification ends the body short of its Content-Length.
+            auto reader =
+                std::make_shared<sign::VaultReader>(contracts.document(id, revision, caller));
+            const sign::StoredDocument document = reader->document();
+            Response response = Response::stream(
+                contract.record.format == "pdf" ? "application/pdf" : "application/octet-stream",
+                document.size, [reader]() -> std::string {
+                    const std::optional<Bytes> chunk = reader->next();
+                    return chunk ? std::string(chunk->begin(), chunk->end()) : std::string();
+                });
             // RFC 9530 §2: the SHA-256 of the representation, as a structured byte sequence.
             response.headers.emplace_back("Repr-Digest",
-                                          "sha-256=:" + to_base64(reader.document().sha256) + ":");
+                                          "sha-256=:" + to_base64(document.sha256) + ":");
             return response;
         }));
 
     router.add(contract_route(http::verb::post, "/v1/contracts/{id}/send", kSmallBodyBytes,
                               [&contracts](const Request& request) {
-                                  return json_answer(contract_json(
-                                      contracts.send(path_contract(request), contract_caller(request))));
+                                  return json_answer(contract_json(contracts.send(
+                                      path_contract(request), contract_caller(request))));
                               }));
 
     router.add(contract_route(http::verb::post, "/v1/contracts/{id}/approvals", kSmallBodyBytes,
@@ -132,6 +143,14 @@ void add_contract_routes(Router& router, ContractServices services) {
                                       path_contract(request), approval.position,
                                       approval.approver_id, contract_caller(request))));
                               }));
+
+    Route shred = contract_route(http::verb::post, "/v1/contracts/{id}/shred", kSmallBodyBytes,
+                                 [&contracts](const Request& request) {
+                                     return json_answer(contract_json(contracts.shred(
+                                         path_contract(request), contract_caller(request))));
+                                 });
+    shred.scope = std::string(kAdminScope);
+    router.add(std::move(shred));
 
     router.add(contract_route(http::verb::post, "/v1/contracts/{id}/cancel", kSmallBodyBytes,
                               [&contracts](const Request& request) {

@@ -52,6 +52,10 @@ inline constexpr ProblemType invalid_argument{http::status::bad_request, "invali
 inline constexpr ProblemType permission_denied{http::status::forbidden, "permission-denied",
                                                "Permission denied"};
 inline constexpr ProblemType not_found{http::status::not_found, "not-found", "Not found"};
+// RFC 9110 §15.5.11: gone for good, on purpose — a contract's documents crypto-shredded after
+// their retention period (docs/signing.md "Retention").
+inline constexpr ProblemType document_shredded{http::status::gone, "document-shredded",
+                                               "Document shredded"};
 inline constexpr ProblemType already_exists{http::status::conflict, "already-exists",
                                             "Already exists"};
 inline constexpr ProblemType failed_precondition{http::status::conflict, "failed-precondition",

@@ -49,7 +49,7 @@ std::string name_text(const X509_NAME* name);  // RFC 2253
 // A TimeStampToken's genTime; nullopt when the bytes are not one.
 std::optional<Clock::time_point> time_stamp_time(ByteView token_der);
 
-// The audit events about `objects`, oldest first (store migration 13's index on object).
+// The audit events about `objects`, oldest first (store migration 14's index on object).
 std::vector<audit::RecordedEvent> events_about(store::Database& database,
                                                audit::AuditReader& reader,
                                                const std::vector<std::string>& objects);

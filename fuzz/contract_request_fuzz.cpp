@@ -3,12 +3,14 @@
 // of the input is the Content-Type, the rest the body. Bad input must end in
 // Errc::invalid_argument (a 400), never in another error, a crash or a leak; a part the parser
 // gives back must lie inside the body. The body is also given, as JSON, to the signing routes'
-// decoders (api/signing_requests.hpp).
+// decoders (api/signing_requests.hpp), and the whole input, as a query string, to GET
+// /v1/contracts's search decoder (api/contract_search.hpp), whose cursor must come back as given.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "api/contract_requests.hpp"
+#include "api/contract_search.hpp"
 #include "api/multipart.hpp"
 #include "api/signing_requests.hpp"
 #include "common/error.hpp"
@@ -47,6 +49,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 std::abort();
         }
         (void)signet::api::decode_signing_channel(json);
+    } catch (const signet::Error& e) {
+        if (e.code() != signet::Errc::invalid_argument)
+            std::abort();
+    }
+    try {
+        const auto query = signet::api::decode_contract_search(input);
+        if (query.limit < 1 || query.limit > signet::api::kMaxContractPage)
+            std::abort();
+        if (query.after) {
+            const std::string again = signet::api::contract_cursor(*query.after);
+            if (signet::api::decode_contract_search("cursor=" + again).after->id != query.after->id)
+                std::abort();
+        }
     } catch (const signet::Error& e) {
         if (e.code() != signet::Errc::invalid_argument)
             std::abort();

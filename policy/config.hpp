@@ -242,6 +242,9 @@ struct SigningSettings {
     // Whether a TOTP code may authorize a contract signature (sign/contract_signing.hpp: a TOTP
     // code is not linked to the document it signs, an SMS code is). Off by default.
     bool totp_signs = false;
+    // How long a completed, cancelled or expired contract's documents are kept before they may
+    // be crypto-shredded (POST /v1/contracts/{id}/shred): retention_years, 1-100.
+    unsigned retention_years = 10;
     NotificationSettings notifications;
 };
 

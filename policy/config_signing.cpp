@@ -84,6 +84,7 @@ void read_signing(Map& m, const fs::path& base, const std::vector<ApiClient>& cl
                                             std::to_string(out.max_contract_validity_days) + ")");
     read_seal_approvals(m, out.seal_approvals);
     read_bool(m, "totp_signs", out.totp_signs);
+    read_unsigned(m, "retention_years", out.retention_years, 1, 100, "a number of years");
     Map notifications = m.section("notifications");
     read_notifications(notifications, base, clients, out.notifications);
     notifications.finish();

@@ -64,6 +64,8 @@ void check_options(const ContractsOptions& options) {
         options.default_validity > options.max_validity)
         throw Error(Errc::invalid_argument,
                     "a contract's default validity must be positive and at most its maximum");
+    if (options.retention_years < 1 || options.retention_years > 100)
+        throw Error(Errc::invalid_argument, "the retention period is 1 to 100 years");
     if (options.person_level < 1 || options.organization_level < 1)
         throw Error(Errc::invalid_argument, "signers must be verified: levels start at 1");
     for (const auto& rule : options.seal_approvals) {
@@ -86,6 +88,7 @@ ContractsOptions contracts_options(const policy::SigningSettings& signing, unsig
     ContractsOptions o;
     o.default_validity = std::chrono::days(signing.contract_validity_days);
     o.max_validity = std::chrono::days(signing.max_contract_validity_days);
+    o.retention_years = signing.retention_years;
     o.person_level = std::max(1u, person_level);
     o.organization_level = std::max(1u, organization_level);
     for (const auto& rule : signing.seal_approvals) {

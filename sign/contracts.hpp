@@ -77,6 +77,8 @@ struct ContractsOptions {
     // The level an organization must have for its seal: the e-seal profile's, at least 1.
     unsigned organization_level = 1;
     std::vector<SealApprovalRule> seal_approvals;
+    // signing.retention_years: how long after it ended a contract's documents are kept (1-100).
+    unsigned retention_years = 10;
 };
 
 // The options from signet.yaml's signing section and the levels of the personal and e-seal
@@ -170,6 +172,17 @@ class Contracts {
     Contract record_signature(store::Connection& tx, std::string_view id, int position,
                               const RevisionInput& revision, std::string_view certificate_serial,
                               const ContractCaller& caller);
+
+    // Crypto-shredding after the retention period (docs/signing.md "Retention"): a completed,
+    // cancelled or expired contract whose retention_years since it ended have passed loses every
+    // revision's wrapped data key and ciphertext chunks, in one transaction; the contract, its
+    // signers, revisions (hashes, sizes), approvals and time-stamped events stay, and the audit
+    // event "contract.shredded" lists the revisions' SHA-256. Errc::failed_precondition naming
+    // the date the retention ends, or the state, or when already shredded.
+    Contract shred(std::string_view id, const ContractCaller& caller);
+    // When `record`'s retention ends (the day it ended plus retention_years), or nullopt while
+    // it is open.
+    std::optional<Clock::time_point> retention_end(const store::ContractRecord& record) const;
 
     // Errc::not_found when there is no such contract or it is another client's.
     Contract find(std::string_view id, const ContractCaller& caller);

@@ -114,6 +114,10 @@ VaultReader DocumentVault::read(std::string_view id) {
         database_.with_connection([&](store::Connection& c) { return repository_.find(c, id); });
     if (!record)
         throw Error(Errc::not_found, "no document " + std::string(id));
+    if (record->shredded_at)
+        throw Error(Errc::failed_precondition,
+                    "document " + record->id + " was crypto-shredded at " +
+                        format_utc(*record->shredded_at) + ": its data key no longer exists");
     if (record->sha256.size() != std::tuple_size_v<Sha256Digest> || record->chunk_size <= 0)
         throw Error(Errc::crypto, "document " + record->id + ": its record is malformed");
     StoredDocument document{record->id, {}, static_cast<std::uint64_t>(record->size)};
@@ -127,6 +131,12 @@ VaultReader DocumentVault::read(std::string_view id) {
         .record = std::move(*record),
         .document = std::move(document),
     }));
+}
+
+void DocumentVault::shred(store::Connection& tx, std::string_view id, Clock::time_point at) {
+    if (!is_document_id(id))
+        throw Error(Errc::invalid_argument, "a document id is 32 lowercase hex digits");
+    repository_.shred(tx, id, at);
 }
 
 Bytes DocumentVault::read_all(std::string_view id) {

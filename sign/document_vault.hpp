@@ -115,6 +115,10 @@ class DocumentVault {
     // Errc::not_found when there is no such document; Errc::invalid_argument for an id that is
     // not 32 lowercase hex digits.
     VaultReader read(std::string_view id);
+    // Crypto-shredding, in the caller's transaction: the document's wrapped data key and its
+    // chunks are deleted (store::DocumentRepository::shred); read() then refuses it, and no HSM
+    // can open it again, as its key existed nowhere else.
+    void shred(store::Connection& tx, std::string_view id, Clock::time_point at);
     // The whole document in memory, verified (a convenience over read()).
     Bytes read_all(std::string_view id);
 

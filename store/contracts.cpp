@@ -9,7 +9,7 @@ namespace {
 #define CONTRACT_COLUMNS                                                                     \
     "id, title, metadata::text AS metadata, contract_type, amount_minor, currency, format, " \
     "client, state, signer_count, current_revision, expires_at, created_at, sent_at, "       \
-    "completed_at, cancelled_at, expired_at"
+    "completed_at, cancelled_at, expired_at, shredded_at"
 
 constexpr Statement kInsert{
     "contracts.insert",
@@ -43,6 +43,9 @@ constexpr Statement kUpdate{
     "UPDATE contracts SET state = $2, current_revision = $3, sent_at = $4::timestamptz, "
     "completed_at = $5::timestamptz, cancelled_at = $6::timestamptz, "
     "expired_at = $7::timestamptz WHERE id = $1"};
+constexpr Statement kMarkShredded{
+    "contracts.mark_shredded",
+    "UPDATE contracts SET shredded_at = $2::timestamptz WHERE id = $1 AND shredded_at IS NULL"};
 constexpr Statement kUpdateSigner{
     "contracts.update_signer",
     "UPDATE contract_signers SET state = $3, signed_at = $4::timestamptz, "
@@ -64,19 +67,9 @@ constexpr Statement kEvents{
     "contracts.events",
     "SELECT contract_id, seq, type, at, signer_position, canonical, event_sha256, "
     "timestamp_token FROM contract_events WHERE contract_id = $1 ORDER BY seq"};
-// Newest first; `before` pages by (created_at, id) of the last contract of the previous page.
-constexpr Statement kList{
-    "contracts.list",
-    "SELECT " CONTRACT_COLUMNS
-    " FROM contracts c WHERE ($1::text IS NULL OR client = $1) "
-    "AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR (created_at, id) < "
-    "(SELECT created_at, id FROM contracts WHERE id = $3)) "
-    "ORDER BY created_at DESC, id DESC LIMIT $4"};
 constexpr Statement kDue{"contracts.due_for_expiry",
                          "SELECT id FROM contracts WHERE state IN ('sent', 'partially_signed') "
                          "AND expires_at <= $1::timestamptz ORDER BY expires_at, id LIMIT $2"};
-
-#undef CONTRACT_COLUMNS
 
 ContractRecord contract_from(const Row& row) {
     ContractRecord c;
@@ -97,6 +90,7 @@ ContractRecord contract_from(const Row& row) {
     c.completed_at = row["completed_at"].optional<Clock::time_point>();
     c.cancelled_at = row["cancelled_at"].optional<Clock::time_point>();
     c.expired_at = row["expired_at"].optional<Clock::time_point>();
+    c.shredded_at = row["shredded_at"].optional<Clock::time_point>();
     return c;
 }
 
@@ -146,6 +140,10 @@ void PostgresContracts::update(Connection& tx, const ContractRecord& c) {
                                           c.completed_at, c.cancelled_at, c.expired_at});
     if (done.affected_rows() != 1)
         throw Error(Errc::not_found, "no contract " + c.id);
+}
+
+void PostgresContracts::mark_shredded(Connection& tx, std::string_view id, Clock::time_point at) {
+    tx.exec(kMarkShredded, {id, at});
 }
 
 void PostgresContracts::update_signer(Connection& tx, const ContractSignerRecord& s) {
@@ -228,12 +226,53 @@ std::vector<ContractEventRecord> PostgresContracts::events(Connection& tx, std::
     return out;
 }
 
-std::vector<ContractRecord> PostgresContracts::list(Connection& tx, const ContractQuery& query) {
+// The search's SQL holds only the conditions given, so that each plan is made for them (an
+// "$n IS NULL OR ..." form would leave a generic plan unable to use the condition's index).
+ContractSearchSql contract_search_sql(const ContractQuery& query) {
     if (query.limit < 1 || query.limit > 1000)
         throw Error(Errc::invalid_argument, "'limit' must be 1-1000");
+    std::string sql = "SELECT " CONTRACT_COLUMNS " FROM contracts c WHERE true";
+    std::vector<Param> params;
+    const auto next = [&](Param value) {
+        params.push_back(std::move(value));
+        return "$" + std::to_string(params.size());
+    };
+    if (query.client)
+        sql += " AND c.client = " + next(*query.client);
+    if (query.state)
+        sql += " AND c.state = " + next(*query.state);
+    if (query.party) {
+        sql += " AND c.id IN (SELECT s.contract_id FROM contract_signers s WHERE s.subject_id = " +
+               next(*query.party) + ")";
+    }
+    if (query.title_words) {
+        sql += " AND to_tsvector('simple', c.title) @@ plainto_tsquery('simple', " +
+               next(*query.title_words) + ")";
+    }
+    if (query.metadata)
+        sql += " AND c.metadata @> " + next(*query.metadata) + "::jsonb";
+    if (query.created_after)
+        sql += " AND c.created_at >= " + next(*query.created_after) + "::timestamptz";
+    if (query.created_before)
+        sql += " AND c.created_at < " + next(*query.created_before) + "::timestamptz";
+    if (query.after) {
+        const std::string at = next(query.after->created_at);
+        sql += " AND (c.created_at, c.id) < (" + at + "::timestamptz, " + next(query.after->id) +
+               "::text)";
+    }
+    if (query.before_id) {
+        sql += " AND (c.created_at, c.id) < (SELECT created_at, id FROM contracts WHERE id = " +
+               next(*query.before_id) + ")";
+    }
+    sql += " ORDER BY c.created_at DESC, c.id DESC LIMIT " +
+           next(static_cast<std::int64_t>(query.limit));
+    return {std::move(sql), std::move(params)};
+}
+
+std::vector<ContractRecord> PostgresContracts::list(Connection& tx, const ContractQuery& query) {
+    const ContractSearchSql search = contract_search_sql(query);
     std::vector<ContractRecord> out;
-    const Result rows = tx.exec(kList, {query.client, query.state, query.before_id,
-                                        static_cast<std::int64_t>(query.limit)});
+    const Result rows = tx.exec(search.sql, search.params);
     for (std::size_t i = 0; i < rows.size(); ++i)
         out.push_back(contract_from(rows[i]));
     return out;
@@ -249,3 +288,5 @@ std::vector<std::string> PostgresContracts::due_for_expiry(Connection& tx, Clock
 }
 
 }  // namespace signet::store
+
+#undef CONTRACT_COLUMNS

@@ -29,6 +29,8 @@ struct ContractRecord {
     Clock::time_point expires_at;
     Clock::time_point created_at;
     std::optional<Clock::time_point> sent_at, completed_at, cancelled_at, expired_at;
+    // When its documents were crypto-shredded (migration 15); the record and events stay.
+    std::optional<Clock::time_point> shredded_at;
 };
 
 struct ContractSignerRecord {
@@ -73,13 +75,38 @@ struct ContractEventRecord {
     Bytes timestamp_token;               // RFC 3161 TimeStampToken over event_sha256, DER
 };
 
+// Where a page of contracts, newest first, ends: the last contract's (created_at, id). The next
+// page is what sorts after it.
+struct ContractKey {
+    Clock::time_point created_at;
+    std::string id;
+};
+
+// A search: every condition given must hold. Each is answered from an index (migration 15).
 struct ContractQuery {
     std::optional<std::string> client;  // nullopt: every client's (an operator)
     std::optional<std::string> state;
-    // Paging, newest first: the contracts created before this one (its created_at, then id).
+    std::optional<std::int64_t>
+        party;  // a signer's subject id (a person, or a seal's organization)
+    std::optional<std::string> title_words;  // every word in the title (full text, 'simple')
+    std::optional<std::string> metadata;     // a JSON object the metadata contains (jsonb @>)
+    std::optional<Clock::time_point> created_after;   // created at or after
+    std::optional<Clock::time_point> created_before;  // created before
+    // Keyset paging, newest first: the contracts after this key (older, or as old with a smaller
+    // id).
+    std::optional<ContractKey> after;
+    // Deprecated paging by the previous page's last id (GET /v1/contracts?before=).
     std::optional<std::string> before_id;
     std::size_t limit = 50;  // 1..1000
 };
+
+// The one statement ContractRepository::list runs for `query` (exposed so that tests can
+// EXPLAIN exactly it). Errc::invalid_argument for a limit out of range.
+struct ContractSearchSql {
+    std::string sql;
+    std::vector<Param> params;
+};
+ContractSearchSql contract_search_sql(const ContractQuery& query);
 
 // The contract tables. Every method runs in the caller's transaction, so a transition, its
 // event and its audit record commit together.
@@ -101,6 +128,8 @@ class ContractRepository {
     virtual std::optional<ContractRecord> lock(Connection& tx, std::string_view id) = 0;
     // Writes state, current_revision and the state timestamps of `contract` (by id).
     virtual void update(Connection& tx, const ContractRecord& contract) = 0;
+    // Records that the contract's documents were crypto-shredded at `at`.
+    virtual void mark_shredded(Connection& tx, std::string_view id, Clock::time_point at) = 0;
     // Writes a signer's state, signed_at, certificate_serial and revision.
     virtual void update_signer(Connection& tx, const ContractSignerRecord& signer) = 0;
 
@@ -126,6 +155,7 @@ class PostgresContracts final : public ContractRepository {
     std::optional<ContractRecord> find(Connection& tx, std::string_view id) override;
     std::optional<ContractRecord> lock(Connection& tx, std::string_view id) override;
     void update(Connection& tx, const ContractRecord& contract) override;
+    void mark_shredded(Connection& tx, std::string_view id, Clock::time_point at) override;
     void update_signer(Connection& tx, const ContractSignerRecord& signer) override;
     std::vector<ContractSignerRecord> signers(Connection& tx, std::string_view id) override;
     std::vector<ContractRevisionRecord> revisions(Connection& tx, std::string_view id) override;

@@ -1,13 +1,21 @@
 #include "store/documents.hpp"
 
+#include "common/error.hpp"
+
 namespace signet::store {
 
 namespace {
 
 constexpr Statement kFind{
     "documents.find",
-    "SELECT id, size, sha256, wrapped_key, key_label, chunk_size, chunk_count, created_at "
-    "FROM documents WHERE id = $1"};
+    "SELECT id, size, sha256, wrapped_key, key_label, chunk_size, chunk_count, created_at, "
+    "shredded_at FROM documents WHERE id = $1"};
+constexpr Statement kShred{"documents.shred",
+                           "UPDATE documents SET wrapped_key = NULL, shredded_at = $2::timestamptz "
+                           "WHERE id = $1 AND shredded_at IS NULL RETURNING id"};
+constexpr Statement kShredChunks{"documents.shred_chunks",
+                                 "DELETE FROM document_chunks WHERE document_id = $1"};
+constexpr Statement kExists{"documents.exists", "SELECT 1 FROM documents WHERE id = $1"};
 constexpr Statement kChunk{"documents.chunk",
                            "SELECT ciphertext FROM document_chunks "
                            "WHERE document_id = $1 AND chunk_index = $2"};
@@ -31,7 +39,9 @@ std::optional<DocumentRecord> PostgresDocuments::find(Connection& tx, std::strin
     d.id = row["id"].as<std::string>();
     d.size = row["size"].int64();
     d.sha256 = row["sha256"].bytes();
-    d.wrapped_key = row["wrapped_key"].bytes();
+    d.shredded_at = row["shredded_at"].optional<Clock::time_point>();
+    if (!d.shredded_at)
+        d.wrapped_key = row["wrapped_key"].bytes();
     d.key_label = row["key_label"].as<std::string>();
     d.chunk_size = row["chunk_size"].int64();
     d.chunk_count = row["chunk_count"].int64();
@@ -55,6 +65,15 @@ void PostgresDocuments::insert_chunk(Connection& tx, std::string_view document_i
 void PostgresDocuments::insert(Connection& tx, const DocumentRecord& d) {
     tx.exec(kInsert, {d.id, d.size, d.sha256, d.wrapped_key, d.key_label, d.chunk_size,
                       d.chunk_count, d.created_at});
+}
+
+void PostgresDocuments::shred(Connection& tx, std::string_view id, Clock::time_point at) {
+    if (tx.exec(kShred, {id, at}).empty()) {
+        if (tx.exec(kExists, {id}).empty())
+            throw Error(Errc::not_found, "no document " + std::string(id));
+        return;  // shredded before
+    }
+    tx.exec(kShredChunks, {id});
 }
 
 }  // namespace signet::store

@@ -23,6 +23,8 @@ struct DocumentRecord {
     std::int64_t chunk_size = 0;   // plaintext bytes per chunk, the last one fewer
     std::int64_t chunk_count = 0;  // at least 1 (an empty document has one empty chunk)
     Clock::time_point created_at;
+    // Crypto-shredded: the wrapped key (empty here) and the chunks are gone (migration 15).
+    std::optional<Clock::time_point> shredded_at;
 };
 
 // Reading documents: a document's record and its chunks one at a time (ciphertext followed by
@@ -46,6 +48,11 @@ class DocumentRepository : public DocumentReader {
     // Errc::already_exists when the id is taken; Errc::invalid_argument when the record breaks
     // the table's checks (chunk_count not the one size and chunk_size give...).
     virtual void insert(Connection& tx, const DocumentRecord& document) = 0;
+    // Crypto-shredding: the wrapped data key and every chunk deleted, shredded_at set. Without
+    // the key the ciphertext could never be opened again, HSM or not; the chunks go too, as
+    // they are then only noise that costs storage and backups. The record (size, SHA-256)
+    // stays. Errc::not_found for no such document; a document already shredded is left as is.
+    virtual void shred(Connection& tx, std::string_view id, Clock::time_point at) = 0;
 };
 
 class PostgresDocuments final : public DocumentRepository {
@@ -56,6 +63,7 @@ class PostgresDocuments final : public DocumentRepository {
     void insert_chunk(Connection& tx, std::string_view document_id, std::int64_t index,
                       ByteView sealed) override;
     void insert(Connection& tx, const DocumentRecord& document) override;
+    void shred(Connection& tx, std::string_view id, Clock::time_point at) override;
 };
 
 }  // namespace signet::store

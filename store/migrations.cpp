@@ -732,6 +732,36 @@ ALTER TABLE service_certificates
 CREATE INDEX audit_events_object ON audit_events (object, seq);
 )sql";
 
+// Contract management (issue 14, store migration 15): the indexes GET /v1/contracts searches
+// with, each kind of search answered from an index (tests/store/contract_search_test.cpp holds
+// the plans to that over 100,000 contracts).
+constexpr std::string_view kContractSearch = R"sql(
+-- Keyset paging newest first within a client: ORDER BY created_at DESC, id DESC is this index
+-- scanned backwards, and (created_at, id) < (cursor) its index condition. It replaces
+-- contracts_client, whose (created_at DESC, id) order matched no query's ORDER BY.
+CREATE INDEX contracts_client_created ON contracts (client, created_at, id);
+DROP INDEX contracts_client;
+CREATE INDEX contracts_client_state ON contracts (client, state, created_at, id);
+-- Title words: full text with the 'simple' configuration (lower-cased words, no stemming, no
+-- stop words), which is in core PostgreSQL and language-neutral for titles in any Latin script.
+CREATE INDEX contracts_title_words ON contracts USING gin (to_tsvector('simple', title));
+-- metadata @> '{"KEY": "VALUE"}': jsonb_path_ops, the smaller GIN operator class that serves
+-- exactly containment.
+CREATE INDEX contracts_metadata ON contracts USING gin (metadata jsonb_path_ops);
+-- The contracts a party signs (a person, or the organization whose seal it is).
+CREATE INDEX contract_signers_subject ON contract_signers (subject_id, contract_id);
+
+-- Crypto-shredding after the retention period (sign/contracts.hpp Contracts::shred): a document's
+-- wrapped data key and chunks are deleted, its record (size, SHA-256) stays; the contract, its
+-- revisions' hashes and its time-stamped events stay.
+ALTER TABLE documents ALTER COLUMN wrapped_key DROP NOT NULL;
+ALTER TABLE documents ADD COLUMN shredded_at timestamptz;
+ALTER TABLE documents ADD CHECK ((wrapped_key IS NULL) = (shredded_at IS NOT NULL));
+ALTER TABLE contracts ADD COLUMN shredded_at timestamptz;
+ALTER TABLE contracts ADD CHECK (shredded_at IS NULL OR
+                                 state IN ('completed', 'cancelled', 'expired'));
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
@@ -752,6 +782,8 @@ constexpr Migration kMigrations[] = {
     {13, "audit_tree and audit_checkpoints: the Merkle tree's subtree hashes and checkpoints",
      kAuditTree},
     {14, "evidence-seal certificates and audit_events by object", kEvidencePackages},
+    {15, "contract search indexes; documents and contracts crypto-shredded",
+     kContractSearch},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

@@ -15,6 +15,7 @@ BOOST_AUTO_TEST_CASE(defaults_hold_when_the_section_is_absent) {
     const Config c = f.load(Fixture::base());
     BOOST_CHECK_EQUAL(c.signing.contract_validity_days, 30u);
     BOOST_CHECK_EQUAL(c.signing.max_contract_validity_days, 366u);
+    BOOST_CHECK_EQUAL(c.signing.retention_years, 10u);
     BOOST_CHECK(c.signing.seal_approvals.empty());
 }
 
@@ -24,6 +25,7 @@ BOOST_AUTO_TEST_CASE(seal_approval_rules_by_type_amount_or_always) {
                             "signing:\n"
                             "  contract_validity_days: 14\n"
                             "  max_contract_validity_days: 60\n"
+                            "  retention_years: 30\n"
                             "  seal_approvals:\n"
                             "    - {contract_type: loan, approvals: 1}\n"
                             "    - {min_amount: {minor_units: 100000000, currency: CNY}, "
@@ -31,6 +33,7 @@ BOOST_AUTO_TEST_CASE(seal_approval_rules_by_type_amount_or_always) {
                             "    - {approvals: 1}\n");
     BOOST_CHECK_EQUAL(c.signing.contract_validity_days, 14u);
     BOOST_CHECK_EQUAL(c.signing.max_contract_validity_days, 60u);
+    BOOST_CHECK_EQUAL(c.signing.retention_years, 30u);
     const auto& rules = c.signing.seal_approvals;
     BOOST_REQUIRE_EQUAL(rules.size(), 3u);
     BOOST_CHECK_EQUAL(*rules[0].contract_type, "loan");
@@ -49,6 +52,7 @@ BOOST_AUTO_TEST_CASE(mistakes_are_reported_where_they_are) {
                              "signing:\n"
                              "  contract_validity_days: 400\n"
                              "  max_contract_validity_days: 365\n"
+                             "  retention_years: 0\n"
                              "  seal_approvals:\n"
                              "    - {contract_type: Loan!, approvals: 0}\n"
                              "    - {min_amount: {minor_units: 5, currency: yuan}}\n"
@@ -57,6 +61,8 @@ BOOST_AUTO_TEST_CASE(mistakes_are_reported_where_they_are) {
     check_line(message, place(f, yaml, "contract_validity_days: 400", "400") +
                             "signing.contract_validity_days: must be at most "
                             "max_contract_validity_days (365)");
+    check_line(message, place(f, yaml, "retention_years: 0", "0") +
+                            "signing.retention_years: 0 is not a number of years (1-100)");
     check_line(message, place(f, yaml, "Loan!", "Loan!") +
                             "signing.seal_approvals[0].contract_type: must be 1-64 of a-z, 0-9, "
                             "'_', '.', '-'");
