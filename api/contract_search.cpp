@@ -25,16 +25,6 @@ Error bad(std::string_view name, std::string_view why) {
                  "query parameter " + quote_input(name) + ": " + std::string(why));
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 // One percent-decoding (RFC 3986 §2.1), '+' as a space (application/x-www-form-urlencoded), and
 // the result UTF-8 of at most 200 characters with no control character (C0, DEL).
 std::string decode_component(std::string_view text, std::string_view name) {

@@ -1,9 +1,9 @@
 #include "ops/signetctl_evidence.hpp"
 
-#include <fstream>
 #include <iostream>
 
 #include "common/error.hpp"
+#include "ops/input_file.hpp"
 #include "evidence/verify_package.hpp"
 #include "tsa/verify.hpp"
 
@@ -26,23 +26,6 @@ const char* const kEvidenceUsage =
 
 namespace {
 
-Bytes read_package(const std::string& path, std::size_t max) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(Errc::invalid_argument, "cannot read " + path);
-    Bytes data;
-    char buffer[64 * 1024];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        data.insert(data.end(), buffer, buffer + in.gcount());
-        if (data.size() > max)
-            throw Error(Errc::invalid_argument,
-                        path + ": larger than " + std::to_string(max) + " bytes");
-    }
-    if (in.bad())
-        throw Error(Errc::invalid_argument, "cannot read " + path);
-    return data;
-}
-
 int verify(const Arguments& args) {
     args.allow({"root", "json"});
     if (args.words.size() != 3)
@@ -57,7 +40,7 @@ int verify(const Arguments& args) {
     } catch (const Error& e) {
         throw Error(Errc::invalid_argument, std::string("--root: ") + e.what());
     }
-    const Bytes package = read_package(path, options.limits.max_archive_bytes);
+    const Bytes package = read_input_file(path, options.limits.max_archive_bytes);
     evidence::PackageReport report;
     try {
         report = evidence::verify_package(package, options);

@@ -1,10 +1,10 @@
 #include "ops/signetctl_verify.hpp"
 
-#include <fstream>
 #include <iostream>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "ops/input_file.hpp"
 #include "sign/verify_document.hpp"
 #include "sign/verify_report.hpp"
 #include "tsa/verify.hpp"
@@ -30,24 +30,6 @@ const char* const kVerifyUsage =
 
 namespace {
 
-// What a PDF may be (sign::PdfLimits::max_bytes): a larger file is refused before it is read.
-Bytes read_input(const std::string& path, std::size_t max) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(Errc::invalid_argument, "cannot read " + path);
-    Bytes data;
-    char buffer[64 * 1024];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        data.insert(data.end(), buffer, buffer + in.gcount());
-        if (data.size() > max)
-            throw Error(Errc::invalid_argument,
-                        path + ": larger than " + std::to_string(max) + " bytes");
-    }
-    if (in.bad())
-        throw Error(Errc::invalid_argument, "cannot read " + path);
-    return data;
-}
-
 std::vector<X509Ptr> trust_anchors(const std::string& path) {
     try {
         return tsa::read_pem_certificates(path);
@@ -64,10 +46,10 @@ int verify(const Arguments& args) {
     const std::string& path = args.words[1];
     sign::DocumentVerifyOptions options;
     options.now = std::chrono::system_clock::now();
-    const Bytes document = read_input(path, options.pdf.max_bytes);
+    const Bytes document = read_input_file(path, options.pdf.max_bytes);
     Bytes data;
     if (args.options.contains("data")) {
-        data = read_input(args.options.at("data"), options.pdf.max_bytes);
+        data = read_input_file(args.options.at("data"), options.pdf.max_bytes);
         options.detached_content = ByteView(data);
     }
     if (args.options.contains("trust"))
