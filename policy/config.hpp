@@ -94,6 +94,7 @@ struct LoggingSettings {
 // The scopes a route can require; api_clients may name only these.
 inline const std::vector<std::string> kKnownScopes{
     "admin",
+    "audit",
     "certificates:issue",
     "certificates:read",
     "certificates:revoke",
