@@ -15,15 +15,20 @@ std::string_view Request::header(std::string_view name) const {
 }
 
 Response Response::text(std::string body, http::status status) {
-    return Response{status, "text/plain; charset=utf-8", std::move(body), {}};
+    return Response{status, "text/plain; charset=utf-8", std::move(body), {}, std::nullopt};
 }
 
 Response Response::json(std::string body, http::status status) {
-    return Response{status, "application/json", std::move(body), {}};
+    return Response{status, "application/json", std::move(body), {}, std::nullopt};
 }
 
 Response Response::bytes(std::string body, std::string content_type, http::status status) {
-    return Response{status, std::move(content_type), std::move(body), {}};
+    return Response{status, std::move(content_type), std::move(body), {}, std::nullopt};
+}
+
+Response Response::stream(std::string content_type, std::optional<std::uint64_t> length,
+                          BodyProducer next, http::status status) {
+    return Response{status, std::move(content_type), {}, {}, StreamedBody{length, std::move(next)}};
 }
 
 bool has_media_type(std::string_view content_type, std::string_view media_type) {

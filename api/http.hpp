@@ -63,18 +63,41 @@ struct Request {
     std::string_view header(std::string_view name) const;
 };
 
-// What a handler returns. The server adds Content-Length, Date, X-Request-Id and Connection;
-// a handler must not set those (nor Transfer-Encoding) itself.
+// Hands out a streamed body's next piece; an empty piece ends the body. It may throw: the
+// connection is then closed mid-body, so the client sees a truncated body as truncated (fewer
+// bytes than the Content-Length, or no terminating chunk). The server calls it where the route's
+// handler runs (the worker pool, unless `runs_on_io_thread`), one call at a time, and asks for a
+// piece only once the previous one is written: memory stays bounded by a piece (64 KiB is a good
+// size). It must not use the Request (its views die with the handler call): capture copies. It
+// is destroyed when the body ends or the client goes, which is how it learns to stop; state that
+// is move-only goes behind a shared_ptr (std::function copies its target).
+using BodyProducer = std::function<std::string()>;
+
+struct StreamedBody {
+    // Sent as Content-Length when known; otherwise the body is chunked (RFC 9112 §7.1), or, for
+    // an HTTP/1.0 client, delimited by closing the connection (RFC 9112 §6.3).
+    std::optional<std::uint64_t> length;
+    BodyProducer next;
+};
+
+// What a handler returns. The server adds Content-Length (or Transfer-Encoding), Date,
+// X-Request-Id and Connection; a handler must not set those itself.
 struct Response {
     http::status status = http::status::ok;
     std::string content_type{};  // omitted when empty (and the body is empty)
-    std::string body{};
+    std::string body{};          // the whole body; empty when `streamed`
     std::vector<std::pair<std::string, std::string>> headers{};  // extra fields, in order
+    // A body written piece by piece instead of `body` (Response::stream).
+    std::optional<StreamedBody> streamed{};
 
     static Response text(std::string body, http::status status = http::status::ok);
     static Response json(std::string body, http::status status = http::status::ok);
     static Response bytes(std::string body, std::string content_type,
                           http::status status = http::status::ok);
+    // A body too large to hold, produced piece by piece (see BodyProducer). A HEAD request
+    // gets the head alone and the producer is never called.
+    static Response stream(std::string content_type, std::optional<std::uint64_t> length,
+                           BodyProducer next, http::status status = http::status::ok);
 };
 
 using Handler = std::function<Response(const Request&)>;

@@ -105,7 +105,8 @@ class Rejection : public std::enable_shared_from_this<Rejection> {
         Response response = problem_response(
             problems::overloaded, "the server has too many open connections", request_id);
         response.headers.emplace_back("Retry-After", "1");
-        write_response_head(response_, response, request_id, ConnectionField::close);
+        write_response_head(response_, response, request_id, ConnectionField::close,
+                            BodyFraming::content_length);
         response_ += response.body;
     }
 

@@ -77,7 +77,7 @@ Response cacheable_get(const ocsp::Answer& answer, const Request& request, const
     const long long max_age = std::max<long long>(left.count(), 0);
 
     Response response = if_none_match_matches(request.headers, etag)
-                            ? Response{http::status::not_modified, {}, {}, {}}
+                            ? Response{http::status::not_modified, {}, {}, {}, std::nullopt}
                             : ocsp_response(der);
     response.headers.emplace_back("Last-Modified", format_http_date(answer.this_update));
     response.headers.emplace_back("ETag", etag);

@@ -7,6 +7,7 @@
 #include <boost/beast/core/buffers_cat.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -22,7 +23,8 @@
 // repeat. CRTP over the stream (PlainSession, TlsSession in listener.cpp). Every member runs on
 // the connection's own I/O thread (its io_context has one thread), so none needs a lock. This
 // file holds the class, its state and its lifecycle; its steps are defined (inline, as in the
-// class) in session_read.hpp, session_dispatch.hpp and session_write.hpp, included at the end.
+// class) in session_read.hpp, session_dispatch.hpp, session_write.hpp and session_stream.hpp,
+// included at the end.
 namespace signet::api::detail {
 
 inline constexpr std::size_t kReadChunk = 16 * 1024;
@@ -125,6 +127,16 @@ class Session : public Connection {
     void on_linger(error_code ec, std::size_t);
     void close_quietly();
 
+    // Writing a streamed body piece by piece (session_stream.hpp).
+    void start_stream(Response response, BodyFraming framing);
+    void write_piece();
+    void on_piece_written(error_code ec, std::size_t);
+    void produce_next();
+    std::optional<std::string> produce() const;
+    void on_piece(std::optional<std::string> piece);
+    void end_stream();
+    void abort_stream();
+
     std::string_view request_id() const { return {request_id_.data(), request_id_.size()}; }
 
     std::shared_ptr<ServerState> state_;
@@ -149,9 +161,13 @@ class Session : public Connection {
     bool head_from_get_ = false;
     std::shared_ptr<const ApiClient> client_;
 
-    std::string head_;  // the response header, reused across requests
-    std::string body_;
-    std::size_t body_bytes_ = 0;
+    std::string head_;  // the response header, reused across requests; cleared once written
+    std::string body_;  // the whole body, or a stream's piece being written
+    std::size_t body_bytes_ = 0;  // of the body, written (a stream: so far)
+    BodyProducer producer_;       // a streamed body's, until it ends or the client goes
+    std::optional<std::uint64_t> stream_length_;
+    bool chunked_ = false;
+    std::string chunk_head_;  // a chunk's size line
     unsigned status_ = 0;
     bool close_ = false;
 };
@@ -159,6 +175,9 @@ class Session : public Connection {
 }  // namespace signet::api::detail
 
 // The members defined out of the class, by what they do.
+// session_stream.hpp first: the dispatch uses its produce_first_piece.
+#include "api/session_stream.hpp"
+// (keep the order)
 #include "api/session_dispatch.hpp"
 #include "api/session_read.hpp"
 #include "api/session_write.hpp"

@@ -76,6 +76,8 @@ inline void Session<Derived>::handle() {
         std::optional<Response> answered;
         try {
             answered = route.io_thread_attempt(view);
+            if (answered)
+                produce_first_piece(*answered, view.method);
         } catch (...) {
             // The handler decides it on the pool, and says why.
         }
@@ -101,7 +103,9 @@ inline void Session<Derived>::handle() {
 template <class Derived>
 inline Response Session<Derived>::call_handler(const Route& route, const Request& view) const {
     try {
-        return route.handler(view);
+        Response response = route.handler(view);
+        produce_first_piece(response, view.method);
+        return response;
     } catch (const Error& e) {
         Response response = problem_response(e, request_id());
         if (response.status == http::status::internal_server_error)

@@ -1,8 +1,9 @@
 #pragma once
 
 // A connection's response writing (part of api/session.hpp, which includes it: include that):
-// the head and body in one write, keep-alive or close, the route's statistics and the access log
-// line, and closing: gracefully (half-close, then linger, bounded) or at once.
+// the head and body in one write (a streamed body: session_stream.hpp), keep-alive or close, the
+// route's statistics and the access log line, and closing: gracefully (half-close, then linger,
+// bounded) or at once.
 
 #include "api/session.hpp"
 
@@ -23,16 +24,25 @@ inline void Session<Derived>::send(Response response, bool close) {
     close_ = close || !have_head || !parser.keep_alive() ||
              state_->stopping.load(std::memory_order_acquire);
     status_ = static_cast<unsigned>(response.status);
-    if (!status_has_body(response.status))
+    if (!status_has_body(response.status)) {
         response.body.clear();
-    write_response_head(head_, response, request_id(),
-                        close_                                     ? ConnectionField::close
-                        : have_head && parser.get().version() < 11 ? ConnectionField::keep_alive
-                                                                   : ConnectionField::none);
-    body_ = std::move(response.body);
+        response.streamed.reset();
+    }
     // A HEAD answered by the GET route: the GET's headers, no body (RFC 9110 §9.3.2).
     const bool omit_body =
         head_from_get_ || (have_head && parser.get().method() == http::verb::head);
+    const bool http10 = have_head && parser.get().version() < 11;
+    const BodyFraming framing = framing_of(response, !http10);
+    if (framing == BodyFraming::until_close && !omit_body)
+        close_ = true;
+    write_response_head(head_, response, request_id(),
+                        close_   ? ConnectionField::close
+                        : http10 ? ConnectionField::keep_alive
+                                 : ConnectionField::none,
+                        framing);
+    if (response.streamed && !omit_body)
+        return start_stream(std::move(response), framing);
+    body_ = std::move(response.body);
     body_bytes_ = omit_body ? 0 : body_.size();
     lowest().expires_after(state_->limits.read_timeout);
     // Not a std::array of two buffers: Asio 1.74's async_write special-cases that type and,

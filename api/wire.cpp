@@ -49,8 +49,14 @@ bool status_has_body(http::status status) {
     return code >= 200 && code != 204 && code != 304;
 }
 
+BodyFraming framing_of(const Response& response, bool http11) {
+    if (!response.streamed || response.streamed->length)
+        return BodyFraming::content_length;
+    return http11 ? BodyFraming::chunked : BodyFraming::until_close;
+}
+
 void write_response_head(std::string& head, const Response& response, std::string_view request_id,
-                         ConnectionField connection) {
+                         ConnectionField connection, BodyFraming framing) {
     head.clear();
     head += "HTTP/1.1 ";
     append_decimal(head, static_cast<unsigned>(response.status));
@@ -63,8 +69,18 @@ void write_response_head(std::string& head, const Response& response, std::strin
         head += response.content_type;
     }
     if (status_has_body(response.status)) {
-        head += "\r\nContent-Length: ";
-        append_decimal(head, response.body.size());
+        switch (framing) {
+            case BodyFraming::content_length:
+                head += "\r\nContent-Length: ";
+                append_decimal(head, response.streamed ? response.streamed->length.value_or(0)
+                                                       : response.body.size());
+                break;
+            case BodyFraming::chunked:
+                head += "\r\nTransfer-Encoding: chunked";
+                break;
+            case BodyFraming::until_close:
+                break;
+        }
     }
     head += "\r\nX-Request-Id: ";
     head += request_id;

@@ -24,10 +24,22 @@ enum class ConnectionField : std::uint8_t {
     keep_alive,  // "Connection: keep-alive": an HTTP/1.0 client kept alive
 };
 
-// Replaces `head` with "HTTP/1.1 <status>", Date, Content-Type, Content-Length (when the status
-// has a body: the size of response.body), X-Request-Id, the handler's own fields and the
-// Connection field, ending with the empty line.
+// How the client learns where a response's body ends (RFC 9112 §6.3).
+enum class BodyFraming : std::uint8_t {
+    content_length,  // Content-Length: the whole body's size, or a stream's declared length
+    chunked,         // Transfer-Encoding: chunked, a stream of unknown length (HTTP/1.1)
+    until_close,     // neither: a stream of unknown length to an HTTP/1.0 client, which has no
+                     // chunked coding; the server closes the connection after it
+};
+
+// The framing of `response` for a client speaking HTTP/1.1 (`http11`) or HTTP/1.0.
+BodyFraming framing_of(const Response& response, bool http11);
+
+// Replaces `head` with "HTTP/1.1 <status>", Date, Content-Type, the framing field (when the
+// status has a body: Content-Length, the size of response.body or the stream's length, or
+// Transfer-Encoding: chunked), X-Request-Id, the handler's own fields and the Connection field,
+// ending with the empty line.
 void write_response_head(std::string& head, const Response& response, std::string_view request_id,
-                         ConnectionField connection);
+                         ConnectionField connection, BodyFraming framing);
 
 }  // namespace signet::api::detail
