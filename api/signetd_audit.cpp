@@ -20,6 +20,7 @@ struct AuditNode::Parts {
     Dependencies d;
     std::unique_ptr<audit::PostgresCheckpoints> checkpoints;
     bool making = false;
+    std::string why_not;  // "" when this node makes checkpoints
     std::optional<sign::CheckpointWitness> witness;
     std::mutex mutex;  // one checkpoint_now and witness offer at a time in this node
     std::jthread interval;
@@ -79,6 +80,7 @@ AuditNode::AuditNode(Dependencies dependencies)
     } else {
         p.checkpoints = std::make_unique<audit::PostgresCheckpoints>(p.d.database);
         p.d.log->warn("audit checkpoints are not made", {{"reason", why_not}});
+        p.why_not = why_not;
     }
 }
 
@@ -88,6 +90,14 @@ AuditNode::~AuditNode() {
 
 void AuditNode::add_routes(api::Router& router) {
     api::add_audit_routes(router, *parts_->checkpoints, parts_->d.audit);
+}
+
+audit::PostgresCheckpoints& AuditNode::checkpoints() {
+    return *parts_->checkpoints;
+}
+
+const std::string& AuditNode::checkpoints_unavailable() const {
+    return parts_->why_not;
 }
 
 void AuditNode::start() {

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "api/router.hpp"
+#include "audit/checkpoints.hpp"
 #include "audit/log.hpp"
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -44,6 +45,10 @@ class AuditNode {
     // Stops that thread, then makes the shutdown checkpoint (after the audit outbox was drained
     // and the last events recorded, so call it last). Failures are logged, never thrown.
     void stop() noexcept;
+    // The node's checkpoints (reading only when they are not made), for the evidence packages.
+    audit::PostgresCheckpoints& checkpoints();
+    // Why checkpoints are not made ("" when they are): an evidence package needs them.
+    const std::string& checkpoints_unavailable() const;
 
   private:
     struct Parts;

@@ -174,6 +174,14 @@ void ContractsNode::stop() {
     parts_->deliverer.stop();
 }
 
+sign::Contracts& ContractsNode::service() {
+    return parts_->service;
+}
+
+sign::ValidationSource& ContractsNode::validation() {
+    return *parts_->validation;
+}
+
 api::HealthCheck ContractsNode::health_check() const {
     return {"contracts", [parts = parts_.get()] {
                 if (const auto missing = parts->vault.missing_key(); !missing.empty())

@@ -17,6 +17,8 @@
 #include "ra/otp.hpp"
 #include "ra/registry.hpp"
 #include "ra/totp.hpp"
+#include "sign/contracts.hpp"
+#include "sign/validation_source.hpp"
 #include "store/certificates.hpp"
 #include "store/database.hpp"
 #include "tsa/responder.hpp"
@@ -63,6 +65,10 @@ class ContractsNode {
     // /healthz's "contracts" check: degraded while the HSM lacks the documents key or the TSA
     // cannot time-stamp (contracts cannot be created or change state meanwhile).
     api::HealthCheck health_check() const;
+    // For the evidence packages (signetd_evidence): the contract service and the validation
+    // data source (our OCSP responder, the certificates); they live as long as the node.
+    sign::Contracts& service();
+    sign::ValidationSource& validation();
 
   private:
     struct Parts;

@@ -18,6 +18,7 @@
 #include "api/signetd_audit.hpp"
 #include "api/signetd_ocsp.hpp"
 #include "api/signetd_contracts.hpp"
+#include "api/signetd_evidence.hpp"
 #include "api/signetd_ra.hpp"
 #include "api/signetd_wiring.hpp"
 #include "api/tsa_routes.hpp"
@@ -218,6 +219,14 @@ int serve(const std::string& config_path) {
     AuditNode audit_node({config, token, db, audit, clock, certificates, tsa_responder, node, log});
     audit_node.add_routes(router);
     audit_node.start();
+
+    // Evidence packages (issue 14): GET /v1/contracts/{id}/evidence, sealed by the ceremony's
+    // evidence-seal, proofs against the checkpoints above; 503 naming what is missing.
+    EvidenceNode evidence_node({token, db, audit, clock, certificates, subjects,
+                                contracts_node.service(), contracts_node.validation(),
+                                audit_node.checkpoints(), audit_node.checkpoints_unavailable(),
+                                tsa_responder, log});
+    evidence_node.add_routes(router);
 
     register_metrics(*metrics, *token, db, clock);
     auto checks = health_checks(*token, db, clock);

@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "api/audit_routes.hpp"
+#include "api/evidence_route.hpp"
 #include "api/ca_routes.hpp"
 #include "api/contract_routes.hpp"
 #include "api/openapi_route.hpp"
@@ -124,6 +125,8 @@ Router RaApi::v1_router(ra::SmsGateway* gateway) {
     api::add_verify_routes(router, {1024 * 1024, nullptr, registry.clock});
     api::add_signing_link_routes(router, {*links, *contracts});
     api::add_audit_routes(router, *checkpoints, registry.audit);
+    // The evidence route's shape only (tests/evidence/evidence_route_test.cpp serves packages).
+    api::add_evidence_route(router, {{}, "no evidence seal in this fixture"});
     api::add_openapi_route(router);
     return router;
 }
