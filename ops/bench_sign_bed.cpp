@@ -32,7 +32,7 @@ constexpr const char* kBobId = "310104198507204417";
 // The SMS the signing service sends on this thread: the benchmark's phone.
 thread_local std::string last_message;
 
-policy::Ceremony ceremony(const std::filesystem::path& dir) {
+policy::Ceremony ceremony(const std::filesystem::path& dir, bool evidence_keys) {
     policy::Ceremony c;
     c.file = dir / "ceremony.yaml";
     c.output_dir = dir / "ceremony";
@@ -59,6 +59,23 @@ policy::Ceremony ceremony(const std::filesystem::path& dir) {
     tsa.key = {"tsa", KeyType::ec_p256};
     tsa.issuer = "issuing";
     c.tsa = tsa;
+    if (evidence_keys) {
+        // What evidence packages need (docs/evidence.md): the platform's e-seal and the audit
+        // log's checkpoint key, both under the issuing CA (whose OCSP responder then pre-signs
+        // the seal's status with the others).
+        policy::CeremonyEvidenceSeal seal;
+        seal.subject = "CN=Bench Evidence Seal,O=Signet,C=CN";
+        seal.validity_days = 365;
+        seal.key = {"evidence-seal", KeyType::ec_p256};
+        seal.issuer = "issuing";
+        c.evidence_seal = seal;
+        policy::CeremonyAuditCheckpoint checkpoint;
+        checkpoint.subject = "CN=Bench Audit Checkpoints,O=Signet,C=CN";
+        checkpoint.validity_days = 365;
+        checkpoint.key = {"audit-checkpoint", KeyType::ec_p256};
+        checkpoint.issuer = "issuing";
+        c.audit_checkpoint = checkpoint;
+    }
     return c;
 }
 
@@ -152,7 +169,7 @@ std::unique_ptr<store::Database> open_database(store::EmbeddedPostgres& postgres
     return database;
 }
 
-SignBed::SignBed(int threads) {
+SignBed::SignBed(int threads, bool evidence_keys) {
     hsm::TokenConfig config = testing::SoftHsm::instance().new_token("bench-sign");
     config.pool_size = static_cast<std::size_t>(threads) * 2 + 4;
     token = hsm::Token::open(config);
@@ -161,7 +178,7 @@ SignBed::SignBed(int threads) {
     token->generate_kek(std::string(sign::kDefaultDocumentsKey));
     token->generate_hmac_key(kIdentityHmac);
     token->generate_hmac_key(kOtpHmac);
-    ca::run_ceremony(ceremony(dir.path()), {}, *token, *database, certificates, *audit, clock,
+    ca::run_ceremony(ceremony(dir.path(), evidence_keys), {}, *token, *database, certificates, *audit, clock,
                      "bench");
     policy::CaSettings settings;
     settings.profiles.emplace("personal", personal_profile());
@@ -289,8 +306,12 @@ std::string SignBed::sent_contract(const std::string& format, ByteView document)
 }
 
 void SignBed::sign_first(const std::string& contract_id) {
+    sign_as(contract_id, 1);
+}
+
+void SignBed::sign_as(const std::string& contract_id, int position) {
     const sign::ContractCaller caller{"client:bench", "bench"};
-    const auto challenge = signing->challenge(contract_id, 1, "sms", caller);
+    const auto challenge = signing->challenge(contract_id, position, "sms", caller);
     const auto at = last_message.find("code ");
     if (at == std::string::npos)
         throw Error(Errc::internal, "the SMS holds no code");
@@ -298,7 +319,7 @@ void SignBed::sign_first(const std::string& contract_id) {
     request.authorization.revision_sha256 = challenge.revision_sha256;
     request.authorization.challenge_id = challenge.challenge_id;
     request.authorization.code = last_message.substr(at + 5, 6);
-    (void)signing->sign(contract_id, 1, request, caller);
+    (void)signing->sign(contract_id, position, request, caller);
 }
 
 }  // namespace signet::bench

@@ -54,7 +54,9 @@ std::unique_ptr<store::Database> open_database(store::EmbeddedPostgres& postgres
 
 struct SignBed {
     // `threads`: the most signing threads the benchmark runs (the HSM's session pool).
-    explicit SignBed(int threads);
+    // `evidence_keys`: the ceremony also makes the evidence seal and the audit checkpoint key
+    // (what evidence packages need; ops/bench_evidence_package.cpp).
+    explicit SignBed(int threads, bool evidence_keys = false);
     ~SignBed();
 
     // A contract of `format` ("pdf" or "bytes") over `document`, signed by alice then bob,
@@ -62,6 +64,8 @@ struct SignBed {
     std::string sent_contract(const std::string& format, ByteView document);
     // Signer 1 signs: an SMS code asked for and given back, then the signature.
     void sign_first(const std::string& contract_id);
+    // Signer `position` (1-based) signs the same way.
+    void sign_as(const std::string& contract_id, int position);
 
     testing::TempDir dir{"signet-bench-sign"};
     std::shared_ptr<hsm::Token> token;
