@@ -22,6 +22,7 @@
 #include "evidence/package.hpp"
 #include "evidence/seal.hpp"
 #include "ops/bench_sign_bed.hpp"
+#include "ops/bench_support.hpp"
 #include "sign/checkpoint_signing.hpp"
 #include "sign/signing_credentials.hpp"
 #include "sign/tsa_time_stamper.hpp"
@@ -47,13 +48,18 @@ struct Run {
     double rss_baseline = 0;    // MiB, the largest RSS just before an operation
     double rss_growth = 0;      // MiB, the largest VmHWM - RSS-before of an operation
     std::uint64_t bytes = 0;    // what the last operation gave the sink
+    double cpu_ms = 0;          // this process's CPU per operation (user + system)
+    double postgres_cpu_ms = 0; // the PostgreSQL server's (all its processes) per operation
 };
 
 // `count` operations, each timed; before each, freed memory is given back and the kernel's
 // high-water mark reset to the current RSS (Linux: "5" into clear_refs resets VmHWM), so the
-// VmHWM read after it is that operation's peak.
-Run measured(int count, const std::function<std::uint64_t()>& op) {
+// VmHWM read after it is that operation's peak. `postmaster`: the PostgreSQL server's pid, whose
+// CPU is counted too (the vault's chunks are read out of it).
+Run measured(int count, int postmaster, const std::function<std::uint64_t()>& op) {
     Run r;
+    const double cpu_before = process_cpu_seconds();
+    const double postgres_before = process_tree_cpu_seconds(postmaster);
     for (int i = 0; i < count; ++i) {
         malloc_trim(0);
         std::ofstream("/proc/self/clear_refs") << "5";
@@ -67,6 +73,8 @@ Run measured(int count, const std::function<std::uint64_t()>& op) {
         r.rss_baseline = std::max(r.rss_baseline, before);
         r.rss_growth = std::max(r.rss_growth, peak - before);
     }
+    r.cpu_ms = (process_cpu_seconds() - cpu_before) * 1000 / count;
+    r.postgres_cpu_ms = (process_tree_cpu_seconds(postmaster) - postgres_before) * 1000 / count;
     std::ranges::sort(r.ms);
     return r;
 }
@@ -124,14 +132,15 @@ void package_scenario(const PackageBenchOptions& o) {
     }
     (void)checkpoints.checkpoint_now();
 
-    const Run packages = measured(o.packages, [&] {
+    const int postmaster = read_pid(bed.postgres->data_dir() / "postmaster.pid");
+    const Run packages = measured(o.packages, postmaster, [&] {
         std::uint64_t bytes = 0;
         builder.build(id, caller, [&](ByteView piece) { bytes += piece.size(); });
         return bytes;
     });
     // The ceiling: the same revision decrypted out of the vault into the same kind of sink.
     const int final_revision = contract.revisions.back().number;
-    const Run reads = measured(o.packages, [&] {
+    const Run reads = measured(o.packages, postmaster, [&] {
         std::uint64_t bytes = 0;
         sign::VaultReader reader = bed.service->document(id, final_revision, caller);
         while (const auto chunk = reader.next())
@@ -146,19 +155,23 @@ void package_scenario(const PackageBenchOptions& o) {
                     "\"threads\":1,\"ops_per_s\":%.3f,\"ceiling\":%.3f,\"ratio\":%.3f,"
                     "\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"peak_rss_mib\":%.1f,"
                     "\"rss_baseline_mib\":%.1f,\"document_mib\":%zu,\"package_mib\":%.1f,"
-                    "\"vault_read_peak_rss_mib\":%.1f}\n",
+                    "\"cpu_ms\":%.0f,\"postgres_cpu_ms\":%.0f,\"vault_read_cpu_ms\":%.0f,"
+                    "\"vault_read_postgres_cpu_ms\":%.0f,\"vault_read_peak_rss_mib\":%.1f}\n",
                     ops_per_s, ceiling, ops_per_s / ceiling, percentile(packages.ms, 0.50),
                     percentile(packages.ms, 0.99), packages.rss_growth, packages.rss_baseline,
-                    o.document_mib, static_cast<double>(packages.bytes) / kMiB,
+                    o.document_mib, static_cast<double>(packages.bytes) / kMiB, packages.cpu_ms,
+                    packages.postgres_cpu_ms, reads.cpu_ms, reads.postgres_cpu_ms,
                     reads.rss_growth);
     } else {
         std::printf("package: %.3f packages/s (ceiling %.3f vault reads/s, ratio %.3f), p50 %.1f "
-                    "ms, p99 %.1f ms; a %zu MiB PDF signed twice, package %.1f MiB; peak RSS "
+                    "ms, p99 %.1f ms; a %zu MiB PDF signed twice, package %.1f MiB; CPU %.0f ms "
+                    "+ PostgreSQL %.0f ms per package (vault read: %.0f + %.0f ms); peak RSS "
                     "+%.1f MiB over %.1f MiB (vault read: +%.1f MiB)\n",
                     ops_per_s, ceiling, ops_per_s / ceiling, percentile(packages.ms, 0.50),
                     percentile(packages.ms, 0.99), o.document_mib,
-                    static_cast<double>(packages.bytes) / kMiB, packages.rss_growth,
-                    packages.rss_baseline, reads.rss_growth);
+                    static_cast<double>(packages.bytes) / kMiB, packages.cpu_ms,
+                    packages.postgres_cpu_ms, reads.cpu_ms, reads.postgres_cpu_ms,
+                    packages.rss_growth, packages.rss_baseline, reads.rss_growth);
     }
 }
 
