@@ -37,7 +37,7 @@ namespace signet::bench {
 const char* const kEvidenceUsage =
     R"(
 usage: signet-bench evidence [--json] [--events N] [--proofs K] [--checkpoints C]
-                             [--packages P] [--document-mib M]
+                             [--packages P] [--document-mib M] [--pdf-pages scans|text]
                              [--scenarios inclusion-proof,checkpoint,package]
   The tamper-evident log at N events (default 10000000): the time to build the stored subtree
   hashes, then per scenario the p50/p99 latency in ms and ops/s:
@@ -49,7 +49,8 @@ usage: signet-bench evidence [--json] [--events N] [--proofs K] [--checkpoints C
                      the TSA in process, insert; the ceiling is one SoftHSM signature and one
                      time-stamp's round trip
     package          P evidence packages (default 5) of a PDF contract of M MiB (default 100)
-                     signed by two parties (PAdES B-LT each), built as signetd's route builds
+                     signed by two parties (PAdES B-LT each), its pages scanned images of noise
+                     (incompressible, default) or text, built as signetd's route builds
                      them, into a sink that drops the bytes; on a bed of its own (the signing
                      bench's, with the evidence seal; the N events are not made for it). The
                      ceiling is the same revision read out of the document vault; peak_rss_mib
@@ -68,6 +69,7 @@ struct Options {
     int checkpoints = 10;
     int packages = 5;
     std::int64_t document_mib = 100;
+    bool scans = true;
     std::vector<std::string> scenarios{"inclusion-proof", "checkpoint", "package"};
 };
 
@@ -134,6 +136,7 @@ void inclusion_proof(const Options& o, Bed& bed) {
 void package(const Options& o, Bed&) {
     package_scenario({.json = o.json,
                       .document_mib = static_cast<std::size_t>(o.document_mib),
+                      .scans = o.scans,
                       .packages = o.packages});
 }
 
@@ -246,6 +249,12 @@ Options parse(int argc, char** argv) {
             o.packages = static_cast<int>(number(1, 1000));
         } else if (arg == "--document-mib") {
             o.document_mib = number(1, 100);  // the contracts' default document limit
+        } else if (arg == "--pdf-pages") {
+            const std::string pages = value();
+            if (pages != "scans" && pages != "text")
+                throw Error(Errc::invalid_argument,
+                            "--pdf-pages is scans or text, not '" + pages + "'");
+            o.scans = pages == "scans";
         } else if (arg == "--scenarios") {
             o.scenarios.clear();
             std::string list = value();

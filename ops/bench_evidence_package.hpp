@@ -9,6 +9,7 @@ namespace signet::bench {
 struct PackageBenchOptions {
     bool json = false;
     std::size_t document_mib = 100;  // the contract's PDF
+    bool scans = true;               // its pages scanned images (incompressible), else text
     int packages = 5;                // packages built (and vault reads for the ceiling)
 };
 

@@ -3,7 +3,9 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <random>
 
 #include "ca/ceremony.hpp"
 #include "ca/x509.hpp"
@@ -102,7 +104,7 @@ sign::ContractsOptions bench_contract_options() {
 
 }  // namespace
 
-Bytes synthetic_pdf(std::size_t size) {
+Bytes synthetic_pdf(std::size_t size, PdfPages kind) {
     constexpr std::size_t kPageBytes = 1024 * 1024;
     const std::size_t pages = std::max<std::size_t>(1, size / kPageBytes);
     // Each page's text a little under its share, so that with the objects around it the file
@@ -114,17 +116,40 @@ Bytes synthetic_pdf(std::size_t size) {
         offsets.push_back(pdf.size());
         pdf += std::to_string(offsets.size()) + " 0 obj\n" + body + "\nendobj\n";
     };
-    // 1: catalog, 2: pages, 3: font, then per page: the page and its content stream.
+    // 1: catalog, 2: pages, 3: font, then per page: the page, its content stream (and its image).
+    const std::size_t per_page = kind == PdfPages::scans ? 3 : 2;
     object("<< /Type /Catalog /Pages 2 0 R >>");
     std::string kids;
     for (std::size_t i = 0; i < pages; ++i)
-        kids += std::to_string(4 + 2 * i) + " 0 R ";
+        kids += std::to_string(4 + per_page * i) + " 0 R ";
     object("<< /Type /Pages /Count " + std::to_string(pages) + " /Kids [" + kids + "] >>");
     object("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
+    std::mt19937_64 noise(2026);  // the same document every run
     for (std::size_t i = 0; i < pages; ++i) {
+        const std::string contents = std::to_string(5 + per_page * i) + " 0 R";
+        if (kind == PdfPages::scans) {
+            // A grey image 1024 pixels wide, one byte a pixel, as tall as the page's share.
+            const std::size_t height = page_text / 1024;
+            object("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject "
+                   "<< /Scan " + std::to_string(6 + per_page * i) + " 0 R >> >> /Contents " +
+                   contents + " >>");
+            const std::string draw = "q 595 0 0 842 0 0 cm /Scan Do Q";
+            object("<< /Length " + std::to_string(draw.size()) + " >>\nstream\n" + draw +
+                   "\nendstream");
+            std::string pixels(1024 * height, '\0');
+            for (std::size_t at = 0; at + 8 <= pixels.size(); at += 8) {
+                const std::uint64_t r = noise();
+                std::memcpy(pixels.data() + at, &r, 8);
+            }
+            object("<< /Type /XObject /Subtype /Image /Width 1024 /Height " +
+                   std::to_string(height) +
+                   " /ColorSpace /DeviceGray /BitsPerComponent 8 /Length " +
+                   std::to_string(pixels.size()) + " >>\nstream\n" + pixels + "\nendstream");
+            continue;
+        }
         object("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 "
                "3 0 R >> >> /Contents " +
-               std::to_string(5 + 2 * i) + " 0 R >>");
+               contents + " >>");
         std::string text;
         for (std::size_t line = 0; text.size() + 100 < page_text; ++line)
             text += "BT /F1 9 Tf 40 " + std::to_string(800 - (line % 80) * 10) +

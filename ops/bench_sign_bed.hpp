@@ -35,9 +35,14 @@
 
 namespace signet::bench {
 
-// A PDF of about `size` bytes that the intake accepts: pages of text, each content stream about
-// 1 MiB (uncompressed, as scanned or generated contracts often are).
-Bytes synthetic_pdf(std::size_t size);
+// What a synthetic PDF's pages hold, each about 1 MiB.
+enum class PdfPages {
+    text,   // an uncompressed content stream of text (deflates about 20 to 1)
+    scans,  // one image of noise each, as a scanned page's JPEG is to deflate: incompressible
+};
+
+// A PDF of about `size` bytes that the intake accepts, pages of `pages`.
+Bytes synthetic_pdf(std::size_t size, PdfPages pages = PdfPages::text);
 
 // Validation data as signetd serves it: OCSP responses pre-signed once per certificate by the
 // issuing CA's delegated responder (signetd's pre-signed cache), the root's CRL for the issuing
