@@ -4,8 +4,9 @@
 // only, and recomputing 10^7 canonical forms would measure the JSON encoder — with the gapless
 // trigger off for that one INSERT. Then the tree's stored hashes are built (reported) and each
 // scenario of the table below runs (the package scenario on a bed of its own:
-// ops/bench_evidence_package.cpp; the log above is made only for the scenarios that use it). JSON lines (--json) as the other benches: bench, scenario,
-// alg, threads, ops_per_s, ceiling, ratio, p50_ms, p99_ms.
+// ops/bench_evidence_package.cpp; the log above is made only for the scenarios that use it).
+// JSON lines (--json) as the other benches: bench, scenario, alg, threads, ops_per_s, ceiling,
+// ratio, p50_ms, p99_ms.
 #include "ops/bench_evidence.hpp"
 
 #include <algorithm>

@@ -43,13 +43,13 @@ double status_mib(const char* field) {
 }
 
 struct Run {
-    std::vector<double> ms;     // each operation's latency
-    double seconds = 0;         // all of them
-    double rss_baseline = 0;    // MiB, the largest RSS just before an operation
-    double rss_growth = 0;      // MiB, the largest VmHWM - RSS-before of an operation
-    std::uint64_t bytes = 0;    // what the last operation gave the sink
-    double cpu_ms = 0;          // this process's CPU per operation (user + system)
-    double postgres_cpu_ms = 0; // the PostgreSQL server's (all its processes) per operation
+    std::vector<double> ms;      // each operation's latency
+    double seconds = 0;          // all of them
+    double rss_baseline = 0;     // MiB, the largest RSS just before an operation
+    double rss_growth = 0;       // MiB, the largest VmHWM - RSS-before of an operation
+    std::uint64_t bytes = 0;     // what the last operation gave the sink
+    double cpu_ms = 0;           // this process's CPU per operation (user + system)
+    double postgres_cpu_ms = 0;  // the PostgreSQL server's (all its processes) per operation
 };
 
 // `count` operations, each timed; before each, freed memory is given back and the kernel's
@@ -90,16 +90,16 @@ void package_scenario(const PackageBenchOptions& o) {
     SignBed bed(1, /*evidence_keys=*/true);
     const sign::ContractCaller caller{"client:bench", "bench"};
     const std::string id = [&] {
-        const Bytes pdf = synthetic_pdf(o.document_mib * 1024 * 1024,
-                                        o.scans ? PdfPages::scans : PdfPages::text);
+        const Bytes pdf =
+            synthetic_pdf(o.document_mib * 1024 * 1024, o.scans ? PdfPages::scans : PdfPages::text);
         return bed.sent_contract("pdf", pdf);
     }();
     bed.sign_as(id, 1);
     bed.sign_as(id, 2);
     const sign::Contract contract = bed.service->find(id, caller);
     if (contract.record.state != "completed")
-        throw Error(Errc::internal, "the bench's contract is " + contract.record.state +
-                                        " after both signatures");
+        throw Error(Errc::internal,
+                    "the bench's contract is " + contract.record.state + " after both signatures");
 
     // signetd's wiring (api/signetd_evidence.cpp).
     auto seal = evidence::load_evidence_seal(bed.certificates, *bed.token);
@@ -152,29 +152,30 @@ void package_scenario(const PackageBenchOptions& o) {
     const double ops_per_s = o.packages / packages.seconds;
     const double ceiling = o.packages / reads.seconds;
     if (o.json) {
-        std::printf("{\"bench\":\"evidence\",\"scenario\":\"package\",\"alg\":\"ec-p256\","
-                    "\"threads\":1,\"ops_per_s\":%.3f,\"ceiling\":%.3f,\"ratio\":%.3f,"
-                    "\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"peak_rss_mib\":%.1f,"
-                    "\"rss_baseline_mib\":%.1f,\"document_mib\":%zu,\"pdf_pages\":\"%s\","
-                    "\"package_mib\":%.1f,"
-                    "\"cpu_ms\":%.0f,\"postgres_cpu_ms\":%.0f,\"vault_read_cpu_ms\":%.0f,"
-                    "\"vault_read_postgres_cpu_ms\":%.0f,\"vault_read_peak_rss_mib\":%.1f}\n",
-                    ops_per_s, ceiling, ops_per_s / ceiling, percentile(packages.ms, 0.50),
-                    percentile(packages.ms, 0.99), packages.rss_growth, packages.rss_baseline,
-                    o.document_mib, o.scans ? "scans" : "text",
-                    static_cast<double>(packages.bytes) / kMiB, packages.cpu_ms,
-                    packages.postgres_cpu_ms, reads.cpu_ms, reads.postgres_cpu_ms,
-                    reads.rss_growth);
+        std::printf(
+            "{\"bench\":\"evidence\",\"scenario\":\"package\",\"alg\":\"ec-p256\","
+            "\"threads\":1,\"ops_per_s\":%.3f,\"ceiling\":%.3f,\"ratio\":%.3f,"
+            "\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"peak_rss_mib\":%.1f,"
+            "\"rss_baseline_mib\":%.1f,\"document_mib\":%zu,\"pdf_pages\":\"%s\","
+            "\"package_mib\":%.1f,"
+            "\"cpu_ms\":%.0f,\"postgres_cpu_ms\":%.0f,\"vault_read_cpu_ms\":%.0f,"
+            "\"vault_read_postgres_cpu_ms\":%.0f,\"vault_read_peak_rss_mib\":%.1f}\n",
+            ops_per_s, ceiling, ops_per_s / ceiling, percentile(packages.ms, 0.50),
+            percentile(packages.ms, 0.99), packages.rss_growth, packages.rss_baseline,
+            o.document_mib, o.scans ? "scans" : "text", static_cast<double>(packages.bytes) / kMiB,
+            packages.cpu_ms, packages.postgres_cpu_ms, reads.cpu_ms, reads.postgres_cpu_ms,
+            reads.rss_growth);
     } else {
-        std::printf("package: %.3f packages/s (ceiling %.3f vault reads/s, ratio %.3f), p50 %.1f "
-                    "ms, p99 %.1f ms; a %zu MiB PDF of %s signed twice, package %.1f MiB; CPU %.0f ms "
-                    "+ PostgreSQL %.0f ms per package (vault read: %.0f + %.0f ms); peak RSS "
-                    "+%.1f MiB over %.1f MiB (vault read: +%.1f MiB)\n",
-                    ops_per_s, ceiling, ops_per_s / ceiling, percentile(packages.ms, 0.50),
-                    percentile(packages.ms, 0.99), o.document_mib, o.scans ? "scans" : "text",
-                    static_cast<double>(packages.bytes) / kMiB, packages.cpu_ms,
-                    packages.postgres_cpu_ms, reads.cpu_ms, reads.postgres_cpu_ms,
-                    packages.rss_growth, packages.rss_baseline, reads.rss_growth);
+        std::printf(
+            "package: %.3f packages/s (ceiling %.3f vault reads/s, ratio %.3f), p50 %.1f "
+            "ms, p99 %.1f ms; a %zu MiB PDF of %s signed twice, package %.1f MiB; CPU %.0f ms "
+            "+ PostgreSQL %.0f ms per package (vault read: %.0f + %.0f ms); peak RSS "
+            "+%.1f MiB over %.1f MiB (vault read: +%.1f MiB)\n",
+            ops_per_s, ceiling, ops_per_s / ceiling, percentile(packages.ms, 0.50),
+            percentile(packages.ms, 0.99), o.document_mib, o.scans ? "scans" : "text",
+            static_cast<double>(packages.bytes) / kMiB, packages.cpu_ms, packages.postgres_cpu_ms,
+            reads.cpu_ms, reads.postgres_cpu_ms, packages.rss_growth, packages.rss_baseline,
+            reads.rss_growth);
     }
 }
 

@@ -130,9 +130,10 @@ Bytes synthetic_pdf(std::size_t size, PdfPages kind) {
         if (kind == PdfPages::scans) {
             // A grey image 1024 pixels wide, one byte a pixel, as tall as the page's share.
             const std::size_t height = page_text / 1024;
-            object("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject "
-                   "<< /Scan " + std::to_string(6 + per_page * i) + " 0 R >> >> /Contents " +
-                   contents + " >>");
+            object(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject "
+                "<< /Scan " +
+                std::to_string(6 + per_page * i) + " 0 R >> >> /Contents " + contents + " >>");
             const std::string draw = "q 595 0 0 842 0 0 cm /Scan Do Q";
             object("<< /Length " + std::to_string(draw.size()) + " >>\nstream\n" + draw +
                    "\nendstream");
@@ -147,13 +148,14 @@ Bytes synthetic_pdf(std::size_t size, PdfPages kind) {
                    std::to_string(pixels.size()) + " >>\nstream\n" + pixels + "\nendstream");
             continue;
         }
-        object("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 "
-               "3 0 R >> >> /Contents " +
-               contents + " >>");
+        object(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 "
+            "3 0 R >> >> /Contents " +
+            contents + " >>");
         std::string text;
         for (std::size_t line = 0; text.size() + 100 < page_text; ++line)
-            text += "BT /F1 9 Tf 40 " + std::to_string(800 - (line % 80) * 10) +
-                    " Td (Clause " + std::to_string(line) +
+            text += "BT /F1 9 Tf 40 " + std::to_string(800 - (line % 80) * 10) + " Td (Clause " +
+                    std::to_string(line) +
                     ": the parties agree to the terms set out in this contract.) Tj ET\n";
         object("<< /Length " + std::to_string(text.size()) + " >>\nstream\n" + text +
                "\nendstream");
@@ -203,8 +205,8 @@ SignBed::SignBed(int threads, bool evidence_keys) {
     token->generate_kek(std::string(sign::kDefaultDocumentsKey));
     token->generate_hmac_key(kIdentityHmac);
     token->generate_hmac_key(kOtpHmac);
-    ca::run_ceremony(ceremony(dir.path(), evidence_keys), {}, *token, *database, certificates, *audit, clock,
-                     "bench");
+    ca::run_ceremony(ceremony(dir.path(), evidence_keys), {}, *token, *database, certificates,
+                     *audit, clock, "bench");
     policy::CaSettings settings;
     settings.profiles.emplace("personal", personal_profile());
     authority = std::make_unique<ca::Authority>(ca::Authority::Dependencies{
