@@ -5,6 +5,7 @@
 #include <set>
 
 #include "ca/issuance.hpp"
+#include "ca/service_purposes.hpp"
 #include "common/error.hpp"
 #include "common/host_names.hpp"
 #include "hsm/bridge.hpp"
@@ -133,7 +134,8 @@ class CeremonyRun {
             check_label("audit_checkpoint", spec.key.label);
             check_file(kAuditCheckpoint);
             if (certificates_.find_service(kAuditCheckpoint))
-                problems.push_back("audit_checkpoint: an audit checkpoint certificate already exists");
+                problems.push_back(
+                    "audit_checkpoint: an audit checkpoint certificate already exists");
             for (const auto& ca : c_.issuing_cas) {
                 if (ca.name == spec.issuer && spec.validity_days > ca.validity_days)
                     problems.push_back("audit_checkpoint.validity_days: outlasts its issuer '" +
@@ -377,24 +379,27 @@ class CeremonyRun {
     // because NSS (poppler's pdfsig) checks a PDF signer as an e-mail signer and refuses a
     // certificate whose EKU lacks it — the e-seal profiles of signet.yaml carry the same pair.
     // Not critical: RFC 9336 §3 lets a relying party that does not know documentSigning go on.
+    // The seal's own purpose (ca/service_purposes.hpp) beside them tells it from a signer's
+    // personal certificate, which carries the same pair: the evidence verifier requires it.
     void make_evidence_seal(const policy::CeremonyCa& ca, const Made& issuing) {
         CertificateTemplate tmpl;
         tmpl.key_usage = {"digitalSignature", "nonRepudiation"};
-        tmpl.extended_key_usage = {kDocumentSigning, kEmailProtection};
+        tmpl.extended_key_usage = {kDocumentSigning, kEmailProtection,
+                                   std::string(kEvidenceSealPurpose)};
         const auto& spec = *c_.evidence_seal;
         finish(kEvidenceSeal, kEvidenceSeal,
                make_service(ca, issuing, spec, kEvidenceSeal, std::move(tmpl)));
     }
 
-    // The audit log's checkpoint signer (audit/checkpoint.hpp): KU digitalSignature alone and no
-    // EKU. It signs a plain text body (a checkpoint), which no registered key purpose names, and
-    // Signet has no OID arc of its own (no IANA Private Enterprise Number) to mint a private-use
-    // one under; a made-up OID would squat on someone else's. What binds the key to its one job
-    // is the service role, the subject and the documentation (docs/evidence.md); the key is made
-    // for it alone in the HSM and signs nothing else.
+    // The audit log's checkpoint signer (audit/checkpoint.hpp): KU digitalSignature, and an EKU
+    // of its own purpose alone (ca/service_purposes.hpp): it signs a plain text body, which no
+    // registered key purpose names, and the verifiers (signetctl audit verify, the evidence
+    // verifier) accept a checkpoint only from a certificate that states this purpose.
     void make_audit_checkpoint(const policy::CeremonyCa& ca, const Made& issuing) {
+        CertificateTemplate tmpl;
+        tmpl.extended_key_usage = {std::string(kAuditCheckpointPurpose)};
         finish(kAuditCheckpoint, kAuditCheckpoint,
-               make_service(ca, issuing, *c_.audit_checkpoint, kAuditCheckpoint, {}));
+               make_service(ca, issuing, *c_.audit_checkpoint, kAuditCheckpoint, std::move(tmpl)));
     }
 
     // The HTTPS listener's certificate: id-kp-serverAuth alone (RFC 5280 §4.2.1.12), the hosts

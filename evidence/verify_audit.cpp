@@ -1,8 +1,12 @@
+#include <chrono>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "audit/checkpoint.hpp"
 #include "audit/log.hpp"
 #include "audit/merkle.hpp"
+#include "ca/service_purposes.hpp"
+#include "common/clock.hpp"
 #include "common/digest.hpp"
 #include "common/error.hpp"
 #include "evidence/package_parts.hpp"
@@ -41,8 +45,22 @@ bool signature_verifies(X509* certificate, std::string_view body, const Bytes& s
     return ok;
 }
 
-// An RFC 3161 token over `content`, verifying, its TSA chained to a root, nothing revoked.
-std::string token_problem(Verification& v, const Bytes& token, ByteView content) {
+// A checkpoint is signed and then time-stamped at once (audit/checkpoints.cpp); a body that
+// claims a time later than its token's genTime by more than the clocks' disagreement claims a
+// time it cannot have had.
+constexpr auto kCheckpointClockTolerance = std::chrono::minutes(5);
+
+// A member that must be a string, or "" when it is absent or anything else (nlohmann's value()
+// throws type_error on a member of another type; the verifier reports, never throws).
+std::string string_member(const nlohmann::json& doc, const char* name) {
+    const auto it = doc.find(name);
+    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// An RFC 3161 token over `content`, verifying, its TSA chained to a root, nothing revoked; its
+// genTime into `gen_time` when it is good.
+std::string token_problem(Verification& v, const Bytes& token, ByteView content,
+                          std::optional<Clock::time_point>* gen_time = nullptr) {
     const ByteView parts[] = {content};
     sign::TimeStampReport r;
     try {
@@ -59,6 +77,10 @@ std::string token_problem(Verification& v, const Bytes& token, ByteView content)
     for (const sign::ChainEntry& e : r.tsa.certificates)
         if (e.revocation.status == sign::RevocationStatus::revoked)
             return "the TSA certificate " + e.certificate.subject + " is revoked";
+    if (!r.time)
+        return "it has no genTime";
+    if (gen_time)
+        *gen_time = r.time;
     return "";
 }
 
@@ -92,13 +114,28 @@ std::optional<audit::Checkpoint> verify_checkpoint(Verification& v) {
                "the checkpoint's signature does not verify with the key of certificate.der");
         ok = false;
     }
-    if (const std::string p = v.chain_problem(certificate.get(), checkpoint.time); !p.empty()) {
+    if (!ca::has_key_purpose(certificate.get(), ca::kAuditCheckpointPurpose)) {
         v.fail(layout::kCheckpointCertificate,
-               "does not chain to a root at the checkpoint's time: " + p);
+               "not an audit checkpoint certificate (its extended key usage lacks " +
+                   std::string(ca::kAuditCheckpointPurpose) + ")");
         ok = false;
     }
-    if (const std::string p = token_problem(v, *token, *body); !p.empty()) {
+    std::optional<Clock::time_point> stamped;
+    if (const std::string p = token_problem(v, *token, *body, &stamped); !p.empty()) {
         v.fail(layout::kCheckpointTimeStamp, "not a valid time-stamp of body.txt: " + p);
+        return std::nullopt;
+    }
+    // The certificate is judged at the time the token proves, not at the time the body claims:
+    // a key whose certificate had expired or been revoked cannot sign a checkpoint dated back.
+    if (const std::string p = v.chain_problem(certificate.get(), *stamped); !p.empty()) {
+        v.fail(
+            layout::kCheckpointCertificate,
+            "does not chain to a root at the time-stamp's time " + format_utc(*stamped) + ": " + p);
+        ok = false;
+    }
+    if (checkpoint.time > *stamped + kCheckpointClockTolerance) {
+        v.fail(layout::kCheckpointBody, "claims the time " + format_utc(checkpoint.time) +
+                                            ", after its time-stamp's " + format_utc(*stamped));
         ok = false;
     }
     if (!ok)
@@ -118,12 +155,18 @@ void verify_event(Verification& v, const std::string& path, const Bytes& canonic
         v.fail(path, "not an audit event's canonical encoding");
         return;
     }
-    const auto seq = doc["seq"].get<std::int64_t>();
+    // Sequence numbers start at 1 and are a PostgreSQL bigint (audit/log.hpp).
+    const auto unsigned_seq = doc["seq"].get<std::uint64_t>();
+    if (unsigned_seq == 0 || unsigned_seq > static_cast<std::uint64_t>(INT64_MAX)) {
+        v.fail(path, "holds a sequence number out of range");
+        return;
+    }
+    const auto seq = static_cast<std::int64_t>(unsigned_seq);
     if (path != layout::audit_event(seq)) {
         v.fail(path, "holds event " + std::to_string(seq) + ", not the one its name says");
         return;
     }
-    if (doc.value("object", "") == "contract:" + v.report.contract_id)
+    if (string_member(doc, "object") == "contract:" + v.report.contract_id)
         ++about_contract;
     const audit::LeafHash leaf = audit::leaf_hash(text_of(canonical));
     const std::string proof_path = layout::audit_proof(seq);
@@ -154,7 +197,7 @@ void verify_event(Verification& v, const std::string& path, const Bytes& canonic
             v.fail(path, "event " + std::to_string(seq) +
                              ": its inclusion proof does not lead to the checkpoint's root");
         else
-            v.pass(path, "event " + std::to_string(seq) + " (" + doc.value("type", "") +
+            v.pass(path, "event " + std::to_string(seq) + " (" + string_member(doc, "type") +
                              ") is in the checkpoint's tree");
     } catch (const std::exception& e) {
         v.fail(proof_path, std::string("not an inclusion proof: ") + e.what());
@@ -170,7 +213,7 @@ void verify_contract_event(Verification& v, const std::string& path, const Bytes
     }
     const auto doc = nlohmann::json::parse(canonical.begin(), canonical.end(), nullptr, false);
     if (doc.is_discarded() || !doc.is_object() ||
-        doc.value("contract", "") != v.report.contract_id) {
+        string_member(doc, "contract") != v.report.contract_id) {
         v.fail(path, "not an event of contract " + v.report.contract_id);
         return;
     }

@@ -1,7 +1,9 @@
 #include "evidence/verify_package.hpp"
 
+#include <algorithm>
 #include <set>
 
+#include "ca/service_purposes.hpp"
 #include "common/der.hpp"
 #include "common/digest.hpp"
 #include "common/error.hpp"
@@ -31,8 +33,45 @@ std::string first_problem(const sign::DocumentReport& report) {
     return report.signatures.empty() ? "no signature" : "not valid";
 }
 
+// The problem with a time-stamp's TSA, or "": the certificate a verifier trusts the time of
+// must chain to a root and be unrevoked, as token_problem in verify_audit.cpp requires of every
+// other token of the package.
+std::string tsa_problem(const sign::TimeStampReport& ts) {
+    if (!ts.tsa.trusted)
+        return "its time-stamp's TSA does not chain to a root: " + ts.tsa.problem;
+    for (const sign::ChainEntry& e : ts.tsa.certificates)
+        if (e.revocation.status == sign::RevocationStatus::revoked)
+            return "its time-stamp's TSA certificate " + e.certificate.subject + " is revoked";
+    return "";
+}
+
+bool is_seal(const sign::ChainReport& chain) {
+    return !chain.certificates.empty() &&
+           std::ranges::find(chain.certificates.front().certificate.key_purposes,
+                             ca::kEvidenceSealPurpose) !=
+               chain.certificates.front().certificate.key_purposes.end();
+}
+
+// The evidence certificate is the platform's attestation: each of its signatures must be the
+// seal that signed the manifest (verify_manifest ran first), not merely some certificate under
+// the roots; a document time-stamp's TSA must be trusted (verify_document already requires it).
+std::string seal_problem(const Verification& v, const sign::DocumentReport& report) {
+    for (const sign::SignatureCheck& s : report.signatures) {
+        if (s.kind != sign::SignatureKind::signature)
+            continue;
+        if (!s.signer || s.signer->chain.certificates.empty())
+            return "a signature without its signer's certificate";
+        const sign::CertificateSummary& leaf = s.signer->chain.certificates.front().certificate;
+        if (!is_seal(s.signer->chain))
+            return "signed by " + leaf.subject + ", which is not an evidence seal certificate";
+        if (v.seal_sha256.empty() || leaf.sha256 != v.seal_sha256)
+            return "signed by " + leaf.subject + ", not by the seal that signed manifest.json";
+    }
+    return "";
+}
+
 void judge_document(Verification& v, const std::string& subject, ByteView bytes,
-                    std::optional<sign::DetachedContent> content) {
+                    std::optional<sign::DetachedContent> content, bool sealed_by_platform) {
     sign::DocumentVerifyOptions options;
     for (const X509Ptr& root : v.options.roots)
         options.trust_anchors.emplace_back(X509_dup(root.get()));
@@ -40,7 +79,10 @@ void judge_document(Verification& v, const std::string& subject, ByteView bytes,
     options.detached_content = content;
     try {
         const sign::DocumentReport report = sign::verify_document(bytes, options);
-        if (report.valid)
+        const std::string not_sealed = sealed_by_platform ? seal_problem(v, report) : "";
+        if (!not_sealed.empty())
+            v.fail(subject, not_sealed);
+        else if (report.valid)
             v.pass(subject, std::to_string(report.signatures.size()) + " signature(s) valid, " +
                                 "chains trusted");
         else
@@ -98,13 +140,23 @@ void verify_manifest(Verification& v) {
             v.fail(std::string(kManifestSignaturePath),
                    "does not verify over manifest.json: " +
                        (s.problems.empty() ? s.chain.problem : s.problems.front()));
+        else if (!is_seal(s.chain))
+            v.fail(std::string(kManifestSignaturePath),
+                   "signed by " + signer +
+                       ", which is not an evidence seal certificate (its extended key usage "
+                       "lacks " +
+                       std::string(ca::kEvidenceSealPurpose) + ")");
         else if (s.level < sign::Level::b_t)
             v.fail(std::string(kManifestSignaturePath), "no valid signature time-stamp (B-T)");
-        else
+        else if (const std::string p = tsa_problem(s.time_stamp); !p.empty())
+            v.fail(std::string(kManifestSignaturePath), p);
+        else {
+            v.seal_sha256 = s.chain.certificates.front().certificate.sha256;
             v.pass(std::string(kManifestSignaturePath),
                    "sealed by " + signer + ", " + std::string(sign::to_string(s.level)) +
                        (s.time_stamp.time ? ", time-stamped " + format_utc(*s.time_stamp.time)
                                           : std::string()));
+        }
     } catch (const Error& e) {
         v.fail(std::string(kManifestSignaturePath), e.what());
     }
@@ -112,11 +164,11 @@ void verify_manifest(Verification& v) {
 
 void verify_documents(Verification& v) {
     if (const Bytes* certificate = v.file(layout::kEvidenceCertificate))
-        judge_document(v, layout::kEvidenceCertificate, *certificate, std::nullopt);
+        judge_document(v, layout::kEvidenceCertificate, *certificate, std::nullopt, true);
     else
         v.fail(layout::kEvidenceCertificate, "missing");
     if (const Bytes* pdf = v.file(layout::kSignedPdf)) {
-        judge_document(v, layout::kSignedPdf, *pdf, std::nullopt);
+        judge_document(v, layout::kSignedPdf, *pdf, std::nullopt, false);
         return;
     }
     const Bytes* data = v.file(layout::kData);
@@ -128,7 +180,7 @@ void verify_documents(Verification& v) {
     for (int position = 1; position <= 50; ++position) {
         const std::string path = layout::cades_signature(position);
         if (const Bytes* cms = v.file(path)) {
-            judge_document(v, path, *cms, sign::DetachedContent(ByteView(*data)));
+            judge_document(v, path, *cms, sign::DetachedContent(ByteView(*data)), false);
             ++signatures;
         }
     }
@@ -185,7 +237,7 @@ std::vector<const PackageCheck*> PackageReport::failures() const {
 PackageReport verify_package(ByteView zip, const PackageVerifyOptions& options) {
     if (options.roots.empty())
         throw Error(Errc::invalid_argument, "evidence package: no root certificate to trust");
-    Verification v{{}, {}, options, {}};
+    Verification v{{}, {}, options, {}, {}};
     for (ZipEntry& entry : read_zip(zip, options.limits)) {
         const bool carries_certificate =
             entry.path.starts_with("certificates/") || entry.path.starts_with("validation/");

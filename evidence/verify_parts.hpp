@@ -18,6 +18,9 @@ struct Verification {
         pool;  // every certificate the package carries (certificates/, validation/)
     const PackageVerifyOptions& options;
     PackageReport report;
+    // The SHA-256 (hex) of the certificate that sealed manifest.json, once verify_manifest
+    // accepted it: the evidence certificate must be signed by the same one.
+    std::string seal_sha256;
 
     void pass(const std::string& subject, std::string detail) {
         report.checks.push_back({subject, true, std::move(detail)});

@@ -4,13 +4,16 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "audit/checkpoints.hpp"
 #include "audit/tree_verify.hpp"
+#include "ca/service_purposes.hpp"
 #include "ca/x509.hpp"
+#include "common/clock.hpp"
 #include "common/digest.hpp"
 #include "common/error.hpp"
 #include "common/exit_status.hpp"
@@ -28,12 +31,16 @@ namespace signet::ops {
 
 const char* const kAuditUsage =
     R"(Audit log commands (option --config FILE, or SIGNET_CONFIG; default signet.yaml):
-  audit verify                           recompute every event's leaf hash, rebuild the Merkle
+  audit verify [--root PEM]              recompute every event's leaf hash, rebuild the Merkle
                                          tree from them and check every stored subtree hash and
-                                         every checkpoint's root, signature (its certificate
-                                         chained to this appliance's root CA) and time-stamp;
-                                         names the FIRST event, subtree or checkpoint that does
-                                         not match and exits non-zero
+                                         every checkpoint's root, signature (its certificate an
+                                         audit-checkpoint one, chained to the root at the time
+                                         its time-stamp proves) and time-stamp; names the FIRST
+                                         event, subtree or checkpoint that does not match and
+                                         exits non-zero. --root: the root certificates to trust,
+                                         kept apart from the database (without it, the roots the
+                                         database records, which whoever can rewrite the
+                                         database can rewrite too)
   audit checkpoint                       make a checkpoint of the log now (needs the ceremony's
                                          audit-checkpoint key and the TSA certificate)
   audit export --to FILE                 append every checkpoint FILE does not have yet, one
@@ -55,8 +62,16 @@ Pki appliance_pki(store::PostgresCertificates& certificates) {
     return pki;
 }
 
-// Empty when the checkpoint's signature verifies with its certificate, that certificate chains
-// to one of the roots, and the time-stamp token is over SHA-256(body) and verifies; else why not.
+// A checkpoint is time-stamped as soon as it is signed; a body claiming a later time than its
+// token by more than the clocks' disagreement claims a time it cannot have had (the evidence
+// verifier applies the same bound).
+constexpr auto kCheckpointClockTolerance = std::chrono::minutes(5);
+
+// Empty when the checkpoint's signature verifies with its certificate, that certificate is an
+// audit-checkpoint one (ca/service_purposes.hpp) chaining to one of the roots at the token's
+// genTime (not at the time the body claims: a key whose certificate had expired could otherwise
+// sign a checkpoint dated back), and the time-stamp token is over SHA-256(body) and verifies;
+// else why not.
 std::string check_signed(const audit::SignedCheckpoint& cp, const Pki& pki) {
     X509Ptr certificate;
     try {
@@ -75,6 +90,19 @@ std::string check_signed(const audit::SignedCheckpoint& cp, const Pki& pki) {
     clear_openssl_errors();
     if (!signature_ok)
         return "its signature does not verify with its certificate";
+    if (!ca::has_key_purpose(certificate.get(), ca::kAuditCheckpointPurpose))
+        return "its certificate is not an audit-checkpoint certificate (its extended key usage "
+               "lacks " +
+               std::string(ca::kAuditCheckpointPurpose) + ")";
+    Clock::time_point stamped;
+    try {
+        stamped = tsa::summarize(tsa::parse_token(cp.time_stamp_token)).gen_time_utc;
+    } catch (const Error& e) {
+        return std::string("its time-stamp token does not read: ") + e.what();
+    }
+    if (cp.checkpoint.time > stamped + kCheckpointClockTolerance)
+        return "it claims the time " + format_utc(cp.checkpoint.time) +
+               ", after its time-stamp's " + format_utc(stamped);
     X509StorePtr store(X509_STORE_new());
     X509StoreCtxPtr verify(X509_STORE_CTX_new());
     X509StackPtr untrusted(sk_X509_new_null());
@@ -84,12 +112,16 @@ std::string check_signed(const audit::SignedCheckpoint& cp, const Pki& pki) {
         X509_up_ref(ca.get());  // the stack owns what it holds
         sk_X509_push(untrusted.get(), ca.get());
     }
-    const bool chained =
-        X509_STORE_CTX_init(verify.get(), store.get(), certificate.get(), untrusted.get()) == 1 &&
-        X509_verify_cert(verify.get()) == 1;
+    bool chained =
+        X509_STORE_CTX_init(verify.get(), store.get(), certificate.get(), untrusted.get()) == 1;
+    if (chained) {
+        X509_STORE_CTX_set_time(verify.get(), 0, std::chrono::system_clock::to_time_t(stamped));
+        chained = X509_verify_cert(verify.get()) == 1;
+    }
     clear_openssl_errors();
     if (!chained)
-        return "its certificate does not chain to this appliance's root CA";
+        return "its certificate does not chain to the root at its time-stamp's time " +
+               format_utc(stamped);
     try {
         tsa::VerifyOptions options;
         for (const auto& root : pki.roots) {
@@ -109,9 +141,17 @@ std::string check_signed(const audit::SignedCheckpoint& cp, const Pki& pki) {
 }
 
 int audit_verify(const Arguments& args) {
-    args.allow({"config"});
+    args.allow({"config", "root"});
     if (args.words.size() != 2)
         throw UsageError("'audit verify' takes no argument");
+    std::vector<X509Ptr> given_roots;
+    if (args.options.contains("root")) {
+        try {
+            given_roots = tsa::read_pem_certificates(args.options.at("root"));
+        } catch (const Error& e) {
+            throw Error(Errc::invalid_argument, std::string("--root: ") + e.what());
+        }
+    }
     Appliance appliance(args);
     const auto events = audit::verify(*appliance.audit);
     std::cout << "events:           " << events.checked << "\n";
@@ -126,7 +166,16 @@ int audit_verify(const Arguments& args) {
         std::cout << "FIRST PROBLEM:    " << *tree.first_problem << "\n";
         return to_exit_code(ExitStatus::failure);
     }
-    const Pki pki = appliance_pki(*appliance.certificates);
+    Pki pki = appliance_pki(*appliance.certificates);
+    if (!given_roots.empty())
+        pki.roots = std::move(given_roots);
+    std::cout << "roots:            "
+              << (args.options.contains("root")
+                      ? "from " + args.options.at("root")
+                      : std::string("as this appliance's database records them"
+                                    " (--root checks against roots kept "
+                                    "elsewhere)"))
+              << "\n";
     std::uint64_t signed_ok = 0;
     const auto sizes = appliance.database->with_connection([](store::Connection& c) {
         std::vector<std::uint64_t> out;

@@ -1,6 +1,7 @@
 #include "sign/checkpoint_signing.hpp"
 
 #include "ca/service_certificates.hpp"
+#include "ca/service_purposes.hpp"
 #include "common/error.hpp"
 #include "sign/tsa_time_stamper.hpp"
 
@@ -16,6 +17,13 @@ std::optional<audit::CheckpointSigning> checkpoint_signing(store::CertificateRea
     if (!service->record.key_label)
         throw Error(Errc::failed_precondition,
                     "the audit-checkpoint certificate names no HSM key label");
+    // What signetctl audit verify and the evidence verifier require of a checkpoint signer.
+    if (!ca::has_key_purpose(service->certificate.get(), ca::kAuditCheckpointPurpose))
+        throw Error(Errc::failed_precondition, "the audit-checkpoint certificate " +
+                                                   to_hex(service->record.serial) +
+                                                   " lacks the audit-checkpoint key purpose (" +
+                                                   std::string(ca::kAuditCheckpointPurpose) +
+                                                   "); a key ceremony must issue a new one");
     audit::CheckpointSigning signing;
     signing.origin = std::move(origin);
     signing.key = token.find_key(*service->record.key_label);

@@ -29,6 +29,8 @@ struct CertificateSummary {
     std::string serial;  // hex
     Clock::time_point not_before;
     Clock::time_point not_after;
+    std::string sha256;                     // lowercase hex of the DER's SHA-256: which one it is
+    std::vector<std::string> key_purposes;  // extendedKeyUsage, dotted OIDs; empty without one
 };
 
 enum class RevocationStatus {

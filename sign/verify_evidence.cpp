@@ -41,8 +41,7 @@ OcspBasicRespPtr read_ocsp(ByteView der, std::size_t n, const char* where) {
     if (!response || cursor != der.data() + der.size())
         undecodable(where, what);
     if (OCSP_response_status(response.get()) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-        throw Error(Errc::invalid_argument,
-                    where + what + ", which is not a successful response");
+        throw Error(Errc::invalid_argument, where + what + ", which is not a successful response");
     }
     OcspBasicRespPtr basic(OCSP_response_get1_basic(response.get()));
     if (!basic)
@@ -89,8 +88,7 @@ void read_revocations(Evidence& evidence, ByteView crls) {
     for (const der::Element& choice :
          der::read_all(crls, 2 * kMaxValidationItems, "SignedData.crls")) {
         if (choice.tag == der::kSequence) {  // RevocationInfoChoice crl: a CertificateList
-            evidence.crls.push_back(
-                read_crl(choice.encoding, evidence.crls.size() + 1, kEmbedded));
+            evidence.crls.push_back(read_crl(choice.encoding, evidence.crls.size() + 1, kEmbedded));
         } else if (choice.tag == der::kContext1) {  // other: OtherRevocationInfoFormat
             ByteView rest = choice.content;
             const der::Element format = der::read(rest, "an OtherRevocationInfoFormat");
@@ -164,6 +162,19 @@ CertificateSummary summarize_certificate(const X509* certificate) {
                                static_cast<std::size_t>(ASN1_STRING_length(serial))));
     s.not_before = time_of(X509_get0_notBefore(certificate)).value_or(Clock::time_point{});
     s.not_after = time_of(X509_get0_notAfter(certificate)).value_or(Clock::time_point{});
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (X509_digest(certificate, EVP_sha256(), digest, &length) == 1)
+        s.sha256 = to_hex(ByteView(digest, length));
+    const ExtendedKeyUsagePtr usages(static_cast<EXTENDED_KEY_USAGE*>(
+        X509_get_ext_d2i(certificate, NID_ext_key_usage, nullptr, nullptr)));
+    for (int i = 0; usages && i < sk_ASN1_OBJECT_num(usages.get()); ++i) {
+        char oid[128];
+        const int n = OBJ_obj2txt(oid, sizeof oid, sk_ASN1_OBJECT_value(usages.get(), i), 1);
+        if (n > 0 && static_cast<std::size_t>(n) < sizeof oid)
+            s.key_purposes.emplace_back(oid, static_cast<std::size_t>(n));
+    }
+    clear_openssl_errors();
     return s;
 }
 

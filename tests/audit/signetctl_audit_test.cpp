@@ -54,13 +54,15 @@ struct CliFixture : CheckpointFixture {
     // Runs `sql` with the append-only triggers off (as a superuser could), then back on.
     void behind_the_triggers(const std::string& sql) {
         database->with_connection([&](store::Connection& c) {
-            c.exec("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only; "
-                   "ALTER TABLE audit_tree DISABLE TRIGGER audit_tree_append_only; "
-                   "ALTER TABLE audit_checkpoints DISABLE TRIGGER audit_checkpoints_append_only");
+            c.exec(
+                "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only; "
+                "ALTER TABLE audit_tree DISABLE TRIGGER audit_tree_append_only; "
+                "ALTER TABLE audit_checkpoints DISABLE TRIGGER audit_checkpoints_append_only");
             c.exec(sql);
-            c.exec("ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only; "
-                   "ALTER TABLE audit_tree ENABLE TRIGGER audit_tree_append_only; "
-                   "ALTER TABLE audit_checkpoints ENABLE TRIGGER audit_checkpoints_append_only");
+            c.exec(
+                "ALTER TABLE audit_events ENABLE TRIGGER audit_events_append_only; "
+                "ALTER TABLE audit_tree ENABLE TRIGGER audit_tree_append_only; "
+                "ALTER TABLE audit_checkpoints ENABLE TRIGGER audit_checkpoints_append_only");
         });
     }
 
@@ -112,7 +114,8 @@ BOOST_FIXTURE_TEST_CASE(verify_checkpoint_export_and_every_tampering_named, CliF
     const auto file = dir.path() / "witness.jsonl";
     BOOST_CHECK_EQUAL(ctl({"audit", "export", "--to", file.string()}).exit_code, 0);
     BOOST_CHECK_EQUAL(lines_of(file), 3u);
-    BOOST_CHECK(contains(ctl({"audit", "export", "--to", file.string()}).output, "0 checkpoint(s)"));
+    BOOST_CHECK(
+        contains(ctl({"audit", "export", "--to", file.string()}).output, "0 checkpoint(s)"));
     BOOST_CHECK_EQUAL(lines_of(file), 3u);
 
     // An event changed: named by its seq.
@@ -125,17 +128,52 @@ BOOST_FIXTURE_TEST_CASE(verify_checkpoint_export_and_every_tampering_named, CliF
                  "', 'hex') WHERE size = " + size,
              "checkpoint " + size + ": its stored root");
     const std::string second_size = std::to_string(second.checkpoint.size);
-    detected("UPDATE audit_checkpoints SET signature = set_byte(signature, 10, "
-             "get_byte(signature, 10) # 1) WHERE size = " + second_size,
-             "UPDATE audit_checkpoints SET signature = set_byte(signature, 10, "
-             "get_byte(signature, 10) # 1) WHERE size = " + second_size,
-             "checkpoint " + second_size + ": its signature does not verify");
+    detected(
+        "UPDATE audit_checkpoints SET signature = set_byte(signature, 10, "
+        "get_byte(signature, 10) # 1) WHERE size = " +
+            second_size,
+        "UPDATE audit_checkpoints SET signature = set_byte(signature, 10, "
+        "get_byte(signature, 10) # 1) WHERE size = " +
+            second_size,
+        "checkpoint " + second_size + ": its signature does not verify");
     // A stored subtree hash.
-    detected("UPDATE audit_tree SET hash = set_byte(hash, 0, get_byte(hash, 0) # 1) "
-             "WHERE level = 4 AND idx = 1",
-             "UPDATE audit_tree SET hash = set_byte(hash, 0, get_byte(hash, 0) # 1) "
-             "WHERE level = 4 AND idx = 1",
-             "stored subtree level 4 index 1 (events 17..32)");
+    detected(
+        "UPDATE audit_tree SET hash = set_byte(hash, 0, get_byte(hash, 0) # 1) "
+        "WHERE level = 4 AND idx = 1",
+        "UPDATE audit_tree SET hash = set_byte(hash, 0, get_byte(hash, 0) # 1) "
+        "WHERE level = 4 AND idx = 1",
+        "stored subtree level 4 index 1 (events 17..32)");
+}
+
+// Whoever can rewrite the database can rewrite the roots it records; `--root` checks the
+// checkpoints against a root kept elsewhere. The ceremony's own root passes; another root (made
+// here by openssl) fails, naming the first checkpoint.
+BOOST_FIXTURE_TEST_CASE(verify_against_a_root_given_on_the_command_line, CliFixture) {
+    record(5);
+    const auto made = checkpointer("node:test")->checkpoint_now();
+
+    const auto own = ctl({"audit", "verify", "--root", root_pem()});
+    BOOST_CHECK_EQUAL(own.exit_code, 0);
+    BOOST_CHECK(contains(own.output, "roots:            from " + root_pem()));
+    BOOST_CHECK(contains(own.output, "the audit log is intact"));
+
+    const std::string other = (dir.path() / "other-root.pem").string();
+    const auto generated = run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                        "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                                        (dir.path() / "other-root.key").string(), "-out", other,
+                                        "-days", "30", "-subj", "/CN=Another Root"});
+    BOOST_REQUIRE_EQUAL(generated.exit_code, 0);
+    const auto foreign = ctl({"audit", "verify", "--root", other});
+    BOOST_CHECK_NE(foreign.exit_code, 0);
+    BOOST_CHECK_MESSAGE(
+        contains(foreign.output, "FIRST PROBLEM:    checkpoint " +
+                                     std::to_string(made.checkpoint.size) +
+                                     ": its certificate does not chain to the root"),
+        foreign.output);
+
+    const auto missing = ctl({"audit", "verify", "--root", (dir.path() / "none.pem").string()});
+    BOOST_CHECK_NE(missing.exit_code, 0);
+    BOOST_CHECK_MESSAGE(contains(missing.output, "--root: "), missing.output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

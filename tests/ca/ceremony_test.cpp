@@ -9,6 +9,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "ca/service_purposes.hpp"
 #include "ca/x509.hpp"
 #include "common/error.hpp"
 #include "tests/store/test_cluster.hpp"
@@ -196,10 +197,11 @@ BOOST_AUTO_TEST_CASE(the_tls_server_certificate_serves_its_hosts_with_its_issuer
     BOOST_CHECK_MESSAGE(client.exit_code != 0, "verified as a TLS client: " << client.output);
 }
 
-// The audit checkpoint signer: KU digitalSignature (critical), no EKU, its issuer's AIA and CRL
-// DP, recorded as service "audit-checkpoint"; openssl verifies its chain to the root; a second
-// ceremony with one is refused.
-BOOST_AUTO_TEST_CASE(the_audit_checkpoint_certificate_signs_and_has_no_eku) {
+// The audit checkpoint signer: KU digitalSignature (critical), an EKU of its own purpose alone
+// (ca/service_purposes.hpp, what the verifiers require), its issuer's AIA and CRL DP, recorded as
+// service "audit-checkpoint"; openssl verifies its chain to the root; a second ceremony with one is
+// refused.
+BOOST_AUTO_TEST_CASE(the_audit_checkpoint_certificate_signs_and_states_its_purpose) {
     Fixture f;
     auto ceremony = ceremony_with_tls_server(f.dir.path(), "-cp");
     ceremony.tls_server.reset();
@@ -218,7 +220,10 @@ BOOST_AUTO_TEST_CASE(the_audit_checkpoint_certificate_signs_and_has_no_eku) {
     BOOST_REQUIRE_EQUAL(chain.size(), 1u);
     X509* leaf = chain[0].get();
     BOOST_CHECK_EQUAL(extension_text(leaf, NID_key_usage), "critical Digital Signature");
-    BOOST_CHECK_EQUAL(extension_text(leaf, NID_ext_key_usage), "(absent)");
+    BOOST_CHECK_EQUAL(extension_text(leaf, NID_ext_key_usage),
+                      std::string(ca::kAuditCheckpointPurpose));
+    BOOST_CHECK(ca::has_key_purpose(leaf, ca::kAuditCheckpointPurpose));
+    BOOST_CHECK(!ca::has_key_purpose(leaf, ca::kEvidenceSealPurpose));
     BOOST_CHECK_EQUAL(extension_text(leaf, NID_crl_distribution_points),
                       "Full Name:\n  URI:http://127.0.0.1:8080/crl/issuing.crl");
     BOOST_CHECK_EQUAL(extension_text(leaf, NID_info_access),
@@ -227,10 +232,10 @@ BOOST_AUTO_TEST_CASE(the_audit_checkpoint_certificate_signs_and_has_no_eku) {
     BOOST_REQUIRE(record.has_value());
     BOOST_CHECK(record->der.value_or(Bytes{}) == ca::certificate_der(leaf));
     BOOST_CHECK_EQUAL(record->key_label.value_or(""), "audit-checkpoint-cp");
-    const auto v = run_command({"openssl", "verify", "-x509_strict", "-CAfile",
-                                (ceremony.output_dir / "root-cp.pem").string(), "-untrusted",
-                                (ceremony.output_dir / "issuing-cp.pem").string(),
-                                made.pem.string()});
+    const auto v =
+        run_command({"openssl", "verify", "-x509_strict", "-CAfile",
+                     (ceremony.output_dir / "root-cp.pem").string(), "-untrusted",
+                     (ceremony.output_dir / "issuing-cp.pem").string(), made.pem.string()});
     BOOST_CHECK_MESSAGE(v.exit_code == 0, v.output);
 
     auto again = ceremony;

@@ -14,6 +14,7 @@
 #include "common/der.hpp"
 #include "common/digest.hpp"
 #include "evidence/manifest.hpp"
+#include "sign/cms_verify.hpp"
 #include "sign/verify_document.hpp"
 #include "tests/evidence/evidence_fixture.hpp"
 #include "tests/sign/pdf_kit.hpp"
@@ -231,6 +232,61 @@ BOOST_AUTO_TEST_CASE(a_forged_inclusion_proof_and_a_checkpoint_signed_by_another
         BOOST_TEST(failures_text(report).find("does not verify with the key") == std::string::npos,
                    failures_text(report));
     }
+}
+
+// The review's forgery: a party has a certificate under the same root, so a detached CAdES
+// signature they make over bytes of their choosing is valid, time-stamped and trusted. Their own
+// contract's document is a doctored manifest.json (one audit event and its proof left out) and
+// their signature of it stands in for manifest.p7s. Only the seal's key purpose
+// (ca/service_purposes.hpp) tells it apart; the package must not verify, naming manifest.p7s.
+BOOST_AUTO_TEST_CASE(a_manifest_sealed_by_a_partys_own_certificate_is_refused) {
+    EvidenceFixture f("evidence_reseal");
+    const sign::Contract c = f.two_party_contract("bytes");
+    auto entries = entries_of(f.package_of(c));
+
+    const auto& manifest_entry = entry(entries, std::string(evidence::kManifestPath));
+    evidence::Manifest manifest = evidence::parse_manifest(manifest_entry.content);
+    std::string dropped_event, dropped_proof;
+    for (const auto& file : manifest.files)
+        if (file.path.starts_with("audit/events/")) {
+            dropped_event = file.path;
+            dropped_proof = "audit/proofs/" + file.path.substr(std::string("audit/events/").size());
+        }
+    BOOST_REQUIRE(!dropped_event.empty());
+    std::erase_if(manifest.files, [&](const evidence::ManifestFile& file) {
+        return file.path == dropped_event || file.path == dropped_proof;
+    });
+    std::erase_if(entries, [&](const evidence::ZipEntry& e) {
+        return e.path == dropped_event || e.path == dropped_proof;
+    });
+    const std::string doctored = evidence::manifest_json(manifest);
+
+    // The party signs the doctored manifest as their own contract's document.
+    f.document.assign(doctored.begin(), doctored.end());
+    const sign::Contract theirs = f.two_party_contract("bytes");
+    const auto their_entries = entries_of(f.package_of(theirs));
+    entry(entries, std::string(evidence::kManifestPath)).content = f.document;
+    entry(entries, std::string(evidence::kManifestSignaturePath)).content =
+        entry(their_entries, "document/signer-1.p7s").content;
+
+    // That signature on its own is a good one: valid, trusted, B-T.
+    {
+        sign::VerifyOptions options;
+        options.trust_anchors = f.anchors();
+        options.now = f.clock.now();
+        const auto report = sign::verify_detached(
+            entry(entries, std::string(evidence::kManifestSignaturePath)).content, f.document,
+            options);
+        BOOST_REQUIRE_EQUAL(report.signers.size(), 1u);
+        BOOST_TEST(report.signers.front().valid);
+        BOOST_TEST(report.signers.front().chain.trusted);
+        BOOST_TEST((report.signers.front().level >= sign::Level::b_t));
+    }
+    const auto report = f.verify(zip_of(entries));
+    BOOST_TEST(!report.valid(), failures_text(report));
+    BOOST_TEST(names(report, std::string(evidence::kManifestSignaturePath)), failures_text(report));
+    BOOST_TEST(failures_text(report).find("not an evidence seal certificate") != std::string::npos,
+               failures_text(report));
 }
 
 // Peak memory while a package of a 100 MiB document is built (issue 14's goal: under 64 MiB
