@@ -10,6 +10,7 @@
 
 #include "audit/checkpoints.hpp"
 #include "audit/tree_verify.hpp"
+#include "ca/x509.hpp"
 #include "common/digest.hpp"
 #include "common/error.hpp"
 #include "common/exit_status.hpp"
@@ -41,14 +42,6 @@ const char* const kAuditUsage =
 
 namespace {
 
-X509Ptr certificate_from_der(const Bytes& der) {
-    const unsigned char* p = der.data();
-    X509Ptr certificate(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-    if (!certificate)
-        throw Error(Errc::invalid_argument, "the certificate does not decode");
-    return certificate;
-}
-
 struct Pki {
     std::vector<X509Ptr> roots;
     std::vector<X509Ptr> issuing;
@@ -58,7 +51,7 @@ Pki appliance_pki(store::PostgresCertificates& certificates) {
     Pki pki;
     for (const auto& ca : certificates.list_cas())
         (ca.role == "root" ? pki.roots : pki.issuing)
-            .push_back(certificate_from_der(ca.certificate));
+            .push_back(ca::certificate_from_der(ca.certificate));
     return pki;
 }
 
@@ -67,14 +60,15 @@ Pki appliance_pki(store::PostgresCertificates& certificates) {
 std::string check_signed(const audit::SignedCheckpoint& cp, const Pki& pki) {
     X509Ptr certificate;
     try {
-        certificate = certificate_from_der(cp.certificate_der);
+        certificate = ca::certificate_from_der(cp.certificate_der);
     } catch (const Error& e) {
         return e.what();
     }
     EvpMdCtxPtr ctx(EVP_MD_CTX_new());
     const bool signature_ok =
-        ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr,
-                                    X509_get0_pubkey(certificate.get())) == 1 &&
+        ctx &&
+        EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr,
+                             X509_get0_pubkey(certificate.get())) == 1 &&
         EVP_DigestVerify(ctx.get(), cp.signature.data(), cp.signature.size(),
                          reinterpret_cast<const unsigned char*>(cp.body.data()),
                          cp.body.size()) == 1;
@@ -160,9 +154,8 @@ int audit_checkpoint(const Arguments& args) {
     if (args.words.size() != 2)
         throw UsageError("'audit checkpoint' takes no argument");
     Appliance appliance(args);
-    auto identity =
-        tsa::load_signing_identity(*appliance.certificates, *appliance.token,
-                                   appliance.config.tsa.key_label);
+    auto identity = tsa::load_signing_identity(*appliance.certificates, *appliance.token,
+                                               appliance.config.tsa.key_label);
     if (!identity)
         throw Error(Errc::failed_precondition,
                     "the TSA has no certificate (run the key ceremony): a checkpoint is "
@@ -216,9 +209,8 @@ int audit_export(const Arguments& args) {
     audit::PostgresCheckpoints reader(*db.database);
     const auto sizes = db.database->with_connection([&](store::Connection& c) {
         std::vector<std::uint64_t> out;
-        const auto rows = c.exec(
-            "SELECT size FROM audit_checkpoints WHERE size > $1 ORDER BY size",
-            {after ? static_cast<std::int64_t>(*after) : std::int64_t{-1}});
+        const auto rows = c.exec("SELECT size FROM audit_checkpoints WHERE size > $1 ORDER BY size",
+                                 {after ? static_cast<std::int64_t>(*after) : std::int64_t{-1}});
         for (std::size_t i = 0; i < rows.size(); ++i)
             out.push_back(static_cast<std::uint64_t>(rows[i][0].int64()));
         return out;

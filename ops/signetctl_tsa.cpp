@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "ca/x509.hpp"
 #include "common/error.hpp"
 #include "ops/configured_store.hpp"
 #include "policy/config.hpp"
@@ -80,14 +81,6 @@ int tsa_show(const Arguments& args) {
     return 0;
 }
 
-X509Ptr certificate_from_der(const Bytes& der) {
-    const unsigned char* p = der.data();
-    X509Ptr certificate(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-    if (!certificate)
-        throw_openssl_error("cannot decode a certificate from the database");
-    return certificate;
-}
-
 int tsa_verify(const Arguments& args) {
     args.allow({"config", "query", "data", "ca-file", "untrusted", "offline"});
     if (args.words.size() != 3)
@@ -135,12 +128,12 @@ int tsa_verify(const Arguments& args) {
         store::PostgresCertificates certificates(*db->database);
         for (const auto& ca : certificates.list_cas()) {
             if (ca.role == "root" && !args.options.contains("ca-file"))
-                options.trusted.push_back(certificate_from_der(ca.certificate));
+                options.trusted.push_back(ca::certificate_from_der(ca.certificate));
             else if (ca.role != "root")
-                options.untrusted.push_back(certificate_from_der(ca.certificate));
+                options.untrusted.push_back(ca::certificate_from_der(ca.certificate));
         }
         if (const auto service = certificates.find_service("tsa"); service && service->der)
-            options.untrusted.push_back(certificate_from_der(*service->der));
+            options.untrusted.push_back(ca::certificate_from_der(*service->der));
         if (options.trusted.empty()) {
             throw Error(Errc::failed_precondition,
                         "the database holds no root CA to verify against; give --ca-file");

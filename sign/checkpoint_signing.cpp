@@ -1,25 +1,25 @@
 #include "sign/checkpoint_signing.hpp"
 
+#include "ca/service_certificates.hpp"
 #include "common/error.hpp"
 #include "sign/tsa_time_stamper.hpp"
 
 namespace signet::sign {
 
 std::optional<audit::CheckpointSigning> checkpoint_signing(store::CertificateReader& certificates,
-                                                           hsm::Token& token,
-                                                           tsa::Responder& tsa,
+                                                           hsm::Token& token, tsa::Responder& tsa,
                                                            std::string origin,
                                                            std::string made_by) {
-    const auto record = certificates.find_service(audit::kCheckpointServiceRole);
-    if (!record)
+    const auto service = ca::service_certificate(certificates, audit::kCheckpointServiceRole);
+    if (!service)
         return std::nullopt;
-    if (!record->der || !record->key_label)
+    if (!service->record.key_label)
         throw Error(Errc::failed_precondition,
-                    "the audit-checkpoint certificate record has no certificate or key label");
+                    "the audit-checkpoint certificate names no HSM key label");
     audit::CheckpointSigning signing;
     signing.origin = std::move(origin);
-    signing.key = token.find_key(*record->key_label);
-    signing.certificate_der = *record->der;
+    signing.key = token.find_key(*service->record.key_label);
+    signing.certificate_der = *service->record.der;
     TimeStamper stamper = tsa_time_stamper(tsa, {std::string("audit-checkpoint"), "in-process"});
     signing.time_stamper = [stamper](const audit::Hash& digest) {
         return stamper(Digest::sha256, digest);

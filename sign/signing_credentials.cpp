@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ca/service_certificates.hpp"
 #include "ca/x509.hpp"
 #include "common/error.hpp"
 
@@ -11,12 +12,8 @@ namespace signet::sign {
 
 namespace {
 
-// A chain longer than this is a loop in the records, not a PKI (DESIGN.md invariant 7: bounds).
-constexpr int kMaxChain = 8;
-
 [[noreturn]] void refuse(std::int64_t subject_id, const std::string& why) {
-    throw Error(Errc::failed_precondition,
-                "subject " + std::to_string(subject_id) + " " + why);
+    throw Error(Errc::failed_precondition, "subject " + std::to_string(subject_id) + " " + why);
 }
 
 }  // namespace
@@ -79,38 +76,20 @@ SigningCredentials signing_credentials(store::CertificateReader& certificates, h
 
     SigningCredentials credentials;
     credentials.record = *best;
-    const hsm::WrappedKey key{parse_key_type(best->key_type), *best->wrapped_key,
-                              best->public_key};
+    const hsm::WrappedKey key{parse_key_type(best->key_type), *best->wrapped_key, best->public_key};
     credentials.signer.key = token.wrapped_signer(key, *best->kek_label);
     credentials.signer.certificate = ca::certificate_from_der(*best->der);
-    credentials.signer.chain = ca_chain(certificates, best->issuer_ca);
+    credentials.signer.chain = ca::issuer_chain(certificates, best->issuer_ca, ca::WithRoot::yes);
     return credentials;
 }
 
-std::vector<X509Ptr> ca_chain(store::CertificateReader& certificates, const std::string& ca_name) {
-    std::vector<X509Ptr> chain;
-    std::optional<std::string> next = ca_name;
-    while (next) {
-        if (chain.size() == kMaxChain)
-            throw Error(Errc::failed_precondition,
-                        "the CA chain above '" + ca_name + "' is longer than " +
-                            std::to_string(kMaxChain));
-        const auto ca = certificates.find_ca(*next);
-        if (!ca)
-            throw Error(Errc::failed_precondition, "the CA '" + *next + "' is not on record");
-        chain.push_back(ca::certificate_from_der(ca->certificate));
-        next = ca->parent;
-    }
-    return chain;
-}
-
 std::vector<X509Ptr> tsa_chain(store::CertificateReader& certificates) {
-    const auto record = certificates.find_service("tsa");
-    if (!record || !record->der)
+    auto service = ca::service_certificate(certificates, "tsa");
+    if (!service)
         throw Error(Errc::unavailable, "the TSA has no certificate on record");
     std::vector<X509Ptr> chain;
-    chain.push_back(ca::certificate_from_der(*record->der));
-    for (X509Ptr& ca : ca_chain(certificates, record->issuer_ca))
+    chain.push_back(std::move(service->certificate));
+    for (X509Ptr& ca : ca::issuer_chain(certificates, service->record.issuer_ca, ca::WithRoot::yes))
         chain.push_back(std::move(ca));
     return chain;
 }

@@ -26,10 +26,6 @@ SigningCredentials signing_credentials(store::CertificateReader& certificates, h
                                        std::int64_t subject_id, const std::string& profile,
                                        Clock::time_point now);
 
-// The certificates of CA `ca_name` and its parents up to the root, nearest first.
-// Errc::failed_precondition when a CA of the chain is not on record.
-std::vector<X509Ptr> ca_chain(store::CertificateReader& certificates, const std::string& ca_name);
-
 // The TSA's certificate ("tsa" service) and its CAs to the root.
 std::vector<X509Ptr> tsa_chain(store::CertificateReader& certificates);
 
