@@ -9,7 +9,8 @@
 // The node's signet.yaml gets `contract_flow_yaml()` and the HTTPS listener of
 // `contract_flow_https_listener()`; `prepare_contract_flow()` then makes what the HTTPS
 // listener and the routes need: the TLS certificate, the example key ceremony (its URLs on the
-// node's port), the key-encryption keys and the RA's HMAC keys.
+// node's port), the key-encryption keys and the RA's HMAC keys. (The node's side is in
+// contract_flow_setup.cpp, the client's in contract_flow.cpp.)
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -29,6 +30,9 @@ std::string contract_flow_yaml();
 std::string contract_flow_https_listener(std::uint16_t port);
 // With the node stopped: the TLS certificate, the ceremony, the KEKs and HMAC keys.
 void prepare_contract_flow(const SignetdProcess& node);
+
+// The platform's bearer token (signet.yaml holds its SHA-256 only).
+const std::string& platform_bearer_token();
 
 // `signetctl WORDS... --config NODE'S signet.yaml`.
 CommandResult signetctl_for(const SignetdProcess& node, std::vector<std::string> words);
