@@ -6,10 +6,11 @@
 // having it sign a contract over HTTPS, again and again; the primary stopped hard (pg_ctl stop
 // -m immediate) and the standby promoted in the middle. Then: signetd reconnected to the new
 // primary by itself and issues and signs again, every token a client received is in the
-// promoted cluster's tsa_tokens, every signature and certificate the front end got an OK for is
-// there (asked through the API), and every other answer was a clear refusal (for /tsa an RFC
-// 3161 rejection, systemFailure: the TSA's way of saying 503, DESIGN.md invariant 5; for the
-// API a 5xx problem+json), never a wrong answer nor a hang.
+// promoted cluster's tsa_tokens, every signature the front end got an OK for and the
+// certificate of every person it registered are there (asked through the API), and every other
+// answer was a clear refusal (for /tsa an RFC 3161 rejection, systemFailure: the TSA's way of
+// saying 503, DESIGN.md invariant 5; for the API a 5xx problem+json), never a wrong answer nor
+// a hang.
 #include <openssl/ts.h>
 #include <sys/stat.h>
 
@@ -253,12 +254,14 @@ BOOST_AUTO_TEST_CASE(promotion_under_load_keeps_every_acknowledged_token) {
     };
     wait_for([&] {
         std::lock_guard lock(mutex);
-        return granted.size() >= 100 && signatures.size() >= 2;
+        return granted.size() >= 100 && !signatures.empty();
     });
     replicas.fail_over();
     promoted = true;
-    // signetd finds the new primary by itself: tokens and signatures again, from every client.
-    wait_for([&] { return granted_after >= 100 && signed_after >= 2; });
+    // signetd finds the new primary by itself: tokens and signatures again, from every client
+    // (one contract a phase is enough to show it and keeps the suite's time in CI small; the
+    // round in flight during the switch is the one that may be refused).
+    wait_for([&] { return granted_after >= 100 && signed_after >= 1; });
     stop = true;
     for (auto& client : clients)
         client.join();
@@ -271,7 +274,7 @@ BOOST_AUTO_TEST_CASE(promotion_under_load_keeps_every_acknowledged_token) {
     BOOST_TEST_MESSAGE(signatures.size()
                        << " contracts signed (" << signed_after << " after the promotion), "
                        << flow_refused << " rounds refused");
-    BOOST_CHECK_GE(signed_after.load(), 2);
+    BOOST_CHECK_GE(signed_after.load(), 1);
     for (const auto& failure : flow_wrong)
         BOOST_ERROR("the front end got neither an answer nor a clear refusal: " << failure);
 
