@@ -3,7 +3,9 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <random>
 
 #include "ca/ceremony.hpp"
 #include "ca/x509.hpp"
@@ -32,7 +34,7 @@ constexpr const char* kBobId = "310104198507204417";
 // The SMS the signing service sends on this thread: the benchmark's phone.
 thread_local std::string last_message;
 
-policy::Ceremony ceremony(const std::filesystem::path& dir) {
+policy::Ceremony ceremony(const std::filesystem::path& dir, bool evidence_keys) {
     policy::Ceremony c;
     c.file = dir / "ceremony.yaml";
     c.output_dir = dir / "ceremony";
@@ -59,6 +61,23 @@ policy::Ceremony ceremony(const std::filesystem::path& dir) {
     tsa.key = {"tsa", KeyType::ec_p256};
     tsa.issuer = "issuing";
     c.tsa = tsa;
+    if (evidence_keys) {
+        // What evidence packages need (docs/evidence.md): the platform's e-seal and the audit
+        // log's checkpoint key, both under the issuing CA (whose OCSP responder then pre-signs
+        // the seal's status with the others).
+        policy::CeremonyEvidenceSeal seal;
+        seal.subject = "CN=Bench Evidence Seal,O=Signet,C=CN";
+        seal.validity_days = 365;
+        seal.key = {"evidence-seal", KeyType::ec_p256};
+        seal.issuer = "issuing";
+        c.evidence_seal = seal;
+        policy::CeremonyAuditCheckpoint checkpoint;
+        checkpoint.subject = "CN=Bench Audit Checkpoints,O=Signet,C=CN";
+        checkpoint.validity_days = 365;
+        checkpoint.key = {"audit-checkpoint", KeyType::ec_p256};
+        checkpoint.issuer = "issuing";
+        c.audit_checkpoint = checkpoint;
+    }
     return c;
 }
 
@@ -85,7 +104,7 @@ sign::ContractsOptions bench_contract_options() {
 
 }  // namespace
 
-Bytes synthetic_pdf(std::size_t size) {
+Bytes synthetic_pdf(std::size_t size, PdfPages kind) {
     constexpr std::size_t kPageBytes = 1024 * 1024;
     const std::size_t pages = std::max<std::size_t>(1, size / kPageBytes);
     // Each page's text a little under its share, so that with the objects around it the file
@@ -97,21 +116,46 @@ Bytes synthetic_pdf(std::size_t size) {
         offsets.push_back(pdf.size());
         pdf += std::to_string(offsets.size()) + " 0 obj\n" + body + "\nendobj\n";
     };
-    // 1: catalog, 2: pages, 3: font, then per page: the page and its content stream.
+    // 1: catalog, 2: pages, 3: font, then per page: the page, its content stream (and its image).
+    const std::size_t per_page = kind == PdfPages::scans ? 3 : 2;
     object("<< /Type /Catalog /Pages 2 0 R >>");
     std::string kids;
     for (std::size_t i = 0; i < pages; ++i)
-        kids += std::to_string(4 + 2 * i) + " 0 R ";
+        kids += std::to_string(4 + per_page * i) + " 0 R ";
     object("<< /Type /Pages /Count " + std::to_string(pages) + " /Kids [" + kids + "] >>");
     object("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
+    std::mt19937_64 noise(2026);  // the same document every run
     for (std::size_t i = 0; i < pages; ++i) {
-        object("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 "
-               "3 0 R >> >> /Contents " +
-               std::to_string(5 + 2 * i) + " 0 R >>");
+        const std::string contents = std::to_string(5 + per_page * i) + " 0 R";
+        if (kind == PdfPages::scans) {
+            // A grey image 1024 pixels wide, one byte a pixel, as tall as the page's share.
+            const std::size_t height = page_text / 1024;
+            object(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject "
+                "<< /Scan " +
+                std::to_string(6 + per_page * i) + " 0 R >> >> /Contents " + contents + " >>");
+            const std::string draw = "q 595 0 0 842 0 0 cm /Scan Do Q";
+            object("<< /Length " + std::to_string(draw.size()) + " >>\nstream\n" + draw +
+                   "\nendstream");
+            std::string pixels(1024 * height, '\0');
+            for (std::size_t at = 0; at + 8 <= pixels.size(); at += 8) {
+                const std::uint64_t r = noise();
+                std::memcpy(pixels.data() + at, &r, 8);
+            }
+            object("<< /Type /XObject /Subtype /Image /Width 1024 /Height " +
+                   std::to_string(height) +
+                   " /ColorSpace /DeviceGray /BitsPerComponent 8 /Length " +
+                   std::to_string(pixels.size()) + " >>\nstream\n" + pixels + "\nendstream");
+            continue;
+        }
+        object(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 "
+            "3 0 R >> >> /Contents " +
+            contents + " >>");
         std::string text;
         for (std::size_t line = 0; text.size() + 100 < page_text; ++line)
-            text += "BT /F1 9 Tf 40 " + std::to_string(800 - (line % 80) * 10) +
-                    " Td (Clause " + std::to_string(line) +
+            text += "BT /F1 9 Tf 40 " + std::to_string(800 - (line % 80) * 10) + " Td (Clause " +
+                    std::to_string(line) +
                     ": the parties agree to the terms set out in this contract.) Tj ET\n";
         object("<< /Length " + std::to_string(text.size()) + " >>\nstream\n" + text +
                "\nendstream");
@@ -152,7 +196,7 @@ std::unique_ptr<store::Database> open_database(store::EmbeddedPostgres& postgres
     return database;
 }
 
-SignBed::SignBed(int threads) {
+SignBed::SignBed(int threads, bool evidence_keys) {
     hsm::TokenConfig config = testing::SoftHsm::instance().new_token("bench-sign");
     config.pool_size = static_cast<std::size_t>(threads) * 2 + 4;
     token = hsm::Token::open(config);
@@ -161,8 +205,8 @@ SignBed::SignBed(int threads) {
     token->generate_kek(std::string(sign::kDefaultDocumentsKey));
     token->generate_hmac_key(kIdentityHmac);
     token->generate_hmac_key(kOtpHmac);
-    ca::run_ceremony(ceremony(dir.path()), {}, *token, *database, certificates, *audit, clock,
-                     "bench");
+    ca::run_ceremony(ceremony(dir.path(), evidence_keys), {}, *token, *database, certificates,
+                     *audit, clock, "bench");
     policy::CaSettings settings;
     settings.profiles.emplace("personal", personal_profile());
     authority = std::make_unique<ca::Authority>(ca::Authority::Dependencies{
@@ -289,8 +333,12 @@ std::string SignBed::sent_contract(const std::string& format, ByteView document)
 }
 
 void SignBed::sign_first(const std::string& contract_id) {
+    sign_as(contract_id, 1);
+}
+
+void SignBed::sign_as(const std::string& contract_id, int position) {
     const sign::ContractCaller caller{"client:bench", "bench"};
-    const auto challenge = signing->challenge(contract_id, 1, "sms", caller);
+    const auto challenge = signing->challenge(contract_id, position, "sms", caller);
     const auto at = last_message.find("code ");
     if (at == std::string::npos)
         throw Error(Errc::internal, "the SMS holds no code");
@@ -298,7 +346,7 @@ void SignBed::sign_first(const std::string& contract_id) {
     request.authorization.revision_sha256 = challenge.revision_sha256;
     request.authorization.challenge_id = challenge.challenge_id;
     request.authorization.code = last_message.substr(at + 5, 6);
-    (void)signing->sign(contract_id, 1, request, caller);
+    (void)signing->sign(contract_id, position, request, caller);
 }
 
 }  // namespace signet::bench

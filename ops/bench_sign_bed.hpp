@@ -35,9 +35,14 @@
 
 namespace signet::bench {
 
-// A PDF of about `size` bytes that the intake accepts: pages of text, each content stream about
-// 1 MiB (uncompressed, as scanned or generated contracts often are).
-Bytes synthetic_pdf(std::size_t size);
+// What a synthetic PDF's pages hold, each about 1 MiB.
+enum class PdfPages {
+    text,   // an uncompressed content stream of text (deflates about 20 to 1)
+    scans,  // one image of noise each, as a scanned page's JPEG is to deflate: incompressible
+};
+
+// A PDF of about `size` bytes that the intake accepts, pages of `pages`.
+Bytes synthetic_pdf(std::size_t size, PdfPages pages = PdfPages::text);
 
 // Validation data as signetd serves it: OCSP responses pre-signed once per certificate by the
 // issuing CA's delegated responder (signetd's pre-signed cache), the root's CRL for the issuing
@@ -54,7 +59,9 @@ std::unique_ptr<store::Database> open_database(store::EmbeddedPostgres& postgres
 
 struct SignBed {
     // `threads`: the most signing threads the benchmark runs (the HSM's session pool).
-    explicit SignBed(int threads);
+    // `evidence_keys`: the ceremony also makes the evidence seal and the audit checkpoint key
+    // (what evidence packages need; ops/bench_evidence_package.cpp).
+    explicit SignBed(int threads, bool evidence_keys = false);
     ~SignBed();
 
     // A contract of `format` ("pdf" or "bytes") over `document`, signed by alice then bob,
@@ -62,6 +69,8 @@ struct SignBed {
     std::string sent_contract(const std::string& format, ByteView document);
     // Signer 1 signs: an SMS code asked for and given back, then the signature.
     void sign_first(const std::string& contract_id);
+    // Signer `position` (1-based) signs the same way.
+    void sign_as(const std::string& contract_id, int position);
 
     testing::TempDir dir{"signet-bench-sign"};
     std::shared_ptr<hsm::Token> token;

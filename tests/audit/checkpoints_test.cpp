@@ -197,6 +197,7 @@ BOOST_AUTO_TEST_CASE(checkpoint_bodies_round_trip_and_malformed_ones_are_named) 
         {"log\n+1\n" + root + time, "size line"},
         {"log\n99999999999999999999\n" + root + time, "size line is out of range"},
         {"log\n1\nqw==\n" + time, "root line is not 32 bytes"},
+        {"log\n1\nqwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n" + time, "root line is not canonical base64"},
         {"log\n1\n" + root + "2026-11-22T09:55:00Z\n", "time line"},
         {"log\n1\n" + root + time + "x", "text after the time line"},
         {"log\n1\n" + root + "2026-11-22T09:55:00.123456Z", "time line is missing"},

@@ -1,5 +1,8 @@
 #include "common/error.hpp"
 
+#include <cctype>
+#include <string>
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -52,6 +55,36 @@ BOOST_AUTO_TEST_CASE(hex_round_trip_and_bad_input) {
     BOOST_CHECK(from_hex("007FFF10") == bytes);
     BOOST_CHECK_THROW(from_hex("abc"), Error);
     BOOST_CHECK_THROW(from_hex("zz"), Error);
+}
+
+// from_hex decodes by table (the vault's chunks are megabytes of bytea hex): every byte value in
+// both cases, and every character that is not a digit refused wherever it stands.
+BOOST_AUTO_TEST_CASE(hex_decodes_every_byte_and_refuses_every_non_digit) {
+    Bytes all(256);
+    for (std::size_t b = 0; b < all.size(); ++b)
+        all[b] = static_cast<std::uint8_t>(b);
+    std::string upper = to_hex(all);
+    for (char& c : upper)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    BOOST_CHECK(from_hex(to_hex(all)) == all);
+    BOOST_CHECK(from_hex(upper) == all);
+    BOOST_CHECK(from_hex("").empty());
+    const std::string digits = "0123456789abcdefABCDEF";
+    for (int c = 0; c < 256; ++c) {
+        if (digits.find(static_cast<char>(c)) != std::string::npos)
+            continue;
+        constexpr std::size_t kPositions[] = {0, 1, 6, 7};
+        for (const std::size_t at : kPositions) {
+            std::string text = "00112233";
+            text[at] = static_cast<char>(c);
+            try {
+                (void)from_hex(text);
+                BOOST_ERROR("from_hex took character " << c << " at " << at);
+            } catch (const Error& e) {
+                BOOST_CHECK(e.code() == Errc::invalid_argument);
+            }
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
