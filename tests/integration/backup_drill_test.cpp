@@ -1,8 +1,12 @@
 // The restore drill (issue 14, docs/evidence.md "Backup, restore and standby"): a signetd node
 // on its embedded cluster, WAL archived into two pgBackRest repositories standing for two
-// sites; a full backup, then tokens and audit events, a differential backup while signetd
-// runs, more tokens and events; the data directory destroyed; `signetctl restore --latest
-// --repo 2`; and every acknowledged token and event is back, the audit log verifying whole.
+// sites; a contract signed by two parties through the API (contract_flow.hpp) and a full
+// backup, then tokens and audit events, a differential backup while signetd runs, another
+// two-party contract, more tokens and events; the data directory destroyed; `signetctl restore
+// --latest --repo 2`; and every acknowledged token, event and signature is back: the audit log
+// verifies whole (`signetctl audit verify` too), the restored signetd shows both contracts with
+// every signature the client received, and each contract's evidence package downloaded from it
+// passes `signetctl evidence verify --root`.
 #include <sys/stat.h>
 
 #include <boost/test/unit_test.hpp>
@@ -16,6 +20,7 @@
 #include "common/clock.hpp"
 #include "store/database.hpp"
 #include "store/embedded_postgres.hpp"
+#include "tests/integration/contract_flow.hpp"
 #include "tests/integration/tsa_client.hpp"
 #include "tests/support/signetd.hpp"
 #include "tests/support/softhsm.hpp"
@@ -73,10 +78,7 @@ std::set<std::string> token_serials(const std::filesystem::path& state_dir) {
 }
 
 CommandResult signetctl(const SignetdProcess& node, std::vector<std::string> words) {
-    std::vector<std::string> argv{built_file("ops/signetctl").string()};
-    argv.insert(argv.end(), words.begin(), words.end());
-    argv.insert(argv.end(), {"--config", node.config_file().string()});
-    return run_command(argv);
+    return signetctl_for(node, std::move(words));
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -93,16 +95,25 @@ BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
     TempDir sites("signet-sites");
     std::filesystem::permissions(sites.path(), std::filesystem::perms::others_exec,
                                  std::filesystem::perm_options::add);
-    SignetdProcess node(SignetdOptions{.extra_yaml = "tsa:\n  allow_unsynchronized_clock: true\n"
-                                                     "backup:\n  stanza: drill\n  repositories:\n"
-                                                     "    - {type: posix, path: " +
-                                                     (sites / "site-a").string() +
-                                                     "}\n"
-                                                     "    - {type: posix, path: " +
-                                                     (sites / "site-b").string() + "}\n"});
-    write_file(node.dir() / "ceremony.yaml", read_file(source_file("ops/ceremony.example.yaml")));
-    const auto ceremony = signetctl(node, {"ceremony", (node.dir() / "ceremony.yaml").string()});
-    BOOST_REQUIRE_MESSAGE(ceremony.exit_code == 0, ceremony.output);
+    const std::uint16_t https_port = free_port();
+    SignetdProcess node(
+        SignetdOptions{.extra_yaml = "tsa:\n  allow_unsynchronized_clock: true\n"
+                                     "backup:\n  stanza: drill\n  repositories:\n"
+                                     "    - {type: posix, path: " +
+                                     (sites / "site-a").string() +
+                                     "}\n"
+                                     "    - {type: posix, path: " +
+                                     (sites / "site-b").string() + "}\n" + contract_flow_yaml(),
+                       .extra_listeners = contract_flow_https_listener(https_port)});
+    prepare_contract_flow(node);
+    const PlatformClient platform(node, https_port);
+    const auto pdf = make_contract_pdf(node.dir());
+
+    // A contract both parties signed, acknowledged to the client before the first backup.
+    node.start();
+    std::vector<Signature> signatures = platform.sign_contract(pdf, 2);
+    const std::string first_contract = signatures.front().contract_id;
+    BOOST_REQUIRE_EQUAL(node.stop(), 0);
 
     // The first backup, signetd stopped: signetctl runs the cluster, turns archiving on
     // (a restart, once), creates the stanza and backs up into both repositories.
@@ -135,6 +146,11 @@ BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
     BOOST_REQUIRE_MESSAGE(diff.exit_code == 0, diff.output);
     BOOST_CHECK(contains(diff.output, "repository 2: diff backup... done"));
 
+    // After the last backup: a second contract signed by both parties (only the archived WAL
+    // holds it), then more tokens and events.
+    const auto later = platform.sign_contract(pdf, 2);
+    signatures.insert(signatures.end(), later.begin(), later.end());
+    const std::string later_contract = later.front().contract_id;
     const auto more = issue_tokens(node, 10);
     acknowledged.insert(acknowledged.end(), more.begin(), more.end());
     record_events(node.state_dir(), "after_diff", 5);
@@ -179,10 +195,26 @@ BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
         BOOST_CHECK(signet::audit::verify(log).ok());
     }
 
-    // The restored node serves again, and the new timeline is archived and backed up.
+    // The restored node serves again: every signature the client received is there, each
+    // contract's evidence package verifies offline against the root alone.
     node.start();
+    for (const auto& signature : signatures) {
+        const std::string missing = platform.holds(signature);
+        BOOST_CHECK_MESSAGE(missing.empty(), "a signature was lost: " << missing);
+    }
+    for (const auto& id : {first_contract, later_contract}) {
+        const auto verdict = platform.verify_evidence(id, node.dir() / ("evidence-" + id + ".zip"));
+        BOOST_TEST_MESSAGE(verdict.output);
+        BOOST_CHECK_MESSAGE(verdict.exit_code == 0,
+                            "evidence of contract " << id << ": " << verdict.output);
+    }
     issue_tokens(node, 1);
     BOOST_REQUIRE_EQUAL(node.stop(), 0);
+    const auto audit = signetctl(node, {"audit", "verify"});
+    BOOST_CHECK_MESSAGE(audit.exit_code == 0 && contains(audit.output, "the audit log is intact"),
+                        audit.output);
+
+    // The new timeline is archived and backed up.
     const auto after = signetctl(node, {"backup", "--type", "incr"});
     BOOST_CHECK_MESSAGE(after.exit_code == 0, after.output);
     const auto info = signetctl(node, {"backup", "info"});
