@@ -8,8 +8,10 @@
 #include <thread>
 
 #include "audit/log.hpp"
+#include "audit/tree_verify.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "ops/appliance.hpp"
 #include "ops/backup_restore.hpp"
 
 namespace signet::ops {
@@ -180,8 +182,40 @@ int restore_embedded(const Arguments& args) {
         throw Error(Errc::failed_precondition, "the restored audit log does not verify");
     }
     std::cout << "audit log verified\n";
+
+    // The Merkle tree and the checkpoints too (migration 13 on): a restored node serves proofs
+    // from the stored subtree hashes, so they must agree with the restored leaves.
+    const bool has_tree = database.with_connection([](store::Connection& c) {
+        return c
+            .exec("SELECT to_regclass('audit_checkpoints') IS NOT NULL AS present")[0]["present"]
+            .boolean();
+    });
+    std::int64_t last_checkpoint = 0;
+    if (has_tree) {
+        const auto tree = audit::verify_tree(database);
+        if (!tree.ok())
+            throw Error(Errc::failed_precondition,
+                        "the restored audit tree does not verify: " + *tree.first_problem);
+        last_checkpoint = database.with_connection([](store::Connection& c) {
+            return c.exec("SELECT coalesce(max(size), 0) AS size FROM audit_checkpoints")[0]["size"]
+                .int64();
+        });
+        std::cout << "audit tree verified: " << tree.stored_subtrees << " stored subtrees, "
+                  << tree.checkpoints << " checkpoints\n";
+    }
+    // The restore itself is an event of the log. After a point-in-time restore, events after
+    // the target are gone and new ones take their sequence numbers: checkpoints a witness or an
+    // earlier evidence package holds beyond `last_checkpoint` describe a history this log no
+    // longer has (docs/evidence.md, "Restoring (PITR)"); this event is where the fork shows.
+    log.record({.type = "audit.restored",
+                .actor = operator_actor(),
+                .object = "",
+                .details = {{"from", from},
+                            {"to", to},
+                            {"last_event_before", size},
+                            {"last_checkpoint_size", last_checkpoint}}});
+    std::cout << "recorded audit.restored after event #" << size << "\n";
     return 0;
 }
-
 
 }  // namespace signet::ops

@@ -180,6 +180,9 @@ BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
     BOOST_CHECK(contains(restore.output, "restoring from repository 2"));
     BOOST_CHECK(contains(restore.output, "audit log: " + std::to_string(size_before) + " events"));
     BOOST_CHECK(contains(restore.output, "audit log verified"));
+    BOOST_CHECK(contains(restore.output, "audit tree verified"));
+    BOOST_CHECK(contains(restore.output,
+                         "recorded audit.restored after event #" + std::to_string(size_before)));
 
     // Every acknowledged token and event is on the restored cluster, the log verifies whole.
     const std::set<std::string> stored = token_serials(node.state_dir());
@@ -190,8 +193,14 @@ BOOST_AUTO_TEST_CASE(restore_from_the_second_site_loses_nothing_acknowledged) {
         signet::store::Database db({.dsn = cluster.dsn(), .pool_size = 1});
         signet::SystemClock clock;
         signet::audit::PostgresAuditLog log(db, clock);
-        BOOST_CHECK_EQUAL(log.size(), size_before);
+        // Everything the log held, then the restore's own event.
+        BOOST_CHECK_EQUAL(log.size(), size_before + 1);
         BOOST_CHECK(log.read(size_before, size_before).at(0).leaf_hash == last_before);
+        const auto restored = log.read(size_before + 1, size_before + 1);
+        BOOST_REQUIRE_EQUAL(restored.size(), 1u);
+        BOOST_CHECK_EQUAL(restored.front().event.type, "audit.restored");
+        BOOST_CHECK_EQUAL(restored.front().event.details.value("last_event_before", -1),
+                          size_before);
         BOOST_CHECK(signet::audit::verify(log).ok());
     }
 
