@@ -20,13 +20,17 @@ function render() {
   switcher.textContent = t('language.switch');
   switcher.setAttribute('aria-label', t('language.switch_label'));
   if (shown?.report) renderReport(result, shown.fileName, shown.report);
-  else if (shown?.problem) renderProblem(result, shown.fileName, shown.problem);
+  else if (shown?.problem) renderProblem(result, shown.fileName, shown.problem());
 }
 
+// The refusal as a function, so that it is worded again in the language switched to (a
+// server's detail stays as the server wrote it).
 function problemMessage(answer, body) {
-  if (answer.status === 429) return t('error.rate_limited', { seconds: answer.headers.get('Retry-After') ?? '60' });
-  if (answer.status === 413) return t('error.too_large');
-  return typeof body?.detail === 'string' ? body.detail : `HTTP ${answer.status}`;
+  const seconds = answer.headers.get('Retry-After') ?? '60';
+  if (answer.status === 429) return () => t('error.rate_limited', { seconds });
+  if (answer.status === 413) return () => t('error.too_large');
+  const detail = typeof body?.detail === 'string' ? body.detail : `HTTP ${answer.status}`;
+  return () => detail;
 }
 
 async function verify(event) {
@@ -46,7 +50,7 @@ async function verify(event) {
     shown = answer.ok && json ? { fileName: file.name, report: json }
       : { fileName: file.name, problem: problemMessage(answer, json) };
   } catch {
-    shown = { fileName: file.name, problem: t('error.network') };
+    shown = { fileName: file.name, problem: () => t('error.network') };
   }
   status.textContent = t('status.done');
   render();
