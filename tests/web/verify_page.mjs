@@ -32,6 +32,8 @@ async function newPage(locale, viewport = { width: 1024, height: 900 }) {
 
 async function verifyFile(page, name, bytes) {
   await page.setInputFiles('#signature-file', { name, mimeType: 'application/pdf', buffer: bytes });
+  // The previous report goes first, so that waiting for one waits for this one.
+  await page.evaluate(() => document.getElementById('result').replaceChildren());
   await page.click('#verify-button');
   await page.waitForSelector('#overall');
   return page.evaluate(() => {

@@ -44,6 +44,8 @@ async function verify(event) {
   body.append('signature', file, file.name);
   if (dataInput.files[0]) body.append('data', dataInput.files[0], dataInput.files[0].name);
   status.textContent = t('status.working');
+  shown = null;
+  result.replaceChildren();
   try {
     const answer = await fetch('/verify/report', { method: 'POST', body, credentials: 'omit' });
     const json = await answer.json().catch(() => null);
