@@ -56,10 +56,20 @@ export function applyStrings(root = document) {
   document.title = t('page.title');
 }
 
-// A <time> in the viewer's time zone and language; the UTC time on hover (title).
+// A PDF date (ISO 32000-1 §7.9.4: D:YYYYMMDDHHmmSSOHH'mm') as an ISO 8601 string, or the text
+// unchanged when it is not one.
+function fromPdfDate(text) {
+  const m = /^D:(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:(Z)|([+-])(\d{2})'?(\d{2})'?)?$/.exec(text);
+  if (!m) return text;
+  const zone = m[8] ? `${m[8]}${m[9]}:${m[10]}` : 'Z';
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${zone}`;
+}
+
+// A <time> in the viewer's time zone and language; the UTC time on hover (title). Takes RFC 3339
+// or a PDF date (a signature's claimed /M).
 export function timeElement(iso) {
   const element = document.createElement('time');
-  const date = new Date(iso);
+  const date = new Date(fromPdfDate(iso));
   if (Number.isNaN(date.getTime())) {
     element.textContent = iso;
     return element;

@@ -62,8 +62,8 @@ function timeFact(signature) {
     holder.append(t('sig.time.none'));
     if (signature.claimed_time) {
       holder.append(' (');
-      const claimed = timeElement(signature.claimed_time);
-      holder.append(t('sig.time.claimed', { time: claimed.textContent }), ')');
+      const [before, after] = t('sig.time.claimed').split('{time}');
+      holder.append(before, timeElement(signature.claimed_time), after ?? '', ')');
     }
   }
   return holder;
