@@ -8,7 +8,9 @@ namespace signet::web {
 
 AddressRateLimiter::AddressRateLimiter(unsigned per_minute, const Clock& clock,
                                        std::size_t max_addresses)
-    : capacity_(per_minute), per_second_(per_minute / 60.0), clock_(clock),
+    : capacity_(per_minute),
+      per_second_(per_minute / 60.0),
+      clock_(clock),
       max_addresses_(std::max<std::size_t>(max_addresses, 1)) {}
 
 void AddressRateLimiter::refill(Bucket& bucket, Clock::time_point now) const {

@@ -19,8 +19,7 @@ namespace signet::web {
 // nothing a fresh bucket would not), and if none is, the one unused longest.
 class AddressRateLimiter {
   public:
-    AddressRateLimiter(unsigned per_minute, const Clock& clock,
-                       std::size_t max_addresses = 16384);
+    AddressRateLimiter(unsigned per_minute, const Clock& clock, std::size_t max_addresses = 16384);
 
     // Takes one request from `address`'s bucket: nullopt when allowed, otherwise how long until
     // the next one would be (at least one second, for Retry-After).

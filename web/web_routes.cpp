@@ -35,12 +35,11 @@ api::Response serve_asset(const api::Request& request) {
     const Asset* asset = find_asset(name);
     // The pages are served at their routes, with their language filled in, never as files.
     if (asset == nullptr || asset->path.ends_with(".html"))
-        return api::problem_response(api::problems::not_found, "no such asset",
-                                     request.request_id);
+        return api::problem_response(api::problems::not_found, "no such asset", request.request_id);
     if (none_match_matches(request.header(api::http::field::if_none_match), asset->etag))
         return not_modified(asset->etag);
-    api::Response response = api::Response::bytes(std::string(asset->body),
-                                                  std::string(asset->content_type));
+    api::Response response =
+        api::Response::bytes(std::string(asset->body), std::string(asset->content_type));
     response.headers.emplace_back("ETag", std::string(asset->etag));
     response.headers.emplace_back("Cache-Control", std::string(kAssetCaching));
     return response;
@@ -65,7 +64,8 @@ api::Response serve_page(const api::Request& request, std::string_view asset_nam
     std::string html(asset->body);
     if (const std::size_t at = html.find(kLanguageMark); at != std::string::npos)
         html.replace(at, kLanguageMark.size(), language);
-    api::Response response = api::Response::bytes(std::move(html), std::string(asset->content_type));
+    api::Response response =
+        api::Response::bytes(std::move(html), std::string(asset->content_type));
     response.headers.emplace_back("ETag", etag);
     response.headers.emplace_back("Cache-Control", std::string(kAssetCaching));
     response.headers.emplace_back("Vary", "Accept-Language");
@@ -108,8 +108,9 @@ void add_security_headers(api::Response& response) {
 }
 
 void add_web_routes(api::Router& router, WebServices services) {
-    router.add(get_route("/verify", api::PathMatch::exact,
-                         [](const api::Request& request) { return serve_page(request, "verify.html"); }));
+    router.add(get_route("/verify", api::PathMatch::exact, [](const api::Request& request) {
+        return serve_page(request, "verify.html");
+    }));
     router.add(get_route(std::string(kAssetPrefix), api::PathMatch::prefix, serve_asset));
 
     auto limiter = std::make_shared<AddressRateLimiter>(services.verify_requests_per_minute,
@@ -125,8 +126,7 @@ void add_web_routes(api::Router& router, WebServices services) {
                 const std::string seconds = std::to_string(wait->count());
                 api::Response response = api::problem_response(
                     api::problems::rate_limited,
-                    "too many verifications from this address; try again in " + seconds +
-                        " s",
+                    "too many verifications from this address; try again in " + seconds + " s",
                     request.request_id, nlohmann::json{{"retry_after", wait->count()}});
                 response.headers.emplace_back("Retry-After", seconds);
                 return response;

@@ -50,17 +50,18 @@ TestSigner markup_signer(const TestPki& pki) {
 struct WebNode {
     WebNode()
         : https_port(free_port()),
-          node("tsa:\n  allow_unsynchronized_clock: true\n"
-               "web:\n  verify:\n    requests_per_minute: " +
-                   std::to_string(kRequestsPerMinute) + "\n",
-               "  https:\n    enabled: true\n    address: 127.0.0.1\n    port: " +
-                   std::to_string(https_port) +
-                   "\n    tls: {certificate: tls.pem, key: tls.key}\n") {
-        const auto tls = run_command(
-            {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-             "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-             "subjectAltName=IP:127.0.0.1", "-keyout", (node.dir() / "tls.key").string(), "-out",
-             (node.dir() / "tls.pem").string()});
+          node(
+              "tsa:\n  allow_unsynchronized_clock: true\n"
+              "web:\n  verify:\n    requests_per_minute: " +
+                  std::to_string(kRequestsPerMinute) + "\n",
+              "  https:\n    enabled: true\n    address: 127.0.0.1\n    port: " +
+                  std::to_string(https_port) +
+                  "\n    tls: {certificate: tls.pem, key: tls.key}\n") {
+        const auto tls = run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                      "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                                      "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                                      "-keyout", (node.dir() / "tls.key").string(), "-out",
+                                      (node.dir() / "tls.pem").string()});
         BOOST_REQUIRE_MESSAGE(tls.exit_code == 0, tls.output);
         std::string ceremony = read_file(source_file("ops/ceremony.example.yaml"));
         const std::string example = "http://127.0.0.1:8080/";
@@ -69,10 +70,9 @@ struct WebNode {
              at = ceremony.find(example, at + here.size()))
             ceremony.replace(at, example.size(), here);
         write_file(node.dir() / "ceremony.yaml", ceremony);
-        const auto run =
-            run_command({built_file("ops/signetctl").string(), "ceremony",
-                         (node.dir() / "ceremony.yaml").string(), "--config",
-                         node.config_file().string()});
+        const auto run = run_command({built_file("ops/signetctl").string(), "ceremony",
+                                      (node.dir() / "ceremony.yaml").string(), "--config",
+                                      node.config_file().string()});
         BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.output);
         node.start();
     }
@@ -84,16 +84,15 @@ struct WebNode {
 };
 
 json browse(const WebNode& web, const TempDir& files, const std::filesystem::path& shots) {
-    const auto run = run_command({"node", built_file("tests/web/verify_page.mjs").string(),
-                                  web.base(), (files / "good.pdf").string(),
-                                  (files / "broken.pdf").string(),
-                                  (files / "markup.pdf").string(), shots.string()});
+    const auto run =
+        run_command({"node", built_file("tests/web/verify_page.mjs").string(), web.base(),
+                     (files / "good.pdf").string(), (files / "broken.pdf").string(),
+                     (files / "markup.pdf").string(), shots.string()});
     BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.output);
     // The report is the last line; chromium may have said something before it.
     const std::size_t newline = run.output.rfind("\n{");
-    const json report =
-        json::parse(run.output.substr(newline == std::string::npos ? 0 : newline + 1), nullptr,
-                    false);
+    const json report = json::parse(
+        run.output.substr(newline == std::string::npos ? 0 : newline + 1), nullptr, false);
     BOOST_REQUIRE_MESSAGE(!report.is_discarded(), run.output);
     BOOST_TEST_MESSAGE("browser report: " << report.dump());
     return report;
@@ -201,9 +200,9 @@ BOOST_AUTO_TEST_CASE(the_verification_page_in_chromium) {
     int refused_at = 0;
     std::string refusal;
     for (unsigned i = 1; i <= kRequestsPerMinute + 1 && refused_at == 0; ++i) {
-        const auto curl = run_command(
-            {"curl", "-ks", "-i", "-F", "signature=@" + (files / "good.pdf").string(),
-             web.base() + "/verify/report"});
+        const auto curl =
+            run_command({"curl", "-ks", "-i", "-F", "signature=@" + (files / "good.pdf").string(),
+                         web.base() + "/verify/report"});
         BOOST_REQUIRE_EQUAL(curl.exit_code, 0);
         if (curl.output.find("HTTP/1.1 429") == 0) {
             refused_at = static_cast<int>(i);

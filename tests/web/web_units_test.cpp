@@ -24,7 +24,8 @@ BOOST_AUTO_TEST_CASE(every_asset_is_embedded_with_its_type_and_a_tag_of_its_byte
                              "strings/en.js", "strings/zh-CN.js", "signet.css"}) {
         const Asset* asset = find_asset(name);
         BOOST_REQUIRE_MESSAGE(asset != nullptr, name);
-        const std::string source = testing::read_file(testing::source_file("web/assets/" + std::string(name)));
+        const std::string source =
+            testing::read_file(testing::source_file("web/assets/" + std::string(name)));
         BOOST_TEST(asset->body == source, name);
         const auto digest = sha256_of(std::string_view(source));
         BOOST_TEST(asset->etag == "\"" + to_hex(digest) + "\"", name);
@@ -44,8 +45,8 @@ BOOST_AUTO_TEST_CASE(accept_language_chooses_chinese_or_english) {
     BOOST_TEST(preferred_language("en-US,en;q=0.9") == kEnglish);
     BOOST_TEST(preferred_language("en;q=0.5, zh;q=0.8") == kChinese);
     BOOST_TEST(preferred_language("zh;q=0.5, en;q=0.5") == kChinese);  // a tie: the first
-    BOOST_TEST(preferred_language("fr-FR, zh;q=0.3") == kChinese);      // fr is not ours
-    BOOST_TEST(preferred_language("zh;q=0, en;q=0.1") == kEnglish);     // q=0: not this one
+    BOOST_TEST(preferred_language("fr-FR, zh;q=0.3") == kChinese);     // fr is not ours
+    BOOST_TEST(preferred_language("zh;q=0, en;q=0.1") == kEnglish);    // q=0: not this one
     BOOST_TEST(preferred_language("de, *;q=0.5") == kEnglish);
     BOOST_TEST(preferred_language("fr") == kEnglish);
     // Malformed: English, whatever came first.
