@@ -86,6 +86,9 @@ inline constexpr ProblemType otp_not_found{http::status::not_found, "otp-not-fou
                                            "No such one-time password"};
 inline constexpr ProblemType otp_rate_limited{http::status::too_many_requests, "otp-rate-limited",
                                               "Too many one-time passwords"};
+// The public verification page (web/): an address asked more often than web.verify allows.
+inline constexpr ProblemType rate_limited{http::status::too_many_requests, "rate-limited",
+                                          "Too many requests"};
 // Errc::hsm, crypto, io and internal: the server's own failure. The client cannot act on the
 // difference, and the detail could reveal internals, so they share one type and a generic
 // detail; the log has the real message under the same request id.

@@ -213,6 +213,7 @@ int serve(const std::string& config_path) {
     contracts_node.add_routes(router);
     contracts_node.start();
     add_verify_route(router, config, certificates, clock);
+    add_web_routes(router, config, certificates, clock);
 
     // The tamper-evident log (issue 14): GET /v1/audit/..., and signed, time-stamped checkpoints
     // on the interval and at shutdown when the ceremony made the checkpoint key.

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "api/verify_routes.hpp"
+#include "web/web_routes.hpp"
 #include "common/error.hpp"
 #include "hsm/bridge.hpp"
 #include "store/api_clients.hpp"
@@ -212,10 +213,11 @@ void sync_api_clients(const policy::Config& config, store::Database& db, audit::
     }
 }
 
-void add_verify_route(api::Router& router, const policy::Config& config,
-                      store::CertificateReader& certificates, const Clock& clock) {
-    api::VerifyServices services{config.signing.max_document_bytes, nullptr, clock};
-    services.trust_anchors = [&certificates] {
+namespace {
+
+// The appliance's own root CAs, read per verification (a key ceremony after start counts).
+std::function<std::vector<X509Ptr>()> own_roots(store::CertificateReader& certificates) {
+    return [&certificates] {
         std::vector<X509Ptr> roots;
         for (const store::CaRecord& ca : certificates.list_cas()) {
             if (ca.role != "root")
@@ -228,7 +230,23 @@ void add_verify_route(api::Router& router, const policy::Config& config,
         }
         return roots;
     };
+}
+
+}  // namespace
+
+void add_verify_route(api::Router& router, const policy::Config& config,
+                      store::CertificateReader& certificates, const Clock& clock) {
+    api::VerifyServices services{config.signing.max_document_bytes, own_roots(certificates),
+                                 clock};
     api::add_verify_routes(router, std::move(services));
+}
+
+void add_web_routes(api::Router& router, const policy::Config& config,
+                    store::CertificateReader& certificates, const Clock& clock) {
+    web::WebServices services{
+        api::VerifyServices{config.web.verify.max_document_bytes, own_roots(certificates), clock},
+        config.web.verify.requests_per_minute};
+    web::add_web_routes(router, std::move(services));
 }
 
 }  // namespace signet::signetd

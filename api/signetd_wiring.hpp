@@ -50,5 +50,9 @@ void sync_api_clients(const policy::Config& config, store::Database& db, audit::
 // request). `certificates` and `clock` outlive the router.
 void add_verify_route(api::Router& router, const policy::Config& config,
                       store::CertificateReader& certificates, const Clock& clock);
+// The pages people see (web/web_routes.hpp): GET /verify and its assets, POST /verify/report,
+// bounded by the web section; chains trusted as for POST /v1/verify.
+void add_web_routes(api::Router& router, const policy::Config& config,
+                    store::CertificateReader& certificates, const Clock& clock);
 
 }  // namespace signet::signetd

@@ -50,6 +50,35 @@ std::optional<VerifyInput> read_input(const Request& request) {
 
 }  // namespace
 
+Response verify_request(const VerifyServices& services, const Request& request) {
+    const std::optional<VerifyInput> input = read_input(request);
+    if (!input) {
+        return problem_response(problems::unsupported_media_type,
+                                "the body must be application/pdf, application/pkcs7-signature "
+                                "(or application/cms), or multipart/form-data with the parts "
+                                "'signature' and 'data'",
+                                request.request_id);
+    }
+    sign::DocumentVerifyOptions options;
+    options.now = services.clock.now();
+    if (services.trust_anchors)
+        options.trust_anchors = services.trust_anchors();
+    if (input->data)
+        options.detached_content = as_bytes(*input->data);
+    sign::DocumentReport report;
+    try {
+        report = sign::verify_document(as_bytes(input->signature), options);
+    } catch (const Error& e) {
+        if (e.code() != Errc::invalid_argument)
+            throw;
+        std::string detail = input->part + ": " + e.what();
+        if (!input->data && detail.find("needs the signed data") != std::string::npos)
+            detail += " (send multipart/form-data with the parts 'signature' and 'data')";
+        throw Error(Errc::invalid_argument, detail);
+    }
+    return Response::json(sign::report_json(report).dump() + "\n");
+}
+
 void add_verify_routes(Router& router, VerifyServices services) {
     Route route;
     route.method = http::verb::post;
@@ -58,32 +87,7 @@ void add_verify_routes(Router& router, VerifyServices services) {
     route.scope = std::string(kScope);
     route.max_body_bytes = services.max_document_bytes + kVerifyOverhead;
     route.handler = [services = std::move(services)](const Request& request) {
-        const std::optional<VerifyInput> input = read_input(request);
-        if (!input) {
-            return problem_response(problems::unsupported_media_type,
-                                    "the body must be application/pdf, application/pkcs7-signature "
-                                    "(or application/cms), or multipart/form-data with the parts "
-                                    "'signature' and 'data'",
-                                    request.request_id);
-        }
-        sign::DocumentVerifyOptions options;
-        options.now = services.clock.now();
-        if (services.trust_anchors)
-            options.trust_anchors = services.trust_anchors();
-        if (input->data)
-            options.detached_content = as_bytes(*input->data);
-        sign::DocumentReport report;
-        try {
-            report = sign::verify_document(as_bytes(input->signature), options);
-        } catch (const Error& e) {
-            if (e.code() != Errc::invalid_argument)
-                throw;
-            std::string detail = input->part + ": " + e.what();
-            if (!input->data && detail.find("needs the signed data") != std::string::npos)
-                detail += " (send multipart/form-data with the parts 'signature' and 'data')";
-            throw Error(Errc::invalid_argument, detail);
-        }
-        return Response::json(sign::report_json(report).dump() + "\n");
+        return verify_request(services, request);
     };
     router.add(std::move(route));
 }

@@ -34,4 +34,8 @@ inline constexpr std::size_t kVerifyOverhead = 16u * 1024 * 1024;
 // Content-Type. The work runs on the worker pool (Route's default), never on an I/O thread.
 void add_verify_routes(Router& router, VerifyServices services);
 
+// The verification POST /v1/verify runs, for a request of any route: the public page's
+// POST /verify/report (web/) answers the same report from the same code.
+Response verify_request(const VerifyServices& services, const Request& request);
+
 }  // namespace signet::api

@@ -71,6 +71,7 @@ Config parse(const YAML::Node& root, const fs::path& source, Problems& problems)
     section(top, "signing", [&](Map& m) { read_signing(m, base, config.api_clients, config.signing); });
     // otp after ca: TOTP seeds are wrapped by ca.user_key_kek unless otp names another key.
     section(top, "otp", [&](Map& m) { read_otp(m, base, config.ca.user_key_kek, config.otp); });
+    section(top, "web", [&](Map& m) { read_web(m, config.web); });
     if (Map backup = top.section("backup"); backup.present()) {
         config.backup.emplace();
         read_backup(backup, base, *config.backup);

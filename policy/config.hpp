@@ -373,6 +373,21 @@ struct AuditSettings {
     std::string witness_url;
 };
 
+// web.verify: the public verification page (GET /verify, POST /verify/report, web/). Anyone may
+// call it, so it is bounded more tightly than the authenticated POST /v1/verify.
+struct WebVerifySettings {
+    // The largest document (a PDF, or a CMS plus its data) a visitor may send: 1 B - 1 GiB.
+    std::size_t max_document_bytes = 32 * 1024 * 1024;
+    // Verifications one client address may ask for per minute (a token bucket of this size,
+    // refilled evenly over the minute): 1-10000.
+    unsigned requests_per_minute = 20;
+};
+
+// web (issue 15): the pages people see.
+struct WebSettings {
+    WebVerifySettings verify;
+};
+
 // signet.yaml, validated. Relative paths are resolved against the file's directory.
 struct Config {
     std::filesystem::path file;                           // the file loaded, absolute
@@ -392,6 +407,7 @@ struct Config {
     IdentitySettings identity;
     std::optional<BackupSettings> backup;
     AuditSettings audit;
+    WebSettings web;
 };
 
 // Loads and validates the file. Every problem found is reported at once, one per line in file

@@ -47,6 +47,9 @@ void read_backup(yaml::Map& map, const std::filesystem::path& base, BackupSettin
 // config_audit.cpp: audit (the log's name, the checkpoint interval, the witness).
 void read_audit(yaml::Map& map, const std::filesystem::path& base, AuditSettings& out);
 
+// config_web.cpp: web (the public verification page's limits).
+void read_web(yaml::Map& map, WebSettings& out);
+
 // The words as a list for a message: "a, b, c".
 inline std::string joined(const std::vector<std::string>& words) {
     std::string all;
