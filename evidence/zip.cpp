@@ -1,5 +1,7 @@
 #include "evidence/zip.hpp"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <set>
 #include <utility>
@@ -50,16 +52,53 @@ void check_path(const std::string& path, std::size_t max_bytes) {
     }
 }
 
+// zlib's deflate stream, ended once (zlib's z_stream is a struct the caller owns, not a
+// pointer handle.hpp's pattern fits).
+struct DeflateStream {
+    z_stream stream{};
+    DeflateStream() {
+        // Raw deflate (no zlib header, windowBits -15) at the default level, as libarchive's ZIP
+        // writer sets it up: the count is what the entry's data would be.
+        if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) !=
+            Z_OK)
+            throw Error(Errc::internal, "zlib: cannot start deflate");
+    }
+    DeflateStream(const DeflateStream&) = delete;
+    DeflateStream& operator=(const DeflateStream&) = delete;
+    ~DeflateStream() { deflateEnd(&stream); }
+};
+
 }  // namespace
+
+bool deflate_pays(ByteView sample) {
+    sample = sample.first(std::min(sample.size(), kMethodSampleBytes));
+    if (sample.empty())
+        return false;
+    DeflateStream d;
+    // Counted, not kept: the output goes through one small buffer (on the heap: the builder may
+    // run on a coroutine's small stack).
+    Bytes out(64 * 1024);
+    // zlib's next_in is not const in its interface; it only reads.
+    d.stream.next_in = const_cast<Bytef*>(sample.data());
+    d.stream.avail_in = static_cast<uInt>(sample.size());
+    int status = Z_OK;
+    while (status != Z_STREAM_END) {
+        d.stream.next_out = out.data();
+        d.stream.avail_out = static_cast<uInt>(out.size());
+        status = deflate(&d.stream, Z_FINISH);
+        if (status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR)
+            throw Error(Errc::internal, "zlib: deflate failed");
+    }
+    return d.stream.total_out * 100 <= sample.size() * (100 - kMinimumSavingPercent);
+}
 
 ZipWriter::ZipWriter(ZipSink sink, Clock::time_point modified)
     : sink_(std::move(sink)), modified_(modified), archive_(archive_write_new()) {
     if (!archive_)
         throw Error(Errc::internal, "libarchive: cannot make a writer");
-    // Deflate, and no blocking: each piece goes to the sink as libarchive makes it, and the
-    // archive ends at its last byte (no padding of a last block).
+    // No blocking: each piece goes to the sink as libarchive makes it, and the archive ends at
+    // its last byte (no padding of a last block). The method is set per entry (start_data).
     if (archive_write_set_format_zip(archive_.get()) != ARCHIVE_OK ||
-        archive_write_set_options(archive_.get(), "zip:compression=deflate") != ARCHIVE_OK ||
         archive_write_set_bytes_per_block(archive_.get(), 0) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(archive_.get(), 1) != ARCHIVE_OK)
         fail("cannot set up the ZIP writer");
@@ -92,37 +131,72 @@ void ZipWriter::fail(const std::string& what) {
 void ZipWriter::begin_entry(const std::string& path, std::uint64_t size) {
     if (in_entry_)
         throw Error(Errc::failed_precondition, "evidence package: an entry is still open");
+    path_ = path;
+    expected_ = size;
+    written_ = 0;
+    sample_.clear();
+    started_ = false;
+    in_entry_ = true;
+}
+
+void ZipWriter::start_data() {
+    // APPNOTE §4.4.5: 0 "stored (no compression)", 8 "deflated". A stored entry of known size
+    // gets its sizes in the local header (libarchive writes them when the size is set), so a
+    // reader that walks local headers knows where its data ends without the data descriptor;
+    // the CRC-32 still follows in the descriptor (bit 3, §4.4.4), as it is known only at the end.
+    const bool deflated = deflate_pays(sample_);
+    if ((deflated ? archive_write_zip_set_compression_deflate(archive_.get())
+                  : archive_write_zip_set_compression_store(archive_.get())) != ARCHIVE_OK)
+        fail("cannot set entry '" + path_ + "''s method");
     ArchiveEntryPtr entry(archive_entry_new());
     if (!entry)
         throw Error(Errc::internal, "libarchive: cannot make an entry");
-    archive_entry_set_pathname_utf8(entry.get(), path.c_str());
+    archive_entry_set_pathname_utf8(entry.get(), path_.c_str());
     archive_entry_set_filetype(entry.get(), AE_IFREG);
     archive_entry_set_perm(entry.get(), 0644);
-    archive_entry_set_size(entry.get(), static_cast<la_int64_t>(size));
+    archive_entry_set_size(entry.get(), static_cast<la_int64_t>(expected_));
     archive_entry_set_mtime(entry.get(), std::chrono::system_clock::to_time_t(modified_), 0);
     if (archive_write_header(archive_.get(), entry.get()) != ARCHIVE_OK)
-        fail("cannot start entry '" + path + "'");
-    expected_ = size;
-    written_ = 0;
-    in_entry_ = true;
+        fail("cannot start entry '" + path_ + "'");
+    started_ = true;
+    put(sample_);
+    sample_.clear();
+}
+
+void ZipWriter::put(ByteView piece) {
+    if (piece.empty())
+        return;
+    const la_ssize_t n = archive_write_data(archive_.get(), piece.data(), piece.size());
+    if (n < 0 || static_cast<std::size_t>(n) != piece.size())
+        fail("cannot write an entry's data");
 }
 
 void ZipWriter::write(ByteView piece) {
     if (!in_entry_ || written_ + piece.size() > expected_)
         throw Error(Errc::failed_precondition,
                     "evidence package: more bytes than the entry's size");
-    if (piece.empty())
-        return;
-    const la_ssize_t n = archive_write_data(archive_.get(), piece.data(), piece.size());
-    if (n < 0 || static_cast<std::size_t>(n) != piece.size())
-        fail("cannot write an entry's data");
     written_ += piece.size();
+    if (!started_) {
+        // The sample: the entry's first kMethodSampleBytes, or all of it when smaller.
+        const std::size_t wanted = static_cast<std::size_t>(
+            std::min<std::uint64_t>(expected_, kMethodSampleBytes));
+        const std::size_t take = std::min(piece.size(), wanted - sample_.size());
+        sample_.insert(sample_.end(), piece.begin(),
+                       piece.begin() + static_cast<std::ptrdiff_t>(take));
+        piece = piece.subspan(take);
+        if (sample_.size() < wanted)
+            return;
+        start_data();
+    }
+    put(piece);
 }
 
 void ZipWriter::end_entry() {
     if (!in_entry_ || written_ != expected_)
         throw Error(Errc::failed_precondition,
                     "evidence package: an entry ended short of its size");
+    if (!started_)
+        start_data();  // an empty entry: no write() reached the sample's end
     if (archive_write_finish_entry(archive_.get()) != ARCHIVE_OK)
         fail("cannot finish an entry");
     in_entry_ = false;

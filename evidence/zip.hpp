@@ -1,10 +1,10 @@
 #pragma once
 
 // The ZIP container of an evidence package (APPNOTE.TXT, PKWARE's .ZIP File Format
-// Specification), through libarchive: written as a stream (each entry's local header, its
-// deflated data, then a data descriptor, §4.3.9), so a 100 MiB document passes through a
-// bounded buffer and never lands in a file; read back from memory with every bound a hostile
-// archive could abuse.
+// Specification), through libarchive: written as a stream (each entry's local header, its data,
+// then a data descriptor, §4.3.9), so a 100 MiB document passes through a bounded buffer and
+// never lands in a file; read back from memory with every bound a hostile archive could abuse.
+// Each entry is deflated (method 8) or stored (method 0), whichever its first MiB says pays.
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -36,6 +36,18 @@ namespace signet::evidence {
 // May throw; the writer then fails and the error goes on.
 using ZipSink = std::function<void(ByteView)>;
 
+// How an entry's method is chosen: its first kMethodSampleBytes (or all of it, if smaller) are
+// deflated into a counter; when that saves under kMinimumSavingPercent, the entry is stored.
+// Deflate gains nothing on a scanned page's JPEG or on a PDF whose streams are already Flate
+// and costs ~60 % of a package's CPU there (docs/evidence.md "Measured (packages)"); a PDF of
+// uncompressed text deflates ~20:1.
+inline constexpr std::size_t kMethodSampleBytes = 1024 * 1024;
+inline constexpr std::size_t kMinimumSavingPercent = 5;
+
+// True when deflate (zlib's default level, as libarchive's writer uses) makes `sample`'s first
+// kMethodSampleBytes at least kMinimumSavingPercent smaller.
+bool deflate_pays(ByteView sample);
+
 class ZipWriter {
   public:
     // `modified`: every entry's modification time (the package's creation time).
@@ -45,6 +57,9 @@ class ZipWriter {
     ~ZipWriter();
 
     // Starts entry `path` of `size` bytes; then write() exactly that many, then end_entry().
+    // The local header names the method, so it waits for the entry's first kMethodSampleBytes
+    // (held here, at most that much); the sizes go in it too (libarchive, a known size), the
+    // CRC-32 in the data descriptor after the data (general purpose bit 3).
     void begin_entry(const std::string& path, std::uint64_t size);
     void write(ByteView piece);
     void end_entry();
@@ -56,6 +71,9 @@ class ZipWriter {
   private:
     [[noreturn]] void fail(const std::string& what);
     static la_ssize_t on_write(archive*, void* self, const void* data, size_t size);
+    // The method chosen from sample_, the local header written, the sample passed on.
+    void start_data();
+    void put(ByteView piece);
 
     ZipSink sink_;
     Clock::time_point modified_;
@@ -64,6 +82,9 @@ class ZipWriter {
     std::uint64_t expected_ = 0;
     std::uint64_t written_ = 0;
     bool in_entry_ = false;
+    std::string path_;
+    Bytes sample_;  // the entry's first bytes, until its header is written
+    bool started_ = false;
 };
 
 // What a reader accepts (DESIGN.md invariant 7: every parser bounds its input).
