@@ -9,12 +9,52 @@
 #include <vector>
 
 #include "api/contract_requests.hpp"
+#include "api/problem.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
+#include "evidence/package.hpp"
 
 namespace signet::api {
 
 namespace {
+
+// The package builds under way in this node, at most `limit` (a mutex and a count rather than
+// std::counting_semaphore, whose try_acquire may fail spuriously: a 503 must mean "full").
+class BuildSlots : public std::enable_shared_from_this<BuildSlots> {
+  public:
+    // Given back when it goes.
+    class Slot {
+      public:
+        explicit Slot(std::shared_ptr<BuildSlots> slots) : slots_(std::move(slots)) {}
+        Slot(const Slot&) = delete;
+        Slot& operator=(const Slot&) = delete;
+        ~Slot() {
+            std::lock_guard lock(slots_->mutex_);
+            --slots_->taken_;
+        }
+
+      private:
+        std::shared_ptr<BuildSlots> slots_;
+    };
+
+    explicit BuildSlots(std::size_t limit) : limit_(limit) {}
+
+    // A slot, or null when all `limit` are taken.
+    std::unique_ptr<Slot> try_take() {
+        {
+            std::lock_guard lock(mutex_);
+            if (taken_ == limit_)
+                return nullptr;
+            ++taken_;
+        }
+        return std::make_unique<Slot>(shared_from_this());
+    }
+
+  private:
+    std::mutex mutex_;
+    const std::size_t limit_;
+    std::size_t taken_ = 0;
+};
 
 // The builder pushes (a ZipSink), the server pulls (a BodyProducer): the builder runs on its
 // own thread and waits while kPackageQueueBytes are queued, so memory stays bounded whatever
@@ -22,8 +62,9 @@ namespace {
 // builder's next push throw, and waits for its thread.
 class PackageStream {
   public:
-    explicit PackageStream(std::function<void(const evidence::ZipSink&)> build)
-        : worker_([this, build = std::move(build)] { run(build); }) {}
+    PackageStream(std::unique_ptr<BuildSlots::Slot> slot,
+                  std::function<void(const evidence::ZipSink&)> build)
+        : slot_(std::move(slot)), worker_([this, build = std::move(build)] { run(build); }) {}
 
     PackageStream(const PackageStream&) = delete;
     PackageStream& operator=(const PackageStream&) = delete;
@@ -94,6 +135,7 @@ class PackageStream {
     bool done_ = false;
     bool cancelled_ = false;
     std::exception_ptr error_;
+    std::unique_ptr<BuildSlots::Slot> slot_;  // given back once the worker has ended
     std::thread worker_;  // last: it starts once everything above exists
 };
 
@@ -121,17 +163,39 @@ void add_evidence_route(Router& router, EvidenceServices services) {
     route.match = PathMatch::segments;
     route.scope = "contracts";
     route.max_body_bytes = 0;
-    route.handler = [services = std::move(services)](const Request& request) {
+    if (services.max_concurrent_builds == 0)
+        throw Error(Errc::invalid_argument,
+                    "the evidence route needs max_concurrent_builds of at least 1");
+    auto slots = std::make_shared<BuildSlots>(services.max_concurrent_builds);
+    route.handler = [services = std::move(services), slots](const Request& request) {
         const std::string id = path_contract(request);
         if (!services.write_package)
             throw Error(Errc::unavailable,
                         "evidence packages cannot be made: " + services.unavailable);
+        std::unique_ptr<BuildSlots::Slot> slot = slots->try_take();
+        if (!slot) {
+            Response busy = problem_response(
+                problems::unavailable,
+                "this node is building " + std::to_string(services.max_concurrent_builds) +
+                    " evidence packages, the most it builds at once; retry later",
+                request.request_id);
+            busy.headers.emplace_back("Retry-After",
+                                      std::to_string(kPackageBuildRetryAfterSeconds));
+            return busy;
+        }
         const sign::ContractCaller caller = contract_caller(request);
         auto stream = std::make_shared<PackageStream>(
+            std::move(slot),
             [write = services.write_package, id, caller](const evidence::ZipSink& sink) {
                 write(id, caller, sink);
             });
-        stream->wait_for_first_bytes();
+        try {
+            stream->wait_for_first_bytes();
+        } catch (const evidence::ContractShredded& shredded) {
+            // 410 as GET /v1/contracts/{id}/document answers it (api/contract_routes.cpp).
+            return problem_response(problems::document_shredded, shredded.what(),
+                                    request.request_id);
+        }
         Response response = Response::stream("application/zip", std::nullopt,
                                              [stream] { return stream->next(); });
         // RFC 6266 §4.1; the id is 32 hex digits (checked above): nothing to escape.

@@ -29,9 +29,9 @@ constexpr Statement kIsCheckpointEvent{
     "audit_checkpoints.is_checkpoint_event",
     "SELECT count(*) AS n FROM audit_events WHERE seq = $1 AND event_type = 'audit.checkpoint' "
     "AND object = 'audit_checkpoint:' || $2::text"};
-constexpr Statement kLock{"audit_checkpoints.lock", "SELECT pg_advisory_lock($1::bigint)"};
-constexpr Statement kUnlock{"audit_checkpoints.unlock", "SELECT pg_advisory_unlock($1::bigint)"};
-
+// Held until the transaction that stores a checkpoint ends: the decision "is a checkpoint of this
+// size still wanted" and the insert are one step across nodes.
+constexpr Statement kLock{"audit_checkpoints.lock", "SELECT pg_advisory_xact_lock($1::bigint)"};
 
 SignedCheckpoint from_row(const store::Row& row) {
     SignedCheckpoint out;
@@ -45,28 +45,13 @@ SignedCheckpoint from_row(const store::Row& row) {
     return out;
 }
 
-// Holds a session-level advisory lock on one connection; released when it goes (or with the
-// connection, if that is lost).
-class SessionLock {
-  public:
-    SessionLock(store::Database& database, std::int64_t key)
-        : lease_(database.acquire()), key_(key) {
-        lease_->exec(kLock, {key_});
-    }
-    SessionLock(const SessionLock&) = delete;
-    SessionLock& operator=(const SessionLock&) = delete;
-    ~SessionLock() {
-        try {
-            lease_->exec(kUnlock, {key_});
-        } catch (...) {
-            // A lost connection has released it already.
-        }
-    }
-
-  private:
-    store::Database::Lease lease_;
-    std::int64_t key_;
-};
+// The idle rule: `previous` stands for the log at `size` when nothing was added since it but its
+// own "audit.checkpoint" event, so an idle log does not grow by a checkpoint each interval.
+bool stands_for_log(Connection& c, const SignedCheckpoint& previous, std::uint64_t size) {
+    const std::uint64_t at = previous.checkpoint.size;
+    return size == at ||
+           (size == at + 1 && c.exec(kIsCheckpointEvent, {size, at}).one()["n"].int64() == 1);
+}
 
 std::string hex_of(const Hash& hash) {
     return to_hex(hash);
@@ -140,20 +125,20 @@ SignedCheckpoint PostgresCheckpoints::checkpoint_now() {
         throw Error(Errc::failed_precondition,
                     "checkpoints cannot be made here: no audit-checkpoint key (run the key "
                     "ceremony with an audit_checkpoint section)");
+    // One maker at a time in this node, waiting here without a pool lease: every step below
+    // takes a connection for itself and gives it back (the outbox drain, the tree, the TSA's
+    // journal inside time_stamper, the insert), so the making needs one connection, never one
+    // while holding another. Holding a session lock on a lease while the work took more
+    // failed with `database.pool_size: 1` and let waiting makers starve the pool.
+    const std::scoped_lock one_maker(making_);
     // Events deferred by the services (issuances) are part of "the log as it is now".
     while (log_->drain(1000) > 0) {
     }
-    const SessionLock lock(database_, store::advisory_lock::kAuditCheckpoint);
     const std::uint64_t size = log_size();
-    if (auto previous = latest()) {
-        const std::uint64_t at = previous->checkpoint.size;
-        const bool only_its_own_event =
-            size == at + 1 && database_.with_connection([&](Connection& c) {
-                return c.exec(kIsCheckpointEvent, {size, at}).one()["n"].int64() == 1;
-            });
-        if (size == at || only_its_own_event)
-            return *previous;
-    }
+    if (auto previous = latest(); previous && database_.with_connection([&](Connection& c) {
+            return stands_for_log(c, *previous, size);
+        }))
+        return *previous;
     tree_.extend();
     SignedCheckpoint made;
     made.checkpoint = {signing_->origin, size, tree_.root(size),
@@ -166,7 +151,17 @@ SignedCheckpoint PostgresCheckpoints::checkpoint_now() {
     made.signature = signing_->key->sign_digest(Digest::sha256, padding, digest);
     made.certificate_der = signing_->certificate_der;
     made.time_stamp_token = signing_->time_stamper(digest);
-    database_.transaction([&](Connection& tx) {
+    // Across nodes: the advisory lock makes "is it still wanted" and the insert one step, so
+    // each size is stored once and by one node. A node that lost a race (another stored a
+    // checkpoint as large while this one signed) returns that one; its own signature and token
+    // are dropped unseen — a rare, wasted signing rather than a connection held while waiting.
+    return database_.transaction([&](Connection& tx) {
+        tx.exec(kLock, {store::advisory_lock::kAuditCheckpoint});
+        if (const store::Result rows = tx.exec(kLatest); !rows.empty()) {
+            SignedCheckpoint stored = from_row(rows[0]);
+            if (stored.checkpoint.size >= size)
+                return stored;
+        }
         tx.exec(kInsert, {size, made.checkpoint.root, made.checkpoint.time, made.body,
                           made.signature, made.certificate_der, made.time_stamp_token,
                           signing_->made_by});
@@ -174,8 +169,8 @@ SignedCheckpoint PostgresCheckpoints::checkpoint_now() {
                           "system",
                           "audit_checkpoint:" + std::to_string(size),
                           {{"size", size}, {"root", hex_of(made.checkpoint.root)}}});
+        return made;
     });
-    return made;
 }
 
 }  // namespace signet::audit

@@ -46,8 +46,11 @@ class PostgresCheckpoints final : public CheckpointReader, public Checkpointer {
     std::vector<Hash> inclusion(std::int64_t seq, std::uint64_t tree_size) override;
     std::vector<Hash> consistency(std::uint64_t first, std::uint64_t second) override;
 
-    // audit/checkpoint.hpp, and: one maker at a time across nodes (advisory lock
-    // store::advisory_lock::kAuditCheckpoint, held on one connection for the whole making); the
+    // audit/checkpoint.hpp, and: one maker at a time in this node (a mutex, waited on without a
+    // pool lease; each step takes one connection and gives it back, so a pool of one suffices)
+    // and one checkpoint per size across nodes (the insert decides under advisory lock
+    // store::advisory_lock::kAuditCheckpoint, a transaction-level lock: a node that finds one
+    // at least as large stored returns that one instead of its own); the
     // checkpoint and its "audit.checkpoint" event (size and root) commit together, the event
     // being the next one in the log, so it is in the next checkpoint like any other event. When
     // the log holds nothing after the latest checkpoint but that checkpoint's own event, the
@@ -64,6 +67,7 @@ class PostgresCheckpoints final : public CheckpointReader, public Checkpointer {
     AuditLog* log_ = nullptr;
     const Clock* clock_ = nullptr;
     std::optional<CheckpointSigning> signing_;
+    std::mutex making_;
 };
 
 }  // namespace signet::audit

@@ -108,12 +108,23 @@ void add_validation(std::vector<PackageFile>& files, int position,
 
 }  // namespace
 
+ContractShredded::ContractShredded(const std::string& contract_id, Clock::time_point shredded_at)
+    : Error(Errc::failed_precondition,
+            "the documents of contract " + contract_id + " were crypto-shredded at " +
+                format_utc(shredded_at) +
+                " after their retention period: no evidence package can hold them"),
+      shredded_at_(shredded_at) {}
+
 PackageBuilder::PackageBuilder(PackageDependencies dependencies) : deps_(std::move(dependencies)) {}
 
 void PackageBuilder::build(std::string_view contract_id, const sign::ContractCaller& caller,
                            const ZipSink& sink) {
     const sign::Contract contract = deps_.contracts.find(contract_id, caller);
     const std::string id = contract.record.id;
+    // Before the checkpoint and the seal: the vault would refuse the document only once the
+    // archive had started, and the client would get a cut-short transfer instead of a refusal.
+    if (contract.record.shredded_at)
+        throw ContractShredded(id, *contract.record.shredded_at);
     const Clock::time_point now = deps_.clock.now();
 
     // The contract's audit events and its signers' certificate issuances, all in the log (the

@@ -9,6 +9,8 @@
 
 #include "audit/checkpoint.hpp"
 #include "audit/log.hpp"
+#include "common/clock.hpp"
+#include "common/error.hpp"
 #include "evidence/zip.hpp"
 #include "sign/contracts.hpp"
 #include "sign/pades_signing.hpp"
@@ -37,6 +39,20 @@ struct PackageDependencies {
 // validation data); 50 signers of Signet's PAdES revisions take a fraction of it.
 inline constexpr std::size_t kMaxSignatureRevisionBytes = 32u * 1024 * 1024;
 
+// A contract whose documents were crypto-shredded after their retention period
+// (sign/contracts.hpp Contracts::shred): no package can hold them, so build() refuses it before
+// anything else (no checkpoint made, nothing sealed, no byte written). A signet::Error of code
+// Errc::failed_precondition, a type of its own so the route can answer 410 document-shredded
+// as the document download does.
+class ContractShredded : public Error {
+  public:
+    ContractShredded(const std::string& contract_id, Clock::time_point shredded_at);
+    Clock::time_point shredded_at() const noexcept { return shredded_at_; }
+
+  private:
+    Clock::time_point shredded_at_;
+};
+
 class PackageBuilder {
   public:
     explicit PackageBuilder(PackageDependencies dependencies);
@@ -44,8 +60,8 @@ class PackageBuilder {
     // Writes the package of contract `id` to `sink` as one ZIP, streamed: the document goes
     // from the vault through the ZIP's deflate to the sink a chunk at a time (never all in
     // memory, never in a file). Everything that can be refused is done before the first byte
-    // reaches the sink: Errc::not_found (no such contract, or another client's), the
-    // checkpoint (Checkpointer's errors), the evidence certificate (the HSM's, the TSA's:
+    // reaches the sink: Errc::not_found (no such contract, or another client's),
+    // ContractShredded (its documents crypto-shredded: checked first), the checkpoint (Checkpointer's errors), the evidence certificate (the HSM's, the TSA's:
     // Errc::unavailable). After that, a failure (the vault, the TSA for manifest.p7s, the sink)
     // throws with the archive cut short: the caller must not present what it got as a package.
     void build(std::string_view contract_id, const sign::ContractCaller& caller,

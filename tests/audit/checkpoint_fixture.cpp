@@ -45,12 +45,12 @@ policy::Ceremony ceremony(const std::filesystem::path& dir) {
 
 }  // namespace
 
-CheckpointFixture::CheckpointFixture(const std::string& database_name)
+CheckpointFixture::CheckpointFixture(const std::string& database_name, std::size_t pool_size)
     : token_config(SoftHsm::instance().new_token("checkpoint")),
       token(hsm::Token::open(token_config)),
       dsn(TestCluster::instance().migrated_database(database_name)),
       clock(std::make_shared<ManualClock>(std::chrono::system_clock::now())) {
-    database = std::make_unique<store::Database>(store::DatabaseOptions{.dsn = dsn, .pool_size = 8});
+    database = std::make_unique<store::Database>(store::DatabaseOptions{.dsn = dsn, .pool_size = pool_size});
     audit = std::make_unique<audit::PostgresAuditLog>(*database, *clock);
     certificates = std::make_unique<store::PostgresCertificates>(*database);
     ca::run_ceremony(ceremony(dir.path()), {}, *token, *database, *certificates, *audit, *clock,

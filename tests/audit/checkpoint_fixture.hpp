@@ -20,7 +20,9 @@
 namespace signet::testing {
 
 struct CheckpointFixture {
-    explicit CheckpointFixture(const std::string& database_name);
+    // `pool_size`: the connections of `database`, which everything here shares (the TSA's
+    // journal too), as signetd's parts share its one pool.
+    explicit CheckpointFixture(const std::string& database_name, std::size_t pool_size = 8);
     ~CheckpointFixture();
 
     // A checkpointer of this node (`made_by`), reading and making.

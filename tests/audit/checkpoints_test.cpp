@@ -160,6 +160,43 @@ BOOST_AUTO_TEST_CASE(two_checkpointers_racing_make_one_checkpoint_per_size) {
     BOOST_CHECK_EQUAL(counts.second, 4);
 }
 
+// `database.pool_size: 1` is a valid setting: the making must never hold one connection while
+// needing a second (the TSA's journal, the tree, the insert), and makers waiting their turn must
+// not hold one either, or they starve the pool the TSA, OCSP and signing routes share.
+BOOST_AUTO_TEST_CASE(a_pool_of_one_connection_makes_checkpoints_with_makers_waiting) {
+    CheckpointFixture f("checkpoint_pool_of_one", 1);
+    f.record(20);
+    auto checkpoints = f.checkpointer();
+    const SignedCheckpoint first = checkpoints->checkpoint_now();
+    BOOST_CHECK_EQUAL(static_cast<std::int64_t>(first.checkpoint.size), f.audit->size() - 1);
+    BOOST_CHECK(first.checkpoint.root == tree_root(leaves(*f.database, first.checkpoint.size)));
+
+    f.record(3);
+    constexpr int kMakers = 4;
+    std::barrier start(kMakers);
+    std::vector<SignedCheckpoint> made(kMakers);
+    std::atomic<int> failures{0};
+    std::vector<std::thread> makers;
+    for (int i = 0; i < kMakers; ++i)
+        makers.emplace_back([&, i] {
+            start.arrive_and_wait();
+            try {
+                made[static_cast<std::size_t>(i)] = checkpoints->checkpoint_now();
+            } catch (const std::exception& e) {
+                BOOST_TEST_MESSAGE("checkpoint failed: " << e.what());
+                ++failures;
+            }
+        });
+    for (auto& t : makers)
+        t.join();
+    BOOST_REQUIRE_EQUAL(failures.load(), 0);
+    // One made it, the others found it (the idle rule): one new checkpoint, one new event.
+    for (const auto& m : made)
+        BOOST_CHECK_EQUAL(m.body, made[0].body);
+    BOOST_CHECK_EQUAL(made[0].checkpoint.size, first.checkpoint.size + 1 + 3);
+    BOOST_CHECK_EQUAL(f.audit->size(), static_cast<std::int64_t>(made[0].checkpoint.size) + 1);
+}
+
 BOOST_AUTO_TEST_CASE(bad_proof_arguments_are_named) {
     CheckpointFixture f("checkpoint_args");
     f.record(4);

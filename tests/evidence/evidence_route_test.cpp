@@ -1,15 +1,20 @@
 // GET /v1/contracts/{id}/evidence (api/evidence_route.hpp) over real HTTPS on loopback: a
 // two-party contract signed on the signing fixture's real parts, its package downloaded through
 // the route and judged by `signetctl evidence verify --root` run as a process; another client's
-// contract is 404, a malformed id 400; and the stream's edges on a stand-in writer: a refusal
-// before the first byte is problem+json, a failure after it a truncated body, no writer a 503.
+// contract is 404, a malformed id 400, a shredded one 410; and the stream's edges on a stand-in
+// writer: a refusal before the first byte is problem+json, a failure after it a truncated body,
+// no writer a 503, builds past the limit a 503 with Retry-After.
 #include <boost/test/unit_test.hpp>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <future>
+#include <mutex>
 
 #include "api/evidence_route.hpp"
 #include "tests/api/server_kit.hpp"
 #include "tests/evidence/evidence_fixture.hpp"
+#include "tests/support/expect.hpp"
 
 using namespace signet::testing;
 using nlohmann::json;
@@ -44,6 +49,16 @@ HttpResponse get(RunningServer& server, const std::string& target,
     return client.request(request);
 }
 
+// get() without Boost.Test's assertions (not thread-safe), for requests on threads of their own.
+HttpResponse get_on_thread(RunningServer& server, const std::string& target) {
+    TlsClient client(server.https_port(), {});
+    if (const auto failed = client.handshake())
+        throw std::runtime_error("TLS handshake failed: " + failed.message());
+    auto request = make_request(http::verb::get, target);
+    request.set(http::field::authorization, "Bearer " + std::string(kToken));
+    return client.request(request);
+}
+
 std::string signetctl() {
     const char* dir = std::getenv("SIGNET_BINARY_DIR");
     BOOST_REQUIRE_MESSAGE(dir != nullptr, "SIGNET_BINARY_DIR is not set (run through ctest)");
@@ -66,7 +81,7 @@ BOOST_AUTO_TEST_CASE(a_signed_contracts_package_downloads_and_signetctl_verifies
     const sign::Contract c = f.two_party_contract("pdf");
     auto server = serve({[&f](std::string_view id, const sign::ContractCaller& caller,
                               const evidence::ZipSink& sink) { f.builder->build(id, caller, sink); },
-                         ""});
+                         "", api::kDefaultConcurrentPackageBuilds});
     const std::string target = "/v1/contracts/" + c.record.id + "/evidence";
 
     const HttpResponse response = get(*server, target);
@@ -119,7 +134,7 @@ BOOST_AUTO_TEST_CASE(a_refusal_before_the_first_byte_is_a_problem_and_a_later_fa
                                  sink(piece);
                              throw Error(Errc::unavailable, "the TSA went away");
                          },
-                         ""});
+                         "", api::kDefaultConcurrentPackageBuilds});
     const HttpResponse refused = get(*server, "/v1/contracts/" + std::string(kSomeId) + "/evidence");
     BOOST_TEST(refused.result_int() == 404u);
     problem_detail(refused);
@@ -131,11 +146,88 @@ BOOST_AUTO_TEST_CASE(a_refusal_before_the_first_byte_is_a_problem_and_a_later_fa
 }
 
 BOOST_AUTO_TEST_CASE(without_a_package_writer_the_route_answers_503_naming_what_is_missing) {
-    auto server = serve({{}, "no evidence-seal certificate (run the key ceremony)"});
+    auto server = serve({{}, "no evidence-seal certificate (run the key ceremony)",
+                         api::kDefaultConcurrentPackageBuilds});
     const HttpResponse response =
         get(*server, "/v1/contracts/" + std::string(kSomeId) + "/evidence");
     BOOST_TEST(response.result_int() == 503u);
     BOOST_TEST(problem_detail(response).find("no evidence-seal certificate") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_shredded_contract_is_410_document_shredded_before_anything_is_made) {
+    EvidenceFixture f("evidence_route_shredded");
+    const sign::Contract c = f.two_party_contract("bytes");
+    f.clock.set(*f.service->retention_end(c.record) + std::chrono::seconds(1));
+    f.service->shred(c.record.id, f.caller);
+    auto server = serve({[&f](std::string_view id, const sign::ContractCaller& caller,
+                              const evidence::ZipSink& sink) { f.builder->build(id, caller, sink); },
+                         "", api::kDefaultConcurrentPackageBuilds});
+    const std::size_t checkpoints_before = f.checkpoints_made();
+
+    const HttpResponse gone = get(*server, "/v1/contracts/" + c.record.id + "/evidence");
+    BOOST_TEST(gone.result_int() == 410u);
+    BOOST_TEST(problem_detail(gone).find("crypto-shredded") != std::string::npos);
+    BOOST_TEST(json::parse(gone.body())["type"].get<std::string>().ends_with("/document-shredded"));
+    BOOST_TEST(f.checkpoints_made() == checkpoints_before);
+}
+
+BOOST_AUTO_TEST_CASE(past_the_concurrent_builds_the_route_answers_503_with_retry_after) {
+    // A stand-in writer that holds every build until the test lets them go.
+    std::mutex mutex;
+    std::condition_variable changed;
+    int building = 0;
+    bool let_go = false;
+    api::EvidenceServices services;
+    services.write_package = [&](std::string_view, const sign::ContractCaller&,
+                                 const evidence::ZipSink& sink) {
+        {
+            std::unique_lock lock(mutex);
+            ++building;
+            changed.notify_all();
+            changed.wait(lock, [&] { return let_go; });
+        }
+        sink(as_bytes(std::string_view("PK-stand-in")));
+    };
+    services.max_concurrent_builds = 2;
+    auto server = serve(std::move(services));
+    const std::string target = "/v1/contracts/" + std::string(kSomeId) + "/evidence";
+
+    std::vector<std::future<HttpResponse>> held;
+    for (int i = 0; i < 2; ++i)
+        held.push_back(std::async(std::launch::async, [&] { return get_on_thread(*server, target); }));
+    {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return building == 2; });
+    }
+    // Both slots taken: the third is turned away at once, before its writer runs.
+    const HttpResponse busy = get(*server, target);
+    BOOST_TEST(busy.result_int() == 503u);
+    BOOST_TEST(busy[http::field::retry_after] ==
+               std::to_string(api::kPackageBuildRetryAfterSeconds));
+    BOOST_TEST(problem_detail(busy).find("building 2 evidence packages") != std::string::npos);
+    {
+        std::lock_guard lock(mutex);
+        BOOST_TEST(building == 2);
+        let_go = true;
+    }
+    changed.notify_all();
+    for (auto& h : held) {
+        const HttpResponse done = h.get();
+        BOOST_TEST(done.result_int() == 200u);
+        BOOST_TEST(done.body() == "PK-stand-in");
+    }
+    // The slots came back with the bodies' ends: the next build runs.
+    const HttpResponse next = get(*server, target);
+    BOOST_TEST(next.result_int() == 200u);
+    BOOST_TEST(building == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_limit_of_no_builds_is_refused) {
+    Router router;
+    api::EvidenceServices services;
+    services.max_concurrent_builds = 0;
+    expect_error([&] { api::add_evidence_route(router, std::move(services)); },
+                 Errc::invalid_argument, "max_concurrent_builds");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -19,6 +19,7 @@
 #include "tests/evidence/evidence_fixture.hpp"
 #include "tests/evidence/zip_readers.hpp"
 #include "tests/sign/pdf_kit.hpp"
+#include "tests/support/expect.hpp"
 
 using namespace signet;
 using namespace signet::testing;
@@ -397,6 +398,32 @@ BOOST_AUTO_TEST_CASE(a_package_of_a_100_mib_document_is_built_in_bounded_memory)
     BOOST_TEST(listing.at("document/data.bin").method == 0);
     BOOST_TEST(listing.at("document/data.bin").local_size == kSize);
     BOOST_TEST(listing.at("document/data.bin").sha256 == to_hex(document_hash.finish()));
+}
+
+// A shredded contract's documents are gone: the builder refuses it before any work that the
+// refusal would waste or leave behind — no checkpoint, no sealed certificate (no time-stamp
+// asked of the TSA), no byte to the sink — instead of failing in the vault mid-archive.
+BOOST_AUTO_TEST_CASE(a_shredded_contract_is_refused_before_anything_is_made) {
+    EvidenceFixture f("evidence_shredded");
+    const sign::Contract c = f.two_party_contract("bytes");
+    f.clock.set(*f.service->retention_end(c.record) + std::chrono::seconds(1));
+    const sign::Contract shredded = f.service->shred(c.record.id, f.caller);
+    BOOST_REQUIRE(shredded.record.shredded_at);
+
+    const std::size_t checkpoints_before = f.checkpoints_made();
+    const std::int64_t tokens_before = f.count("SELECT count(*) FROM tsa_tokens");
+    std::size_t written = 0;
+    expect_error(
+        [&] {
+            f.builder->build(c.record.id, f.caller,
+                             [&](ByteView piece) { written += piece.size(); });
+        },
+        Errc::failed_precondition, "crypto-shredded at " + format_utc(*shredded.record.shredded_at));
+    BOOST_CHECK_THROW(f.builder->build(c.record.id, f.caller, [](ByteView) {}),
+                      evidence::ContractShredded);
+    BOOST_CHECK_EQUAL(written, 0u);
+    BOOST_CHECK_EQUAL(f.checkpoints_made(), checkpoints_before);
+    BOOST_CHECK_EQUAL(f.count("SELECT count(*) FROM tsa_tokens"), tokens_before);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
