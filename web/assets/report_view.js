@@ -36,7 +36,8 @@ function failuresOf(signature) {
   if (coverage && !coverage.later_changes_permitted && coverage.later_changes && coverage.later_changes.length)
     failures.push(t('fail.later_changes', { changes: coverage.later_changes.join('; ') }));
   const chain = signature.chain;
-  if (chain && !chain.trusted) failures.push(t('fail.untrusted', { problem: chain.problem ? `: ${chain.problem}` : '' }));
+  const untrusted = signature.kind === 'document_timestamp' ? 'fail.untrusted_tsa' : 'fail.untrusted';
+  if (chain && !chain.trusted) failures.push(t(untrusted, { problem: chain.problem ? `: ${chain.problem}` : '' }));
   const stamp = signature.time_stamp;
   if (stamp && stamp.present && (!stamp.signature_valid || !stamp.imprint_matches))
     failures.push(t('fail.timestamp', { problem: stamp.problem ? `: ${stamp.problem}` : '' }));
