@@ -1,5 +1,6 @@
 #include "ca/service_certificates.hpp"
 
+#include "ca/service_purposes.hpp"
 #include "ca/x509.hpp"
 #include "common/error.hpp"
 
@@ -45,6 +46,22 @@ std::optional<ServiceCertificate> service_certificate(store::CertificateReader& 
         throw Error(Errc::failed_precondition, what + " has no certificate on record");
     ServiceCertificate service{.record = std::move(*record), .certificate = nullptr};
     service.certificate = certificate_from_der(*service.record.der);
+    return service;
+}
+
+std::optional<ServiceCertificate> signing_service_certificate(
+    store::CertificateReader& certificates, std::string_view role, std::string_view purpose) {
+    auto service = service_certificate(certificates, role);
+    if (!service)
+        return std::nullopt;
+    const std::string what =
+        "the " + std::string(role) + " certificate " + to_hex(service->record.serial);
+    if (!service->record.key_label)
+        throw Error(Errc::failed_precondition, what + " names no HSM key label");
+    if (!has_key_purpose(service->certificate.get(), purpose))
+        throw Error(Errc::failed_precondition, what + " lacks its key purpose (" +
+                                                   std::string(purpose) +
+                                                   "); a key ceremony must issue a new one");
     return service;
 }
 

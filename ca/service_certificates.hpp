@@ -34,4 +34,11 @@ struct ServiceCertificate {
 std::optional<ServiceCertificate> service_certificate(store::CertificateReader& certificates,
                                                       std::string_view role);
 
+// The same, for a service that signs with the certificate's HSM key: besides, the record names
+// the key's label and the certificate states `purpose` (ca/service_purposes.hpp: what the
+// verifiers require of it; one from a ceremony before the purpose existed would sign what never
+// verifies), or Errc::failed_precondition naming the role and the serial.
+std::optional<ServiceCertificate> signing_service_certificate(
+    store::CertificateReader& certificates, std::string_view role, std::string_view purpose);
+
 }  // namespace signet::ca

@@ -11,19 +11,10 @@ std::optional<audit::CheckpointSigning> checkpoint_signing(store::CertificateRea
                                                            hsm::Token& token, tsa::Responder& tsa,
                                                            std::string origin,
                                                            std::string made_by) {
-    const auto service = ca::service_certificate(certificates, audit::kCheckpointServiceRole);
+    const auto service = ca::signing_service_certificate(
+        certificates, audit::kCheckpointServiceRole, ca::kAuditCheckpointPurpose);
     if (!service)
         return std::nullopt;
-    if (!service->record.key_label)
-        throw Error(Errc::failed_precondition,
-                    "the audit-checkpoint certificate names no HSM key label");
-    // What signetctl audit verify and the evidence verifier require of a checkpoint signer.
-    if (!ca::has_key_purpose(service->certificate.get(), ca::kAuditCheckpointPurpose))
-        throw Error(Errc::failed_precondition, "the audit-checkpoint certificate " +
-                                                   to_hex(service->record.serial) +
-                                                   " lacks the audit-checkpoint key purpose (" +
-                                                   std::string(ca::kAuditCheckpointPurpose) +
-                                                   "); a key ceremony must issue a new one");
     audit::CheckpointSigning signing;
     signing.origin = std::move(origin);
     signing.key = token.find_key(*service->record.key_label);
