@@ -11,6 +11,7 @@
 #include "evidence/package_parts.hpp"
 #include "evidence/verify_parts.hpp"
 #include "sign/verify_document.hpp"
+#include "sign/verify_report.hpp"
 
 namespace signet::evidence {
 
@@ -253,10 +254,14 @@ PackageReport verify_package(ByteView zip, const PackageVerifyOptions& options) 
 }
 
 std::string report_text(const PackageReport& report) {
+    // The subjects and details quote the package (paths, certificate names, parsers' messages):
+    // rendered printable, as sign::printable says why.
     std::string out = "evidence package of contract " +
-                      (report.contract_id.empty() ? "?" : report.contract_id) + "\n";
+                      (report.contract_id.empty() ? "?" : sign::printable(report.contract_id)) +
+                      "\n";
     for (const PackageCheck& c : report.checks)
-        out += std::string(c.ok ? "ok   " : "FAIL ") + c.subject + ": " + c.detail + "\n";
+        out += std::string(c.ok ? "ok   " : "FAIL ") + sign::printable(c.subject) + ": " +
+               sign::printable(c.detail) + "\n";
     const auto failures = report.failures();
     out += report.valid() ? "VALID: every check passed\n"
                           : "NOT VALID: " + std::to_string(failures.size()) + " check(s) failed\n";
@@ -267,12 +272,15 @@ nlohmann::json report_json(const PackageReport& report) {
     nlohmann::json checks = nlohmann::json::array();
     nlohmann::json failures = nlohmann::json::array();
     for (const PackageCheck& c : report.checks) {
-        checks.push_back({{"subject", c.subject}, {"ok", c.ok}, {"detail", c.detail}});
+        // JSON must be UTF-8 (RFC 8259 §8.1); what the package says may not be.
+        checks.push_back({{"subject", sign::printable(c.subject)},
+                          {"ok", c.ok},
+                          {"detail", sign::printable(c.detail)}});
         if (!c.ok)
-            failures.push_back(c.subject);
+            failures.push_back(sign::printable(c.subject));
     }
     return {{"valid", report.valid()},
-            {"contract", report.contract_id},
+            {"contract", sign::printable(report.contract_id)},
             {"checks", std::move(checks)},
             {"failures", std::move(failures)}};
 }
