@@ -1,9 +1,12 @@
 #include "audit/checkpoint.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <chrono>
 
 #include "common/error.hpp"
+#include "common/handle.hpp"
 
 namespace signet::audit {
 
@@ -93,6 +96,19 @@ Checkpoint parse_checkpoint_body(std::string_view body) {
     if (!body.empty())
         throw Error(Errc::invalid_argument, "checkpoint body: text after the time line");
     return checkpoint;
+}
+
+bool checkpoint_signature_verifies(const X509* certificate, std::string_view body,
+                                   ByteView signature) {
+    EVP_PKEY* key = X509_get0_pubkey(certificate);
+    EvpMdCtxPtr context(EVP_MD_CTX_new());
+    const bool ok =
+        key != nullptr && context &&
+        EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
+        EVP_DigestVerify(context.get(), signature.data(), signature.size(),
+                         reinterpret_cast<const unsigned char*>(body.data()), body.size()) == 1;
+    clear_openssl_errors();
+    return ok;
 }
 
 }  // namespace signet::audit

@@ -6,6 +6,9 @@
 // plain openssl (docs/evidence.md): the signature over `body` with the key of `certificate`,
 // that certificate's chain to the root, and the RFC 3161 token over SHA-256(body).
 
+#include <openssl/x509.h>
+
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,10 +22,10 @@
 namespace signet::audit {
 
 struct Checkpoint {
-    std::string origin;       // the log's name (policy), [A-Za-z0-9._:/-]{1,128}
-    std::uint64_t size = 0;   // events 1..size are in the tree (leaf index = seq - 1)
-    Hash root{};              // MTH of their leaf hashes (empty_tree_hash() for size 0)
-    Clock::time_point time;   // when it was made, microseconds, UTC
+    std::string origin;      // the log's name (policy), [A-Za-z0-9._:/-]{1,128}
+    std::uint64_t size = 0;  // events 1..size are in the tree (leaf index = seq - 1)
+    Hash root{};             // MTH of their leaf hashes (empty_tree_hash() for size 0)
+    Clock::time_point time;  // when it was made, microseconds, UTC
 };
 
 // The signed text, in the style of C2SP's tlog-checkpoint (origin, size, base64 root), with the
@@ -35,12 +38,22 @@ std::string checkpoint_body(const Checkpoint& checkpoint);
 // sign or a leading zero, a root that is not 32 bytes, a time not in that exact form).
 Checkpoint parse_checkpoint_body(std::string_view body);
 
+// A checkpoint is time-stamped as soon as it is signed (checkpoints.cpp): a body that claims a
+// time later than its token's genTime by more than the clocks' disagreement claims a time it
+// cannot have had. signetctl audit verify and the evidence verifier both refuse it.
+inline constexpr auto kCheckpointClockTolerance = std::chrono::minutes(5);
+
+// Whether `signature` is the signature of `body` with SHA-256 by `certificate`'s key (ECDSA as a
+// DER Ecdsa-Sig-Value, RSA PKCS#1 v1.5): what both verifiers check first.
+bool checkpoint_signature_verifies(const X509* certificate, std::string_view body,
+                                   ByteView signature);
+
 struct SignedCheckpoint {
     Checkpoint checkpoint;
-    std::string body;         // checkpoint_body(checkpoint), byte for byte what was signed
-    Bytes signature;          // over body with SHA-256: ECDSA as DER Ecdsa-Sig-Value, RSA PKCS#1 v1.5
-    Bytes certificate_der;    // the signing key's certificate (ceremony role "audit-checkpoint")
-    Bytes time_stamp_token;   // RFC 3161 TimeStampToken (DER ContentInfo) over SHA-256(body)
+    std::string body;       // checkpoint_body(checkpoint), byte for byte what was signed
+    Bytes signature;        // over body with SHA-256: ECDSA as DER Ecdsa-Sig-Value, RSA PKCS#1 v1.5
+    Bytes certificate_der;  // the signing key's certificate (ceremony role "audit-checkpoint")
+    Bytes time_stamp_token;  // RFC 3161 TimeStampToken (DER ContentInfo) over SHA-256(body)
 };
 
 // Reading checkpoints and proofs (the /v1/audit routes, evidence packages). Leaf `seq` of the

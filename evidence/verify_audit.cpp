@@ -33,23 +33,6 @@ audit::Hash hash_from_hex(const nlohmann::json& value) {
     return h;
 }
 
-bool signature_verifies(X509* certificate, std::string_view body, const Bytes& signature) {
-    EVP_PKEY* key = X509_get0_pubkey(certificate);
-    EvpMdCtxPtr context(EVP_MD_CTX_new());
-    const bool ok =
-        key != nullptr && context &&
-        EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
-        EVP_DigestVerify(context.get(), signature.data(), signature.size(),
-                         reinterpret_cast<const unsigned char*>(body.data()), body.size()) == 1;
-    clear_openssl_errors();
-    return ok;
-}
-
-// A checkpoint is signed and then time-stamped at once (audit/checkpoints.cpp); a body that
-// claims a time later than its token's genTime by more than the clocks' disagreement claims a
-// time it cannot have had.
-constexpr auto kCheckpointClockTolerance = std::chrono::minutes(5);
-
 // A member that must be a string, or "" when it is absent or anything else (nlohmann's value()
 // throws type_error on a member of another type; the verifier reports, never throws).
 std::string string_member(const nlohmann::json& doc, const char* name) {
@@ -109,7 +92,7 @@ std::optional<audit::Checkpoint> verify_checkpoint(Verification& v) {
         v.fail(layout::kCheckpointCertificate, "not an X.509 certificate");
         return std::nullopt;
     }
-    if (!signature_verifies(certificate.get(), text_of(*body), *signature)) {
+    if (!audit::checkpoint_signature_verifies(certificate.get(), text_of(*body), *signature)) {
         v.fail(layout::kCheckpointSignature,
                "the checkpoint's signature does not verify with the key of certificate.der");
         ok = false;
@@ -133,7 +116,7 @@ std::optional<audit::Checkpoint> verify_checkpoint(Verification& v) {
             "does not chain to a root at the time-stamp's time " + format_utc(*stamped) + ": " + p);
         ok = false;
     }
-    if (checkpoint.time > *stamped + kCheckpointClockTolerance) {
+    if (checkpoint.time > *stamped + audit::kCheckpointClockTolerance) {
         v.fail(layout::kCheckpointBody, "claims the time " + format_utc(checkpoint.time) +
                                             ", after its time-stamp's " + format_utc(*stamped));
         ok = false;

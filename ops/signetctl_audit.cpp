@@ -1,6 +1,5 @@
 #include "ops/signetctl_audit.hpp"
 
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
@@ -62,11 +61,6 @@ Pki appliance_pki(store::PostgresCertificates& certificates) {
     return pki;
 }
 
-// A checkpoint is time-stamped as soon as it is signed; a body claiming a later time than its
-// token by more than the clocks' disagreement claims a time it cannot have had (the evidence
-// verifier applies the same bound).
-constexpr auto kCheckpointClockTolerance = std::chrono::minutes(5);
-
 // Empty when the checkpoint's signature verifies with its certificate, that certificate is an
 // audit-checkpoint one (ca/service_purposes.hpp) chaining to one of the roots at the token's
 // genTime (not at the time the body claims: a key whose certificate had expired could otherwise
@@ -79,15 +73,8 @@ std::string check_signed(const audit::SignedCheckpoint& cp, const Pki& pki) {
     } catch (const Error& e) {
         return e.what();
     }
-    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
     const bool signature_ok =
-        ctx &&
-        EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr,
-                             X509_get0_pubkey(certificate.get())) == 1 &&
-        EVP_DigestVerify(ctx.get(), cp.signature.data(), cp.signature.size(),
-                         reinterpret_cast<const unsigned char*>(cp.body.data()),
-                         cp.body.size()) == 1;
-    clear_openssl_errors();
+        audit::checkpoint_signature_verifies(certificate.get(), cp.body, ByteView(cp.signature));
     if (!signature_ok)
         return "its signature does not verify with its certificate";
     if (!ca::has_key_purpose(certificate.get(), ca::kAuditCheckpointPurpose))
@@ -100,7 +87,7 @@ std::string check_signed(const audit::SignedCheckpoint& cp, const Pki& pki) {
     } catch (const Error& e) {
         return std::string("its time-stamp token does not read: ") + e.what();
     }
-    if (cp.checkpoint.time > stamped + kCheckpointClockTolerance)
+    if (cp.checkpoint.time > stamped + audit::kCheckpointClockTolerance)
         return "it claims the time " + format_utc(cp.checkpoint.time) +
                ", after its time-stamp's " + format_utc(stamped);
     X509StorePtr store(X509_STORE_new());
