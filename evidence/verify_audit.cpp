@@ -55,11 +55,8 @@ std::string token_problem(Verification& v, const Bytes& token, ByteView content,
         return "its signature does not verify: " + r.problem;
     if (!r.imprint_matches)
         return "its imprint is not the hash of what it is said to stamp";
-    if (!r.tsa.trusted)
-        return "its TSA does not chain to a root: " + r.tsa.problem;
-    for (const sign::ChainEntry& e : r.tsa.certificates)
-        if (e.revocation.status == sign::RevocationStatus::revoked)
-            return "the TSA certificate " + e.certificate.subject + " is revoked";
+    if (const std::string p = tsa_problem(r); !p.empty())
+        return p;
     if (!r.time)
         return "it has no genTime";
     if (gen_time)
@@ -211,6 +208,15 @@ void verify_contract_event(Verification& v, const std::string& path, const Bytes
 }
 
 }  // namespace
+
+std::string tsa_problem(const sign::TimeStampReport& time_stamp) {
+    if (!time_stamp.tsa.trusted)
+        return "its TSA does not chain to a root: " + time_stamp.tsa.problem;
+    for (const sign::ChainEntry& e : time_stamp.tsa.certificates)
+        if (e.revocation.status == sign::RevocationStatus::revoked)
+            return "the TSA certificate " + e.certificate.subject + " is revoked";
+    return "";
+}
 
 void verify_audit(Verification& v) {
     const std::optional<audit::Checkpoint> checkpoint = verify_checkpoint(v);

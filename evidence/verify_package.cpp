@@ -34,18 +34,6 @@ std::string first_problem(const sign::DocumentReport& report) {
     return report.signatures.empty() ? "no signature" : "not valid";
 }
 
-// The problem with a time-stamp's TSA, or "": the certificate a verifier trusts the time of
-// must chain to a root and be unrevoked, as token_problem in verify_audit.cpp requires of every
-// other token of the package.
-std::string tsa_problem(const sign::TimeStampReport& ts) {
-    if (!ts.tsa.trusted)
-        return "its time-stamp's TSA does not chain to a root: " + ts.tsa.problem;
-    for (const sign::ChainEntry& e : ts.tsa.certificates)
-        if (e.revocation.status == sign::RevocationStatus::revoked)
-            return "its time-stamp's TSA certificate " + e.certificate.subject + " is revoked";
-    return "";
-}
-
 bool is_seal(const sign::ChainReport& chain) {
     return !chain.certificates.empty() &&
            std::ranges::find(chain.certificates.front().certificate.key_purposes,
@@ -150,7 +138,7 @@ void verify_manifest(Verification& v) {
         else if (s.level < sign::Level::b_t)
             v.fail(std::string(kManifestSignaturePath), "no valid signature time-stamp (B-T)");
         else if (const std::string p = tsa_problem(s.time_stamp); !p.empty())
-            v.fail(std::string(kManifestSignaturePath), p);
+            v.fail(std::string(kManifestSignaturePath), "its time-stamp: " + p);
         else {
             v.seal_sha256 = s.chain.certificates.front().certificate.sha256;
             v.pass(std::string(kManifestSignaturePath),

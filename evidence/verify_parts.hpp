@@ -38,6 +38,10 @@ struct Verification {
     std::string chain_problem(X509* leaf, Clock::time_point at) const;
 };
 
+// "" when a time-stamp's TSA chains to a root and no certificate of its chain is revoked, else
+// why not: what every token of a package must satisfy for its time to be believed.
+std::string tsa_problem(const sign::TimeStampReport& time_stamp);
+
 // The checkpoint, the audit events and their proofs, the contract events' time-stamps.
 void verify_audit(Verification& v);
 
