@@ -55,6 +55,11 @@ using HttpResponse = http::response<http::string_body>;
 
 namespace signet::api::testkit {
 
+// Named here too, so that inside this namespace the name is found before a using-directive that
+// brings signet::testing::HttpResponse to the global scope (a file before this one in a unity
+// build, tests/CMakeLists.txt) could make it ambiguous.
+using HttpResponse = ::HttpResponse;
+
 // A latch for handlers: each caller of enter() counts itself in and waits until release().
 struct Gate {
     std::mutex mutex;

@@ -19,7 +19,7 @@ using namespace signet::testing;
 namespace {
 
 // xorshift64: bytes deflate cannot shrink, as a scanned page's JPEG.
-Bytes noise(std::size_t size, std::uint64_t state = 0x9e3779b97f4a7c15u) {
+Bytes pseudo_random_bytes(std::size_t size, std::uint64_t state = 0x9e3779b97f4a7c15u) {
     Bytes out(size);
     for (std::size_t i = 0; i < size; ++i) {
         state ^= state << 13, state ^= state >> 7, state ^= state << 17;
@@ -65,23 +65,23 @@ BOOST_AUTO_TEST_SUITE(evidence_zip)
 
 BOOST_AUTO_TEST_CASE(deflate_pays_for_text_and_not_for_noise) {
     BOOST_TEST(evidence::deflate_pays(text(evidence::kMethodSampleBytes)));
-    BOOST_TEST(!evidence::deflate_pays(noise(evidence::kMethodSampleBytes)));
+    BOOST_TEST(!evidence::deflate_pays(pseudo_random_bytes(evidence::kMethodSampleBytes)));
     BOOST_TEST(!evidence::deflate_pays({}));
     // 90 % noise, 10 % zeros: deflate saves about 10 %, over the 5 % bar.
-    Bytes mostly = noise(evidence::kMethodSampleBytes);
+    Bytes mostly = pseudo_random_bytes(evidence::kMethodSampleBytes);
     std::memset(mostly.data(), 0, mostly.size() / 10);
     BOOST_TEST(evidence::deflate_pays(mostly));
     // 98 % noise: it saves about 2 %, under the bar.
-    mostly = noise(evidence::kMethodSampleBytes);
+    mostly = pseudo_random_bytes(evidence::kMethodSampleBytes);
     std::memset(mostly.data(), 0, mostly.size() / 50);
     BOOST_TEST(!evidence::deflate_pays(mostly));
 }
 
 BOOST_AUTO_TEST_CASE(noise_is_stored_text_deflated_and_unzip_python_and_read_zip_read_both) {
     const std::vector<Written> entries{
-        {"document/scan.pdf", noise(3 * 1024 * 1024 + 17)},
+        {"document/scan.pdf", pseudo_random_bytes(3 * 1024 * 1024 + 17)},
         {"document/text.pdf", text(3 * 1024 * 1024 + 5)},
-        {"small/noise.der", noise(700, 7)},
+        {"small/noise.der", pseudo_random_bytes(700, 7)},
         {"small/text.json", text(900)},
         {"small/empty.txt", {}},
     };
@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(noise_is_stored_text_deflated_and_unzip_python_and_read_zip
 // A stored entry has no deflate stream to break: a changed byte in the archive itself (not
 // zipped again) is found by the CRC-32, by our reader and by unzip.
 BOOST_AUTO_TEST_CASE(a_changed_byte_of_a_stored_entry_is_found_by_its_crc) {
-    const Bytes scan = noise(2 * 1024 * 1024);
+    const Bytes scan = pseudo_random_bytes(2 * 1024 * 1024);
     Bytes zip = zip_of({{"document/scan.pdf", scan}}, 64 * 1024);
     const auto at = static_cast<std::size_t>(
         std::search(zip.begin(), zip.end(), scan.begin() + 1000, scan.begin() + 1064) -

@@ -14,13 +14,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Node {
+struct ClusterNode {
     store::PostgresCertificates certificates;
     store::PostgresOcspResponses responses;
     ocsp::PresignedCache cache;
     ocsp::Refresher refresher;
     std::unique_ptr<store::NotificationListener> listener;
-    Node(store::Database& database, const std::string& dsn, ocsp::ResponseSigner& signer,
+    ClusterNode(store::Database& database, const std::string& dsn, ocsp::ResponseSigner& signer,
          const Clock& clock)
         : certificates(database),
           responses(database),
@@ -32,7 +32,7 @@ struct Node {
         BOOST_REQUIRE(listener->wait_until_listening(30s));
         refresher.start();
     }
-    ~Node() {
+    ~ClusterNode() {
         listener->stop();
         refresher.stop();
     }
@@ -66,8 +66,8 @@ BOOST_AUTO_TEST_CASE(a_revocation_through_one_node_is_served_revoked_by_both) {
     TestSigner signer(3600s);
     SystemClock clock;
     const auto serials = insert_issued(database_a, 50);
-    Node a(database_a, dsn, signer, clock);
-    Node b(database_b, dsn, signer, clock);
+    ClusterNode a(database_a, dsn, signer, clock);
+    ClusterNode b(database_b, dsn, signer, clock);
     // Both serve every certificate once the loops have run (one signs, the other pulls).
     wait_until([&] { return a.cache.certificates() == 50 && b.cache.certificates() == 50; });
     BOOST_REQUIRE_EQUAL(a.cache.certificates(), 50u);

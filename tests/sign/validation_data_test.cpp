@@ -18,9 +18,9 @@ using namespace signet::testing;
 
 namespace {
 
-const std::string kContent = "Annex A: delivery schedule, three pages.";
+const std::string kSignedContent = "Annex A: delivery schedule, three pages.";
 
-bool contains(const std::string& text, const std::string& needle) {
+bool has_text(const std::string& text, const std::string& needle) {
     return text.find(needle) != std::string::npos;
 }
 
@@ -42,7 +42,7 @@ BOOST_AUTO_TEST_SUITE(validation_data)
 BOOST_AUTO_TEST_CASE(b_lt_data_goes_into_signed_data_and_the_signature_stays) {
     SignFixture f("sign_lt");
     const Person person = f.issue_person(KeyType::ec_p256);
-    const Bytes b_t = f.sign(person, as_bytes(kContent));
+    const Bytes b_t = f.sign(person, as_bytes(kSignedContent));
     const sign::ValidationData data = f.validation_data(person);
     const Bytes b_lt = sign::add_validation_data(b_t, data);
 
@@ -53,17 +53,17 @@ BOOST_AUTO_TEST_CASE(b_lt_data_goes_into_signed_data_and_the_signature_stays) {
     BOOST_CHECK(stamped_signature(b_lt).signature_value == stamped_signature(b_t).signature_value);
     BOOST_CHECK(stamped_signature(b_lt).token == stamped_signature(b_t).token);
     const auto path = f.save("lt.p7s", b_lt);
-    const auto verified = openssl_cms_verify(f, path, f.save("lt.txt", as_bytes(kContent)));
+    const auto verified = openssl_cms_verify(f, path, f.save("lt.txt", as_bytes(kSignedContent)));
     BOOST_CHECK_MESSAGE(
-        verified.exit_code == 0 && contains(verified.output, "Verification successful"),
+        verified.exit_code == 0 && has_text(verified.output, "Verification successful"),
         verified.output);
     // RFC 5652 §5.1: other revocation info makes it version 5; EN 319 122-1 B-LT: no
     // certificate-values or revocation-values attributes.
     const std::string printed = openssl_cms_print(path);
-    BOOST_CHECK_MESSAGE(contains(printed, "version: 5"), printed);
-    BOOST_CHECK(!contains(printed, "id-smime-aa-ets-certValues"));
-    BOOST_CHECK(!contains(printed, "id-smime-aa-ets-revocationValues"));
-    BOOST_CHECK_MESSAGE(contains(printed, "1.3.6.1.5.5.7.16.2") || contains(printed, "ocsp"),
+    BOOST_CHECK_MESSAGE(has_text(printed, "version: 5"), printed);
+    BOOST_CHECK(!has_text(printed, "id-smime-aa-ets-certValues"));
+    BOOST_CHECK(!has_text(printed, "id-smime-aa-ets-revocationValues"));
+    BOOST_CHECK_MESSAGE(has_text(printed, "1.3.6.1.5.5.7.16.2") || has_text(printed, "ocsp"),
                         printed);
     if (const char* corpus = std::getenv("SIGNET_CMS_CORPUS_DIR"))
         write_file(std::filesystem::path(corpus) / "b-lt.p7s",
@@ -77,7 +77,7 @@ BOOST_AUTO_TEST_CASE(b_lt_data_goes_into_signed_data_and_the_signature_stays) {
 BOOST_AUTO_TEST_CASE(bad_input_is_refused_and_changes_nothing) {
     SignFixture f("sign_lt_refusals");
     const Person person = f.issue_person(KeyType::ec_p256);
-    const Bytes cms = f.sign(person, as_bytes(kContent));
+    const Bytes cms = f.sign(person, as_bytes(kSignedContent));
 
     sign::ValidationData garbage_certificate;
     garbage_certificate.certificates = {Bytes{0x30, 0x03, 0x02, 0x01, 0x01}};
@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_and_changes_nothing) {
     const auto ber_path = (f.dir.path() / "ber.p7s").string();
     const auto signed_ber =
         run_command({"openssl", "cms", "-sign", "-binary", "-stream", "-outform", "DER", "-in",
-                     f.save("ber.txt", as_bytes(kContent)), "-signer", certificate, "-inkey", key,
+                     f.save("ber.txt", as_bytes(kSignedContent)), "-signer", certificate, "-inkey", key,
                      "-out", ber_path});
     BOOST_REQUIRE_MESSAGE(signed_ber.exit_code == 0, signed_ber.output);
     const std::string ber = read_file(ber_path);

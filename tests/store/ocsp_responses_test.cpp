@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Fixture {
+struct OcspResponsesFixture {
     store::Database database{
         {.dsn = TestCluster::instance().migrated_database("ocsp_store"), .pool_size = 2}};
     store::PostgresOcspResponses responses{database};
@@ -38,7 +38,7 @@ struct Fixture {
 BOOST_AUTO_TEST_SUITE(ocsp_responses)
 
 BOOST_AUTO_TEST_CASE(upsert_keeps_revoked_over_good_and_then_the_newer_this_update) {
-    Fixture f;
+    OcspResponsesFixture f;
     const auto serial = insert_issued(f.database, 1).front();
     const store::StoredOcspResponse first[] = {f.row(serial, "sha1", f.now, false, 1),
                                                f.row(serial, "sha256", f.now, false, 2)};
@@ -72,7 +72,7 @@ BOOST_AUTO_TEST_CASE(upsert_keeps_revoked_over_good_and_then_the_newer_this_upda
 }
 
 BOOST_AUTO_TEST_CASE(load_all_streams_every_row_across_pages_and_changed_after_only_new_ones) {
-    Fixture f;
+    OcspResponsesFixture f;
     const auto serials = insert_issued(f.database, 6000);
     std::vector<store::StoredOcspResponse> rows;
     for (const auto& s : serials)
@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(load_all_streams_every_row_across_pages_and_changed_after_o
 }
 
 BOOST_AUTO_TEST_CASE(issued_and_revoked_certificates_are_queued_and_aged_responses_are_due) {
-    Fixture f;
+    OcspResponsesFixture f;
     const auto serials = insert_issued(f.database, 3);
     // The trigger queued all three, oldest entry first, with what a response needs.
     auto due = f.responses.due(f.now, 10, {});
@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(issued_and_revoked_certificates_are_queued_and_aged_respons
 }
 
 BOOST_AUTO_TEST_CASE(a_reserved_certificate_is_not_queued) {
-    Fixture f;
+    OcspResponsesFixture f;
     f.database.with_connection([](store::Connection& c) {
         c.exec(
             "INSERT INTO certificates (serial, issuer_ca, purpose, profile, subject_dn, key_type, "
@@ -192,7 +192,7 @@ BOOST_AUTO_TEST_CASE(a_reserved_certificate_is_not_queued) {
 
 // The responder's live path reads a certificate's status without its large columns.
 BOOST_AUTO_TEST_CASE(find_status_reads_the_status_without_the_large_columns) {
-    Fixture f;
+    OcspResponsesFixture f;
     const auto serial = insert_issued(f.database, 1).front();
     store::PostgresCertificates certificates(f.database);
     auto status = certificates.find_status(serial);

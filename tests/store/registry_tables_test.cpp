@@ -35,8 +35,8 @@ Subject person(const std::string& name, std::uint8_t document) {
     return s;
 }
 
-struct Fixture {
-    explicit Fixture(const std::string& name)
+struct RegistryFixture {
+    explicit RegistryFixture(const std::string& name)
         : database({.dsn = TestCluster::instance().migrated_database(name), .pool_size = 2}) {}
 
     std::int64_t add(const Subject& s) {
@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(migration_8_keeps_existing_subjects_active_and_drops_hand_s
 }
 
 BOOST_AUTO_TEST_CASE(subjects_round_trip_every_column_and_are_searched) {
-    Fixture f("registry_subjects");
+    RegistryFixture f("registry_subjects");
     Subject s = person("王芳", 1);
     s.email = "wf@example.cn";
     s.id = f.add(s);
@@ -150,7 +150,7 @@ BOOST_AUTO_TEST_CASE(subjects_round_trip_every_column_and_are_searched) {
 }
 
 BOOST_AUTO_TEST_CASE(one_document_is_one_active_subject) {
-    Fixture f("registry_unique_document");
+    RegistryFixture f("registry_unique_document");
     Subject first = person("王芳", 7);
     first.id = f.add(first);
     expect_error([&] { f.add(person("王芳", 7)); }, Errc::already_exists,
@@ -190,7 +190,7 @@ BOOST_AUTO_TEST_CASE(each_new_rule_names_its_field) {
 }
 
 BOOST_AUTO_TEST_CASE(identity_evidence_is_kept_and_superseded) {
-    Fixture f("registry_evidence_rows");
+    RegistryFixture f("registry_evidence_rows");
     const std::int64_t subject = f.add(person("王芳", 1));
     IdentityEvidenceRecord provider;
     provider.subject_id = subject;
@@ -236,7 +236,7 @@ BOOST_AUTO_TEST_CASE(identity_evidence_is_kept_and_superseded) {
 }
 
 BOOST_AUTO_TEST_CASE(a_statement_is_recorded_once_and_expired_records_go) {
-    Fixture f("registry_replay");
+    RegistryFixture f("registry_replay");
     const auto use = [&](const std::string& jti, Clock::time_point keep_until,
                          Clock::time_point now) {
         return f.in_transaction([&](Connection& tx) {
@@ -262,7 +262,7 @@ BOOST_AUTO_TEST_CASE(a_statement_is_recorded_once_and_expired_records_go) {
 }
 
 BOOST_AUTO_TEST_CASE(agents_are_granted_listed_and_revoked) {
-    Fixture f("registry_agents_rows");
+    RegistryFixture f("registry_agents_rows");
     const std::int64_t person_id = f.add(person("王芳", 1));
     Subject org = person("华为", 2);
     org.kind = "organization";
