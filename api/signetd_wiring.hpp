@@ -54,5 +54,11 @@ void add_verify_route(api::Router& router, const policy::Config& config,
 // bounded by the web section; chains trusted as for POST /v1/verify.
 void add_web_routes(api::Router& router, const policy::Config& config,
                     store::CertificateReader& certificates, const Clock& clock);
+// The operator console (web/console_routes.hpp): GET /console and its session routes, the
+// sessions bounded by web.console; the server takes the returned sessions as credentials
+// (ServerContext::sessions). `clock` outlives them.
+std::shared_ptr<api::SessionCredentials> add_console_routes(api::Router& router,
+                                                            const policy::Config& config,
+                                                            const Clock& clock);
 
 }  // namespace signet::signetd

@@ -14,6 +14,11 @@ void read_web(Map& map, WebSettings& out) {
     read_unsigned(verify, "requests_per_minute", out.verify.requests_per_minute, 1, 10000,
                   "a number of requests");
     verify.finish();
+    Map console = map.section("console");
+    read_unsigned(console, "idle_minutes", out.console.idle_minutes, 1, 1440, "minutes");
+    read_unsigned(console, "absolute_hours", out.console.absolute_hours, 1, 168, "hours");
+    read_unsigned(console, "max_sessions", out.console.max_sessions, 1, 100000, "a number");
+    console.finish();
 }
 
 }  // namespace signet::policy::sections
