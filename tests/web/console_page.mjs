@@ -109,7 +109,7 @@ const cookieOf = async (context) => (await context.cookies()).find((c) => c.name
       evidence_href: detail.querySelector('a.evidence')?.getAttribute('href') ?? null,
     };
   });
-  await shoot(page, 'console-contract-en');
+  await shoot(page, 'console-contracts-en');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#contract-detail a.evidence')]);
   out.evidence_file = `${downloads}/browser-evidence.zip`;
   out.evidence_name = download.suggestedFilename();

@@ -38,11 +38,13 @@ std::string console_yaml() {
     BOOST_REQUIRE(at != std::string::npos);
     yaml.replace(at, scopes.size(),
                  "certificates:read, contracts,\n             certificates:revoke, audit, "
-                 "metrics]\n"
-                 "  - name: viewer\n"
-                 "    scopes: [contracts, certificates:read, subjects:read]\n"
-                 "    token_sha256: " +
-                     sha256_hex(kViewerToken) + "\n");
+                 "metrics]\n");
+    const auto ca = yaml.find("ca:\n");
+    BOOST_REQUIRE(ca != std::string::npos);
+    yaml.insert(ca, "  - name: viewer\n"
+                    "    scopes: [contracts, certificates:read, subjects:read]\n"
+                    "    token_sha256: " +
+                        sha256_hex(kViewerToken) + "\n");
     return "tsa:\n  allow_unsynchronized_clock: true\naudit:\n  checkpoint_interval: 2\n" + yaml;
 }
 
