@@ -175,7 +175,7 @@ export async function renderHealth(view) {
   if (metrics.ok) {
     const figures = parseMetrics(metrics.text ?? '');
     parts.push(barChart(t('health.requests_by_status'), sumBy(figures, 'signet_http_requests_total', 'status')));
-    parts.push(barChart(t('health.tsa_responses'), sumBy(figures, 'signet_tsa_responses_total', 'status')));
+    parts.push(barChart(t('health.tsa_responses'), sumBy(figures, 'signet_tsa_responses_total', 'result')));
     parts.push(barChart(t('health.db_pool'), [['in use', sumBy(figures, 'signet_db_pool_in_use').reduce((a, [, v]) => a + v, 0)],
       ['open', sumBy(figures, 'signet_db_pool_open').reduce((a, [, v]) => a + v, 0)],
       ['waiting', sumBy(figures, 'signet_db_pool_waiting').reduce((a, [, v]) => a + v, 0)]]));

@@ -117,6 +117,6 @@ export default {
   'health.status': 'Status',
   'health.detail': 'Detail',
   'health.requests_by_status': 'HTTP requests by status',
-  'health.tsa_responses': 'Time-stamp responses by status',
+  'health.tsa_responses': 'Time-stamp responses by result',
   'health.db_pool': 'Database connections',
 };

@@ -116,6 +116,6 @@ export default {
   'health.status': '状态',
   'health.detail': '详情',
   'health.requests_by_status': '按状态统计的 HTTP 请求',
-  'health.tsa_responses': '按状态统计的时间戳响应',
+  'health.tsa_responses': '按结果统计的时间戳响应',
   'health.db_pool': '数据库连接',
 };
