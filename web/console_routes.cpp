@@ -53,8 +53,7 @@ std::optional<std::string_view> request_cookie(const api::Request& request) {
 }
 
 api::Response login(ConsoleSessions& sessions, const api::Request& request) {
-    if (std::string refusal = cross_site_refusal(request.method, request.headers);
-        !refusal.empty())
+    if (std::string refusal = cross_site_refusal(request.method, request.headers); !refusal.empty())
         return refused(api::problems::csrf_refused, refusal, request);
     if (request.client == nullptr)
         return refused(api::problems::unauthenticated,
@@ -66,24 +65,22 @@ api::Response login(ConsoleSessions& sessions, const api::Request& request) {
     api::Response response = api::Response::json(
         session_json(*client, opened.csrf_token, opened.expires_at, sessions.settings()).dump(),
         api::http::status::created);
-    response.headers.emplace_back("Set-Cookie", set_cookie(opened.cookie_value,
-                                                           sessions.settings().absolute_timeout));
+    response.headers.emplace_back(
+        "Set-Cookie", set_cookie(opened.cookie_value, sessions.settings().absolute_timeout));
     return no_store(std::move(response));
 }
 
 api::Response current(const ConsoleSessions& sessions, const api::Request& request) {
-    if (std::string refusal = cross_site_refusal(request.method, request.headers);
-        !refusal.empty())
+    if (std::string refusal = cross_site_refusal(request.method, request.headers); !refusal.empty())
         return refused(api::problems::csrf_refused, refusal, request);
     const auto value = request_cookie(request);
     const auto session = value ? sessions.find(*value) : std::nullopt;
     if (!session)
         return refused(api::problems::unauthenticated,
                        "no console session: it ended, or this browser never logged in", request);
-    return no_store(api::Response::json(
-        session_json(*session->client, session->csrf_token, session->expires_at,
-                     sessions.settings())
-            .dump()));
+    return no_store(api::Response::json(session_json(*session->client, session->csrf_token,
+                                                     session->expires_at, sessions.settings())
+                                            .dump()));
 }
 
 api::Response logout(ConsoleSessions& sessions, const api::Request& request) {

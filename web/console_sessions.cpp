@@ -28,13 +28,13 @@ std::string random_secret() {
 
 }  // namespace
 
-std::optional<std::string_view> cookie_value(std::string_view cookie_field,
-                                             std::string_view name) {
+std::optional<std::string_view> cookie_value(std::string_view cookie_field, std::string_view name) {
     cookie_field = cookie_field.substr(0, kMaxCookieField);
     while (!cookie_field.empty()) {
         const std::size_t end = cookie_field.find(';');
         std::string_view pair = cookie_field.substr(0, end);
-        cookie_field = end == std::string_view::npos ? std::string_view() : cookie_field.substr(end + 1);
+        cookie_field =
+            end == std::string_view::npos ? std::string_view() : cookie_field.substr(end + 1);
         while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t'))
             pair.remove_prefix(1);
         const std::size_t equals = pair.find('=');
@@ -63,9 +63,8 @@ bool ConsoleSessions::live(const Entry& entry, Clock::time_point now) const {
 void ConsoleSessions::make_room(Clock::time_point now) {
     std::erase_if(sessions_, [&](const auto& item) { return !live(item.second, now); });
     while (sessions_.size() >= settings_.max_sessions) {
-        const auto oldest = std::ranges::min_element(sessions_, {}, [](const auto& item) {
-            return item.second.expires_at;
-        });
+        const auto oldest = std::ranges::min_element(
+            sessions_, {}, [](const auto& item) { return item.second.expires_at; });
         sessions_.erase(oldest);
     }
 }

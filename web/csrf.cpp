@@ -51,8 +51,7 @@ std::string csrf_refusal(api::http::verb method, const api::http::fields& header
         return {};
     const std::string_view token = field(headers, kCsrfHeader);
     if (token.empty())
-        return "a state-changing request needs the session's token in " +
-               std::string(kCsrfHeader);
+        return "a state-changing request needs the session's token in " + std::string(kCsrfHeader);
     if (token.size() != session_token.size() ||
         CRYPTO_memcmp(token.data(), session_token.data(), token.size()) != 0)
         return std::string(kCsrfHeader) + " is not this session's token";

@@ -1,10 +1,11 @@
 // The operator console's sessions and CSRF checks (web/console_sessions.hpp, web/csrf.hpp) on a
 // manual clock, without a server: expiry (idle and absolute), logout, an unknown cookie, and
 // each CSRF refusal (missing token, wrong token, cross-site Origin or Sec-Fetch-Site).
+#include "web/console_sessions.hpp"
+
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 
-#include "web/console_sessions.hpp"
 #include "web/csrf.hpp"
 
 using namespace signet;

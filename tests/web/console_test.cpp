@@ -41,10 +41,11 @@ std::string console_yaml() {
                  "metrics]\n");
     const auto ca = yaml.find("ca:\n");
     BOOST_REQUIRE(ca != std::string::npos);
-    yaml.insert(ca, "  - name: viewer\n"
-                    "    scopes: [contracts, certificates:read, subjects:read]\n"
-                    "    token_sha256: " +
-                        sha256_hex(kViewerToken) + "\n");
+    yaml.insert(ca,
+                "  - name: viewer\n"
+                "    scopes: [contracts, certificates:read, subjects:read]\n"
+                "    token_sha256: " +
+                    sha256_hex(kViewerToken) + "\n");
     return "tsa:\n  allow_unsynchronized_clock: true\naudit:\n  checkpoint_interval: 2\n" + yaml;
 }
 
@@ -56,8 +57,8 @@ bool contains(const json& text, const std::string& what) {
 
 BOOST_AUTO_TEST_CASE(an_operator_works_in_the_console_in_chromium) {
     const std::uint16_t https_port = free_port();
-    SignetdProcess node(SignetdOptions{.extra_yaml = console_yaml(),
-                                       .extra_listeners = contract_flow_https_listener(https_port)});
+    SignetdProcess node(SignetdOptions{
+        .extra_yaml = console_yaml(), .extra_listeners = contract_flow_https_listener(https_port)});
     prepare_contract_flow(node);
     const PlatformClient platform(node, https_port);
     const auto pdf = make_contract_pdf(node.dir());
@@ -70,10 +71,11 @@ BOOST_AUTO_TEST_CASE(an_operator_works_in_the_console_in_chromium) {
     const Party revoked = platform.register_party("Console Revoked");
     const Party kept = platform.register_party("Console Kept");
     const ApiAnswer markup = platform.post(
-        "/v1/subjects", {{"kind", "person"},
-                         {"name", kMarkupName},
-                         {"document", {{"kind", "passport"}, {"number", "DRC0450E"}, {"country", "CN"}}},
-                         {"mobile", "+8613800138000"}});
+        "/v1/subjects",
+        {{"kind", "person"},
+         {"name", kMarkupName},
+         {"document", {{"kind", "passport"}, {"number", "DRC0450E"}, {"country", "CN"}}},
+         {"mobile", "+8613800138000"}});
     BOOST_REQUIRE_MESSAGE(markup.ok(), markup.describe());
     ApiAnswer checkpoint = platform.get("/v1/audit/checkpoints/latest");
     for (int i = 0; i < 50 && checkpoint.status == 404; ++i) {
@@ -81,15 +83,16 @@ BOOST_AUTO_TEST_CASE(an_operator_works_in_the_console_in_chromium) {
         checkpoint = platform.get("/v1/audit/checkpoints/latest");
     }
     BOOST_REQUIRE_MESSAGE(checkpoint.ok(), checkpoint.describe());
-    const std::string checkpoint_size = std::to_string(checkpoint.json()["size"].get<std::uint64_t>());
+    const std::string checkpoint_size =
+        std::to_string(checkpoint.json()["size"].get<std::uint64_t>());
 
     const auto shots = built_file("tests/web/screenshots");
     std::filesystem::create_directories(shots);
     const std::string base = "https://127.0.0.1:" + std::to_string(https_port);
-    const auto run = run_command(
-        {"node", built_file("tests/web/console_page.mjs").string(), base, platform_bearer_token(),
-         kViewerToken, contract_id, revoked.certificate_serial, kept.certificate_serial,
-         kMarkupName, checkpoint_size, shots.string(), node.dir().string()});
+    const auto run = run_command({"node", built_file("tests/web/console_page.mjs").string(), base,
+                                  platform_bearer_token(), kViewerToken, contract_id,
+                                  revoked.certificate_serial, kept.certificate_serial, kMarkupName,
+                                  checkpoint_size, shots.string(), node.dir().string()});
     BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.output);
     const std::size_t newline = run.output.rfind("\n{");
     json seen = json::parse(run.output.substr(newline == std::string::npos ? 0 : newline + 1),
@@ -123,10 +126,9 @@ BOOST_AUTO_TEST_CASE(an_operator_works_in_the_console_in_chromium) {
 
     // The evidence package the browser downloaded is one the offline verifier accepts.
     BOOST_TEST(seen["evidence_name"] == "contract-" + contract_id + "-evidence.zip");
-    const auto verdict = run_command(
-        {built_file("ops/signetctl").string(), "evidence", "verify",
-         seen["evidence_file"].get<std::string>(), "--root",
-         (node.dir() / "ceremony" / "root-ca.pem").string()});
+    const auto verdict = run_command({built_file("ops/signetctl").string(), "evidence", "verify",
+                                      seen["evidence_file"].get<std::string>(), "--root",
+                                      (node.dir() / "ceremony" / "root-ca.pem").string()});
     BOOST_TEST(verdict.exit_code == 0, verdict.output);
     BOOST_TEST(read_file(seen["evidence_file"].get<std::string>()).starts_with("PK\x03\x04"));
 
@@ -143,8 +145,7 @@ BOOST_AUTO_TEST_CASE(an_operator_works_in_the_console_in_chromium) {
     BOOST_TEST(contains(seen["confirmation_text"], revoked.certificate_serial));
     BOOST_TEST(seen["status_before_confirm"] == "Issued");
     BOOST_TEST(contains(seen["revoke_outcome"], "is revoked"));
-    const json revoked_now =
-        platform.get("/v1/certificates/" + revoked.certificate_serial).json();
+    const json revoked_now = platform.get("/v1/certificates/" + revoked.certificate_serial).json();
     BOOST_TEST(revoked_now["status"] == "revoked");
     BOOST_TEST(revoked_now["revocation_reason"] == "keyCompromise");
 
@@ -173,8 +174,8 @@ BOOST_AUTO_TEST_CASE(an_operator_works_in_the_console_in_chromium) {
     BOOST_TEST(seen["switched_lang"] == "en");
     BOOST_TEST(seen["switched_tab"] == "Contracts");
 
-    for (const char* screen : {"login", "contracts", "certificates", "subjects", "cas", "audit",
-                               "health"})
+    for (const char* screen :
+         {"login", "contracts", "certificates", "subjects", "cas", "audit", "health"})
         for (const char* lang : {"en", "zh-CN"}) {
             const auto file = shots / ("console-" + std::string(screen) + "-" + lang + ".png");
             BOOST_TEST(std::filesystem::exists(file), file);
