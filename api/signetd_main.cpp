@@ -214,7 +214,7 @@ int serve(const std::string& config_path) {
     contracts_node.start();
     add_verify_route(router, config, certificates, clock);
     add_web_routes(router, config, certificates, clock);
-    auto console_sessions = add_console_routes(router, config, clock);
+    auto console_sessions = add_console_routes(router, config, clock, audit);
 
     // The tamper-evident log (issue 14): GET /v1/audit/..., and signed, time-stamped checkpoints
     // on the interval and at shutdown when the ceremony made the checkpoint key.

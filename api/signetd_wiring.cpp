@@ -252,14 +252,22 @@ void add_web_routes(api::Router& router, const policy::Config& config,
 
 std::shared_ptr<api::SessionCredentials> add_console_routes(api::Router& router,
                                                             const policy::Config& config,
-                                                            const Clock& clock) {
+                                                            const Clock& clock,
+                                                            audit::AuditLog& audit) {
     const policy::WebConsoleSettings& settings = config.web.console;
     auto sessions = std::make_shared<web::ConsoleSessions>(
         web::ConsoleSessionSettings{std::chrono::minutes(settings.idle_minutes),
                                     std::chrono::hours(settings.absolute_hours),
                                     settings.max_sessions},
         clock);
-    web::add_console_routes(router, sessions);
+    web::add_console_routes(
+        router, sessions,
+        [&audit](std::string_view event, const api::ApiClient& client, std::string_view peer) {
+            audit.record({std::string(event),
+                          "client:" + client.name,
+                          "console_session",
+                          {{"remote", std::string(peer)}}});
+        });
     return sessions;
 }
 

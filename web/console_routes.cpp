@@ -52,7 +52,8 @@ std::optional<std::string_view> request_cookie(const api::Request& request) {
     return field.empty() ? std::nullopt : cookie_value(field, kSessionCookie);
 }
 
-api::Response login(ConsoleSessions& sessions, const api::Request& request) {
+api::Response login(ConsoleSessions& sessions, const SessionEvents& events,
+                    const api::Request& request) {
     if (std::string refusal = cross_site_refusal(request.method, request.headers); !refusal.empty())
         return refused(api::problems::csrf_refused, refusal, request);
     if (request.client == nullptr)
@@ -61,6 +62,8 @@ api::Response login(ConsoleSessions& sessions, const api::Request& request) {
                        "client certificate; the one presented, if any, is not recognised",
                        request);
     auto client = std::make_shared<const api::ApiClient>(*request.client);
+    if (events)
+        events("console.login", *client, api::peer_address(request.remote));
     const OpenedSession opened = sessions.open(client);
     api::Response response = api::Response::json(
         session_json(*client, opened.csrf_token, opened.expires_at, sessions.settings()).dump(),
@@ -83,7 +86,8 @@ api::Response current(const ConsoleSessions& sessions, const api::Request& reque
                                             .dump()));
 }
 
-api::Response logout(ConsoleSessions& sessions, const api::Request& request) {
+api::Response logout(ConsoleSessions& sessions, const SessionEvents& events,
+                     const api::Request& request) {
     const auto value = request_cookie(request);
     const auto session = value ? sessions.find(*value) : std::nullopt;
     if (!session)
@@ -91,6 +95,8 @@ api::Response logout(ConsoleSessions& sessions, const api::Request& request) {
     if (std::string refusal = csrf_refusal(request.method, request.headers, session->csrf_token);
         !refusal.empty())
         return refused(api::problems::csrf_refused, refusal, request);
+    if (events)
+        events("console.logout", *session->client, api::peer_address(request.remote));
     sessions.close(*value);
     api::Response response;
     response.status = api::http::status::no_content;
@@ -103,15 +109,16 @@ api::Route session_route(api::http::verb method, api::Handler handler) {
     route.method = method;
     route.path = std::string(kSessionPath);
     route.max_body_bytes = 1024;
-    // A lookup in memory: it never waits.
-    route.runs_on_io_thread = true;
+    // A lookup in memory never waits; a login or logout records an audit event, which does.
+    route.runs_on_io_thread = method == api::http::verb::get;
     route.handler = with_security_headers(std::move(handler));
     return route;
 }
 
 }  // namespace
 
-void add_console_routes(api::Router& router, std::shared_ptr<ConsoleSessions> sessions) {
+void add_console_routes(api::Router& router, std::shared_ptr<ConsoleSessions> sessions,
+                        SessionEvents events) {
     api::Route page;
     page.path = "/console";
     page.runs_on_io_thread = true;
@@ -119,15 +126,17 @@ void add_console_routes(api::Router& router, std::shared_ptr<ConsoleSessions> se
         [](const api::Request& request) { return serve_page(request, "console.html"); });
     router.add(std::move(page));
 
-    router.add(session_route(api::http::verb::post, [sessions](const api::Request& request) {
-        return login(*sessions, request);
-    }));
+    router.add(
+        session_route(api::http::verb::post, [sessions, events](const api::Request& request) {
+            return login(*sessions, events, request);
+        }));
     router.add(session_route(api::http::verb::get, [sessions](const api::Request& request) {
         return current(*sessions, request);
     }));
-    router.add(session_route(api::http::verb::delete_, [sessions](const api::Request& request) {
-        return logout(*sessions, request);
-    }));
+    router.add(
+        session_route(api::http::verb::delete_, [sessions, events](const api::Request& request) {
+            return logout(*sessions, events, request);
+        }));
 }
 
 }  // namespace signet::web

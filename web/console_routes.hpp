@@ -1,6 +1,8 @@
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string_view>
 
 #include "api/router.hpp"
 #include "web/console_sessions.hpp"
@@ -18,6 +20,14 @@
 // Every answer carries the security headers and Cache-Control: no-store.
 namespace signet::web {
 
-void add_console_routes(api::Router& router, std::shared_ptr<ConsoleSessions> sessions);
+// Told of each login and logout ("console.login" / "console.logout", the API client, the peer
+// address), before the answer goes out: signetd records them as audit events (DESIGN.md
+// invariant 3: an operator action). It may throw; the request then fails and, for a login, no
+// session is handed out. Empty: not told.
+using SessionEvents = std::function<void(std::string_view event, const api::ApiClient& client,
+                                         std::string_view peer)>;
+
+void add_console_routes(api::Router& router, std::shared_ptr<ConsoleSessions> sessions,
+                        SessionEvents events = {});
 
 }  // namespace signet::web

@@ -1,11 +1,16 @@
 // The operator console's sessions and CSRF checks (web/console_sessions.hpp, web/csrf.hpp) on a
-// manual clock, without a server: expiry (idle and absolute), logout, an unknown cookie, and
-// each CSRF refusal (missing token, wrong token, cross-site Origin or Sec-Fetch-Site).
+// manual clock, without a server: expiry (idle and absolute), logout, an unknown cookie, each
+// CSRF refusal (missing token, wrong token, cross-site Origin or Sec-Fetch-Site), and the
+// session routes' login and logout as told to the audit log.
 #include "web/console_sessions.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <vector>
 
+#include "web/console_routes.hpp"
 #include "web/csrf.hpp"
 
 using namespace signet;
@@ -200,4 +205,71 @@ BOOST_AUTO_TEST_CASE(cross_site_requests_are_refused_even_with_the_token) {
     outcome = sessions.authenticate(http::verb::post, unknown);
     BOOST_TEST(outcome->refusal ==
                "neither Origin nor Sec-Fetch-Site says where this request comes from");
+}
+
+namespace {
+
+// A request as the server hands it to a route's handler.
+api::Response call(const api::Router& router, http::verb method, const http::fields& headers,
+                   const api::ApiClient* client) {
+    for (const api::Route& route : router.routes())
+        if (route.path == "/console/session" && route.method == method)
+            return route.handler(api::Request{method, http::to_string(method), "/console/session",
+                                              "/console/session", "", headers, "", client, "req-1",
+                                              "192.0.2.7:50000", api::ListenerKind::https,
+                                              route.path});
+    throw std::runtime_error("no such route");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(login_and_logout_are_told_with_the_client_and_address) {
+    ManualClock clock;
+    auto sessions = std::make_shared<ConsoleSessions>(settings(), clock);
+    std::vector<std::string> told;
+    api::Router router;
+    add_console_routes(
+        router, sessions,
+        [&](std::string_view event, const api::ApiClient& client, std::string_view peer) {
+            told.push_back(std::string(event) + " " + client.name + " " + std::string(peer));
+        });
+    const api::ApiClient client{"operator", {"contracts"}};
+
+    http::fields login;
+    login.set(http::field::host, "console.example");
+    login.set("Origin", "https://console.example");
+    // No client (unknown credentials): 401, nothing told, no session.
+    BOOST_TEST(static_cast<int>(call(router, http::verb::post, login, nullptr).status) == 401);
+    BOOST_TEST(told.empty());
+    // From another origin: refused before anything (login CSRF).
+    http::fields elsewhere = login;
+    elsewhere.set("Origin", "https://attacker.example");
+    BOOST_TEST(static_cast<int>(call(router, http::verb::post, elsewhere, &client).status) == 403);
+    BOOST_TEST(told.empty());
+
+    const api::Response opened = call(router, http::verb::post, login, &client);
+    BOOST_TEST(static_cast<int>(opened.status) == 201);
+    BOOST_REQUIRE_EQUAL(told.size(), 1u);
+    BOOST_TEST(told[0] == "console.login operator 192.0.2.7");
+    std::string cookie_header;
+    for (const auto& [name, value] : opened.headers)
+        if (name == "Set-Cookie")
+            cookie_header = value;
+    BOOST_TEST(cookie_header.find("; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=28800") !=
+               std::string::npos);
+    BOOST_TEST(opened.body.find("\"csrf_token\"") != std::string::npos);
+    BOOST_TEST(sessions->size() == 1u);
+
+    // Logout without the CSRF token is refused and the session stays; with it, it ends.
+    http::fields logout = login;
+    logout.set(http::field::cookie, cookie_header.substr(0, cookie_header.find(';')));
+    BOOST_TEST(static_cast<int>(call(router, http::verb::delete_, logout, nullptr).status) == 403);
+    BOOST_TEST(sessions->size() == 1u);
+    BOOST_TEST(told.size() == 1u);
+    const auto body = nlohmann::json::parse(opened.body);
+    logout.set(kCsrfHeader, body["csrf_token"].get<std::string>());
+    BOOST_TEST(static_cast<int>(call(router, http::verb::delete_, logout, nullptr).status) == 204);
+    BOOST_TEST(sessions->size() == 0u);
+    BOOST_REQUIRE_EQUAL(told.size(), 2u);
+    BOOST_TEST(told[1] == "console.logout operator 192.0.2.7");
 }
