@@ -6,13 +6,17 @@
 // --root` must accept), revokes a certificate after the confirmation step, and a viewer without
 // `certificates:revoke` is refused. Screenshots of every screen in both languages are kept under
 // the build directory (tests/web/screenshots).
+#include <libpq-fe.h>
+
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/bytes.hpp"
 #include "common/digest.hpp"
+#include "store/embedded_postgres.hpp"
 #include "tests/integration/contract_flow.hpp"
 
 using namespace signet;
@@ -47,6 +51,27 @@ std::string console_yaml() {
                 "    token_sha256: " +
                     sha256_hex(kViewerToken) + "\n");
     return "tsa:\n  allow_unsynchronized_clock: true\naudit:\n  checkpoint_interval: 2\n" + yaml;
+}
+
+// "TYPE ACTOR OBJECT" of the audit events of `types` (a LIKE pattern), in the order logged, read
+// from the node's embedded PostgreSQL.
+std::vector<std::string> audit_events(const SignetdProcess& node, const std::string& like) {
+    const std::unique_ptr<PGconn, decltype(&PQfinish)> connection(
+        PQconnectdb(store::EmbeddedPostgres::dsn_for(node.state_dir()).c_str()), &PQfinish);
+    BOOST_REQUIRE(PQstatus(connection.get()) == CONNECTION_OK);
+    const char* values[] = {like.c_str()};
+    const std::unique_ptr<PGresult, decltype(&PQclear)> result(
+        PQexecParams(connection.get(),
+                     "SELECT event_type || ' ' || actor || ' ' || object FROM audit_events "
+                     "WHERE event_type LIKE $1 ORDER BY seq",
+                     1, nullptr, values, nullptr, nullptr, 0),
+        &PQclear);
+    BOOST_REQUIRE_MESSAGE(PQresultStatus(result.get()) == PGRES_TUPLES_OK,
+                          PQerrorMessage(connection.get()));
+    std::vector<std::string> rows;
+    for (int i = 0; i < PQntuples(result.get()); ++i)
+        rows.emplace_back(PQgetvalue(result.get(), i, 0));
+    return rows;
 }
 
 bool contains(const json& text, const std::string& what) {
@@ -148,6 +173,19 @@ BOOST_AUTO_TEST_CASE(an_operator_works_in_the_console_in_chromium) {
     const json revoked_now = platform.get("/v1/certificates/" + revoked.certificate_serial).json();
     BOOST_TEST(revoked_now["status"] == "revoked");
     BOOST_TEST(revoked_now["revocation_reason"] == "keyCompromise");
+
+    // The revocation is an audit event naming the operator's API client; so are the logins
+    // (the wrong token's attempt is not one) and the logout.
+    const auto revocations = audit_events(node, "certificate.revoked");
+    BOOST_REQUIRE_EQUAL(revocations.size(), 1u);
+    BOOST_TEST(revocations[0] ==
+               "certificate.revoked client:platform certificate:" + revoked.certificate_serial);
+    const auto sessions = audit_events(node, "console.%");
+    const std::vector<std::string> expected{"console.login client:platform console_session",
+                                            "console.logout client:platform console_session",
+                                            "console.login client:viewer console_session",
+                                            "console.login client:platform console_session"};
+    BOOST_TEST(sessions == expected, boost::test_tools::per_element());
 
     // The viewer is refused, in Chinese, and the certificate stays as it was.
     BOOST_TEST(seen["zh_lang"] == "zh-CN");
