@@ -49,6 +49,10 @@ inline constexpr ProblemType overloaded{http::status::service_unavailable, "over
 // signet::Errc, thrown by a service (permission_denied is also the server's wrong-scope answer).
 inline constexpr ProblemType invalid_argument{http::status::bad_request, "invalid-argument",
                                               "Invalid argument"};
+// A request made with the operator console's session cookie that is cross-site, or
+// state-changing without the session's CSRF token (web/csrf.hpp).
+inline constexpr ProblemType csrf_refused{http::status::forbidden, "csrf-refused",
+                                          "Cross-site request refused"};
 inline constexpr ProblemType permission_denied{http::status::forbidden, "permission-denied",
                                                "Permission denied"};
 inline constexpr ProblemType not_found{http::status::not_found, "not-found", "Not found"};

@@ -66,6 +66,7 @@ struct Server::Impl {
         s.control = control.get();
         s.limits = options.limits;
         s.clients = std::move(context.clients);
+        s.sessions = std::move(context.sessions);
         s.metrics =
             context.metrics ? std::move(context.metrics) : std::make_shared<MetricsRegistry>();
         s.log = context.log ? std::move(context.log)

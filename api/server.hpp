@@ -13,6 +13,7 @@
 #include "api/health.hpp"
 #include "api/http.hpp"
 #include "api/router.hpp"
+#include "api/session_credentials.hpp"
 #include "api/tls.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
@@ -72,6 +73,8 @@ struct ServerContext {
     std::shared_ptr<Logger> log{};                     // server events; nullptr: stderr
     std::shared_ptr<Logger> access_log{};              // one line per request; nullptr: none
     std::vector<HealthCheck> health_checks{};
+    // Browser sessions accepted on scoped routes (the operator console); nullptr: none.
+    std::shared_ptr<const SessionCredentials> sessions{};
 };
 
 // The HTTP/1.1 server (after Beast's advanced server-flex): a plain-HTTP and an HTTPS listener,

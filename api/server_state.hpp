@@ -91,6 +91,7 @@ struct ServerState {
     LimitOptions limits;
     Router router;
     std::shared_ptr<const ClientDirectory> clients;
+    std::shared_ptr<const SessionCredentials> sessions;
     std::shared_ptr<MetricsRegistry> metrics;
     std::shared_ptr<Logger> log;
     std::shared_ptr<Logger> access_log;

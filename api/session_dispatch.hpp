@@ -37,8 +37,22 @@ inline void Session<Derived>::handle() {
     }
 
     const Route& route = *match_.route;
-    const bool presented = authenticate(request);
+    bool presented = authenticate(request);
     if (!route.scope.empty()) {
+        // A browser session (the operator console) stands in for the credential it was opened
+        // with, on scoped routes only and never over a bearer token.
+        if (state_->sessions && kind_ == ListenerKind::https &&
+            request.find(http::field::authorization) == request.end()) {
+            if (auto session = state_->sessions->authenticate(request.method(), request)) {
+                if (!session->refusal.empty())
+                    return send_problem(problems::csrf_refused, session->refusal, body_unread);
+                // A cookie naming no live session (expired, logged out) leaves whatever
+                // else came with the request (a client certificate) to decide.
+                if (session->client)
+                    client_ = std::move(session->client);
+                presented = true;
+            }
+        }
         if (!client_) {
             Response response = problem_response(
                 problems::unauthenticated,

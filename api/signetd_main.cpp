@@ -214,6 +214,7 @@ int serve(const std::string& config_path) {
     contracts_node.start();
     add_verify_route(router, config, certificates, clock);
     add_web_routes(router, config, certificates, clock);
+    auto console_sessions = add_console_routes(router, config, clock, audit);
 
     // The tamper-evident log (issue 14): GET /v1/audit/..., and signed, time-stamped checkpoints
     // on the interval and at shutdown when the ceremony made the checkpoint key.
@@ -237,6 +238,7 @@ int serve(const std::string& config_path) {
     checks.push_back(contracts_node.health_check());
     api::ServerContext context{client_directory(config), metrics, log, access_log,
                                std::move(checks)};
+    context.sessions = std::move(console_sessions);
     api::Server server(server_options(config, *token), std::move(router), std::move(context));
     server.stop_on_signals();
     log->info("signetd serving", {{"http_port", static_cast<unsigned>(server.http_port())},

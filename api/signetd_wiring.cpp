@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "api/verify_routes.hpp"
+#include "web/console_routes.hpp"
 #include "web/web_routes.hpp"
 #include "common/error.hpp"
 #include "hsm/bridge.hpp"
@@ -247,6 +248,27 @@ void add_web_routes(api::Router& router, const policy::Config& config,
         api::VerifyServices{config.web.verify.max_document_bytes, own_roots(certificates), clock},
         config.web.verify.requests_per_minute};
     web::add_web_routes(router, std::move(services));
+}
+
+std::shared_ptr<api::SessionCredentials> add_console_routes(api::Router& router,
+                                                            const policy::Config& config,
+                                                            const Clock& clock,
+                                                            audit::AuditLog& audit) {
+    const policy::WebConsoleSettings& settings = config.web.console;
+    auto sessions = std::make_shared<web::ConsoleSessions>(
+        web::ConsoleSessionSettings{std::chrono::minutes(settings.idle_minutes),
+                                    std::chrono::hours(settings.absolute_hours),
+                                    settings.max_sessions},
+        clock);
+    web::add_console_routes(
+        router, sessions,
+        [&audit](std::string_view event, const api::ApiClient& client, std::string_view peer) {
+            audit.record({std::string(event),
+                          "client:" + client.name,
+                          "console_session",
+                          {{"remote", std::string(peer)}}});
+        });
+    return sessions;
 }
 
 }  // namespace signet::signetd

@@ -54,5 +54,13 @@ void add_verify_route(api::Router& router, const policy::Config& config,
 // bounded by the web section; chains trusted as for POST /v1/verify.
 void add_web_routes(api::Router& router, const policy::Config& config,
                     store::CertificateReader& certificates, const Clock& clock);
+// The operator console (web/console_routes.hpp): GET /console and its session routes, the
+// sessions bounded by web.console; the server takes the returned sessions as credentials
+// (ServerContext::sessions). Each login and logout is an audit event (console.login,
+// console.logout) naming the API client. `clock` and `audit` outlive them.
+std::shared_ptr<api::SessionCredentials> add_console_routes(api::Router& router,
+                                                            const policy::Config& config,
+                                                            const Clock& clock,
+                                                            audit::AuditLog& audit);
 
 }  // namespace signet::signetd

@@ -383,9 +383,20 @@ struct WebVerifySettings {
     unsigned requests_per_minute = 20;
 };
 
+// web.console: the operator console's sessions (GET /console, POST /console/session, web/).
+struct WebConsoleSettings {
+    // A session ends after this many minutes without a request (1-1440)...
+    unsigned idle_minutes = 30;
+    // ...and this many hours after login in any case (1-168).
+    unsigned absolute_hours = 12;
+    // Sessions held at once (1-100000); a login past it ends the oldest.
+    unsigned max_sessions = 1000;
+};
+
 // web (issue 15): the pages people see.
 struct WebSettings {
     WebVerifySettings verify;
+    WebConsoleSettings console;
 };
 
 // signet.yaml, validated. Relative paths are resolved against the file's directory.

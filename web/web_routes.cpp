@@ -45,6 +45,8 @@ api::Response serve_asset(const api::Request& request) {
     return response;
 }
 
+}  // namespace
+
 // The page's HTML with its <html lang> set to the language Accept-Language prefers; the
 // scripts then show that language unless the visitor chose another (remembered by the page).
 api::Response serve_page(const api::Request& request, std::string_view asset_name) {
@@ -73,7 +75,6 @@ api::Response serve_page(const api::Request& request, std::string_view asset_nam
     return response;
 }
 
-// Every web route's answer, refusals included, carries the security headers.
 api::Handler with_security_headers(api::Handler handler) {
     return [handler = std::move(handler)](const api::Request& request) {
         api::Response response;
@@ -86,6 +87,8 @@ api::Handler with_security_headers(api::Handler handler) {
         return response;
     };
 }
+
+namespace {
 
 api::Route get_route(std::string path, api::PathMatch match, api::Handler handler) {
     api::Route route;

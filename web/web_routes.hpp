@@ -33,6 +33,12 @@ inline constexpr std::string_view kContentSecurityPolicy =
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 void add_security_headers(api::Response& response);
 
+// The page `asset_name` (an embedded .html) with its <html lang> set to the language
+// Accept-Language prefers, its ETag per language (every page's GET route).
+api::Response serve_page(const api::Request& request, std::string_view asset_name);
+// `handler` with the security headers on every answer, refusals included.
+api::Handler with_security_headers(api::Handler handler);
+
 void add_web_routes(api::Router& router, WebServices services);
 
 }  // namespace signet::web

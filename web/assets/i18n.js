@@ -23,6 +23,12 @@ let current = known(remembered()) ? remembered()
   : (known(document.documentElement.lang) ? document.documentElement.lang : 'en');
 document.documentElement.lang = current;
 
+// More strings for one page (the console's own tables): they join, and may override, the
+// shared ones.
+export function addStrings(more) {
+  for (const [lang, table] of Object.entries(more)) if (known(lang)) Object.assign(tables[lang], table);
+}
+
 export function language() {
   return current;
 }
