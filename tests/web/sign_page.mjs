@@ -11,7 +11,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const out = { console_errors: [], page_errors: [], csp_violations: [], dialogs: [], signers: [] };
+const out = {
+  console_errors: [], resource_errors: [], page_errors: [], csp_violations: [], dialogs: [], signers: [],
+};
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 const bound = 180_000;  // generous: a busy 2-core machine; a hang fails, nothing is timed
 
@@ -25,7 +27,13 @@ async function newPage(locale, viewport) {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, locale, viewport });
   const page = await context.newPage();
   page.setDefaultTimeout(bound);
-  page.on('console', (message) => { if (message.type() === 'error') out.console_errors.push(message.text()); });
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    // Chromium logs every 4xx answer to a fetch as an error ("Failed to load resource"): the
+    // test expects exactly the refusals it provoked (an expired link, a used one, a wrong code).
+    if (message.text().startsWith('Failed to load resource')) out.resource_errors.push(message.text());
+    else out.console_errors.push(message.text());
+  });
   page.on('pageerror', (error) => out.page_errors.push(String(error)));
   page.on('dialog', async (dialog) => { out.dialogs.push(dialog.message()); await dialog.dismiss(); });
   // A violation is reported to the page as an event (W3C CSP3 §5.3); the listener is installed

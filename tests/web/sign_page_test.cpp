@@ -6,6 +6,7 @@
 // organization's seal applied by its agent. The final PDF passes pdfsig with only the
 // ceremony's root trusted. An expired link, a reused link and a wrong code each show their state;
 // a title and a file name that are markup stay text; the node's logs never hold a token.
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -86,21 +87,31 @@ struct SignPageNode {
     SignPageNode()
         : https_port(free_port()),
           node(sign_page_yaml(https_port), contract_flow_https_listener(https_port)) {
-        prepare_contract_flow(node);
+        // The loopback servers first: signet.yaml names their ports, and signetctl (the
+        // ceremony in prepare_contract_flow) checks signet.yaml whole.
+        const fs::path smtp_pem = node.dir() / "smtp.pem";
+        const fs::path smtp_key = node.dir() / "smtp.key";
+        const auto tls = run_command(
+            {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+             "subjectAltName=IP:127.0.0.1", "-keyout", smtp_key.string(), "-out",
+             smtp_pem.string()});
+        BOOST_REQUIRE_MESSAGE(tls.exit_code == 0, tls.output);
         fs::create_directories(mail_dir);
         fs::create_directories(sms_dir);
         smtp = std::make_unique<ChildProcess>(std::vector<std::string>{
             "/usr/bin/python3", source_file("tests/notify/smtp_server.py").string(),
-            mail_dir.string(), (node.dir() / "smtp-ready").string(),
-            (node.dir() / "tls.pem").string(), (node.dir() / "tls.key").string()});
+            mail_dir.string(), (node.dir() / "smtp-ready").string(), smtp_pem.string(),
+            smtp_key.string()});
         sms = std::make_unique<ChildProcess>(std::vector<std::string>{
             "/usr/bin/python3", source_file("tests/web/sms_gateway.py").string(), sms_dir.string(),
             (node.dir() / "sms-ready").string()});
         std::string yaml = read_file(node.config_file());
         replace_all(yaml, "@SMTP_PORT@", trimmed(wait_for_file(node.dir() / "smtp-ready")));
         replace_all(yaml, "@SMS_PORT@", trimmed(wait_for_file(node.dir() / "sms-ready")));
-        replace_all(yaml, "@TLS_PEM@", (node.dir() / "tls.pem").string());
+        replace_all(yaml, "@TLS_PEM@", smtp_pem.string());
         write_file(node.config_file(), yaml);
+        prepare_contract_flow(node);
         node.start();
         client = std::make_unique<PlatformClient>(node, https_port);
     }
@@ -130,13 +141,15 @@ struct SignPageNode {
         }
     }
 
-    // Moves the link's expiry into the past, as time would (the node's own database).
+    // Moves the link's issue and expiry into the past, as time would (the node's own database;
+    // the table wants expires_at after created_at).
     void expire_links_of(const std::string& contract_id) const {
         store::Database db(
             {.dsn = store::EmbeddedPostgres::dsn_for(node.state_dir()), .pool_size = 1});
         db.with_connection([&](store::Connection& connection) {
             connection.exec(
-                "UPDATE signing_links SET expires_at = now() - interval '1 minute' "
+                "UPDATE signing_links SET created_at = now() - interval '2 hours', "
+                "expires_at = now() - interval '1 minute' "
                 "WHERE contract_id = $1",
                 {store::Param(contract_id)});
         });
@@ -307,6 +320,15 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
 
     // Nothing went wrong in the pages, and the policy was never violated.
     BOOST_TEST(seen["console_errors"].empty(), seen["console_errors"].dump());
+    // The only failed requests are the refusals the test provoked: the expired and the used
+    // link (410 each) and the wrong code (403).
+    std::vector<std::string> refused;
+    for (const auto& text : seen["resource_errors"])
+        refused.push_back(text.get<std::string>().substr(text.get<std::string>().find("status of")));
+    std::ranges::sort(refused);
+    BOOST_TEST(refused == (std::vector<std::string>{"status of 403 (Forbidden)",
+                                                    "status of 410 (Gone)", "status of 410 (Gone)"}),
+               seen["resource_errors"].dump());
     BOOST_TEST(seen["page_errors"].empty(), seen["page_errors"].dump());
     BOOST_TEST(seen["csp_violations"].empty(), seen["csp_violations"].dump());
     BOOST_TEST(fs::exists(shots / "sign-en.png"));
