@@ -3,7 +3,7 @@
 // node sign_page.mjs CONFIG_JSON
 //   {"mail_dir", "sms_dir", "read_mail" (tests/notify/read_mail.py), "shots",
 //    "signers": [{"email", "locale", "wrong_code_first", "reuse_after", "shot", "phone"}...],
-//    "expired_link"}
+//    "expired_link", "cancelled_link"}
 // Each signer's link comes from the e-mail signetd sent to its address (the loopback SMTP
 // server's files), its code from the text message signetd sent (the loopback SMS gateway's).
 import { execFileSync } from 'node:child_process';
@@ -154,6 +154,7 @@ async function sign(signer) {
 
 try {
   if (config.expired_link) out.expired = await stateAt(config.expired_link);
+  if (config.cancelled_link) out.cancelled = await stateAt(config.cancelled_link);
   for (const signer of config.signers) out.signers.push(await sign(signer));
 } catch (error) {
   out.failure = String(error?.stack ?? error);

@@ -122,12 +122,12 @@ struct SignPageNode {
         return text;
     }
 
-    // The signing link in the first e-mail to `address` (polled: the deliverer sends it).
-    std::string link_mailed_to(const std::string& address) const {
+    // The signing link in the `nth` e-mail to `address` (polled: the deliverer sends it).
+    std::string link_mailed_to(const std::string& address, int nth = 1) const {
         for (int n = 1;; ++n) {
             const fs::path envelope = mail_dir / ("message-" + std::to_string(n) + ".json");
             const json meta = json::parse(wait_for_file(envelope, std::chrono::seconds(120)));
-            if (meta["rcpt_tos"][0] != address)
+            if (meta["rcpt_tos"][0] != address || --nth > 0)
                 continue;
             const auto read =
                 run_command({"/usr/bin/python3", source_file("tests/notify/read_mail.py").string(),
@@ -230,6 +230,13 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
                             {"signers", {{{"kind", "person"}, {"subject_id", dave.subject_id}}}}});
     const std::string expired_link = web.link_mailed_to("dave@example.test");
     web.expire_links_of(lapsed);
+    // And one the platform cancels after the link was sent.
+    const std::string withdrawn = client.submit(
+        pdf, {{"title", "Withdrawn lease"},
+              {"format", "pdf"},
+              {"signers", {{{"kind", "person"}, {"subject_id", dave.subject_id}}}}});
+    const std::string cancelled_link = web.link_mailed_to("dave@example.test", 2);
+    BOOST_REQUIRE(client.post("/v1/contracts/" + withdrawn + "/cancel", json::object()).ok());
 
     // The contract the three parties sign, its title and file name markup.
     const std::string id = client.submit(
@@ -249,6 +256,7 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
                              {"read_mail", source_file("tests/notify/read_mail.py").string()},
                              {"shots", shots.string()},
                              {"expired_link", expired_link},
+              {"cancelled_link", cancelled_link},
                              {"signers",
                               {{{"email", "alice@example.test"},
                                 {"locale", "en-US"},
@@ -268,6 +276,9 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
     // The expired link says so.
     BOOST_TEST(seen["expired"]["key"] == "state.expired");
     BOOST_TEST(contains(seen["expired"]["text"], "expired"));
+    // The cancelled contract's link opens, and says that nothing can be signed.
+    BOOST_TEST(seen["cancelled"]["key"] == "state.cancelled");
+    BOOST_TEST(contains(seen["cancelled"]["text"], "cancelled"));
 
     json& first = seen["signers"][0];
     // The page's headers: the token in its address is kept out of caches and referrers.
@@ -375,7 +386,7 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
             BOOST_REQUIRE(at != std::string::npos);
             tokens.push_back(body.substr(at + 6, 43));
         }
-    BOOST_TEST(tokens.size() == 4u);
+    BOOST_TEST(tokens.size() == 5u);
     std::string logs = web.node.output();
     for (const auto& entry : fs::recursive_directory_iterator(web.node.dir()))
         if (entry.is_regular_file() && entry.path().extension() == ".log")
