@@ -2,7 +2,8 @@
 // and prints one JSON object of what it saw; tests/web/sign_page_test.cpp asserts on it.
 // node sign_page.mjs CONFIG_JSON
 //   {"mail_dir", "sms_dir", "read_mail" (tests/notify/read_mail.py), "shots",
-//    "signers": [{"email", "locale", "wrong_code_first", "reuse_after", "shot", "phone"}...],
+//    "signers": [{"email", "locale", "wrong_code_first", "lock_out", "reuse_after", "shot",
+//                 "result_shot", "phone"}...],
 //    "expired_link", "cancelled_link"}
 // Each signer's link comes from the e-mail signetd sent to its address (the loopback SMTP
 // server's files), its code from the text message signetd sent (the loopback SMS gateway's).
@@ -133,8 +134,22 @@ async function sign(signer) {
   await page.waitForFunction(() => document.activeElement?.id === 'code');
   seen.code_sent = await page.textContent('#code-sent');
   const code = /code (\d{6,8})/.exec(sms)[1];
+  const wrong = code === '000000' ? '111111' : '000000';
+  if (signer.lock_out) {
+    // Wrong codes until the subject's codes are locked (otp.max_failures): each refusal shown.
+    seen.lock_messages = [];
+    for (let i = 0; i < 4 && !seen.lock_messages.some((m) => m.includes('locked')); i += 1) {
+      await page.evaluate(() => { document.getElementById('otp-message').textContent = ''; });
+      await page.fill('#code', wrong);
+      await page.click('#sign-button');
+      await page.waitForFunction(() => document.querySelector('#otp-message')?.textContent);
+      seen.lock_messages.push(await page.textContent('#otp-message'));
+    }
+    seen.locked_time_title = await page.getAttribute('#otp-message time', 'title');
+    await context.close();
+    return seen;
+  }
   if (signer.wrong_code_first) {
-    const wrong = code === '000000' ? '111111' : '000000';
     await page.keyboard.type(wrong);
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelector('#otp-message')?.textContent);

@@ -74,6 +74,7 @@ std::string sign_page_yaml(std::uint16_t https_port) {
                     "    poll_interval_ms: 200\n"
                     "otp:\n"
                     "  min_send_interval_seconds: 0\n"
+                    "  max_failures: 2\n"
                     "  sms_gateway:\n"
                     "    url: http://127.0.0.1:@SMS_PORT@/send\n"
                     "    body_template: '{\"to\": \"{{phone}}\", \"text\": \"{{message}}\"}'\n"
@@ -91,11 +92,10 @@ struct SignPageNode {
         // ceremony in prepare_contract_flow) checks signet.yaml whole.
         const fs::path smtp_pem = node.dir() / "smtp.pem";
         const fs::path smtp_key = node.dir() / "smtp.key";
-        const auto tls = run_command(
-            {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-             "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-             "subjectAltName=IP:127.0.0.1", "-keyout", smtp_key.string(), "-out",
-             smtp_pem.string()});
+        const auto tls = run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                      "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                                      "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                                      "-keyout", smtp_key.string(), "-out", smtp_pem.string()});
         BOOST_REQUIRE_MESSAGE(tls.exit_code == 0, tls.output);
         fs::create_directories(mail_dir);
         fs::create_directories(sms_dir);
@@ -220,6 +220,7 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
     const Party bob = client.register_party("Bob Li", nullptr, "bob@example.test");
     const Party agent = client.register_party("Carol Wang", nullptr, "carol@example.test");
     const Party dave = client.register_party("Dave Chen", nullptr, "dave@example.test");
+    const Party erin = client.register_party("Erin Zhou", nullptr, "erin@example.test");
     const std::int64_t organization = sealing_organization(client, alice, agent);
     const fs::path pdf = make_contract_pdf(web.node.dir());
 
@@ -231,12 +232,17 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
     const std::string expired_link = web.link_mailed_to("dave@example.test");
     web.expire_links_of(lapsed);
     // And one the platform cancels after the link was sent.
-    const std::string withdrawn = client.submit(
-        pdf, {{"title", "Withdrawn lease"},
-              {"format", "pdf"},
-              {"signers", {{{"kind", "person"}, {"subject_id", dave.subject_id}}}}});
+    const std::string withdrawn =
+        client.submit(pdf, {{"title", "Withdrawn lease"},
+                            {"format", "pdf"},
+                            {"signers", {{{"kind", "person"}, {"subject_id", dave.subject_id}}}}});
     const std::string cancelled_link = web.link_mailed_to("dave@example.test", 2);
     BOOST_REQUIRE(client.post("/v1/contracts/" + withdrawn + "/cancel", json::object()).ok());
+
+    // One whose signer types wrong codes until locked out.
+    client.submit(pdf, {{"title", "Guessed lease"},
+                        {"format", "pdf"},
+                        {"signers", {{{"kind", "person"}, {"subject_id", erin.subject_id}}}}});
 
     // The contract the three parties sign, its title and file name markup.
     const std::string id = client.submit(
@@ -251,27 +257,38 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
 
     const auto shots = built_file("tests/web/screenshots");
     fs::create_directories(shots);
-    json seen = browse(web, {{"mail_dir", web.mail_dir.string()},
-                             {"sms_dir", web.sms_dir.string()},
-                             {"read_mail", source_file("tests/notify/read_mail.py").string()},
-                             {"shots", shots.string()},
-                             {"expired_link", expired_link},
-              {"cancelled_link", cancelled_link},
-                             {"signers",
-                              {{{"email", "alice@example.test"},
-                                {"locale", "en-US"},
-                                {"reuse_after", true},
-                                {"shot", "sign-en.png"}},
-                               {{"email", "bob@example.test"},
-                                {"locale", "zh-CN"},
-                                {"phone", true},
-                                {"wrong_code_first", true},
-                                {"shot", "sign-zh-CN-phone.png"}},
-                               {{"email", "carol@example.test"},
-                                {"locale", "en-US"},
-                                {"result_shot", "sign-en-done.png"}}}}});
+    json seen =
+        browse(web, {{"mail_dir", web.mail_dir.string()},
+                     {"sms_dir", web.sms_dir.string()},
+                     {"read_mail", source_file("tests/notify/read_mail.py").string()},
+                     {"shots", shots.string()},
+                     {"expired_link", expired_link},
+                     {"cancelled_link", cancelled_link},
+                     {"signers",
+                      {{{"email", "erin@example.test"}, {"locale", "en-US"}, {"lock_out", true}},
+                       {{"email", "alice@example.test"},
+                        {"locale", "en-US"},
+                        {"reuse_after", true},
+                        {"shot", "sign-en.png"}},
+                       {{"email", "bob@example.test"},
+                        {"locale", "zh-CN"},
+                        {"phone", true},
+                        {"wrong_code_first", true},
+                        {"shot", "sign-zh-CN-phone.png"}},
+                       {{"email", "carol@example.test"},
+                        {"locale", "en-US"},
+                        {"result_shot", "sign-en-done.png"}}}}});
     BOOST_REQUIRE_MESSAGE(seen["failure"].is_null(), seen["failure"].dump());
-    BOOST_REQUIRE_EQUAL(seen["signers"].size(), 3u);
+    BOOST_REQUIRE_EQUAL(seen["signers"].size(), 4u);
+    // Wrong codes: the attempts left, then locked out until a time shown in the viewer's zone
+    // (otp.max_failures: 2 here).
+    json& erin_seen = seen["signers"][0];
+    BOOST_REQUIRE(!erin_seen["lock_messages"].empty());
+    BOOST_TEST(contains(erin_seen["lock_messages"][0], "That code is wrong. Attempts left:"));
+    BOOST_TEST(contains(erin_seen["lock_messages"].back(), "signing is locked until"));
+    BOOST_TEST(contains(erin_seen["locked_time_title"], " UTC"));
+    const std::size_t lock_refusals = erin_seen["lock_messages"].size();
+    seen["signers"].erase(0);
 
     // The expired link says so.
     BOOST_TEST(seen["expired"]["key"] == "state.expired");
@@ -320,7 +337,8 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
     BOOST_TEST(second["before"]["fingerprint"] != before["fingerprint"]);
     BOOST_TEST(contains(second["sms"], second["before"]["fingerprint"].get<std::string>()));
     BOOST_TEST(contains(second["wrong_code_message"], "验证码错误"));
-    BOOST_TEST(contains(second["wrong_code_message"], "4"));
+    // One failure of Bob's before his subject locks (otp.max_failures: 2 here).
+    BOOST_TEST(contains(second["wrong_code_message"], "1"));
     BOOST_TEST(contains(second["result"], "您已签署本合同"));
 
     // The seal, by its agent: the contract is complete.
@@ -332,14 +350,15 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
     // Nothing went wrong in the pages, and the policy was never violated.
     BOOST_TEST(seen["console_errors"].empty(), seen["console_errors"].dump());
     // The only failed requests are the refusals the test provoked: the expired and the used
-    // link (410 each) and the wrong code (403).
+    // link (410 each), Bob's wrong code and Erin's (403 each).
     std::vector<std::string> refused;
     for (const auto& text : seen["resource_errors"])
-        refused.push_back(text.get<std::string>().substr(text.get<std::string>().find("status of")));
+        refused.push_back(
+            text.get<std::string>().substr(text.get<std::string>().find("status of")));
     std::ranges::sort(refused);
-    BOOST_TEST(refused == (std::vector<std::string>{"status of 403 (Forbidden)",
-                                                    "status of 410 (Gone)", "status of 410 (Gone)"}),
-               seen["resource_errors"].dump());
+    std::vector<std::string> expected(1 + lock_refusals, "status of 403 (Forbidden)");
+    expected.insert(expected.end(), 2, "status of 410 (Gone)");
+    BOOST_TEST(refused == expected, seen["resource_errors"].dump());
     BOOST_TEST(seen["page_errors"].empty(), seen["page_errors"].dump());
     BOOST_TEST(seen["csp_violations"].empty(), seen["csp_violations"].dump());
     BOOST_TEST(fs::exists(shots / "sign-en.png"));
@@ -386,7 +405,7 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
             BOOST_REQUIRE(at != std::string::npos);
             tokens.push_back(body.substr(at + 6, 43));
         }
-    BOOST_TEST(tokens.size() == 5u);
+    BOOST_TEST(tokens.size() == 6u);
     std::string logs = web.node.output();
     for (const auto& entry : fs::recursive_directory_iterator(web.node.dir()))
         if (entry.is_regular_file() && entry.path().extension() == ".log")
