@@ -4,20 +4,18 @@
 // gateway (sms_gateway.py). Debian's chromium, driven by playwright-core (sign_page.mjs), opens
 // each link from its e-mail and signs with the code from its text message: two persons, then an
 // organization's seal applied by its agent. The final PDF passes pdfsig with only the
-// ceremony's root trusted. An expired link, a reused link and a wrong code each show their state;
-// a title and a file name that are markup stay text; the node's logs never hold a token.
+// ceremony's root trusted. An expired link, a reused link, a cancelled contract, a wrong code and
+// a lockout each show their state; a title and a file name that are markup stay text; the node's
+// logs never hold a token. The node and its helper servers: sign_page_node.hpp.
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "common/clock.hpp"
-#include "store/database.hpp"
-#include "store/embedded_postgres.hpp"
-#include "tests/integration/contract_flow.hpp"
 #include "tests/sign/pdf_kit.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/signetd.hpp"
+#include "tests/web/sign_page_node.hpp"
 
 using namespace signet;
 using namespace signet::testing;
@@ -28,170 +26,6 @@ namespace {
 
 const std::string kMarkupTitle = "<img src=x onerror=alert(1)> Lease 2026-118";
 const std::string kMarkupFile = "<img src=x onerror=alert(2)>.pdf";
-// A unified social credit code with a valid check character (GB 32100).
-const std::string kCreditCode = "914403001922038216";
-
-void replace_all(std::string& text, const std::string& from, const std::string& to) {
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-        text.replace(at, from.size(), to);
-}
-
-// contract_flow's node with an e-seal profile, the e-mail notifications, the SMS gateway and no
-// TOTP signing: every code here comes by SMS and names the document.
-std::string sign_page_yaml(std::uint16_t https_port) {
-    std::string yaml = contract_flow_yaml();
-    const std::string base = "http://127.0.0.1:@HTTP_PORT@";
-    replace_all(yaml, "  profiles:\n",
-                "  profiles:\n"
-                "    e-seal:\n"
-                "      issuer: issuing-ca\n"
-                "      key_types: [ec-p256]\n"
-                "      validity_days: 365\n"
-                "      key_usage: [digitalSignature, contentCommitment]\n"
-                "      extended_key_usage: [documentSigning, emailProtection]\n"
-                "      certificate_policies: [1.3.6.1.4.1.99999.2.2]\n"
-                "      subject_template: \"CN={organization},organizationIdentifier={id_masked},"
-                "O={organization},C={country}\"\n"
-                "      aia:\n"
-                "        ocsp_url: " +
-                    base +
-                    "/ocsp\n"
-                    "        ca_issuers_url: " +
-                    base +
-                    "/ca/issuing-ca.crt\n"
-                    "      crl_distribution_point: " +
-                    base +
-                    "/crl/issuing-ca.crl\n"
-                    "      required_assurance: 2\n");
-    replace_all(yaml, "signing:\n  totp_signs: true\n",
-                "signing:\n"
-                "  notifications:\n"
-                "    email: {url: 'smtp://127.0.0.1:@SMTP_PORT@', from: signet@example.test,"
-                " ca_file: '@TLS_PEM@'}\n"
-                "    link_base: https://127.0.0.1:" +
-                    std::to_string(https_port) +
-                    "/sign/\n"
-                    "    poll_interval_ms: 200\n"
-                    "otp:\n"
-                    "  min_send_interval_seconds: 0\n"
-                    "  max_failures: 2\n"
-                    "  sms_gateway:\n"
-                    "    url: http://127.0.0.1:@SMS_PORT@/send\n"
-                    "    body_template: '{\"to\": \"{{phone}}\", \"text\": \"{{message}}\"}'\n"
-                    "tsa:\n"
-                    "  allow_unsynchronized_clock: true\n");
-    return yaml;
-}
-
-// The node, the two loopback servers it talks to, and the platform client that sets things up.
-struct SignPageNode {
-    SignPageNode()
-        : https_port(free_port()),
-          node(sign_page_yaml(https_port), contract_flow_https_listener(https_port)) {
-        // The loopback servers first: signet.yaml names their ports, and signetctl (the
-        // ceremony in prepare_contract_flow) checks signet.yaml whole.
-        const fs::path smtp_pem = node.dir() / "smtp.pem";
-        const fs::path smtp_key = node.dir() / "smtp.key";
-        const auto tls = run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                                      "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
-                                      "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                                      "-keyout", smtp_key.string(), "-out", smtp_pem.string()});
-        BOOST_REQUIRE_MESSAGE(tls.exit_code == 0, tls.output);
-        fs::create_directories(mail_dir);
-        fs::create_directories(sms_dir);
-        smtp = std::make_unique<ChildProcess>(std::vector<std::string>{
-            "/usr/bin/python3", source_file("tests/notify/smtp_server.py").string(),
-            mail_dir.string(), (node.dir() / "smtp-ready").string(), smtp_pem.string(),
-            smtp_key.string()});
-        sms = std::make_unique<ChildProcess>(std::vector<std::string>{
-            "/usr/bin/python3", source_file("tests/web/sms_gateway.py").string(), sms_dir.string(),
-            (node.dir() / "sms-ready").string()});
-        std::string yaml = read_file(node.config_file());
-        replace_all(yaml, "@SMTP_PORT@", trimmed(wait_for_file(node.dir() / "smtp-ready")));
-        replace_all(yaml, "@SMS_PORT@", trimmed(wait_for_file(node.dir() / "sms-ready")));
-        replace_all(yaml, "@TLS_PEM@", smtp_pem.string());
-        write_file(node.config_file(), yaml);
-        prepare_contract_flow(node);
-        node.start();
-        client = std::make_unique<PlatformClient>(node, https_port);
-    }
-
-    static std::string trimmed(std::string text) {
-        while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-            text.pop_back();
-        return text;
-    }
-
-    // The signing link in the `nth` e-mail to `address` (polled: the deliverer sends it).
-    std::string link_mailed_to(const std::string& address, int nth = 1) const {
-        for (int n = 1;; ++n) {
-            const fs::path envelope = mail_dir / ("message-" + std::to_string(n) + ".json");
-            const json meta = json::parse(wait_for_file(envelope, std::chrono::seconds(120)));
-            if (meta["rcpt_tos"][0] != address || --nth > 0)
-                continue;
-            const auto read =
-                run_command({"/usr/bin/python3", source_file("tests/notify/read_mail.py").string(),
-                             (mail_dir / ("message-" + std::to_string(n) + ".eml")).string()});
-            BOOST_REQUIRE_MESSAGE(read.exit_code == 0, read.output);
-            const std::string body = json::parse(read.output)["body"];
-            const std::string base = "https://127.0.0.1:" + std::to_string(https_port) + "/sign/";
-            const auto at = body.find(base);
-            BOOST_REQUIRE(at != std::string::npos);
-            return body.substr(at, base.size() + 43);
-        }
-    }
-
-    // Moves the link's issue and expiry into the past, as time would (the node's own database;
-    // the table wants expires_at after created_at).
-    void expire_links_of(const std::string& contract_id) const {
-        store::Database db(
-            {.dsn = store::EmbeddedPostgres::dsn_for(node.state_dir()), .pool_size = 1});
-        db.with_connection([&](store::Connection& connection) {
-            connection.exec(
-                "UPDATE signing_links SET created_at = now() - interval '2 hours', "
-                "expires_at = now() - interval '1 minute' "
-                "WHERE contract_id = $1",
-                {store::Param(contract_id)});
-        });
-    }
-
-    std::uint16_t https_port;
-    SignetdProcess node;
-    fs::path mail_dir = node.dir() / "mail";
-    fs::path sms_dir = node.dir() / "sms";
-    std::unique_ptr<ChildProcess> smtp;
-    std::unique_ptr<ChildProcess> sms;
-    std::unique_ptr<PlatformClient> client;
-};
-
-// A verified organization with an e-seal certificate, and `agent` authorized to apply its seal.
-std::int64_t sealing_organization(const PlatformClient& client, const Party& representative,
-                                  const Party& agent) {
-    const auto created =
-        client.post("/v1/subjects", {{"kind", "organization"},
-                                     {"name", "Example Trading Ltd"},
-                                     {"credit_code", kCreditCode},
-                                     {"legal_representative_id", representative.subject_id}});
-    BOOST_REQUIRE_MESSAGE(created.ok(), created.describe());
-    const std::int64_t id = created.json()["id"];
-    const std::string subject = "/v1/subjects/" + std::to_string(id);
-    const auto verified =
-        client.post(subject + "/verification", {{"level", 2},
-                                                {"reason", "business licence seen by the test"},
-                                                {"document_number", kCreditCode}});
-    BOOST_REQUIRE_MESSAGE(verified.ok(), verified.describe());
-    const auto issued = client.post(
-        "/v1/certificates", {{"subject_id", id}, {"profile", "e-seal"}, {"key_type", "ec-p256"}});
-    BOOST_REQUIRE_MESSAGE(issued.ok(), issued.describe());
-    const auto granted =
-        client.post("/v1/organizations/" + std::to_string(id) + "/agents",
-                    {{"person_id", agent.subject_id},
-                     {"permissions", {"apply_seal"}},
-                     {"valid_until", format_utc(SystemClock().now() + std::chrono::hours(24 * 30))},
-                     {"authorization_reference", "LoA-test-1"}});
-    BOOST_REQUIRE_MESSAGE(granted.ok(), granted.describe());
-    return id;
-}
 
 json browse(const SignPageNode& web, const json& config) {
     const fs::path file = web.node.dir() / "driver.json";
