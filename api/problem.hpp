@@ -60,6 +60,13 @@ inline constexpr ProblemType not_found{http::status::not_found, "not-found", "No
 // their retention period (docs/signing.md "Retention").
 inline constexpr ProblemType document_shredded{http::status::gone, "document-shredded",
                                                "Document shredded"};
+// A signing link (sign/signing_links.hpp) that was issued but opens nothing any more: used once
+// already, or past its expiry (410: RFC 9110 §15.5.11, gone on purpose). Told apart for the
+// page, which says which; an unknown token stays a plain 404.
+inline constexpr ProblemType signing_link_used{http::status::gone, "signing-link-used",
+                                               "Signing link used"};
+inline constexpr ProblemType signing_link_expired{http::status::gone, "signing-link-expired",
+                                                  "Signing link expired"};
 inline constexpr ProblemType already_exists{http::status::conflict, "already-exists",
                                             "Already exists"};
 inline constexpr ProblemType failed_precondition{http::status::conflict, "failed-precondition",

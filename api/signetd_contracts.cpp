@@ -77,6 +77,7 @@ struct ContractsNode::Parts {
     std::string tsa_unavailable;
     std::shared_ptr<Logger> log;
     const Clock& clock;
+    ra::Registry& registry;
     sign::NotificationDeliverer deliverer;
     std::jthread expirer;
 
@@ -123,6 +124,7 @@ struct ContractsNode::Parts {
           tsa_unavailable(d.tsa_unavailable),
           log(d.log),
           clock(d.clock),
+          registry(d.registry),
           // Reads the webhook secrets and the SMTP password from their sources (an env:
           // variable once per process): a missing one stops signetd at start.
           deliverer(sign::DelivererDependencies{d.database, outbox, contracts, links,
@@ -140,7 +142,7 @@ ContractsNode::~ContractsNode() {
 void ContractsNode::add_routes(api::Router& router) {
     api::add_contract_routes(router, {parts_->service, parts_->max_document_bytes});
     api::add_signing_routes(router, {parts_->signing, &parts_->links});
-    api::add_signing_link_routes(router, {parts_->links, parts_->service});
+    api::add_signing_link_routes(router, {parts_->links, parts_->service, parts_->registry});
 }
 
 void ContractsNode::start() {

@@ -1,12 +1,15 @@
 #include "api/signing_routes.hpp"
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
 #include "api/contract_requests.hpp"
-#include "api/signing_requests.hpp"
 #include "api/json_body.hpp"
 #include "api/ra_routes.hpp"
+#include "api/same_origin.hpp"
+#include "api/signing_link_routes.hpp"
+#include "api/signing_requests.hpp"
 #include "common/bytes.hpp"
 #include "common/error.hpp"
 
@@ -67,20 +70,25 @@ json challenge_json(const sign::SigningChallenge& c) {
     return out;
 }
 
-// The signer a link names; 404 as for no contract when it is unknown, used or expired.
+// The signer a link names: 404 when the token is unknown, 410 (closed_link) when it was used
+// or expired — then `closed` holds that answer.
 struct LinkTarget {
     std::string token;
     sign::SigningLinkTarget target;
+    std::optional<Response> closed;
 };
 
-LinkTarget link_of(const sign::SigningLinks& links, const Request& request) {
+LinkTarget link_of(sign::SigningLinks& links, const Request& request) {
     std::vector<std::string_view> values;
     if (!match_segments(request.route, request.path, &values) || values.size() != 1)
         throw Error(Errc::internal, "the route's pattern does not give the token");
-    auto target = const_cast<sign::SigningLinks&>(links).resolve(values[0]);
-    if (!target)
-        throw Error(Errc::not_found, "no such signing link (unknown, used or expired)");
-    return {std::string(values[0]), std::move(*target)};
+    sign::SigningLinkStatus status = links.inspect(values[0]);
+    if (!status.target)
+        throw Error(Errc::not_found, "no such signing link");
+    LinkTarget link{std::string(values[0]), *status.target, std::nullopt};
+    if (status.state != sign::SigningLinkState::open)
+        link.closed = closed_link(status, request.request_id);
+    return link;
 }
 
 // The token, not an API client, grants the contract: no client filter; the audit log names the
@@ -90,8 +98,14 @@ sign::ContractCaller link_caller(const LinkTarget& link) {
             std::nullopt};
 }
 
+// The token is the capability and a browser page (/sign/{token}) posts here: cross-site
+// requests are refused before anything else (api/same_origin.hpp says why and by which rule).
 Route link_route(std::string path, Handler handler) {
-    Route route = signing_route(std::move(path), std::move(handler));
+    Route route =
+        signing_route(std::move(path), [handler = std::move(handler)](const Request& request) {
+            refuse_cross_site(request);
+            return handler(request);
+        });
     route.scope.clear();
     return route;
 }
@@ -122,18 +136,23 @@ void add_signing_routes(Router& router, SigningServices services) {
     if (services.links == nullptr)
         return;
     sign::SigningLinks& links = *services.links;
-    router.add(link_route("/v1/signing/{token}/challenge", [&signing, &links](const Request& request) {
-        const LinkTarget link = link_of(links, request);
-        const std::string channel = decode_signing_channel(JsonBody::from_request(request));
-        const auto challenge = signing.challenge(link.target.contract_id, link.target.position,
-                                                 channel, link_caller(link));
-        Response response =
-            Response::json(challenge_json(challenge).dump() + "\n", http::status::created);
-        response.headers.emplace_back("Cache-Control", "no-store");
-        return response;
-    }));
+    router.add(
+        link_route("/v1/signing/{token}/challenge", [&signing, &links](const Request& request) {
+            LinkTarget link = link_of(links, request);
+            if (link.closed)
+                return std::move(*link.closed);
+            const std::string channel = decode_signing_channel(JsonBody::from_request(request));
+            const auto challenge = signing.challenge(link.target.contract_id, link.target.position,
+                                                     channel, link_caller(link));
+            Response response =
+                Response::json(challenge_json(challenge).dump() + "\n", http::status::created);
+            response.headers.emplace_back("Cache-Control", "no-store");
+            return response;
+        }));
     router.add(link_route("/v1/signing/{token}/sign", [&signing, &links](const Request& request) {
-        const LinkTarget link = link_of(links, request);
+        LinkTarget link = link_of(links, request);
+        if (link.closed)
+            return std::move(*link.closed);
         const JsonBody body = JsonBody::from_request(request, InputEcho::never);
         const sign::Contract contract = signing.sign(
             link.target.contract_id, link.target.position, decode_signing_request(body),

@@ -73,6 +73,24 @@ std::optional<SigningLinkTarget> SigningLinks::resolve(store::Connection& tx,
     return SigningLinkTarget{link->contract_id, link->position, link->expires_at};
 }
 
+SigningLinkStatus SigningLinks::inspect(std::string_view token) {
+    if (!is_signing_token(token))
+        return {};
+    const auto link = database_.with_connection(
+        [&](store::Connection& connection) { return links_.find(connection, token_hash(token)); });
+    if (!link)
+        return {};
+    SigningLinkStatus status;
+    status.target = SigningLinkTarget{link->contract_id, link->position, link->expires_at};
+    if (link->used_at)
+        status.state = SigningLinkState::used;
+    else if (link->expires_at <= clock_.now())
+        status.state = SigningLinkState::expired;
+    else
+        status.state = SigningLinkState::open;
+    return status;
+}
+
 bool SigningLinks::consume(store::Connection& tx, std::string_view token) {
     if (!is_signing_token(token))
         return false;

@@ -26,6 +26,15 @@ struct SigningLinkTarget {
     Clock::time_point expires_at;
 };
 
+// What a token is now, for the one who holds it: the signing page tells an expired link from a
+// used one (the holder knew the token, so this tells nobody anything new; a guessed token is
+// unknown like any other string).
+enum class SigningLinkState { open, used, expired, unknown };
+struct SigningLinkStatus {
+    SigningLinkState state = SigningLinkState::unknown;
+    std::optional<SigningLinkTarget> target;  // whom it was for; nullopt when unknown
+};
+
 // Whether `token` has a token's form (43 base64url characters); anything else is unknown.
 bool is_signing_token(std::string_view token) noexcept;
 
@@ -46,6 +55,8 @@ class SigningLinks {
     // connection of its own.
     std::optional<SigningLinkTarget> resolve(std::string_view token);
     std::optional<SigningLinkTarget> resolve(store::Connection& tx, std::string_view token);
+    // The token's state (its own pooled connection), whatever it is.
+    SigningLinkStatus inspect(std::string_view token);
     // Marks the token used in the caller's transaction (the signing route, when the signature
     // is made): true once; false when it is unknown, expired or already used (single use).
     bool consume(store::Connection& tx, std::string_view token);

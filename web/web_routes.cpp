@@ -3,6 +3,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "api/problem.hpp"
 #include "web/assets.hpp"
@@ -115,6 +116,18 @@ void add_web_routes(api::Router& router, WebServices services) {
         return serve_page(request, "verify.html");
     }));
     router.add(get_route(std::string(kAssetPrefix), api::PathMatch::prefix, serve_asset));
+    // The signer's page: one page for every link; its script reads the token from the address
+    // and asks GET /v1/signing/{token}. The address holds the token, so no cache keeps the page
+    // under it (RFC 9111 §5.2.2.5), and Referrer-Policy keeps it from leaving with a request.
+    router.add(
+        get_route("/sign/{token}", api::PathMatch::segments, [](const api::Request& request) {
+            api::Response response = serve_page(request, "sign.html");
+            std::erase_if(response.headers, [](const auto& header) {
+                return header.first == "Cache-Control" || header.first == "ETag";
+            });
+            response.headers.emplace_back("Cache-Control", "no-store");
+            return response;
+        }));
 
     auto limiter = std::make_shared<AddressRateLimiter>(services.verify_requests_per_minute,
                                                         services.verify.clock);

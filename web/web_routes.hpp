@@ -3,11 +3,15 @@
 #include "api/router.hpp"
 #include "api/verify_routes.hpp"
 
-// The routes of the pages people see (issue 15). For now the public verification page:
+// The routes of the pages people see (issue 15): the public verification page and the signer's
+// page:
 //   GET  /verify          the page (HTML), in the language Accept-Language prefers
 //   GET  /assets/{file}   its CSS, ES modules and string tables (web/assets/, embedded)
 //   POST /verify/report   the verification POST /v1/verify runs (api::verify_request), for
 //                         anyone: no credential, a body limit and a rate limit per address
+//   GET  /sign/{token}    the signer's page (the e-mailed signing link): the same HTML for every
+//                         token, `Cache-Control: no-store`; its script reads and signs through
+//                         /v1/signing/{token} (api/signing_link_routes.hpp, signing_routes.hpp)
 // All on HTTPS only (Route's default): a visitor's document travels encrypted. Every answer
 // carries the security headers below.
 namespace signet::web {

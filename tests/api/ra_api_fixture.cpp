@@ -123,7 +123,7 @@ Router RaApi::v1_router(ra::SmsGateway* gateway) {
     api::add_contract_routes(router, {*contracts, 1024 * 1024});
     api::add_signing_routes(router, {*signing, links.get()});
     api::add_verify_routes(router, {1024 * 1024, nullptr, registry.clock});
-    api::add_signing_link_routes(router, {*links, *contracts});
+    api::add_signing_link_routes(router, {*links, *contracts, *registry.registry});
     api::add_audit_routes(router, *checkpoints, registry.audit);
     // The evidence route's shape only (tests/evidence/evidence_route_test.cpp serves packages).
     api::add_evidence_route(router, {{}, "no evidence seal in this fixture"});

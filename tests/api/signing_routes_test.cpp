@@ -2,10 +2,11 @@
 // parts (tests/sign/signing_fixture.hpp): a code asked for and given through the API signs, a
 // wrong one is the otp-wrong-code problem, requests are refused with problems naming the field,
 // and another client or scope cannot reach a contract.
+#include "api/signing_routes.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include "api/contract_routes.hpp"
-#include "api/signing_routes.hpp"
 #include "common/digest.hpp"
 #include "sign/signing_links.hpp"
 #include "store/contract_notifications.hpp"
@@ -50,12 +51,16 @@ struct SigningApi : SigningFixture {
                 std::string_view bearer = kFrontendToken) {
         return post_as(target, body, std::string(bearer));
     }
-    // `bearer` empty: no credential (a signing link's routes).
-    Answer post_as(const std::string& target, const json& body, const std::string& bearer) {
+    // `bearer` empty: no credential (a signing link's routes). `headers` set last (a browser's
+    // Origin and Sec-Fetch-Site, another Content-Type).
+    Answer post_as(const std::string& target, const json& body, const std::string& bearer,
+                   const std::vector<std::pair<std::string, std::string>>& headers = {}) {
         TlsClient client(server->https_port(), {});
         BOOST_REQUIRE(!client.handshake());
         auto request = make_request(http::verb::post, target, body.dump());
         request.set(http::field::content_type, "application/json");
+        for (const auto& [name, value] : headers)
+            request.set(name, value);
         if (!bearer.empty())
             request.set(http::field::authorization, "Bearer " + bearer);
         const auto raw = client.request(request);
@@ -172,9 +177,10 @@ BOOST_AUTO_TEST_CASE(a_signing_link_signs_once_without_a_credential) {
     BOOST_TEST_REQUIRE(signed_now.status == 200u, signed_now.body.dump());
     BOOST_TEST(signed_now.body["signers"][0]["state"] == "signed");
 
-    // Used up with the signature: the link answers nothing any more.
+    // Used up with the signature: the link answers nothing any more, and says so to its holder.
     const Answer again = f.post_as(base + "/challenge", {{"channel", "sms"}}, "");
-    BOOST_TEST(again.status == 404u, again.body.dump());
+    BOOST_TEST(again.status == 410u, again.body.dump());
+    BOOST_TEST(again.body["type"].get<std::string>().ends_with("/signing-link-used"));
     BOOST_TEST(f.post_as("/v1/signing/not-a-token/challenge", {{"channel", "sms"}}, "").status ==
                404u);
     // A link of bob's signs only as bob: his turn now, an SMS to him.
@@ -182,6 +188,30 @@ BOOST_AUTO_TEST_CASE(a_signing_link_signs_once_without_a_credential) {
     const Answer bob = f.post_as("/v1/signing/" + bobs + "/challenge", {{"channel", "sms"}}, "");
     BOOST_TEST(bob.status == 201u, bob.body.dump());
     BOOST_TEST(bob.body["revision"] == 1);
+}
+
+// CSRF (api/same_origin.hpp): the link's routes take only JSON, and a browser's request only
+// from this server's own origin; each refusal sends no code.
+BOOST_AUTO_TEST_CASE(a_signing_link_refuses_cross_site_requests) {
+    SigningApi f("api_signing_link_csrf");
+    const sign::Contract c = f.sent_contract("bytes");
+    const std::string challenge = "/v1/signing/" + f.link(c, 1) + "/challenge";
+    const json body{{"channel", "sms"}};
+    const Answer foreign = f.post_as(challenge, body, "", {{"Origin", "https://evil.example"}});
+    BOOST_TEST(foreign.status == 403u, foreign.body.dump());
+    BOOST_TEST(foreign.body["detail"].get<std::string>().find("Origin") != std::string::npos);
+    BOOST_TEST(f.post_as(challenge, body, "", {{"Origin", "null"}}).status == 403u);
+    BOOST_TEST(f.post_as(challenge, body, "", {{"Sec-Fetch-Site", "cross-site"}}).status == 403u);
+    BOOST_TEST(f.post_as(challenge, body, "", {{"Sec-Fetch-Site", "same-site"}}).status == 403u);
+    const Answer form = f.post_as(challenge, body, "", {{"Content-Type", "text/plain"}});
+    BOOST_TEST(form.status == 400u, form.body.dump());
+    BOOST_TEST(form.body["detail"] == "the body must be application/json");
+    BOOST_TEST(f.messages.empty());
+    // The page's own request: same origin (the Host it was served from).
+    const Answer own = f.post_as(
+        challenge, body, "", {{"Origin", "https://127.0.0.1"}, {"Sec-Fetch-Site", "same-origin"}});
+    BOOST_TEST(own.status == 201u, own.body.dump());
+    BOOST_TEST(f.messages.size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

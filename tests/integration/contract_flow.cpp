@@ -147,19 +147,19 @@ ApiAnswer PlatformClient::expect(ApiAnswer answer, const std::string& step,
     return answer;
 }
 
-Party PlatformClient::register_party(const std::string& name,
-                                     std::optional<ApiAnswer>* last) const {
+Party PlatformClient::register_party(const std::string& name, std::optional<ApiAnswer>* last,
+                                     const std::string& email) const {
     const std::string number = fresh_passport_number();
     Party party;
-    party.subject_id =
-        expect(post("/v1/subjects",
-                    {{"kind", "person"},
-                     {"name", name},
-                     {"document", {{"kind", "passport"}, {"number", number}, {"country", "CN"}}},
-                     {"mobile", "+8613800138000"}}),
-               "create the subject", last)
-            .json()["id"]
-            .get<std::int64_t>();
+    json person{{"kind", "person"},
+                {"name", name},
+                {"document", {{"kind", "passport"}, {"number", number}, {"country", "CN"}}},
+                {"mobile", "+8613800138000"}};
+    if (!email.empty())
+        person["email"] = email;
+    party.subject_id = expect(post("/v1/subjects", person), "create the subject", last)
+                           .json()["id"]
+                           .get<std::int64_t>();
     const std::string subject = "/v1/subjects/" + std::to_string(party.subject_id);
     expect(post(subject + "/verification", {{"level", 2},
                                             {"reason", "passport seen in person by the drill"},
@@ -184,16 +184,23 @@ std::string PlatformClient::submit_contract(const fs::path& pdf, const std::vect
     json signers = json::array();
     for (const auto& party : parties)
         signers.push_back({{"kind", "person"}, {"subject_id", party.subject_id}});
-    const fs::path contract = node_.dir() / "client" / unique_name("contract");
-    write_file(contract, json{{"title", unique_name("Drill contract")},
-                              {"format", "pdf"},
-                              {"metadata", {{"reference", "drill"}}},
-                              {"signers", signers}}
-                             .dump());
+    return submit(pdf,
+                  {{"title", unique_name("Drill contract")},
+                   {"format", "pdf"},
+                   {"metadata", {{"reference", "drill"}}},
+                   {"signers", signers}},
+                  "application/pdf", last);
+}
+
+std::string PlatformClient::submit(const fs::path& document, const json& contract,
+                                   const std::string& media_type,
+                                   std::optional<ApiAnswer>* last) const {
+    const fs::path file = node_.dir() / "client" / unique_name("contract");
+    write_file(file, contract.dump());
     const ApiAnswer created = exchange(
-        {"-F", "contract=@" + contract.string() + ";type=application/json", "-F",
-         "document=@" + pdf.string() + ";type=application/pdf", base_url_ + "/v1/contracts"});
-    fs::remove(contract);
+        {"-F", "contract=@" + file.string() + ";type=application/json", "-F",
+         "document=@" + document.string() + ";type=" + media_type, base_url_ + "/v1/contracts"});
+    fs::remove(file);
     const std::string id = expect(created, "submit the contract", last).json()["id"];
     expect(post("/v1/contracts/" + id + "/send", json::object()), "send the contract", last);
     return id;

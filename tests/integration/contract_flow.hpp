@@ -82,10 +82,17 @@ class PlatformClient {
 
     // Each step throws std::runtime_error naming the step and the answer when it is not a 2xx,
     // with the answer in `last` (so a caller can tell a refusal from anything else).
-    Party register_party(const std::string& name, std::optional<ApiAnswer>* last = nullptr) const;
+    // `email` (optional): where signetd e-mails the party's signing links.
+    Party register_party(const std::string& name, std::optional<ApiAnswer>* last = nullptr,
+                         const std::string& email = "") const;
     // A contract over `pdf` for `parties` in that order, submitted and sent; its id.
     std::string submit_contract(const std::filesystem::path& pdf, const std::vector<Party>& parties,
                                 std::optional<ApiAnswer>* last = nullptr) const;
+    // A contract of the given JSON (docs/signing.md: title, format, metadata, signers...) over
+    // `document` (`media_type`), submitted and sent; its id.
+    std::string submit(const std::filesystem::path& document, const nlohmann::json& contract,
+                       const std::string& media_type = "application/pdf",
+                       std::optional<ApiAnswer>* last = nullptr) const;
     // The due party at `position` signs with its TOTP code.
     Signature sign(const std::string& contract_id, int position, const Party& party,
                    std::optional<ApiAnswer>* last = nullptr) const;

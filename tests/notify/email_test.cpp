@@ -59,9 +59,9 @@ struct MailFixture : NotifyFixture {
         settings.link_base = kLinkBase;
         settings.link_validity = 48h;
 
-        api::add_signing_link_routes(router, {links, *notified});
-        server = std::make_unique<RunningServer>(test_options(), std::move(router),
-                                                 quiet_context());
+        api::add_signing_link_routes(router, {links, *notified, *registry});
+        server =
+            std::make_unique<RunningServer>(test_options(), std::move(router), quiet_context());
 
         set_email(alice.id, kAliceMail);
         const sign::ContractCaller other{"client:frontend-2", "frontend-2"};
@@ -152,15 +152,25 @@ BOOST_AUTO_TEST_CASE(the_email_arrives_over_starttls_with_a_link_that_works_once
                       to_hex(f.contract.revisions.back().sha256));
     BOOST_CHECK_EQUAL(page["signer"]["position"], 1);
     BOOST_CHECK_EQUAL(page["signer"]["due"], true);
+    // The parties in order for the page, by name; the fingerprint the SMS will name.
+    BOOST_REQUIRE_EQUAL(page["parties"].size(), f.contract.signers.size());
+    BOOST_CHECK_EQUAL(page["parties"][0]["position"], 1);
+    BOOST_CHECK_EQUAL(page["parties"][0]["due"], true);
+    BOOST_CHECK(!page["parties"][0]["name"].get<std::string>().empty());
+    BOOST_CHECK_EQUAL(page["contract"]["fingerprint"].get<std::string>().size(), 19u);
     BOOST_CHECK_EQUAL(page["link_expires_at"], format_utc(f.clock.now() + 48h));
     // ... reading does not use it up ...
     BOOST_CHECK_EQUAL(f.open_link(token).first, 200u);
     // ... the signature does (the signing route's consume), once.
-    BOOST_CHECK(f.database.transaction(
-        [&](store::Connection& tx) { return f.links.consume(tx, token); }));
-    BOOST_CHECK_EQUAL(f.open_link(token).first, 404u);
-    BOOST_CHECK(!f.database.transaction(
-        [&](store::Connection& tx) { return f.links.consume(tx, token); }));
+    BOOST_CHECK(
+        f.database.transaction([&](store::Connection& tx) { return f.links.consume(tx, token); }));
+    // Used: told apart for the link's holder (410), with the contract's state.
+    const auto [used_status, used] = f.open_link(token);
+    BOOST_CHECK_EQUAL(used_status, 410u);
+    BOOST_CHECK(used["type"].get<std::string>().ends_with("/signing-link-used"));
+    BOOST_CHECK_EQUAL(used["contract_state"], "sent");
+    BOOST_CHECK(
+        !f.database.transaction([&](store::Connection& tx) { return f.links.consume(tx, token); }));
 
     // Unknown and malformed tokens look the same.
     std::string other = token;
@@ -181,7 +191,9 @@ BOOST_AUTO_TEST_CASE(the_link_expires) {
                                           sign::kSigningTokenChars);
     BOOST_CHECK_EQUAL(f.open_link(token).first, 200u);
     f.clock.advance(48h);
-    BOOST_CHECK_EQUAL(f.open_link(token).first, 404u);
+    const auto [status, expired] = f.open_link(token);
+    BOOST_CHECK_EQUAL(status, 410u);
+    BOOST_CHECK(expired["type"].get<std::string>().ends_with("/signing-link-expired"));
 }
 
 BOOST_AUTO_TEST_CASE(a_server_without_starttls_gets_nothing) {

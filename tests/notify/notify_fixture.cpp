@@ -1,46 +1,11 @@
 #include "tests/notify/notify_fixture.hpp"
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
-#include <thread>
-
 #include "common/error.hpp"
 #include "tests/support/process.hpp"
-
-extern char** environ;
 
 namespace signet::testing {
 
 using namespace std::chrono_literals;
-
-ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
-    std::vector<char*> args;
-    for (const auto& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], nullptr, nullptr, args.data(), environ) != 0)
-        throw Error(Errc::io, "cannot start " + argv[0]);
-}
-
-ChildProcess::~ChildProcess() {
-    if (pid_ > 0) {
-        ::kill(pid_, SIGTERM);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-    }
-}
-
-std::string wait_for_file(const std::filesystem::path& file, std::chrono::seconds bound) {
-    const auto until = std::chrono::steady_clock::now() + bound;
-    while (!std::filesystem::exists(file)) {
-        if (std::chrono::steady_clock::now() > until)
-            throw Error(Errc::unavailable, "no " + file.string() + " after the bound");
-        std::this_thread::sleep_for(20ms);
-    }
-    return read_file(file);
-}
 
 NotifyFixture::NotifyFixture(const std::string& database_name) : ContractsFixture(database_name) {
     outbox_notifier = std::make_shared<sign::OutboxNotifier>(

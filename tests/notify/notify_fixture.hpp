@@ -17,26 +17,11 @@
 #include "sign/signing_links.hpp"
 #include "store/contract_notifications.hpp"
 #include "tests/sign/contracts_fixture.hpp"
+#include "tests/support/process.hpp"
 
 namespace signet::testing {
 
 inline constexpr const char* kWebhookSecret = "whsec-test-0123456789abcdef";
-
-// A child process (no shell), sent SIGTERM and waited for when destroyed.
-class ChildProcess {
-  public:
-    explicit ChildProcess(const std::vector<std::string>& argv);
-    ~ChildProcess();
-    ChildProcess(const ChildProcess&) = delete;
-    ChildProcess& operator=(const ChildProcess&) = delete;
-
-  private:
-    pid_t pid_ = -1;
-};
-
-// Waits (polling, generously bounded: no timing threshold) until `file` exists; its content.
-std::string wait_for_file(const std::filesystem::path& file,
-                          std::chrono::seconds bound = std::chrono::seconds(60));
 
 struct NotifyFixture : ContractsFixture {
     explicit NotifyFixture(const std::string& database_name);

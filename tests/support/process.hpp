@@ -1,5 +1,8 @@
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -38,5 +41,21 @@ std::filesystem::path source_file(const std::string& relative);
 
 void write_file(const std::filesystem::path& path, const std::string& content);
 std::string read_file(const std::filesystem::path& path);
+
+// A child process (no shell), sent SIGTERM and waited for when destroyed.
+class ChildProcess {
+  public:
+    explicit ChildProcess(const std::vector<std::string>& argv);
+    ~ChildProcess();
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+
+  private:
+    pid_t pid_ = -1;
+};
+
+// Waits (polling, generously bounded: no timing threshold) until `file` exists; its content.
+std::string wait_for_file(const std::filesystem::path& file,
+                          std::chrono::seconds bound = std::chrono::seconds(60));
 
 }  // namespace signet::testing

@@ -21,7 +21,8 @@ BOOST_AUTO_TEST_CASE(every_asset_is_embedded_with_its_type_and_a_tag_of_its_byte
     const auto assets = embedded_assets();
     BOOST_REQUIRE(!assets.empty());
     for (const auto& name : {"verify.html", "verify.js", "report_view.js", "i18n.js",
-                             "strings/en.js", "strings/zh-CN.js", "signet.css"}) {
+                             "strings/en.js", "strings/zh-CN.js", "signet.css", "sign.html",
+                             "sign.js", "sign_view.js", "pdf_pages.js"}) {
         const Asset* asset = find_asset(name);
         BOOST_REQUIRE_MESSAGE(asset != nullptr, name);
         const std::string source =
@@ -34,6 +35,16 @@ BOOST_AUTO_TEST_CASE(every_asset_is_embedded_with_its_type_and_a_tag_of_its_byte
     BOOST_TEST(find_asset("signet.css")->content_type == "text/css; charset=utf-8");
     BOOST_TEST(find_asset("verify.html")->content_type == "text/html; charset=utf-8");
     BOOST_TEST(find_asset("../CMakeLists.txt") == nullptr);
+    // pdf.js, embedded from Debian's libjs-pdf (.incbin): the same bytes and tag.
+    for (const auto& name : {"pdf.js", "pdf.worker.js"}) {
+        const Asset* asset = find_asset("pdfjs/" + std::string(name));
+        BOOST_REQUIRE_MESSAGE(asset != nullptr, name);
+        const std::string source =
+            testing::read_file("/usr/share/javascript/pdf/build/" + std::string(name));
+        BOOST_TEST(asset->body == source, name);
+        BOOST_TEST(asset->etag == "\"" + to_hex(sha256_of(std::string_view(source))) + "\"", name);
+        BOOST_TEST(asset->content_type == "text/javascript; charset=utf-8");
+    }
     BOOST_TEST(find_asset("") == nullptr);
 }
 

@@ -59,7 +59,8 @@ export function t(key, params = {}) {
 
 export function applyStrings(root = document) {
   for (const element of root.querySelectorAll('[data-i18n]')) element.textContent = t(element.dataset.i18n);
-  document.title = t('page.title');
+  // Each page names its title's string on <html data-title>; the verification page's by default.
+  document.title = t(document.documentElement.dataset.title ?? 'page.title');
 }
 
 // A PDF date (ISO 32000-1 §7.9.4: D:YYYYMMDDHHmmSSOHH'mm') as an ISO 8601 string, or the text

@@ -1,0 +1,251 @@
+// The signer's page (web/, /sign/{token}) in a real browser: signetd (SoftHSM, its embedded
+// PostgreSQL, the key ceremony) over HTTPS e-mails each due signer a link through a loopback
+// SMTP server with STARTTLS (tests/notify/smtp_server.py) and sends the codes to a loopback SMS
+// gateway (sms_gateway.py). Debian's chromium, driven by playwright-core (sign_page.mjs), opens
+// each link from its e-mail and signs with the code from its text message: two persons, then an
+// organization's seal applied by its agent. The final PDF passes pdfsig with only the
+// ceremony's root trusted. An expired link, a reused link, a cancelled contract, a wrong code and
+// a lockout each show their state; a title and a file name that are markup stay text; the node's
+// logs never hold a token. The node and its helper servers: sign_page_node.hpp.
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "tests/sign/pdf_kit.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/signetd.hpp"
+#include "tests/web/sign_page_node.hpp"
+
+using namespace signet;
+using namespace signet::testing;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kMarkupTitle = "<img src=x onerror=alert(1)> Lease 2026-118";
+const std::string kMarkupFile = "<img src=x onerror=alert(2)>.pdf";
+
+json browse(const SignPageNode& web, const json& config) {
+    const fs::path file = web.node.dir() / "driver.json";
+    write_file(file, config.dump());
+    const auto run =
+        run_command({"node", built_file("tests/web/sign_page.mjs").string(), file.string()});
+    BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.output);
+    const std::size_t newline = run.output.rfind("\n{");
+    const json report = json::parse(
+        run.output.substr(newline == std::string::npos ? 0 : newline + 1), nullptr, false);
+    BOOST_REQUIRE_MESSAGE(!report.is_discarded(), run.output);
+    BOOST_TEST_MESSAGE("browser report: " << report.dump());
+    return report;
+}
+
+bool contains(const json& text, const std::string& what) {
+    return text.is_string() && text.get<std::string>().find(what) != std::string::npos;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
+    SignPageNode web;
+    const PlatformClient& client = *web.client;
+    const Party alice = client.register_party("Alice Zhang", nullptr, "alice@example.test");
+    const Party bob = client.register_party("Bob Li", nullptr, "bob@example.test");
+    const Party agent = client.register_party("Carol Wang", nullptr, "carol@example.test");
+    const Party dave = client.register_party("Dave Chen", nullptr, "dave@example.test");
+    const Party erin = client.register_party("Erin Zhou", nullptr, "erin@example.test");
+    const std::int64_t organization = sealing_organization(client, alice, agent);
+    const fs::path pdf = make_contract_pdf(web.node.dir());
+
+    // A contract whose link expires before it is opened.
+    const std::string lapsed =
+        client.submit(pdf, {{"title", "Lapsed lease"},
+                            {"format", "pdf"},
+                            {"signers", {{{"kind", "person"}, {"subject_id", dave.subject_id}}}}});
+    const std::string expired_link = web.link_mailed_to("dave@example.test");
+    web.expire_links_of(lapsed);
+    // And one the platform cancels after the link was sent.
+    const std::string withdrawn =
+        client.submit(pdf, {{"title", "Withdrawn lease"},
+                            {"format", "pdf"},
+                            {"signers", {{{"kind", "person"}, {"subject_id", dave.subject_id}}}}});
+    const std::string cancelled_link = web.link_mailed_to("dave@example.test", 2);
+    BOOST_REQUIRE(client.post("/v1/contracts/" + withdrawn + "/cancel", json::object()).ok());
+
+    // One whose signer types wrong codes until locked out.
+    client.submit(pdf, {{"title", "Guessed lease"},
+                        {"format", "pdf"},
+                        {"signers", {{{"kind", "person"}, {"subject_id", erin.subject_id}}}}});
+
+    // The contract the three parties sign, its title and file name markup.
+    const std::string id = client.submit(
+        pdf,
+        {{"title", kMarkupTitle},
+         {"format", "pdf"},
+         {"metadata", {{"file_name", kMarkupFile}}},
+         {"signers",
+          {{{"kind", "person"}, {"subject_id", alice.subject_id}},
+           {{"kind", "person"}, {"subject_id", bob.subject_id}},
+           {{"kind", "seal"}, {"subject_id", organization}, {"agent_id", agent.subject_id}}}}});
+
+    const auto shots = built_file("tests/web/screenshots");
+    fs::create_directories(shots);
+    json seen =
+        browse(web, {{"mail_dir", web.mail_dir.string()},
+                     {"sms_dir", web.sms_dir.string()},
+                     {"read_mail", source_file("tests/notify/read_mail.py").string()},
+                     {"shots", shots.string()},
+                     {"expired_link", expired_link},
+                     {"cancelled_link", cancelled_link},
+                     {"signers",
+                      {{{"email", "erin@example.test"}, {"locale", "en-US"}, {"lock_out", true}},
+                       {{"email", "alice@example.test"},
+                        {"locale", "en-US"},
+                        {"reuse_after", true},
+                        {"shot", "sign-en.png"}},
+                       {{"email", "bob@example.test"},
+                        {"locale", "zh-CN"},
+                        {"phone", true},
+                        {"wrong_code_first", true},
+                        {"shot", "sign-zh-CN-phone.png"}},
+                       {{"email", "carol@example.test"},
+                        {"locale", "en-US"},
+                        {"result_shot", "sign-en-done.png"}}}}});
+    BOOST_REQUIRE_MESSAGE(seen["failure"].is_null(), seen["failure"].dump());
+    BOOST_REQUIRE_EQUAL(seen["signers"].size(), 4u);
+    // Wrong codes: the attempts left, then locked out until a time shown in the viewer's zone
+    // (otp.max_failures: 2 here).
+    json& erin_seen = seen["signers"][0];
+    BOOST_REQUIRE(!erin_seen["lock_messages"].empty());
+    BOOST_TEST(contains(erin_seen["lock_messages"][0], "That code is wrong. Attempts left:"));
+    BOOST_TEST(contains(erin_seen["lock_messages"].back(), "signing is locked until"));
+    BOOST_TEST(contains(erin_seen["locked_time_title"], " UTC"));
+    const std::size_t lock_refusals = erin_seen["lock_messages"].size();
+    seen["signers"].erase(0);
+
+    // The expired link says so.
+    BOOST_TEST(seen["expired"]["key"] == "state.expired");
+    BOOST_TEST(contains(seen["expired"]["text"], "expired"));
+    // The cancelled contract's link opens, and says that nothing can be signed.
+    BOOST_TEST(seen["cancelled"]["key"] == "state.cancelled");
+    BOOST_TEST(contains(seen["cancelled"]["text"], "cancelled"));
+
+    json& first = seen["signers"][0];
+    // The page's headers: the token in its address is kept out of caches and referrers.
+    BOOST_TEST(first["page_status"] == 200);
+    BOOST_TEST(first["page_headers"]["cache-control"] == "no-store");
+    BOOST_TEST(first["page_headers"]["referrer-policy"] == "no-referrer");
+    BOOST_TEST(contains(first["page_headers"]["content-security-policy"], "script-src 'self'"));
+    // The title and the file name are shown as the characters they are: no element made of them.
+    json& before = first["before"];
+    BOOST_TEST(before["title"] == kMarkupTitle);
+    BOOST_TEST(before["download_name"] == kMarkupFile);
+    BOOST_TEST(contains(before["download"], kMarkupFile));
+    BOOST_TEST(before["img_elements"] == 0);
+    BOOST_TEST(seen["dialogs"].empty(), seen["dialogs"].dump());
+    // The parties in order, the first due; the PDF's page drawn; the fingerprint the SMS names.
+    BOOST_REQUIRE_EQUAL(before["parties"].size(), 3u);
+    BOOST_TEST(contains(before["parties"][0]["text"], "Alice Zhang"));
+    BOOST_TEST(before["parties"][0]["state"] == "due");
+    BOOST_TEST(contains(before["parties"][2]["text"], "Example Trading Ltd"));
+    BOOST_TEST(contains(before["parties"][2]["text"], "Carol Wang"));
+    BOOST_TEST(before["pages"] == 1);
+    BOOST_TEST(before["page_label"] == "Page 1 of 1");
+    BOOST_TEST(before["fingerprint"].get<std::string>().size() == 19u);
+    BOOST_TEST(contains(first["sms"], before["fingerprint"].get<std::string>()));
+    BOOST_TEST(contains(first["result"], "You signed the contract."));
+    BOOST_TEST(first["after"]["parties"][0]["state"] == "signed");
+    BOOST_TEST(first["focused"] == "result");
+    // The link signed once: opened again, it says it was used.
+    BOOST_TEST(first["reused"]["key"] == "state.used");
+
+    // Bob, in Chinese on a phone: the first signature shown, a wrong code refused with the
+    // attempts left, then his code signs. The revision changed, so did the fingerprint.
+    json& second = seen["signers"][1];
+    BOOST_TEST(second["before"]["lang"] == "zh-CN");
+    BOOST_TEST(second["before"]["heading"] == "签署合同");
+    BOOST_TEST(second["before"]["parties"][0]["state"] == "signed");
+    BOOST_TEST(second["before"]["parties"][1]["state"] == "due");
+    BOOST_TEST(second["before"]["overflows"] == false);
+    BOOST_TEST(second["before"]["fingerprint"] != before["fingerprint"]);
+    BOOST_TEST(contains(second["sms"], second["before"]["fingerprint"].get<std::string>()));
+    BOOST_TEST(contains(second["wrong_code_message"], "验证码错误"));
+    // One failure of Bob's before his subject locks (otp.max_failures: 2 here).
+    BOOST_TEST(contains(second["wrong_code_message"], "1"));
+    BOOST_TEST(contains(second["result"], "您已签署本合同"));
+
+    // The seal, by its agent: the contract is complete.
+    json& third = seen["signers"][2];
+    BOOST_TEST(contains(third["result"], "Every party has signed"));
+    for (const auto& party : third["after"]["parties"])
+        BOOST_TEST(party["state"] == "signed");
+
+    // Nothing went wrong in the pages, and the policy was never violated.
+    BOOST_TEST(seen["console_errors"].empty(), seen["console_errors"].dump());
+    // The only failed requests are the refusals the test provoked: the expired and the used
+    // link (410 each), Bob's wrong code and Erin's (403 each).
+    std::vector<std::string> refused;
+    for (const auto& text : seen["resource_errors"])
+        refused.push_back(
+            text.get<std::string>().substr(text.get<std::string>().find("status of")));
+    std::ranges::sort(refused);
+    std::vector<std::string> expected(1 + lock_refusals, "status of 403 (Forbidden)");
+    expected.insert(expected.end(), 2, "status of 410 (Gone)");
+    BOOST_TEST(refused == expected, seen["resource_errors"].dump());
+    BOOST_TEST(seen["page_errors"].empty(), seen["page_errors"].dump());
+    BOOST_TEST(seen["csp_violations"].empty(), seen["csp_violations"].dump());
+    BOOST_TEST(fs::exists(shots / "sign-en.png"));
+    BOOST_TEST(fs::exists(shots / "sign-zh-CN-phone.png"));
+
+    // The final PDF: three signatures (and the document time-stamp) valid for pdfsig, their
+    // chains trusted by the ceremony's root alone.
+    const auto contract = client.get("/v1/contracts/" + id).json();
+    BOOST_TEST(contract["state"] == "completed");
+    const fs::path final_pdf = web.node.dir() / "final.pdf";
+    BOOST_REQUIRE(client.download("/v1/contracts/" + id + "/document", final_pdf).ok());
+    TempDir judges("signet-sign-page-judges");
+    const fs::path nss = judges / "nss";
+    fs::create_directories(nss);
+    BOOST_REQUIRE(run_command({"certutil", "-N", "-d", "sql:" + nss.string(), "--empty-password"})
+                      .exit_code == 0);
+    const auto root = run_command({"openssl", "x509", "-in",
+                                   (web.node.dir() / "ceremony" / "root-ca.pem").string(),
+                                   "-outform", "DER", "-out", (judges / "root.der").string()});
+    BOOST_REQUIRE_MESSAGE(root.exit_code == 0, root.output);
+    const auto trust = run_command({"certutil", "-A", "-d", "sql:" + nss.string(), "-n", "root",
+                                    "-t", "C,C,C", "-i", (judges / "root.der").string()});
+    BOOST_REQUIRE_MESSAGE(trust.exit_code == 0, trust.output);
+    const std::string bytes = read_file(final_pdf);
+    const auto report = pdfsig(judges, nss, Bytes(bytes.begin(), bytes.end()), "final.pdf");
+    BOOST_REQUIRE_MESSAGE(report.signatures.size() >= 3u, report.result.output);
+    for (std::size_t i = 0; i < 3; ++i) {
+        BOOST_TEST_CONTEXT("signature " << i + 1 << ": " << report.signatures[i].text) {
+            BOOST_TEST(report.signatures[i].valid);
+            BOOST_TEST(report.signatures[i].trusted);
+        }
+    }
+
+    // No token in any of the node's logs (signetd's output, the access log, PostgreSQL's): the
+    // access log names the route, never the path.
+    std::vector<std::string> tokens;
+    for (const auto& entry : fs::directory_iterator(web.mail_dir))
+        if (entry.path().extension() == ".eml") {
+            const auto read =
+                run_command({"/usr/bin/python3", source_file("tests/notify/read_mail.py").string(),
+                             entry.path().string()});
+            const std::string body = json::parse(read.output)["body"];
+            const auto at = body.find("/sign/");
+            BOOST_REQUIRE(at != std::string::npos);
+            tokens.push_back(body.substr(at + 6, 43));
+        }
+    BOOST_TEST(tokens.size() == 6u);
+    std::string logs = web.node.output();
+    for (const auto& entry : fs::recursive_directory_iterator(web.node.dir()))
+        if (entry.is_regular_file() && entry.path().extension() == ".log")
+            logs += read_file(entry.path());
+    for (const auto& token : tokens)
+        BOOST_TEST(logs.find(token) == std::string::npos, "a token in the logs");
+    BOOST_TEST(logs.find("/sign/{token}") != std::string::npos, "the access log names the route");
+    BOOST_TEST(logs.find("/v1/signing/{token}/sign") != std::string::npos);
+}
