@@ -226,6 +226,43 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
         }
     }
 
+    // The same contract on the node's own verification page (tests/web/verify_page.mjs): valid
+    // and trusted, its chains leading to this node's root; a copy with one byte of the header's
+    // binary comment changed (inside every signature's first byte range, PDF 32000-1 §7.5.2)
+    // is broken, naming what failed.
+    const fs::path broken_pdf = web.node.dir() / "final-changed.pdf";
+    std::string broken = bytes;
+    const std::size_t comment = broken.find("\n%") + 2;
+    BOOST_REQUIRE(comment > 2 && comment < 32);
+    broken[comment] = static_cast<char>(broken[comment] ^ 0x01);
+    write_file(broken_pdf, broken);
+    const fs::path verify_shots = shots / "verify-own-ca";
+    fs::create_directories(verify_shots);
+    const auto verified =
+        run_command({"node", built_file("tests/web/verify_page.mjs").string(),
+                     "https://127.0.0.1:" + std::to_string(web.https_port), final_pdf.string(),
+                     broken_pdf.string(), final_pdf.string(), verify_shots.string()});
+    BOOST_REQUIRE_MESSAGE(verified.exit_code == 0, verified.output);
+    const std::size_t last_line = verified.output.rfind("\n{");
+    json verify_seen = json::parse(
+        verified.output.substr(last_line == std::string::npos ? 0 : last_line + 1), nullptr, false);
+    BOOST_REQUIRE_MESSAGE(!verify_seen.is_discarded(), verified.output);
+    BOOST_TEST(contains(verify_seen["good"]["overall"], "valid"));
+    BOOST_TEST(!contains(verify_seen["good"]["overall"], "invalid"));
+    BOOST_REQUIRE_GE(verify_seen["good"]["signatures"].size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        json& card = verify_seen["good"]["signatures"][i];
+        BOOST_TEST_CONTEXT("signature " << i + 1 << ": " << card.dump()) {
+            BOOST_TEST(card["verdict"] == "valid");
+            BOOST_TEST(contains(card["text"], "Trusted: it leads to this appliance"));
+        }
+    }
+    BOOST_TEST(contains(verify_seen["broken"]["overall"], "invalid"));
+    BOOST_REQUIRE(!verify_seen["broken"]["signatures"].empty());
+    BOOST_TEST(verify_seen["broken"]["signatures"][0]["verdict"] == "broken");
+    BOOST_TEST(verify_seen["console_errors"].empty(), verify_seen["console_errors"].dump());
+    BOOST_TEST(verify_seen["csp_violations"].empty(), verify_seen["csp_violations"].dump());
+
     // No token in any of the node's logs (signetd's output, the access log, PostgreSQL's): the
     // access log names the route, never the path.
     std::vector<std::string> tokens;
