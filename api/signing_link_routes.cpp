@@ -60,11 +60,23 @@ json parties_json(const sign::Contract& contract, ra::Registry& registry) {
 
 // A file name the platform gave in the contract's metadata ("file_name"), else one made of the
 // contract id: the page offers the document for download under it (shown as text only).
+// At most 255 bytes, cut at a character boundary: the metadata is UTF-8 (the JSON parser
+// refused anything else), and a name cut inside a character would make the answer's
+// serialisation throw for every request of this link.
 std::string file_name_of(const sign::Contract& contract) {
     const json metadata = json::parse(contract.record.metadata, nullptr, false);
     if (metadata.is_object() && metadata.contains("file_name") &&
-        metadata["file_name"].is_string() && !metadata["file_name"].get<std::string>().empty())
-        return metadata["file_name"].get<std::string>().substr(0, 255);
+        metadata["file_name"].is_string() && !metadata["file_name"].get<std::string>().empty()) {
+        std::string name = metadata["file_name"].get<std::string>();
+        if (name.size() > 255) {
+            std::size_t end = 255;
+            // UTF-8 continuation bytes are 10xxxxxx (RFC 3629 §3): back up to a lead byte.
+            while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80)
+                --end;
+            name.resize(end);
+        }
+        return name;
+    }
     return "contract-" + contract.record.id + (contract.record.format == "pdf" ? ".pdf" : ".bin");
 }
 
@@ -133,6 +145,11 @@ Response document(const SigningLinkServices& services, const sign::Contract& con
         });
     // RFC 9530 §2: the SHA-256 of the representation, as a structured byte sequence.
     response.headers.emplace_back("Repr-Digest", "sha-256=:" + to_base64(stored.sha256) + ":");
+    // The platform's bytes, served from our origin: never sniffed into something a browser would
+    // run (Fetch's X-Content-Type-Options), and anything but a PDF only ever saved, not shown.
+    response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    if (contract.record.format != "pdf")
+        response.headers.emplace_back("Content-Disposition", "attachment");
     response.headers.emplace_back("Cache-Control", "no-store");
     return response;
 }

@@ -58,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static_cast<void>(signet::web::cross_site_refusal(method, headers));
     const std::string refusal = signet::web::csrf_refusal(method, headers, kSessionToken);
     if (signet::web::is_unsafe(method) && refusal.empty() &&
-        (token != kSessionToken || (!fetch_site.empty() && fetch_site != "same-origin")))
+        (token != kSessionToken || (!fetch_site.empty() && fetch_site != "same-origin") ||
+         (!origin.empty() && origin != "https://" + std::string(host))))
         std::abort();
     return 0;
 }

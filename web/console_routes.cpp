@@ -90,14 +90,21 @@ api::Response logout(ConsoleSessions& sessions, const SessionEvents& events,
                      const api::Request& request) {
     const auto value = request_cookie(request);
     const auto session = value ? sessions.find(*value) : std::nullopt;
-    if (!session)
-        return refused(api::problems::unauthenticated, "no console session to end", request);
+    if (!session) {
+        // Ended already (expired, or a restart): the browser's cookie is cleared all the same.
+        api::Response gone =
+            refused(api::problems::unauthenticated, "no console session to end", request);
+        gone.headers.emplace_back("Set-Cookie", set_cookie("", std::chrono::seconds(0)));
+        return gone;
+    }
     if (std::string refusal = csrf_refusal(request.method, request.headers, session->csrf_token);
         !refusal.empty())
         return refused(api::problems::csrf_refused, refusal, request);
+    // Closed before it is recorded: a logout the audit log fails to record still ends the
+    // session (the error then reaches the operator, who sees the logout was not confirmed).
+    sessions.close(*value);
     if (events)
         events("console.logout", *session->client, api::peer_address(request.remote));
-    sessions.close(*value);
     api::Response response;
     response.status = api::http::status::no_content;
     response.headers.emplace_back("Set-Cookie", set_cookie("", std::chrono::seconds(0)));

@@ -36,8 +36,8 @@ struct ConsoleSessionSettings {
 };
 
 struct OpenedSession {
-    std::string cookie_value;      // 32 random bytes, base64url: the credential, given once
-    std::string csrf_token;        // 32 random bytes, base64url: for the page's X-CSRF-Token
+    std::string cookie_value;      // 32 random bytes as 64 hex digits: the credential, given once
+    std::string csrf_token;        // 32 random bytes as 64 hex digits: for the page's X-CSRF-Token
     Clock::time_point expires_at;  // the absolute end
 };
 

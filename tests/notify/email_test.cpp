@@ -19,6 +19,14 @@ using nlohmann::json;
 
 namespace {
 
+// 305 bytes of UTF-8: an 'x', 100 three-byte characters and ".pdf".
+const std::string kLongFileName = [] {
+    std::string name = "x";
+    for (int i = 0; i < 100; ++i)
+        name += "合";
+    return name + ".pdf";
+}();
+
 constexpr const char* kLinkBase = "https://sign.example.test/s/";
 constexpr const char* kAliceMail = "wang.fang@example.test";
 
@@ -65,7 +73,9 @@ struct MailFixture : NotifyFixture {
 
         set_email(alice.id, kAliceMail);
         const sign::ContractCaller other{"client:frontend-2", "frontend-2"};
-        sign::Contract c = notified->create(draft(), document, other);
+        sign::ContractDraft with_name = draft();
+        with_name.metadata["file_name"] = kLongFileName;
+        sign::Contract c = notified->create(with_name, document, other);
         contract = notified->send(c.record.id, other);
         const auto rows = outbox_rows(contract.record.id);
         BOOST_REQUIRE_EQUAL(rows.size(), 1u);
@@ -159,6 +169,11 @@ BOOST_AUTO_TEST_CASE(the_email_arrives_over_starttls_with_a_link_that_works_once
     BOOST_CHECK(!page["parties"][0]["name"].get<std::string>().empty());
     BOOST_CHECK_EQUAL(page["contract"]["fingerprint"].get<std::string>().size(), 19u);
     BOOST_CHECK_EQUAL(page["link_expires_at"], format_utc(f.clock.now() + 48h));
+    // A file name over 255 bytes is cut at a character boundary (the answer above parsed, so
+    // it is UTF-8): here 84 three-byte characters after the 'x', 253 bytes.
+    const std::string shown = page["contract"]["file_name"];
+    BOOST_CHECK_EQUAL(shown.size(), 253u);
+    BOOST_CHECK(kLongFileName.starts_with(shown));
     // ... reading does not use it up ...
     BOOST_CHECK_EQUAL(f.open_link(token).first, 200u);
     // ... the signature does (the signing route's consume), once.

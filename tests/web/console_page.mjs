@@ -3,6 +3,7 @@
 // node console_page.mjs BASE_URL OPERATOR_TOKEN VIEWER_TOKEN CONTRACT_ID REVOKE_SERIAL KEEP_SERIAL
 //                       MARKUP_NAME CHECKPOINT_SIZE SCREENSHOT_DIR DOWNLOAD_DIR
 import { chromium } from 'playwright-core';
+import { watchedPage } from './page_watch.mjs';
 
 const [base, operatorToken, viewerToken, contractId, revokeSerial, keepSerial, markupName, checkpointSize, shots,
   downloads] =
@@ -24,22 +25,9 @@ function expectedRefusal(message) {
     (url.endsWith('/console/session') || url.includes('/revoke'));
 }
 
-async function newPage(locale, viewport = { width: 1100, height: 900 }) {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, locale, viewport, acceptDownloads: true });
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    if (expectedRefusal(message)) out.expected_refusals.push(message.text());
-    else out.console_errors.push(message.text());
-  });
-  page.on('pageerror', (error) => out.page_errors.push(String(error)));
-  page.on('dialog', async (dialog) => { out.dialogs.push(dialog.message()); await dialog.dismiss(); });
-  await page.exposeFunction('__signetCspViolation', (text) => out.csp_violations.push(text));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (event) =>
-      window.__signetCspViolation(`${event.violatedDirective} ${event.blockedURI}`));
-  });
-  return { context, page };
+function newPage(locale, viewport = { width: 1100, height: 900 }) {
+  return watchedPage(browser, out, { locale, viewport, acceptDownloads: true },
+    (message) => (expectedRefusal(message) ? 'expected_refusals' : null));
 }
 
 async function login(page, token) {

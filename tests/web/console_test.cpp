@@ -18,6 +18,7 @@
 #include "common/digest.hpp"
 #include "store/embedded_postgres.hpp"
 #include "tests/integration/contract_flow.hpp"
+#include "tests/web/browser_driver.hpp"
 
 using namespace signet;
 using namespace signet::testing;
@@ -114,16 +115,10 @@ BOOST_AUTO_TEST_CASE(an_operator_works_in_the_console_in_chromium) {
     const auto shots = built_file("tests/web/screenshots");
     std::filesystem::create_directories(shots);
     const std::string base = "https://127.0.0.1:" + std::to_string(https_port);
-    const auto run = run_command({"node", built_file("tests/web/console_page.mjs").string(), base,
-                                  platform_bearer_token(), kViewerToken, contract_id,
-                                  revoked.certificate_serial, kept.certificate_serial, kMarkupName,
-                                  checkpoint_size, shots.string(), node.dir().string()});
-    BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.output);
-    const std::size_t newline = run.output.rfind("\n{");
-    json seen = json::parse(run.output.substr(newline == std::string::npos ? 0 : newline + 1),
-                            nullptr, false);
-    BOOST_REQUIRE_MESSAGE(!seen.is_discarded(), run.output);
-    BOOST_TEST_MESSAGE("browser report: " << seen.dump());
+    json seen = run_browser_driver(
+        "console_page.mjs", {base, platform_bearer_token(), kViewerToken, contract_id,
+                             revoked.certificate_serial, kept.certificate_serial, kMarkupName,
+                             checkpoint_size, shots.string(), node.dir().string()});
 
     // The page and its headers; the login: a wrong token refused, the cookie HttpOnly, Secure,
     // SameSite=Strict, Path=/, and the token gone from the form.

@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { watchedPage } from './page_watch.mjs';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const out = {
@@ -25,26 +26,12 @@ const browser = await chromium.launch({
 });
 
 async function newPage(locale, viewport) {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, locale, viewport });
-  const page = await context.newPage();
-  page.setDefaultTimeout(bound);
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    // Chromium logs every 4xx answer to a fetch as an error ("Failed to load resource"): the
-    // test expects exactly the refusals it provoked (an expired link, a used one, a wrong code).
-    if (message.text().startsWith('Failed to load resource')) out.resource_errors.push(message.text());
-    else out.console_errors.push(message.text());
-  });
-  page.on('pageerror', (error) => out.page_errors.push(String(error)));
-  page.on('dialog', async (dialog) => { out.dialogs.push(dialog.message()); await dialog.dismiss(); });
-  // A violation is reported to the page as an event (W3C CSP3 §5.3); the listener is installed
-  // by the driver, before any of the page's own scripts.
-  await page.exposeFunction('__signetCspViolation', (text) => out.csp_violations.push(text));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (event) =>
-      window.__signetCspViolation(`${event.violatedDirective} ${event.blockedURI}`));
-  });
-  return { context, page };
+  // Chromium logs every 4xx answer to a fetch as an error ("Failed to load resource"): the
+  // test expects exactly the refusals it provoked (an expired link, a used one, a wrong code).
+  const watched = await watchedPage(browser, out, { locale, viewport },
+    (message) => (message.text().startsWith('Failed to load resource') ? 'resource_errors' : null));
+  watched.page.setDefaultTimeout(bound);
+  return watched;
 }
 
 const seenMail = new Set();

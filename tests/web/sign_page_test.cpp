@@ -15,6 +15,7 @@
 #include "tests/sign/pdf_kit.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/signetd.hpp"
+#include "tests/web/browser_driver.hpp"
 #include "tests/web/sign_page_node.hpp"
 
 using namespace signet;
@@ -30,15 +31,7 @@ const std::string kMarkupFile = "<img src=x onerror=alert(2)>.pdf";
 json browse(const SignPageNode& web, const json& config) {
     const fs::path file = web.node.dir() / "driver.json";
     write_file(file, config.dump());
-    const auto run =
-        run_command({"node", built_file("tests/web/sign_page.mjs").string(), file.string()});
-    BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.output);
-    const std::size_t newline = run.output.rfind("\n{");
-    const json report = json::parse(
-        run.output.substr(newline == std::string::npos ? 0 : newline + 1), nullptr, false);
-    BOOST_REQUIRE_MESSAGE(!report.is_discarded(), run.output);
-    BOOST_TEST_MESSAGE("browser report: " << report.dump());
-    return report;
+    return run_browser_driver("sign_page.mjs", {file.string()});
 }
 
 bool contains(const json& text, const std::string& what) {
@@ -238,15 +231,10 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
     write_file(broken_pdf, broken);
     const fs::path verify_shots = shots / "verify-own-ca";
     fs::create_directories(verify_shots);
-    const auto verified =
-        run_command({"node", built_file("tests/web/verify_page.mjs").string(),
-                     "https://127.0.0.1:" + std::to_string(web.https_port), final_pdf.string(),
-                     broken_pdf.string(), final_pdf.string(), verify_shots.string()});
-    BOOST_REQUIRE_MESSAGE(verified.exit_code == 0, verified.output);
-    const std::size_t last_line = verified.output.rfind("\n{");
-    json verify_seen = json::parse(
-        verified.output.substr(last_line == std::string::npos ? 0 : last_line + 1), nullptr, false);
-    BOOST_REQUIRE_MESSAGE(!verify_seen.is_discarded(), verified.output);
+    json verify_seen = run_browser_driver(
+        "verify_page.mjs", {"https://127.0.0.1:" + std::to_string(web.https_port),
+                            final_pdf.string(), broken_pdf.string(), final_pdf.string(),
+                            verify_shots.string()});
     BOOST_TEST(contains(verify_seen["good"]["overall"], "valid"));
     BOOST_TEST(!contains(verify_seen["good"]["overall"], "invalid"));
     BOOST_REQUIRE_GE(verify_seen["good"]["signatures"].size(), 3u);

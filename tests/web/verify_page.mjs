@@ -3,6 +3,7 @@
 // node verify_page.mjs BASE_URL GOOD_PDF BROKEN_PDF MARKUP_PDF SCREENSHOT_DIR
 import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { watchedPage } from './page_watch.mjs';
 
 const [base, goodPath, brokenPath, markupPath, shots] = process.argv.slice(2);
 const hostileName = '<img src=x onerror=alert(1)>.pdf';
@@ -14,20 +15,8 @@ const browser = await chromium.launch({
   args: ['--no-sandbox'],
 });
 
-async function newPage(locale, viewport = { width: 1024, height: 900 }) {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, locale, viewport });
-  const page = await context.newPage();
-  page.on('console', (message) => { if (message.type() === 'error') out.console_errors.push(message.text()); });
-  page.on('pageerror', (error) => out.page_errors.push(String(error)));
-  page.on('dialog', async (dialog) => { out.dialogs.push(dialog.message()); await dialog.dismiss(); });
-  // A violation is reported to the page as an event (W3C CSP3 §5.3); the listener is installed
-  // by the driver, before any of the page's own scripts.
-  await page.exposeFunction('__signetCspViolation', (text) => out.csp_violations.push(text));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (event) =>
-      window.__signetCspViolation(`${event.violatedDirective} ${event.blockedURI}`));
-  });
-  return { context, page };
+function newPage(locale, viewport = { width: 1024, height: 900 }) {
+  return watchedPage(browser, out, { locale, viewport });
 }
 
 async function verifyFile(page, name, bytes) {

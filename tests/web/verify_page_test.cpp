@@ -11,6 +11,7 @@
 
 #include "tests/sign/pdf_kit.hpp"
 #include "tests/support/signetd.hpp"
+#include "tests/web/browser_driver.hpp"
 
 using namespace signet;
 using namespace signet::testing;
@@ -84,18 +85,10 @@ struct WebNode {
 };
 
 json browse(const WebNode& web, const TempDir& files, const std::filesystem::path& shots) {
-    const auto run =
-        run_command({"node", built_file("tests/web/verify_page.mjs").string(), web.base(),
-                     (files / "good.pdf").string(), (files / "broken.pdf").string(),
-                     (files / "markup.pdf").string(), shots.string()});
-    BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.output);
-    // The report is the last line; chromium may have said something before it.
-    const std::size_t newline = run.output.rfind("\n{");
-    const json report = json::parse(
-        run.output.substr(newline == std::string::npos ? 0 : newline + 1), nullptr, false);
-    BOOST_REQUIRE_MESSAGE(!report.is_discarded(), run.output);
-    BOOST_TEST_MESSAGE("browser report: " << report.dump());
-    return report;
+    return run_browser_driver("verify_page.mjs",
+                              {web.base(), (files / "good.pdf").string(),
+                               (files / "broken.pdf").string(), (files / "markup.pdf").string(),
+                               shots.string()});
 }
 
 bool contains(const json& text, const std::string& what) {

@@ -78,8 +78,10 @@ async function login(withToken) {
 }
 
 async function logout() {
-  await api('/console/session', { method: 'DELETE' });
-  showLogin(t('console.logged_out'));
+  const answer = await api('/console/session', { method: 'DELETE' });
+  // 401: the session had ended already, and the answer cleared the cookie too.
+  if (answer.ok || answer.status === 401) showLogin(t('console.logged_out'));
+  else document.getElementById('status').textContent = problemText(answer);
 }
 
 function render() {

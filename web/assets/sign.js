@@ -10,7 +10,16 @@ import { renderPdfPages } from './pdf_pages.js';
 import { element, otpMessage, renderFacts, renderParties, renderResult, renderState,
   sentenceWithTime, stateOf } from './sign_view.js';
 
-const token = decodeURIComponent(window.location.pathname.split('/')[2] ?? '');
+// A malformed escape (a link cut or mangled by a mail client) reads as no token: the page then
+// says the link is not valid instead of stopping here.
+function tokenOfPath() {
+  try {
+    return decodeURIComponent(window.location.pathname.split('/')[2] ?? '');
+  } catch {
+    return '';
+  }
+}
+const token = tokenOfPath();
 const api = `/v1/signing/${encodeURIComponent(token)}`;
 const $ = (id) => document.getElementById(id);
 const status = $('status');
