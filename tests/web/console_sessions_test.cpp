@@ -156,12 +156,15 @@ BOOST_AUTO_TEST_CASE(state_changing_requests_without_the_right_token_are_refused
     token[0] = token[0] == 'a' ? 'b' : 'a';
     wrong.set(kCsrfHeader, token);
     outcome = sessions.authenticate(http::verb::delete_, wrong);
+    BOOST_REQUIRE(outcome.has_value());
     BOOST_TEST(!outcome->client);
     BOOST_TEST(outcome->refusal == "X-CSRF-Token is not this session's token");
 
     http::fields short_token = same_origin_post(opened);
     short_token.set(kCsrfHeader, opened.csrf_token.substr(0, 10));
-    BOOST_TEST(!sessions.authenticate(http::verb::post, short_token)->client);
+    outcome = sessions.authenticate(http::verb::post, short_token);
+    BOOST_REQUIRE(outcome.has_value());
+    BOOST_TEST(!outcome->client);
 }
 
 BOOST_AUTO_TEST_CASE(cross_site_requests_are_refused_even_with_the_token) {
@@ -173,17 +176,21 @@ BOOST_AUTO_TEST_CASE(cross_site_requests_are_refused_even_with_the_token) {
     other_origin.set("Origin", "https://attacker.example");
     other_origin.erase("Sec-Fetch-Site");
     auto outcome = sessions.authenticate(http::verb::post, other_origin);
+    BOOST_REQUIRE(outcome.has_value());
     BOOST_TEST(!outcome->client);
     BOOST_TEST(outcome->refusal.find("Origin") != std::string::npos, outcome->refusal);
 
     // Plain HTTP on the same host is another origin (RFC 6454 §4: the scheme counts).
     http::fields plain = same_origin_post(opened);
     plain.set("Origin", "http://console.example:8443");
-    BOOST_TEST(!sessions.authenticate(http::verb::post, plain)->client);
+    outcome = sessions.authenticate(http::verb::post, plain);
+    BOOST_REQUIRE(outcome.has_value());
+    BOOST_TEST(!outcome->client);
 
     http::fields cross_site = same_origin_post(opened);
     cross_site.set("Sec-Fetch-Site", "cross-site");
     outcome = sessions.authenticate(http::verb::post, cross_site);
+    BOOST_REQUIRE(outcome.has_value());
     BOOST_TEST(outcome->refusal.find("Sec-Fetch-Site") != std::string::npos, outcome->refusal);
 
     // Fetch Metadata on a GET: same-site (a sibling subdomain) is not the console's origin.
