@@ -82,7 +82,7 @@ OpenedSession ConsoleSessions::open(std::shared_ptr<const api::ApiClient> client
     return opened;
 }
 
-std::optional<LiveSession> ConsoleSessions::find(std::string_view cookie_value) const {
+std::optional<LiveSession> ConsoleSessions::find(std::string_view cookie_value, bool used) const {
     if (cookie_value.size() != 2 * kRandomBytes)
         return std::nullopt;
     const Sha256Digest key = sha256_of(cookie_value);
@@ -95,7 +95,8 @@ std::optional<LiveSession> ConsoleSessions::find(std::string_view cookie_value) 
         sessions_.erase(it);
         return std::nullopt;
     }
-    it->second.last_used = now;
+    if (used)
+        it->second.last_used = now;
     return LiveSession{it->second.client, it->second.csrf_token, it->second.expires_at};
 }
 
@@ -118,12 +119,14 @@ std::optional<api::SessionCredentials::Outcome> ConsoleSessions::authenticate(
     const auto value = cookie_value(field->value(), kSessionCookie);
     if (!value)
         return std::nullopt;
-    const auto session = find(*value);
+    // A refused request changes nothing, not even the session's idle time.
+    const auto session = find(*value, false);
     if (!session)
         return Outcome{};
     std::string refusal = csrf_refusal(method, headers, session->csrf_token);
     if (!refusal.empty())
         return Outcome{nullptr, std::move(refusal)};
+    static_cast<void>(find(*value));
     return Outcome{session->client, {}};
 }
 

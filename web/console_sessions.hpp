@@ -55,9 +55,10 @@ class ConsoleSessions final : public api::SessionCredentials {
 
     // A new session for `client`. Errc::internal when the random generator fails.
     OpenedSession open(std::shared_ptr<const api::ApiClient> client);
-    // The live session the cookie value names (its idle time starts again), or nullopt: unknown,
-    // idle too long, past its absolute end, or logged out.
-    std::optional<LiveSession> find(std::string_view cookie_value) const;
+    // The live session the cookie value names, or nullopt: unknown, idle too long, past its
+    // absolute end, or logged out. Its idle time starts again when `used` (a request the session
+    // serves), not for one that is about to be refused.
+    std::optional<LiveSession> find(std::string_view cookie_value, bool used = true) const;
     // Ends the session; whether there was one.
     bool close(std::string_view cookie_value);
     std::size_t size() const;

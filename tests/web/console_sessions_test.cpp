@@ -167,6 +167,30 @@ BOOST_AUTO_TEST_CASE(state_changing_requests_without_the_right_token_are_refused
     BOOST_TEST(!outcome->client);
 }
 
+BOOST_AUTO_TEST_CASE(a_refused_request_does_not_keep_a_session_alive) {
+    ManualClock clock;
+    ConsoleSessions sessions(settings(), clock);
+    const OpenedSession opened = sessions.open(operator_client());
+    http::fields forged = same_origin_post(opened);
+    forged.erase(kCsrfHeader);
+    // Refused every 20 minutes: the session still idles out 30 minutes after its last use.
+    clock.advance(20min);
+    const auto refused = sessions.authenticate(http::verb::post, forged);
+    BOOST_REQUIRE(refused.has_value());
+    BOOST_TEST(!refused->client);
+    clock.advance(10min);
+    BOOST_TEST(!sessions.find(opened.cookie_value).has_value());
+
+    // A request it serves does start the idle time again.
+    const OpenedSession used = sessions.open(operator_client());
+    clock.advance(20min);
+    const auto served = sessions.authenticate(http::verb::post, same_origin_post(used));
+    BOOST_REQUIRE(served.has_value());
+    BOOST_TEST(served->client != nullptr);
+    clock.advance(20min);
+    BOOST_TEST(sessions.find(used.cookie_value).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(cross_site_requests_are_refused_even_with_the_token) {
     ManualClock clock;
     ConsoleSessions sessions(settings(), clock);
