@@ -59,13 +59,21 @@ bool ConsoleSessions::live(const Entry& entry, Clock::time_point now) const {
     return now < entry.expires_at && now - entry.last_used < settings_.idle_timeout;
 }
 
-// Expired sessions go first; if every one is live, the one nearest its absolute end.
-void ConsoleSessions::make_room(Clock::time_point now) {
+// Expired sessions go first; if every one is live, the logging-in client's own session nearest
+// its absolute end, so that one client logging in again and again ends its own sessions rather
+// than other operators'; only a client without a session takes the one nearest its end.
+void ConsoleSessions::make_room(const api::ApiClient& client, Clock::time_point now) {
     std::erase_if(sessions_, [&](const auto& item) { return !live(item.second, now); });
     while (sessions_.size() >= settings_.max_sessions) {
-        const auto oldest = std::ranges::min_element(
-            sessions_, {}, [](const auto& item) { return item.second.expires_at; });
-        sessions_.erase(oldest);
+        const auto by_end = [](const auto& item) { return item.second.expires_at; };
+        auto victim = sessions_.end();
+        for (auto it = sessions_.begin(); it != sessions_.end(); ++it)
+            if (it->second.client->name == client.name &&
+                (victim == sessions_.end() || by_end(*it) < by_end(*victim)))
+                victim = it;
+        if (victim == sessions_.end())
+            victim = std::ranges::min_element(sessions_, {}, by_end);
+        sessions_.erase(victim);
     }
 }
 
@@ -76,7 +84,7 @@ OpenedSession ConsoleSessions::open(std::shared_ptr<const api::ApiClient> client
     const Clock::time_point now = clock_.now();
     opened.expires_at = now + settings_.absolute_timeout;
     std::lock_guard lock(mutex_);
-    make_room(now);
+    make_room(*client, now);
     sessions_[sha256_of(opened.cookie_value)] =
         Entry{std::move(client), opened.csrf_token, now, opened.expires_at};
     return opened;

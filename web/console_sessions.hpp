@@ -76,7 +76,7 @@ class ConsoleSessions final : public api::SessionCredentials {
         Clock::time_point expires_at;
     };
     bool live(const Entry& entry, Clock::time_point now) const;
-    void make_room(Clock::time_point now);
+    void make_room(const api::ApiClient& client, Clock::time_point now);
 
     ConsoleSessionSettings settings_;
     const Clock& clock_;

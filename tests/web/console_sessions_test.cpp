@@ -105,6 +105,21 @@ BOOST_AUTO_TEST_CASE(a_full_store_ends_the_oldest_session) {
     BOOST_TEST(sessions.find(c.cookie_value).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(a_client_logging_in_again_and_again_ends_its_own_sessions_only) {
+    ManualClock clock;
+    ConsoleSessions sessions(settings(3), clock);
+    const OpenedSession operator_session = sessions.open(operator_client());
+    const auto viewer =
+        std::make_shared<const api::ApiClient>(api::ApiClient{"viewer", {"contracts"}});
+    for (int i = 0; i < 10; ++i) {
+        clock.advance(1min);
+        sessions.open(viewer);
+    }
+    BOOST_TEST(sessions.size() == 3u);
+    // The operator's session is the oldest of all, and still there.
+    BOOST_TEST(sessions.find(operator_session.cookie_value).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(the_cookie_is_read_from_the_cookie_field) {
     BOOST_TEST(cookie_value("a=1; __Host-signet-console=abc; b=2", kSessionCookie).value() ==
                "abc");
