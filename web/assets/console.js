@@ -2,7 +2,7 @@
 // certificate (POST /console/session gives an HttpOnly session cookie and a CSRF token), then
 // screens that call the /v1 routes as that client. Each screen is drawn from scratch (a language
 // switch draws it again); what it shows lives in its module.
-import { addStrings, applyStrings, language, languages, setLanguage, t } from './i18n.js';
+import { addStrings, applyStrings, onLanguageSwitch, t } from './i18n.js';
 import { api, problemText, useSession } from './console_kit.js';
 import { renderCertificates } from './console_certificates.js';
 import { renderContracts } from './console_contracts.js';
@@ -102,11 +102,7 @@ loginForm.addEventListener('submit', (event) => {
 document.getElementById('login-certificate').addEventListener('click', () => login(false));
 logoutButton.addEventListener('click', logout);
 for (const tab of tabs) tab.addEventListener('click', () => showScreen(tab.dataset.view).then(() => view.focus()));
-switcher.addEventListener('click', () => {
-  const all = languages();
-  setLanguage(all[(all.indexOf(language()) + 1) % all.length]);
-  render();
-});
+onLanguageSwitch(switcher, render);
 
 render();
 // A reloaded page still has its cookie: the session (and its CSRF token) is asked for again.

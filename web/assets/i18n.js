@@ -51,6 +51,16 @@ export function setLanguage(lang) {
 
 // The string `key` in the current language (English when the table lacks it), with {name}
 // placeholders replaced by params' values as plain text.
+// The page's language switch: each click moves to the next language, then `render` redraws
+// the page in it.
+export function onLanguageSwitch(button, render) {
+  button.addEventListener('click', () => {
+    const all = languages();
+    setLanguage(all[(all.indexOf(language()) + 1) % all.length]);
+    render();
+  });
+}
+
 export function t(key, params = {}) {
   let text = tables[current][key] ?? tables.en[key] ?? key;
   for (const [name, value] of Object.entries(params)) text = text.replaceAll(`{${name}}`, String(value));

@@ -5,7 +5,7 @@
 // credential; it stays in this page (never logged, never sent as a Referer: the page's
 // Referrer-Policy). Keyboard: ordinary buttons and a labelled input, in order; the outcome of
 // each step is announced and receives focus.
-import { applyStrings, language, languages, setLanguage, t } from './i18n.js';
+import { applyStrings, onLanguageSwitch, t } from './i18n.js';
 import { renderPdfPages } from './pdf_pages.js';
 import { element, otpMessage, renderFacts, renderParties, renderResult, renderState,
   sentenceWithTime, stateOf } from './sign_view.js';
@@ -220,10 +220,6 @@ async function sign(event) {
 
 sendButton.addEventListener('click', sendCode);
 $('code-form').addEventListener('submit', sign);
-switcher.addEventListener('click', () => {
-  const all = languages();
-  setLanguage(all[(all.indexOf(language()) + 1) % all.length]);
-  render();
-});
+onLanguageSwitch(switcher, render);
 render();
 open();

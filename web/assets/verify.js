@@ -1,7 +1,7 @@
 // The public verification page (GET /verify): a file chosen or dropped is posted to
 // POST /verify/report and its report shown (report_view.js). Keyboard: the file inputs and the
 // button are ordinary controls; the drop zone is an extra, not the only way in.
-import { applyStrings, language, languages, setLanguage, t } from './i18n.js';
+import { applyStrings, onLanguageSwitch, t } from './i18n.js';
 import { renderProblem, renderReport } from './report_view.js';
 
 const form = document.getElementById('verify-form');
@@ -72,10 +72,6 @@ form.addEventListener('submit', verify);
 dropZone.addEventListener('dragover', (event) => { event.preventDefault(); dropZone.classList.add('over'); });
 dropZone.addEventListener('dragleave', () => dropZone.classList.remove('over'));
 dropZone.addEventListener('drop', dropped);
-switcher.addEventListener('click', () => {
-  const all = languages();
-  setLanguage(all[(all.indexOf(language()) + 1) % all.length]);
-  render();
-});
+onLanguageSwitch(switcher, render);
 result.tabIndex = -1;
 render();
