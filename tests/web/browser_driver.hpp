@@ -12,4 +12,10 @@ namespace signet::testing {
 // print lines of its own before it, so the report is the last line that starts with '{'.
 nlohmann::json run_browser_driver(const std::string& script, const std::vector<std::string>& arguments);
 
+// Whether a member of that report is a string holding `what` (a member the driver did not
+// report is null: false, never undefined behaviour).
+inline bool contains(const nlohmann::json& text, const std::string& what) {
+    return text.is_string() && text.get<std::string>().find(what) != std::string::npos;
+}
+
 }  // namespace signet::testing

@@ -75,10 +75,6 @@ std::vector<std::string> audit_events(const SignetdProcess& node, const std::str
     return rows;
 }
 
-bool contains(const json& text, const std::string& what) {
-    return text.is_string() && text.get<std::string>().find(what) != std::string::npos;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(an_operator_works_in_the_console_in_chromium) {

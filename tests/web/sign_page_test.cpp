@@ -34,10 +34,6 @@ json browse(const SignPageNode& web, const json& config) {
     return run_browser_driver("sign_page.mjs", {file.string()});
 }
 
-bool contains(const json& text, const std::string& what) {
-    return text.is_string() && text.get<std::string>().find(what) != std::string::npos;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {

@@ -91,10 +91,6 @@ json browse(const WebNode& web, const TempDir& files, const std::filesystem::pat
                                shots.string()});
 }
 
-bool contains(const json& text, const std::string& what) {
-    return text.is_string() && text.get<std::string>().find(what) != std::string::npos;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(the_verification_page_in_chromium) {
