@@ -55,11 +55,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!token.empty())
         headers.set(signet::web::kCsrfHeader, token);
 
+    // The rule is judged on the values the fields hold, as a parsed request would carry them:
+    // Beast drops a value's leading and trailing blanks (RFC 9110 §5.5, OWS is not part of it).
+    const auto held = [&headers](std::string_view name) {
+        const auto it = headers.find(name);
+        return it == headers.end() ? std::string_view() : std::string_view(it->value());
+    };
+    const std::string_view held_origin = held("Origin");
+    const std::string_view held_site = held("Sec-Fetch-Site");
     static_cast<void>(signet::web::cross_site_refusal(method, headers));
     const std::string refusal = signet::web::csrf_refusal(method, headers, kSessionToken);
     if (signet::web::is_unsafe(method) && refusal.empty() &&
-        (token != kSessionToken || (!fetch_site.empty() && fetch_site != "same-origin") ||
-         (!origin.empty() && origin != "https://" + std::string(host))))
+        (held(signet::web::kCsrfHeader) != kSessionToken ||
+         (!held_site.empty() && held_site != "same-origin") ||
+         (!held_origin.empty() && held_origin != "https://" + std::string(held("Host")))))
         std::abort();
     return 0;
 }
