@@ -173,6 +173,8 @@ std::variant<CheckedRequest, Rejection> check_request(ByteView der,
     checked.digest = *digest;
     const unsigned char* hashed_data = ASN1_STRING_get0_data(hashed);
     checked.imprint.assign(hashed_data, hashed_data + expected);
+    // The request is DER (checked above), so this encoding is the bytes it was sent as.
+    checked.message_imprint_der = to_der(i2d_TS_MSG_IMPRINT, static_cast<const TS_MSG_IMPRINT*>(imprint));
 
     // RFC 3161 §2.4.1: "If the TSA does not accept the requested policy, an error ... is
     // returned"; with no reqPolicy the TSA's default applies.

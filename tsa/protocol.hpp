@@ -47,6 +47,7 @@ struct Rejection {
 struct CheckedRequest {
     Digest digest;               // the messageImprint's hash algorithm
     Bytes imprint;               // hashedMessage
+    Bytes message_imprint_der;   // the whole MessageImprint as sent (the token repeats it)
     std::string policy;          // the policy the token will carry (dotted OID)
     std::optional<Bytes> nonce;  // content octets of the INTEGER
     bool cert_req = false;

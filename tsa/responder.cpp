@@ -118,6 +118,23 @@ std::string algorithm_column(Digest digest) {
     return "";
 }
 
+// Whether the SignerInfo's signature over the signed attributes, and their messageDigest over
+// the content, verify with `certificate`'s key: OpenSSL's own check of a token (as
+// TS_RESP_verify_signature does it), for the template's start-up test.
+bool signature_verifies(PKCS7* token, X509* certificate) {
+    if (token == nullptr || sk_PKCS7_SIGNER_INFO_num(PKCS7_get_signer_info(token)) != 1)
+        return false;
+    BioPtr data(PKCS7_dataInit(token, nullptr));
+    if (!data)
+        return false;
+    char buffer[4096];
+    while (BIO_read(data.get(), buffer, sizeof buffer) > 0) {
+    }
+    return PKCS7_signatureVerify(data.get(), token,
+                                 sk_PKCS7_SIGNER_INFO_value(PKCS7_get_signer_info(token), 0),
+                                 certificate) == 1;
+}
+
 // The results counted in signet_tsa_responses_total, in a fixed order.
 constexpr std::array<std::string_view, 9> kResults{
     "granted",          "badAlg",           "badRequest",          "badDataFormat",
@@ -149,28 +166,6 @@ ClockVerdict assess_clock(const Clock::Health& health, const policy::TsaSettings
                 problem + "; issuing anyway (tsa.allow_unsynchronized_clock: development only)"};
     return {false, false, problem};
 }
-
-// A TS_RESP_CTX of the pool for one request; back to the pool when done.
-struct Responder::ContextLease {
-    Responder& owner;
-    TsRespCtxPtr context;
-
-    explicit ContextLease(Responder& r) : owner(r) {
-        {
-            std::lock_guard lock(owner.contexts_mutex_);
-            if (!owner.contexts_.empty()) {
-                context = std::move(owner.contexts_.back());
-                owner.contexts_.pop_back();
-            }
-        }
-        if (!context)
-            context = owner.make_context();
-    }
-    ~ContextLease() {
-        std::lock_guard lock(owner.contexts_mutex_);
-        owner.contexts_.push_back(std::move(context));
-    }
-};
 
 Responder::Responder(ResponderOptions options) : options_(std::move(options)) {
     if (!options_.clock || !options_.serials || !options_.journal)
@@ -214,8 +209,9 @@ Responder::Responder(ResponderOptions options) : options_(std::move(options)) {
                   "cannot hash the TSA certificate");
     not_before_ = to_time_point(X509_get0_notBefore(certificate));
     not_after_ = to_time_point(X509_get0_notAfter(certificate));
-    // One context now, so a setting OpenSSL refuses shows at start, not at the first request.
-    contexts_.push_back(make_context());
+    // Now, so that a setting OpenSSL refuses, or a template that does not reproduce OpenSSL's
+    // token, shows at start and not at the first request.
+    make_template();
 
     if (options_.metrics) {
         // Children looked up once: counting a response is then one atomic add.
@@ -292,6 +288,67 @@ TsRespCtxPtr Responder::make_context() const {
     return ctx;
 }
 
+void Responder::make_template() {
+    const policy::TsaSettings& s = options_.settings;
+    // The sample request: the first accepted digest over zeros, the default policy, certReq
+    // TRUE (so the template holds the certificates), no nonce.
+    const Digest imprint_digest = s.digests.empty() ? Digest::sha256 : s.digests.front();
+    Bytes algorithm = to_der(i2d_ASN1_OBJECT, static_cast<const ASN1_OBJECT*>(OBJ_nid2obj(
+                                                  EVP_MD_get_type(digest(imprint_digest)))));
+    algorithm.insert(algorithm.end(), {0x05, 0x00});
+    Bytes imprint = der_tlv(0x30, algorithm);
+    append_der_tlv(imprint, 0x04, Bytes(digest_size(imprint_digest), 0));
+    const Bytes message_imprint = der_tlv(0x30, imprint);
+    Bytes body = {0x02, 0x01, 0x01};
+    body.insert(body.end(), message_imprint.begin(), message_imprint.end());
+    body.insert(body.end(), {0x01, 0x01, 0xff});
+    const Bytes request = der_tlv(0x30, body);
+
+    const Bytes serial = {0x01};
+    Asn1IntegerPtr serial_integer = integer_from_magnitude(serial);
+    const Clock::time_point now = cut_to_precision(options_.clock->now(), s.precision);
+    const auto us = std::chrono::floor<microseconds>(now.time_since_epoch()).count();
+    CallData call{serial_integer.get(), static_cast<long>(us / 1'000'000),
+                  static_cast<long>(us % 1'000'000)};
+    TsRespCtxPtr context = make_context();
+    TS_RESP_CTX_set_serial_cb(context.get(), serial_callback, &call);
+    TS_RESP_CTX_set_time_cb(context.get(), time_callback, &call);
+    BioPtr input(BIO_new_mem_buf(request.data(), static_cast<int>(request.size())));
+    if (!input)
+        throw_openssl_error("cannot read the sample request");
+    TsRespPtr sample(TS_RESP_create_response(context.get(), input.get()));
+    if (!sample || TS_RESP_get_tst_info(sample.get()) == nullptr)
+        throw_openssl_error("OpenSSL cannot make the TSA's sample token");
+
+    std::vector<std::string> policies{s.policy_oid};
+    policies.insert(policies.end(), s.accepted_policies.begin(), s.accepted_policies.end());
+    template_ = std::make_unique<TokenTemplate>(sample.get(), identity_.key.get(),
+                                                digest(s.signing_digest), policies);
+
+    // The template's token for the same request, serial and genTime must carry OpenSSL's
+    // TSTInfo byte for byte, and its signature must verify with the certificate's key.
+    const std::string gen_time = generalized_time(now, s.precision);
+    TokenFields fields;
+    fields.message_imprint = message_imprint;
+    fields.policy = s.policy_oid;
+    fields.serial = serial;
+    fields.gen_time = gen_time;
+    fields.signing_time = now;
+    fields.cert_req = true;
+    const Bytes ours = template_->encode(fields);
+    const unsigned char* cursor = ours.data();
+    TsRespPtr decoded(d2i_TS_RESP(nullptr, &cursor, static_cast<long>(ours.size())));
+    if (!decoded || cursor != ours.data() + ours.size() ||
+        TS_RESP_get_tst_info(decoded.get()) == nullptr)
+        throw Error(Errc::internal, "the token template makes a TimeStampResp OpenSSL cannot read");
+    if (to_der(i2d_TS_TST_INFO, static_cast<const TS_TST_INFO*>(TS_RESP_get_tst_info(decoded.get()))) !=
+        to_der(i2d_TS_TST_INFO, static_cast<const TS_TST_INFO*>(TS_RESP_get_tst_info(sample.get()))))
+        throw Error(Errc::internal, "the token template's TSTInfo differs from OpenSSL's");
+    if (!signature_verifies(TS_RESP_get_token(decoded.get()), identity_.certificate.get()))
+        throw Error(Errc::internal, "the token template's signature does not verify: " +
+                                        drain_openssl_errors());
+}
+
 const EVP_MD* Responder::digest(Digest d) const {
     return digests_[digest_index(d)].get();
 }
@@ -315,7 +372,7 @@ Reply Responder::respond(ByteView request, const Requester& requester) noexcept 
                                       "the TSA's time source is not available: " + verdict.detail};
             return count({rejection_response(rejection), rejection.failure, rejection.reason, {}});
         }
-        return count(issue(request, std::get<CheckedRequest>(checked), requester));
+        return count(issue(std::get<CheckedRequest>(checked), requester));
     } catch (const std::exception& e) {
         clear_openssl_errors();
         if (options_.log)
@@ -331,8 +388,7 @@ Reply Responder::respond(ByteView request, const Requester& requester) noexcept 
     }
 }
 
-Reply Responder::issue(ByteView request, const CheckedRequest& checked,
-                       const Requester& requester) {
+Reply Responder::issue(const CheckedRequest& checked, const Requester& requester) {
     const policy::TsaSettings& s = options_.settings;
     store::TsaTokenRecord record;
     record.policy = checked.policy;
@@ -367,62 +423,18 @@ Reply Responder::issue(ByteView request, const CheckedRequest& checked,
     if (options_.after_recording)
         options_.after_recording(record);
 
-    // Sign, with exactly the serial and time recorded.
-    Asn1IntegerPtr serial = integer_from_magnitude(record.serial);
-    const auto us = std::chrono::floor<microseconds>(record.gen_time.time_since_epoch()).count();
-    CallData call{serial.get(), static_cast<long>(us / 1'000'000),
-                  static_cast<long>(us % 1'000'000)};
-    TsRespPtr response;
-    {
-        ContextLease lease(*this);
-        TS_RESP_CTX_set_serial_cb(lease.context.get(), serial_callback, &call);
-        TS_RESP_CTX_set_time_cb(lease.context.get(), time_callback, &call);
-        BioPtr input(BIO_new_mem_buf(request.data(), static_cast<int>(request.size())));
-        if (!input)
-            throw_openssl_error("cannot read the request");
-        response.reset(TS_RESP_create_response(lease.context.get(), input.get()));
-    }
-    if (!response)
-        throw_openssl_error("TS_RESP_create_response");
-    const long status =
-        ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(response.get())));
-    TS_TST_INFO* info = TS_RESP_get_tst_info(response.get());
-    if (status != TS_STATUS_GRANTED || TS_RESP_get_token(response.get()) == nullptr ||
-        info == nullptr) {
-        throw Error(Errc::crypto, "OpenSSL did not sign the token (status " +
-                                      std::to_string(status) + "): " + drain_openssl_errors());
-    }
-
-    // The token must say what the database says (as the CA compares the signed TBS with the
-    // linted one): a difference is a bug, and the token is not sent.
-    const char* differs = nullptr;
-    const ASN1_GENERALIZEDTIME* gen_time = TS_TST_INFO_get_time(info);
-    const std::string expected_time = generalized_time(record.gen_time, s.precision);
-    const ASN1_INTEGER* nonce = TS_TST_INFO_get_nonce(info);
-    const ASN1_OCTET_STRING* hashed = TS_MSG_IMPRINT_get_msg(TS_TST_INFO_get_msg_imprint(info));
-    if (integer_magnitude(TS_TST_INFO_get_serial(info)) != record.serial)
-        differs = "serialNumber";
-    else if (std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gen_time)),
-                              static_cast<std::size_t>(ASN1_STRING_length(gen_time))) !=
-             expected_time)
-        differs = "genTime";
-    else if (oid_text(TS_TST_INFO_get_policy_id(info)) != record.policy)
-        differs = "policy";
-    else if ((nonce != nullptr) != record.nonce.has_value() ||
-             (nonce != nullptr && integer_content(nonce) != *record.nonce))
-        differs = "nonce";
-    else if (Bytes(ASN1_STRING_get0_data(hashed),
-                   ASN1_STRING_get0_data(hashed) + ASN1_STRING_length(hashed)) != record.imprint)
-        differs = "messageImprint";
-    if (differs != nullptr) {
-        throw Error(Errc::internal, std::string("the signed TSTInfo's ") + differs +
-                                        " differs from the recorded token " +
-                                        to_hex(record.serial));
-    }
-    return {to_der(i2d_TS_RESP, static_cast<const TS_RESP*>(response.get())),
-            std::nullopt,
-            {},
-            record.serial};
+    // Sign, with exactly the serial and time recorded: the TSTInfo is made from the record.
+    const std::string gen_time = generalized_time(record.gen_time, s.precision);
+    TokenFields fields;
+    fields.message_imprint = checked.message_imprint_der;
+    fields.policy = record.policy;
+    fields.serial = record.serial;
+    fields.gen_time = gen_time;
+    fields.signing_time = record.gen_time;
+    if (record.nonce)
+        fields.nonce = ByteView(*record.nonce);
+    fields.cert_req = record.cert_req;
+    return {template_->encode(fields), std::nullopt, {}, record.serial};
 }
 
 Reply Responder::count(Reply reply) noexcept {

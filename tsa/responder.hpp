@@ -4,7 +4,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +18,7 @@
 #include "tsa/journal.hpp"
 #include "tsa/protocol.hpp"
 #include "tsa/serials.hpp"
+#include "tsa/token_template.hpp"
 
 namespace signet::tsa {
 
@@ -106,10 +106,12 @@ class Responder {
     const policy::TsaSettings& settings() const noexcept { return options_.settings; }
 
   private:
-    struct ContextLease;
     TsRespCtxPtr make_context() const;
+    // OpenSSL's token for a sample request, the template's source, and the check that the
+    // template reproduces it (tsa/token_template.hpp).
+    void make_template();
     const EVP_MD* digest(Digest d) const;
-    Reply issue(ByteView request, const CheckedRequest& checked, const Requester& requester);
+    Reply issue(const CheckedRequest& checked, const Requester& requester);
     Reply count(Reply reply) noexcept;
 
     ResponderOptions options_;
@@ -119,8 +121,7 @@ class Responder {
     Clock::time_point not_after_;
     std::array<EvpMdPtr, 3> digests_;  // SHA-256, -384, -512; before the
                                        // contexts, which point to them
-    std::mutex contexts_mutex_;
-    std::vector<TsRespCtxPtr> contexts_;   // idle, ready to sign
+    std::unique_ptr<TokenTemplate> template_;  // every granted token is encoded by it
     std::array<Counter*, 9> responses_{};  // by result: granted, then each failInfo
 };
 

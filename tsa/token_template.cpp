@@ -1,0 +1,238 @@
+#include "tsa/token_template.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <ctime>
+#include <cstdio>
+
+#include "common/der.hpp"
+#include "common/error.hpp"
+
+namespace signet::tsa {
+
+namespace {
+
+constexpr std::uint8_t kSequence = 0x30;
+constexpr std::uint8_t kSet = 0x31;
+constexpr std::uint8_t kInteger = 0x02;
+constexpr std::uint8_t kOctetString = 0x04;
+constexpr std::uint8_t kUtcTime = 0x17;
+constexpr std::uint8_t kGeneralizedTime = 0x18;
+constexpr std::uint8_t kContext0 = 0xa0;  // [0], constructed
+
+// OBJECT IDENTIFIERs as DER (RFC 5652 §14, RFC 3161 §2.4.2, RFC 2985 §5.3).
+constexpr std::uint8_t kSignedDataOid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                           0xf7, 0x0d, 0x01, 0x07, 0x02};
+constexpr std::uint8_t kTstInfoOid[] = {0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                        0x0d, 0x01, 0x09, 0x10, 0x01, 0x04};
+constexpr std::uint8_t kContentTypeOid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                            0xf7, 0x0d, 0x01, 0x09, 0x03};
+constexpr std::uint8_t kMessageDigestOid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                              0xf7, 0x0d, 0x01, 0x09, 0x04};
+constexpr std::uint8_t kSigningTimeOid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                            0xf7, 0x0d, 0x01, 0x09, 0x05};
+// PKIStatusInfo { status granted(0) } (RFC 3161 §2.4.2).
+constexpr std::uint8_t kGranted[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+// TSTInfo.version v1.
+constexpr std::uint8_t kVersion1[] = {0x02, 0x01, 0x01};
+// SignedData.version 3: eContentType is not id-data (RFC 5652 §5.1).
+constexpr std::uint8_t kVersion3[] = {0x02, 0x01, 0x03};
+
+void append(Bytes& out, ByteView bytes) { out.insert(out.end(), bytes.begin(), bytes.end()); }
+
+// X.690 §11.6: the components of a SET OF in DER are in ascending order of their encodings,
+// compared as octet strings, the shorter one padded at its end with zero octets.
+bool der_set_order(const Bytes& a, const Bytes& b) {
+    const std::size_t n = std::max(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint8_t x = i < a.size() ? a[i] : 0;
+        const std::uint8_t y = i < b.size() ? b[i] : 0;
+        if (x != y)
+            return x < y;
+    }
+    return false;
+}
+
+Bytes der_set(std::vector<Bytes> components) {
+    std::ranges::sort(components, der_set_order);
+    Bytes content;
+    for (const Bytes& c : components)
+        append(content, c);
+    return der_tlv(kSet, content);
+}
+
+Bytes attribute(ByteView type, ByteView value) {
+    Bytes content(type.begin(), type.end());
+    append(content, der_tlv(kSet, value));
+    return der_tlv(kSequence, content);
+}
+
+// The content octets of the positive INTEGER whose magnitude is `magnitude` (X.690 §8.3: a
+// leading zero octet when the first bit is set, none otherwise).
+Bytes positive_integer_content(ByteView magnitude) {
+    Bytes content;
+    if (magnitude.empty() || (magnitude[0] & 0x80) != 0)
+        content.push_back(0);
+    append(content, magnitude);
+    return content;
+}
+
+// RFC 5652 §11.3: signingTime is UTCTime for 1950 to 2049, GeneralizedTime otherwise.
+Bytes signing_time_value(Clock::time_point at) {
+    const auto seconds = std::chrono::floor<std::chrono::seconds>(at.time_since_epoch()).count();
+    const std::time_t t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    const int year = tm.tm_year + 1900;
+    char text[64];
+    if (year >= 1950 && year < 2050) {
+        std::snprintf(text, sizeof text, "%02d%02d%02d%02d%02d%02dZ", year % 100, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        return der_tlv(kUtcTime, as_bytes(std::string_view(text)));
+    }
+    std::snprintf(text, sizeof text, "%04d%02d%02d%02d%02d%02dZ", year, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return der_tlv(kGeneralizedTime, as_bytes(std::string_view(text)));
+}
+
+Bytes digest_of(ByteView data, const EVP_MD* md) {
+    Bytes out(static_cast<std::size_t>(EVP_MD_get_size(md)));
+    unsigned int size = 0;
+    check_openssl(EVP_Digest(data.data(), data.size(), out.data(), &size, md, nullptr),
+                  "cannot hash the TSTInfo");
+    out.resize(size);
+    return out;
+}
+
+}  // namespace
+
+TokenTemplate::TokenTemplate(const TS_RESP* sample, EVP_PKEY* key, const EVP_MD* signing_digest,
+                             const std::vector<std::string>& policies)
+    : key_(key), digest_(signing_digest) {
+    PKCS7* token = TS_RESP_get_token(const_cast<TS_RESP*>(sample));
+    TS_TST_INFO* info = TS_RESP_get_tst_info(const_cast<TS_RESP*>(sample));
+    if (key == nullptr || signing_digest == nullptr || token == nullptr || info == nullptr ||
+        !PKCS7_type_is_signed(token) || token->d.sign == nullptr)
+        throw Error(Errc::crypto, "the template's sample is not a granted time-stamp token");
+    const PKCS7_SIGNED* signed_data = token->d.sign;
+    if (sk_PKCS7_SIGNER_INFO_num(signed_data->signer_info) != 1 ||
+        TS_TST_INFO_get_exts(info) != nullptr)
+        throw Error(Errc::crypto, "the template's sample has other than one signer, or extensions");
+
+    for (const std::string& policy : policies) {
+        Asn1ObjectPtr oid(OBJ_txt2obj(policy.c_str(), 1));
+        if (!oid)
+            throw Error(Errc::invalid_argument, "'" + policy + "' is not an OID");
+        policies_.emplace(policy, to_der(i2d_ASN1_OBJECT, static_cast<const ASN1_OBJECT*>(oid.get())));
+    }
+    if (const TS_ACCURACY* accuracy = TS_TST_INFO_get_accuracy(info))
+        accuracy_ = to_der(i2d_TS_ACCURACY, accuracy);
+    if (TS_TST_INFO_get_ordering(info) != 0)
+        ordering_ = {0x01, 0x01, 0xff};
+    // tsa [0] GeneralName: explicit, GeneralName being a CHOICE (X.680 §31.2.7).
+    if (const GENERAL_NAME* name = TS_TST_INFO_get_tsa(info))
+        tsa_name_ = der_tlv(kContext0, to_der(i2d_GENERAL_NAME, name));
+
+    std::vector<Bytes> algorithms;
+    for (int i = 0; i < sk_X509_ALGOR_num(signed_data->md_algs); ++i)
+        algorithms.push_back(
+            to_der(i2d_X509_ALGOR, static_cast<const X509_ALGOR*>(sk_X509_ALGOR_value(signed_data->md_algs, i))));
+    digest_algorithms_ = der_set(std::move(algorithms));
+    // PKCS #7's certificates, in the order OpenSSL lists them: the TSA's first, then the chain.
+    Bytes certificates;
+    for (int i = 0; i < sk_X509_num(signed_data->cert); ++i)
+        append(certificates, to_der(i2d_X509, static_cast<const X509*>(sk_X509_value(signed_data->cert, i))));
+    if (certificates.empty())
+        throw Error(Errc::crypto, "the template's sample carries no certificate (certReq)");
+    certificates_ = der_tlv(kContext0, certificates);
+
+    const PKCS7_SIGNER_INFO* signer = sk_PKCS7_SIGNER_INFO_value(signed_data->signer_info, 0);
+    append(signer_prefix_, to_der(i2d_ASN1_INTEGER, static_cast<const ASN1_INTEGER*>(signer->version)));
+    append(signer_prefix_, to_der(i2d_PKCS7_ISSUER_AND_SERIAL,
+                                  static_cast<const PKCS7_ISSUER_AND_SERIAL*>(signer->issuer_and_serial)));
+    append(signer_prefix_, to_der(i2d_X509_ALGOR, static_cast<const X509_ALGOR*>(signer->digest_alg)));
+    signature_algorithm_ = to_der(i2d_X509_ALGOR, static_cast<const X509_ALGOR*>(signer->digest_enc_alg));
+    for (int i = 0; i < sk_X509_ATTRIBUTE_num(signer->auth_attr); ++i) {
+        const X509_ATTRIBUTE* a = sk_X509_ATTRIBUTE_value(signer->auth_attr, i);
+        const int nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(const_cast<X509_ATTRIBUTE*>(a)));
+        if (nid == NID_id_smime_aa_signingCertificateV2 || nid == NID_id_smime_aa_signingCertificate)
+            signing_certificate_ = to_der(i2d_X509_ATTRIBUTE, a);
+    }
+    if (signing_certificate_.empty())
+        throw Error(Errc::crypto, "the template's sample has no signing-certificate attribute");
+}
+
+Bytes TokenTemplate::tst_info(const TokenFields& fields) const {
+    const auto policy = policies_.find(fields.policy);
+    if (policy == policies_.end())
+        throw Error(Errc::invalid_argument,
+                    "the policy " + std::string(fields.policy) + " is not one of the template's");
+    // RFC 3161 §2.4.2, in its order: version, policy, messageImprint, serialNumber, genTime,
+    // accuracy, ordering, nonce, tsa (no extensions).
+    Bytes content(std::begin(kVersion1), std::end(kVersion1));
+    append(content, policy->second);
+    append(content, fields.message_imprint);
+    append_der_tlv(content, kInteger, positive_integer_content(fields.serial));
+    append_der_tlv(content, kGeneralizedTime, as_bytes(fields.gen_time));
+    append(content, accuracy_);
+    append(content, ordering_);
+    if (fields.nonce)
+        append_der_tlv(content, kInteger, *fields.nonce);
+    append(content, tsa_name_);
+    return der_tlv(kSequence, content);
+}
+
+// RFC 5652 §5.3-5.4: contentType (id-ct-TSTInfo), signingTime, messageDigest (the TSTInfo's
+// digest with the SignerInfo's algorithm) and the sample's signing-certificate, as the SET whose
+// DER the signature covers.
+Bytes TokenTemplate::signed_attributes(ByteView tst_info, Clock::time_point signing_time) const {
+    std::vector<Bytes> attributes;
+    attributes.push_back(attribute(kContentTypeOid, kTstInfoOid));
+    attributes.push_back(attribute(kSigningTimeOid, signing_time_value(signing_time)));
+    attributes.push_back(
+        attribute(kMessageDigestOid, der_tlv(kOctetString, digest_of(tst_info, digest_))));
+    attributes.push_back(signing_certificate_);
+    return der_set(std::move(attributes));
+}
+
+Bytes TokenTemplate::encode(const TokenFields& fields) const {
+    const Bytes tst = tst_info(fields);
+    Bytes attributes = signed_attributes(tst, fields.signing_time);
+
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    std::size_t size = 0;
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, digest_, nullptr, key_) != 1 ||
+        EVP_DigestSignUpdate(ctx.get(), attributes.data(), attributes.size()) != 1 ||
+        EVP_DigestSignFinal(ctx.get(), nullptr, &size) != 1)
+        throw_openssl_error("cannot sign the token's attributes");
+    Bytes signature(size);
+    if (EVP_DigestSignFinal(ctx.get(), signature.data(), &size) != 1)
+        throw_openssl_error("cannot sign the token's attributes");
+    signature.resize(size);
+
+    // SignerInfo: the signed attributes as [0] IMPLICIT (RFC 5652 §5.3), then the signature.
+    attributes[0] = kContext0;
+    Bytes signer = signer_prefix_;
+    append(signer, attributes);
+    append(signer, signature_algorithm_);
+    append_der_tlv(signer, kOctetString, signature);
+
+    Bytes encapsulated(std::begin(kTstInfoOid), std::end(kTstInfoOid));
+    append_der_tlv(encapsulated, kContext0, der_tlv(kOctetString, tst));
+    Bytes signed_data(std::begin(kVersion3), std::end(kVersion3));
+    append(signed_data, digest_algorithms_);
+    append_der_tlv(signed_data, kSequence, encapsulated);
+    if (fields.cert_req)
+        append(signed_data, certificates_);
+    append_der_tlv(signed_data, kSet, der_tlv(kSequence, signer));
+
+    Bytes content_info(std::begin(kSignedDataOid), std::end(kSignedDataOid));
+    append_der_tlv(content_info, kContext0, der_tlv(kSequence, signed_data));
+    Bytes response(std::begin(kGranted), std::end(kGranted));
+    append_der_tlv(response, kSequence, content_info);
+    return der_tlv(kSequence, response);
+}
+
+}  // namespace signet::tsa
