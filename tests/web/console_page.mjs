@@ -205,6 +205,8 @@ const cookieOf = async (context) => (await context.cookies()).find((c) => c.name
     const issuing = json.cas.find((ca) => ca.name === 'issuing-ca');
     issuing.crl.next_update = '2020-01-01T00:00:00.000000Z';
     issuing.crl.overdue = true;
+    const root = json.cas.find((ca) => ca.name === 'root-ca');
+    root.next_crl_entries = root.crl.entries + 1;  // a revocation its CRL does not list yet
     await route.fulfill({ response, json });
   });
   await screen(page, 'cas');
@@ -212,6 +214,7 @@ const cookieOf = async (context) => (await context.cookies()).find((c) => c.name
     alert: await textOf(page, '#crl-overdue'),
     state: await textOf(page, '#view .crl-state[data-ca="issuing-ca"]'),
     marked: await page.evaluate(() => document.querySelector('#view .crl-state[data-ca="issuing-ca"]')?.classList.contains('overdue') ?? null),
+    behind: await textOf(page, '#view .crl-state[data-ca="root-ca"]'),
   };
   await shoot(page, 'console-cas-overdue-en');
   await page.unroute('**/v1/cas');

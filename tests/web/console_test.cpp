@@ -224,7 +224,7 @@ BOOST_AUTO_TEST_CASE(an_operator_works_in_the_console_in_chromium) {
 
     // The CAs from GET /v1/cas: the root and the issuing CA with the fingerprints the API gives,
     // both CRLs current (the revocation above published a new one), dates with UTC on hover; a
-    // CRL past its nextUpdate is marked and announced.
+    // CRL past its nextUpdate is marked and announced, one missing a revocation is marked.
     const json cas = platform.get("/v1/cas").json();
     BOOST_TEST(seen["cas"]["names"] == json::parse(R"(["root-ca","issuing-ca"])"),
                seen["cas"].dump());
@@ -239,6 +239,7 @@ BOOST_AUTO_TEST_CASE(an_operator_works_in_the_console_in_chromium) {
     BOOST_TEST(contains(seen["cas_overdue"]["state"], "OVERDUE"), seen["cas_overdue"].dump());
     BOOST_TEST(seen["cas_overdue"]["marked"] == true);
     BOOST_TEST(contains(seen["cas_overdue"]["alert"], "issuing-ca"), seen["cas_overdue"].dump());
+    BOOST_TEST(contains(seen["cas_overdue"]["behind"], "BEHIND"), seen["cas_overdue"].dump());
     BOOST_TEST(contains(seen["zh_audit_signature"], "签名验证通过"), seen["zh_audit_signature"].dump());
     BOOST_TEST(seen["zh_crl_states"] == json::parse(R"(["有效","有效"])"),
                seen["zh_crl_states"].dump());
