@@ -117,7 +117,7 @@ export default {
   'cas.state': 'State',
   'cas.state_current': 'Current',
   'cas.state_overdue': 'OVERDUE: its nextUpdate has passed',
-  'cas.state_behind': 'BEHIND: a revocation is not listed yet (the next CRL would have {entries} entries)',
+  'cas.state_behind': 'BEHIND: a revocation is not listed yet (entries of the next CRL: {entries})',
   'cas.no_crl': 'NONE: no CRL was published',
   'cas.overdue_alert': 'A CRL is overdue or missing ({names}): relying parties may refuse the certificates of these CAs. Publish one with signetctl crl.',
   'cas.ocsp': 'OCSP responder',
