@@ -5,6 +5,7 @@
 #include "api/ca_requests.hpp"
 #include "api/query.hpp"
 #include "ca/crl.hpp"
+#include "ca/name.hpp"
 #include "ca/x509.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
@@ -69,6 +70,39 @@ json certificate_json(const store::CertificateRecord& r) {
     return j;
 }
 
+// One CA for GET /v1/cas: what its certificate says, where relying parties fetch it and its CRL,
+// and its newest CRL beside the count of entries the next one would have, so a revocation that
+// no CRL lists yet (its publication failed; refresh_crls makes it later) shows as a difference.
+json ca_json(store::CertificateReader& reader, const store::CaRecord& ca, Clock::time_point now) {
+    json j{{"name", ca.name},
+           {"role", ca.role},
+           {"parent", ca.parent ? json(*ca.parent) : json(nullptr)},
+           {"key_type", ca.key_type},
+           {"serial", ca::serial_hex(ca.serial)},
+           {"fingerprint_sha256", ca::sha256_fingerprint(ByteView(ca.certificate))},
+           {"certificate_url", "/ca/" + ca.name + ".crt"},
+           {"crl_url", "/crl/" + ca.name + ".crl"},
+           {"next_crl_entries", reader.count_revoked(ca.name, now)}};
+    const auto certificate = ca::certificate_from_der(ca.certificate);
+    j["subject_dn"] = ca::format_distinguished_name(X509_get_subject_name(certificate.get()));
+    // The validity as the certificates table keeps it (every CA's certificate is a row there).
+    if (const auto record = reader.find(ca.serial)) {
+        j["not_before"] = format_utc(record->not_before);
+        j["not_after"] = format_utc(record->not_after);
+    }
+    json crl = nullptr;
+    if (const auto latest = reader.latest_crl(ca.name)) {
+        // RFC 5280 §5.1.2.5: a CRL past its nextUpdate is stale; relying parties may refuse it.
+        crl = json{{"number", latest->number},
+                   {"this_update", format_utc(latest->this_update)},
+                   {"next_update", format_utc(latest->next_update)},
+                   {"entries", latest->entries},
+                   {"overdue", latest->next_update < now}};
+    }
+    j["crl"] = crl;
+    return j;
+}
+
 Response json_response(const json& body, http::status status = http::status::ok) {
     return Response::json(body.dump() + "\n", status);
 }
@@ -119,6 +153,18 @@ void add_ca_routes(Router& router, ca::Authority& authority, store::CertificateR
         return response;
     };
     router.add(std::move(crl));
+
+    Route cas;
+    cas.path = "/v1/cas";
+    cas.scope = "certificates:read";
+    cas.handler = [&reader, &clock](const Request&) {
+        const auto now = clock.now();
+        json items = json::array();
+        for (const auto& ca : reader.list_cas())
+            items.push_back(ca_json(reader, ca, now));
+        return json_response(json{{"cas", items}, {"now", format_utc(now)}});
+    };
+    router.add(std::move(cas));
 
     Route issue;
     issue.method = http::verb::post;

@@ -11,6 +11,7 @@ namespace signet::api {
 // Authority or a read-only repository, map the result.
 //   GET  /ca/{name}.crt                       CA certificate, application/pkix-cert (both)
 //   GET  /crl/{name}.crl                      newest full CRL, application/pkix-crl (both)
+//   GET  /v1/cas                              the CAs, their newest CRLs (certificates:read)
 //   POST /v1/certificates                     issue        (certificates:issue)
 //   GET  /v1/certificates?subject_id=&status=&ca=&serial=&after=&limit=
 //                                             search       (certificates:read)

@@ -92,12 +92,14 @@ class Appliance {
         return run_command(signetctl_argv(std::move(args)), input + "\n");
     }
 
-    // curl over HTTPS with the bearer token; returns {status, body}.
+    // curl over HTTPS with the bearer token (the frontend's, unless another is given); returns
+    // {status, body}.
     std::pair<int, std::string> api(const std::string& method, const std::string& target,
-                                    const std::string& body = "") {
+                                    const std::string& body = "",
+                                    const std::string& token = kBearer) {
         std::vector<std::string> argv{"curl",     "-sS",
                                       "--cacert", (dir() / "tls.pem").string(),
-                                      "-H",       "Authorization: Bearer " + kBearer,
+                                      "-H",       "Authorization: Bearer " + token,
                                       "-X",       method,
                                       "-o",       (dir() / "curl.body").string(),
                                       "-w",       "%{http_code}"};
@@ -217,7 +219,12 @@ class Appliance {
                "  - name: reader\n"
                "    scopes: [certificates:read]\n"
                "    token_sha256: " +
-               sha256_hex("reader-token-0123456789") + "\n" + profiles_yaml(0);
+               sha256_hex("reader-token-0123456789") +
+               "\n"
+               "  - name: auditor\n"
+               "    scopes: [audit]\n"
+               "    token_sha256: " +
+               sha256_hex("auditor-token-0123456789") + "\n" + profiles_yaml(0);
     }
 
     void write_tls_files() {

@@ -301,6 +301,105 @@ BOOST_AUTO_TEST_CASE(scopes_are_enforced) {
     BOOST_CHECK_EQUAL(r.output, "403");
 }
 
+// GET /v1/cas: the ceremony's CAs with their certificates' facts and their newest CRLs; a
+// revocation shows as a new CRL with one more entry, a refresh as a further number.
+json ca_named(const json& list, const std::string& name) {
+    for (const auto& ca : list["cas"])
+        if (ca["name"] == name)
+            return ca;
+    BOOST_FAIL("no CA named " << name << " in " << list.dump());
+    return {};
+}
+
+json list_cas(Appliance& a) {
+    const auto [status, body] = a.api("GET", "/v1/cas");
+    BOOST_REQUIRE_MESSAGE(status == 200, body);
+    return json::parse(body);
+}
+
+BOOST_AUTO_TEST_CASE(the_cas_route_shows_each_ca_and_its_crl_state) {
+    auto& a = Appliance::instance();
+    const json before = list_cas(a);
+    BOOST_REQUIRE_EQUAL(before["cas"].size(), 2u);
+    BOOST_CHECK_EQUAL(before["cas"][0]["name"], "root-ca");  // the root first
+    const json root = ca_named(before, "root-ca");
+    BOOST_CHECK_EQUAL(root["role"], "root");
+    BOOST_CHECK(root["parent"].is_null());
+    BOOST_CHECK_EQUAL(root["key_type"], "ec-p384");
+    BOOST_CHECK_EQUAL(root["subject_dn"], "CN=Signet Development Root CA,O=Signet,C=CN");
+    BOOST_CHECK_EQUAL(root["certificate_url"], "/ca/root-ca.crt");
+    BOOST_CHECK_EQUAL(root["crl_url"], "/crl/root-ca.crl");
+    const json issuing = ca_named(before, "issuing-ca");
+    BOOST_CHECK_EQUAL(issuing["role"], "issuing");
+    BOOST_CHECK_EQUAL(issuing["parent"], "root-ca");
+    BOOST_CHECK_EQUAL(issuing["key_type"], "ec-p256");
+    BOOST_CHECK_EQUAL(issuing["subject_dn"], "CN=Signet Development Issuing CA,O=Signet,C=CN");
+
+    // The fingerprint and the validity are those of the certificate served at certificate_url,
+    // as openssl reads it.
+    BOOST_REQUIRE_EQUAL(a.download("/ca/issuing-ca.crt", a.dir() / "cas-issuing.der"), 200);
+    const auto x509 = run_command({"openssl", "x509", "-inform", "DER", "-noout", "-fingerprint",
+                                   "-sha256", "-dates", "-dateopt", "iso_8601", "-in",
+                                   (a.dir() / "cas-issuing.der").string()});
+    BOOST_REQUIRE_MESSAGE(x509.exit_code == 0, x509.output);
+    std::string fingerprint = issuing["fingerprint_sha256"];
+    std::transform(fingerprint.begin(), fingerprint.end(), fingerprint.begin(), ::toupper);
+    BOOST_CHECK_MESSAGE(x509.output.find(fingerprint) != std::string::npos,
+                        fingerprint << " in " << x509.output);
+    // "notAfter=2036-12-05 20:00:00Z" against "2036-12-05T20:00:00.000000Z".
+    std::string not_after = issuing["not_after"].get<std::string>().substr(0, 19);
+    not_after[10] = ' ';
+    BOOST_CHECK_MESSAGE(x509.output.find("notAfter=" + not_after) != std::string::npos,
+                        not_after << " in " << x509.output);
+
+    // The issuing CA's CRL: published, current, listing what the next one would list.
+    const json crl = issuing["crl"];
+    BOOST_REQUIRE(crl.is_object());
+    BOOST_CHECK_EQUAL(crl["overdue"], false);
+    BOOST_CHECK_LT(crl["this_update"].get<std::string>(), crl["next_update"].get<std::string>());
+    BOOST_CHECK_EQUAL(issuing["next_crl_entries"], crl["entries"]);
+
+    // A revocation: a new CRL (the next number) with one entry more.
+    const std::string csr =
+        make_csr(a.dir(), "cas-route", {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"});
+    const json issued = issue(a, {{"subject_id", a.person}, {"profile", "personal"}, {"csr", csr}});
+    const auto [revoked, revoked_body] =
+        a.api("POST", "/v1/certificates/" + issued["serial"].get<std::string>() + "/revoke",
+              R"({"reason":"superseded"})");
+    BOOST_REQUIRE_MESSAGE(revoked == 200, revoked_body);
+    const json after = ca_named(list_cas(a), "issuing-ca");
+    BOOST_CHECK_GT(after["crl"]["number"].get<std::int64_t>(), crl["number"].get<std::int64_t>());
+    BOOST_CHECK_EQUAL(after["crl"]["entries"].get<int>(), crl["entries"].get<int>() + 1);
+    BOOST_CHECK_EQUAL(after["next_crl_entries"], after["crl"]["entries"]);
+    // The CRL served is the one the route describes: its number as openssl reads it.
+    BOOST_REQUIRE_EQUAL(a.download("/crl/issuing-ca.crl", a.dir() / "cas-issuing.crl"), 200);
+    const auto number = run_command({"openssl", "crl", "-inform", "DER", "-noout", "-crlnumber",
+                                      "-in", (a.dir() / "cas-issuing.crl").string()});
+    // "crlNumber=0x1A": i2a_ASN1_INTEGER's hex.
+    const auto at = number.output.find("crlNumber=0x");
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, number.output);
+    BOOST_CHECK_EQUAL(std::stoll(number.output.substr(at + 12), nullptr, 16),
+                      after["crl"]["number"].get<std::int64_t>());
+
+    // A refresh (signetctl crl): the next number, the same entries.
+    const auto refresh = a.signetctl({"crl", "--ca", "issuing-ca", "--out",
+                                      (a.dir() / "cas-refresh.crl").string()});
+    BOOST_REQUIRE_MESSAGE(refresh.exit_code == 0, refresh.output);
+    const json refreshed = ca_named(list_cas(a), "issuing-ca");
+    BOOST_CHECK_EQUAL(refreshed["crl"]["number"].get<std::int64_t>(),
+                      after["crl"]["number"].get<std::int64_t>() + 1);
+    BOOST_CHECK_EQUAL(refreshed["crl"]["entries"], after["crl"]["entries"]);
+    BOOST_CHECK_EQUAL(refreshed["next_crl_entries"], after["crl"]["entries"]);
+}
+
+BOOST_AUTO_TEST_CASE(the_cas_route_refuses_a_client_without_certificates_read) {
+    auto& a = Appliance::instance();
+    const auto [status, body] = a.api("GET", "/v1/cas", "", "auditor-token-0123456789");
+    BOOST_CHECK_EQUAL(status, 403);
+    BOOST_CHECK_MESSAGE(body.find("certificates:read") != std::string::npos, body);
+    BOOST_CHECK_EQUAL(a.api("GET", "/v1/cas", "", "reader-token-0123456789").first, 200);
+}
+
 BOOST_AUTO_TEST_CASE(signetctl_lists_shows_revokes_and_publishes) {
     auto& a = Appliance::instance();
     const json issued =

@@ -54,6 +54,32 @@ async function searchCertificate(page, serial) {
   await page.waitForSelector('#certificate-results table, #certificate-results p');
 }
 
+// The text of the first element `selector` matches now, or null (no waiting).
+const textOf = (page, selector) => page.evaluate((s) => document.querySelector(s)?.textContent ?? null, selector);
+
+// The audit screen drawn from a latest checkpoint that `change` altered on its way to the page:
+// what the page then says of its signature and of its unsigned fields, and the size it shows.
+async function alteredCheckpoint(page, change, shot) {
+  let served = null;
+  await page.route('**/v1/audit/checkpoints/latest', async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    served = json.size;
+    change(json);
+    await route.fulfill({ response, json });
+  });
+  await screen(page, 'audit');
+  const seen = {
+    served_size: served,
+    signature: await textOf(page, '#latest-checkpoint .signature-verdict'),
+    differs: await textOf(page, '#latest-checkpoint .differs'),
+    shown_size: await page.evaluate(() => document.querySelector('#latest-checkpoint dl.signed-fields dd:nth-of-type(2)')?.textContent ?? null),
+  };
+  if (shot) await shoot(page, shot);
+  await page.unroute('**/v1/audit/checkpoints/latest');
+  return seen;
+}
+
 const cookieOf = async (context) => (await context.cookies()).find((c) => c.name === '__Host-signet-console');
 
 // The operator, in English: login, the contract, its evidence package, a revocation.
@@ -146,6 +172,53 @@ const cookieOf = async (context) => (await context.cookies()).find((c) => c.name
     await page.waitForSelector('#audit-verdict, #view .results p.error');
     out.audit_verdict = await page.textContent('#view .results');
   }
+  // The checkpoints' signatures, checked in the browser: the latest's and the earlier one's.
+  out.audit_signature = await textOf(page, '#latest-checkpoint .signature-verdict');
+  out.audit_signer_status = await textOf(page, '#latest-checkpoint .signer-status');
+  out.audit_differs = await textOf(page, '#latest-checkpoint .differs');
+  out.audit_earlier_signature = await textOf(page, '#view .results .signature-verdict');
+  // A checkpoint altered in transit: its signature, its signed text, or an unsigned field.
+  out.altered_signature = await alteredCheckpoint(page, (c) => {
+    const signature = Buffer.from(c.signature, 'base64');
+    signature[10] ^= 0x01;  // inside r (ECDSA) or the RSA signature value
+    c.signature = signature.toString('base64');
+  }, 'console-audit-altered-en');
+  out.altered_body = await alteredCheckpoint(page, (c) => {
+    c.body = c.body.replace(/\n(\d+)\n/, (line, size) => `\n${Number(size) + 1}\n`);
+    c.size += 1;
+  });
+  out.altered_field = await alteredCheckpoint(page, (c) => { c.size += 1; });
+
+  // The CAs and their CRLs; a CRL past its nextUpdate (an answer altered to say so) is marked.
+  await screen(page, 'cas');
+  out.cas = await page.evaluate(() => ({
+    names: [...document.querySelectorAll('#view table.cas tbody tr')].map((tr) => tr.children[0].textContent),
+    roles: [...document.querySelectorAll('#view table.cas tbody tr')].map((tr) => tr.children[1].textContent),
+    fingerprints: [...document.querySelectorAll('#view table.cas code.digest')].map((c) => c.textContent),
+    crl_states: [...document.querySelectorAll('#view table.crls .crl-state')].map((s) => s.textContent),
+    time_title: document.querySelector('#view table.crls time')?.title ?? null,
+    crl_links: [...document.querySelectorAll('#view table.crls a.download')].map((a) => a.getAttribute('href')),
+  }));
+  await page.route('**/v1/cas', async (route) => {
+    const response = await route.fetch();
+    const json = await response.json();
+    const issuing = json.cas.find((ca) => ca.name === 'issuing-ca');
+    issuing.crl.next_update = '2020-01-01T00:00:00.000000Z';
+    issuing.crl.overdue = true;
+    const root = json.cas.find((ca) => ca.name === 'root-ca');
+    root.next_crl_entries = root.crl.entries + 1;  // a revocation its CRL does not list yet
+    await route.fulfill({ response, json });
+  });
+  await screen(page, 'cas');
+  out.cas_overdue = {
+    alert: await textOf(page, '#crl-overdue'),
+    state: await textOf(page, '#view .crl-state[data-ca="issuing-ca"]'),
+    marked: await page.evaluate(() => document.querySelector('#view .crl-state[data-ca="issuing-ca"]')?.classList.contains('overdue') ?? null),
+    behind: await textOf(page, '#view .crl-state[data-ca="root-ca"]'),
+  };
+  await shoot(page, 'console-cas-overdue-en');
+  await page.unroute('**/v1/cas');
+
   await screen(page, 'health');
   out.health_charts = await page.$$eval('#view figure.chart svg rect', (bars) => bars.length);
 
@@ -188,6 +261,8 @@ const cookieOf = async (context) => (await context.cookies()).find((c) => c.name
   for (const name of ['contracts', 'certificates', 'subjects', 'cas', 'audit', 'health']) {
     await screen(page, name);
     await shoot(page, `console-${name}-zh-CN`);
+    if (name === 'audit') out.zh_audit_signature = await textOf(page, '#latest-checkpoint .signature-verdict');
+    if (name === 'cas') out.zh_crl_states = await page.$$eval('#view .crl-state', (s) => s.map((e) => e.textContent));
   }
   out.zh_switched = await page.evaluate(() => document.documentElement.lang);
   await page.click('#language-switch');

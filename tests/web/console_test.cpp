@@ -4,7 +4,8 @@
 // driven by playwright-core (tests/web/console_page.mjs), logs an operator in with a bearer
 // token, finds the contract, downloads its evidence package (which `signetctl evidence verify
 // --root` must accept), revokes a certificate after the confirmation step, and a viewer without
-// `certificates:revoke` is refused. Screenshots of every screen in both languages are kept under
+// `certificates:revoke` is refused; the audit checkpoint's signature is checked in the page (and
+// refused when altered in transit), and the CAs' CRL states are shown. Screenshots of every screen in both languages are kept under
 // the build directory (tests/web/screenshots).
 #include <libpq-fe.h>
 
@@ -198,6 +199,50 @@ BOOST_AUTO_TEST_CASE(an_operator_works_in_the_console_in_chromium) {
 
     // The audit log's consistency checked in the browser; health drawn as charts.
     BOOST_TEST(contains(seen["audit_verdict"], "Consistent"), seen["audit_verdict"].dump());
+
+    // The checkpoints' signatures checked in the browser (WebCrypto): the latest and the earlier
+    // one verify, the signing certificate is the appliance's audit-checkpoint certificate, issued.
+    BOOST_TEST(contains(seen["audit_signature"], "The signature verifies"),
+               seen["audit_signature"].dump());
+    BOOST_TEST(contains(seen["audit_earlier_signature"], "The signature verifies"),
+               seen["audit_earlier_signature"].dump());
+    BOOST_TEST(seen["audit_signer_status"] == "Issued");
+    BOOST_TEST(seen["audit_differs"].is_null());
+    BOOST_TEST(contains(seen["audit_text"], "signetctl audit verify --root"));
+    // Altered in transit: a changed signature or signed text does not verify; a changed unsigned
+    // field is named, and what is shown is what was signed.
+    BOOST_TEST(contains(seen["altered_signature"]["signature"], "signature does not verify"),
+               seen["altered_signature"].dump());
+    BOOST_TEST(contains(seen["altered_body"]["signature"], "signature does not verify"),
+               seen["altered_body"].dump());
+    BOOST_TEST(contains(seen["altered_field"]["signature"], "The signature verifies"),
+               seen["altered_field"].dump());
+    BOOST_TEST(contains(seen["altered_field"]["differs"], "size"), seen["altered_field"].dump());
+    BOOST_TEST(seen["altered_field"]["shown_size"] ==
+                   std::to_string(seen["altered_field"]["served_size"].get<std::uint64_t>()),
+               seen["altered_field"].dump());
+
+    // The CAs from GET /v1/cas: the root and the issuing CA with the fingerprints the API gives,
+    // both CRLs current (the revocation above published a new one), dates with UTC on hover; a
+    // CRL past its nextUpdate is marked and announced, one missing a revocation is marked.
+    const json cas = platform.get("/v1/cas").json();
+    BOOST_TEST(seen["cas"]["names"] == json::parse(R"(["root-ca","issuing-ca"])"),
+               seen["cas"].dump());
+    BOOST_TEST(seen["cas"]["roles"] == json::parse(R"(["Root","Issuing"])"), seen["cas"].dump());
+    BOOST_REQUIRE_EQUAL(seen["cas"]["fingerprints"].size(), 2u);
+    BOOST_TEST(seen["cas"]["fingerprints"][1] == cas["cas"][1]["fingerprint_sha256"]);
+    BOOST_TEST(seen["cas"]["crl_states"] == json::parse(R"(["Current","Current"])"),
+               seen["cas"].dump());
+    BOOST_TEST(contains(seen["cas"]["time_title"], " UTC"));
+    BOOST_TEST(seen["cas"]["crl_links"] ==
+               json::parse(R"(["/crl/root-ca.crl","/crl/issuing-ca.crl"])"));
+    BOOST_TEST(contains(seen["cas_overdue"]["state"], "OVERDUE"), seen["cas_overdue"].dump());
+    BOOST_TEST(seen["cas_overdue"]["marked"] == true);
+    BOOST_TEST(contains(seen["cas_overdue"]["alert"], "issuing-ca"), seen["cas_overdue"].dump());
+    BOOST_TEST(contains(seen["cas_overdue"]["behind"], "BEHIND"), seen["cas_overdue"].dump());
+    BOOST_TEST(contains(seen["zh_audit_signature"], "签名验证通过"), seen["zh_audit_signature"].dump());
+    BOOST_TEST(seen["zh_crl_states"] == json::parse(R"(["有效","有效"])"),
+               seen["zh_crl_states"].dump());
     BOOST_TEST(seen["health_charts"].get<int>() > 0);
     BOOST_TEST(seen["after_logout_status"] == 401);
     BOOST_TEST(seen["switched_lang"] == "en");

@@ -6,7 +6,8 @@ import { addStrings, applyStrings, onLanguageSwitch, t } from './i18n.js';
 import { api, problemText, useSession } from './console_kit.js';
 import { renderCertificates } from './console_certificates.js';
 import { renderContracts } from './console_contracts.js';
-import { renderAudit, renderCas, renderHealth, renderSubjects } from './console_operations.js';
+import { renderAudit } from './console_audit.js';
+import { renderCas, renderHealth, renderSubjects } from './console_operations.js';
 import en from './strings/console.en.js';
 import zhCN from './strings/console.zh-CN.js';
 

@@ -1,11 +1,10 @@
 // The console's other screens: subjects (GET /v1/subjects, scope `subjects:read`; a manual
-// verification, POST /v1/subjects/{id}/verification, scope `ra:officer`), the CAs (their CRLs
-// and certificates, and the OCSP responder's health and figures), the audit log's checkpoints
-// with a consistency check made in the browser (console_merkle.js), and health with the key
-// figures of /metrics as small charts (console_charts.js).
+// verification, POST /v1/subjects/{id}/verification, scope `ra:officer`), the CAs (GET /v1/cas,
+// scope `certificates:read`: their certificates and the state of their CRLs; the OCSP
+// responder's health and figures), and health with the key figures of /metrics as small charts
+// (console_charts.js). The audit screen is console_audit.js.
 import { t } from './i18n.js';
 import { barChart, parseMetrics, sumBy } from './console_charts.js';
-import { verifyConsistency } from './console_merkle.js';
 import {
   api, button, downloadLink, element, facts, field, heading, input, message, problemText, select, table, when,
 } from './console_kit.js';
@@ -80,25 +79,58 @@ export async function renderSubjects(view) {
   await listSubjects(list, action);
 }
 
-// ---- CAs: CRLs and OCSP ---------------------------------------------------------------------
+// ---- CAs: certificates, CRLs and OCSP --------------------------------------------------------
+
+// A CRL's state in words, marked plainly: overdue (its nextUpdate has passed, RFC 5280 §5.1.2.5),
+// behind (a revocation it does not list yet: the next CRL would have more entries), or current.
+function crlState(ca) {
+  const state = element('span', 'crl-state');
+  state.dataset.ca = ca.name;
+  if (!ca.crl) {
+    state.classList.add('overdue');
+    state.textContent = t('cas.no_crl');
+  } else if (ca.crl.overdue) {
+    state.classList.add('overdue');
+    state.textContent = t('cas.state_overdue');
+  } else if (ca.next_crl_entries !== ca.crl.entries) {
+    state.classList.add('overdue');
+    state.textContent = t('cas.state_behind', { entries: ca.next_crl_entries });
+  } else {
+    state.textContent = t('cas.state_current');
+  }
+  return state;
+}
+
+function casTables(cas) {
+  const parts = [];
+  const late = cas.filter((ca) => !ca.crl || ca.crl.overdue).map((ca) => ca.name);
+  if (late.length) {
+    const alert = message(t('cas.overdue_alert', { names: late.join(', ') }));
+    alert.id = 'crl-overdue';
+    parts.push(alert);
+  }
+  // Each CA's certificate and CRL as relying parties fetch them (the AIA and CRL distribution
+  // point of the certificates it issues).
+  const certificate = (ca) => downloadLink(`/ca/${encodeURIComponent(ca.name)}.crt`, `${ca.name}.crt`);
+  const crl = (ca) => downloadLink(`/crl/${encodeURIComponent(ca.name)}.crl`, `${ca.name}.crl`);
+  parts.push(element('h3', '', t('cas.certificates')),
+    table([t('cas.ca'), t('cas.role'), t('cas.parent'), t('cas.key_type'), t('certificates.subject'), t('cas.not_before'),
+      t('certificates.not_after'), t('cas.fingerprint'), t('cas.certificate')],
+    cas.map((ca) => [ca.name, t(`cas.role_${ca.role}`), ca.parent, ca.key_type, ca.subject_dn, when(ca.not_before),
+      when(ca.not_after), element('code', 'digest', ca.fingerprint_sha256), certificate(ca)]), 'cas'),
+    element('h3', '', t('cas.crls')),
+    table([t('cas.ca'), t('cas.crl_number'), t('cas.this_update'), t('cas.next_update'), t('cas.entries'),
+      t('cas.next_entries'), t('cas.state'), t('cas.crl')],
+    cas.map((ca) => [ca.name, ca.crl?.number, when(ca.crl?.this_update), when(ca.crl?.next_update), ca.crl?.entries,
+      ca.next_crl_entries, crlState(ca), crl(ca)]), 'crls'));
+  return parts;
+}
 
 export async function renderCas(view) {
-  const [certificates, health, metrics] = await Promise.all([
-    api('/v1/certificates?limit=1000'), api('/healthz'), api('/metrics'),
-  ]);
+  const [cas, health, metrics] = await Promise.all([api('/v1/cas'), api('/healthz'), api('/metrics')]);
   const parts = [heading(t('nav.cas'))];
-  if (certificates.ok) {
-    // The CAs that issued something, each with its CRL and certificate as relying parties fetch
-    // them (the CRL distribution point and AIA of its certificates).
-    const cas = [...new Set((certificates.json.certificates ?? []).map((c) => c.issuer_ca))].sort();
-    const counts = (ca, status) => certificates.json.certificates.filter((c) => c.issuer_ca === ca && c.status === status).length;
-    parts.push(table([t('cas.ca'), t('cert.issued'), t('cert.revoked'), t('cas.crl'), t('cas.certificate')],
-      cas.map((ca) => [ca, counts(ca, 'issued'), counts(ca, 'revoked'),
-        downloadLink(`/crl/${encodeURIComponent(ca)}.crl`, `${ca}.crl`),
-        downloadLink(`/ca/${encodeURIComponent(ca)}.crt`, `${ca}.crt`)]), 'cas'));
-  } else {
-    parts.push(message(problemText(certificates)));
-  }
+  if (cas.ok) parts.push(...casTables(cas.json.cas ?? []));
+  else parts.push(message(problemText(cas)));
   parts.push(element('h3', '', t('cas.ocsp')));
   const ocsp = health.json?.checks?.ocsp;
   if (ocsp) parts.push(facts([[t('health.status'), ocsp.status], [t('health.detail'), ocsp.detail]]));
@@ -110,53 +142,6 @@ export async function renderCas(view) {
   } else {
     parts.push(message(problemText(metrics)));
   }
-  view.replaceChildren(...parts);
-}
-
-// ---- audit ----------------------------------------------------------------------------------
-
-function checkpointFacts(c) {
-  return facts([[t('audit.origin'), c.origin], [t('audit.size'), c.size], [t('audit.root'), element('code', 'digest', c.root)],
-    [t('audit.time'), when(c.time)]]);
-}
-
-async function checkConsistency(latest, size, out) {
-  const earlier = await api(`/v1/audit/checkpoints/${encodeURIComponent(size)}`);
-  if (!earlier.ok) {
-    out.replaceChildren(message(problemText(earlier)));
-    return;
-  }
-  const proof = earlier.json.size === latest.size ? { ok: true, json: { path: [] } }
-    : await api(`/v1/audit/proof/consistency?first=${earlier.json.size}&second=${latest.size}`);
-  if (!proof.ok) {
-    out.replaceChildren(message(problemText(proof)));
-    return;
-  }
-  const good = await verifyConsistency(earlier.json.size, latest.size, earlier.json.root, latest.root, proof.json.path);
-  const verdict = message(good ? t('audit.consistent', { first: earlier.json.size, second: latest.size })
-    : t('audit.inconsistent', { first: earlier.json.size, second: latest.size }), good ? 'notice' : 'error');
-  verdict.id = 'audit-verdict';
-  out.replaceChildren(checkpointFacts(earlier.json), verdict);
-}
-
-export async function renderAudit(view) {
-  const latest = await api('/v1/audit/checkpoints/latest');
-  const parts = [heading(t('nav.audit'))];
-  if (!latest.ok) {
-    view.replaceChildren(...parts, message(problemText(latest)));
-    return;
-  }
-  parts.push(element('h3', '', t('audit.latest')), checkpointFacts(latest.json));
-  const form = element('form', 'search');
-  const size = input('1');
-  size.inputMode = 'numeric';
-  const out = element('div', 'results');
-  form.append(field('audit-size', t('audit.earlier_size'), size), button(t('audit.verify'), '', 'submit'));
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    checkConsistency(latest.json, size.value.trim(), out);
-  });
-  parts.push(element('p', 'hint', t('audit.verify_hint')), form, out);
   view.replaceChildren(...parts);
 }
 
