@@ -59,6 +59,7 @@ const char* const kTsaUsage =
 usage: signet-bench tsa [--json] [--seconds S] [--rounds R] [--connections N,N,...]
                         [--threads N,N,...] [--alg A] [--sample K] [--server-threads N]
                         [--client-threads T] [--uts-server DIR [--peer-threads N]]
+                        [--journal-writers N]
 
 Scenarios of 'tsa', for ec-p256 and rsa-2048 (--alg: one of them):
   ceiling   raw C_SignInit+C_Sign per second with a key of the TSA key's type, one session per
@@ -84,6 +85,7 @@ Scenarios of 'tsa', for ec-p256 and rsa-2048 (--alg: one of them):
             no token log, no database; CPU: its process
   openssl-sign  the peer's signature alone: EVP_DigestSign with its in-memory key, one thread
             (with --uts-server)
+--journal-writers: the group commit's transactions in flight at once (default as signetd's).
 Per tsa and uts-server row, 'host us': the server's CPU per token outside the signature (tsa:
 this process less the load generator's threads, plus PostgreSQL, less the least CPU of one raw
 C_Sign; uts-server: its CPU less openssl-sign's), the figure issue 16's goal compares.
@@ -115,6 +117,7 @@ struct TsaBenchOptions {
     int client_threads = 1;
     std::filesystem::path uts_server;  // empty: the peer is not measured
     int peer_threads = 32;
+    unsigned journal_writers = store::GroupCommitOptions{}.writers;
 };
 
 TsaBenchOptions parse_options(int argc, char** argv) {
@@ -160,6 +163,11 @@ TsaBenchOptions parse_options(int argc, char** argv) {
                 throw Error(Errc::invalid_argument, "--client-threads must be 1..64");
         } else if (arg == "--uts-server") {
             options.uts_server = value();
+        } else if (arg == "--journal-writers") {
+            const int writers = std::atoi(value().c_str());
+            if (writers < 1 || writers > 16)
+                throw Error(Errc::invalid_argument, "--journal-writers must be 1..16");
+            options.journal_writers = static_cast<unsigned>(writers);
         } else if (arg == "--peer-threads") {
             options.peer_threads = std::atoi(value().c_str());
             if (options.peer_threads < 1 || options.peer_threads > 1024)
@@ -684,7 +692,9 @@ int bench_tsa(int argc, char** argv) {
         auto signer = token->generate_key(type, label);
         const CK_OBJECT_HANDLE key = find_private_key(*token, label);
 
-        auto journal = std::make_shared<tsa::GroupCommitJournal>(database, tokens);
+        auto journal = std::make_shared<tsa::GroupCommitJournal>(
+            database, tokens,
+            store::GroupCommitOptions{.max_batch = 1024, .writers = options.journal_writers});
         const X509Ptr tsa_certificate = make_certificate("Signet Bench TSA", signer->public_key(),
                                                          root.get(), root_key.get(), false);
         // The same responder twice: with the durable journal (behind HTTP), and with one that
