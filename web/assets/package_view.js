@@ -42,8 +42,10 @@ function groupCard(key, checks) {
   card.dataset.group = key;
   card.dataset.verdict = failed.length ? 'invalid' : 'valid';
   card.append(element('h3', '', t(`package.group.${key}`)));
+  let summary = 'package.group.failed';
+  if (!failed.length) summary = checks.length === 1 ? 'package.group.passed_one' : 'package.group.passed';
   card.append(element('p', `verdict ${failed.length ? 'invalid' : 'valid'}`,
-    t(failed.length ? 'package.group.failed' : 'package.group.passed', { failed: failed.length, count: checks.length })));
+    t(summary, { failed: failed.length, count: checks.length })));
   if (failed.length) {
     const box = element('div', 'failures');
     box.append(list(failed));

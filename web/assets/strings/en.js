@@ -83,6 +83,7 @@ export default {
   'package.group.audit': 'Audit events',
   'package.group.contract_events': 'Contract events\u2019 time-stamps',
   'package.group.passed': 'All {count} checks passed.',
+  'package.group.passed_one': 'Its one check passed.',
   'package.group.failed': '{failed} of {count} checks failed.',
   'package.passed_checks': 'Passed checks ({count})',
   // The signer's page (sign.html, sign.js).

@@ -83,6 +83,7 @@ export default {
   'package.group.audit': '审计事件',
   'package.group.contract_events': '合同事件的时间戳',
   'package.group.passed': '全部 {count} 项检查通过。',
+  'package.group.passed_one': '该项检查通过。',
   'package.group.failed': '{count} 项检查中 {failed} 项失败。',
   'package.passed_checks': '已通过的检查（{count}）',
   // 签署页 (sign.html, sign.js)。
