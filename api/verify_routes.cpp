@@ -2,6 +2,7 @@
 
 #include "api/multipart.hpp"
 #include "api/problem.hpp"
+#include "api/verify_evidence.hpp"
 #include "common/error.hpp"
 #include "sign/verify_document.hpp"
 #include "sign/verify_report.hpp"
@@ -12,11 +13,13 @@ namespace {
 
 constexpr std::string_view kScope = "contracts";
 
-// The signed document and, for a detached CMS, its data, as views into the body.
+// The signed document (or an evidence package) and, for a detached CMS, its data, as views
+// into the body.
 struct VerifyInput {
     std::string_view signature;
     std::optional<std::string_view> data;
-    std::string part;  // where the signature came from, for error messages
+    std::string part;      // where the signature came from, for error messages
+    bool package = false;  // sent as application/zip: an evidence package whatever its bytes
 };
 
 std::optional<VerifyInput> read_input(const Request& request) {
@@ -25,6 +28,8 @@ std::optional<VerifyInput> read_input(const Request& request) {
         has_media_type(content_type, "application/pkcs7-signature") ||
         has_media_type(content_type, "application/cms"))
         return VerifyInput{request.body, std::nullopt, "the body"};
+    if (has_media_type(content_type, "application/zip"))
+        return VerifyInput{request.body, std::nullopt, "the body", true};
     if (!has_media_type(content_type, "multipart/form-data"))
         return std::nullopt;
     VerifyInput input;
@@ -43,8 +48,8 @@ std::optional<VerifyInput> read_input(const Request& request) {
     }
     if (!has_signature)
         throw Error(Errc::invalid_argument,
-                    "the form needs a part 'signature' (a signed PDF or a detached CMS) and, for "
-                    "a CMS, a part 'data'");
+                    "the form needs a part 'signature' (a signed PDF, a detached CMS or an "
+                    "evidence package) and, for a CMS, a part 'data'");
     return input;
 }
 
@@ -55,9 +60,16 @@ Response verify_request(const VerifyServices& services, const Request& request) 
     if (!input) {
         return problem_response(problems::unsupported_media_type,
                                 "the body must be application/pdf, application/pkcs7-signature "
-                                "(or application/cms), or multipart/form-data with the parts "
-                                "'signature' and 'data'",
+                                "(or application/cms), application/zip (an evidence package), "
+                                "or multipart/form-data with the parts 'signature' and 'data'",
                                 request.request_id);
+    }
+    if (input->package || looks_like_zip(input->signature)) {
+        if (input->data)
+            throw Error(Errc::invalid_argument,
+                        "the part 'data' is only for a detached CMS: an evidence package in the "
+                        "part 'signature' carries its own documents");
+        return verify_evidence_package(services, input->signature, input->part);
     }
     sign::DocumentVerifyOptions options;
     options.now = services.clock.now();

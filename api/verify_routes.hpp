@@ -24,14 +24,19 @@ struct VerifyServices {
 inline constexpr std::size_t kVerifyOverhead = 16u * 1024 * 1024;
 
 // POST /v1/verify (issue 13, "Verification"), HTTPS only, scope `contracts`: the shell over
-// sign::verify_document. The body is the signed document:
+// sign::verify_document and, for an evidence package, evidence::verify_package
+// (verify_evidence.hpp). The body is the signed document:
 //   application/pdf                          a PDF: each signature and document time-stamp
 //   application/pkcs7-signature, application/cms   a CMS: refused, it needs its data
-//   multipart/form-data                      parts "signature" (a PDF or a detached CMS) and,
-//                                            for a CMS, "data" (the signed bytes)
-// 200 with the JSON report (sign/verify_report.hpp) whatever the verdict: "valid" says it;
-// 400 problem+json naming the part for input that is not a signed document; 415 for another
-// Content-Type. The work runs on the worker pool (Route's default), never on an I/O thread.
+//   application/zip                          an evidence package (issue 15)
+//   multipart/form-data                      parts "signature" (a PDF, a detached CMS, or an
+//                                            evidence package: a ZIP, told by its first bytes)
+//                                            and, for a CMS only, "data" (the signed bytes)
+// 200 with the JSON report whatever the verdict: "valid" says it; "format" says which report
+// ("pdf", "cms": sign/verify_report.hpp; "evidence-package": evidence::report_json). 400
+// problem+json naming the part for input that is not a signed document or a readable package;
+// 409 for a package when the appliance has no root CA yet; 415 for another Content-Type. The
+// work runs on the worker pool (Route's default), never on an I/O thread.
 void add_verify_routes(Router& router, VerifyServices services);
 
 // The verification POST /v1/verify runs, for a request of any route: the public page's

@@ -4,14 +4,16 @@
 // gateway (sms_gateway.py). Debian's chromium, driven by playwright-core (sign_page.mjs), opens
 // each link from its e-mail and signs with the code from its text message: two persons, then an
 // organization's seal applied by its agent. The final PDF passes pdfsig with only the
-// ceremony's root trusted. An expired link, a reused link, a cancelled contract, a wrong code and
-// a lockout each show their state; a title and a file name that are markup stay text; the node's
-// logs never hold a token. The node and its helper servers: sign_page_node.hpp.
+// ceremony's root trusted; it and its evidence package (and a changed copy of each) are then
+// dropped on the node's own /verify page. An expired link, a reused link, a cancelled contract,
+// a wrong code and a lockout each show their state; a title and a file name that are markup stay
+// text; the node's logs never hold a token. The node and its helper servers: sign_page_node.hpp.
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "evidence/zip.hpp"
 #include "tests/sign/pdf_kit.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/signetd.hpp"
@@ -27,6 +29,31 @@ namespace {
 
 const std::string kMarkupTitle = "<img src=x onerror=alert(1)> Lease 2026-118";
 const std::string kMarkupFile = "<img src=x onerror=alert(2)>.pdf";
+
+// The evidence package `zip` with one byte of its contract's PDF changed — the header's binary
+// comment, as the PDF's own check above — and the archive written again around it, so that the
+// package still reads and its verifier has to find the change.
+std::string with_pdf_byte_changed(const std::string& zip) {
+    std::vector<evidence::ZipEntry> entries = evidence::read_zip(as_bytes(zip));
+    std::string out;
+    evidence::ZipWriter writer(
+        [&](ByteView piece) { out.append(reinterpret_cast<const char*>(piece.data()), piece.size()); },
+        std::chrono::system_clock::now());
+    bool changed = false;
+    for (auto& entry : entries) {
+        if (entry.path == "document/contract.pdf") {
+            const std::string pdf(entry.content.begin(), entry.content.end());
+            const std::size_t comment = pdf.find("\n%") + 2;
+            BOOST_REQUIRE(comment > 2 && comment < 32);
+            entry.content[comment] ^= 0x01;
+            changed = true;
+        }
+        writer.add(entry.path, entry.content);
+    }
+    writer.finish();
+    BOOST_REQUIRE(changed);
+    return out;
+}
 
 json browse(const SignPageNode& web, const json& config) {
     const fs::path file = web.node.dir() / "driver.json";
@@ -246,6 +273,61 @@ BOOST_AUTO_TEST_CASE(two_persons_and_a_seal_sign_through_the_signers_page) {
     BOOST_TEST(verify_seen["broken"]["signatures"][0]["verdict"] == "broken");
     BOOST_TEST(verify_seen["console_errors"].empty(), verify_seen["console_errors"].dump());
     BOOST_TEST(verify_seen["csp_violations"].empty(), verify_seen["csp_violations"].dump());
+
+    // The contract's evidence package on the same page (tests/web/verify_package.mjs), after
+    // signetctl judged it offline with the ceremony's root: dropped, it is valid, every group
+    // of checks passed; a copy with one byte of the contract's PDF changed (the archive made
+    // again around it, so that it still reads) is not valid, the file named first.
+    const fs::path package = web.node.dir() / "evidence.zip";
+    const auto offline = client.verify_evidence(id, package);
+    BOOST_REQUIRE_MESSAGE(offline.exit_code == 0, offline.output);
+    const fs::path changed_package = web.node.dir() / "evidence-changed.zip";
+    write_file(changed_package, with_pdf_byte_changed(read_file(package)));
+    json package_seen = run_browser_driver(
+        "verify_package.mjs", {"https://127.0.0.1:" + std::to_string(web.https_port),
+                               package.string(), changed_package.string(), verify_shots.string()});
+    BOOST_TEST(contains(package_seen["hint"], "evidence package"));
+    BOOST_TEST(contains(package_seen["zh_hint"], "证据包"));
+    json& good_package = package_seen["good"];
+    BOOST_TEST(good_package["overall"] == "verdict valid");
+    BOOST_TEST(contains(good_package["overall_text"], "The evidence package is valid"));
+    BOOST_TEST(good_package["contract"] == id);
+    BOOST_TEST(good_package["file_name"] == "contract-evidence.zip");
+    BOOST_TEST(good_package["failures"].empty(), good_package["failures"].dump());
+    BOOST_TEST(good_package["signature_cards"] == 0);
+    std::vector<std::string> groups;
+    for (const auto& group : good_package["groups"]) {
+        groups.push_back(group["group"]);
+        BOOST_TEST(group["verdict"] == "valid", group.dump());
+        BOOST_TEST(group["passed"].get<int>() > 0, group.dump());
+    }
+    BOOST_TEST(groups == (std::vector<std::string>{"manifest", "documents", "checkpoint", "audit",
+                                                   "contract_events"}),
+               good_package["groups"].dump());
+    json& changed_seen = package_seen["changed"];
+    BOOST_TEST(changed_seen["overall"] == "verdict invalid");
+    BOOST_TEST(contains(changed_seen["overall_text"], "does not verify"));
+    BOOST_TEST(changed_seen["failures_first"] == true);
+    BOOST_REQUIRE(!changed_seen["failures"].empty());
+    bool named = false;
+    for (const auto& failure : changed_seen["failures"])
+        named |= failure["subject"] == "document/contract.pdf";
+    BOOST_TEST(named, changed_seen["failures"].dump());
+    for (const auto& group : changed_seen["groups"])
+        if (group["group"] == "documents") {
+            BOOST_TEST(group["verdict"] == "invalid");
+            BOOST_TEST(contains(group["heading"], "Document signatures"));
+        }
+    BOOST_TEST(contains(package_seen["zh_changed"]["overall_text"], "证据包未通过验证"));
+    BOOST_TEST(package_seen["zh_changed"]["failures"] == changed_seen["failures"]);
+    BOOST_TEST(package_seen["zh_overflows"] == false);
+    BOOST_TEST(package_seen["console_errors"].empty(), package_seen["console_errors"].dump());
+    BOOST_TEST(package_seen["page_errors"].empty(), package_seen["page_errors"].dump());
+    BOOST_TEST(package_seen["csp_violations"].empty(), package_seen["csp_violations"].dump());
+    BOOST_TEST(package_seen["dialogs"].empty(), package_seen["dialogs"].dump());
+    for (const auto* shot : {"verify-package-en.png", "verify-package-changed-en.png",
+                             "verify-package-changed-zh-CN-phone.png"})
+        BOOST_TEST(fs::exists(verify_shots / shot), shot);
 
     // No token in any of the node's logs (signetd's output, the access log, PostgreSQL's): the
     // access log names the route, never the path.

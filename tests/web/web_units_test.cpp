@@ -20,9 +20,9 @@ using namespace std::chrono_literals;
 BOOST_AUTO_TEST_CASE(every_asset_is_embedded_with_its_type_and_a_tag_of_its_bytes) {
     const auto assets = embedded_assets();
     BOOST_REQUIRE(!assets.empty());
-    for (const auto& name : {"verify.html", "verify.js", "report_view.js", "i18n.js",
-                             "strings/en.js", "strings/zh-CN.js", "signet.css", "sign.html",
-                             "sign.js", "sign_view.js", "pdf_pages.js"}) {
+    for (const auto& name : {"verify.html", "verify.js", "report_view.js", "package_view.js",
+                             "i18n.js", "strings/en.js", "strings/zh-CN.js", "signet.css",
+                             "sign.html", "sign.js", "sign_view.js", "pdf_pages.js"}) {
         const Asset* asset = find_asset(name);
         BOOST_REQUIRE_MESSAGE(asset != nullptr, name);
         const std::string source =

@@ -1,17 +1,19 @@
 // The verification report (sign/verify_report.hpp's JSON) made readable: one card per signature
 // saying who signed, when, whether it is intact, what it covers, its level and its chain, with
 // what failed listed plainly. The DOM is built element by element and every value from the
-// report or the file goes in through textContent: a name with markup stays text.
+// report or the file goes in through textContent: a name with markup stays text. An evidence
+// package's report ("format": "evidence-package") is package_view.js's, with the helpers
+// exported here.
 import { t, timeElement } from './i18n.js';
 
-function element(tag, className, text) {
+export function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
 }
 
-function fact(list, label, value) {
+export function fact(list, label, value) {
   list.append(element('dt', '', label));
   const dd = element('dd');
   if (value instanceof Node) dd.append(value); else dd.textContent = value;
@@ -130,7 +132,7 @@ function signatureCard(signature, index) {
   return card;
 }
 
-function fileLine(fileName) {
+export function fileLine(fileName) {
   const line = element('p', 'file');
   line.append(element('strong', '', `${t('report.file')}: `), element('span', 'file-name', fileName));
   return line;

@@ -1,7 +1,9 @@
 // The public verification page (GET /verify): a file chosen or dropped is posted to
-// POST /verify/report and its report shown (report_view.js). Keyboard: the file inputs and the
+// POST /verify/report and its report shown: a document's (report_view.js) or, when the answer's
+// "format" is "evidence-package", an evidence package's (package_view.js). Keyboard: the file inputs and the
 // button are ordinary controls; the drop zone is an extra, not the only way in.
 import { applyStrings, onLanguageSwitch, t } from './i18n.js';
+import { renderPackageReport } from './package_view.js';
 import { renderProblem, renderReport } from './report_view.js';
 
 const form = document.getElementById('verify-form');
@@ -19,7 +21,8 @@ function render() {
   applyStrings();
   switcher.textContent = t('language.switch');
   switcher.setAttribute('aria-label', t('language.switch_label'));
-  if (shown?.report) renderReport(result, shown.fileName, shown.report);
+  if (shown?.report?.format === 'evidence-package') renderPackageReport(result, shown.fileName, shown.report);
+  else if (shown?.report) renderReport(result, shown.fileName, shown.report);
   else if (shown?.problem) renderProblem(result, shown.fileName, shown.problem());
 }
 
