@@ -19,10 +19,12 @@ struct EvidenceNode::Parts {
     std::vector<const X509*> tsa_chain_view;
     std::unique_ptr<evidence::PackageBuilder> builder;
     std::string unavailable;  // what is missing, "" when packages can be made
+    unsigned max_concurrent_builds = 0;
 };
 
 EvidenceNode::EvidenceNode(Dependencies d) : parts_(std::make_unique<Parts>()) {
     auto& p = *parts_;
+    p.max_concurrent_builds = d.max_concurrent_builds;
     try {
         p.seal = evidence::load_evidence_seal(d.certificates, *d.token);
         if (!p.seal)
@@ -64,6 +66,7 @@ EvidenceNode::~EvidenceNode() = default;
 void EvidenceNode::add_routes(api::Router& router) {
     api::EvidenceServices services;
     services.unavailable = parts_->unavailable;
+    services.max_concurrent_builds = parts_->max_concurrent_builds;
     if (parts_->builder)
         services.write_package = [builder = parts_->builder.get()](
                                      std::string_view id, const sign::ContractCaller& caller,

@@ -227,7 +227,7 @@ int serve(const std::string& config_path) {
     EvidenceNode evidence_node({token, db, audit, clock, certificates, subjects,
                                 contracts_node.service(), contracts_node.validation(),
                                 audit_node.checkpoints(), audit_node.checkpoints_unavailable(),
-                                tsa_responder, log});
+                                tsa_responder, log, config.evidence.max_concurrent_builds});
     evidence_node.add_routes(router);
 
     register_metrics(*metrics, *token, db, clock);

@@ -68,6 +68,7 @@ Config parse(const YAML::Node& root, const fs::path& source, Problems& problems)
     section(top, "tsa", [&](Map& m) { read_tsa(m, config.tsa); });
     section(top, "ocsp", [&](Map& m) { read_ocsp(m, config.ocsp); });
     section(top, "audit", [&](Map& m) { read_audit(m, base, config.audit); });
+    section(top, "evidence", [&](Map& m) { read_evidence(m, config.evidence); });
     section(top, "signing", [&](Map& m) { read_signing(m, base, config.api_clients, config.signing); });
     // otp after ca: TOTP seeds are wrapped by ca.user_key_kek unless otp names another key.
     section(top, "otp", [&](Map& m) { read_otp(m, base, config.ca.user_key_kek, config.otp); });

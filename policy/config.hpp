@@ -373,6 +373,17 @@ struct AuditSettings {
     std::string witness_url;
 };
 
+// evidence: the packages GET /v1/contracts/{id}/evidence builds (api/evidence_route.hpp,
+// docs/evidence.md "Evidence packages").
+struct EvidencePackageSettings {
+    // Packages one node builds at once (max_concurrent_builds, 1-64); a request past them gets
+    // 503 with Retry-After before anything is built. Each build holds a pooled database
+    // connection while it streams the documents and the audit proofs, and asks the HSM for a
+    // signature and the TSA for two time-stamps: unbounded, a burst would take those from the
+    // TSA, OCSP and signing routes.
+    unsigned max_concurrent_builds = 2;
+};
+
 // web.verify: the public verification page (GET /verify, POST /verify/report, web/). Anyone may
 // call it, so it is bounded more tightly than the authenticated POST /v1/verify.
 struct WebVerifySettings {
@@ -418,6 +429,7 @@ struct Config {
     IdentitySettings identity;
     std::optional<BackupSettings> backup;
     AuditSettings audit;
+    EvidencePackageSettings evidence;
     WebSettings web;
 };
 

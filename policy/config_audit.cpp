@@ -1,5 +1,6 @@
 // signet.yaml's audit section (policy/config_sections.hpp): the tamper-evident log's name, how
-// often signetd makes a checkpoint, and where each checkpoint is sent (the witness).
+// often signetd makes a checkpoint, and where each checkpoint is sent (the witness); and the
+// evidence section: how many evidence packages a node builds at once.
 #include <algorithm>
 
 #include "policy/config_sections.hpp"
@@ -51,6 +52,11 @@ void read_audit(Map& map, const std::filesystem::path& base, AuditSettings& out)
             witness.add("file", "a witness needs a file or a url");
     }
     witness.finish();
+}
+
+void read_evidence(Map& map, EvidencePackageSettings& out) {
+    read_unsigned(map, "max_concurrent_builds", out.max_concurrent_builds, 1, 64,
+                  "a number of packages");
 }
 
 }  // namespace signet::policy::sections

@@ -44,8 +44,10 @@ void read_notifications(yaml::Map& map, const std::filesystem::path& base,
 
 // config_backup.cpp: backup (pgBackRest's stanza, repositories, retention).
 void read_backup(yaml::Map& map, const std::filesystem::path& base, BackupSettings& out);
-// config_audit.cpp: audit (the log's name, the checkpoint interval, the witness).
+// config_audit.cpp: audit (the log's name, the checkpoint interval, the witness), and evidence
+// (how many evidence packages a node builds at once).
 void read_audit(yaml::Map& map, const std::filesystem::path& base, AuditSettings& out);
+void read_evidence(yaml::Map& map, EvidencePackageSettings& out);
 
 // config_web.cpp: web (the public verification page's limits).
 void read_web(yaml::Map& map, WebSettings& out);

@@ -1,4 +1,5 @@
-// signet.yaml's audit section: defaults, every key read, and each mistake named at its place.
+// signet.yaml's audit and evidence sections: defaults, every key read, and each mistake named at
+// its place.
 #include <boost/test/unit_test.hpp>
 
 #include "tests/policy/config_fixture.hpp"
@@ -58,6 +59,26 @@ BOOST_AUTO_TEST_CASE(mistakes_are_named) {
                         both);
     const std::string none = f.error(Fixture::base() + "audit:\n  witness: {}\n");
     BOOST_CHECK_MESSAGE(none.find("a witness needs a file or a url") != std::string::npos, none);
+}
+
+BOOST_AUTO_TEST_CASE(evidence_package_builds_are_bounded) {
+    Fixture f;
+    BOOST_CHECK_EQUAL(f.load(Fixture::base()).evidence.max_concurrent_builds, 2u);
+    const Config c = f.load(Fixture::base() + "evidence:\n  max_concurrent_builds: 64\n");
+    BOOST_CHECK_EQUAL(c.evidence.max_concurrent_builds, 64u);
+    for (const std::string bad : {"0", "65"}) {
+        const std::string message = f.error(Fixture::base() +
+                                            "evidence:\n"                           // 5
+                                            "  max_concurrent_builds: " + bad + "\n"  // 6
+                                            "  queue: 3\n");                         // 7
+        BOOST_CHECK_MESSAGE(message.find(f.at(6, 26) + "evidence.max_concurrent_builds: " + bad +
+                                         " is not a number of packages (1-64)") !=
+                                std::string::npos,
+                            message);
+        BOOST_CHECK_MESSAGE(message.find(f.at(7, 3) + "evidence.queue: unknown key") !=
+                                std::string::npos,
+                            message);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
