@@ -125,7 +125,11 @@ TokenTemplate::TokenTemplate(const TS_RESP* sample, EVP_PKEY* key, const EVP_MD*
         Asn1ObjectPtr oid(OBJ_txt2obj(policy.c_str(), 1));
         if (!oid)
             throw Error(Errc::invalid_argument, "'" + policy + "' is not an OID");
-        policies_.emplace(policy, to_der(i2d_ASN1_OBJECT, static_cast<const ASN1_OBJECT*>(oid.get())));
+        Bytes der = to_der(i2d_ASN1_OBJECT, static_cast<const ASN1_OBJECT*>(oid.get()));
+        // Found by the text it was configured as and by its canonical text, which is how
+        // check_request names a requested policy.
+        policies_.emplace(oid_text(oid.get()), der);
+        policies_.emplace(policy, std::move(der));
     }
     if (const TS_ACCURACY* accuracy = TS_TST_INFO_get_accuracy(info))
         accuracy_ = to_der(i2d_TS_ACCURACY, accuracy);
