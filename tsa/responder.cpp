@@ -118,21 +118,25 @@ std::string algorithm_column(Digest digest) {
     return "";
 }
 
-// Whether the SignerInfo's signature over the signed attributes, and their messageDigest over
-// the content, verify with `certificate`'s key: OpenSSL's own check of a token (as
-// TS_RESP_verify_signature does it), for the template's start-up test.
-bool signature_verifies(PKCS7* token, X509* certificate) {
-    if (token == nullptr || sk_PKCS7_SIGNER_INFO_num(PKCS7_get_signer_info(token)) != 1)
-        return false;
-    BioPtr data(PKCS7_dataInit(token, nullptr));
-    if (!data)
-        return false;
-    char buffer[4096];
-    while (BIO_read(data.get(), buffer, sizeof buffer) > 0) {
+// A throwaway key of the TSA key's type and size, for the template's sample (token_template.hpp):
+// the sample's structure depends on the key's algorithm, never on the key itself.
+EvpPkeyPtr stand_in_key(const EVP_PKEY* tsa_public_key) {
+    EVP_PKEY* made = nullptr;
+    if (EVP_PKEY_is_a(tsa_public_key, "EC")) {
+        char group[80] = {};
+        std::size_t length = 0;
+        if (EVP_PKEY_get_group_name(tsa_public_key, group, sizeof group, &length) != 1)
+            throw_openssl_error("cannot read the TSA key's curve");
+        made = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", group);
+    } else if (EVP_PKEY_is_a(tsa_public_key, "RSA")) {
+        made = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA",
+                                 static_cast<std::size_t>(EVP_PKEY_get_bits(tsa_public_key)));
+    } else {
+        throw Error(Errc::invalid_argument, "the TSA key is neither EC nor RSA");
     }
-    return PKCS7_signatureVerify(data.get(), token,
-                                 sk_PKCS7_SIGNER_INFO_value(PKCS7_get_signer_info(token), 0),
-                                 certificate) == 1;
+    if (made == nullptr)
+        throw_openssl_error("cannot make the template's stand-in key");
+    return EvpPkeyPtr(made);
 }
 
 // The results counted in signet_tsa_responses_total, in a fixed order.
@@ -237,15 +241,13 @@ Responder::Responder(ResponderOptions options) : options_(std::move(options)) {
 
 Responder::~Responder() = default;
 
-TsRespCtxPtr Responder::make_context() const {
+TsRespCtxPtr Responder::make_context(X509* signer, EVP_PKEY* key) const {
     const policy::TsaSettings& s = options_.settings;
     TsRespCtxPtr ctx(TS_RESP_CTX_new());
     if (!ctx)
         throw_openssl_error("cannot make a TS_RESP_CTX");
-    check_openssl(TS_RESP_CTX_set_signer_cert(ctx.get(), identity_.certificate.get()),
-                  "the TSA certificate is refused");
-    check_openssl(TS_RESP_CTX_set_signer_key(ctx.get(), identity_.key.get()),
-                  "the TSA key is refused");
+    check_openssl(TS_RESP_CTX_set_signer_cert(ctx.get(), signer), "the TSA certificate is refused");
+    check_openssl(TS_RESP_CTX_set_signer_key(ctx.get(), key), "the TSA key is refused");
     check_openssl(TS_RESP_CTX_set_signer_digest(ctx.get(), digest(s.signing_digest)),
                   "the signing digest is refused");
     // RFC 5816: ESSCertIDv2 (signing-certificate-v2) with SHA-256, not SHA-1's ESSCertID.
@@ -261,7 +263,8 @@ TsRespCtxPtr Responder::make_context() const {
             throw Error(Errc::invalid_argument, "'" + accepted + "' is not an OID");
         check_openssl(TS_RESP_CTX_add_policy(ctx.get(), oid.get()), "a policy is refused");
     }
-    // OpenSSL checks the imprint's algorithm again against these; check_request has decided.
+    // The digests the sample's context accepts (its request uses the first); check_request
+    // decides for a client's request.
     for (Digest d : s.digests)
         check_openssl(TS_RESP_CTX_add_md(ctx.get(), digest(d)), "a digest is refused");
     // RFC 3161 §2.4.2: accuracy as seconds, millis, micros; within 1 s by the policy.
@@ -304,13 +307,21 @@ void Responder::make_template() {
     body.insert(body.end(), {0x01, 0x01, 0xff});
     const Bytes request = der_tlv(0x30, body);
 
+    // The sample is signed by a stand-in key under a copy of the TSA certificate carrying its
+    // public key (same issuer, serial and subject): no token with the TSA's key exists before
+    // its row does (DESIGN.md invariant 2), and the HSM is not needed to start.
+    X509* certificate = identity_.certificate.get();
+    const EvpPkeyPtr stand_in = stand_in_key(X509_get0_pubkey(certificate));
+    X509Ptr stand_in_certificate(X509_dup(certificate));
+    if (!stand_in_certificate || X509_set_pubkey(stand_in_certificate.get(), stand_in.get()) != 1)
+        throw_openssl_error("cannot make the template's stand-in certificate");
     const Bytes serial = {0x01};
     Asn1IntegerPtr serial_integer = integer_from_magnitude(serial);
     const Clock::time_point now = cut_to_precision(options_.clock->now(), s.precision);
     const auto us = std::chrono::floor<microseconds>(now.time_since_epoch()).count();
     CallData call{serial_integer.get(), static_cast<long>(us / 1'000'000),
                   static_cast<long>(us % 1'000'000)};
-    TsRespCtxPtr context = make_context();
+    TsRespCtxPtr context = make_context(stand_in_certificate.get(), stand_in.get());
     TS_RESP_CTX_set_serial_cb(context.get(), serial_callback, &call);
     TS_RESP_CTX_set_time_cb(context.get(), time_callback, &call);
     BioPtr input(BIO_new_mem_buf(request.data(), static_cast<int>(request.size())));
@@ -322,11 +333,25 @@ void Responder::make_template() {
 
     std::vector<std::string> policies{s.policy_oid};
     policies.insert(policies.end(), s.accepted_policies.begin(), s.accepted_policies.end());
-    template_ = std::make_unique<TokenTemplate>(sample.get(), identity_.key.get(),
-                                                digest(s.signing_digest), policies);
+    TemplateSigner signer;
+    signer.certificate = certificate;
+    // As make_context: the chain, and its ESSCertIDv2, when the policy sends it.
+    if (s.include_chain) {
+        for (const auto& ca : identity_.chain)
+            signer.chain.push_back(ca.get());
+    }
+    signer.ess_chain = !signer.chain.empty();
+    signer.key = identity_.key.get();
+    signer.signing_digest = digest(s.signing_digest);
+    signer.ess_digest = digest(Digest::sha256);
+    template_ = std::make_unique<TokenTemplate>(sample.get(), signer, policies);
 
-    // The template's token for the same request, serial and genTime must carry OpenSSL's
-    // TSTInfo byte for byte, and its signature must verify with the certificate's key.
+    // The same template over the stand-in must reproduce the sample for its own request, serial
+    // and genTime: everything but the signingTime value and the signature, which must verify.
+    TemplateSigner check = signer;
+    check.certificate = stand_in_certificate.get();
+    check.key = stand_in.get();
+    const TokenTemplate check_template(sample.get(), check, policies);
     const std::string gen_time = generalized_time(now, s.precision);
     TokenFields fields;
     fields.message_imprint = message_imprint;
@@ -335,18 +360,10 @@ void Responder::make_template() {
     fields.gen_time = gen_time;
     fields.signing_time = now;
     fields.cert_req = true;
-    const Bytes ours = template_->encode(fields);
-    const unsigned char* cursor = ours.data();
-    TsRespPtr decoded(d2i_TS_RESP(nullptr, &cursor, static_cast<long>(ours.size())));
-    if (!decoded || cursor != ours.data() + ours.size() ||
-        TS_RESP_get_tst_info(decoded.get()) == nullptr)
-        throw Error(Errc::internal, "the token template makes a TimeStampResp OpenSSL cannot read");
-    if (to_der(i2d_TS_TST_INFO, static_cast<const TS_TST_INFO*>(TS_RESP_get_tst_info(decoded.get()))) !=
-        to_der(i2d_TS_TST_INFO, static_cast<const TS_TST_INFO*>(TS_RESP_get_tst_info(sample.get()))))
-        throw Error(Errc::internal, "the token template's TSTInfo differs from OpenSSL's");
-    if (!signature_verifies(TS_RESP_get_token(decoded.get()), identity_.certificate.get()))
-        throw Error(Errc::internal, "the token template's signature does not verify: " +
-                                        drain_openssl_errors());
+    if (const std::string differs = differences_from_sample(
+            sample.get(), check_template.encode(fields), stand_in_certificate.get());
+        !differs.empty())
+        throw Error(Errc::internal, "the token template does not reproduce OpenSSL's token: " + differs);
 }
 
 const EVP_MD* Responder::digest(Digest d) const {

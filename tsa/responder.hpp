@@ -106,7 +106,7 @@ class Responder {
     const policy::TsaSettings& settings() const noexcept { return options_.settings; }
 
   private:
-    TsRespCtxPtr make_context() const;
+    TsRespCtxPtr make_context(X509* signer, EVP_PKEY* key) const;
     // OpenSSL's token for a sample request, the template's source, and the check that the
     // template reproduces it (tsa/token_template.hpp).
     void make_template();

@@ -1,5 +1,6 @@
 #include "tsa/token_template.hpp"
 
+#include <openssl/ess.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
@@ -33,6 +34,9 @@ constexpr std::uint8_t kMessageDigestOid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86
                                               0xf7, 0x0d, 0x01, 0x09, 0x04};
 constexpr std::uint8_t kSigningTimeOid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
                                             0xf7, 0x0d, 0x01, 0x09, 0x05};
+// id-aa-signingCertificateV2 (RFC 5035 §3).
+constexpr std::uint8_t kSigningCertificateV2Oid[] = {0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7,
+                                                     0x0d, 0x01, 0x09, 0x10, 0x02, 0x2f};
 // PKIStatusInfo { status granted(0) } (RFC 3161 §2.4.2).
 constexpr std::uint8_t kGranted[] = {0x30, 0x03, 0x02, 0x01, 0x00};
 // TSTInfo.version v1.
@@ -69,9 +73,11 @@ Bytes attribute(ByteView type, ByteView value) {
     return der_tlv(kSequence, content);
 }
 
-// The content octets of the positive INTEGER whose magnitude is `magnitude` (X.690 §8.3: a
-// leading zero octet when the first bit is set, none otherwise).
+// The content octets of the positive INTEGER whose magnitude is `magnitude` (X.690 §8.3.2: the
+// fewest octets, a leading zero octet only when the first bit is set).
 Bytes positive_integer_content(ByteView magnitude) {
+    while (!magnitude.empty() && magnitude[0] == 0)
+        magnitude = magnitude.subspan(1);
     Bytes content;
     if (magnitude.empty() || (magnitude[0] & 0x80) != 0)
         content.push_back(0);
@@ -106,20 +112,66 @@ Bytes digest_of(ByteView data, const EVP_MD* md) {
     return out;
 }
 
+// The signing-certificate-v2 attribute as OpenSSL's TS responder makes it
+// (OSSL_ESS_signing_cert_v2_new_init without IssuerSerial): the signer's ESSCertIDv2, then the
+// chain's when asked (RFC 5035 §5.4: the first identifies the signing certificate).
+Bytes signing_certificate_attribute(const TemplateSigner& signer) {
+    X509StackPtr chain(sk_X509_new_null());
+    if (!chain)
+        throw_openssl_error("cannot list the chain");
+    if (signer.ess_chain) {
+        for (const X509* ca : signer.chain) {
+            if (sk_X509_push(chain.get(), const_cast<X509*>(ca)) <= 0)
+                throw_openssl_error("cannot list the chain");
+        }
+    }
+    EssSigningCertV2Ptr value(OSSL_ESS_signing_cert_v2_new_init(
+        signer.ess_digest, signer.certificate, chain.get(), 0));
+    // The stack only borrowed the certificates.
+    while (sk_X509_num(chain.get()) > 0)
+        sk_X509_pop(chain.get());
+    if (!value)
+        throw_openssl_error("cannot make the signing-certificate-v2 attribute");
+    return attribute(kSigningCertificateV2Oid,
+                     to_der(i2d_ESS_SIGNING_CERT_V2,
+                            static_cast<const ESS_SIGNING_CERT_V2*>(value.get())));
+}
+
+const PKCS7_SIGNER_INFO* only_signer(const PKCS7* token) {
+    if (token == nullptr || !PKCS7_type_is_signed(token) || token->d.sign == nullptr ||
+        sk_PKCS7_SIGNER_INFO_num(token->d.sign->signer_info) != 1)
+        return nullptr;
+    return sk_PKCS7_SIGNER_INFO_value(token->d.sign->signer_info, 0);
+}
+
 }  // namespace
 
-TokenTemplate::TokenTemplate(const TS_RESP* sample, EVP_PKEY* key, const EVP_MD* signing_digest,
+TokenTemplate::TokenTemplate(const TS_RESP* sample, const TemplateSigner& signer,
                              const std::vector<std::string>& policies)
-    : key_(key), digest_(signing_digest) {
+    : key_(signer.key), digest_(signer.signing_digest) {
     PKCS7* token = TS_RESP_get_token(const_cast<TS_RESP*>(sample));
     TS_TST_INFO* info = TS_RESP_get_tst_info(const_cast<TS_RESP*>(sample));
-    if (key == nullptr || signing_digest == nullptr || token == nullptr || info == nullptr ||
-        !PKCS7_type_is_signed(token) || token->d.sign == nullptr)
+    const PKCS7_SIGNER_INFO* sample_signer = only_signer(token);
+    if (signer.key == nullptr || signer.certificate == nullptr || digest_ == nullptr ||
+        signer.ess_digest == nullptr || info == nullptr || sample_signer == nullptr)
         throw Error(Errc::crypto, "the template's sample is not a granted time-stamp token");
-    const PKCS7_SIGNED* signed_data = token->d.sign;
-    if (sk_PKCS7_SIGNER_INFO_num(signed_data->signer_info) != 1 ||
-        TS_TST_INFO_get_exts(info) != nullptr)
-        throw Error(Errc::crypto, "the template's sample has other than one signer, or extensions");
+    if (TS_TST_INFO_get_exts(info) != nullptr)
+        throw Error(Errc::crypto, "the template's sample carries extensions");
+    if (OBJ_obj2nid(sample_signer->digest_alg->algorithm) != EVP_MD_get_type(digest_))
+        throw Error(Errc::crypto, "the template's sample is signed with another digest");
+    // Exactly the attributes this template makes: another one would be silently dropped.
+    std::vector<int> attributes;
+    for (int i = 0; i < sk_X509_ATTRIBUTE_num(sample_signer->auth_attr); ++i)
+        attributes.push_back(OBJ_obj2nid(X509_ATTRIBUTE_get0_object(
+            const_cast<X509_ATTRIBUTE*>(sk_X509_ATTRIBUTE_value(sample_signer->auth_attr, i)))));
+    std::ranges::sort(attributes);
+    std::vector<int> expected{NID_pkcs9_contentType, NID_pkcs9_messageDigest,
+                              NID_pkcs9_signingTime, NID_id_smime_aa_signingCertificateV2};
+    std::ranges::sort(expected);
+    if (attributes != expected)
+        throw Error(Errc::crypto, "the template's sample has other signed attributes than "
+                                  "contentType, signingTime, messageDigest and "
+                                  "signing-certificate-v2");
 
     for (const std::string& policy : policies) {
         Asn1ObjectPtr oid(OBJ_txt2obj(policy.c_str(), 1));
@@ -139,33 +191,25 @@ TokenTemplate::TokenTemplate(const TS_RESP* sample, EVP_PKEY* key, const EVP_MD*
     if (const GENERAL_NAME* name = TS_TST_INFO_get_tsa(info))
         tsa_name_ = der_tlv(kContext0, to_der(i2d_GENERAL_NAME, name));
 
+    const PKCS7_SIGNED* signed_data = token->d.sign;
     std::vector<Bytes> algorithms;
     for (int i = 0; i < sk_X509_ALGOR_num(signed_data->md_algs); ++i)
-        algorithms.push_back(
-            to_der(i2d_X509_ALGOR, static_cast<const X509_ALGOR*>(sk_X509_ALGOR_value(signed_data->md_algs, i))));
+        algorithms.push_back(to_der(i2d_X509_ALGOR, static_cast<const X509_ALGOR*>(
+                                                        sk_X509_ALGOR_value(signed_data->md_algs, i))));
     digest_algorithms_ = der_set(std::move(algorithms));
-    // PKCS #7's certificates, in the order OpenSSL lists them: the TSA's first, then the chain.
-    Bytes certificates;
-    for (int i = 0; i < sk_X509_num(signed_data->cert); ++i)
-        append(certificates, to_der(i2d_X509, static_cast<const X509*>(sk_X509_value(signed_data->cert, i))));
-    if (certificates.empty())
-        throw Error(Errc::crypto, "the template's sample carries no certificate (certReq)");
+    // The certificates in the order OpenSSL sends them (PKCS #7 keeps them as a SEQUENCE OF):
+    // the signer's first, then the chain.
+    Bytes certificates = to_der(i2d_X509, signer.certificate);
+    for (const X509* ca : signer.chain)
+        append(certificates, to_der(i2d_X509, ca));
     certificates_ = der_tlv(kContext0, certificates);
+    signing_certificate_ = signing_certificate_attribute(signer);
 
-    const PKCS7_SIGNER_INFO* signer = sk_PKCS7_SIGNER_INFO_value(signed_data->signer_info, 0);
-    append(signer_prefix_, to_der(i2d_ASN1_INTEGER, static_cast<const ASN1_INTEGER*>(signer->version)));
+    append(signer_prefix_, to_der(i2d_ASN1_INTEGER, static_cast<const ASN1_INTEGER*>(sample_signer->version)));
     append(signer_prefix_, to_der(i2d_PKCS7_ISSUER_AND_SERIAL,
-                                  static_cast<const PKCS7_ISSUER_AND_SERIAL*>(signer->issuer_and_serial)));
-    append(signer_prefix_, to_der(i2d_X509_ALGOR, static_cast<const X509_ALGOR*>(signer->digest_alg)));
-    signature_algorithm_ = to_der(i2d_X509_ALGOR, static_cast<const X509_ALGOR*>(signer->digest_enc_alg));
-    for (int i = 0; i < sk_X509_ATTRIBUTE_num(signer->auth_attr); ++i) {
-        const X509_ATTRIBUTE* a = sk_X509_ATTRIBUTE_value(signer->auth_attr, i);
-        const int nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(const_cast<X509_ATTRIBUTE*>(a)));
-        if (nid == NID_id_smime_aa_signingCertificateV2 || nid == NID_id_smime_aa_signingCertificate)
-            signing_certificate_ = to_der(i2d_X509_ATTRIBUTE, a);
-    }
-    if (signing_certificate_.empty())
-        throw Error(Errc::crypto, "the template's sample has no signing-certificate attribute");
+                                  static_cast<const PKCS7_ISSUER_AND_SERIAL*>(sample_signer->issuer_and_serial)));
+    append(signer_prefix_, to_der(i2d_X509_ALGOR, static_cast<const X509_ALGOR*>(sample_signer->digest_alg)));
+    signature_algorithm_ = to_der(i2d_X509_ALGOR, static_cast<const X509_ALGOR*>(sample_signer->digest_enc_alg));
 }
 
 Bytes TokenTemplate::tst_info(const TokenFields& fields) const {
@@ -237,6 +281,84 @@ Bytes TokenTemplate::encode(const TokenFields& fields) const {
     Bytes response(std::begin(kGranted), std::end(kGranted));
     append_der_tlv(response, kSequence, content_info);
     return der_tlv(kSequence, response);
+}
+
+namespace {
+
+// Each signed attribute's DER in the order the token holds them (OpenSSL keeps the order it read),
+// signingTime's value left out.
+std::vector<Bytes> attributes_of(const PKCS7_SIGNER_INFO* signer) {
+    std::vector<Bytes> out;
+    for (int i = 0; i < sk_X509_ATTRIBUTE_num(signer->auth_attr); ++i) {
+        const X509_ATTRIBUTE* a = sk_X509_ATTRIBUTE_value(signer->auth_attr, i);
+        const int nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(const_cast<X509_ATTRIBUTE*>(a)));
+        out.push_back(nid == NID_pkcs9_signingTime ? Bytes{0} : to_der(i2d_X509_ATTRIBUTE, a));
+    }
+    return out;
+}
+
+std::vector<Bytes> certificates_of(const PKCS7* token) {
+    std::vector<Bytes> out;
+    for (int i = 0; i < sk_X509_num(token->d.sign->cert); ++i)
+        out.push_back(to_der(i2d_X509, static_cast<const X509*>(sk_X509_value(token->d.sign->cert, i))));
+    return out;
+}
+
+// As TS_RESP_verify_signature checks a token: the messageDigest over the content and the
+// signature over the signed attributes, with `certificate`'s key.
+bool signature_verifies(PKCS7* token, X509* certificate) {
+    BioPtr data(PKCS7_dataInit(token, nullptr));
+    if (!data)
+        return false;
+    char buffer[4096];
+    while (BIO_read(data.get(), buffer, sizeof buffer) > 0) {
+    }
+    return PKCS7_signatureVerify(data.get(), token,
+                                 sk_PKCS7_SIGNER_INFO_value(PKCS7_get_signer_info(token), 0),
+                                 certificate) == 1;
+}
+
+}  // namespace
+
+std::string differences_from_sample(const TS_RESP* sample, ByteView ours, X509* signer) {
+    const unsigned char* cursor = ours.data();
+    TsRespPtr decoded(d2i_TS_RESP(nullptr, &cursor, static_cast<long>(ours.size())));
+    if (!decoded || cursor != ours.data() + ours.size())
+        return "it is not one TimeStampResp OpenSSL can read";
+    // DER: what OpenSSL read encodes back to the same bytes (lengths, and the order of every
+    // SET OF, which OpenSSL keeps as read).
+    if (to_der(i2d_TS_RESP, static_cast<const TS_RESP*>(decoded.get())) != Bytes(ours.begin(), ours.end()))
+        return "its encoding is not the one OpenSSL reads back";
+    TS_RESP* theirs = const_cast<TS_RESP*>(sample);
+    if (to_der(i2d_TS_TST_INFO, static_cast<const TS_TST_INFO*>(TS_RESP_get_tst_info(decoded.get()))) !=
+        to_der(i2d_TS_TST_INFO, static_cast<const TS_TST_INFO*>(TS_RESP_get_tst_info(theirs))))
+        return "its TSTInfo differs";
+    PKCS7* a = TS_RESP_get_token(decoded.get());
+    PKCS7* b = TS_RESP_get_token(theirs);
+    const PKCS7_SIGNER_INFO* sa = only_signer(a);
+    const PKCS7_SIGNER_INFO* sb = only_signer(b);
+    if (sa == nullptr || sb == nullptr)
+        return "it does not have one signer";
+    if (certificates_of(a) != certificates_of(b))
+        return "its certificates differ";
+    const auto same = [](const auto* x, const auto* y, auto i2d) {
+        return to_der(i2d, x) == to_der(i2d, y);
+    };
+    if (!same(static_cast<const PKCS7_ISSUER_AND_SERIAL*>(sa->issuer_and_serial),
+              static_cast<const PKCS7_ISSUER_AND_SERIAL*>(sb->issuer_and_serial),
+              i2d_PKCS7_ISSUER_AND_SERIAL) ||
+        !same(static_cast<const X509_ALGOR*>(sa->digest_alg),
+              static_cast<const X509_ALGOR*>(sb->digest_alg), i2d_X509_ALGOR) ||
+        !same(static_cast<const X509_ALGOR*>(sa->digest_enc_alg),
+              static_cast<const X509_ALGOR*>(sb->digest_enc_alg), i2d_X509_ALGOR))
+        return "its signer's identifier or algorithms differ";
+    if (attributes_of(sa) != attributes_of(sb))
+        return "its signed attributes differ, or are in another order";
+    if (!signature_verifies(a, signer)) {
+        clear_openssl_errors();
+        return "its signature does not verify";
+    }
+    return "";
 }
 
 }  // namespace signet::tsa

@@ -4,19 +4,23 @@
 // code (issue 16: that code cost about 85 us of CPU per token, more than the host's whole budget
 // beside the signature).
 //
-// What every token of one TSA shares — the SignedData's digest algorithms, the certificates
-// (certReq), the SignerInfo's identifier and algorithms, the signing-certificate-v2 attribute,
-// the TSTInfo's accuracy and TSA name — is taken once from a token OpenSSL's TS_RESP_CTX made with
-// the same settings (the "sample"). Per token only the TSTInfo (RFC 3161 §2.4.2), its digest in
-// the messageDigest attribute, the signingTime attribute and the signature over the signed
-// attributes (RFC 5652 §5.4) are made, with the DER writer of common/der.hpp.
+// What every token of one TSA shares is made once. From a token OpenSSL's TS_RESP_CTX made with
+// the same settings (the "sample"): the SignedData's digest algorithms, the SignerInfo's version,
+// identifier and algorithms, the TSTInfo's accuracy, ordering and TSA name. From the signer's
+// certificate and chain: the certificates sent on certReq and the signing-certificate-v2
+// attribute (RFC 5816, ESSCertIDv2 as OpenSSL makes it). Per token only the TSTInfo (RFC 3161
+// §2.4.2), its digest in the messageDigest attribute, the signingTime attribute and the signature
+// over the signed attributes (RFC 5652 §5.4) are made, with the DER writer of common/der.hpp.
 //
-// The responder checks the template at start: the sample's request encoded here, with the
-// sample's serial and genTime, must give the sample's TSTInfo byte for byte and a token that
-// OpenSSL's own verifier accepts (tests/tsa/token_template_test.cpp compares every part).
+// The sample need not be signed with the TSA's key: the responder has it signed by a stand-in key
+// under a copy of the TSA certificate carrying the stand-in's public key, so that no token with
+// the TSA's key exists before its row is recorded (DESIGN.md invariant 2) and the start needs no
+// HSM. It then checks a template over the stand-in against that sample (reproduces_sample).
+// tests/tsa/token_template_test.cpp compares the TSA key's tokens with OpenSSL's, part by part.
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/bytes.hpp"
 #include "common/clock.hpp"
@@ -37,12 +41,23 @@ struct TokenFields {
     bool cert_req = false;
 };
 
+// Who signs the tokens, and with what.
+struct TemplateSigner {
+    const X509* certificate = nullptr;  // the signer's (its issuer and serial must be the sample's)
+    std::vector<const X509*> chain;     // sent after it on certReq
+    bool ess_chain = false;             // the chain's ESSCertIDv2 after the signer's (RFC 5035 §5.4)
+    EVP_PKEY* key = nullptr;            // signs; used from many threads at once
+    const EVP_MD* signing_digest = nullptr;  // the SignerInfo's digest (the sample's)
+    const EVP_MD* ess_digest = nullptr;      // ESSCertIDv2's hash (RFC 5816: SHA-256)
+};
+
 class TokenTemplate {
   public:
     // `sample`: a granted TimeStampResp from OpenSSL for a request with certReq TRUE, signed with
-    // `key` and `signing_digest`. `policies`: every policy a token may carry. Errc::crypto when
-    // the sample is not such a token.
-    TokenTemplate(const TS_RESP* sample, EVP_PKEY* key, const EVP_MD* signing_digest,
+    // `signer.signing_digest` and the signed attributes contentType, signingTime, messageDigest
+    // and signing-certificate-v2 only. `policies`: every policy a token may carry. Errc::crypto
+    // when the sample is not such a token.
+    TokenTemplate(const TS_RESP* sample, const TemplateSigner& signer,
                   const std::vector<std::string>& policies);
 
     // The DER TimeStampResp (status granted) carrying the token for `fields`. Signs once with the
@@ -64,7 +79,14 @@ class TokenTemplate {
     Bytes certificates_;            // SignedData.certificates ([0] IMPLICIT), for certReq
     Bytes signer_prefix_;           // SignerInfo: version, sid, digestAlgorithm
     Bytes signature_algorithm_;     // SignerInfo.signatureAlgorithm
-    Bytes signing_certificate_;     // the signing-certificate(-v2) Attribute
+    Bytes signing_certificate_;     // the signing-certificate-v2 Attribute
 };
+
+// Empty when `ours`, a template's token for the sample's own request, serial and genTime signed
+// by `signer` (the sample's signer), is the sample but for the signingTime value and the signature:
+// DER that OpenSSL reads back to the same bytes, the sample's TSTInfo, certificates, SignerInfo
+// identifier and algorithms, and signed attributes in the sample's (DER) order with the same
+// values, and a signature that verifies with `signer`'s key. Else what differs.
+std::string differences_from_sample(const TS_RESP* sample, ByteView ours, X509* signer);
 
 }  // namespace signet::tsa

@@ -2,8 +2,9 @@
 // the same TSA key in a real SoftHSM token: for one request, serial and genTime both make the
 // same TSTInfo byte for byte and the same SignedData around it — digest algorithms, certificates,
 // signer identifier, algorithms, contentType, messageDigest and signing-certificate-v2 attributes
-// — apart from the signingTime attribute's value and the signature, and the template's token
-// verifies as OpenSSL's does (signature, ESS, chain, imprint, nonce, policy).
+// in the same (DER) order — apart from the signingTime attribute's value and the signature, and
+// the template's token verifies as OpenSSL's does (signature, ESS, chain, imprint, nonce,
+// policy). The template is made, as the responder makes it, from a sample a stand-in key signed.
 #include <openssl/pkcs7.h>
 #include <openssl/ts.h>
 #include <openssl/x509v3.h>
@@ -30,11 +31,12 @@ policy::TsaSettings template_settings() {
 }
 
 // OpenSSL's TS responder configured as the TSA is (docs/tsa.md): the reference.
-TsRespCtxPtr openssl_context(const TsaFixture& f, const policy::TsaSettings& s) {
+TsRespCtxPtr openssl_context(const TsaFixture& f, const policy::TsaSettings& s, X509* signer,
+                             EVP_PKEY* key) {
     TsRespCtxPtr ctx(TS_RESP_CTX_new());
     BOOST_REQUIRE(ctx);
-    BOOST_REQUIRE_EQUAL(TS_RESP_CTX_set_signer_cert(ctx.get(), f.tsa_certificate.get()), 1);
-    BOOST_REQUIRE_EQUAL(TS_RESP_CTX_set_signer_key(ctx.get(), f.tsa_key.get()), 1);
+    BOOST_REQUIRE_EQUAL(TS_RESP_CTX_set_signer_cert(ctx.get(), signer), 1);
+    BOOST_REQUIRE_EQUAL(TS_RESP_CTX_set_signer_key(ctx.get(), key), 1);
     BOOST_REQUIRE_EQUAL(TS_RESP_CTX_set_signer_digest(ctx.get(), EVP_sha256()), 1);
     BOOST_REQUIRE_EQUAL(TS_RESP_CTX_set_ess_cert_id_digest(ctx.get(), EVP_sha256()), 1);
     Asn1ObjectPtr policy(OBJ_txt2obj(s.policy_oid.c_str(), 1));
@@ -87,7 +89,7 @@ struct TokenParts {
     std::vector<Bytes> digest_algorithms;
     std::vector<Bytes> certificates;
     Bytes version, sid, digest_algorithm, signature_algorithm;
-    std::vector<std::pair<int, Bytes>> attributes;  // (NID, DER) but signingTime's value
+    std::vector<std::pair<int, Bytes>> attributes;  // (NID, DER) but signingTime's value, in order
 };
 
 TokenParts parts_of(const TS_RESP* response) {
@@ -113,7 +115,6 @@ TokenParts parts_of(const TS_RESP* response) {
         parts.attributes.emplace_back(
             nid, nid == NID_pkcs9_signingTime ? Bytes{} : to_der(i2d_X509_ATTRIBUTE, static_cast<const X509_ATTRIBUTE*>(a)));
     }
-    std::ranges::sort(parts.attributes);
     return parts;
 }
 
@@ -131,6 +132,37 @@ std::string gen_time_text(const TS_RESP* response) {
                        static_cast<std::size_t>(ASN1_STRING_length(t)));
 }
 
+// What the responder does at start: a sample from a stand-in key of the same type under a copy of
+// the TSA certificate carrying the stand-in's public key, and a template for the TSA's key.
+struct Made {
+    EvpPkeyPtr stand_in;
+    X509Ptr stand_in_certificate;
+    TsRespPtr sample;
+    std::unique_ptr<tsa::TokenTemplate> maker;
+};
+
+Made make_template(const TsaFixture& f, const policy::TsaSettings& s, KeyType key_type,
+                   const std::vector<std::string>& policies) {
+    Made m;
+    m.stand_in.reset(key_type == KeyType::ec_p256
+                         ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")
+                         : EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048}));
+    BOOST_REQUIRE(m.stand_in);
+    m.stand_in_certificate.reset(X509_dup(f.tsa_certificate.get()));
+    BOOST_REQUIRE_EQUAL(X509_set_pubkey(m.stand_in_certificate.get(), m.stand_in.get()), 1);
+    TsRespCtxPtr ctx = openssl_context(f, s, m.stand_in_certificate.get(), m.stand_in.get());
+    m.sample = openssl_token(ctx.get(), make_request({}), {0x01}, 1'796'000'000, 0);
+    tsa::TemplateSigner signer;
+    signer.certificate = f.tsa_certificate.get();
+    signer.chain = {f.issuing.get()};
+    signer.ess_chain = true;
+    signer.key = f.tsa_key.get();
+    signer.signing_digest = EVP_sha256();
+    signer.ess_digest = EVP_sha256();
+    m.maker = std::make_unique<tsa::TokenTemplate>(m.sample.get(), signer, policies);
+    return m;
+}
+
 struct Case {
     std::string name;
     RequestSpec request;
@@ -142,11 +174,11 @@ struct Case {
 void compare_with_openssl(KeyType key_type) {
     TsaFixture f({.key_type = key_type, .settings = template_settings()});
     const policy::TsaSettings s = template_settings();
-    TsRespCtxPtr ctx = openssl_context(f, s);
+    // The reference: OpenSSL signing with the TSA's own key.
+    TsRespCtxPtr ctx = openssl_context(f, s, f.tsa_certificate.get(), f.tsa_key.get());
     const long now = 1'796'000'000;  // 2026-11-29
-    const TsRespPtr sample = openssl_token(ctx.get(), make_request({}), {0x01}, now, 0);
-    const tsa::TokenTemplate maker(sample.get(), f.tsa_key.get(), EVP_sha256(),
-                                   {s.policy_oid, kAcceptedPolicy});
+    const Made made = make_template(f, s, key_type, {s.policy_oid, kAcceptedPolicy});
+    const tsa::TokenTemplate& maker = *made.maker;
 
     Bytes high_serial(20, 0x5a);
     high_serial[0] = 0xc3;  // its INTEGER needs a leading zero octet
@@ -222,9 +254,8 @@ BOOST_AUTO_TEST_CASE(an_rsa_token_is_openssls_token_but_for_its_signature) {
 BOOST_AUTO_TEST_CASE(signing_time_is_utc_time_until_2049_then_generalized_time) {
     TsaFixture f({.settings = template_settings()});
     const policy::TsaSettings s = template_settings();
-    TsRespCtxPtr ctx = openssl_context(f, s);
-    const TsRespPtr sample = openssl_token(ctx.get(), make_request({}), {0x01}, 1'796'000'000, 0);
-    const tsa::TokenTemplate maker(sample.get(), f.tsa_key.get(), EVP_sha256(), {s.policy_oid});
+    const Made made = make_template(f, s, KeyType::ec_p256, {s.policy_oid});
+    const tsa::TokenTemplate& maker = *made.maker;
     const Bytes request = make_request({});
     const auto ok = std::get<tsa::CheckedRequest>(tsa::check_request(request, s));
     const Bytes serial{0x09};
@@ -250,9 +281,8 @@ BOOST_AUTO_TEST_CASE(signing_time_is_utc_time_until_2049_then_generalized_time) 
 BOOST_AUTO_TEST_CASE(a_policy_the_template_was_not_made_with_is_refused) {
     TsaFixture f({.settings = template_settings()});
     const policy::TsaSettings s = template_settings();
-    TsRespCtxPtr ctx = openssl_context(f, s);
-    const TsRespPtr sample = openssl_token(ctx.get(), make_request({}), {0x01}, 1'796'000'000, 0);
-    const tsa::TokenTemplate maker(sample.get(), f.tsa_key.get(), EVP_sha256(), {s.policy_oid});
+    const Made made = make_template(f, s, KeyType::ec_p256, {s.policy_oid});
+    const tsa::TokenTemplate& maker = *made.maker;
     const auto ok = std::get<tsa::CheckedRequest>(tsa::check_request(make_request({}), s));
     tsa::TokenFields fields;
     fields.message_imprint = ok.message_imprint_der;
@@ -261,6 +291,64 @@ BOOST_AUTO_TEST_CASE(a_policy_the_template_was_not_made_with_is_refused) {
     fields.serial = serial;
     fields.gen_time = "20261129090000Z";
     BOOST_CHECK_THROW(maker.encode(fields), Error);
+}
+
+// The responder's start check (differences_from_sample): the template over the stand-in
+// reproduces the sample; one over another key, or with another chain, is caught.
+BOOST_AUTO_TEST_CASE(the_start_check_sees_a_template_that_differs_from_the_sample) {
+    TsaFixture f({.settings = template_settings()});
+    const policy::TsaSettings s = template_settings();
+    const Made made = make_template(f, s, KeyType::ec_p256, {s.policy_oid});
+    const std::string gen_time = gen_time_text(made.sample.get());
+    const Bytes serial{0x01};
+    tsa::TokenFields fields;
+    fields.policy = s.policy_oid;
+    fields.serial = serial;
+    fields.gen_time = gen_time;
+    fields.signing_time = Clock::time_point(std::chrono::seconds(1'796'000'000));
+    fields.cert_req = true;
+    // The sample's own request: its imprint and nonce.
+    TS_TST_INFO* sample_info = TS_RESP_get_tst_info(made.sample.get());
+    const Bytes sample_imprint = to_der(
+        i2d_TS_MSG_IMPRINT,
+        static_cast<const TS_MSG_IMPRINT*>(TS_TST_INFO_get_msg_imprint(sample_info)));
+    fields.message_imprint = sample_imprint;
+    BOOST_REQUIRE(TS_TST_INFO_get_nonce(sample_info) != nullptr);
+    const Bytes sample_nonce = tsa::integer_content(TS_TST_INFO_get_nonce(sample_info));
+    fields.nonce = ByteView(sample_nonce);
+
+    tsa::TemplateSigner check;
+    check.certificate = made.stand_in_certificate.get();
+    check.chain = {f.issuing.get()};
+    check.ess_chain = true;
+    check.key = made.stand_in.get();
+    check.signing_digest = EVP_sha256();
+    check.ess_digest = EVP_sha256();
+    const tsa::TokenTemplate good(made.sample.get(), check, {s.policy_oid});
+    BOOST_CHECK_EQUAL(tsa::differences_from_sample(made.sample.get(), good.encode(fields),
+                                                   made.stand_in_certificate.get()),
+                      "");
+
+    tsa::TemplateSigner wrong_key = check;
+    wrong_key.key = f.tsa_key.get();  // signs, but not with the stand-in certificate's key
+    const tsa::TokenTemplate signed_wrong(made.sample.get(), wrong_key, {s.policy_oid});
+    BOOST_CHECK_EQUAL(tsa::differences_from_sample(made.sample.get(), signed_wrong.encode(fields),
+                                                   made.stand_in_certificate.get()),
+                      "its signature does not verify");
+
+    tsa::TemplateSigner no_chain = check;
+    no_chain.chain.clear();
+    no_chain.ess_chain = false;
+    const tsa::TokenTemplate chainless(made.sample.get(), no_chain, {s.policy_oid});
+    BOOST_CHECK_EQUAL(tsa::differences_from_sample(made.sample.get(), chainless.encode(fields),
+                                                   made.stand_in_certificate.get()),
+                      "its certificates differ");
+
+    const Bytes other_serial{0x02};
+    fields.serial = other_serial;
+    BOOST_CHECK_EQUAL(tsa::differences_from_sample(made.sample.get(), good.encode(fields),
+                                                   made.stand_in_certificate.get()),
+                      "its TSTInfo differs");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
