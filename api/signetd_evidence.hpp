@@ -37,7 +37,7 @@ class EvidenceNode {
         std::string checkpoints_unavailable;  // "" when `checkpoints` makes checkpoints
         std::shared_ptr<tsa::Responder> tsa;  // null: the TSA cannot sign
         std::shared_ptr<Logger> log;
-        unsigned max_concurrent_builds;  // signet.yaml evidence.max_concurrent_builds
+        unsigned max_concurrent_builds = 2;  // signet.yaml evidence.max_concurrent_builds
     };
     // Loads the evidence seal; logs at start whether packages can be made, and what is missing
     // when not (the route then answers 503 naming it).

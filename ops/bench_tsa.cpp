@@ -715,6 +715,25 @@ int bench_tsa(int argc, char** argv) {
         auto responder = make_responder(journal);
         auto bare_responder = make_responder(std::make_shared<DiscardingJournal>());
 
+        // The peer, when asked for: a key of the same type in memory, certified by the same
+        // root. Made before Signet's server runs, so that a peer that does not build or start
+        // stops the benchmark with its reason.
+        std::unique_ptr<UtsServerPeer> peer;
+        EvpPkeyPtr peer_key;
+        if (!options.uts_server.empty()) {
+            peer_key.reset(type == KeyType::ec_p256
+                               ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")
+                               : EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}));
+            if (!peer_key)
+                throw_openssl_error("cannot make the peer's key");
+            const X509Ptr peer_certificate = make_certificate(
+                "uts-server Bench TSA", peer_key.get(), root.get(), root_key.get(), false);
+            const std::filesystem::path peer_dir = dir.path() / ("uts-" + alg);
+            std::filesystem::create_directories(peer_dir);
+            peer = std::make_unique<UtsServerPeer>(options.uts_server, peer_dir,
+                                                   peer_certificate.get(), peer_key.get(),
+                                                   options.peer_threads);
+        }
         api::Router router;
         api::add_tsa_routes(router, responder);
         api::ServerOptions server_options;
@@ -732,23 +751,6 @@ int bench_tsa(int argc, char** argv) {
                            api::ServerContext{nullptr, nullptr, quiet, access_log, {}});
         std::thread runner([&] { server.run(); });
 
-        // The peer, when asked for: a key of the same type in memory, certified by the same root.
-        std::unique_ptr<UtsServerPeer> peer;
-        EvpPkeyPtr peer_key;
-        if (!options.uts_server.empty()) {
-            peer_key.reset(type == KeyType::ec_p256
-                               ? EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")
-                               : EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}));
-            if (!peer_key)
-                throw_openssl_error("cannot make the peer's key");
-            const X509Ptr peer_certificate = make_certificate(
-                "uts-server Bench TSA", peer_key.get(), root.get(), root_key.get(), false);
-            const std::filesystem::path peer_dir = dir.path() / ("uts-" + alg);
-            std::filesystem::create_directories(peer_dir);
-            peer = std::make_unique<UtsServerPeer>(options.uts_server, peer_dir,
-                                                   peer_certificate.get(), peer_key.get(),
-                                                   root.get(), options.peer_threads);
-        }
         const CpuMeter signet_meter{
             [] { return process_cpu_seconds(); },
             [&postgres] { return postgres_cpu_seconds(postgres.data_dir()); }};

@@ -4,7 +4,7 @@
 #include <netinet/in.h>
 #include <openssl/pem.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,8 +18,6 @@
 #include "ca/x509.hpp"
 #include "common/error.hpp"
 #include "tests/support/process.hpp"
-
-extern char** environ;
 
 namespace signet::bench {
 
@@ -72,14 +70,16 @@ std::string tail(const std::string& text, std::size_t lines) {
     return at == std::string::npos ? text : text.substr(at + 1);
 }
 
-std::filesystem::path build(const std::filesystem::path& source, const std::filesystem::path& work) {
+std::filesystem::path build(const std::filesystem::path& source, const std::filesystem::path& build_dir) {
     if (!std::filesystem::exists(source / "CMakeLists.txt") ||
         !std::filesystem::exists(source / "src" / "cmd" / "uts-server.c"))
         throw Error(Errc::invalid_argument,
                     "--uts-server " + source.string() +
                         ": not a checkout of uts-server's source (github.com/kakwa/uts-server: "
                         "CMakeLists.txt and src/cmd/uts-server.c)");
-    const std::filesystem::path build_dir = work / "uts-build";
+    // One build serves every key type of a run.
+    if (std::filesystem::exists(build_dir / "uts-server"))
+        return build_dir / "uts-server";
     auto configured = testing::run_command({"cmake", "-S", source.string(), "-B",
                                             build_dir.string(), "-DCMAKE_BUILD_TYPE=Release",
                                             "-DBUNDLE_CIVETWEB=OFF"});
@@ -94,8 +94,9 @@ std::filesystem::path build(const std::filesystem::path& source, const std::file
 }
 
 // An OpenSSL TS configuration (openssl.cnf's [tsa] keys, which uts-server reads with TS_CONF_*)
-// as close to Signet's TSA as uts-server allows: SHA-256 imprints, ESSCertIDv2 is OpenSSL's
-// default there, the TSA name, no ordering, and no per-token log line.
+// as close to the benchmark's Signet TSA as uts-server allows: SHA-256 imprints, the TSA name, no
+// ordering, no certificate but the TSA's on certReq (the benchmark's TSA has no chain either),
+// and no per-token log line.
 std::string configuration(const std::filesystem::path& work, std::uint16_t port, int threads) {
     const std::string dir = work.string();
     return "[ oids ]\n"
@@ -111,7 +112,6 @@ std::string configuration(const std::filesystem::path& work, std::uint16_t port,
            "log_to_syslog = no\n"
            "[ tsa ]\n"
            "signer_cert = " + dir + "/uts-tsa.pem\n"
-           "certs = " + dir + "/uts-root.pem\n"
            "signer_key = " + dir + "/uts-tsa.key\n"
            "default_policy = bench_policy\n"
            "digests = sha256, sha384, sha512\n"
@@ -122,60 +122,90 @@ std::string configuration(const std::filesystem::path& work, std::uint16_t port,
            "ess_cert_id_chain = no\n";
 }
 
+// SIGTERM, then SIGKILL if it has not ended within 5 s: a peer that hangs in its shutdown does
+// not hang the benchmark.
 void stop(pid_t& pid) noexcept {
-    if (pid > 0) {
-        ::kill(pid, SIGTERM);
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        pid = -1;
+    if (pid <= 0)
+        return;
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 100; ++i) {
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+            pid = -1;
+            return;
+        }
+        ::usleep(50'000);
     }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    pid = -1;
+}
+
+// The peer as a child that dies with the benchmark (PR_SET_PDEATHSIG: an interrupted run leaves
+// no server behind), its output in `log`, and none of the benchmark's descriptors (the listener,
+// PostgreSQL's and SoftHSM's files) open in it.
+pid_t start_process(const std::vector<std::string>& argv, const std::string& log) {
+    std::vector<char*> args;
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        throw Error(Errc::unavailable, "cannot start " + argv[0]);
+    if (pid == 0) {
+        // Only async-signal-safe calls from here on.
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent)
+            ::_exit(127);
+        const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (out < 0 || ::dup2(out, STDOUT_FILENO) < 0 || ::dup2(out, STDERR_FILENO) < 0)
+            ::_exit(127);
+        ::close_range(3, ~0U, 0);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    return pid;
 }
 
 }  // namespace
 
 UtsServerPeer::UtsServerPeer(const std::filesystem::path& source, const std::filesystem::path& work,
-                             const X509* certificate, const EVP_PKEY* key, const X509* root,
-                             int threads) {
-    const std::filesystem::path program = build(source, work);
+                             const X509* certificate, const EVP_PKEY* key, int threads) {
+    const std::filesystem::path program = build(source, work.parent_path() / "uts-build");
     testing::write_file(work / "uts-tsa.pem", ca::certificate_pem(certificate));
-    testing::write_file(work / "uts-root.pem", ca::certificate_pem(root));
     testing::write_file(work / "uts-tsa.key", private_key_pem(key));
     std::filesystem::permissions(work / "uts-tsa.key", std::filesystem::perms::owner_read |
                                                            std::filesystem::perms::owner_write);
-    port_ = free_loopback_port();
-    testing::write_file(work / "uts-server.cnf", configuration(work, port_, threads));
-
     const std::string log = (work / "uts-server.log").string();
     const std::string config = (work / "uts-server.cnf").string();
-    std::vector<std::string> argv{program.string(), "-c", config};
-    std::vector<char*> args;
-    for (auto& a : argv)
-        args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    const int spawned = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0)
-        throw Error(Errc::unavailable, "cannot start " + program.string());
-    // Bounded generously: a start takes milliseconds; this only keeps a broken one from hanging.
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!accepts_connections(port_)) {
-        int status = 0;
-        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            pid_ = -1;
+    // The free port may be taken by someone else before uts-server binds it: try a few.
+    for (int attempt = 1;; ++attempt) {
+        port_ = free_loopback_port();
+        testing::write_file(work / "uts-server.cnf", configuration(work, port_, threads));
+        pid_ = start_process({program.string(), "-c", config}, log);
+        // Bounded generously: a start takes milliseconds; this keeps a broken one from hanging.
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        bool stopped = false;
+        while (!accepts_connections(port_)) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                stopped = true;
+                break;
+            }
+            if (std::chrono::steady_clock::now() > until) {
+                stop(pid_);
+                throw Error(Errc::unavailable, "uts-server does not listen on port " +
+                                                   std::to_string(port_) + " after 30 s (" + log + ")");
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        if (!stopped)
+            return;
+        if (attempt == 3)
             throw Error(Errc::unavailable,
                         "uts-server stopped at start:\n" + tail(testing::read_file(log), 15));
-        }
-        if (std::chrono::steady_clock::now() > until) {
-            stop(pid_);
-            throw Error(Errc::unavailable, "uts-server does not listen on port " +
-                                               std::to_string(port_) + " after 30 s (" + log + ")");
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
 }
 

@@ -17,12 +17,13 @@ namespace signet::bench {
 
 class UtsServerPeer {
   public:
-    // Builds DIR's uts-server (cmake, Release) in `work`/uts-build, writes `certificate`, `key`
-    // and `root` as PEM and a configuration in `work`, starts it with `threads` worker threads
-    // and waits until it answers. Errc::invalid_argument when DIR is not its source;
-    // Errc::unavailable when it does not build (the message says what to install) or start.
+    // Builds DIR's uts-server (cmake, Release) in uts-build beside `work` unless it is there,
+    // writes `certificate` and `key` as PEM and a configuration in `work`, starts it with
+    // `threads` worker threads and waits until it answers. Errc::invalid_argument when DIR is not
+    // its source; Errc::unavailable when it does not build (the message says what to install) or
+    // start.
     UtsServerPeer(const std::filesystem::path& source, const std::filesystem::path& work,
-                  const X509* certificate, const EVP_PKEY* key, const X509* root, int threads);
+                  const X509* certificate, const EVP_PKEY* key, int threads);
     ~UtsServerPeer();
     UtsServerPeer(const UtsServerPeer&) = delete;
     UtsServerPeer& operator=(const UtsServerPeer&) = delete;

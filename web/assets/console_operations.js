@@ -82,7 +82,8 @@ export async function renderSubjects(view) {
 // ---- CAs: certificates, CRLs and OCSP --------------------------------------------------------
 
 // A CRL's state in words, marked plainly: overdue (its nextUpdate has passed, RFC 5280 §5.1.2.5),
-// behind (a revocation it does not list yet: the next CRL would have more entries), or current.
+// behind (a revocation it does not list yet: the next CRL would have more entries; fewer is
+// normal, a revoked certificate's entry leaving the CRL once it has expired), or current.
 function crlState(ca) {
   const state = element('span', 'crl-state');
   state.dataset.ca = ca.name;
@@ -92,7 +93,7 @@ function crlState(ca) {
   } else if (ca.crl.overdue) {
     state.classList.add('overdue');
     state.textContent = t('cas.state_overdue');
-  } else if (ca.next_crl_entries !== ca.crl.entries) {
+  } else if (ca.next_crl_entries > ca.crl.entries) {
     state.classList.add('overdue');
     state.textContent = t('cas.state_behind', { entries: ca.next_crl_entries });
   } else {
