@@ -159,6 +159,11 @@ TokenTemplate::TokenTemplate(const TS_RESP* sample, const TemplateSigner& signer
         throw Error(Errc::crypto, "the template's sample carries extensions");
     if (OBJ_obj2nid(sample_signer->digest_alg->algorithm) != EVP_MD_get_type(digest_))
         throw Error(Errc::crypto, "the template's sample is signed with another digest");
+    // The SignerInfo's identifier is taken from the sample: it must name the signer's certificate.
+    const PKCS7_ISSUER_AND_SERIAL* sid = sample_signer->issuer_and_serial;
+    if (sid == nullptr || X509_NAME_cmp(sid->issuer, X509_get_issuer_name(signer.certificate)) != 0 ||
+        ASN1_INTEGER_cmp(sid->serial, X509_get0_serialNumber(signer.certificate)) != 0)
+        throw Error(Errc::crypto, "the template's sample names another signer certificate");
     // Exactly the attributes this template makes: another one would be silently dropped.
     std::vector<int> attributes;
     for (int i = 0; i < sk_X509_ATTRIBUTE_num(sample_signer->auth_attr); ++i)
@@ -233,8 +238,8 @@ Bytes TokenTemplate::tst_info(const TokenFields& fields) const {
 }
 
 // RFC 5652 §5.3-5.4: contentType (id-ct-TSTInfo), signingTime, messageDigest (the TSTInfo's
-// digest with the SignerInfo's algorithm) and the sample's signing-certificate, as the SET whose
-// DER the signature covers.
+// digest with the SignerInfo's algorithm) and the signer's signing-certificate-v2, as the SET
+// whose DER the signature covers.
 Bytes TokenTemplate::signed_attributes(ByteView tst_info, Clock::time_point signing_time) const {
     std::vector<Bytes> attributes;
     attributes.push_back(attribute(kContentTypeOid, kTstInfoOid));
