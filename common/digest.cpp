@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <string>
+
 #include "common/error.hpp"
 #include "common/handle.hpp"
 
@@ -18,6 +21,17 @@ const EVP_MD* sha256_md() {
 }
 
 }  // namespace
+
+Bytes digest_of(const EVP_MD* md, ByteView data) {
+    const int length = md != nullptr ? EVP_MD_get_size(md) : -1;
+    Bytes out(static_cast<std::size_t>(std::max(length, 0)));
+    unsigned int size = 0;
+    check_openssl(length > 0 && EVP_Digest(data.data(), data.size(), out.data(), &size, md,
+                                            nullptr) == 1,
+                  "cannot hash with " + std::string(md != nullptr ? EVP_MD_get0_name(md) : "no digest"));
+    out.resize(size);
+    return out;
+}
 
 Sha256Digest sha256_of(std::string_view data) {
     Sha256Digest digest{};

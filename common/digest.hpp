@@ -1,5 +1,7 @@
 #pragma once
 
+#include <openssl/types.h>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -10,6 +12,10 @@
 namespace signet {
 
 using Sha256Digest = std::array<std::uint8_t, 32>;
+
+// `data` hashed with `md` (any digest OpenSSL has; a fetched one saves a fetch per call).
+// Errc::crypto if OpenSSL fails.
+Bytes digest_of(const EVP_MD* md, ByteView data);
 
 // SHA-256 with a digest fetched once. Errc::crypto if OpenSSL fails.
 Sha256Digest sha256_of(std::string_view data);

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/der.hpp"
+#include "common/digest.hpp"
 #include "common/error.hpp"
 #include "ocsp/signing_key.hpp"
 
@@ -21,15 +22,6 @@ X509Ptr certificate(ByteView der, const std::string& what) {
     return cert;
 }
 
-Bytes digest(const EVP_MD* md, ByteView data) {
-    Bytes out(static_cast<std::size_t>(EVP_MD_get_size(md)));
-    unsigned int size = 0;
-    check_openssl(EVP_Digest(data.data(), data.size(), out.data(), &size, md, nullptr),
-                  "cannot hash a CA's name or key");
-    out.resize(size);
-    return out;
-}
-
 // RFC 6960 §4.1.1: issuerNameHash is the hash of the issuer's DN (its DER), issuerKeyHash that of
 // the value of the BIT STRING subjectPublicKey (tag, length and unused-bits octet excluded).
 void set_hashes(ResponderKeys::Identity& identity) {
@@ -41,10 +33,10 @@ void set_hashes(ResponderKeys::Identity& identity) {
         throw_openssl_error("a CA certificate has no public key");
     const ByteView key_bits(ASN1_STRING_get0_data(key),
                             static_cast<std::size_t>(ASN1_STRING_length(key)));
-    identity.name_hash_sha1 = digest(EVP_sha1(), name);
-    identity.key_hash_sha1 = digest(EVP_sha1(), key_bits);
-    identity.name_hash_sha256 = digest(EVP_sha256(), name);
-    identity.key_hash_sha256 = digest(EVP_sha256(), key_bits);
+    identity.name_hash_sha1 = digest_of(EVP_sha1(), name);
+    identity.key_hash_sha1 = digest_of(EVP_sha1(), key_bits);
+    identity.name_hash_sha256 = digest_of(EVP_sha256(), name);
+    identity.key_hash_sha256 = digest_of(EVP_sha256(), key_bits);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "common/digest.hpp"
 #include "common/error.hpp"
 #include "common/handle.hpp"
 
@@ -54,11 +55,7 @@ const EVP_MD* evp_md(Digest digest) {
 }
 
 Bytes hash(Digest digest, ByteView data) {
-    Bytes out(digest_size(digest));
-    unsigned int size = 0;
-    check_openssl(EVP_Digest(data.data(), data.size(), out.data(), &size, evp_md(digest), nullptr),
-                  "cannot hash");
-    return out;
+    return digest_of(evp_md(digest), data);
 }
 
 std::optional<Digest> digest_of_nid(int nid) {

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "common/der.hpp"
+#include "common/digest.hpp"
 #include "common/error.hpp"
 
 namespace signet::tsa {
@@ -101,15 +102,6 @@ Bytes signing_time_value(Clock::time_point at) {
     std::snprintf(text, sizeof text, "%04d%02d%02d%02d%02d%02dZ", year, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec);
     return der_tlv(kGeneralizedTime, as_bytes(std::string_view(text)));
-}
-
-Bytes digest_of(ByteView data, const EVP_MD* md) {
-    Bytes out(static_cast<std::size_t>(EVP_MD_get_size(md)));
-    unsigned int size = 0;
-    check_openssl(EVP_Digest(data.data(), data.size(), out.data(), &size, md, nullptr),
-                  "cannot hash the TSTInfo");
-    out.resize(size);
-    return out;
 }
 
 // The signing-certificate-v2 attribute as OpenSSL's TS responder makes it
@@ -245,7 +237,7 @@ Bytes TokenTemplate::signed_attributes(ByteView tst_info, Clock::time_point sign
     attributes.push_back(attribute(kContentTypeOid, kTstInfoOid));
     attributes.push_back(attribute(kSigningTimeOid, signing_time_value(signing_time)));
     attributes.push_back(
-        attribute(kMessageDigestOid, der_tlv(kOctetString, digest_of(tst_info, digest_))));
+        attribute(kMessageDigestOid, der_tlv(kOctetString, digest_of(digest_, tst_info))));
     attributes.push_back(signing_certificate_);
     return der_set(std::move(attributes));
 }
