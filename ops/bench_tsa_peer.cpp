@@ -18,27 +18,11 @@
 #include "ca/x509.hpp"
 #include "common/error.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/signetd.hpp"
 
 namespace signet::bench {
 
 namespace {
-
-// A loopback port nobody listens on now (the kernel's choice for a socket bound to port 0).
-std::uint16_t free_loopback_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        throw Error(Errc::unavailable, "cannot open a socket to find a free port");
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-    ::close(fd);
-    if (!ok)
-        throw Error(Errc::unavailable, "cannot find a free loopback port");
-    return ntohs(address.sin_port);
-}
 
 bool accepts_connections(std::uint16_t port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -181,7 +165,7 @@ UtsServerPeer::UtsServerPeer(const std::filesystem::path& source, const std::fil
     const std::string config = (work / "uts-server.cnf").string();
     // The free port may be taken by someone else before uts-server binds it: try a few.
     for (int attempt = 1;; ++attempt) {
-        port_ = free_loopback_port();
+        port_ = testing::free_port();
         testing::write_file(work / "uts-server.cnf", configuration(work, port_, threads));
         pid_ = start_process({program.string(), "-c", config}, log);
         // Bounded generously: a start takes milliseconds; this keeps a broken one from hanging.

@@ -96,13 +96,17 @@ HttpResponse http_request(std::uint16_t port, const std::string& method, const s
 
 std::uint16_t free_port() {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        throw std::runtime_error("cannot open a socket to find a free port");
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     socklen_t len = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
     close(fd);
+    if (!ok)
+        throw std::runtime_error("cannot find a free port on 127.0.0.1");
     return ntohs(addr.sin_port);
 }
 
