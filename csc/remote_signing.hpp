@@ -136,6 +136,15 @@ struct SignHashRequest {
     std::vector<Bytes> hashes;  // 1..the SAD's signatures left, each one the SAD authorized
 };
 
+// signet.yaml's `csc` section as the service needs it (policy::CscSettings holds the rest: what
+// `info` says).
+struct Settings {
+    std::chrono::seconds access_token_lifetime{3600};              // §8.4.4: default 1 hour
+    std::chrono::seconds refresh_token_lifetime{30 * 24 * 3600};   // zero: no refresh tokens
+    std::chrono::seconds sad_lifetime{300};
+    int multisign = 100;  // most signatures one authorization may cover
+};
+
 // What every call names in its audit event: the platform and where it came from.
 struct Caller {
     std::string client;   // the API client's name (the platform)
