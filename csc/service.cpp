@@ -43,6 +43,10 @@ class PostgresRemoteSigning final : public RemoteSigning {
     std::vector<Bytes> sign_hash(const Caller& caller, const SignHashRequest& request) override {
         return detail::sign_hash(core_, caller, request);
     }
+    std::vector<Bytes> sign_document(const Caller& caller,
+                                     const SignDocumentRequest& request) override {
+        return detail::sign_document(core_, caller, request);
+    }
     Bytes timestamp(const Caller& caller, Digest hash_algorithm, ByteView hash,
                     std::optional<Bytes> nonce) override {
         return detail::timestamp(core_, caller, hash_algorithm, hash, nonce);

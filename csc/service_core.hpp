@@ -4,6 +4,7 @@
 // platform's credentials, the audit events). The methods live one group per file: tokens.cpp,
 // credentials.cpp, authorization.cpp, signing.cpp.
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -84,6 +85,24 @@ Activation insert_sad(Core& core, store::Connection& tx, std::int64_t transactio
 // false, with `pool` in any state, when one is not there.
 bool take_each(std::vector<Bytes>& pool, const std::vector<Bytes>& wanted);
 
+// signHash's and signDoc's SCAL2 step, in the caller's transaction: the SAD locked and checked
+// for these hashes (lock_sad, the algorithm, each hash authorized and not more than the
+// signatures left), the certificate usable now (read FOR SHARE), the SAD marked used with the
+// hashes and the transaction's count lowered. The caller then signs, before its commit.
+LockedSad use_sad(store::Connection& tx, const Caller& caller, const OwnCredential& credential,
+                  std::string_view sad, Digest hash_algorithm, const std::vector<Bytes>& hashes,
+                  Clock::time_point now);
+// The padding suits the key (CscError "Invalid parameter signAlgo"); the key type.
+KeyType check_padding(const OwnCredential& credential, hsm::Padding padding);
+// The credential's wrapped key as a signer (unwrapped in the HSM when it signs).
+std::shared_ptr<const hsm::Signer> signer_of(Core& core, const OwnCredential& credential);
+
+// CscError invalid_request "Empty hash array" or "Invalid digest value length".
+void check_hash_list(const std::vector<Bytes>& hashes, Digest algorithm);
+// The details of a "csc.signed" event.
+nlohmann::json signed_details(const LockedSad& sad, Digest algorithm, hsm::Padding padding,
+                              const std::vector<Bytes>& hashes);
+
 // The methods, as RemoteSigning declares them (csc/service.cpp forwards to them).
 IssuedToken issue_token(Core& core, const Caller& caller, bool with_refresh_token);
 IssuedToken refresh(Core& core, std::string_view refresh_token, const std::string& address);
@@ -96,6 +115,8 @@ void send_challenge(Core& core, const Caller& caller, std::string_view credentia
 Activation authorize(Core& core, const Caller& caller, const AuthorizeRequest& request);
 Activation extend(Core& core, const Caller& caller, const ExtendRequest& request);
 std::vector<Bytes> sign_hash(Core& core, const Caller& caller, const SignHashRequest& request);
+std::vector<Bytes> sign_document(Core& core, const Caller& caller,
+                                 const SignDocumentRequest& request);
 Bytes timestamp(Core& core, const Caller& caller, Digest hash_algorithm, ByteView hash,
                 const std::optional<Bytes>& nonce);
 

@@ -28,62 +28,95 @@ constexpr store::Statement kCertificateNow{
     "csc.certificate_now",
     "SELECT status, not_before, not_after FROM certificates WHERE serial = $1 FOR SHARE"};
 
+std::string_view padding_name(hsm::Padding padding) {
+    switch (padding) {
+        case hsm::Padding::ecdsa:
+            return "ecdsa";
+        case hsm::Padding::pkcs1:
+            return "pkcs1";
+        case hsm::Padding::pss:
+            return "pss";
+    }
+    return "unknown";
+}
+
 }  // namespace
+
+LockedSad use_sad(store::Connection& tx, const Caller& caller, const OwnCredential& credential,
+                  std::string_view sad_text, Digest hash_algorithm,
+                  const std::vector<Bytes>& hashes, Clock::time_point now) {
+    LockedSad sad = lock_sad(tx, caller, credential, sad_text, now, false);
+    if (hash_algorithm != sad.hash_algorithm)
+        refuse(CscFailure::invalid_request, "Invalid parameter hashAlgorithmOID");
+    std::vector<Bytes> authorized = sad.hashes;
+    if (std::cmp_greater(hashes.size(), sad.signatures_left) || !take_each(authorized, hashes))
+        refuse(CscFailure::invalid_request, "Hash is not authorized by the SAD");
+
+    const store::Result certificate = tx.exec(kCertificateNow, {credential.record.serial});
+    store::CertificateRecord now_record = credential.record;
+    now_record.status = certificate.one()["status"].as<std::string>();
+    now_record.not_before = certificate.one()["not_before"].as<Clock::time_point>();
+    now_record.not_after = certificate.one()["not_after"].as<Clock::time_point>();
+    require_usable(now_record, now);
+
+    const std::vector<std::string> signed_hex = hex_elements(hashes);
+    tx.exec(kUseSad, {sad.sad_hash, now, store::Param::text_array(signed_hex)});
+    tx.exec(kCountSignatures, {sad.transaction_id, static_cast<std::int64_t>(hashes.size())});
+    sad.signatures_left -= static_cast<int>(hashes.size());
+    return sad;
+}
+
+KeyType check_padding(const OwnCredential& credential, hsm::Padding padding) {
+    const KeyType key_type = parse_key_type(credential.record.key_type);
+    if (is_ec(key_type) != (padding == hsm::Padding::ecdsa))
+        refuse(CscFailure::invalid_request, "Invalid parameter signAlgo");
+    return key_type;
+}
+
+std::shared_ptr<const hsm::Signer> signer_of(Core& core, const OwnCredential& credential) {
+    const hsm::WrappedKey key{parse_key_type(credential.record.key_type),
+                              *credential.record.wrapped_key, credential.record.public_key};
+    return core.deps.token.wrapped_signer(key, *credential.record.kek_label);
+}
+
+void check_hash_list(const std::vector<Bytes>& hashes, Digest algorithm) {
+    if (hashes.empty())
+        refuse(CscFailure::invalid_request, "Empty hash array");
+    for (const Bytes& hash : hashes)
+        if (hash.size() != digest_size(algorithm))
+            refuse(CscFailure::invalid_request, "Invalid digest value length");
+}
+
+nlohmann::json signed_details(const LockedSad& sad, Digest algorithm, hsm::Padding padding,
+                              const std::vector<Bytes>& hashes) {
+    return {{"transaction", sad.transaction_id},
+            {"subject_id", sad.subject_id},
+            {"hash_algorithm", to_string(algorithm)},
+            {"padding", padding_name(padding)},
+            {"hashes", hex_list(hashes)},
+            {"signatures", hashes.size()},
+            {"signatures_left", sad.signatures_left}};
+}
 
 std::vector<Bytes> sign_hash(Core& core, const Caller& caller, const SignHashRequest& request) {
     const OwnCredential credential = own_credential(core, caller, request.credential_id);
-    if (request.hashes.empty())
-        refuse(CscFailure::invalid_request, "Empty hash array");
-    for (const Bytes& hash : request.hashes)
-        if (hash.size() != digest_size(request.hash_algorithm))
-            refuse(CscFailure::invalid_request, "Invalid digest value length");
-    const KeyType key_type = parse_key_type(credential.record.key_type);
-    if (is_ec(key_type) != (request.padding == hsm::Padding::ecdsa))
-        refuse(CscFailure::invalid_request, "Invalid parameter signAlgo");
+    check_hash_list(request.hashes, request.hash_algorithm);
+    (void)check_padding(credential, request.padding);
     const Clock::time_point now = core.now();
 
     return core.deps.database.transaction([&](store::Connection& tx) {
-        const LockedSad sad = lock_sad(tx, caller, credential, request.sad, now, false);
-        if (request.hash_algorithm != sad.hash_algorithm)
-            refuse(CscFailure::invalid_request, "Invalid parameter hashAlgorithmOID");
-        std::vector<Bytes> authorized = sad.hashes;
-        if (std::cmp_greater(request.hashes.size(), sad.signatures_left) ||
-            !take_each(authorized, request.hashes))
-            refuse(CscFailure::invalid_request, "Hash is not authorized by the SAD");
-
-        const store::Result certificate = tx.exec(kCertificateNow, {credential.record.serial});
-        store::CertificateRecord now_record = credential.record;
-        now_record.status = certificate.one()["status"].as<std::string>();
-        now_record.not_before = certificate.one()["not_before"].as<Clock::time_point>();
-        now_record.not_after = certificate.one()["not_after"].as<Clock::time_point>();
-        require_usable(now_record, now);
-
-        const std::vector<std::string> signed_hex = hex_elements(request.hashes);
-        tx.exec(kUseSad, {sad.sad_hash, now, store::Param::text_array(signed_hex)});
-        tx.exec(kCountSignatures,
-                {sad.transaction_id, static_cast<std::int64_t>(request.hashes.size())});
-
+        const LockedSad sad = use_sad(tx, caller, credential, request.sad, request.hash_algorithm,
+                                      request.hashes, now);
         // The key is unwrapped in the HSM once for these hashes and destroyed after
         // (hsm::Signer::sign_digests, DESIGN.md invariant 1).
-        const hsm::WrappedKey key{key_type, *credential.record.wrapped_key,
-                                  credential.record.public_key};
-        const auto signer = core.deps.token.wrapped_signer(key, *credential.record.kek_label);
         const std::vector<ByteView> digests(request.hashes.begin(), request.hashes.end());
-        std::vector<Bytes> signatures =
-            signer->sign_digests(request.hash_algorithm, request.padding, digests);
-
-        core.deps.audit.defer(
-            tx, core.event("csc.signed", caller, credential_object(credential.id),
-                           {{"transaction", sad.transaction_id},
-                            {"subject_id", sad.subject_id},
-                            {"hash_algorithm", to_string(request.hash_algorithm)},
-                            {"padding", request.padding == hsm::Padding::ecdsa   ? "ecdsa"
-                                        : request.padding == hsm::Padding::pkcs1 ? "pkcs1"
-                                                                                  : "pss"},
-                            {"hashes", signed_hex},
-                            {"signatures", signatures.size()},
-                            {"signatures_left",
-                             sad.signatures_left - static_cast<int>(request.hashes.size())}}));
+        std::vector<Bytes> signatures = signer_of(core, credential)
+                                            ->sign_digests(request.hash_algorithm,
+                                                           request.padding, digests);
+        core.deps.audit.defer(tx, core.event("csc.signed", caller,
+                                             credential_object(credential.id),
+                                             signed_details(sad, request.hash_algorithm,
+                                                            request.padding, request.hashes)));
         return signatures;
     });
 }

@@ -17,6 +17,11 @@ constexpr store::Statement kFindToken{
     "csc.find_token",
     "SELECT client, kind, expires_at, revoked_at FROM csc_tokens WHERE token_sha256 = $1"};
 
+constexpr store::Statement kLockRefresh{
+    "csc.lock_refresh",
+    "SELECT client, kind, expires_at, revoked_at FROM csc_tokens WHERE token_sha256 = $1 "
+    "FOR SHARE"};
+
 constexpr store::Statement kRevokeToken{
     "csc.revoke_token",
     "UPDATE csc_tokens SET revoked_at = $3 "
@@ -89,16 +94,21 @@ IssuedToken issue_token(Core& core, const Caller& caller, bool with_refresh_toke
 }
 
 IssuedToken refresh(Core& core, std::string_view refresh_token, const std::string& address) {
-    const auto found = find_token(core, refresh_token);
-    // RFC 6749 §5.2 invalid_grant: "The provided authorization grant ... or refresh token is
-    // invalid, expired, revoked".
-    if (!found || found->kind != "refresh" || found->revoked)
+    if (!has_secret_form(refresh_token))
         refuse(CscFailure::invalid_grant, "The refresh token is not valid");
     const Clock::time_point now = core.now();
-    if (now >= found->expires_at)
-        refuse(CscFailure::invalid_grant, "The refresh token expired");
-    const Caller caller{found->client, address};
     return core.deps.database.transaction([&](store::Connection& tx) {
+        // FOR SHARE: a revocation of this refresh token either commits first (and is seen
+        // here) or waits for this access token, which it then revokes with the others.
+        const store::Result r = tx.exec(kLockRefresh, {secret_hash(refresh_token)});
+        // RFC 6749 §5.2 invalid_grant: "The provided authorization grant ... or refresh token
+        // is invalid, expired, revoked".
+        if (r.empty() || r.one()["kind"].as<std::string>() != "refresh" ||
+            !r.one()["revoked_at"].is_null())
+            refuse(CscFailure::invalid_grant, "The refresh token is not valid");
+        if (now >= r.one()["expires_at"].as<Clock::time_point>())
+            refuse(CscFailure::invalid_grant, "The refresh token expired");
+        const Caller caller{r.one()["client"].as<std::string>(), address};
         IssuedToken out;
         out.access_token =
             insert_access_token(core, tx, caller.client, now, secret_hash(refresh_token));
