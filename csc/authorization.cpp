@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 #include "csc/service_core.hpp"
 #include "ra/otp_limits.hpp"
 
@@ -176,7 +177,11 @@ Activation authorize(Core& core, const Caller& caller, const AuthorizeRequest& r
     if (std::cmp_greater(request.hashes.size(), request.num_signatures))
         refuse(CscFailure::invalid_request, "Numbers of signatures is too high");
     check_hashes(request.hashes, request.hash_algorithm);
-    if (request.description.size() > kMaxDescription)
+    // Characters, not bytes; well-formed UTF-8 without NUL, as the audit event that records it
+    // must hold (audit::validate), so it cannot fail after the code is spent.
+    const auto description_length = utf8_length(request.description);
+    if (!description_length || *description_length > kMaxDescription ||
+        request.description.find('\0') != std::string::npos)
         refuse(CscFailure::invalid_request, "Invalid parameter description");
     const Clock::time_point now = core.now();
     require_usable(credential.record, now);

@@ -147,8 +147,17 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused_before_the_code_is_spent) {
     c = r;
     c.description = std::string(501, 'x');
     refused(c, "Invalid parameter description");
+    c.description = std::string("bad \xff byte");
+    refused(c, "Invalid parameter description");
+    c.description = std::string("nul \0 inside", 13);
+    refused(c, "Invalid parameter description");
     BOOST_CHECK_EQUAL(f.csc_tables(), before);
-    // The code was never checked: it still authorizes.
+    // The code was never checked: it still authorizes, with 500 characters of description
+    // (1500 bytes of UTF-8).
+    std::string description;
+    for (int i = 0; i < 500; ++i)
+        description += "签";
+    r.description = description;
     BOOST_CHECK_NO_THROW(f.service->authorize(CscFixture::kPlatformA, r));
 
     // A revoked credential, and an expired one.
