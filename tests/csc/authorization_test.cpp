@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused_before_the_code_is_spent) {
     refused(c, "Invalid parameter description");
     c.description = std::string("bad \xff byte");
     refused(c, "Invalid parameter description");
-    c.description = std::string("nul \0 inside", 13);
+    c.description = std::string("nul \0 inside", 12);
     refused(c, "Invalid parameter description");
     BOOST_CHECK_EQUAL(f.csc_tables(), before);
     // The code was never checked: it still authorizes, with 500 characters of description
