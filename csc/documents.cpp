@@ -32,8 +32,8 @@ constexpr const char* kDocumentsNotAuthorized =
     "documentDigests or documents are not authorized by the SAD";
 
 [[noreturn]] void refuse_document(std::size_t index, const std::string& why) {
-    refuse(CscFailure::invalid_request, "Invalid parameter documents (documents[" +
-                                            std::to_string(index) + "]: " + why + ")");
+    refuse(CscFailure::invalid_request,
+           "Invalid parameter documents (documents[" + std::to_string(index) + "]: " + why + ")");
 }
 
 // A document checked before the SAD is used, so a refusal costs the signer nothing: its hash
@@ -114,8 +114,8 @@ SignedDocuments sign_digests(Core& core, const Caller& caller, const OwnCredenti
         for (const Bytes& digest : request.document_digests)
             out.signature_objects.push_back(
                 sign::sign_detached({request.hash_algorithm, digest}, signer, stamper, options));
-        nlohmann::json details = signed_details(sad, request.hash_algorithm, request.padding,
-                                                request.document_digests);
+        nlohmann::json details =
+            signed_details(sad, request.hash_algorithm, request.padding, request.document_digests);
         details["format"] = "CAdES-B-T";
         core.deps.audit.defer(
             tx, core.event("csc.signed", caller, credential_object(credential.id), details));
@@ -144,15 +144,15 @@ SignedDocuments sign_documents(Core& core, const Caller& caller, const OwnCreden
             if (r.revision) {
                 // No signing-time in the CMS: EN 319 142-1 §6.3 forbids it (the /M carries it).
                 const auto& digest = r.revision->digest();
-                r.revision->embed(sign::sign_detached(
-                    {Digest::sha256, Bytes(digest.begin(), digest.end())}, signer, stamper,
-                    options));
+                r.revision->embed(
+                    sign::sign_detached({Digest::sha256, Bytes(digest.begin(), digest.end())},
+                                        signer, stamper, options));
                 out.with_signature.push_back(r.revision->signed_document());
                 continue;
             }
             options.signing_time = now;  // EN 319 122-1 §6.3, as for the digests
-            Bytes cms = sign::sign_detached({request.hash_algorithm, r.hash}, signer, stamper,
-                                            options);
+            Bytes cms =
+                sign::sign_detached({request.hash_algorithm, r.hash}, signer, stamper, options);
             if (r.document->envelope == DocumentEnvelope::attached)
                 out.with_signature.push_back(sign::attach_content(cms, r.document->bytes));
             else
@@ -163,9 +163,8 @@ SignedDocuments sign_documents(Core& core, const Caller& caller, const OwnCreden
         details["documents"] = true;
         details["formats"] = formats;
         // One format for the whole call when all agree (as for the digests), else "mixed".
-        const bool one = std::ranges::all_of(formats, [&](const std::string& f) {
-            return f == formats.front();
-        });
+        const bool one = std::ranges::all_of(
+            formats, [&](const std::string& f) { return f == formats.front(); });
         details["format"] = one ? formats.front() : std::string("mixed");
         core.deps.audit.defer(
             tx, core.event("csc.signed", caller, credential_object(credential.id), details));

@@ -159,7 +159,8 @@ enum class DocumentEnvelope : std::uint8_t {
 struct DocumentToSign {
     Bytes bytes;
     DocumentFormat format = DocumentFormat::pades;
-    DocumentEnvelope envelope = DocumentEnvelope::revision;  // pades: revision; cades: the other two
+    // pades: revision; cades: attached or detached.
+    DocumentEnvelope envelope = DocumentEnvelope::revision;
 };
 
 // signatures/signDoc (§11.11): exactly one of document_digests and documents is non-empty.

@@ -85,9 +85,11 @@ CommandResult cms_verify(CscFixture& f, const Bytes& cms, const std::string& nam
     write_file(cms_file, std::string(cms.begin(), cms.end()));
     const std::string at = std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(f.clock.now().time_since_epoch()).count());
-    std::vector<std::string> argv{"openssl", "cms", "-verify", "-binary", "-inform", "DER",
-                                  "-in", cms_file.string(), "-CAfile", root_pem.string(),
-                                  "-purpose", "any", "-attime", at, "-out", out.string()};
+    std::vector<std::string> argv{
+        "openssl",   "cms", "-verify",         "-binary", "-inform",
+        "DER",       "-in", cms_file.string(), "-CAfile", root_pem.string(),
+        "-purpose",  "any", "-attime",         at,        "-out",
+        out.string()};
     if (content) {
         const auto content_file = f.dir.path() / (name + ".content");
         write_file(content_file, std::string(content->begin(), content->end()));
@@ -113,9 +115,9 @@ BOOST_AUTO_TEST_CASE(a_pdf_the_sad_authorized_is_signed_and_pdfsig_finds_it_vali
     const std::string before = f.csc_tables();
     expect_csc(
         [&] {
-            f.service->sign_document(CscFixture::kPlatformA,
-                                     documents_request(f.alice_ec_id, activation.sad,
-                                                       {pdf_document(other_pdf)}));
+            f.service->sign_document(
+                CscFixture::kPlatformA,
+                documents_request(f.alice_ec_id, activation.sad, {pdf_document(other_pdf)}));
         },
         CscFailure::invalid_request, kNotAuthorized);
     BOOST_CHECK_EQUAL(f.csc_tables(), before);
@@ -177,20 +179,19 @@ BOOST_AUTO_TEST_CASE(a_refused_document_spends_nothing_and_cades_comes_attached_
     // Bytes that are not a PDF, asked for as PAdES: the intake's refusal, naming the document.
     expect_csc(
         [&] {
-            f.service->sign_document(
-                CscFixture::kPlatformA,
-                documents_request(f.alice_rsa_id, activation.sad, {pdf_document(a)},
-                                  hsm::Padding::pss));
+            f.service->sign_document(CscFixture::kPlatformA,
+                                     documents_request(f.alice_rsa_id, activation.sad,
+                                                       {pdf_document(a)}, hsm::Padding::pss));
         },
         CscFailure::invalid_request, "Invalid parameter documents (documents[0]: ");
     // PAdES has no "Attached" envelope.
     expect_csc(
         [&] {
-            f.service->sign_document(
-                CscFixture::kPlatformA,
-                documents_request(f.alice_rsa_id, activation.sad,
-                                  {{a, csc::DocumentFormat::pades, csc::DocumentEnvelope::attached}},
-                                  hsm::Padding::pss));
+            f.service->sign_document(CscFixture::kPlatformA,
+                                     documents_request(f.alice_rsa_id, activation.sad,
+                                                       {{a, csc::DocumentFormat::pades,
+                                                         csc::DocumentEnvelope::attached}},
+                                                       hsm::Padding::pss));
         },
         CscFailure::invalid_request, "Invalid parameter signed_envelope_property");
     // Over csc.max_document_bytes (32 MiB by default, the documents of a call together).
@@ -225,16 +226,17 @@ BOOST_AUTO_TEST_CASE(a_refused_document_spends_nothing_and_cades_comes_attached_
 
     // Attached: openssl verifies it without the content and gives `a` back.
     const auto attached_out = f.dir.path() / "attached.out";
-    const CommandResult attached = cms_verify(f, out.with_signature[0], "attached", {}, attached_out);
+    const CommandResult attached =
+        cms_verify(f, out.with_signature[0], "attached", {}, attached_out);
     BOOST_CHECK_MESSAGE(attached.exit_code == 0, attached.output);
     BOOST_CHECK_EQUAL(read_file(attached_out), text_a);
     // Detached: verifies with `b`, not with `a`.
     const CommandResult detached =
         cms_verify(f, out.signature_objects[0], "detached", b, f.dir.path() / "detached.out");
     BOOST_CHECK_MESSAGE(detached.exit_code == 0, detached.output);
-    BOOST_CHECK(cms_verify(f, out.signature_objects[0], "detached-wrong", a,
-                           f.dir.path() / "wrong.out")
-                    .exit_code != 0);
+    BOOST_CHECK(
+        cms_verify(f, out.signature_objects[0], "detached-wrong", a, f.dir.path() / "wrong.out")
+            .exit_code != 0);
     // B-T: each carries our TSA's time-stamp.
     for (const Bytes* cms : {&out.with_signature[0], &out.signature_objects[0]}) {
         const auto file = f.dir.path() / "printed.p7s";
