@@ -136,6 +136,18 @@ struct SignHashRequest {
     std::vector<Bytes> hashes;  // 1..the SAD's signatures left, each one the SAD authorized
 };
 
+// signatures/signDoc (§11.11) with documentDigests, signature_format "C": a CAdES baseline B-T
+// detached signature (sign/cms_signature.hpp, time-stamped by Signet's TSA) over each document
+// digest, each one the SAD authorized — the SAD is used up as signHash uses it. PAdES ("P")
+// needs the document itself and is not offered here.
+struct SignDocumentRequest {
+    std::string credential_id;
+    std::string sad;
+    Digest hash_algorithm{};             // the documents' digest algorithm (hashAlgorithmOID)
+    hsm::Padding padding{};              // ecdsa for EC keys; pkcs1 or pss for RSA keys
+    std::vector<Bytes> document_digests; // 1..the SAD's signatures left
+};
+
 // signet.yaml's `csc` section as the service needs it (policy::CscSettings holds the rest: what
 // `info` says).
 struct Settings {
@@ -195,6 +207,15 @@ class RemoteSigning {
     // left, a used, superseded or expired SAD, another credential's or platform's SAD: CscError
     // invalid_request naming it, and nothing is signed.
     virtual std::vector<Bytes> sign_hash(const Caller& caller, const SignHashRequest& request) = 0;
+    // signatures/signDoc: one CMS SignedData (DER, detached, CAdES B-T) per document digest,
+    // in order, under the same rules and errors as sign_hash. Not pure, so that a test double
+    // of this interface need not make one: the default refuses (Errc::failed_precondition).
+    virtual std::vector<Bytes> sign_document(const Caller& caller,
+                                             const SignDocumentRequest& request) {
+        (void)caller;
+        (void)request;
+        throw Error(Errc::failed_precondition, "signatures/signDoc is not offered");
+    }
     // signatures/timestamp: an RFC 3161 TimeStampToken (DER) from Signet's TSA over `hash`.
     virtual Bytes timestamp(const Caller& caller, Digest hash_algorithm, ByteView hash,
                             std::optional<Bytes> nonce) = 0;

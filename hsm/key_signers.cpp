@@ -6,6 +6,8 @@
 #include <array>
 #include <functional>
 #include <mutex>
+#include <span>
+#include <vector>
 
 #include "common/error.hpp"
 #include "hsm/key_objects.hpp"
@@ -246,13 +248,32 @@ class WrappedKeySigner final : public Signer {
     Bytes sign_digest(Digest digest_alg, Padding padding, ByteView digest) const override {
         check_sign_request(key_.type, digest_alg, padding, digest);
         return sign_with(pool_, kek_, [&](const Lease& lease, CK_OBJECT_HANDLE kek) {
-            return unwrap_and_sign(lease.session.handle, kek, digest_alg, padding, digest);
+            return unwrap_and_sign(lease.session.handle, kek, digest_alg, padding,
+                                   std::span<const ByteView>(&digest, 1))
+                .front();
         });
     }
 
+    // One unwrap for all the digests, on one session, the unwrapped object destroyed after the
+    // last signature (or the first failure). Every digest is checked before the key is unwrapped.
+    std::vector<Bytes> sign_digests(Digest digest_alg, Padding padding,
+                                    std::span<const ByteView> digests) const override {
+        for (const ByteView digest : digests)
+            check_sign_request(key_.type, digest_alg, padding, digest);
+        if (digests.empty())
+            return {};
+        std::vector<Bytes> signatures;
+        (void)sign_with(pool_, kek_, [&](const Lease& lease, CK_OBJECT_HANDLE kek) {
+            signatures = unwrap_and_sign(lease.session.handle, kek, digest_alg, padding, digests);
+            return Bytes{};
+        });
+        return signatures;
+    }
+
   private:
-    Bytes unwrap_and_sign(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE kek, Digest digest_alg,
-                          Padding padding, ByteView digest) const {
+    std::vector<Bytes> unwrap_and_sign(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE kek,
+                                       Digest digest_alg, Padding padding,
+                                       std::span<const ByteView> digests) const {
         const auto& api = token_->module().api();
         CK_OBJECT_CLASS private_class = CKO_PRIVATE_KEY;
         CK_KEY_TYPE key_type = is_ec(key_.type) ? CKK_EC : CKK_RSA;
@@ -276,7 +297,12 @@ class WrappedKeySigner final : public Signer {
                                  unwrapped_template.size(), &unwrapped),
                  "C_UnwrapKey");
         ObjectGuard destroy(api, s, unwrapped);
-        return sign_on_session(api, s, unwrapped, key_.type, digest_alg, padding, digest);
+        std::vector<Bytes> signatures;
+        signatures.reserve(digests.size());
+        for (const ByteView digest : digests)
+            signatures.push_back(
+                sign_on_session(api, s, unwrapped, key_.type, digest_alg, padding, digest));
+        return signatures;
     }
 
     std::shared_ptr<Token> token_;  // keeps the pool alive

@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <span>
+#include <vector>
+
 #include "common/algorithms.hpp"
 #include "common/bytes.hpp"
 
@@ -41,6 +44,20 @@ class Signer {
     // Signs `digest`, which must be digest_size(digest_alg) bytes. Padding::ecdsa only for EC
     // keys, pkcs1/pss only for RSA keys; anything else is Errc::invalid_argument.
     virtual Bytes sign_digest(Digest digest_alg, Padding padding, ByteView digest) const = 0;
+
+    // Signs several digests of one algorithm and padding, in order; each is checked as
+    // sign_digest checks it before any is signed. The default signs them one by one. A wrapped
+    // user key overrides it to unwrap the key once for all of them and destroy it after (one
+    // signing window for one session object, DESIGN.md invariant 1): a CSC signHash of N hashes
+    // (csc/) costs one C_UnwrapKey, not N.
+    virtual std::vector<Bytes> sign_digests(Digest digest_alg, Padding padding,
+                                            std::span<const ByteView> digests) const {
+        std::vector<Bytes> signatures;
+        signatures.reserve(digests.size());
+        for (const ByteView digest : digests)
+            signatures.push_back(sign_digest(digest_alg, padding, digest));
+        return signatures;
+    }
 };
 
 }  // namespace signet::hsm

@@ -174,6 +174,16 @@ store::Subject RegistryCore::organization(std::int64_t id) {
     return std::move(*subject);
 }
 
+void RegistryCore::record_registrant(store::Connection& tx, std::int64_t subject_id,
+                                     const std::string& actor) {
+    constexpr std::string_view kClient = "client:";
+    if (!actor.starts_with(kClient) || actor.size() == kClient.size())
+        return;
+    static constexpr store::Statement kSetRegistrant{
+        "subjects.set_registered_by", "UPDATE subjects SET registered_by = $2 WHERE id = $1"};
+    tx.exec(kSetRegistrant, {subject_id, actor.substr(kClient.size())});
+}
+
 void RegistryCore::audit(store::Connection& tx, std::string type, const std::string& actor,
                          std::int64_t subject_id, nlohmann::json details) {
     deps.audit.record(
@@ -209,6 +219,7 @@ store::Subject Registry::create_person(const PersonInput& input, const std::stri
         impl_->refuse_duplicate(tx, document);
         store::Subject created = s;
         created.id = impl_->subjects.add(tx, created);
+        impl_->record_registrant(tx, created.id, actor);
         impl_->audit(tx, "subject.created", actor, created.id,
                      {{"kind", "person"},
                       {"document_kind", created.document_kind},
@@ -237,6 +248,7 @@ store::Subject Registry::create_organization(const OrganizationInput& input,
         impl_->refuse_duplicate(tx, document);
         store::Subject created = s;
         created.id = impl_->subjects.add(tx, created);
+        impl_->record_registrant(tx, created.id, actor);
         impl_->audit(tx, "subject.created", actor, created.id,
                      {{"kind", "organization"},
                       {"document_kind", "cn_uscc"},

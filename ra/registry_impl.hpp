@@ -80,6 +80,11 @@ struct RegistryCore {
 
     void audit(store::Connection& tx, std::string type, const std::string& actor,
                std::int64_t subject_id, nlohmann::json details);
+    // A subject an API client creates ("client:NAME") belongs to that platform
+    // (subjects.registered_by = NAME): its certificates are the platform's CSC credentials
+    // (csc/README.md). An operator's subjects belong to no platform.
+    void record_registrant(store::Connection& tx, std::int64_t subject_id,
+                           const std::string& actor);
 };
 
 struct Registry::Impl : RegistryCore {

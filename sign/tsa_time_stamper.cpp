@@ -100,23 +100,42 @@ Bytes granted_token(const tsa::Reply& reply, Digest algorithm, ByteView imprint,
 
 }  // namespace
 
+namespace {
+
+Bytes time_stamp(tsa::Responder& responder, const tsa::Requester& requester, Digest algorithm,
+                 ByteView imprint, const ASN1_INTEGER* nonce) {
+    const auto& accepted = responder.settings().digests;
+    if (std::find(accepted.begin(), accepted.end(), algorithm) == accepted.end()) {
+        throw Error(Errc::failed_precondition, "the TSA's policy does not accept " +
+                                                   std::string(to_string(algorithm)) +
+                                                   " imprints");
+    }
+    if (imprint.size() != digest_size(algorithm))
+        throw Error(Errc::invalid_argument, "the imprint is not a digest of its algorithm");
+    const tsa::Reply reply = responder.respond(make_request(algorithm, imprint, nonce), requester);
+    if (reply.failure)
+        refused(reply);
+    return granted_token(reply, algorithm, imprint, nonce);
+}
+
+}  // namespace
+
 TimeStamper tsa_time_stamper(tsa::Responder& responder, tsa::Requester requester) {
     return [&responder, requester = std::move(requester)](Digest algorithm, ByteView imprint) {
-        const auto& accepted = responder.settings().digests;
-        if (std::find(accepted.begin(), accepted.end(), algorithm) == accepted.end()) {
-            throw Error(Errc::failed_precondition, "the TSA's policy does not accept " +
-                                                       std::string(to_string(algorithm)) +
-                                                       " imprints");
-        }
-        if (imprint.size() != digest_size(algorithm))
-            throw Error(Errc::invalid_argument, "the imprint is not a digest of its algorithm");
         const Asn1IntegerPtr nonce = random_nonce();
-        const tsa::Reply reply =
-            responder.respond(make_request(algorithm, imprint, nonce.get()), requester);
-        if (reply.failure)
-            refused(reply);
-        return granted_token(reply, algorithm, imprint, nonce.get());
+        return time_stamp(responder, requester, algorithm, imprint, nonce.get());
     };
+}
+
+Bytes time_stamp_with_nonce(tsa::Responder& responder, const tsa::Requester& requester,
+                            Digest algorithm, ByteView imprint, ByteView nonce) {
+    // The content octets may need one more than the magnitude (a leading 0x00 for a high bit).
+    if (nonce.size() >= tsa::kMaxNonceBytes)
+        throw Error(Errc::invalid_argument, "the nonce is longer than " +
+                                                std::to_string(tsa::kMaxNonceBytes - 1) +
+                                                " bytes");
+    const Asn1IntegerPtr integer = tsa::integer_from_magnitude(nonce);
+    return time_stamp(responder, requester, algorithm, imprint, integer.get());
 }
 
 }  // namespace signet::sign

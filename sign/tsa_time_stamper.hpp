@@ -19,4 +19,11 @@ namespace signet::sign {
 // `responder` must outlive the time-stamper. Thread-safe as the responder is.
 TimeStamper tsa_time_stamper(tsa::Responder& responder, tsa::Requester requester);
 
+// One token as tsa_time_stamper makes it, with the caller's nonce instead of a random one: the
+// magnitude of a non-negative INTEGER, big-endian (RFC 3161 §2.4.1: the nonce is an INTEGER the
+// client chose; the CSC API's signatures/timestamp passes the platform's, csc/). The same
+// errors, and Errc::invalid_argument for a nonce longer than tsa::kMaxNonceBytes.
+Bytes time_stamp_with_nonce(tsa::Responder& responder, const tsa::Requester& requester,
+                            Digest algorithm, ByteView imprint, ByteView nonce);
+
 }  // namespace signet::sign

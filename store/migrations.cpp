@@ -762,6 +762,78 @@ ALTER TABLE contracts ADD CHECK (shredded_at IS NULL OR
                                  state IN ('completed', 'cancelled', 'expired'));
 )sql";
 
+// Remote signing for other platforms (issue 17, csc/README.md): which platform registered a
+// subject, the CSC API's access and refresh tokens, the signing transactions credentials/
+// authorize opens with their SADs, and the SMS challenges credentials/getChallenge sent. No
+// token or SAD is stored: only its SHA-256 (32 random bytes are not guessed from it).
+constexpr std::string_view kRemoteSigning = R"sql(
+-- The API client (platform) that registered the subject; NULL when an operator made it. A
+-- platform's CSC credentials are its own subjects' certificates.
+ALTER TABLE subjects
+    ADD COLUMN registered_by text CHECK (registered_by <> '' AND length(registered_by) <= 200);
+CREATE INDEX subjects_registered_by ON subjects (registered_by) WHERE registered_by IS NOT NULL;
+
+-- Service access tokens (auth/login, oauth2/token) and refresh tokens (auth/login rememberMe).
+-- An access token made from a refresh token names it, so revoking the refresh token revokes
+-- them too (csc/README.md).
+CREATE TABLE csc_tokens (
+    token_sha256  bytea PRIMARY KEY CHECK (octet_length(token_sha256) = 32),
+    client        text NOT NULL CHECK (client <> '' AND length(client) <= 200),
+    kind          text NOT NULL CHECK (kind IN ('access', 'refresh')),
+    issued_at     timestamptz NOT NULL,
+    expires_at    timestamptz NOT NULL CHECK (expires_at > issued_at),
+    revoked_at    timestamptz,
+    refresh_sha256 bytea REFERENCES csc_tokens (token_sha256),
+    CHECK (refresh_sha256 IS NULL OR kind = 'access')
+);
+CREATE INDEX csc_tokens_refresh ON csc_tokens (refresh_sha256) WHERE refresh_sha256 IS NOT NULL;
+CREATE INDEX csc_tokens_expiry ON csc_tokens (expires_at);
+
+-- A signing transaction (credentials/authorize): the signer's one-time password allowed
+-- `signatures_authorized` signatures with one credential for one platform; hashes_bound says
+-- whether authorize named a hash for every one of them (then no SAD ever carries another hash).
+CREATE TABLE csc_transactions (
+    id                    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    client                text NOT NULL CHECK (client <> '' AND length(client) <= 200),
+    credential_serial     bytea NOT NULL REFERENCES certificates (serial),
+    subject_id            bigint NOT NULL REFERENCES subjects (id),
+    signatures_authorized integer NOT NULL CHECK (signatures_authorized BETWEEN 1 AND 100000),
+    signatures_left       integer NOT NULL
+        CHECK (signatures_left BETWEEN 0 AND signatures_authorized),
+    hash_algorithm        text NOT NULL CHECK (hash_algorithm IN ('SHA256', 'SHA384', 'SHA512')),
+    hashes_bound          boolean NOT NULL,
+    created_at            timestamptz NOT NULL
+);
+CREATE INDEX csc_transactions_credential ON csc_transactions (credential_serial, created_at);
+
+-- The Signature Activation Data of a transaction: the hashes it may sign (each once), used by
+-- one signHash (signed_hashes: what that call signed), or superseded by extendTransaction.
+CREATE TABLE csc_sads (
+    sad_sha256     bytea PRIMARY KEY CHECK (octet_length(sad_sha256) = 32),
+    transaction_id bigint NOT NULL REFERENCES csc_transactions (id),
+    hashes         bytea[] NOT NULL
+        CHECK (cardinality(hashes) BETWEEN 1 AND 100000 AND array_position(hashes, NULL) IS NULL),
+    created_at     timestamptz NOT NULL,
+    expires_at     timestamptz NOT NULL CHECK (expires_at > created_at),
+    used_at        timestamptz,
+    signed_hashes  bytea[] CHECK (array_position(signed_hashes, NULL) IS NULL),
+    superseded_at  timestamptz,
+    CHECK ((used_at IS NULL) = (signed_hashes IS NULL))
+);
+CREATE INDEX csc_sads_transaction ON csc_sads (transaction_id, created_at);
+
+-- The SMS codes credentials/getChallenge sent (the RA's challenge): authorize checks the code
+-- against the newest one of the platform and the credential.
+CREATE TABLE csc_challenges (
+    id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    client            text NOT NULL CHECK (client <> '' AND length(client) <= 200),
+    credential_serial bytea NOT NULL REFERENCES certificates (serial),
+    challenge_id      text NOT NULL REFERENCES otp_challenges (id),
+    created_at        timestamptz NOT NULL
+);
+CREATE INDEX csc_challenges_credential ON csc_challenges (client, credential_serial, created_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "api_clients and audit_events", kInitialSchema},
     {2, "subjects, certificates, certificate_authorities and crls", kCaSchema},
@@ -784,6 +856,9 @@ constexpr Migration kMigrations[] = {
     {14, "evidence-seal certificates and audit_events by object", kEvidencePackages},
     {15, "contract search indexes; documents and contracts crypto-shredded",
      kContractSearch},
+    {16, "remote signing: subjects.registered_by, csc_tokens, csc_transactions, csc_sads and "
+         "csc_challenges",
+     kRemoteSigning},
 };
 
 constexpr std::string_view kCreateSchemaMigrations = R"sql(

@@ -9,7 +9,9 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <future>
+#include <span>
 #include <thread>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/handle.hpp"
@@ -327,6 +329,42 @@ BOOST_AUTO_TEST_CASE(a_pool_held_busy_answers_unavailable_after_its_deadline) {
     expect_error([&] { waiting.get(); }, Errc::unavailable, "no HSM session free within 5000 ms");
     // The session is free again.
     BOOST_CHECK_EQUAL(token->random(8).size(), 8u);
+}
+
+// Signer::sign_digests for a wrapped user key (a CSC signHash of several hashes): the key is
+// unwrapped once for all the digests, so each digest after the first costs exactly its
+// C_SignInit and C_Sign, and the unwrapped object is gone after.
+BOOST_AUTO_TEST_CASE(a_wrapped_key_signs_several_digests_with_one_unwrap) {
+    FaultyModule faulty;
+    auto token = Token::open(faulty_token("batch"));
+    token->generate_kek("kek");
+    auto user = token->wrapped_signer(token->generate_wrapped_key(KeyType::ec_p256, "kek"), "kek");
+    const std::vector<Bytes> hashes{sha256("one"), sha256("two"), sha256("three"),
+                                    sha256("four")};
+    const std::vector<ByteView> views(hashes.begin(), hashes.end());
+    BOOST_REQUIRE(signs(*user, "warm"));  // handles found, sessions open
+
+    const auto before_one = faulty.calls();
+    (void)user->sign_digests(Digest::sha256, Padding::ecdsa, std::span(views).first(1));
+    const auto one = faulty.calls() - before_one;
+    const auto before_four = faulty.calls();
+    const auto signatures = user->sign_digests(Digest::sha256, Padding::ecdsa, views);
+    const auto four = faulty.calls() - before_four;
+    BOOST_CHECK_EQUAL(four, one + 3 * 2);  // C_SignInit + C_Sign per further digest, no unwrap
+
+    BOOST_REQUIRE_EQUAL(signatures.size(), hashes.size());
+    for (std::size_t i = 0; i < hashes.size(); ++i) {
+        BOOST_CHECK(verifies(*user, signatures[i], hashes[i]));
+        BOOST_CHECK(!verifies(*user, signatures[i], hashes[(i + 1) % hashes.size()]));
+    }
+    // A digest of the wrong size refuses the whole batch before anything is unwrapped.
+    const Bytes short_hash(31, 0x01);
+    std::vector<ByteView> bad = views;
+    bad.push_back(short_hash);
+    const auto before_bad = faulty.calls();
+    expect_error([&] { (void)user->sign_digests(Digest::sha256, Padding::ecdsa, bad); },
+                 Errc::invalid_argument, "31 bytes");
+    BOOST_CHECK_EQUAL(faulty.calls(), before_bad);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

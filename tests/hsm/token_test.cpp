@@ -285,6 +285,43 @@ BOOST_AUTO_TEST_CASE(wrapped_user_keys_sign_and_leave_nothing_in_the_hsm) {
     });
 }
 
+// sign_digests: each digest signed in order with the wrapped key, for every padding, and the
+// unwrapped copy gone after (hsm/signer.hpp).
+BOOST_AUTO_TEST_CASE(wrapped_user_keys_sign_several_digests_in_order) {
+    auto token = SoftHsm::instance().open_new_token("wrapmany");
+    token->generate_kek("user-kek");
+    for (KeyType type : {KeyType::ec_p256, KeyType::rsa_2048}) {
+        auto signer = token->wrapped_signer(token->generate_wrapped_key(type, "user-kek"),
+                                            "user-kek");
+        for (Padding padding : paddings_for(type)) {
+            const std::vector<Bytes> hashes{digest_of(Digest::sha384, "first"),
+                                            digest_of(Digest::sha384, "second"),
+                                            digest_of(Digest::sha384, "third")};
+            const std::vector<ByteView> views(hashes.begin(), hashes.end());
+            const auto signatures = signer->sign_digests(Digest::sha384, padding, views);
+            BOOST_REQUIRE_EQUAL(signatures.size(), 3u);
+            for (std::size_t i = 0; i < 3; ++i) {
+                BOOST_CHECK(verifies(signer->public_key(), Digest::sha384, padding,
+                                     signatures[i], hashes[i]));
+                BOOST_CHECK(!verifies(signer->public_key(), Digest::sha384, padding,
+                                      signatures[i], hashes[(i + 1) % 3]));
+            }
+        }
+        BOOST_CHECK(signer->sign_digests(Digest::sha256, paddings_for(type).front(), {}).empty());
+    }
+    const auto& api = token->module().api();
+    token->run([&](CK_SESSION_HANDLE s) {
+        CK_BBOOL no = CK_FALSE;
+        CK_ATTRIBUTE session_objects{CKA_TOKEN, &no, sizeof no};
+        BOOST_REQUIRE_EQUAL(api.C_FindObjectsInit(s, &session_objects, 1), CKR_OK);
+        CK_OBJECT_HANDLE found[8];
+        CK_ULONG count = 0;
+        BOOST_REQUIRE_EQUAL(api.C_FindObjects(s, found, 8, &count), CKR_OK);
+        api.C_FindObjectsFinal(s);
+        BOOST_CHECK_EQUAL(count, 0u);
+    });
+}
+
 BOOST_AUTO_TEST_CASE(wrapped_blob_does_not_hold_the_key_in_the_clear_and_needs_its_kek) {
     auto token = SoftHsm::instance().open_new_token("wrapclear");
     token->generate_kek("kek-a");
