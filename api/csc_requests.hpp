@@ -141,6 +141,20 @@ struct SignHashBody {
 };
 SignHashBody decode_sign_hash(const JsonBody& body);
 
+// signatures/signDoc (§11.11) with documentDigests only: {"credentialID", "SAD",
+// "documentDigests": [{"hashes", "hashAlgorithmOID", "signature_format": "C",
+// "conformance_level"?: "Ades-B-B" | "Ades-B-T", "signAlgo", "signAlgoParams"?,
+// "signed_envelope_property"?: "Detached"}], "operationMode"?: "S", "returnValidationInfo"?:
+// false, "clientData"?}. Every entry takes the same hash and signature algorithm (the SAD is
+// one authorization). `documents` (the documents themselves: PAdES, attached CAdES),
+// signatureQualifier without credentialID, signed_props, other formats and levels are refused
+// naming the parameter.
+struct SignDocBody {
+    csc::SignDocumentRequest request;
+    std::string sign_algo;
+};
+SignDocBody decode_sign_doc(const JsonBody& body);
+
 // signatures/timestamp (§11.13): {"hash", "hashAlgo", "nonce"? (hex: "Invalid parameter
 // nonce"), "clientData"?}.
 struct TimestampRequest {

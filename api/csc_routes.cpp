@@ -293,9 +293,10 @@ json info_json(const policy::CscSettings& settings, const Request& request) {
              {"methods", csc_methods()},
              {"validationInfo", false},
              {"signAlgorithms", {{"algos", all_sign_algorithms()}}},
-             // signatures/signDoc is not served: no AdES format is offered.
-             {"signature_formats", {{"formats", json::array()}}},
-             {"conformance_levels", json::array()}};
+             // signatures/signDoc: CAdES, detached, over document digests (time-stamped: B-T).
+             {"signature_formats",
+              {{"formats", {"C"}}, {"envelope_properties", json::array({json::array({"Detached"})})}}},
+             {"conformance_levels", {"Ades-B-T"}}};
     if (const std::string base = oauth2_base(request); !base.empty())
         out["oauth2"] = base;
     return out;
@@ -307,7 +308,8 @@ const std::vector<std::string>& csc_methods() {
     static const std::vector<std::string> methods{
         "auth/login",          "auth/revoke",           "credentials/list",
         "credentials/info",    "credentials/authorize", "credentials/getChallenge",
-        "credentials/extendTransaction", "signatures/signHash", "signatures/timestamp"};
+        "credentials/extendTransaction", "signatures/signHash", "signatures/signDoc",
+        "signatures/timestamp"};
     return methods;
 }
 
@@ -466,6 +468,21 @@ void add_csc_routes(Router& router, CscServices services) {
         for (const Bytes& signature : svc->sign_hash(caller, body.request))
             signatures.push_back(to_base64(signature));
         return json_answer({{"signatures", signatures}}, true);
+    });
+
+    // signDoc (§11.11): CAdES B-T detached signatures over document digests; more digests than
+    // signHash's hashes fit the same bound, each SignatureObject a few KiB.
+    post("signatures/signDoc", kHashesBody, Challenge::bearer, [svc](const Request& request) {
+        const csc::Caller caller = bearer_caller(*svc, request);
+        const SignDocBody body = decode_sign_doc(json_of(request, InputEcho::never));
+        const csc::Credential credential = svc->info(caller, body.request.credential_id);
+        if (std::ranges::find(credential.key.algorithms, body.sign_algo) ==
+            credential.key.algorithms.end())
+            throw CscError(CscFailure::invalid_request, "Invalid parameter signAlgo");
+        json objects = json::array();
+        for (const Bytes& cms : svc->sign_document(caller, body.request))
+            objects.push_back(to_base64(cms));
+        return json_answer({{"SignatureObject", objects}}, true);
     });
 
     post("signatures/timestamp", kSmallBody, Challenge::bearer, [svc](const Request& request) {

@@ -51,6 +51,9 @@ class Client:
         self.work = args.work
         self.sms_dir = args.sms_dir
         self.session = requests.Session()
+        # Only the CA given: REQUESTS_CA_BUNDLE and proxies from the environment would override
+        # a session's verify (requests' merge_environment_settings).
+        self.session.trust_env = False
         self.session.verify = args.ca
 
     def post(self, method, body=None, token=None, expect=200, **kwargs):
@@ -234,9 +237,42 @@ def main():
                 signed += 1
             report.append("signHash %s %s: 2 signatures verified by openssl" % (credential_id, algo))
 
-    # SCAL2 over HTTP (§8.2): the SAD covers its hashes only, once, for its platform only.
+    # signDoc (§11.11): a CAdES signature over a document digest, checked by openssl cms with
+    # the document as its detached content and the chain from credentials/info.
     credential_id = ids[0]
+    document = b"A contract the platform's user signs with signatures/signDoc.\n"
+    digest = hashlib.sha256(document).digest()
     cred = c.post("credentials/info", {"credentialID": credential_id}, token=access)
+    algo = ECDSA_SHA256 if "curve" in cred["key"] else "1.2.840.113549.1.1.11"
+    seen = c.sms_count()
+    c.post("credentials/getChallenge", {"credentialID": credential_id, "authObjectID": "OTP"},
+           token=access, expect=204)
+    sad = c.post("credentials/authorize", {
+        "credentialID": credential_id, "numSignatures": 1, "hashes": [b64(digest)],
+        "hashAlgorithmOID": SHA256, "authData": [{"id": "OTP", "value": c.sms_code(seen)}]},
+        token=access)["SAD"]
+    objects = c.post("signatures/signDoc", {
+        "credentialID": credential_id, "SAD": sad,
+        "documentDigests": [{"hashes": [b64(digest)], "hashAlgorithmOID": SHA256,
+                             "signature_format": "C", "conformance_level": "Ades-B-T",
+                             "signed_envelope_property": "Detached", "signAlgo": algo}]},
+        token=access)["SignatureObject"]
+    if len(objects) != 1:
+        raise Failure("signDoc returned %d signature objects for 1 digest" % len(objects))
+    cms_path = c.write("signdoc.p7s", base64.b64decode(objects[0]))
+    document_path = c.write("signdoc.txt", document)
+    code, out = c.openssl("cms", "-verify", "-binary", "-inform", "DER", "-in", cms_path,
+                          "-content", document_path, "-CAfile",
+                          os.path.join(c.work, "%s-chain.pem" % credential_id), "-purpose", "any",
+                          "-out", os.devnull)
+    if code != 0:
+        raise Failure("openssl cms -verify of signDoc's CAdES: %s" % out)
+    code, out = c.openssl("cms", "-cmsout", "-print", "-inform", "DER", "-in", cms_path)
+    if code != 0 or "id-smime-aa-timeStampToken" not in out:
+        raise Failure("signDoc's CAdES carries no signature time-stamp (B-T): %s" % out[:400])
+    report.append("signDoc %s: CAdES B-T verified by openssl cms" % credential_id)
+
+    # SCAL2 over HTTP (§8.2): the SAD covers its hashes only, once, for its platform only.
     algo = ECDSA_SHA256 if "curve" in cred["key"] else RSA
     authorized = hashlib.sha256(b"the document the signer saw").digest()
     other_hash = hashlib.sha256(b"a document the signer never saw").digest()

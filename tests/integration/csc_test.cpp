@@ -6,8 +6,10 @@
 // read from the SMS gateway, authorize two hashes, signHash (ECDSA, RSA PKCS#1 v1.5, RSA-PSS),
 // each signature verified by openssl against the certificate credentials/info returned — and
 // SCAL2's refusals over HTTP (another hash, a used SAD, another platform, a wrong code), a
-// time-stamp shown by openssl ts, auth/revoke.
+// time-stamp shown by openssl ts, signDoc's CAdES checked by openssl cms, auth/revoke.
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <cctype>
 #include <filesystem>
 #include <string>
 
@@ -110,8 +112,13 @@ BOOST_AUTO_TEST_CASE(a_python_client_signs_with_scal2) {
     BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.output << "\n--- signetd:\n" << node.output());
     // Two credentials, each signing two hashes per algorithm: ECDSA 2, RSA PKCS#1 2, RSA-PSS 2.
     BOOST_TEST(run.output.find("CSC CLIENT OK: 6 signatures verified") != std::string::npos);
-    BOOST_TEST(run.output.find("signHash " + party.certificate_serial + " 1.2.840.10045.4.3.2") !=
+    std::string serial = party.certificate_serial;
+    std::ranges::transform(serial, serial.begin(), [](unsigned char ch) {
+        return static_cast<char>(std::toupper(ch));
+    });
+    BOOST_TEST(run.output.find("signHash " + serial + " 1.2.840.10045.4.3.2: 2 signatures verified") !=
                std::string::npos);
+    BOOST_TEST(run.output.find(": CAdES B-T verified by openssl cms") != std::string::npos);
     BOOST_TEST(run.output.find("SCAL2: a hash the SAD does not cover refused") != std::string::npos);
     BOOST_TEST(run.output.find("another platform: the credential and its SAD refused") !=
                std::string::npos);
