@@ -42,6 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         expect_clean([&] { (void)decode_authorize(body, 100); });
         expect_clean([&] { (void)decode_extend(body); });
         expect_clean([&] { (void)decode_sign_hash(body); });
+        expect_clean([&] { (void)decode_sign_doc(body); });
         expect_clean([&] { (void)decode_timestamp(body); });
     });
     expect_clean([&] {

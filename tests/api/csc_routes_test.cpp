@@ -144,6 +144,13 @@ struct FakeRemoteSigning : csc::RemoteSigning {
             out.push_back(Bytes{static_cast<std::uint8_t>(0xA0 + i)});
         return out;
     }
+    std::optional<csc::SignDocumentRequest> document_request;
+    std::vector<Bytes> sign_document(const csc::Caller& who,
+                                     const csc::SignDocumentRequest& r) override {
+        record("sign_document", &who);
+        document_request = r;
+        return std::vector<Bytes>(r.document_digests.size(), Bytes{0x30, 0x00});
+    }
     Bytes timestamp(const csc::Caller& who, Digest digest, ByteView, std::optional<Bytes> nonce) override {
         record("timestamp", &who);
         timestamp_digest = digest;
@@ -699,6 +706,71 @@ BOOST_AUTO_TEST_CASE(extend_and_timestamp) {
                  400, "invalid_request", "Invalid parameter nonce");
     expect_error(f.call("signatures/timestamp", {{"hashAlgo", "2.16.840.1.101.3.4.2.1"}}), 400,
                  "invalid_request", "Missing (or invalid type) string parameter hash");
+}
+
+BOOST_AUTO_TEST_CASE(sign_doc_takes_cades_over_document_digests) {
+    CscFixture f;
+    const json entry{{"hashes", {kSha256Hash}},
+                     {"hashAlgorithmOID", "2.16.840.1.101.3.4.2.1"},
+                     {"signature_format", "C"},
+                     {"conformance_level", "Ades-B-T"},
+                     {"signed_envelope_property", "Detached"},
+                     {"signAlgo", "1.2.840.10045.4.3.2"}};
+    const json good{{"credentialID", "EC01"}, {"SAD", "the-sad"}, {"documentDigests", {entry}}};
+    const HttpResponse ok = f.call("signatures/signDoc", good);
+    BOOST_REQUIRE_EQUAL(ok.result_int(), 200u);
+    BOOST_CHECK_EQUAL(body_of(ok), json({{"SignatureObject", {to_base64(Bytes{0x30, 0x00})}}}));
+    const csc::SignDocumentRequest& seen = *f.service->document_request;
+    BOOST_CHECK_EQUAL(seen.credential_id, "EC01");
+    BOOST_CHECK(seen.hash_algorithm == Digest::sha256);
+    BOOST_CHECK(seen.padding == hsm::Padding::ecdsa);
+    BOOST_REQUIRE_EQUAL(seen.document_digests.size(), 1u);
+    // §11.11's own sample sends "hashes" as one string.
+    json single = good;
+    single["documentDigests"][0]["hashes"] = kSha256Hash;
+    BOOST_CHECK_EQUAL(f.call("signatures/signDoc", single).result_int(), 200u);
+
+    const std::size_t before = f.service->calls.size();
+    const auto refuse = [&](json body, std::string_view description) {
+        BOOST_TEST_CONTEXT(body.dump()) {
+            expect_error(f.call("signatures/signDoc", body), 400, "invalid_request", description);
+        }
+    };
+    const auto with_entry = [&](const std::string& member, const json& value) {
+        json body = good;
+        if (value.is_null())
+            body["documentDigests"][0].erase(member);
+        else
+            body["documentDigests"][0][member] = value;
+        return body;
+    };
+    refuse(with_entry("signature_format", "P"), "Invalid parameter signature_format");
+    refuse(with_entry("signature_format", nullptr),
+           "Missing (or invalid type) string parameter signature_format");
+    refuse(with_entry("conformance_level", "Ades-B-LTA"), "Invalid parameter conformance_level");
+    refuse(with_entry("signed_envelope_property", "Attached"),
+           "Invalid parameter signed_envelope_property");
+    refuse(with_entry("signed_props", {{{"attribute_name", "signer-location"}}}),
+           "Invalid parameter signed_props");
+    refuse(with_entry("hashes", {"%%%"}), "Invalid Base64 hash string parameter");
+    refuse(json{{"credentialID", "EC01"}, {"SAD", "the-sad"}}, "Empty documentDigests and documents objects");
+    refuse(json{{"credentialID", "EC01"}, {"SAD", "the-sad"}, {"documentDigests", {entry}},
+                {"documents", {{{"document", "JVBERg=="}}}}},
+           "Both documentDigests and documents parameters passed");
+    refuse(json{{"credentialID", "EC01"}, {"SAD", "the-sad"}, {"documents", {{{"document", "JVBERg=="}}}}},
+           "Invalid array parameter documents");
+    refuse(json{{"credentialID", "EC01"}, {"SAD", "the-sad"}, {"documentDigests", "x"}},
+           "Invalid object parameter documentDigests");
+    json mixed = good;
+    json other = entry;
+    other["signAlgo"] = "1.2.840.10045.4.3.3";
+    other["hashes"] = {kSha384Hash};
+    other.erase("hashAlgorithmOID");
+    mixed["documentDigests"].push_back(other);
+    refuse(mixed, "every entry takes the same signAlgo");
+    refuse(json{{"signatureQualifier", "eu_eidas_qes"}, {"SAD", "the-sad"}, {"documentDigests", {entry}}},
+           "Invalid parameter signatureQualifier");
+    BOOST_CHECK_EQUAL(f.service->calls.size(), before);
 }
 
 BOOST_AUTO_TEST_CASE(service_failures_map_to_their_status) {
