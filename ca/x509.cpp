@@ -505,7 +505,7 @@ CertificateFields certificate_fields_from_der(ByteView der) {
         X509_get0_signature(nullptr, &outer_member, cert);
         set_algorithm(outer_member, outer_algorithm.get());
         set_public_key_info(cert, key.encoding);
-        out.public_key_info = key.encoding;
+        out.public_key_info.assign(key.encoding.begin(), key.encoding.end());
         // Added as they come, duplicates too: X509_add_ext appends without looking.
         for (const der::Element& extension : extensions) {
             const auto value = field<X509ExtensionPtr>(d2i_X509_EXTENSION, extension, "extension");

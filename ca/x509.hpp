@@ -134,7 +134,7 @@ X509Ptr certificate_from_der(ByteView der);  // Errc::invalid_argument if not on
 // Errc::invalid_argument when `der` is not one DER certificate.
 struct CertificateFields {
     X509Ptr certificate;
-    ByteView public_key_info;  // into `der`
+    Bytes public_key_info;  // a copy: `der` may be a temporary
     bool unique_identifiers = false;
 };
 CertificateFields certificate_fields_from_der(ByteView der);
