@@ -80,7 +80,8 @@ RequestParts request_from_der(ByteView der) {
         const der::Element subject = der::read(info_fields, der::kSequence, "the subject");
         const der::Element key = der::read(info_fields, der::kSequence, "the subjectPKInfo");
         // [0] IMPLICIT SET OF Attribute: OPTIONAL for OpenSSL (some requesters leave it out),
-        // and each attribute must read as one (d2i_X509_REQ refused a malformed one).
+        // and each attribute must read as one (d2i_X509_REQ refused a malformed one). At most
+        // 64: a request carries one or two (extensionRequest, challengePassword).
         if (!info_fields.empty()) {
             const der::Element attributes =
                 der::read(info_fields, der::kContext0, "the attributes");

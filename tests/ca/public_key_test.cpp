@@ -10,6 +10,7 @@
 #include "ca/public_key.hpp"
 #include "ca/x509.hpp"
 #include "common/der.hpp"
+#include "common/der_reader.hpp"
 #include "tests/ca/software_ca.hpp"
 #include "tests/support/csr.hpp"
 #include "tests/support/expect.hpp"
@@ -246,6 +247,36 @@ BOOST_AUTO_TEST_CASE(lint_refuses_a_key_its_der_cannot_build) {
     X509Ptr good = ca::build_certificate(tmpl, ca::public_key_der(key.get()), ca.get());
     ca::set_signature_algorithm(good.get(), KeyType::ec_p256);
     BOOST_CHECK(rules_of(good.get(), ca.get(), tmpl).empty());
+}
+
+BOOST_AUTO_TEST_CASE(lint_refuses_unique_identifiers) {
+    // RFC 5280 §4.1.2.8: "CAs conforming to this profile MUST NOT generate certificates with
+    // unique identifiers." A certificate with an issuerUniqueID [1] spliced in after its key.
+    const auto ca_key = make_ec_key();
+    const auto ca = make_ca(ca_key.get());
+    const auto key = make_ec_key();
+    const auto tmpl = end_entity();
+    X509Ptr cert = ca::build_certificate(tmpl, ca::public_key_der(key.get()), ca.get());
+    ca::sign_certificate(cert.get(), ca_key.get());
+    const Bytes der = ca::certificate_der(cert.get());
+    const der::Element certificate = der::read_only(der, der::kSequence, "certificate");
+    ByteView parts = certificate.content;
+    const der::Element tbs = der::read(parts, der::kSequence, "tbs");
+    Bytes fields;
+    for (const der::Element& field : der::read_all(tbs.content, 16, "tbs fields")) {
+        if (field.tag == der::kContext3)
+            fields.insert(fields.end(), {0x81, 0x02, 0x00, 0xaa});  // issuerUniqueID
+        fields.insert(fields.end(), field.encoding.begin(), field.encoding.end());
+    }
+    Bytes content = der_tlv(der::kSequence, fields);
+    content.insert(content.end(), parts.begin(), parts.end());  // signatureAlgorithm, signature
+    const Bytes with_uid = der_tlv(der::kSequence, content);
+
+    const auto read_back = ca::certificate_fields_from_der(with_uid);
+    BOOST_CHECK(read_back.unique_identifiers);
+    const X509Ptr decoded = ca::certificate_from_der(with_uid);
+    BOOST_CHECK(contains(rules_of(decoded.get(), ca.get(), tmpl), "rfc5280.unique_identifiers"));
+    BOOST_CHECK(!contains(rules_of(cert.get(), ca.get(), tmpl), "rfc5280.unique_identifiers"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
