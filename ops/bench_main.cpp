@@ -387,7 +387,7 @@ std::vector<Step> measure_steps(Token& token, store::CertificateRepository& cert
     auto raw_sign = raw_sign_worker(token, ceiling_key, ca_type)();
     steps.push_back({"raw C_Sign (the ceiling's operation)", cpu_us_per_call(raw_sign, kCalls)});
     steps.push_back(
-        {"CSR: parse (decodes its key) and verify",
+        {"CSR: parse (key built from its DER), verify",
          cpu_us_per_call(
              [&] { (void)ca::parse_certificate_request(csrs.front(), profile.key_types); },
              kCalls)});
@@ -408,7 +408,7 @@ std::vector<Step> measure_steps(Token& token, store::CertificateRepository& cert
         {"build the TBS (key copied, not decoded)",
          cpu_us_per_call([&] { (void)ca::tbs_der(unsigned_certificate().get()); }, kCalls)});
     steps.push_back(
-        {"lint (parses the DER: decodes the key)",
+        {"lint (DER read back, key built from it)",
          cpu_us_per_call([&] { (void)ca::lint_certificate(linted.get(), issuer.get(), tmpl); },
                          kCalls)});
     steps.push_back(
