@@ -137,8 +137,17 @@ JsonBody json_of(const Request& request, InputEcho echo) {
     return JsonBody::from_request(request, echo);
 }
 
-// The service's caller: the API client an access token was issued to (RFC 6750 §2.1).
-csc::Caller bearer_caller(csc::RemoteSigning& service, const Request& request) {
+// Whether a token's client still has the scope (CscServices::platforms).
+void require_platform(const CscServices& services, const std::string& client) {
+    if (std::ranges::find(services.platforms, client) == services.platforms.end())
+        throw CscError(CscFailure::access_denied,
+                       "The client '" + client + "' no longer has the scope 'csc'");
+}
+
+// The service's caller: the API client an access token was issued to (RFC 6750 §2.1), which
+// must still have the scope.
+csc::Caller bearer_caller(const CscServices& services, const Request& request) {
+    csc::RemoteSigning& service = services.service;
     const std::string_view authorization = request.header(http::field::authorization);
     if (authorization.empty())
         throw CscError(CscFailure::invalid_token,
@@ -155,7 +164,9 @@ csc::Caller bearer_caller(csc::RemoteSigning& service, const Request& request) {
         token.remove_suffix(1);
     if (token.empty())
         throw CscError(CscFailure::invalid_request, "Malformed authorization header");
-    return {service.authenticate(token), peer_address(request.remote)};
+    csc::Caller caller{service.authenticate(token), peer_address(request.remote)};
+    require_platform(services, caller.client);
+    return caller;
 }
 
 // A client that authenticated itself: it must have the scope.
@@ -344,11 +355,17 @@ void add_csc_routes(Router& router, CscServices services) {
             !has_media_type(request.header(http::field::content_type), "application/json"))
             throw CscError(CscFailure::invalid_request, "The body must be application/json");
         const LoginRequest body = decode_login(request.body);
-        if (body.refresh_token)
-            return json_answer(
-                token_json(svc->refresh(*body.refresh_token, peer_address(request.remote)),
-                           false),
-                true);
+        if (body.refresh_token) {
+            const std::string address = peer_address(request.remote);
+            const csc::IssuedToken token = svc->refresh(*body.refresh_token, address);
+            const std::string client = svc->authenticate(token.access_token);
+            if (std::ranges::find(shared->platforms, client) == shared->platforms.end()) {
+                // RFC 7009 §2.1: revoking the refresh token takes its access tokens along.
+                svc->revoke({client, address}, *body.refresh_token);
+                require_platform(*shared, client);
+            }
+            return json_answer(token_json(token, false), true);
+        }
         const std::string_view authorization = request.header(http::field::authorization);
         csc::Caller caller;
         if (!authorization.empty()) {
@@ -374,8 +391,8 @@ void add_csc_routes(Router& router, CscServices services) {
     });
 
     // auth/revoke (§11.3): the caller's own tokens.
-    post("auth/revoke", kSmallBody, Challenge::bearer, [svc](const Request& request) {
-        const csc::Caller caller = bearer_caller(*svc, request);
+    post("auth/revoke", kSmallBody, Challenge::bearer, [shared, svc](const Request& request) {
+        const csc::Caller caller = bearer_caller(*shared, request);
         const RevokeRequest body = decode_revoke(json_of(request, InputEcho::never));
         svc->revoke(caller, body.token);
         return no_content();
@@ -401,7 +418,7 @@ void add_csc_routes(Router& router, CscServices services) {
     });
 
     post("credentials/list", kSmallBody, Challenge::bearer, [shared, svc](const Request& request) {
-        const csc::Caller caller = bearer_caller(*svc, request);
+        const csc::Caller caller = bearer_caller(*shared, request);
         const ListRequest body = decode_list(json_of(request, InputEcho::excerpt));
         json ids = json::array();
         json infos = json::array();
@@ -424,7 +441,7 @@ void add_csc_routes(Router& router, CscServices services) {
     });
 
     post("credentials/info", kSmallBody, Challenge::bearer, [shared, svc](const Request& request) {
-        const csc::Caller caller = bearer_caller(*svc, request);
+        const csc::Caller caller = bearer_caller(*shared, request);
         const InfoRequest body = decode_credential_info(json_of(request, InputEcho::excerpt));
         const csc::Credential c = svc->info(caller, body.credential_id);
         return json_answer(credential_json(c, {body.certificates, body.cert_info}, shared->settings),
@@ -432,8 +449,8 @@ void add_csc_routes(Router& router, CscServices services) {
     });
 
     // getChallenge (§11.8): the code goes by SMS, so 204 (out of band).
-    post("credentials/getChallenge", kSmallBody, Challenge::bearer, [svc](const Request& request) {
-        const csc::Caller caller = bearer_caller(*svc, request);
+    post("credentials/getChallenge", kSmallBody, Challenge::bearer, [shared, svc](const Request& request) {
+        const csc::Caller caller = bearer_caller(*shared, request);
         const ChallengeRequest body = decode_get_challenge(json_of(request, InputEcho::excerpt));
         svc->send_challenge(caller, body.credential_id, body.auth_object_id);
         return no_content();
@@ -441,7 +458,7 @@ void add_csc_routes(Router& router, CscServices services) {
 
     // authorize (§11.6): the body holds the one-time password.
     post("credentials/authorize", kHashesBody, Challenge::bearer, [shared, svc](const Request& request) {
-        const csc::Caller caller = bearer_caller(*svc, request);
+        const csc::Caller caller = bearer_caller(*shared, request);
         const csc::AuthorizeRequest body =
             decode_authorize(json_of(request, InputEcho::never),
                              static_cast<int>(shared->settings.multisign));
@@ -449,16 +466,16 @@ void add_csc_routes(Router& router, CscServices services) {
         return json_answer({{"SAD", sad.sad}, {"expiresIn", sad.expires_in}}, true);
     });
 
-    post("credentials/extendTransaction", kHashesBody, Challenge::bearer, [svc](const Request& request) {
-        const csc::Caller caller = bearer_caller(*svc, request);
+    post("credentials/extendTransaction", kHashesBody, Challenge::bearer, [shared, svc](const Request& request) {
+        const csc::Caller caller = bearer_caller(*shared, request);
         const csc::ExtendRequest body = decode_extend(json_of(request, InputEcho::never));
         const csc::Activation sad = svc->extend(caller, body);
         return json_answer({{"SAD", sad.sad}, {"expiresIn", sad.expires_in}}, true);
     });
 
     // signHash (§11.10): signAlgo must be one of the key's (credentials/info's key/algo).
-    post("signatures/signHash", kHashesBody, Challenge::bearer, [svc](const Request& request) {
-        const csc::Caller caller = bearer_caller(*svc, request);
+    post("signatures/signHash", kHashesBody, Challenge::bearer, [shared, svc](const Request& request) {
+        const csc::Caller caller = bearer_caller(*shared, request);
         const SignHashBody body = decode_sign_hash(json_of(request, InputEcho::never));
         const csc::Credential credential = svc->info(caller, body.request.credential_id);
         if (std::ranges::find(credential.key.algorithms, body.sign_algo) ==
@@ -472,8 +489,8 @@ void add_csc_routes(Router& router, CscServices services) {
 
     // signDoc (§11.11): CAdES B-T detached signatures over document digests; more digests than
     // signHash's hashes fit the same bound, each SignatureObject a few KiB.
-    post("signatures/signDoc", kHashesBody, Challenge::bearer, [svc](const Request& request) {
-        const csc::Caller caller = bearer_caller(*svc, request);
+    post("signatures/signDoc", kHashesBody, Challenge::bearer, [shared, svc](const Request& request) {
+        const csc::Caller caller = bearer_caller(*shared, request);
         const SignDocBody body = decode_sign_doc(json_of(request, InputEcho::never));
         const csc::Credential credential = svc->info(caller, body.request.credential_id);
         if (std::ranges::find(credential.key.algorithms, body.sign_algo) ==
@@ -485,8 +502,8 @@ void add_csc_routes(Router& router, CscServices services) {
         return json_answer({{"SignatureObject", objects}}, true);
     });
 
-    post("signatures/timestamp", kSmallBody, Challenge::bearer, [svc](const Request& request) {
-        const csc::Caller caller = bearer_caller(*svc, request);
+    post("signatures/timestamp", kSmallBody, Challenge::bearer, [shared, svc](const Request& request) {
+        const csc::Caller caller = bearer_caller(*shared, request);
         TimestampRequest body = decode_timestamp(json_of(request, InputEcho::excerpt));
         const Bytes token =
             svc->timestamp(caller, body.hash_algorithm, body.hash, std::move(body.nonce));

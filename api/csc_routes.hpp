@@ -19,6 +19,8 @@
 // §5.1).
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "api/auth.hpp"
 #include "api/router.hpp"
@@ -33,6 +35,10 @@ struct CscServices {
     const ClientDirectory& clients;  // auth/login's and oauth2/token's client authentication
     policy::CscSettings settings;    // what info says; multisign bounds numSignatures
     Logger* log = nullptr;           // where a 500's cause goes (with the request id)
+    // The API clients that have the scope "csc" now (signetd: from signet.yaml). An access or
+    // refresh token outlives a configuration change: one whose client is no longer here is
+    // refused (403 access_denied), and a refresh token of such a client is revoked when used.
+    std::vector<std::string> platforms;
 };
 
 // The methods `info` lists (CSC API §11 names, without the oauth2 endpoints).

@@ -1,6 +1,8 @@
 // signetd's CSC API (signetd_csc.hpp).
 #include "api/signetd_csc.hpp"
 
+#include <algorithm>
+
 #include "api/csc_routes.hpp"
 #include "csc/postgres_remote_signing.hpp"
 
@@ -28,7 +30,12 @@ std::unique_ptr<csc::RemoteSigning> add_csc_api(api::Router& router, CscDependen
     auto service = csc::make_remote_signing(csc::RemoteSigningDependencies{
         deps.database, deps.token, deps.certificates, deps.challenges, deps.totp,
         std::move(deps.sms), *deps.tsa, deps.audit, deps.clock, service_settings});
-    api::add_csc_routes(router, api::CscServices{*service, deps.clients, settings, deps.log.get()});
+    std::vector<std::string> platforms;
+    for (const policy::ApiClient& client : deps.config.api_clients)
+        if (std::ranges::find(client.scopes, "csc") != client.scopes.end())
+            platforms.push_back(client.name);
+    api::add_csc_routes(router, api::CscServices{*service, deps.clients, settings, deps.log.get(),
+                                                 std::move(platforms)});
     deps.log->info("csc api served", {{"path", "/csc/v2/"},
                                       {"multisign", static_cast<unsigned>(settings.multisign)}});
     return service;

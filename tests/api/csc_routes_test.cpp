@@ -21,6 +21,8 @@ constexpr std::string_view kPlatformToken = "platform+token/=&x";
 constexpr std::string_view kOtherToken = "token-of-a-client-without-csc";
 constexpr std::string_view kAccessToken = "access-token-of-the-platform";
 constexpr std::string_view kExpiredToken = "expired-access-token";
+// An access token of a client whose scope csc was since removed from signet.yaml.
+constexpr std::string_view kFormerToken = "access-token-of-a-former-platform";
 
 const std::string kSha256Hash = to_base64(Bytes(32, 0xAB));  // any 32 bytes
 const std::string kSha384Hash = to_base64(Bytes(48, 0xCD));
@@ -95,6 +97,8 @@ struct FakeRemoteSigning : csc::RemoteSigning {
     csc::IssuedToken refresh(std::string_view token, const std::string&) override {
         record("refresh");
         token_seen = token;
+        if (token == "former-refresh-token")
+            return {std::string(kFormerToken), std::nullopt, 3600};
         if (token != "refresh-token")
             throw CscError(CscFailure::invalid_grant, "Invalid refresh_token");
         return {std::string(kAccessToken), std::nullopt, 3600};
@@ -104,6 +108,8 @@ struct FakeRemoteSigning : csc::RemoteSigning {
             return "platform";
         if (token == kExpiredToken)
             throw CscError(CscFailure::expired_token, "The access token expired");
+        if (token == kFormerToken)
+            return "former-platform";
         throw CscError(CscFailure::invalid_token, "The access token is not valid");
     }
     void revoke(const csc::Caller& who, std::string_view token) override {
@@ -188,7 +194,8 @@ struct CscFixture {
 
     Router make_router() {
         Router router;
-        add_csc_routes(router, CscServices{*service, *clients, settings(), quiet_log().get()});
+        add_csc_routes(router, CscServices{*service, *clients, settings(), quiet_log().get(),
+                                           {"platform"}});
         return router;
     }
 
@@ -323,6 +330,12 @@ BOOST_AUTO_TEST_CASE(login_with_basic_certificate_or_refresh_token) {
                                           {{"Content-Type", "application/json"}});
     BOOST_CHECK_EQUAL(refreshed.result_int(), 200u);
     BOOST_CHECK_EQUAL(f.service->last_call(), "refresh");
+    // A refresh token of a client that lost the scope: refused, and revoked.
+    expect_error(f.send(http::verb::post, "auth/login", R"({"refresh_token": "former-refresh-token"})",
+                        {{"Content-Type", "application/json"}}),
+                 403, "access_denied", "no longer has the scope 'csc'");
+    BOOST_CHECK_EQUAL(f.service->last_call(), "revoke");
+    BOOST_CHECK_EQUAL(f.service->token_seen, "former-refresh-token");
     expect_error(f.send(http::verb::post, "auth/login", R"({"refresh_token": "stale"})",
                         {{"Content-Type", "application/json"}}),
                  400, "invalid_grant", "Invalid refresh_token");
@@ -438,6 +451,9 @@ BOOST_AUTO_TEST_CASE(bearer_token_refusals) {
               "invalid_token");
     check_401(f.call("credentials/list", json::object(), "unknown"), "invalid_token");
     check_401(f.call("credentials/list", json::object(), kExpiredToken), "expired_token");
+    // A token whose client no longer has the scope.
+    expect_error(f.call("credentials/list", json::object(), kFormerToken), 403, "access_denied",
+                 "no longer has the scope 'csc'");
     // An API client's own bearer token is not a CSC access token.
     check_401(f.call("credentials/list", json::object(), kPlatformToken), "invalid_token");
     expect_error(f.send(http::verb::post, "credentials/list", "{}",
