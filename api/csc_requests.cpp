@@ -1,21 +1,19 @@
 // The CSC API's request decoders (api/csc_requests.hpp). The error descriptions are the
 // specification's (CSC API v2.0.0.2 §8.4.4 and §11's tables) wherever it words one.
+// The algorithm identifiers are in csc_algorithms.cpp, the OAuth forms in csc_forms.cpp.
 #include "api/csc_requests.hpp"
-
-#include <openssl/asn1.h>
-#include <openssl/objects.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cctype>
-#include <string>
-#include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
 
+#include "api/csc_request_errors.hpp"
 #include "common/text.hpp"
 
 namespace signet::api {
+
+using namespace csc_detail;
 
 namespace {
 
@@ -23,35 +21,9 @@ using csc::CscError;
 using csc::CscFailure;
 using nlohmann::json;
 
-// Bounds on what the service stores or compares: a credential ID is a certificate serial in hex
-// (at most 20 octets, RFC 5280 §4.1.2.2), a SAD or token 43 base64url characters; the margins
-// only keep a hostile body from being carried further.
-constexpr std::size_t kMaxIdLength = 128;
-constexpr std::size_t kMaxTokenLength = 512;
-constexpr std::size_t kMaxHashes = 1000;        // csc.multisign's bound
 constexpr std::size_t kMaxDescription = 500;    // §11.6 "max 500 chars"
 constexpr std::size_t kMaxCodeLength = 64;
 constexpr std::size_t kMaxNonceHexDigits = 64;  // a 256-bit nonce (RFC 3161 §2.4.1: large random)
-constexpr std::size_t kMaxFormParameters = 64;
-
-[[noreturn]] void invalid(const std::string& description) {
-    throw CscError(CscFailure::invalid_request, description);
-}
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::ranges::equal(a, b, [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
-std::string missing(std::string_view type, std::string_view name) {
-    return "Missing (or invalid type) " + std::string(type) + " parameter " + std::string(name);
-}
-
-std::string invalid_parameter(std::string_view name) {
-    return "Invalid parameter " + std::string(name);
-}
 
 // JsonBody::only, its refusal as a CSC error ("unknown member 'x'").
 void only(const JsonBody& body, std::initializer_list<std::string_view> allowed) {
@@ -162,269 +134,7 @@ JsonBody parse_or_empty(std::string_view body, InputEcho echo) {
     return JsonBody::parse(blank ? std::string_view("{}") : body, echo);
 }
 
-// --- RSASSA-PSS-params (RFC 8017 A.2.3) ---
-
-struct PssParamsFree {
-    void operator()(RSA_PSS_PARAMS* p) const noexcept { RSA_PSS_PARAMS_free(p); }
-};
-struct AlgorFree {
-    void operator()(X509_ALGOR* p) const noexcept { X509_ALGOR_free(p); }
-};
-
-int nid_of(Digest digest) {
-    switch (digest) {
-        case Digest::sha256:
-            return NID_sha256;
-        case Digest::sha384:
-            return NID_sha384;
-        case Digest::sha512:
-            return NID_sha512;
-    }
-    return NID_undef;
-}
-
-std::optional<Digest> digest_of_nid(int nid) {
-    for (Digest d : {Digest::sha256, Digest::sha384, Digest::sha512})
-        if (nid_of(d) == nid)
-            return d;
-    return std::nullopt;
-}
-
-// RFC 4055 §2.1 / RFC 5754 §2: a SHA-2 AlgorithmIdentifier's parameters are absent or NULL.
-std::optional<Digest> sha2_of(const X509_ALGOR* algorithm) {
-    if (algorithm == nullptr)
-        return std::nullopt;  // absent means SHA-1 (RFC 8017 A.2.3): not taken
-    const ASN1_OBJECT* oid = nullptr;
-    int parameter_type = V_ASN1_UNDEF;
-    X509_ALGOR_get0(&oid, &parameter_type, nullptr, algorithm);
-    if (parameter_type != V_ASN1_UNDEF && parameter_type != V_ASN1_NULL)
-        return std::nullopt;
-    return digest_of_nid(OBJ_obj2nid(oid));
-}
-
-// The digest the parameters name, when they are exactly what hsm::Padding::pss signs with:
-// hashAlgorithm a SHA-2, maskGenAlgorithm MGF1 with the same hash, saltLength the hash's
-// length, trailerField 1 (trailerFieldBC, RFC 8017 A.2.3) — given in DER (X.690 §11.5: a
-// DEFAULT value is omitted, so re-encoding yields the same bytes).
-std::optional<Digest> pss_digest(ByteView der) {
-    const unsigned char* p = der.data();
-    std::unique_ptr<RSA_PSS_PARAMS, PssParamsFree> params(
-        d2i_RSA_PSS_PARAMS(nullptr, &p, static_cast<long>(der.size())));
-    if (!params || p != der.data() + der.size()) {
-        clear_openssl_errors();
-        return std::nullopt;
-    }
-    unsigned char* again = nullptr;
-    const int length = i2d_RSA_PSS_PARAMS(params.get(), &again);
-    const bool canonical = length == static_cast<int>(der.size()) &&
-                           std::equal(der.begin(), der.end(), again);
-    OPENSSL_free(again);
-    if (!canonical) {
-        clear_openssl_errors();
-        return std::nullopt;
-    }
-    const auto digest = sha2_of(params->hashAlgorithm);
-    if (!digest || params->maskGenAlgorithm == nullptr)
-        return std::nullopt;
-    const ASN1_OBJECT* mgf = nullptr;
-    int mgf_type = V_ASN1_UNDEF;
-    const void* mgf_value = nullptr;
-    X509_ALGOR_get0(&mgf, &mgf_type, &mgf_value, params->maskGenAlgorithm);
-    if (OBJ_obj2nid(mgf) != NID_mgf1 || mgf_type != V_ASN1_SEQUENCE)
-        return std::nullopt;
-    const auto* sequence = static_cast<const ASN1_STRING*>(mgf_value);
-    const unsigned char* q = ASN1_STRING_get0_data(sequence);
-    std::unique_ptr<X509_ALGOR, AlgorFree> mgf_hash(
-        d2i_X509_ALGOR(nullptr, &q, ASN1_STRING_length(sequence)));
-    if (!mgf_hash) {
-        clear_openssl_errors();
-        return std::nullopt;
-    }
-    if (sha2_of(mgf_hash.get()) != digest)
-        return std::nullopt;
-    // saltLength absent is 20 (A.2.3's DEFAULT), which no SHA-2 here is.
-    if (params->saltLength == nullptr ||
-        ASN1_INTEGER_get(params->saltLength) != static_cast<long>(digest_size(*digest)))
-        return std::nullopt;
-    if (params->trailerField != nullptr && ASN1_INTEGER_get(params->trailerField) != 1)
-        return std::nullopt;
-    return digest;
-}
-
-// --- forms ---
-
-std::optional<std::string> form_value(const std::map<std::string, std::string>& form,
-                                      const std::string& name) {
-    const auto it = form.find(name);
-    if (it == form.end())
-        return std::nullopt;
-    return it->second;
-}
-
-std::string percent_decode(std::string_view text, bool plus_is_space) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c == '+' && plus_is_space) {
-            out += ' ';
-        } else if (c == '%') {
-            const int high = i + 2 < text.size() ? hex_value(text[i + 1]) : -1;
-            const int low = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
-            if (high < 0 || low < 0)
-                invalid("Malformed form parameter: a '%' not followed by two hex digits");
-            out += static_cast<char>(high * 16 + low);
-            i += 2;
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
-// The OAuth request's client: HTTP Basic or the body's client_id/client_secret (RFC 6749
-// §2.3.1), never both (§2.3: "MUST NOT use more than one authentication method").
-ClientCredentials oauth_client(const std::map<std::string, std::string>& form,
-                               std::string_view authorization) {
-    auto client_id = form_value(form, "client_id");
-    auto client_secret = form_value(form, "client_secret");
-    if (!authorization.empty()) {
-        ClientCredentials basic = decode_basic(authorization, true);
-        if (client_secret)
-            invalid("Client authentication in the body and in the Authorization header");
-        if (client_id && *client_id != basic.client_id)
-            invalid(invalid_parameter("client_id"));
-        return basic;
-    }
-    if (!client_id)
-        invalid("Missing parameter client_id");
-    if (client_id->size() > kMaxIdLength)
-        invalid(invalid_parameter("client_id"));
-    if (client_secret && client_secret->size() > kMaxTokenLength)
-        invalid(invalid_parameter("client_secret"));
-    return {std::move(*client_id), std::move(client_secret)};
-}
-
 }  // namespace
-
-// --- OIDs ---
-
-std::optional<Digest> digest_of_oid(std::string_view oid) {
-    if (oid == kOidSha256)
-        return Digest::sha256;
-    if (oid == kOidSha384)
-        return Digest::sha384;
-    if (oid == kOidSha512)
-        return Digest::sha512;
-    return std::nullopt;
-}
-
-std::string_view oid_of(Digest digest) noexcept {
-    switch (digest) {
-        case Digest::sha256:
-            return kOidSha256;
-        case Digest::sha384:
-            return kOidSha384;
-        case Digest::sha512:
-            return kOidSha512;
-    }
-    return kOidSha256;
-}
-
-namespace {
-
-// The signAlgo OIDs that name their hash (RFC 5758 §3.2, RFC 4055 §5).
-struct ImpliedHash {
-    std::string_view oid;
-    Digest digest;
-    hsm::Padding padding;
-};
-constexpr ImpliedHash kImplied[] = {
-    {"1.2.840.10045.4.3.2", Digest::sha256, hsm::Padding::ecdsa},
-    {"1.2.840.10045.4.3.3", Digest::sha384, hsm::Padding::ecdsa},
-    {"1.2.840.10045.4.3.4", Digest::sha512, hsm::Padding::ecdsa},
-    {"1.2.840.113549.1.1.11", Digest::sha256, hsm::Padding::pkcs1},
-    {"1.2.840.113549.1.1.12", Digest::sha384, hsm::Padding::pkcs1},
-    {"1.2.840.113549.1.1.13", Digest::sha512, hsm::Padding::pkcs1},
-};
-
-}  // namespace
-
-std::vector<std::string> sign_algorithms_of(KeyType type) {
-    std::vector<std::string> out;
-    const hsm::Padding family = is_ec(type) ? hsm::Padding::ecdsa : hsm::Padding::pkcs1;
-    out.emplace_back(is_ec(type) ? kOidEcPublicKey : kOidRsaEncryption);
-    for (const ImpliedHash& i : kImplied)
-        if (i.padding == family)
-            out.emplace_back(i.oid);
-    if (!is_ec(type))
-        out.emplace_back(kOidRsaPss);
-    return out;
-}
-
-std::vector<std::string> all_sign_algorithms() {
-    std::vector<std::string> out = sign_algorithms_of(KeyType::ec_p256);
-    for (std::string& oid : sign_algorithms_of(KeyType::rsa_2048))
-        out.push_back(std::move(oid));
-    return out;
-}
-
-SignAlgorithm resolve_sign_algorithm(std::string_view sign_algo,
-                                     const std::optional<std::string>& hash_algorithm_oid,
-                                     const std::optional<std::string>& sign_algo_params) {
-    std::optional<Digest> named;
-    if (hash_algorithm_oid) {
-        named = digest_of_oid(*hash_algorithm_oid);
-        if (!named)
-            invalid(invalid_parameter("hashAlgorithmOID"));
-    }
-    if (sign_algo == kOidRsaPss) {
-        if (!sign_algo_params)
-            invalid(missing("string", "signAlgoParams"));
-        Bytes der;
-        try {
-            der = from_base64(*sign_algo_params);
-        } catch (const Error&) {
-            invalid(invalid_parameter("signAlgoParams"));
-        }
-        const auto digest = pss_digest(der);
-        if (!digest)
-            invalid(invalid_parameter("signAlgoParams") +
-                    ": Signet signs RSASSA-PSS with MGF1 over the same SHA-2 hash, a salt as long "
-                    "as the hash and trailerField 1 (RFC 8017 A.2.3), given in DER");
-        if (named && *named != *digest)
-            invalid("String parameter hashAlgorithmOID contradicts with signAlgo parameter");
-        return {*digest, hsm::Padding::pss};
-    }
-    // RFC 5758 §3.2, RFC 4055 §5: these algorithms take no parameters.
-    if (sign_algo_params)
-        invalid(invalid_parameter("signAlgoParams"));
-    if (sign_algo == kOidEcPublicKey || sign_algo == kOidRsaEncryption) {
-        if (!named)
-            invalid(missing("string", "hashAlgorithmOID"));
-        return {*named, sign_algo == kOidEcPublicKey ? hsm::Padding::ecdsa : hsm::Padding::pkcs1};
-    }
-    for (const ImpliedHash& i : kImplied) {
-        if (sign_algo != i.oid)
-            continue;
-        if (named && *named != i.digest)
-            invalid("String parameter hashAlgorithmOID contradicts with signAlgo parameter");
-        return {i.digest, i.padding};
-    }
-    invalid(invalid_parameter("signAlgo"));
-}
-
-Bytes decode_hash(std::string_view base64, Digest digest) {
-    Bytes hash;
-    try {
-        hash = from_base64(base64);
-    } catch (const Error&) {
-        invalid("Invalid Base64 hash string parameter");
-    }
-    if (hash.size() != digest_size(digest))
-        invalid("Invalid digest value length");
-    return hash;
-}
 
 // --- JSON bodies ---
 
@@ -712,102 +422,6 @@ TimestampRequest decode_timestamp(const JsonBody& body) {
         out.nonce = from_hex(nonce->size() % 2 == 0 ? *nonce : "0" + *nonce);
     }
     return out;
-}
-
-// --- forms ---
-
-std::map<std::string, std::string> parse_form(std::string_view body) {
-    std::map<std::string, std::string> out;
-    std::size_t count = 0;
-    std::size_t start = 0;
-    while (start <= body.size()) {
-        const std::size_t end = std::min(body.find('&', start), body.size());
-        const std::string_view pair = body.substr(start, end - start);
-        start = end + 1;
-        if (pair.empty())
-            continue;
-        if (++count > kMaxFormParameters)
-            invalid("Malformed form: more than " + std::to_string(kMaxFormParameters) +
-                    " parameters");
-        const std::size_t equals = pair.find('=');
-        std::string name = percent_decode(pair.substr(0, equals), true);
-        std::string value = equals == std::string_view::npos
-                                ? std::string()
-                                : percent_decode(pair.substr(equals + 1), true);
-        // RFC 6749 §3.2: "parameters MUST NOT be included more than once"; §3.1: one sent
-        // without a value is treated as omitted.
-        if (out.contains(name))
-            invalid("Parameter " + quote_input(name, 32) + " repeated");
-        if (!value.empty())
-            out.emplace(std::move(name), std::move(value));
-        else
-            out.emplace(std::move(name), std::string());
-    }
-    std::erase_if(out, [](const auto& entry) { return entry.second.empty(); });
-    return out;
-}
-
-ClientCredentials decode_basic(std::string_view authorization, bool form_encoded) {
-    // RFC 7617 §2: "Basic" (case-insensitive, RFC 9110 §11.1) SP token68.
-    const auto malformed = [] { return "Malformed authentication parameter"; };
-    if (authorization.size() < 6 || !iequals_ascii(authorization.substr(0, 6), "basic "))
-        invalid(malformed());
-    std::string_view encoded = authorization.substr(6);
-    while (!encoded.empty() && encoded.front() == ' ')
-        encoded.remove_prefix(1);
-    while (!encoded.empty() && encoded.back() == ' ')
-        encoded.remove_suffix(1);
-    if (encoded.size() > 2 * kMaxTokenLength)
-        invalid(malformed());
-    Bytes decoded;
-    try {
-        decoded = from_base64(encoded);
-    } catch (const Error&) {
-        invalid(malformed());
-    }
-    const std::string pair(decoded.begin(), decoded.end());
-    const std::size_t colon = pair.find(':');
-    if (colon == std::string::npos || colon == 0)
-        invalid("Malformed username-password");
-    ClientCredentials out;
-    out.client_id = pair.substr(0, colon);
-    out.client_secret = pair.substr(colon + 1);
-    if (form_encoded) {
-        out.client_id = percent_decode(out.client_id, true);
-        out.client_secret = percent_decode(*out.client_secret, true);
-    }
-    if (out.client_id.empty() || out.client_id.size() > kMaxIdLength)
-        invalid("Malformed username-password");
-    return out;
-}
-
-ClientCredentials decode_token_form(const std::map<std::string, std::string>& form,
-                                    std::string_view authorization) {
-    const auto grant = form_value(form, "grant_type");
-    if (!grant)
-        invalid("Missing parameter grant_type");
-    if (*grant == "authorization_code" || *grant == "refresh_token" || *grant == "password")
-        throw CscError(CscFailure::unsupported_grant_type,
-                       "Signet's oauth2/token serves the client_credentials grant only");
-    if (*grant != "client_credentials")
-        invalid(invalid_parameter("grant_type"));
-    // §8.4.4: client credentials give service authorization only.
-    if (const auto scope = form_value(form, "scope"); scope && *scope != "service")
-        invalid(invalid_parameter("scope"));
-    return oauth_client(form, authorization);
-}
-
-FormRevokeRequest decode_revoke_form(const std::map<std::string, std::string>& form,
-                                     std::string_view authorization) {
-    const auto token = form_value(form, "token");
-    if (!token)
-        invalid("Missing parameter token");
-    if (token->size() > kMaxTokenLength)
-        invalid(invalid_parameter("token"));
-    const auto hint = form_value(form, "token_type_hint");
-    if (hint && *hint != "access_token" && *hint != "refresh_token")
-        invalid(invalid_parameter("token_type_hint"));
-    return {*token, oauth_client(form, authorization)};
 }
 
 }  // namespace signet::api
