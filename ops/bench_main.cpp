@@ -35,6 +35,7 @@
 #include "hsm/token.hpp"
 #include "ops/bench_ocsp.hpp"
 #include "ops/bench_evidence.hpp"
+#include "ops/bench_csc.hpp"
 #include "ops/bench_sign.hpp"
 #include "ops/bench_support.hpp"
 #include "ops/bench_tsa.hpp"
@@ -601,7 +602,8 @@ int bench_issue(Options options) {
 int main(int argc, char** argv) {
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
         std::cout << kUsage << signet::bench::kTsaUsage << signet::bench::kOcspUsage
-                  << signet::bench::kSignUsage << signet::bench::kEvidenceUsage;
+                  << signet::bench::kSignUsage << signet::bench::kEvidenceUsage
+                  << signet::bench::kCscUsage;
         return argc < 2 ? 2 : 0;
     }
     // As signetd does: OpenSSL's private keys (and SoftHSM's, in-process) in the secure heap.
@@ -620,10 +622,12 @@ int main(int argc, char** argv) {
             return signet::bench::bench_sign(argc, argv);
         if (what == "evidence")
             return signet::bench::bench_evidence(argc, argv);
+        if (what == "csc")
+            return signet::bench::bench_csc(argc, argv);
         throw Error(
             Errc::invalid_argument,
             "unknown benchmark '" + what +
-                "' (this build has: hsm, issue, tsa, ocsp-presign, sign, evidence)");
+                "' (this build has: hsm, issue, tsa, ocsp-presign, sign, evidence, csc)");
     } catch (const Error& e) {
         std::cerr << "signet-bench: " << e.what() << "\n";
         return e.code() == Errc::invalid_argument ? 2 : 1;
