@@ -48,6 +48,10 @@ class JsonBody {
     // The member's path as refusals name it: "number" inside 'document' is "document.number".
     std::string path(std::string_view field) const;
 
+    // A member as parsed, of any type; nullptr when absent or null. For decoders whose refusals
+    // are worded by another specification (api/csc_requests.cpp: the CSC API's error strings).
+    const nlohmann::json* raw(std::string_view field) const { return find(field); }
+
     // A nested object: "'document' must be an object".
     std::optional<JsonBody> optional_object(std::string_view field) const;
     JsonBody object(std::string_view field) const;  // required

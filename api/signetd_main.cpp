@@ -19,6 +19,7 @@
 #include "api/signetd_ocsp.hpp"
 #include "api/signetd_contracts.hpp"
 #include "api/signetd_evidence.hpp"
+#include "api/signetd_csc.hpp"
 #include "api/signetd_ra.hpp"
 #include "api/signetd_wiring.hpp"
 #include "api/tsa_routes.hpp"
@@ -230,13 +231,20 @@ int serve(const std::string& config_path) {
                                 tsa_responder, log, config.evidence.max_concurrent_builds});
     evidence_node.add_routes(router);
 
+    // The CSC API (issue 17): other platforms sign with their users' wrapped keys under
+    // /csc/v2, each signature authorized by the subject's one-time password (SCAL2).
+    const auto clients = client_directory(config);
+    const auto remote_signing = add_csc_api(
+        router, {config, *token, db, certificates, ra_node.challenges(), ra_node.totp(),
+                 ra_node.sms_transport(), tsa_responder, audit, clock, *clients, log});
+
     register_metrics(*metrics, *token, db, clock);
     auto checks = health_checks(*token, db, clock);
     checks.push_back(api::tsa_health_check(tsa_responder, clock, tsa_unavailable));
     checks.push_back(ocsp_node.health_check());
     checks.push_back(ra_node.health_check());
     checks.push_back(contracts_node.health_check());
-    api::ServerContext context{client_directory(config), metrics, log, access_log,
+    api::ServerContext context{clients, metrics, log, access_log,
                                std::move(checks)};
     context.sessions = std::move(console_sessions);
     api::Server server(server_options(config, *token), std::move(router), std::move(context));

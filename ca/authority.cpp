@@ -217,7 +217,7 @@ Issued Authority::issue(const IssueRequest& request) {
         }
         auto wrapped = deps_.token->generate_wrapped_key(type, deps_.settings.user_key_kek);
         // Not decoded into a key: the certificate copies the SubjectPublicKeyInfo as it is,
-        // and lint decodes the certificate as a relying party would.
+        // and lint reads the certificate's DER back and builds the key from it.
         draft.record.public_key = std::move(wrapped.public_key_der);
         draft.record.key_type = std::string(to_string(type));
         draft.record.key_source = "hsm-wrapped";

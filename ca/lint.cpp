@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "ca/public_key.hpp"
 #include "ca/subject_alt_name.hpp"
 #include "common/error.hpp"
 #include "common/text.hpp"
@@ -195,9 +196,15 @@ void check_subject_alt_name(Linter& lint, const X509* cert, const CertificateTem
 std::vector<LintFinding> lint_certificate(X509* cert_in, const X509* issuer,
                                           const CertificateTemplate& expected) {
     Linter lint;
-    // Lint what a relying party will parse, not the in-memory object.
-    const X509Ptr parsed = certificate_from_der(certificate_der(cert_in));
-    X509* cert = parsed.get();
+    // Lint what a relying party will parse, not the in-memory object: the certificate is
+    // encoded and every field read back from that encoding by the d2i OpenSSL's d2i_X509
+    // applies to it (certificate_fields_from_der), so each check below sees the values a
+    // relying party's parser sees. Only the public key is not decoded by d2i (which in
+    // OpenSSL 3.0 runs the providers' decoders, about three signatures' worth of CPU): its
+    // facts come from the SubjectPublicKeyInfo's own DER (public_key_from_info, at the end),
+    // the same bytes a relying party decodes, and the SKI check hashes the same BIT STRING.
+    const CertificateFields parsed = certificate_fields_from_der(certificate_der(cert_in));
+    X509* cert = parsed.certificate.get();
     if (issuer == nullptr)
         issuer = cert;
     const bool self_issued =
@@ -206,6 +213,11 @@ std::vector<LintFinding> lint_certificate(X509* cert_in, const X509* issuer,
 
     if (X509_get_version(cert) != X509_VERSION_3)
         lint.fail("rfc5280.version", "the certificate is not v3");
+    // §4.1.2.8: "CAs conforming to this profile MUST NOT generate certificates with unique
+    // identifiers."
+    if (parsed.unique_identifiers)
+        lint.fail("rfc5280.unique_identifiers",
+                  "the certificate has an issuerUniqueID or subjectUniqueID");
 
     // Serial (§4.1.2.2).
     const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
@@ -350,14 +362,18 @@ std::vector<LintFinding> lint_certificate(X509* cert_in, const X509* issuer,
     }
 
     check_name(lint, X509_get_subject_name(cert), expected.is_ca);
-    const EVP_PKEY* public_key = X509_get0_pubkey(cert);
+    // The key as its SubjectPublicKeyInfo says: built from its DER (a malformed key, a point
+    // off its curve or an algorithm Signet does not issue for is a signet.key_type finding, as
+    // a key d2i_X509 could not decode was), then judged as any key.
+    EvpPkeyPtr public_key;
     try {
-        key_type_of(public_key);
+        public_key = public_key_from_info(parsed.public_key_info);
+        key_type_of(public_key.get());
     } catch (const Error& e) {
         lint.fail("signet.key_type", e.what());
     }
     try {
-        check_rsa_public_exponent(public_key);
+        check_rsa_public_exponent(public_key.get());
     } catch (const Error& e) {
         lint.fail("cabf.rsa.public_exponent", e.what());
     }

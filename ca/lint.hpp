@@ -21,9 +21,12 @@ struct LintFinding {
 };
 
 // Checks `cert` (signed, or with set_signature_algorithm's empty signature: the signature
-// itself is not checked), as its DER encoding parses, against RFC 5280 and against `expected`,
-// the template it was built from:
-//   - version 3; serial positive, at most 20 octets, non-zero;
+// itself is not checked), as its DER encoding parses (certificate_fields_from_der: each field
+// decoded from the DER as d2i_X509 decodes it, the key built from its SubjectPublicKeyInfo by
+// public_key_from_info), against RFC 5280 and against `expected`, the template it was built
+// from:
+//   - version 3; no issuerUniqueID or subjectUniqueID (§4.1.2.8); serial positive, at most 20
+//     octets, non-zero;
 //   - tbsCertificate.signature equals signatureAlgorithm (§4.1.1.2) and matches the issuer's key;
 //   - issuer name equals the issuer's subject (self-signed: own subject);
 //   - validity: notBefore < notAfter; inside the issuer's validity (not for self-signed);
@@ -47,8 +50,10 @@ struct LintFinding {
 //     its upper bound, C and serialNumber PrintableString, emailAddress IA5String, other strings
 //     UTF8String or PrintableString (§4.1.2.4, §4.1.2.6), no control or invisible character and
 //     in NFC (common/text.hpp name_text_problem);
-//   - the subject public key is an allowed KeyType (key_type_of), an RSA key's exponent 65537
-//     (check_rsa_public_exponent, CA/Browser Forum BR §6.1.6).
+//   - the subject public key builds from its DER (public_key_from_info) and is an allowed
+//     KeyType (key_type_of), an RSA key's exponent 65537 (check_rsa_public_exponent, CA/Browser
+//     Forum BR §6.1.6).
+// Errc::invalid_argument when `cert` does not encode into one DER certificate that reads back.
 // An empty result means the certificate passes.
 std::vector<LintFinding> lint_certificate(X509* cert, const X509* issuer,
                                           const CertificateTemplate& expected);

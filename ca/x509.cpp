@@ -12,6 +12,7 @@
 
 #include "ca/subject_alt_name.hpp"
 #include "common/der.hpp"
+#include "common/der_reader.hpp"
 #include "common/digest.hpp"
 #include "common/error.hpp"
 
@@ -395,6 +396,128 @@ X509Ptr certificate_from_der(ByteView der) {
     if (!cert || p != der.data() + der.size())
         throw Error(Errc::invalid_argument, "not one DER certificate");
     return cert;
+}
+
+namespace {
+
+[[noreturn]] void not_a_certificate(std::string_view why) {
+    throw Error(Errc::invalid_argument, "not one DER certificate: " + std::string(why));
+}
+
+// One field, decoded by OpenSSL's d2i for its type, all of it consumed.
+template <class Owner, class T>
+Owner field(T* (*d2i)(T**, const unsigned char**, long), const der::Element& element,
+            std::string_view what) {
+    const unsigned char* p = element.encoding.data();
+    Owner out(d2i(nullptr, &p, static_cast<long>(element.encoding.size())));
+    if (!out || p != element.encoding.data() + element.encoding.size()) {
+        clear_openssl_errors();
+        not_a_certificate(std::string("its ") + std::string(what) + " cannot be read");
+    }
+    return out;
+}
+
+// Sets one of the certificate's AlgorithmIdentifiers (OpenSSL 3.0 has no setter short of
+// signing; the getters return the certificate's own members, see set_signature_algorithm).
+void set_algorithm(const X509_ALGOR* member, const X509_ALGOR* value) {
+    if (member == nullptr || X509_ALGOR_copy(const_cast<X509_ALGOR*>(member), value) != 1)
+        throw_openssl_error("cannot set a signature algorithm");
+}
+
+}  // namespace
+
+CertificateFields certificate_fields_from_der(ByteView der) {
+    CertificateFields out;
+    out.certificate.reset(X509_new());
+    if (!out.certificate)
+        throw_openssl_error("cannot allocate a certificate");
+    X509* cert = out.certificate.get();
+    try {
+        // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
+        const der::Element certificate = der::read_only(der, der::kSequence, "the certificate");
+        ByteView parts = certificate.content;
+        const der::Element tbs = der::read(parts, der::kSequence, "the tbsCertificate");
+        const der::Element outer =
+            der::read(parts, der::kSequence, "the signatureAlgorithm");
+        (void)der::read(parts, der::kBitString, "the signatureValue");
+        if (!parts.empty())
+            not_a_certificate("data after its signatureValue");
+
+        // TBSCertificate ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1,
+        //   serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo,
+        //   issuerUniqueID [1] IMPLICIT OPTIONAL, subjectUniqueID [2] IMPLICIT OPTIONAL,
+        //   extensions [3] EXPLICIT Extensions OPTIONAL }
+        ByteView fields = tbs.content;
+        der::Element next = der::read(fields, "the tbsCertificate's first field");
+        long version = X509_VERSION_1;
+        if (next.tag == der::kContext0) {
+            const auto integer = field<Asn1IntegerPtr>(
+                d2i_ASN1_INTEGER, der::read_only(next.content, der::kInteger, "the version"),
+                "version");
+            version = ASN1_INTEGER_get(integer.get());
+            next = der::read(fields, "the serialNumber");
+        }
+        if (next.tag != der::kInteger)
+            not_a_certificate("its serialNumber is not an INTEGER");
+        const auto serial = field<Asn1IntegerPtr>(d2i_ASN1_INTEGER, next, "serialNumber");
+        const auto signature = field<X509AlgorPtr>(
+            d2i_X509_ALGOR, der::read(fields, der::kSequence, "the signature"), "signature");
+        const auto issuer = field<X509NamePtr>(
+            d2i_X509_NAME, der::read(fields, der::kSequence, "the issuer"), "issuer");
+        const der::Element validity = der::read(fields, der::kSequence, "the validity");
+        ByteView times = validity.content;
+        const auto not_before =
+            field<Asn1TimePtr>(d2i_ASN1_TIME, der::read(times, "the notBefore"), "notBefore");
+        const auto not_after =
+            field<Asn1TimePtr>(d2i_ASN1_TIME, der::read(times, "the notAfter"), "notAfter");
+        if (!times.empty())
+            not_a_certificate("data after its notAfter");
+        const auto subject = field<X509NamePtr>(
+            d2i_X509_NAME, der::read(fields, der::kSequence, "the subject"), "subject");
+        const der::Element key = der::read(fields, der::kSequence, "the subjectPublicKeyInfo");
+        std::vector<der::Element> extensions;
+        while (!fields.empty()) {
+            const der::Element optional = der::read(fields, "the tbsCertificate's last fields");
+            // [1] and [2] IMPLICIT UniqueIdentifier (BIT STRING), primitive or constructed.
+            if ((optional.tag & 0xdf) == 0x81 || (optional.tag & 0xdf) == 0x82) {
+                out.unique_identifiers = true;
+            } else if (optional.tag == der::kContext3 && fields.empty()) {
+                const der::Element list =
+                    der::read_only(optional.content, der::kSequence, "the extensions");
+                extensions = der::read_all(list.content, 64, "the extensions");
+            } else {
+                not_a_certificate("a field after its subjectPublicKeyInfo that is none of "
+                                  "issuerUniqueID, subjectUniqueID, extensions");
+            }
+        }
+        const auto outer_algorithm =
+            field<X509AlgorPtr>(d2i_X509_ALGOR, outer, "signatureAlgorithm");
+
+        if (X509_set_version(cert, version) != 1 ||
+            X509_set_serialNumber(cert, serial.get()) != 1 ||
+            X509_set_issuer_name(cert, issuer.get()) != 1 ||
+            X509_set1_notBefore(cert, not_before.get()) != 1 ||
+            X509_set1_notAfter(cert, not_after.get()) != 1 ||
+            X509_set_subject_name(cert, subject.get()) != 1)
+            throw_openssl_error("cannot set the certificate's fields");
+        set_algorithm(X509_get0_tbs_sigalg(cert), signature.get());
+        const X509_ALGOR* outer_member = nullptr;
+        X509_get0_signature(nullptr, &outer_member, cert);
+        set_algorithm(outer_member, outer_algorithm.get());
+        set_public_key_info(cert, key.encoding);
+        out.public_key_info.assign(key.encoding.begin(), key.encoding.end());
+        // Added as they come, duplicates too: X509_add_ext appends without looking.
+        for (const der::Element& extension : extensions) {
+            const auto value = field<X509ExtensionPtr>(d2i_X509_EXTENSION, extension, "extension");
+            if (X509_add_ext(cert, value.get(), -1) != 1)
+                throw_openssl_error("cannot add an extension");
+        }
+    } catch (const Error& e) {
+        if (e.code() != Errc::invalid_argument || std::string_view(e.what()).starts_with("not one"))
+            throw;
+        not_a_certificate(e.what());
+    }
+    return out;
 }
 
 std::string certificate_pem(const X509* cert) {

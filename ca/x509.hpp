@@ -119,6 +119,25 @@ Bytes public_key_der(EVP_PKEY* key);
 Bytes certificate_der(const X509* cert);
 Bytes tbs_der(X509* cert);
 X509Ptr certificate_from_der(ByteView der);  // Errc::invalid_argument if not one DER certificate
+
+// The certificate `der` encodes, every field decoded from the encoding but the key: what lint
+// reads. d2i_X509 would decode the subject public key through OpenSSL 3.0's decoders (an
+// OSSL_DECODER_CTX built anew each time, about three signatures' worth of CPU); here the
+// Certificate and TBSCertificate SEQUENCEs (RFC 5280 §4.1) are walked with
+// common/der_reader.hpp and each field is decoded by the d2i d2i_X509 itself applies to it
+// (ASN1_INTEGER for the version and serial, X509_ALGOR, X509_NAME, ASN1_TIME, X509_EXTENSION
+// one by one), then set on a new X509 in its order: so every accessor on `certificate` answers
+// what it would answer on d2i_X509's object. The SubjectPublicKeyInfo is copied as its DER
+// says without being decoded (X509_get0_pubkey gives nullptr; `public_key_info` is its DER,
+// for public_key_from_info), and the signature is not read. `unique_identifiers`: the TBS has
+// an issuerUniqueID or subjectUniqueID (§4.1.2.8), which an X509 object cannot be given.
+// Errc::invalid_argument when `der` is not one DER certificate.
+struct CertificateFields {
+    X509Ptr certificate;
+    Bytes public_key_info;  // a copy: `der` may be a temporary
+    bool unique_identifiers = false;
+};
+CertificateFields certificate_fields_from_der(ByteView der);
 std::string certificate_pem(const X509* cert);
 // Reads one certificate in PEM or DER; Errc::invalid_argument otherwise.
 X509Ptr certificate_from_pem_or_der(ByteView data);

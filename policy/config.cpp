@@ -78,6 +78,11 @@ Config parse(const YAML::Node& root, const fs::path& source, Problems& problems)
         read_backup(backup, base, *config.backup);
         backup.finish();
     }
+    if (Map csc = top.section("csc"); csc.present()) {
+        config.csc.emplace();
+        read_csc(csc, *config.csc);
+        csc.finish();
+    }
     top.finish();
     return config;
 }

@@ -99,6 +99,7 @@ inline const std::vector<std::string> kKnownScopes{
     "certificates:read",
     "certificates:revoke",
     "contracts",
+    "csc",
     "metrics",
     "otp",
     "ra:officer",
@@ -410,6 +411,25 @@ struct WebSettings {
     WebConsoleSettings console;
 };
 
+// csc (issue 17): the Cloud Signature Consortium API v2 under /csc/v2 (docs/csc.md). Absent:
+// /csc/v2 is not served. `info` shows name, logo, region, lang and description; the rest bounds
+// the tokens and authorizations the service issues (csc/remote_signing.hpp Settings).
+struct CscSettings {
+    std::string name;             // required, 1-255 characters (CSC API §11.1: "max 255 chars")
+    std::string logo;             // an https URI of the service's logo (JPEG or PNG); required
+    std::string region = "CN";    // ISO 3166-1 alpha-2, two capitals
+    std::string lang = "en-US";   // RFC 5646 language tag
+    std::string description;      // at most 255 characters
+    // access_token_seconds: an access token's lifetime (60-86400).
+    std::chrono::seconds access_token_lifetime{3600};
+    // refresh_token_days: a refresh token's lifetime (0-365; 0 = no refresh tokens).
+    unsigned refresh_token_days = 30;
+    // sad_seconds: a SAD's lifetime (30-3600).
+    std::chrono::seconds sad_lifetime{300};
+    // multisign: the most signatures one authorization may cover (1-1000).
+    unsigned multisign = 100;
+};
+
 // signet.yaml, validated. Relative paths are resolved against the file's directory.
 struct Config {
     std::filesystem::path file;                           // the file loaded, absolute
@@ -431,6 +451,7 @@ struct Config {
     AuditSettings audit;
     EvidencePackageSettings evidence;
     WebSettings web;
+    std::optional<CscSettings> csc;
 };
 
 // Loads and validates the file. Every problem found is reported at once, one per line in file

@@ -52,6 +52,9 @@ void read_evidence(yaml::Map& map, EvidencePackageSettings& out);
 // config_web.cpp: web (the public verification page's limits).
 void read_web(yaml::Map& map, WebSettings& out);
 
+// config_csc.cpp: csc (the CSC API's info and its token lifetimes).
+void read_csc(yaml::Map& map, CscSettings& out);
+
 // The words as a list for a message: "a, b, c".
 inline std::string joined(const std::vector<std::string>& words) {
     std::string all;
