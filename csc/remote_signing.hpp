@@ -251,18 +251,27 @@ class RemoteSigning {
     // left, a used, superseded or expired SAD, another credential's or platform's SAD: CscError
     // invalid_request naming it, and nothing is signed.
     virtual std::vector<Bytes> sign_hash(const Caller& caller, const SignHashRequest& request) = 0;
-    // signatures/signDoc: for document_digests, one CMS SignedData (DER, detached, CAdES B-T)
-    // per digest, in order, in signature_objects; for documents, each signed as its format and
-    // envelope say (SignedDocuments). The same rules and errors as sign_hash, but a document
-    // whose hash the SAD did not authorize is CscError invalid_request "documentDigests or
-    // documents are not authorized by the SAD" (§11.11's text; a digest keeps signHash's "Hash
-    // is not authorized by the SAD"); a document that is not a PDF Signet can sign (PAdES), is
-    // empty, or documents over settings.max_document_bytes: invalid_request "Invalid parameter
-    // documents" (why in parentheses) — all checked before the SAD is used. Not pure, so that a
-    // test double of this interface need not make one: the default refuses
+    // signatures/signDoc, either input: for document_digests, one CMS SignedData (DER,
+    // detached, CAdES B-T) per digest, in order, in signature_objects; for documents, each
+    // signed as its format and envelope say (SignedDocuments). The same rules and errors as
+    // sign_hash, but a document whose hash the SAD did not authorize is CscError invalid_request
+    // "documentDigests or documents are not authorized by the SAD" (§11.11's text; a digest
+    // keeps signHash's "Hash is not authorized by the SAD"); a document that is not a PDF Signet
+    // can sign (PAdES), is empty, or documents over settings.max_document_bytes: invalid_request
+    // "Invalid parameter documents" (why in parentheses) — all checked before the SAD is used.
+    // Not pure, so that a test double of this interface need not make one: the default refuses
     // (Errc::failed_precondition).
-    virtual SignedDocuments sign_document(const Caller& caller,
-                                          const SignDocumentRequest& request) {
+    virtual SignedDocuments sign_documents(const Caller& caller,
+                                           const SignDocumentRequest& request) {
+        (void)caller;
+        (void)request;
+        throw Error(Errc::failed_precondition, "signatures/signDoc is not offered");
+    }
+    // signatures/signDoc with document_digests only, as before sign_documents: its
+    // signature_objects. Errc::invalid_argument when `request.documents` is not empty (those
+    // go to sign_documents, whose result can hold documents with their signature).
+    virtual std::vector<Bytes> sign_document(const Caller& caller,
+                                             const SignDocumentRequest& request) {
         (void)caller;
         (void)request;
         throw Error(Errc::failed_precondition, "signatures/signDoc is not offered");

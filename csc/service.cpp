@@ -43,9 +43,16 @@ class PostgresRemoteSigning final : public RemoteSigning {
     std::vector<Bytes> sign_hash(const Caller& caller, const SignHashRequest& request) override {
         return detail::sign_hash(core_, caller, request);
     }
-    SignedDocuments sign_document(const Caller& caller,
-                                  const SignDocumentRequest& request) override {
+    SignedDocuments sign_documents(const Caller& caller,
+                                   const SignDocumentRequest& request) override {
         return detail::sign_document(core_, caller, request);
+    }
+    std::vector<Bytes> sign_document(const Caller& caller,
+                                     const SignDocumentRequest& request) override {
+        if (!request.documents.empty())
+            throw Error(Errc::invalid_argument,
+                        "sign_document takes document digests: documents go to sign_documents");
+        return detail::sign_document(core_, caller, request).signature_objects;
     }
     Bytes timestamp(const Caller& caller, Digest hash_algorithm, ByteView hash,
                     std::optional<Bytes> nonce) override {

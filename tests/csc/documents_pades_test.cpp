@@ -115,7 +115,7 @@ BOOST_AUTO_TEST_CASE(a_pdf_the_sad_authorized_is_signed_and_pdfsig_finds_it_vali
     const std::string before = f.csc_tables();
     expect_csc(
         [&] {
-            f.service->sign_document(
+            f.service->sign_documents(
                 CscFixture::kPlatformA,
                 documents_request(f.alice_ec_id, activation.sad, {pdf_document(other_pdf)}));
         },
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(a_pdf_the_sad_authorized_is_signed_and_pdfsig_finds_it_vali
     const csc::SignDocumentRequest request =
         documents_request(f.alice_ec_id, activation.sad, {pdf_document(pdf)});
     const csc::SignedDocuments signed_documents =
-        f.service->sign_document(CscFixture::kPlatformA, request);
+        f.service->sign_documents(CscFixture::kPlatformA, request);
     BOOST_REQUIRE_EQUAL(signed_documents.with_signature.size(), 1u);
     BOOST_CHECK(signed_documents.signature_objects.empty());
     const Bytes& signed_pdf = signed_documents.with_signature[0];
@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(a_pdf_the_sad_authorized_is_signed_and_pdfsig_finds_it_vali
     BOOST_TEST(!broken.signatures[0].valid);
 
     // The SAD is spent: the same call again is refused.
-    expect_csc([&] { f.service->sign_document(CscFixture::kPlatformA, request); },
+    expect_csc([&] { f.service->sign_documents(CscFixture::kPlatformA, request); },
                CscFailure::invalid_request, "Invalid parameter SAD");
     const auto events = f.events_of_type("csc.signed");
     BOOST_REQUIRE_EQUAL(events.size(), 1u);
@@ -179,7 +179,7 @@ BOOST_AUTO_TEST_CASE(a_refused_document_spends_nothing_and_cades_comes_attached_
     // Bytes that are not a PDF, asked for as PAdES: the intake's refusal, naming the document.
     expect_csc(
         [&] {
-            f.service->sign_document(CscFixture::kPlatformA,
+            f.service->sign_documents(CscFixture::kPlatformA,
                                      documents_request(f.alice_rsa_id, activation.sad,
                                                        {pdf_document(a)}, hsm::Padding::pss));
         },
@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(a_refused_document_spends_nothing_and_cades_comes_attached_
     // PAdES has no "Attached" envelope.
     expect_csc(
         [&] {
-            f.service->sign_document(CscFixture::kPlatformA,
+            f.service->sign_documents(CscFixture::kPlatformA,
                                      documents_request(f.alice_rsa_id, activation.sad,
                                                        {{a, csc::DocumentFormat::pades,
                                                          csc::DocumentEnvelope::attached}},
@@ -197,7 +197,7 @@ BOOST_AUTO_TEST_CASE(a_refused_document_spends_nothing_and_cades_comes_attached_
     // Over csc.max_document_bytes (32 MiB by default, the documents of a call together).
     expect_csc(
         [&] {
-            f.service->sign_document(
+            f.service->sign_documents(
                 CscFixture::kPlatformA,
                 documents_request(f.alice_rsa_id, activation.sad,
                                   {{Bytes(32 * 1024 * 1024 + 1, 0x20), csc::DocumentFormat::cades,
@@ -210,12 +210,12 @@ BOOST_AUTO_TEST_CASE(a_refused_document_spends_nothing_and_cades_comes_attached_
         f.alice_rsa_id, activation.sad,
         {{a, csc::DocumentFormat::cades, csc::DocumentEnvelope::attached}}, hsm::Padding::pss);
     both.document_digests = {sha256_of_bytes(a)};
-    expect_csc([&] { f.service->sign_document(CscFixture::kPlatformA, both); },
+    expect_csc([&] { f.service->sign_documents(CscFixture::kPlatformA, both); },
                CscFailure::invalid_request, "Both documentDigests and documents parameters passed");
     BOOST_CHECK_EQUAL(f.csc_tables(), before);
 
     // The same SAD then signs both: `a` attached, `b` detached, in one call.
-    const csc::SignedDocuments out = f.service->sign_document(
+    const csc::SignedDocuments out = f.service->sign_documents(
         CscFixture::kPlatformA,
         documents_request(f.alice_rsa_id, activation.sad,
                           {{a, csc::DocumentFormat::cades, csc::DocumentEnvelope::attached},
