@@ -12,6 +12,7 @@
 // unless its row says so, inside the transaction that uses it up.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -136,16 +137,56 @@ struct SignHashRequest {
     std::vector<Bytes> hashes;  // 1..the SAD's signatures left, each one the SAD authorized
 };
 
-// signatures/signDoc (§11.11) with documentDigests, signature_format "C": a CAdES baseline B-T
-// detached signature (sign/cms_signature.hpp, time-stamped by Signet's TSA) over each document
-// digest, each one the SAD authorized — the SAD is used up as signHash uses it. PAdES ("P")
-// needs the document itself and is not offered here.
+// One entry of signatures/signDoc's `documents` (§11.11): the document itself; Signet builds
+// the signature. The SAD must hold the hash of `bytes` (the request's hash_algorithm, which must
+// be the transaction's): "If hashes were provided in authorization, RSSP SHALL verify the
+// document hash matches" — at SCAL2 they always were.
+enum class DocumentFormat : std::uint8_t {
+    pades,  // signature_format "P": the PDF with a PAdES baseline B-T signature revision
+    cades,  // signature_format "C": a CMS SignedData, CAdES baseline B-T, over the bytes
+};
+enum class DocumentEnvelope : std::uint8_t {
+    // PAdES: signed_envelope_property "Revision" (an approval signature as an incremental
+    // update). "Certification" (a DocMDP certification signature) is not offered: the edge
+    // refuses it ("Invalid parameter signed_envelope_property") and, since the spec's default
+    // is "Certification", passes `revision` when the property is omitted.
+    revision,
+    // CAdES: "Attached" (the spec's default: the SignedData carries the document as its
+    // eContent) or "Detached" (no eContent).
+    attached,
+    detached,
+};
+struct DocumentToSign {
+    Bytes bytes;
+    DocumentFormat format = DocumentFormat::pades;
+    // pades: revision; cades: attached or detached.
+    DocumentEnvelope envelope = DocumentEnvelope::revision;
+};
+
+// signatures/signDoc (§11.11): exactly one of document_digests and documents is non-empty.
+//  - document_digests (signature_format "C"): a CAdES baseline B-T detached signature
+//    (sign/cms_signature.hpp, time-stamped by Signet's TSA) over each digest, each one the SAD
+//    authorized.
+//  - documents: each document's hash (hash_algorithm) one the SAD authorized; PAdES needs
+//    hash_algorithm SHA-256 (the ByteRange's digest, sign/pdf_signature.hpp).
+// Either way the SAD is used up as signHash uses it: one signature per authorized hash.
 struct SignDocumentRequest {
     std::string credential_id;
     std::string sad;
     Digest hash_algorithm{};             // the documents' digest algorithm (hashAlgorithmOID)
     hsm::Padding padding{};              // ecdsa for EC keys; pkcs1 or pss for RSA keys
     std::vector<Bytes> document_digests; // 1..the SAD's signatures left
+    std::vector<DocumentToSign> documents;  // 1..the SAD's signatures left
+};
+
+// signDoc's output (§11.11), each array in the order of its inputs.
+struct SignedDocuments {
+    // "DocumentWithSignature": a PDF with its signature revision appended (PAdES), a SignedData
+    // holding the document (CAdES "Attached").
+    std::vector<Bytes> with_signature;
+    // "SignatureObject": a detached SignedData (DER) per document digest or CAdES "Detached"
+    // document.
+    std::vector<Bytes> signature_objects;
 };
 
 // signet.yaml's `csc` section as the service needs it (policy::CscSettings holds the rest: what
@@ -155,6 +196,9 @@ struct Settings {
     std::chrono::seconds refresh_token_lifetime{30 * 24 * 3600};   // zero: no refresh tokens
     std::chrono::seconds sad_lifetime{300};
     int multisign = 100;  // most signatures one authorization may cover
+    // The most bytes signDoc's `documents` may hold together in one call (1 B - 1 GiB): each is
+    // held in memory, with its signed copy, while it is signed.
+    std::size_t max_document_bytes = 32 * 1024 * 1024;
 };
 
 // What every call names in its audit event: the platform and where it came from.
@@ -207,9 +251,25 @@ class RemoteSigning {
     // left, a used, superseded or expired SAD, another credential's or platform's SAD: CscError
     // invalid_request naming it, and nothing is signed.
     virtual std::vector<Bytes> sign_hash(const Caller& caller, const SignHashRequest& request) = 0;
-    // signatures/signDoc: one CMS SignedData (DER, detached, CAdES B-T) per document digest,
-    // in order, under the same rules and errors as sign_hash. Not pure, so that a test double
-    // of this interface need not make one: the default refuses (Errc::failed_precondition).
+    // signatures/signDoc, either input: for document_digests, one CMS SignedData (DER,
+    // detached, CAdES B-T) per digest, in order, in signature_objects; for documents, each
+    // signed as its format and envelope say (SignedDocuments). The same rules and errors as
+    // sign_hash, but a document whose hash the SAD did not authorize is CscError invalid_request
+    // "documentDigests or documents are not authorized by the SAD" (§11.11's text; a digest
+    // keeps signHash's "Hash is not authorized by the SAD"); a document that is not a PDF Signet
+    // can sign (PAdES), is empty, or documents over settings.max_document_bytes: invalid_request
+    // "Invalid parameter documents" (why in parentheses) — all checked before the SAD is used.
+    // Not pure, so that a test double of this interface need not make one: the default refuses
+    // (Errc::failed_precondition).
+    virtual SignedDocuments sign_documents(const Caller& caller,
+                                           const SignDocumentRequest& request) {
+        (void)caller;
+        (void)request;
+        throw Error(Errc::failed_precondition, "signatures/signDoc is not offered");
+    }
+    // signatures/signDoc with document_digests only, as before sign_documents: its
+    // signature_objects. Errc::invalid_argument when `request.documents` is not empty (those
+    // go to sign_documents, whose result can hold documents with their signature).
     virtual std::vector<Bytes> sign_document(const Caller& caller,
                                              const SignDocumentRequest& request) {
         (void)caller;

@@ -43,9 +43,16 @@ class PostgresRemoteSigning final : public RemoteSigning {
     std::vector<Bytes> sign_hash(const Caller& caller, const SignHashRequest& request) override {
         return detail::sign_hash(core_, caller, request);
     }
+    SignedDocuments sign_documents(const Caller& caller,
+                                   const SignDocumentRequest& request) override {
+        return detail::sign_document(core_, caller, request);
+    }
     std::vector<Bytes> sign_document(const Caller& caller,
                                      const SignDocumentRequest& request) override {
-        return detail::sign_document(core_, caller, request);
+        if (!request.documents.empty())
+            throw Error(Errc::invalid_argument,
+                        "sign_document takes document digests: documents go to sign_documents");
+        return detail::sign_document(core_, caller, request).signature_objects;
     }
     Bytes timestamp(const Caller& caller, Digest hash_algorithm, ByteView hash,
                     std::optional<Bytes> nonce) override {
@@ -71,6 +78,8 @@ std::unique_ptr<RemoteSigning> make_remote_signing(RemoteSigningDependencies dep
     check(s.sad_lifetime.count() > 0, "'csc.sad_lifetime' must be positive");
     // csc_transactions.signatures_authorized's CHECK.
     check(s.multisign >= 1 && s.multisign <= 100000, "'csc.multisign' is 1 to 100000");
+    check(s.max_document_bytes >= 1 && s.max_document_bytes <= std::size_t{1} << 30,
+          "'csc.max_document_bytes' is 1 B to 1 GiB");
     check(dependencies.challenge_message.find("{code}") != std::string::npos,
           "the CSC challenge message must hold {code}");
     return std::make_unique<PostgresRemoteSigning>(std::move(dependencies));

@@ -2,7 +2,7 @@
 
 // Internal to csc/: what the service's files share (the dependencies, the secrets' form, the
 // platform's credentials, the audit events). The methods live one group per file: tokens.cpp,
-// credentials.cpp, authorization.cpp, signing.cpp.
+// credentials.cpp, authorization.cpp, signing.cpp, documents.cpp.
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -89,9 +89,12 @@ bool take_each(std::vector<Bytes>& pool, const std::vector<Bytes>& wanted);
 // for these hashes (lock_sad, the algorithm, each hash authorized and not more than the
 // signatures left), the certificate usable now (read FOR SHARE), the SAD marked used with the
 // hashes and the transaction's count lowered. The caller then signs, before its commit.
+// `unauthorized`: the refusal's text when a hash is not the SAD's (signDoc's documents have
+// their own, §11.11).
+inline constexpr const char* kHashNotAuthorized = "Hash is not authorized by the SAD";
 LockedSad use_sad(store::Connection& tx, const Caller& caller, const OwnCredential& credential,
                   std::string_view sad, Digest hash_algorithm, const std::vector<Bytes>& hashes,
-                  Clock::time_point now);
+                  Clock::time_point now, const char* unauthorized = kHashNotAuthorized);
 // The padding suits the key (CscError "Invalid parameter signAlgo"); the key type.
 KeyType check_padding(const OwnCredential& credential, hsm::Padding padding);
 // The credential's wrapped key as a signer (unwrapped in the HSM when it signs).
@@ -115,8 +118,8 @@ void send_challenge(Core& core, const Caller& caller, std::string_view credentia
 Activation authorize(Core& core, const Caller& caller, const AuthorizeRequest& request);
 Activation extend(Core& core, const Caller& caller, const ExtendRequest& request);
 std::vector<Bytes> sign_hash(Core& core, const Caller& caller, const SignHashRequest& request);
-std::vector<Bytes> sign_document(Core& core, const Caller& caller,
-                                 const SignDocumentRequest& request);
+SignedDocuments sign_document(Core& core, const Caller& caller,
+                              const SignDocumentRequest& request);
 Bytes timestamp(Core& core, const Caller& caller, Digest hash_algorithm, ByteView hash,
                 const std::optional<Bytes>& nonce);
 

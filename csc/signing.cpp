@@ -44,13 +44,14 @@ std::string_view padding_name(hsm::Padding padding) {
 
 LockedSad use_sad(store::Connection& tx, const Caller& caller, const OwnCredential& credential,
                   std::string_view sad_text, Digest hash_algorithm,
-                  const std::vector<Bytes>& hashes, Clock::time_point now) {
+                  const std::vector<Bytes>& hashes, Clock::time_point now,
+                  const char* unauthorized) {
     LockedSad sad = lock_sad(tx, caller, credential, sad_text, now, false);
     if (hash_algorithm != sad.hash_algorithm)
         refuse(CscFailure::invalid_request, "Invalid parameter hashAlgorithmOID");
     std::vector<Bytes> authorized = sad.hashes;
     if (std::cmp_greater(hashes.size(), sad.signatures_left) || !take_each(authorized, hashes))
-        refuse(CscFailure::invalid_request, "Hash is not authorized by the SAD");
+        refuse(CscFailure::invalid_request, unauthorized);
 
     const store::Result certificate = tx.exec(kCertificateNow, {credential.record.serial});
     store::CertificateRecord now_record = credential.record;

@@ -87,4 +87,12 @@ struct CmsSignOptions {
 Bytes sign_detached(const ContentDigest& content, const CmsSigner& signer,
                     const TimeStamper& time_stamper, const CmsSignOptions& options = {});
 
+// The attached form of a detached SignedData (`cms_der`, as sign_detached makes it): `content`
+// as its eContent (RFC 5652 §5.2), everything else byte for byte, so the signature and its
+// time-stamp stand. `content` must be what the message-digest attribute was computed over; it
+// is not hashed again here. No kMaxCmsBytes bound on the result: it is the content's size plus
+// the CMS, bounded by whoever accepted the content. Errc::invalid_argument when `cms_der` is not
+// a DER SignedData or already holds content.
+Bytes attach_content(ByteView cms_der, ByteView content);
+
 }  // namespace signet::sign

@@ -19,11 +19,24 @@ BOOST_AUTO_TEST_CASE(a_cades_signature_over_an_authorized_document_verifies) {
     const Bytes digest = CscFixture::sha256(document);
     const auto activation = f.authorize(CscFixture::kPlatformA, f.alice_rsa_id, {digest}, 1);
 
-    csc::SignDocumentRequest request{f.alice_rsa_id, activation.sad, Digest::sha256,
-                                     hsm::Padding::pss, {CscFixture::sha256("another document")}};
+    csc::SignDocumentRequest request{f.alice_rsa_id,
+                                     activation.sad,
+                                     Digest::sha256,
+                                     hsm::Padding::pss,
+                                     {CscFixture::sha256("another document")},
+                                     {}};
     const std::string before = f.csc_tables();
     expect_csc([&] { f.service->sign_document(CscFixture::kPlatformA, request); },
                CscFailure::invalid_request, "Hash is not authorized by the SAD");
+    BOOST_CHECK_EQUAL(f.csc_tables(), before);
+
+    // sign_document: the digests' form (sign_documents takes documents too, and gives the same
+    // signatures as its signature_objects).
+    csc::SignDocumentRequest with_documents = request;
+    with_documents.document_digests.clear();
+    with_documents.documents = {{Bytes{0x25}, csc::DocumentFormat::cades,
+                                 csc::DocumentEnvelope::detached}};
+    BOOST_CHECK_THROW(f.service->sign_document(CscFixture::kPlatformA, with_documents), Error);
     BOOST_CHECK_EQUAL(f.csc_tables(), before);
 
     request.document_digests = {digest};
