@@ -17,6 +17,10 @@ namespace signet::api::csc_detail {
 inline constexpr std::size_t kMaxIdLength = 128;
 inline constexpr std::size_t kMaxTokenLength = 512;
 inline constexpr std::size_t kMaxHashes = 1000;  // csc.multisign's bound
+// signDoc's documents per call: each is held in memory with its signed copy, and signed and
+// time-stamped while the SAD's rows are locked (the service bounds their bytes together,
+// csc::Settings::max_document_bytes).
+inline constexpr std::size_t kMaxDocuments = 10;
 
 [[noreturn]] inline void invalid(const std::string& description) {
     throw csc::CscError(csc::CscFailure::invalid_request, description);

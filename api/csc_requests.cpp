@@ -305,6 +305,172 @@ SignHashBody decode_sign_hash(const JsonBody& body) {
     return out;
 }
 
+namespace {
+
+// Signet's signatures are time-stamped: baseline B-T, which also satisfies a B-B request.
+void check_conformance_level(const JsonBody& entry) {
+    if (const auto level = optional_string(entry, "conformance_level")) {
+        std::string lower = *level;
+        std::ranges::transform(lower, lower.begin(), [](unsigned char c) {
+            return static_cast<char>(std::tolower(c));
+        });
+        if (lower != "ades-b-b" && lower != "ades-b-t" && lower != "ades-b" && lower != "ades-t")
+            invalid(invalid_parameter("conformance_level"));
+    }
+}
+
+void check_no_signed_props(const JsonBody& entry) {
+    if (const json* props = entry.raw("signed_props");
+        props != nullptr && !(props->is_array() && props->empty()))
+        invalid(invalid_parameter("signed_props"));
+}
+
+// Every entry of one signDoc takes the same signature and hash algorithm: one authorization
+// (one SAD, one transaction's hash algorithm) covers them all.
+void share_algorithm(std::optional<SignAlgorithm>& shared, const SignAlgorithm& algorithm,
+                     const std::string& sign_algo, SignDocBody& out, std::string_view array) {
+    if (shared && (shared->digest != algorithm.digest || shared->padding != algorithm.padding ||
+                   sign_algo != out.sign_algo))
+        invalid("Invalid object parameter " + std::string(array) +
+                ": every entry takes the same signAlgo and hash algorithm (one authorization)");
+    shared = algorithm;
+    out.sign_algo = sign_algo;
+}
+
+void decode_document_digests(const JsonBody& body, SignDocBody& out) {
+    std::vector<JsonBody> entries;
+    try {
+        entries = body.object_array("documentDigests", kMaxHashes);
+    } catch (const CscError&) {
+        throw;
+    } catch (const Error&) {
+        invalid("Invalid object parameter documentDigests");
+    }
+    std::optional<SignAlgorithm> shared;
+    for (const JsonBody& entry : entries) {
+        only(entry, {"hashes", "hashAlgorithmOID", "signature_format", "conformance_level",
+                     "signAlgo", "signAlgoParams", "signed_props", "signed_envelope_property"});
+        const auto format = optional_string(entry, "signature_format");
+        if (!format)
+            invalid(missing("string", "signature_format"));
+        if (*format != "C")
+            invalid(invalid_parameter("signature_format") +
+                    ": over a digest Signet makes CAdES (\"C\"); PAdES needs the document "
+                    "(documents)");
+        check_conformance_level(entry);
+        if (const auto envelope = optional_string(entry, "signed_envelope_property");
+            envelope && *envelope != "Detached")
+            invalid(invalid_parameter("signed_envelope_property") +
+                    ": a signature over a digest is Detached");
+        check_no_signed_props(entry);
+        const SignAlgorithm algorithm =
+            resolve_sign_algorithm(required_string(entry, "signAlgo"),
+                                   optional_string(entry, "hashAlgorithmOID"),
+                                   optional_string(entry, "signAlgoParams"));
+        share_algorithm(shared, algorithm, *optional_string(entry, "signAlgo"), out,
+                        "documentDigests");
+        // §11.11's table says an array; its own sample sends one string: both are taken.
+        const json* hashes = entry.raw("hashes");
+        if (hashes == nullptr)
+            invalid(missing("array", "hashes"));
+        if (hashes->is_string()) {
+            out.request.document_digests.push_back(
+                decode_hash(hashes->get_ref<const std::string&>(), algorithm.digest));
+        } else {
+            auto decoded = optional_hashes(entry, algorithm.digest, kMaxHashes);
+            for (Bytes& h : *decoded)
+                out.request.document_digests.push_back(std::move(h));
+        }
+        if (out.request.document_digests.size() > kMaxHashes)
+            invalid(invalid_parameter("documentDigests") + ": more than " +
+                    std::to_string(kMaxHashes) + " digests");
+    }
+    out.request.hash_algorithm = shared->digest;
+    out.request.padding = shared->padding;
+}
+
+// §11.11's documents: the bytes themselves, and Signet builds the signature. PAdES ("P") is an
+// approval signature added as a revision ("Revision"): "Certification" (a DocMDP certification,
+// the spec's default) is not offered, so an omitted property means Revision. CAdES ("C") is
+// "Attached" (the spec's default) or "Detached". There is no hashAlgorithmOID per document: the
+// hash is the one signAlgo implies, and the SAD must hold each document's hash in it.
+void decode_documents(const JsonBody& body, SignDocBody& out) {
+    std::vector<JsonBody> entries;
+    try {
+        entries = body.object_array("documents", kMaxDocuments);
+    } catch (const CscError&) {
+        throw;
+    } catch (const Error&) {
+        invalid("Invalid array parameter documents");
+    }
+    std::optional<SignAlgorithm> shared;
+    for (const JsonBody& entry : entries) {
+        only(entry, {"document", "signature_format", "conformance_level", "signAlgo",
+                     "signAlgoParams", "signed_props", "signed_envelope_property"});
+        csc::DocumentToSign document;
+        const auto format = optional_string(entry, "signature_format");
+        if (!format)
+            invalid(missing("string", "signature_format"));
+        const auto envelope = optional_string(entry, "signed_envelope_property");
+        if (*format == "P") {
+            if (envelope && *envelope != "Revision")
+                invalid(invalid_parameter("signed_envelope_property") +
+                        ": a PAdES signature is added as a revision (\"Revision\")");
+            document.format = csc::DocumentFormat::pades;
+            document.envelope = csc::DocumentEnvelope::revision;
+        } else if (*format == "C") {
+            document.format = csc::DocumentFormat::cades;
+            if (!envelope || *envelope == "Attached")
+                document.envelope = csc::DocumentEnvelope::attached;
+            else if (*envelope == "Detached")
+                document.envelope = csc::DocumentEnvelope::detached;
+            else
+                invalid(invalid_parameter("signed_envelope_property"));
+        } else {
+            invalid(invalid_parameter("signature_format") +
+                    ": Signet makes PAdES (\"P\") and CAdES (\"C\")");
+        }
+        check_conformance_level(entry);
+        check_no_signed_props(entry);
+        const std::string sign_algo = required_string(entry, "signAlgo");
+        // id-ecPublicKey and rsaEncryption need a hashAlgorithmOID, which a document entry
+        // does not have (§11.11): its signAlgo must name the hash.
+        if (sign_algo == "1.2.840.10045.2.1" || sign_algo == "1.2.840.113549.1.1.1")
+            invalid(invalid_parameter("signAlgo") +
+                    ": a document's signAlgo names its hash (e.g. 1.2.840.10045.4.3.2, "
+                    "1.2.840.113549.1.1.11)");
+        const SignAlgorithm algorithm =
+            resolve_sign_algorithm(sign_algo, std::nullopt, optional_string(entry, "signAlgoParams"));
+        share_algorithm(shared, algorithm, *optional_string(entry, "signAlgo"), out, "documents");
+        const json* text = entry.raw("document");
+        if (text == nullptr || !text->is_string())
+            invalid(missing("string", "document"));
+        try {
+            document.bytes = from_base64(text->get_ref<const std::string&>());
+        } catch (const Error&) {
+            invalid("Invalid Base64 documents string parameter");
+        }
+        if (document.bytes.empty())
+            invalid(invalid_parameter("document") + ": empty");
+        out.request.documents.push_back(std::move(document));
+    }
+    // §11.11 answers enveloped signatures in DocumentWithSignature and detached ones in
+    // SignatureObject, each array in its inputs' order: with both kinds in one call a client
+    // could not tell which answer is which document's.
+    const auto detached = [](const csc::DocumentToSign& d) {
+        return d.envelope == csc::DocumentEnvelope::detached;
+    };
+    if (std::ranges::any_of(out.request.documents, detached) &&
+        !std::ranges::all_of(out.request.documents, detached))
+        invalid(invalid_parameter("signed_envelope_property") +
+                ": one call signs either detached or enveloped documents, not both (their answers "
+                "come in two arrays)");
+    out.request.hash_algorithm = shared->digest;
+    out.request.padding = shared->padding;
+}
+
+}  // namespace
+
 SignDocBody decode_sign_doc(const JsonBody& body) {
     only(body, {"credentialID", "signatureQualifier", "SAD", "documentDigests", "documents",
                 "operationMode", "validity_period", "response_uri", "clientData",
@@ -326,76 +492,17 @@ SignDocBody decode_sign_doc(const JsonBody& body) {
         invalid(invalid_parameter("response_uri") + ": only with operationMode \"A\"");
     if (optional_boolean(body, "returnValidationInfo", false))
         invalid(invalid_parameter("returnValidationInfo") +
-                ": the CAdES B-T signature carries no validation data");
+                ": the B-T signature carries no validation data");
     const bool has_digests = body.has("documentDigests");
-    if (body.has("documents"))
-        invalid(has_digests ? "Both documentDigests and documents parameters passed"
-                            : "Invalid array parameter documents: Signet signs document "
-                              "digests (documentDigests) only");
-    if (!has_digests)
+    const bool has_documents = body.has("documents");
+    if (has_digests && has_documents)
+        invalid("Both documentDigests and documents parameters passed");
+    if (!has_digests && !has_documents)
         invalid("Empty documentDigests and documents objects");
-    std::vector<JsonBody> entries;
-    try {
-        entries = body.object_array("documentDigests", kMaxHashes);
-    } catch (const CscError&) {
-        throw;
-    } catch (const Error&) {
-        invalid("Invalid object parameter documentDigests");
-    }
-    std::optional<SignAlgorithm> shared;
-    for (const JsonBody& entry : entries) {
-        only(entry, {"hashes", "hashAlgorithmOID", "signature_format", "conformance_level",
-                     "signAlgo", "signAlgoParams", "signed_props", "signed_envelope_property"});
-        const auto format = optional_string(entry, "signature_format");
-        if (!format)
-            invalid(missing("string", "signature_format"));
-        if (*format != "C")
-            invalid(invalid_parameter("signature_format") + ": Signet makes CAdES (\"C\") only");
-        // The signature is time-stamped: baseline B-T (which a B-B request is satisfied by).
-        if (const auto level = optional_string(entry, "conformance_level")) {
-            std::string lower = *level;
-            std::ranges::transform(lower, lower.begin(), [](unsigned char c) {
-                return static_cast<char>(std::tolower(c));
-            });
-            if (lower != "ades-b-b" && lower != "ades-b-t" && lower != "ades-b" &&
-                lower != "ades-t")
-                invalid(invalid_parameter("conformance_level"));
-        }
-        if (const auto envelope = optional_string(entry, "signed_envelope_property");
-            envelope && *envelope != "Detached")
-            invalid(invalid_parameter("signed_envelope_property") + ": CAdES is Detached here");
-        if (const json* props = entry.raw("signed_props");
-            props != nullptr && !(props->is_array() && props->empty()))
-            invalid(invalid_parameter("signed_props"));
-        const SignAlgorithm algorithm =
-            resolve_sign_algorithm(required_string(entry, "signAlgo"),
-                                   optional_string(entry, "hashAlgorithmOID"),
-                                   optional_string(entry, "signAlgoParams"));
-        const std::string sign_algo = *optional_string(entry, "signAlgo");
-        if (shared && (shared->digest != algorithm.digest || shared->padding != algorithm.padding ||
-                       sign_algo != out.sign_algo))
-            invalid("Invalid object parameter documentDigests: every entry takes the same "
-                    "signAlgo and hash algorithm (one authorization)");
-        shared = algorithm;
-        out.sign_algo = sign_algo;
-        // §11.11's table says an array; its own sample sends one string: both are taken.
-        const json* hashes = entry.raw("hashes");
-        if (hashes == nullptr)
-            invalid(missing("array", "hashes"));
-        if (hashes->is_string()) {
-            out.request.document_digests.push_back(
-                decode_hash(hashes->get_ref<const std::string&>(), algorithm.digest));
-        } else {
-            auto decoded = optional_hashes(entry, algorithm.digest, kMaxHashes);
-            for (Bytes& h : *decoded)
-                out.request.document_digests.push_back(std::move(h));
-        }
-        if (out.request.document_digests.size() > kMaxHashes)
-            invalid(invalid_parameter("documentDigests") + ": more than " +
-                    std::to_string(kMaxHashes) + " digests");
-    }
-    out.request.hash_algorithm = shared->digest;
-    out.request.padding = shared->padding;
+    if (has_digests)
+        decode_document_digests(body, out);
+    else
+        decode_documents(body, out);
     return out;
 }
 

@@ -141,14 +141,17 @@ struct SignHashBody {
 };
 SignHashBody decode_sign_hash(const JsonBody& body);
 
-// signatures/signDoc (§11.11) with documentDigests only: {"credentialID", "SAD",
-// "documentDigests": [{"hashes", "hashAlgorithmOID", "signature_format": "C",
-// "conformance_level"?: "Ades-B-B" | "Ades-B-T", "signAlgo", "signAlgoParams"?,
-// "signed_envelope_property"?: "Detached"}], "operationMode"?: "S", "returnValidationInfo"?:
-// false, "clientData"?}. Every entry takes the same hash and signature algorithm (the SAD is
-// one authorization). `documents` (the documents themselves: PAdES, attached CAdES),
-// signatureQualifier without credentialID, signed_props, other formats and levels are refused
-// naming the parameter.
+// signatures/signDoc (§11.11): {"credentialID", "SAD", "operationMode"?: "S",
+// "returnValidationInfo"?: false, "clientData"?} with exactly one of
+//   "documentDigests": [{"hashes", "hashAlgorithmOID", "signature_format": "C",
+//     "conformance_level"?: "Ades-B-B" | "Ades-B-T", "signAlgo", "signAlgoParams"?,
+//     "signed_envelope_property"?: "Detached"}]  (CAdES over each digest), or
+//   "documents": [{"document" (base64), "signature_format": "P" | "C", "conformance_level"?,
+//     "signAlgo", "signAlgoParams"?, "signed_envelope_property"?: "Revision" (P) |
+//     "Attached" | "Detached" (C)}]  (Signet builds the PAdES or CAdES signature).
+// Every entry takes the same hash and signature algorithm (the SAD is one authorization).
+// signatureQualifier without credentialID, signed_props, other formats, envelopes and levels
+// are refused naming the parameter.
 struct SignDocBody {
     csc::SignDocumentRequest request;
     std::string sign_algo;

@@ -25,6 +25,9 @@ using nlohmann::json;
 // 88 base64 characters each.
 constexpr std::size_t kSmallBody = 8 * 1024;
 constexpr std::size_t kHashesBody = 160 * 1024;
+// signDoc with documents: base64 of the service's default bound on their bytes
+// (csc::Settings::max_document_bytes, 32 MiB) and the JSON around them.
+constexpr std::size_t kDocumentsBody = (32u * 1024 * 1024 + 2) / 3 * 4 + 256 * 1024;
 
 // RFC 6749 §7.2 / RFC 6750 §3: a resource server's 401 names the scheme and the error.
 constexpr const char* kBearerChallenge = "Bearer realm=\"signet\", error=\"invalid_token\"";
@@ -304,9 +307,12 @@ json info_json(const policy::CscSettings& settings, const Request& request) {
              {"methods", csc_methods()},
              {"validationInfo", false},
              {"signAlgorithms", {{"algos", all_sign_algorithms()}}},
-             // signatures/signDoc: CAdES, detached, over document digests (time-stamped: B-T).
+             // signatures/signDoc (time-stamped: B-T): CAdES detached over digests, attached or
+             // detached over documents; PAdES as an approval revision on the PDF.
              {"signature_formats",
-              {{"formats", {"C"}}, {"envelope_properties", json::array({json::array({"Detached"})})}}},
+              {{"formats", {"C", "P"}},
+               {"envelope_properties",
+                json::array({json::array({"Detached", "Attached"}), json::array({"Revision"})})}}},
              {"conformance_levels", {"Ades-B-T"}}};
     if (const std::string base = oauth2_base(request); !base.empty())
         out["oauth2"] = base;
@@ -487,19 +493,31 @@ void add_csc_routes(Router& router, CscServices services) {
         return json_answer({{"signatures", signatures}}, true);
     });
 
-    // signDoc (§11.11): CAdES B-T detached signatures over document digests; more digests than
-    // signHash's hashes fit the same bound, each SignatureObject a few KiB.
-    post("signatures/signDoc", kHashesBody, Challenge::bearer, [shared, svc](const Request& request) {
+    // signDoc (§11.11): CAdES B-T detached signatures over document digests, or the documents
+    // themselves signed (PAdES B-T: the PDF with its signature revision; CAdES B-T attached or
+    // detached). A PDF comes back whole, so the body limit is the documents' bound in base64.
+    post("signatures/signDoc", kDocumentsBody, Challenge::bearer, [shared, svc](const Request& request) {
         const csc::Caller caller = bearer_caller(*shared, request);
         const SignDocBody body = decode_sign_doc(json_of(request, InputEcho::never));
         const csc::Credential credential = svc->info(caller, body.request.credential_id);
         if (std::ranges::find(credential.key.algorithms, body.sign_algo) ==
             credential.key.algorithms.end())
             throw CscError(CscFailure::invalid_request, "Invalid parameter signAlgo");
-        json objects = json::array();
-        for (const Bytes& cms : svc->sign_document(caller, body.request))
-            objects.push_back(to_base64(cms));
-        return json_answer({{"SignatureObject", objects}}, true);
+        const csc::SignedDocuments signed_documents = svc->sign_documents(caller, body.request);
+        json answer = json::object();
+        const auto base64_array = [](const std::vector<Bytes>& items) {
+            json out = json::array();
+            for (const Bytes& item : items)
+                out.push_back(to_base64(item));
+            return out;
+        };
+        // §11.11: DocumentWithSignature when enveloped signatures were asked for,
+        // SignatureObject when detached ones were.
+        if (!signed_documents.with_signature.empty())
+            answer["DocumentWithSignature"] = base64_array(signed_documents.with_signature);
+        if (!signed_documents.signature_objects.empty())
+            answer["SignatureObject"] = base64_array(signed_documents.signature_objects);
+        return json_answer(answer, true);
     });
 
     post("signatures/timestamp", kSmallBody, Challenge::bearer, [shared, svc](const Request& request) {

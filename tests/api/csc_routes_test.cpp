@@ -151,11 +151,19 @@ struct FakeRemoteSigning : csc::RemoteSigning {
         return out;
     }
     std::optional<csc::SignDocumentRequest> document_request;
-    std::vector<Bytes> sign_document(const csc::Caller& who,
-                                     const csc::SignDocumentRequest& r) override {
-        record("sign_document", &who);
+    csc::SignedDocuments sign_documents(const csc::Caller& who,
+                                        const csc::SignDocumentRequest& r) override {
+        record("sign_documents", &who);
         document_request = r;
-        return std::vector<Bytes>(r.document_digests.size(), Bytes{0x30, 0x00});
+        csc::SignedDocuments out;
+        out.signature_objects.assign(r.document_digests.size(), Bytes{0x30, 0x00});
+        for (const auto& document : r.documents) {
+            const bool enveloped = document.format == csc::DocumentFormat::pades ||
+                                   document.envelope == csc::DocumentEnvelope::attached;
+            (enveloped ? out.with_signature : out.signature_objects)
+                .push_back(Bytes{0x25, static_cast<std::uint8_t>(document.bytes.size())});
+        }
+        return out;
     }
     Bytes timestamp(const csc::Caller& who, Digest digest, ByteView, std::optional<Bytes> nonce) override {
         record("timestamp", &who);
@@ -289,6 +297,12 @@ BOOST_AUTO_TEST_CASE(info_without_authentication) {
         BOOST_CHECK(std::ranges::find(info["methods"], "signatures/signHash") != info["methods"].end());
         BOOST_CHECK(std::ranges::find(info["signAlgorithms"]["algos"], "1.2.840.113549.1.1.10") !=
                     info["signAlgorithms"]["algos"].end());
+        // What signDoc makes (§11.1: envelope_properties per format, in the formats' order).
+        BOOST_CHECK_EQUAL(info["signature_formats"],
+                          json({{"formats", {"C", "P"}},
+                                {"envelope_properties",
+                                 json::array({json::array({"Detached", "Attached"}),
+                                              json::array({"Revision"})})}}));
     }
     expect_error(f.send(http::verb::post, "info", R"({"colour": 1})",
                         {{"Content-Type", "application/json"}}),
@@ -773,7 +787,7 @@ BOOST_AUTO_TEST_CASE(sign_doc_takes_cades_over_document_digests) {
     refuse(json{{"credentialID", "EC01"}, {"SAD", "the-sad"}, {"documentDigests", {entry}},
                 {"documents", {{{"document", "JVBERg=="}}}}},
            "Both documentDigests and documents parameters passed");
-    refuse(json{{"credentialID", "EC01"}, {"SAD", "the-sad"}, {"documents", {{{"document", "JVBERg=="}}}}},
+    refuse(json{{"credentialID", "EC01"}, {"SAD", "the-sad"}, {"documents", "x"}},
            "Invalid array parameter documents");
     refuse(json{{"credentialID", "EC01"}, {"SAD", "the-sad"}, {"documentDigests", "x"}},
            "Invalid object parameter documentDigests");
@@ -817,3 +831,77 @@ BOOST_AUTO_TEST_CASE(service_failures_map_to_their_status) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(sign_doc_takes_documents_as_pades_and_cades) {
+    CscFixture f;
+    const std::string pdf = to_base64(Bytes{'%', 'P', 'D', 'F', '-', '1', '.', '7'});
+    const std::string bytes = to_base64(Bytes{1, 2, 3});
+    const json pades{{"document", pdf}, {"signature_format", "P"},
+                     {"conformance_level", "Ades-B-T"}, {"signAlgo", "1.2.840.10045.4.3.2"}};
+    const json attached{{"document", bytes}, {"signature_format", "C"},
+                        {"signAlgo", "1.2.840.10045.4.3.2"}};
+    json detached = attached;
+    detached["signed_envelope_property"] = "Detached";
+    const json good{{"credentialID", "EC01"}, {"SAD", "the-sad"}, {"documents", {pades, attached}}};
+    const HttpResponse ok = f.call("signatures/signDoc", good);
+    BOOST_REQUIRE_EQUAL(ok.result_int(), 200u);
+    // The PDF and the attached CMS come back with their signatures, in the order given.
+    BOOST_CHECK_EQUAL(body_of(ok), json({{"DocumentWithSignature",
+                                          {to_base64(Bytes{0x25, 8}), to_base64(Bytes{0x25, 3})}}}));
+    const csc::SignDocumentRequest& seen = *f.service->document_request;
+    BOOST_CHECK(seen.document_digests.empty());
+    BOOST_REQUIRE_EQUAL(seen.documents.size(), 2u);
+    BOOST_CHECK(seen.documents[0].format == csc::DocumentFormat::pades);
+    BOOST_CHECK(seen.documents[0].envelope == csc::DocumentEnvelope::revision);
+    BOOST_CHECK(seen.documents[0].bytes == (Bytes{'%', 'P', 'D', 'F', '-', '1', '.', '7'}));
+    BOOST_CHECK(seen.documents[1].format == csc::DocumentFormat::cades);
+    BOOST_CHECK(seen.documents[1].envelope == csc::DocumentEnvelope::attached);
+    BOOST_CHECK(seen.hash_algorithm == Digest::sha256);
+    BOOST_CHECK(seen.padding == hsm::Padding::ecdsa);
+    // A detached document alone: its signature comes back alone.
+    const HttpResponse alone = f.call(
+        "signatures/signDoc", json{{"credentialID", "EC01"}, {"SAD", "the-sad"}, {"documents", {detached}}});
+    BOOST_REQUIRE_EQUAL(alone.result_int(), 200u);
+    BOOST_CHECK_EQUAL(body_of(alone), json({{"SignatureObject", {to_base64(Bytes{0x25, 3})}}}));
+    BOOST_CHECK(f.service->document_request->documents[0].envelope ==
+                csc::DocumentEnvelope::detached);
+
+    const std::size_t before = f.service->calls.size();
+    const auto refuse = [&](const json& entry, std::string_view description) {
+        const json body{{"credentialID", "EC01"}, {"SAD", "the-sad"}, {"documents", {entry}}};
+        BOOST_TEST_CONTEXT(body.dump()) {
+            expect_error(f.call("signatures/signDoc", body), 400, "invalid_request", description);
+        }
+    };
+    const auto with = [](json entry, const std::string& member, const json& value) {
+        if (value.is_null())
+            entry.erase(member);
+        else
+            entry[member] = value;
+        return entry;
+    };
+    refuse(with(pades, "signed_envelope_property", "Certification"),
+           "Invalid parameter signed_envelope_property");
+    refuse(with(attached, "signed_envelope_property", "Parallel"),
+           "Invalid parameter signed_envelope_property");
+    refuse(with(pades, "signature_format", "X"), "Invalid parameter signature_format");
+    refuse(with(pades, "signature_format", nullptr),
+           "Missing (or invalid type) string parameter signature_format");
+    refuse(with(pades, "document", "%%%"), "Invalid Base64 documents string parameter");
+    refuse(with(pades, "document", nullptr), "Missing (or invalid type) string parameter document");
+    refuse(with(pades, "document", ""), "Invalid parameter document");
+    refuse(with(pades, "hashes", {kSha256Hash}), "unknown member");
+    refuse(with(pades, "conformance_level", "Ades-B-LTA"), "Invalid parameter conformance_level");
+    // No hashAlgorithmOID per document: a signAlgo that does not imply the hash is refused.
+    refuse(with(pades, "signAlgo", "1.2.840.10045.2.1"), "Invalid parameter signAlgo");
+    // Detached and enveloped answers come in two arrays: one call does one kind.
+    expect_error(f.call("signatures/signDoc", json{{"credentialID", "EC01"},
+                                                   {"SAD", "the-sad"},
+                                                   {"documents", {pades, detached}}}),
+                 400, "invalid_request", "Invalid parameter signed_envelope_property");
+    json mixed = good;
+    mixed["documents"][1]["signAlgo"] = "1.2.840.10045.4.3.3";
+    expect_error(f.call("signatures/signDoc", mixed), 400, "invalid_request",
+                 "Invalid object parameter documents: every entry takes the same signAlgo");
+    BOOST_CHECK_EQUAL(f.service->calls.size(), before);
+}

@@ -170,12 +170,14 @@ def main():
     report.append("credentials/list: %d credentials" % len(ids))
 
     signed = 0
+    chain_of = {}
     for credential_id in ids:
         cred = c.post("credentials/info", {"credentialID": credential_id, "certificates": "chain",
                                            "certInfo": True, "authInfo": True}, token=access)
         if cred.get("SCAL") != "2" or cred["auth"]["mode"] != "explicit":
             raise Failure("credentials/info %s: not explicit SCAL2: %r" % (credential_id, cred))
         chain = cred["cert"]["certificates"]
+        chain_of[credential_id] = chain
         if len(chain) < 2:
             raise Failure("credentials/info %s: the chain has %d certificates" % (credential_id, len(chain)))
         if cred["cert"]["serialNumber"].upper() != credential_id.upper():
@@ -271,6 +273,55 @@ def main():
     if code != 0 or "id-smime-aa-timeStampToken" not in out:
         raise Failure("signDoc's CAdES carries no signature time-stamp (B-T): %s" % out[:400])
     report.append("signDoc %s: CAdES B-T verified by openssl cms" % credential_id)
+
+    # signDoc with documents (§11.11): Signet builds a PAdES signature on the PDF itself; the
+    # SAD holds the PDF's SHA-256. pdfsig (poppler, NSS) judges the signed PDF with the
+    # credential's root CA as the only trusted certificate.
+    postscript = c.write("contract.ps", b"%!PS\n/Helvetica findfont 14 scalefont setfont\n"
+                         b"72 720 moveto (Remote signing contract: the parties agree.) show\n"
+                         b"showpage\n")
+    pdf_path = os.path.join(c.work, "contract.pdf")
+    gs = subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pdfwrite",
+                         "-sOutputFile=" + pdf_path, postscript],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if gs.returncode != 0:
+        raise Failure("gs could not make the PDF: %s" % gs.stdout.decode(errors="replace"))
+    with open(pdf_path, "rb") as f:
+        pdf = f.read()
+    seen = c.sms_count()
+    c.post("credentials/getChallenge", {"credentialID": credential_id, "authObjectID": "OTP"},
+           token=access, expect=204)
+    sad = c.post("credentials/authorize", {
+        "credentialID": credential_id, "numSignatures": 1,
+        "hashes": [b64(hashlib.sha256(pdf).digest())], "hashAlgorithmOID": SHA256,
+        "authData": [{"id": "OTP", "value": c.sms_code(seen)}]}, token=access)["SAD"]
+    answer = c.post("signatures/signDoc", {
+        "credentialID": credential_id, "SAD": sad,
+        "documents": [{"document": b64(pdf), "signature_format": "P",
+                       "conformance_level": "Ades-B-T", "signed_envelope_property": "Revision",
+                       "signAlgo": algo}]}, token=access)
+    if len(answer.get("DocumentWithSignature", [])) != 1 or "SignatureObject" in answer:
+        raise Failure("signDoc with one PDF: %r" % {k: len(v) for k, v in answer.items()})
+    signed_pdf = base64.b64decode(answer["DocumentWithSignature"][0])
+    if not signed_pdf.startswith(pdf) or len(signed_pdf) <= len(pdf):
+        raise Failure("the signed PDF is not the document with a revision appended")
+    signed_path = c.write("contract-signed.pdf", signed_pdf)
+    nss = os.path.join(c.work, "nss")
+    os.makedirs(nss, exist_ok=True)
+    root = c.write("root.pem", pem_of(base64.b64decode(chain_of[credential_id][-1])))
+    for argv in (["certutil", "-N", "-d", "sql:" + nss, "--empty-password"],
+                 ["certutil", "-A", "-d", "sql:" + nss, "-n", "root", "-t", "C,C,C", "-i", root]):
+        run = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if run.returncode != 0:
+            raise Failure("%s: %s" % (" ".join(argv[:2]), run.stdout.decode(errors="replace")))
+    run = subprocess.run(["pdfsig", "-nssdir", "sql:" + nss, "-no-ocsp", signed_path],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = run.stdout.decode(errors="replace")
+    if out.count("Signature #") != 1 or "Signature Validation: Signature is Valid." not in out \
+            or "- Total document signed" not in out:
+        raise Failure("pdfsig does not find one valid signature over the whole PDF:\n%s" % out)
+    report.append("signDoc %s: PAdES B-T on the PDF, pdfsig: valid, total document signed"
+                  % credential_id)
 
     # SCAL2 over HTTP (§8.2): the SAD covers its hashes only, once, for its platform only.
     algo = ECDSA_SHA256 if "curve" in cred["key"] else RSA

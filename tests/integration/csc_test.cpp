@@ -119,6 +119,8 @@ BOOST_AUTO_TEST_CASE(a_python_client_signs_with_scal2) {
     BOOST_TEST(run.output.find("signHash " + serial + " 1.2.840.10045.4.3.2: 2 signatures verified") !=
                std::string::npos);
     BOOST_TEST(run.output.find(": CAdES B-T verified by openssl cms") != std::string::npos);
+    BOOST_TEST(run.output.find(": PAdES B-T on the PDF, pdfsig: valid, total document signed") !=
+               std::string::npos);
     BOOST_TEST(run.output.find("SCAL2: a hash the SAD does not cover refused") != std::string::npos);
     BOOST_TEST(run.output.find("another platform: the credential and its SAD refused") !=
                std::string::npos);
