@@ -27,6 +27,9 @@ std::unique_ptr<csc::RemoteSigning> add_csc_api(api::Router& router, CscDependen
         std::chrono::seconds(std::chrono::days(settings.refresh_token_days));
     service_settings.sad_lifetime = settings.sad_lifetime;
     service_settings.multisign = static_cast<int>(settings.multisign);
+    // One rule for every signature: a TOTP code authorizes remote signatures where it signs
+    // contracts (docs/signing.md, signing.totp_signs).
+    service_settings.totp_authorizes = deps.config.signing.totp_signs;
     auto service = csc::make_remote_signing(csc::RemoteSigningDependencies{
         deps.database, deps.token, deps.certificates, deps.challenges, deps.totp,
         std::move(deps.sms), *deps.tsa, deps.audit, deps.clock, service_settings});

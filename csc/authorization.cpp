@@ -101,6 +101,10 @@ void verify_code(Core& core, const Caller& caller, const OwnCredential& credenti
             core.deps.challenges.verify(challenge.one()["challenge_id"].as<std::string>(),
                                         subject_id, purpose_of(credential.id), request.code);
         } else if (request.auth_object == "TOTP") {
+            if (!core.deps.settings.totp_authorizes)
+                refuse(CscFailure::invalid_authentication_data,
+                       "The authentication data is invalid (TOTP does not authorize signatures "
+                       "here: signing.totp_signs is off; use \"OTP\")");
             core.deps.totp.verify(subject_id, request.code);
         } else {
             refuse(CscFailure::invalid_authentication_data, "The authentication data is invalid");

@@ -135,7 +135,7 @@ Credential describe(Core& core, const store::CertificateRecord& record, Clock::t
             return;
         // "OTP" needs a number to send it to and a gateway to send it through.
         out.auth.sms = r.one()["sms"].as<bool>() && static_cast<bool>(core.deps.sms);
-        out.auth.totp = r.one()["totp"].as<bool>();
+        out.auth.totp = r.one()["totp"].as<bool>() && core.deps.settings.totp_authorizes;
     });
     out.multisign = core.deps.settings.multisign;
     return out;

@@ -196,6 +196,11 @@ struct Settings {
     std::chrono::seconds refresh_token_lifetime{30 * 24 * 3600};   // zero: no refresh tokens
     std::chrono::seconds sad_lifetime{300};
     int multisign = 100;  // most signatures one authorization may cover
+    // Whether an authenticator's TOTP code may authorize signatures (signet.yaml
+    // signing.totp_signs, the rule contract signing follows too): a TOTP code says who the
+    // signer is, not what they saw, while the SMS names the platform and the credential it
+    // unlocks. Off: credentials/info offers no "TOTP" and authorize refuses it.
+    bool totp_authorizes = false;
     // The most bytes signDoc's `documents` may hold together in one call (1 B - 1 GiB): each is
     // held in memory, with its signed copy, while it is signed.
     std::size_t max_document_bytes = 32 * 1024 * 1024;

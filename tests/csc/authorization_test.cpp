@@ -68,8 +68,25 @@ BOOST_AUTO_TEST_CASE(a_code_sent_for_one_credential_authorizes_no_other) {
     BOOST_CHECK_NO_THROW(f.service->authorize(CscFixture::kPlatformA, r));
 }
 
+BOOST_AUTO_TEST_CASE(a_totp_code_authorizes_only_where_totp_signs) {
+    // signing.totp_signs is off by default: info offers no TOTP and authorize refuses it, with
+    // no attempt counted against the subject.
+    CscFixture f("csc_authorize_totp_off");
+    BOOST_CHECK(!f.service->info(CscFixture::kPlatformA, f.bob_ec_id).auth.totp);
+    csc::AuthorizeRequest r;
+    r.credential_id = f.bob_ec_id;
+    r.hashes = {CscFixture::sha256("contract")};
+    r.auth_object = "TOTP";
+    r.code = f.next_totp(f.bob.id);
+    expect_csc([&] { f.service->authorize(CscFixture::kPlatformA, r); },
+               CscFailure::invalid_authentication_data, "The authentication data is invalid");
+    BOOST_CHECK(f.events_of_type("csc.authorized").empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_totp_code_authorizes_once) {
-    CscFixture f("csc_authorize_totp");
+    csc::Settings settings;
+    settings.totp_authorizes = true;
+    CscFixture f("csc_authorize_totp", settings);
     csc::AuthorizeRequest r;
     r.credential_id = f.bob_ec_id;
     r.hashes = {CscFixture::sha256("contract")};

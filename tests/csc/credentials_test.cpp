@@ -66,7 +66,9 @@ BOOST_AUTO_TEST_CASE(a_platform_lists_its_own_subjects_credentials_newest_first)
 }
 
 BOOST_AUTO_TEST_CASE(info_describes_the_key_the_certificate_and_the_otps) {
-    CscFixture f("csc_info");
+    csc::Settings settings;
+    settings.totp_authorizes = true;  // signing.totp_signs on: an enrolled TOTP is offered
+    CscFixture f("csc_info", settings);
     const csc::Credential ec = f.service->info(CscFixture::kPlatformA, f.alice_ec_id);
     BOOST_CHECK_EQUAL(ec.id, f.alice_ec_id);
     BOOST_CHECK_EQUAL(ec.subject_id, f.alice.id);
