@@ -337,15 +337,22 @@ void share_algorithm(std::optional<SignAlgorithm>& shared, const SignAlgorithm& 
     out.sign_algo = sign_algo;
 }
 
-void decode_document_digests(const JsonBody& body, SignDocBody& out) {
-    std::vector<JsonBody> entries;
+// The entries of signDoc's array `field`, 1..`max` objects; `refusal` otherwise (the spec's
+// words for it).
+std::vector<JsonBody> entries_of(const JsonBody& body, std::string_view field, std::size_t max,
+                                 const std::string& refusal) {
     try {
-        entries = body.object_array("documentDigests", kMaxHashes);
+        return body.object_array(field, max);
     } catch (const CscError&) {
         throw;
     } catch (const Error&) {
-        invalid("Invalid object parameter documentDigests");
+        invalid(refusal);
     }
+}
+
+void decode_document_digests(const JsonBody& body, SignDocBody& out) {
+    const std::vector<JsonBody> entries = entries_of(body, "documentDigests", kMaxHashes,
+                                                     "Invalid object parameter documentDigests");
     std::optional<SignAlgorithm> shared;
     for (const JsonBody& entry : entries) {
         only(entry, {"hashes", "hashAlgorithmOID", "signature_format", "conformance_level",
@@ -395,14 +402,8 @@ void decode_document_digests(const JsonBody& body, SignDocBody& out) {
 // "Attached" (the spec's default) or "Detached". There is no hashAlgorithmOID per document: the
 // hash is the one signAlgo implies, and the SAD must hold each document's hash in it.
 void decode_documents(const JsonBody& body, SignDocBody& out) {
-    std::vector<JsonBody> entries;
-    try {
-        entries = body.object_array("documents", kMaxDocuments);
-    } catch (const CscError&) {
-        throw;
-    } catch (const Error&) {
-        invalid("Invalid array parameter documents");
-    }
+    const std::vector<JsonBody> entries =
+        entries_of(body, "documents", kMaxDocuments, "Invalid array parameter documents");
     std::optional<SignAlgorithm> shared;
     for (const JsonBody& entry : entries) {
         only(entry, {"document", "signature_format", "conformance_level", "signAlgo",
