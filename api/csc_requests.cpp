@@ -277,6 +277,21 @@ csc::ExtendRequest decode_extend(const JsonBody& body) {
     return out;
 }
 
+namespace {
+
+// Signet signs while the request waits (§11.10, §11.11 operationMode "S"); the asynchronous
+// mode and its parameters are refused rather than silently answered synchronously.
+void refuse_asynchronous(const JsonBody& body) {
+    if (const auto mode = optional_string(body, "operationMode"); mode && *mode != "S")
+        invalid(invalid_parameter("operationMode"));
+    if (body.has("validity_period"))
+        invalid(invalid_parameter("validity_period") + ": only with operationMode \"A\"");
+    if (body.has("response_uri"))
+        invalid(invalid_parameter("response_uri") + ": only with operationMode \"A\"");
+}
+
+}  // namespace
+
 SignHashBody decode_sign_hash(const JsonBody& body) {
     only(body, {"credentialID", "SAD", "hashes", "hashAlgorithmOID", "signAlgo", "signAlgoParams",
                 "operationMode", "validity_period", "response_uri", "clientData"});
@@ -284,14 +299,7 @@ SignHashBody decode_sign_hash(const JsonBody& body) {
     SignHashBody out;
     out.request.credential_id = required_string(body, "credentialID");
     out.request.sad = required_string(body, "SAD", kMaxTokenLength);
-    // Signet signs while the request waits (§11.10 operationMode "S"); the asynchronous mode and
-    // its parameters are refused rather than silently answered synchronously.
-    if (const auto mode = optional_string(body, "operationMode"); mode && *mode != "S")
-        invalid(invalid_parameter("operationMode"));
-    if (body.has("validity_period"))
-        invalid(invalid_parameter("validity_period") + ": only with operationMode \"A\"");
-    if (body.has("response_uri"))
-        invalid(invalid_parameter("response_uri") + ": only with operationMode \"A\"");
+    refuse_asynchronous(body);
     out.sign_algo = required_string(body, "signAlgo");
     const SignAlgorithm algorithm =
         resolve_sign_algorithm(out.sign_algo, optional_string(body, "hashAlgorithmOID"),
@@ -485,12 +493,7 @@ SignDocBody decode_sign_doc(const JsonBody& body) {
     (void)optional_string(body, "signatureQualifier");
     out.request.credential_id = required_string(body, "credentialID");
     out.request.sad = required_string(body, "SAD", kMaxTokenLength);
-    if (const auto mode = optional_string(body, "operationMode"); mode && *mode != "S")
-        invalid(invalid_parameter("operationMode"));
-    if (body.has("validity_period"))
-        invalid(invalid_parameter("validity_period") + ": only with operationMode \"A\"");
-    if (body.has("response_uri"))
-        invalid(invalid_parameter("response_uri") + ": only with operationMode \"A\"");
+    refuse_asynchronous(body);
     if (optional_boolean(body, "returnValidationInfo", false))
         invalid(invalid_parameter("returnValidationInfo") +
                 ": the B-T signature carries no validation data");
