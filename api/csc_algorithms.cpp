@@ -10,6 +10,7 @@
 
 #include "api/csc_request_errors.hpp"
 #include "api/csc_requests.hpp"
+#include "common/digest_nid.hpp"
 
 namespace signet::api {
 
@@ -26,21 +27,9 @@ struct AlgorFree {
     void operator()(X509_ALGOR* p) const noexcept { X509_ALGOR_free(p); }
 };
 
-int nid_of(Digest digest) {
-    switch (digest) {
-        case Digest::sha256:
-            return NID_sha256;
-        case Digest::sha384:
-            return NID_sha384;
-        case Digest::sha512:
-            return NID_sha512;
-    }
-    return NID_undef;
-}
-
 std::optional<Digest> digest_of_nid(int nid) {
     for (Digest d : {Digest::sha256, Digest::sha384, Digest::sha512})
-        if (nid_of(d) == nid)
+        if (digest_nid(d) == nid)
             return d;
     return std::nullopt;
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/der.hpp"
+#include "common/digest_nid.hpp"
 #include "common/error.hpp"
 #include "sign/cms_algorithms.hpp"
 #include "tsa/asn1.hpp"
@@ -15,18 +16,6 @@
 namespace signet::sign {
 
 namespace {
-
-int nid_of(Digest digest) {
-    switch (digest) {
-        case Digest::sha256:
-            return NID_sha256;
-        case Digest::sha384:
-            return NID_sha384;
-        case Digest::sha512:
-            return NID_sha512;
-    }
-    return NID_undef;
-}
 
 // RFC 3161 §2.4.1: "The nonce ... is a large random number with a high probability that the
 // client generates it only once"; 64 bits, positive, its first octet not zero (minimal DER).
@@ -43,7 +32,8 @@ Bytes make_request(Digest algorithm, ByteView imprint, const ASN1_INTEGER* nonce
     TsMsgImprintPtr message(TS_MSG_IMPRINT_new());
     if (!request || !hash_algorithm || !message)
         throw_openssl_error("cannot make a TimeStampReq");
-    X509_ALGOR_set0(hash_algorithm.get(), OBJ_nid2obj(nid_of(algorithm)), V_ASN1_NULL, nullptr);
+    X509_ALGOR_set0(hash_algorithm.get(), OBJ_nid2obj(digest_nid(algorithm)), V_ASN1_NULL,
+                    nullptr);
     check_openssl(
         TS_REQ_set_version(request.get(), 1) &&
             TS_MSG_IMPRINT_set_algo(message.get(), hash_algorithm.get()) &&
@@ -88,7 +78,7 @@ Bytes granted_token(const tsa::Reply& reply, Digest algorithm, ByteView imprint,
     const ByteView echoed(ASN1_STRING_get0_data(hashed),
                           static_cast<std::size_t>(ASN1_STRING_length(hashed)));
     const ASN1_INTEGER* echoed_nonce = TS_TST_INFO_get_nonce(info);
-    if (OBJ_obj2nid(TS_MSG_IMPRINT_get_algo(message)->algorithm) != nid_of(algorithm) ||
+    if (OBJ_obj2nid(TS_MSG_IMPRINT_get_algo(message)->algorithm) != digest_nid(algorithm) ||
         !std::equal(echoed.begin(), echoed.end(), imprint.begin(), imprint.end()) ||
         echoed_nonce == nullptr ||
         tsa::integer_content(echoed_nonce) != tsa::integer_content(nonce)) {
